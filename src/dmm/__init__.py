@@ -1,0 +1,20 @@
+"""dmm — denoising Markov models in PyTorch.
+
+Pick a forward Markov process (its generator blocks), learn its time reversal with a generalised
+score-matching loss, sample by simulating the learned backward process.
+"""
+
+from . import losses, networks, processes, samplers, scores, spaces, testing
+from .losses import DenoisingScoreMatching, ImplicitScoreMatching
+from .processes import OU, SDE, VE, VP, ForwardProcess, SubVP
+from .reversal import Reversal
+from .samplers import EulerMaruyama, FlowEuler, FlowHeun, PredictorCorrector, simulate
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "OU", "SDE", "VE", "VP", "DenoisingScoreMatching", "EulerMaruyama", "FlowEuler", "FlowHeun",
+    "ForwardProcess", "ImplicitScoreMatching", "PredictorCorrector", "Reversal", "SubVP",
+    "__version__", "losses", "networks", "processes", "samplers", "scores", "simulate", "spaces",
+    "testing",
+]

@@ -1,0 +1,49 @@
+"""Denoising score matching (MATH.md §5a)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import Tensor, nn
+
+from ..processes.base import ForwardProcess
+from ..processes.gaussian import GaussianDiffusion
+from ..spaces.base import _expand
+from .base import Loss
+
+Weighting = Callable[[ForwardProcess, Tensor, Tensor], Tensor]
+
+
+def kl_weighting(process: ForwardProcess, x: Tensor, t: Tensor) -> Tensor:
+    """``λ = D_t(x)``: the KL weighting; the loss then equals the path KL up to a constant."""
+    return process.diffusion_matrix_diag(x, t)
+
+
+def eps_weighting(process: ForwardProcess, x: Tensor, t: Tensor) -> Tensor:
+    """``λ = s_t²``: the usual ε-loss ``½|ε_θ - ε|²`` of Gaussian kernels (not a KL bound)."""
+    if not isinstance(process, GaussianDiffusion):
+        raise TypeError("eps_weighting needs a Gaussian kernel N(α_t x_0, s_t² I)")
+    return _expand(process.std(t) ** 2, x)
+
+
+class DenoisingScoreMatching(Loss):
+    """``ℓ = E ½ | s_θ(x_t, t) - ∇log p_{t|0}(x_t | x_0) |²_λ``, ``t ~ U(t_min, T)``,
+    ``x_t ~ p_{t|0}(·|x_0)``; ``λ = D_t`` (:func:`kl_weighting`, default) or ``s_t²``
+    (:func:`eps_weighting`). Needs the diffusion block and an exact transition."""
+
+    def __init__(self, process: ForwardProcess, weighting: Weighting = kl_weighting) -> None:
+        process.require("diffusion", "denoising score matching")
+        process.require("exact_transition", "denoising score matching")
+        super().__init__(process)
+        self.weighting = weighting
+
+    def per_sample(self, model: nn.Module, x0: Tensor, generator: torch.Generator | None,
+                   context: Tensor | None = None) -> Tensor:
+        p = self.process
+        t = p.sample_times(x0.shape[0], generator, x0.device)
+        xt = p.sample_transition(x0, t, generator)
+        target = p.conditional_score(xt, x0, t)
+        err = model.score(xt, t, context) - target
+        w = self.weighting(p, xt, t)
+        return 0.5 * (w * err**2).reshape(x0.shape[0], -1).sum(1)

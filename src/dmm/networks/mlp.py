@@ -1,0 +1,54 @@
+"""A multilayer perceptron with a sinusoidal time embedding and an optional context input."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+
+class TimeEmbedding(nn.Module):
+    """Sinusoidal features of ``t`` (log-spaced frequencies) followed by a linear map."""
+
+    def __init__(self, dim: int, max_period: float = 1000.0) -> None:
+        super().__init__()
+        half = dim // 2
+        freqs = torch.exp(-math.log(max_period) * torch.arange(half) / max(half - 1, 1))
+        self.register_buffer("freqs", freqs * max_period / 4, persistent=False)
+        self.proj = nn.Linear(2 * half, dim)
+
+    def forward(self, t: Tensor) -> Tensor:
+        arg = t.reshape(-1, 1) * self.freqs
+        return self.proj(torch.cat([arg.sin(), arg.cos()], dim=1))
+
+
+class MLP(nn.Module):
+    """``net(x, t, context) -> (batch, dim_out)``: residual SiLU blocks, time and context added to
+    every hidden layer. A backbone only: it knows no mathematics of the process."""
+
+    def __init__(self, dim_in: int, dim_out: int, hidden: int = 256, depth: int = 3,
+                 context_dim: int = 0) -> None:
+        super().__init__()
+        if dim_in <= 0 or dim_out <= 0 or hidden <= 0 or depth <= 0:
+            raise ValueError("MLP dimensions and depth must be positive")
+        self.dim_in, self.dim_out, self.context_dim = dim_in, dim_out, context_dim
+        self.inp = nn.Linear(dim_in, hidden)
+        self.time = TimeEmbedding(hidden)
+        self.context = nn.Linear(context_dim, hidden) if context_dim > 0 else None
+        self.layers = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(depth))
+        self.norms = nn.ModuleList(nn.LayerNorm(hidden) for _ in range(depth))
+        self.out = nn.Linear(hidden, dim_out)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, x: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
+        cond = self.time(t)
+        if self.context is not None:
+            if context is None:
+                raise ValueError("this network was built with a context input; pass context")
+            cond = cond + self.context(context.to(cond.dtype))
+        h = self.inp(x) + cond
+        for layer, norm in zip(self.layers, self.norms):
+            h = h + layer(nn.functional.silu(norm(h)))
+        return self.out(nn.functional.silu(h))

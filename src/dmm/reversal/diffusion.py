@@ -1,0 +1,26 @@
+"""Backward diffusion block (MATH.md §2, §7).
+
+Forward ``L f = b·∇f + ½ D:∇²f``; backward ``←L f = ←b·∇f + ½ D:∇²f`` with
+``←b(y) = -b(y) + ∇·D(y) + D(y) s_θ(y)``; probability-flow velocity (forward time)
+``v(y) = b - ½∇·D - ½ D s_θ``.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor
+
+from .base import Reversal
+
+
+def backward_drift(rev: Reversal, y: Tensor, t: Tensor, score: Tensor | None = None) -> Tensor:
+    """``←b(y, t) = -b + ∇·D + D s_θ`` (backward-time drift at forward time ``t``)."""
+    p = rev.process
+    s = rev.score(y, t) if score is None else score
+    return -p.drift(y, t) + p.diffusion_divergence(y, t) + p.diffusion_matrix_diag(y, t) * s
+
+
+def flow_velocity(rev: Reversal, y: Tensor, t: Tensor, score: Tensor | None = None) -> Tensor:
+    """Probability-flow ODE velocity in forward time: ``dy/dt = b - ½∇·D - ½ D s_θ``."""
+    p = rev.process
+    s = rev.score(y, t) if score is None else score
+    return p.drift(y, t) - 0.5 * p.diffusion_divergence(y, t) - 0.5 * p.diffusion_matrix_diag(y, t) * s

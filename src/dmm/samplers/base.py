@@ -1,0 +1,93 @@
+"""Samplers and the one ``simulate`` loop that drives them.
+
+A sampler is one discretisation of the backward process: ``step(rev, y, t, t_next, generator)``
+moves ``y`` from forward time ``t`` down to ``t_next < t``. It declares which generator blocks it can
+simulate (``supports``) and its weak order; ``simulate`` owns the time grid, the starting draw from
+the reference law, progress, callbacks and the optional final denoising step.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, ClassVar
+
+import torch
+from torch import Tensor
+
+from ..processes.base import ForwardProcess, MissingCapability, expand_time
+from ..reversal import Reversal
+
+
+class Sampler:
+    """One step of a discretised backward process."""
+
+    #: generator blocks this sampler can simulate
+    supports: ClassVar[frozenset[str]] = frozenset()
+    #: weak order of the discretisation (``None`` when not a fixed order)
+    order: ClassVar[float | None] = None
+
+    def check(self, process: ForwardProcess) -> None:
+        """Raise :class:`MissingCapability` if the process has a block this sampler cannot simulate."""
+        missing = [b for b in process.blocks if b not in self.supports]
+        if missing:
+            raise MissingCapability(
+                f"{type(self).__name__} cannot simulate the {', '.join(missing)} block(s) of "
+                f"{type(process).__name__} (it supports {sorted(self.supports)})"
+            )
+
+    def step(self, rev: Reversal, y: Tensor, t: Tensor, t_next: Tensor,
+             generator: torch.Generator | None) -> Tensor:
+        raise NotImplementedError
+
+
+def time_grid(process: ForwardProcess, steps: int, t_start: float | None = None,
+              t_end: float | None = None) -> Tensor:
+    """Uniform grid from ``t_start`` (default ``T``) down to ``t_end`` (default ``t_min``)."""
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    t0 = process.T if t_start is None else t_start
+    t1 = process.t_min if t_end is None else t_end
+    return torch.linspace(t0, t1, steps + 1, dtype=torch.get_default_dtype())
+
+
+@torch.no_grad()
+def simulate(rev: Reversal, sampler: Sampler, n: int, steps: int = 500,
+             generator: torch.Generator | None = None, *, y_init: Tensor | None = None,
+             grid: Tensor | None = None, denoise: bool = False, progress: bool = False,
+             callback: Callable[[int, Tensor, Tensor], None] | None = None,
+             device: torch.device | str | None = None) -> Tensor:
+    """Simulate the backward process ``rev`` with ``sampler`` and return ``n`` samples at ``t_min``.
+
+    ``y_init`` (default: ``n`` draws from the reference law) starts at ``grid[0]`` (default: a uniform
+    grid from ``T`` to ``t_min`` with ``steps`` steps). ``denoise=True`` ends with the process's final
+    denoising step (Tweedie's mean for Gaussian kernels). ``callback(k, t, y)`` is called after each
+    step, e.g. to record a trajectory.
+    """
+    process = rev.process
+    sampler.check(process)
+    if denoise:
+        process.require("denoiser", "denoise=True")
+    grid = time_grid(process, steps) if grid is None else grid
+    y = process.reference.sample(n, generator, device) if y_init is None else y_init
+    grid = grid.to(y.device if y.is_floating_point() else device)
+    iterator = range(len(grid) - 1)
+    if progress:
+        iterator = _progress(iterator, "sampling")
+    for k in iterator:
+        t, t_next = expand_time(grid[k], n, y), expand_time(grid[k + 1], n, y)
+        y = sampler.step(rev, y, t, t_next, generator)
+        if callback is not None:
+            callback(k, grid[k + 1], y)
+    if denoise:
+        y = process.denoise(rev, y, expand_time(grid[-1], n, y))
+    return y
+
+
+def _progress(iterable, desc: str):
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # tqdm is an optional extra
+        return iterable
+    return tqdm(iterable, desc=desc, leave=False)
+
+
+__all__ = ["MissingCapability", "Sampler", "simulate", "time_grid"]

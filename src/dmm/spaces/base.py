@@ -1,0 +1,104 @@
+"""State spaces: shapes, support checks and the geometry a sampler steps in."""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import torch
+from torch import Tensor
+
+
+class SupportError(ValueError):
+    """Data lie outside a state space; the message names the offending rows."""
+
+
+def _row_list(bad: Tensor, limit: int = 5) -> str:
+    rows = torch.nonzero(bad).flatten().tolist()
+    shown = ", ".join(str(r) for r in rows[:limit])
+    more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
+    return f"{len(rows)} row(s): {shown}{more}"
+
+
+class Space:
+    """A state space ``E`` with reference measure ``μ``.
+
+    Points are tensors of shape ``(batch, *event_shape)``; tangent vectors (scores, drifts, noise) have
+    shape ``(batch, *tangent_shape)``. Subclasses define the support, the features a network sees and
+    one Euler–Maruyama step of ``dy = a dt + σ dW`` in the space's own geometry.
+    """
+
+    event_shape: tuple[int, ...]
+    tangent_shape: tuple[int, ...]
+    name: str = "space"
+
+    @property
+    def dim(self) -> int:
+        """Number of scalar coordinates of one tangent vector."""
+        return math.prod(self.tangent_shape)
+
+    @property
+    def feature_dim(self) -> int:
+        """Width of :meth:`features`."""
+        return math.prod(self.event_shape)
+
+    def outside(self, x: Tensor) -> Tensor:
+        """Boolean ``(batch,)`` mask of points outside the support (finite values assumed)."""
+        return torch.zeros(x.shape[0], dtype=torch.bool, device=x.device)
+
+    def validate(self, x: Tensor) -> Tensor:
+        """Check shape, finiteness and support of user data; raise :class:`SupportError` naming rows."""
+        if tuple(x.shape[1:]) != tuple(self.event_shape):
+            raise SupportError(
+                f"data has shape {tuple(x.shape)}, expected (n, {', '.join(map(str, self.event_shape))})"
+                f" for {self.name}"
+            )
+        if x.is_floating_point():
+            finite = torch.isfinite(x.reshape(x.shape[0], -1)).all(dim=1)
+            if not finite.all():
+                raise SupportError(f"data has NaN or infinite values in {_row_list(~finite)}")
+        bad = self.outside(x)
+        if bad.any():
+            raise SupportError(f"data outside {self.name} ({self.support_text}) in {_row_list(bad)}")
+        return x
+
+    support_text: str = ""
+
+    def features(self, x: Tensor) -> Tensor:
+        """Flat features ``(batch, feature_dim)`` a network reads."""
+        return x.reshape(x.shape[0], -1)
+
+    def step(self, y: Tensor, drift: Tensor, sigma: Tensor | float, h: Tensor, xi: Tensor) -> Tensor:
+        """One Euler–Maruyama step of ``dy = drift dt + σ dW`` over time ``h``; ``xi ~ N(0, I)``.
+
+        ``h`` has shape ``(batch,)`` or is a scalar tensor; ``sigma`` is diagonal (broadcasts to the
+        tangent shape).
+        """
+        hb = _expand(h, drift)
+        return y + drift * hb + sigma * hb.sqrt() * xi
+
+    def noise(self, n: int, generator: torch.Generator | None, like: Tensor) -> Tensor:
+        """Standard Gaussian noise in the tangent shape."""
+        return torch.randn(
+            (n, *self.tangent_shape), generator=generator, device=like.device, dtype=_float(like)
+        )
+
+    def gradient(self, f: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
+        """Gradient of ``f: (batch, *event) -> (batch,)`` at ``x`` as a tangent vector (the metric's
+        gradient; plain autograd for flat coordinates)."""
+        with torch.enable_grad():
+            xg = x.detach().requires_grad_(True)
+            (g,) = torch.autograd.grad(f(xg).sum(), xg)
+        return g
+
+
+def _float(x: Tensor) -> torch.dtype:
+    return x.dtype if x.is_floating_point() else torch.get_default_dtype()
+
+
+def _expand(t: Tensor, x: Tensor) -> Tensor:
+    """Broadcast a per-sample ``(batch,)`` (or scalar) tensor against ``x`` of shape (batch, ...)."""
+    t = torch.as_tensor(t, dtype=_float(x), device=x.device)
+    if t.ndim == 0:
+        return t
+    return t.reshape(t.shape[0], *([1] * (x.ndim - 1)))
