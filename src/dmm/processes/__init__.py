@@ -1,13 +1,25 @@
 """Forward processes declared by their generator blocks."""
 
 from .base import DiffusionBlock, ForwardProcess, MissingCapability
+from .chains import (
+    AbsorbingChain, Categorical, ChainBlock, ChainProcess, OrdinalChain, UniformChain,
+)
+from .rate_matrices import LogLinearSchedule
 from .gaussian import OU, VE, VP, GaussianDiffusion, SubVP
+from .jump_laws import GaussianJumps, JumpLaw, StudentTJumps, TruncatedStableJumps
+from .jumps import JumpBlock
+from .levy_ou import LevyOU, LevyOUStationary
+from .torus_jump import TorusJump, TorusUniform
+from .positive import GBM, GeometricOU, LogGaussianDiffusion, LogNormal
 from .references import Normal, Reference
 from .schedules import ConstantSchedule, CosineSchedule, LinearSchedule, Schedule
 from .sde import SDE
 
 __all__ = [
+    "GaussianJumps", "JumpBlock", "JumpLaw", "LevyOU", "LevyOUStationary", "StudentTJumps", "TorusJump", "TorusUniform", "TruncatedStableJumps",
+    "AbsorbingChain", "Categorical", "ChainBlock", "ChainProcess", "LogLinearSchedule",
+    "OrdinalChain", "UniformChain",
     "OU", "SDE", "VE", "VP", "ConstantSchedule", "CosineSchedule", "DiffusionBlock",
     "ForwardProcess", "GaussianDiffusion", "LinearSchedule", "MissingCapability", "Normal",
-    "Reference", "Schedule", "SubVP",
+    "Reference", "Schedule", "SubVP", "GBM", "GeometricOU", "LogGaussianDiffusion", "LogNormal",
 ]

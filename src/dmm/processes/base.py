@@ -161,23 +161,14 @@ class DiffusionBlock:
         return self.space.step(x, self.drift(x, t), self.diffusion(x, t), h, xi)
 
     def block_generator(self, f: Callable[[Tensor], Tensor], x: Tensor, t: Tensor) -> Tensor:
-        with torch.enable_grad():
-            xg = x.detach().requires_grad_(True)
-            fx = f(xg)
-            (grad,) = torch.autograd.grad(fx.sum(), xg, create_graph=True, allow_unused=True,
-                                          materialize_grads=True)
-            d = self.diffusion_matrix_diag(xg, t)
-            lap = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
-            g_flat = grad.reshape(x.shape[0], -1)
-            d_flat = d.reshape(x.shape[0], -1)
-            for i in range(g_flat.shape[1]):
-                if not g_flat.requires_grad:  # f is affine or constant: no second derivatives
-                    break
-                (hii,) = torch.autograd.grad(g_flat[:, i].sum(), xg, retain_graph=True,
-                                             allow_unused=True, materialize_grads=True)
-                lap = lap + d_flat[:, i] * hii.reshape(x.shape[0], -1)[:, i]
-        b = self.drift(x, t).reshape(x.shape[0], -1)
-        return (b * g_flat).sum(1).detach() + 0.5 * lap.detach()
+        # b·∇f + ½ Σ_i D_ii ∂²_i f in the space's orthonormal frame (the Hessian diagonal in flat
+        # coordinates, the Laplace–Beltrami operator on SO(3)); see Space.second_derivatives
+        n = x.shape[0]
+        grad = self.space.gradient(f, x).reshape(n, -1)
+        second = self.space.second_derivatives(f, x).reshape(n, -1)
+        d = self.diffusion_matrix_diag(x, t).reshape(n, -1)
+        b = self.drift(x, t).reshape(n, -1)
+        return ((b * grad).sum(1) + 0.5 * (d * second).sum(1)).detach()
 
 
 def expand_time(t: Tensor | float, n: int, like: Tensor) -> Tensor:

@@ -77,7 +77,8 @@ class CosineSchedule(Schedule):
         return math.pi * self.c / (1 + self.s) * torch.tan(self._theta(t))
 
     def integral(self, t: Tensor) -> Tensor:
-        return 2 * (math.log(math.cos(self._theta0)) - torch.log(torch.cos(self._theta(t))))
+        b = 2 * (math.log(math.cos(self._theta0)) - torch.log(torch.cos(self._theta(t))))
+        return b.clamp_min(0.0)  # rounding can make B(0) = -1e-20, which would give sqrt(-0) = nan
 
     def __repr__(self) -> str:
         return f"CosineSchedule(s={self.s}, final_integral={self.final_integral})"

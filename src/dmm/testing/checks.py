@@ -105,11 +105,14 @@ def check_stein(process: ForwardProcess, x0: Tensor, t: float, seed: int = 0,
     if not process.has_exact_transition:
         return CheckResult(f"conditional score vs transition sampler (f{k})", True, 0.0, 0.0,
                            applicable=False, detail="process has no exact transition")
+    if "diffusion" not in process.blocks:
+        return CheckResult(f"conditional score vs transition sampler (f{k})", True, 0.0, 0.0,
+                           applicable=False, detail="no diffusion block: no conditional score")
     f = f or default_test_functions(process)[k]
     tt = expand_time(t, x0.shape[0], x0)
     x = _coupled_marginal(process, x0, t, seed)
-    terms = process.space.gradient(f, x) + f(x).reshape(-1, *[1] * (x.ndim - 1)) * \
-        process.conditional_score(x, x0, tt)
+    fx = f(x).reshape(-1, *[1] * len(process.space.tangent_shape))  # broadcast over tangent dims
+    terms = process.space.gradient(f, x) + fx * process.conditional_score(x, x0, tt)
     terms = terms.reshape(x.shape[0], -1).double()
     mean = terms.mean(0).abs()
     se = terms.std(0) / terms.shape[0] ** 0.5
@@ -140,6 +143,10 @@ def check_reversal(process: ForwardProcess, x0: Tensor, t_end: float | None = No
     if not process.has_exact_transition:
         return CheckResult("backward process reproduces marginals", True, 0.0, 0.0,
                            applicable=False, detail="process has no exact transition")
+    if "diffusion" not in process.blocks:
+        return CheckResult("backward process reproduces marginals", True, 0.0, 0.0,
+                           applicable=False, detail="no diffusion block: the score-driven reversal "
+                           "does not apply (chains: see dmm.metrics.chain_oracle)")
     t_end = process.T / 2 if t_end is None else t_end
     g = torch.Generator(device=x0.device).manual_seed(seed)
     point = x0[:1]

@@ -1,0 +1,148 @@
+"""Loading and validating user data files (``.npy`` and ``.csv``).
+
+This is a boundary: every problem a user can cause is reported as a one-line
+:class:`~dmm.data.errors.DataError`. Rows (the first axis) are samples.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from dmm.data.errors import DataError
+
+__all__ = ["check_shape", "load_array"]
+
+_MAX_LISTED_ROWS = 5
+
+
+def load_array(path: str | Path) -> np.ndarray:
+    """Read a numeric array from a ``.npy`` or ``.csv`` file and validate it.
+
+    A ``.npy`` file may hold any numeric array with at least one axis (rows are samples). A
+    ``.csv`` file is comma separated, one sample per line, with an optional single header row
+    of non-numeric column names that is skipped; it always gives a 2-D array ``(rows, columns)``,
+    of dtype ``int64`` if every value is an integer literal and ``float64`` otherwise.
+
+    Raises:
+        DataError: missing or unreadable file, unsupported extension, empty array, non-numeric
+            content, NaN or infinite values, or an array with too few dimensions.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"data file not found: '{path}'")
+    if not path.is_file():
+        raise DataError(f"data path is not a file: '{path}'")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        array = _read_npy(path)
+    elif suffix == ".csv":
+        array = _read_csv(path)
+    else:
+        raise DataError(
+            f"unsupported data file extension '{path.suffix}' for '{path}' (expected .npy or .csv)"
+        )
+    _validate(array, path, min_ndim=2 if suffix == ".csv" else 1)
+    return array
+
+
+def check_shape(x: np.ndarray, event_shape: tuple[int, ...]) -> None:
+    """Check that ``x`` has shape ``(n, *event_shape)``.
+
+    Raises:
+        DataError: naming the expected and the actual per-sample shape.
+    """
+    event_shape = tuple(int(s) for s in event_shape)
+    got = tuple(x.shape[1:]) if x.ndim >= 1 else None
+    if got != event_shape:
+        raise DataError(
+            f"data has per-sample shape {got} (array shape {tuple(x.shape)}) "
+            f"but {event_shape} was expected"
+        )
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _read_npy(path: Path) -> np.ndarray:
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise DataError(f"could not read '{path}' as a .npy file ({_one_line(exc)})") from exc
+    if not isinstance(array, np.ndarray):  # pragma: no cover - np.load on .npy gives arrays
+        raise DataError(f"'{path}' does not hold a single array")
+    if array.dtype.kind == "b":
+        return array.astype(np.int64)
+    if array.dtype.kind not in "iuf":
+        raise DataError(
+            f"'{path}' holds non-numeric data (dtype {array.dtype}); expected integers or floats"
+        )
+    return array
+
+
+def _read_csv(path: Path) -> np.ndarray:
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            lines = [
+                (number, [field.strip() for field in row])
+                for number, row in enumerate(csv.reader(handle), start=1)
+                if any(field.strip() for field in row)
+            ]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"could not read '{path}' as a .csv file ({_one_line(exc)})") from exc
+    if lines and not any(_is_number(field) for field in lines[0][1]):
+        lines = lines[1:]  # a header row of column names
+    if not lines:
+        raise DataError(f"'{path}' contains no data rows")
+    width = len(lines[0][1])
+    for number, fields in lines:
+        if len(fields) != width:
+            raise DataError(
+                f"'{path}' line {number} has {len(fields)} values "
+                f"but the first data row has {width}"
+            )
+    table = np.array([fields for _, fields in lines], dtype=str)
+    for dtype in (np.int64, np.float64):
+        try:
+            return table.astype(dtype)
+        except (ValueError, OverflowError):
+            continue
+    for number, fields in lines:
+        for column, field in enumerate(fields, start=1):
+            if not _is_number(field):
+                raise DataError(
+                    f"'{path}' line {number} column {column} is not a number: '{field}'"
+                )
+    raise DataError(f"'{path}' contains non-numeric values")  # pragma: no cover
+
+
+def _is_number(field: str) -> bool:
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
+
+
+def _validate(array: np.ndarray, path: Path, min_ndim: int) -> None:
+    if array.ndim < min_ndim:
+        raise DataError(
+            f"'{path}' holds an array with {array.ndim} dimensions (shape {array.shape}); "
+            f"at least {min_ndim} expected (rows are samples)"
+        )
+    if array.size == 0:
+        raise DataError(f"'{path}' holds an empty array (shape {array.shape})")
+    if array.dtype.kind == "f":
+        finite = np.isfinite(array.reshape(array.shape[0], -1)).all(axis=1)
+        if not finite.all():
+            bad = np.flatnonzero(~finite)
+            listed = ", ".join(str(i) for i in bad[:_MAX_LISTED_ROWS])
+            more = ", ..." if bad.size > _MAX_LISTED_ROWS else ""
+            raise DataError(
+                f"'{path}' has NaN or infinite values in {bad.size} of {array.shape[0]} rows "
+                f"(0-based row indices: {listed}{more})"
+            )

@@ -1,0 +1,67 @@
+"""Named data sets and the resolver from a user's data spec (a name or a file path) to a tensor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from dmm.data import toy2d
+from dmm.data.errors import DataError
+from dmm.data.files import load_array
+
+__all__ = ["BUILTIN_DATASETS", "Sampler", "load_data", "register_dataset"]
+
+Sampler = Callable[[int, torch.Generator], torch.Tensor]
+"""A data set sampler: ``f(n, generator) -> Tensor`` of shape ``(n, *event_shape)``."""
+
+BUILTIN_DATASETS: dict[str, Sampler] = {
+    "checkerboard": toy2d.checkerboard,
+    "swissroll": toy2d.swissroll,
+    "moons": toy2d.moons,
+    "8gaussians": toy2d.eight_gaussians,
+    "circles": toy2d.circles,
+    "pinwheel": toy2d.pinwheel,
+}
+"""Every named data set, by name. Modules add their own with :func:`register_dataset`."""
+
+
+def register_dataset(name: str, fn: Sampler, *, overwrite: bool = False) -> None:
+    """Register a sampler under ``name`` so :func:`load_data` (and the CLI) can find it.
+
+    Raises:
+        ValueError: if ``name`` is empty or already registered and ``overwrite`` is false.
+    """
+    if not name or name != name.strip():
+        raise ValueError(f"invalid data set name {name!r}")
+    if name in BUILTIN_DATASETS and not overwrite:
+        raise ValueError(f"data set {name!r} is already registered (pass overwrite=True)")
+    BUILTIN_DATASETS[name] = fn
+
+
+def load_data(spec: str, n: int, generator: torch.Generator) -> torch.Tensor:
+    """Resolve a data spec: a registered name is sampled, anything else is read as a file.
+
+    Args:
+        spec: a name in :data:`BUILTIN_DATASETS` or a path to a ``.npy`` / ``.csv`` file.
+        n: number of samples to draw from a named data set. A file is returned whole (all rows).
+        generator: the source of randomness for named data sets.
+
+    Returns:
+        ``(n, *event_shape)`` samples for a name; for a file, a ``float32`` tensor (or ``long``
+        when the file holds integers) with one row per sample.
+
+    Raises:
+        DataError: the spec is neither a registered name nor an existing file, or the file is
+            invalid (see :func:`~dmm.data.files.load_array`).
+    """
+    if spec in BUILTIN_DATASETS:
+        return BUILTIN_DATASETS[spec](n, generator)
+    if not Path(spec).exists():
+        names = ", ".join(sorted(BUILTIN_DATASETS))
+        raise DataError(f"unknown data set or missing file '{spec}' (built-ins: {names})")
+    array = load_array(spec)
+    dtype = np.int64 if array.dtype.kind in "iu" else np.float32
+    return torch.from_numpy(np.ascontiguousarray(array, dtype=dtype))

@@ -1,0 +1,285 @@
+"""Factorised continuous-time Markov chains on ``{0..S-1}^d`` (MATH.md §1, §6).
+
+One coordinate jumps at a time, ``a → b`` at rate ``β(t) R(a, b)``:
+
+    L_t f(x) = Σ_i Σ_{v ≠ x_i} β(t) R(x_i, v) [f(x^{i←v}) - f(x)],
+
+with kernel ``p^i_{t|0}(v | a) = exp(B(t) R)(a, v)``. Backward (MATH.md §2,
+:mod:`dmm.reversal.chains`):
+
+    ←L f(y) = Σ_i Σ_{v ≠ y_i} β(t) R(v, y_i) ρ_θ(y)_{i,v} [f(y^{i←v}) - f(y)],
+
+``ρ_θ(y)_{i,v} ≈ p_t(y^{i←v}) / p_t(y)``. The uniform, absorbing and ordinal chains differ only in
+``R`` (plus closed-form kernels, tested against the matrix exponential).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+import torch
+from torch import Tensor
+
+from ..spaces.discrete import Discrete
+from .base import ForwardProcess, MissingCapability
+from .rate_matrices import (
+    LogLinearSchedule,
+    absorbing_rate_matrix,
+    check_rate_matrix,
+    ordinal_rate_matrix,
+    uniform_rate_matrix,
+)
+from .references import Reference
+from .schedules import Schedule
+
+
+class Categorical(Reference):
+    """Product law on ``{0..n-1}^d``: each coordinate independently ``~ probs``."""
+
+    def __init__(self, d: int, probs: Tensor) -> None:
+        self.d = int(d)
+        self.probs64 = (probs / probs.sum()).to(torch.float64)
+        self.probs = self.probs64.to(torch.get_default_dtype())
+
+    def sample(self, n: int, generator: torch.Generator | None = None, device=None) -> Tensor:
+        p = self.probs.to(device).expand(n, self.d, -1)
+        return categorical(p, generator)
+
+    def log_prob(self, x: Tensor) -> Tensor:
+        return torch.log(self.probs.to(x.device))[x].sum(1)
+
+    def __repr__(self) -> str:
+        return f"Categorical(d={self.d}, probs={[round(p, 4) for p in self.probs.tolist()]})"
+
+
+def categorical(probs: Tensor, generator: torch.Generator | None) -> Tensor:
+    """Inverse-CDF draw from unnormalised ``probs`` (..., n) -> long (...). One uniform per draw, so
+    two calls with the same seed are coupled (small-variance finite differences)."""
+    cdf = probs.cumsum(-1)
+    u = torch.rand(cdf.shape[:-1] + (1,), generator=generator, device=probs.device, dtype=cdf.dtype)
+    return (cdf < u * cdf[..., -1:]).sum(-1).clamp_max(probs.shape[-1] - 1)
+
+
+class ChainBlock:
+    """Generator block of a factorised chain: rate ``β(t) R(a, b)`` per coordinate (see module doc).
+
+    Needs ``space`` (a :class:`Discrete`), ``schedule`` (``β``, ``B``) and ``rate_matrix`` ``R``
+    (``n_states × n_states``). Kernels are exact: ``P(b) = exp(b R)`` at integrated rate ``b``
+    (eigendecomposition for symmetric ``R``, the matrix exponential otherwise); subclasses with
+    closed forms override :meth:`kernel_apply` and :meth:`kernel_column`. All three accept negative
+    ``b``."""
+
+    block_name = "chain"
+    space: Discrete
+    schedule: Schedule
+    rate_matrix: Tensor
+
+    def _setup_kernel(self) -> None:
+        R = self.rate_matrix
+        self._symmetric = bool(torch.allclose(R, R.T, atol=1e-12))
+        if self._symmetric:
+            self._evals, self._evecs = torch.linalg.eigh(R)
+
+    def beta(self, t: Tensor) -> Tensor:
+        return self.schedule.beta(t)
+
+    def integral(self, t: Tensor) -> Tensor:
+        return self.schedule.integral(t)
+
+    def transition_matrix(self, b: Tensor) -> Tensor:
+        """``exp(b R)`` for integrated rates ``b`` of shape ``(batch,)`` -> ``(batch, n, n)``
+        (float64)."""
+        b = torch.as_tensor(b, dtype=torch.float64).reshape(-1)
+        b, inverse = torch.unique(b, return_inverse=True)  # simulate's batches share one time
+        if self._symmetric:
+            V = self._evecs.to(b.device)
+            P = (V * torch.exp(b[:, None] * self._evals.to(b.device))[:, None, :]) @ V.T
+        else:
+            P = torch.linalg.matrix_exp(b[:, None, None] * self.rate_matrix.to(b.device))
+        return P[inverse]
+
+    def kernel_apply(self, p: Tensor, b: Tensor) -> Tensor:
+        """Row vectors times the kernel: ``(p exp(bR))_v`` for ``p`` of shape ``(batch, d, n)``."""
+        P = self.transition_matrix(b).to(p.dtype)
+        return p @ P
+
+    def kernel_column(self, y: Tensor, b: Tensor) -> Tensor:
+        """``exp(bR)(a, y_i)`` over ``a``: ``(batch, d, n)`` for states ``y`` ``(batch, d)``."""
+        P = self.transition_matrix(b).to(torch.get_default_dtype())
+        return torch.gather(P.transpose(1, 2), 1, y.long()[..., None].expand(-1, -1, P.shape[1]))
+
+    def rates_into(self, y: Tensor) -> Tensor:
+        """``R(v, y_i)`` over ``v`` (rate **into** the current value), ``(batch, d, n)``; zero at
+        ``v = y_i``."""
+        R = self.rate_matrix.to(device=y.device, dtype=torch.get_default_dtype())
+        col = R.T[y.long()]
+        return col.scatter(-1, y.long()[..., None], 0.0)
+
+    def rates_out(self, y: Tensor) -> Tensor:
+        """``R(y_i, v)`` over ``v``, ``(batch, d, n)``; zero at ``v = y_i``."""
+        R = self.rate_matrix.to(device=y.device, dtype=torch.get_default_dtype())
+        return R[y.long()].scatter(-1, y.long()[..., None], 0.0)
+
+    def block_forward_step(self, x: Tensor, t: Tensor, h: Tensor, generator) -> Tensor:
+        """Exact step: ``x_i ~ exp((B(t+h) - B(t)) R)(x_i, ·)`` independently."""
+        b = self.integral(t + h) - self.integral(t)
+        return categorical(self.kernel_apply(self.space.one_hot(x), b).clamp_min(0), generator)
+
+    def block_generator(self, f: Callable[[Tensor], Tensor], x: Tensor, t: Tensor) -> Tensor:
+        fx = f(x).to(torch.get_default_dtype())
+        rates = self.beta(t)[:, None, None] * self.rates_out(x)
+        out = torch.zeros_like(fx)
+        for i in range(x.shape[1]):
+            for v in range(self.space.n_states):
+                y = x.clone()
+                y[:, i] = v
+                out = out + rates[:, i, v] * (f(y).to(fx.dtype) - fx)
+        return out
+
+
+class ChainProcess(ChainBlock, ForwardProcess):
+    """A factorised chain with a user rate matrix ``R`` on ``{0..S-1}^d`` (``S = R.shape[0]``).
+
+    Generator ``L f(x) = Σ_i Σ_{v≠x_i} β(t) R(x_i, v)[f(x^{i←v}) - f(x)]``; backward
+    ``←L f(y) = Σ_i Σ_{v≠y_i} β(t) R(v, y_i) ρ(y)_{i,v} [f(y^{i←v}) - f(y)]``. Kernel ``exp(B(t)
+    R)``. Reference ``q``: each coordinate ``~ u exp(B(T) R)``, ``u`` uniform on the data values
+    (the law of ``X_T`` from uniform data: the stationary law for doubly stochastic ``R``, and
+    always ≪ ``p_T``, so the terminal KL is finite)."""
+
+    has_exact_transition: ClassVar[bool] = True
+    has_denoiser: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        rate_matrix: Tensor,
+        d: int,
+        schedule: Schedule | None = None,
+        T: float = 1.0,
+        t_min: float = 1e-3,
+        mask: bool = False,
+    ) -> None:
+        if not 0 < t_min < T:
+            raise ValueError(f"need 0 < t_min < T, got t_min={t_min}, T={T}")
+        self.rate_matrix = check_rate_matrix(rate_matrix)
+        n = self.rate_matrix.shape[0]
+        self.space = Discrete(d, n - int(mask), mask)
+        self.schedule = schedule or LogLinearSchedule()
+        self.T, self.t_min = float(T), float(t_min)
+        self._setup_kernel()
+        u = torch.zeros(1, 1, n, dtype=torch.float64)
+        u[..., : self.space.S] = 1.0 / self.space.S
+        bT = self.integral(torch.tensor([self.T], dtype=torch.float64))
+        self.reference = Categorical(d, self.kernel_apply(u, bT).flatten().clamp_min(0))
+
+    @property
+    def d(self) -> int:
+        return self.space.d
+
+    @property
+    def S(self) -> int:
+        return self.space.S
+
+    @property
+    def n_states(self) -> int:
+        return self.space.n_states
+
+    def transition_probs(self, x0: Tensor, t: Tensor) -> Tensor:
+        """``p^i_{t|0}(v | x0_i)`` as ``(batch, d, n_states)``."""
+        return self.kernel_apply(self.space.one_hot(x0), self.integral(t)).clamp_min(0)
+
+    def sample_transition(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Tensor:
+        return categorical(self.transition_probs(x0, t), generator)
+
+    def conditional_ratio(self, xt: Tensor, x0: Tensor, t: Tensor) -> Tensor:
+        """``r_0(y)_{i,v} = p^i_{t|0}(v | x0_i) / p^i_{t|0}(y_i | x0_i)`` (MATH.md §5c)."""
+        p = self.transition_probs(x0, t)
+        return p / torch.gather(p, -1, xt.long()[..., None]).clamp_min(1e-30)
+
+    def conditional_score(self, xt: Tensor, x0: Tensor, t: Tensor) -> Tensor:
+        raise MissingCapability(
+            f"{type(self).__name__} is a chain: it has conditional ratios "
+            "(conditional_ratio), not a conditional score"
+        )
+
+    def terminal_kl(self, x0: Tensor) -> Tensor:
+        """``Σ_i KL(p^i_{T|0}(·|x0_i) || q_i)`` per sample (nats)."""
+        T = torch.full((x0.shape[0],), self.T, dtype=torch.float64)
+        p = self.kernel_apply(self.space.one_hot(x0).double(), self.integral(T)).clamp_min(0)
+        q = self.reference.probs64.to(p.device)
+        terms = torch.where(p > 0, p * (torch.log(p.clamp_min(1e-300)) - torch.log(q)), 0.0)
+        return terms.sum((1, 2)).to(torch.get_default_dtype())
+
+    def denoise(self, rev, y: Tensor, t: Tensor) -> Tensor:
+        """Argmax of the model's ``p_θ(x_0^i | y)`` per coordinate (:func:`dmm.samplers.chains.
+        sample_denoised` draws from it instead, which is the decoder of the NLL bound)."""
+        return rev.model.x0_probs(y, t, rev.context).argmax(-1)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(d={self.d}, S={self.S}, schedule={self.schedule!r})"
+
+
+class UniformChain(ChainProcess):
+    """Uniform chain ``R = (11ᵀ - S I)/S``: kernel ``α δ_{x_0} + (1 - α)/S``, ``α = e^{-B(t)}``;
+    reference uniform. Backward rates ``β(t)/S · ρ(y)_{i,v}`` for every ``v ≠ y_i``."""
+
+    def __init__(
+        self, d: int, S: int, schedule: Schedule | None = None, T: float = 1.0, t_min: float = 1e-3
+    ) -> None:
+        super().__init__(uniform_rate_matrix(S), d, schedule, T, t_min)
+
+    def kernel_apply(self, p: Tensor, b: Tensor) -> Tensor:
+        a = torch.exp(-torch.as_tensor(b, dtype=p.dtype, device=p.device)).reshape(-1, 1, 1)
+        return a * p + (1 - a) * p.sum(-1, keepdim=True) / self.S
+
+    def kernel_column(self, y: Tensor, b: Tensor) -> Tensor:
+        a = torch.exp(-torch.as_tensor(b, dtype=torch.get_default_dtype(), device=y.device))
+        return a.reshape(-1, 1, 1) * self.space.one_hot(y) + (1 - a.reshape(-1, 1, 1)) / self.S
+
+
+class AbsorbingChain(ChainProcess):
+    """Absorbing (masking) chain: each value jumps to MASK ``= S`` at rate ``β(t)``; kernel: stays
+    with probability ``α = e^{-B(t)}``, else MASK. Reference: MASK with probability ``1 - α_T``,
+    else uniform (→ all-MASK as ``α_T → 0``). Backward: a MASK unmasks to ``v`` at rate ``β(t)
+    ρ(y)_{i,v}``; with the mean parameterisation ``ρ = α/(1-α) p_θ(x_0^i = v | y)``."""
+
+    def __init__(
+        self, d: int, S: int, schedule: Schedule | None = None, T: float = 1.0, t_min: float = 1e-3
+    ) -> None:
+        super().__init__(absorbing_rate_matrix(S), d, schedule, T, t_min, mask=True)
+
+    def kernel_apply(self, p: Tensor, b: Tensor) -> Tensor:
+        a = torch.exp(-torch.as_tensor(b, dtype=p.dtype, device=p.device)).reshape(-1, 1, 1)
+        clean = a * p[..., : self.S]
+        masked = (1 - a) * p[..., : self.S].sum(-1, keepdim=True) + p[..., self.S :]
+        return torch.cat([clean, masked], -1)
+
+    def kernel_column(self, y: Tensor, b: Tensor) -> Tensor:
+        a = torch.exp(-torch.as_tensor(b, dtype=torch.get_default_dtype(), device=y.device))
+        a = a.reshape(-1, 1, 1)
+        is_mask = (y == self.S)[..., None].to(a.dtype)
+        onehot = self.space.one_hot(y)
+        col_mask = torch.cat(
+            [(1 - a).expand(*y.shape, self.S), torch.ones_like(a).expand(*y.shape, 1)], -1
+        )
+        return is_mask * col_mask + (1 - is_mask) * a * onehot
+
+
+class OrdinalChain(ChainProcess):
+    """Chain for ordered values (pixel intensities): nearest-neighbour birth–death jumps
+    (``kind="birth_death"``) or discretised-Gaussian jumps (``kind="gaussian"``), ``R`` symmetric
+    with spectral gap 1 (:func:`~dmm.processes.rate_matrices.ordinal_rate_matrix`); reference
+    uniform."""
+
+    def __init__(
+        self,
+        d: int,
+        S: int,
+        schedule: Schedule | None = None,
+        T: float = 1.0,
+        t_min: float = 1e-3,
+        kind: str = "birth_death",
+        bandwidth: float | None = None,
+    ) -> None:
+        self.kind = kind
+        super().__init__(ordinal_rate_matrix(S, kind, bandwidth), d, schedule, T, t_min)

@@ -1,0 +1,121 @@
+"""Lévy-driven Ornstein–Uhlenbeck process on ``R^d`` (MATH.md §1, §6).
+
+``dX = -θ X dt + σ dW + dJ`` with ``J`` compound Poisson (rate ``λ``, symmetric jump law ``g``).
+Generator ``L f = -θ x·∇f + ½σ² Δf + λ E_{w~g}[f(x + w) - f(x)]``. Backward generator
+``←L f(y) = (θ y + σ² ∇log p_t)·∇f + ½σ² Δf + λ ∫ g(y - x) ρ(y, x) [f(x) - f(y)] dx`` with
+``ρ = p_t(x)/p_t(y)`` (no compensator: the jump part has finite intensity and ``g`` is symmetric).
+
+Exact simulation: ``X_t = e^{-θt} x_0 + sqrt(σ²(1 - e^{-2θt})/2θ) ξ + Σ_{k≤N} e^{-θ(t-s_k)} Z_k``,
+``N ~ Poisson(λt)``, ``s_k ~ U(0, t)``, ``Z_k ~ g``. Reference: the stationary law, sampled by the same
+formula from ``x_0 = 0`` over a horizon ``12/θ`` (residual weight ``e^{-12}``). Jump laws: Student-t
+(:meth:`LevyOU.student_t`, no Brownian part) or the truncated isotropic ``α``-stable measure with its
+small jumps replaced by a Brownian term of the same covariance (:meth:`LevyOU.truncated_stable`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import torch
+from torch import Tensor
+
+from ..spaces import Euclidean
+from ..spaces.base import _expand
+from .base import DiffusionBlock, ForwardProcess
+from .jump_laws import JumpLaw, StudentTJumps, TruncatedStableJumps
+from .jumps import JumpBlock, sample_poisson
+from .references import Reference
+
+
+class LevyOU(DiffusionBlock, JumpBlock, ForwardProcess):
+    """``dX = -θX dt + σ dW + dJ``; see the module docstring for both generators.
+
+    ``sample_marginal`` is exact (no conditional score exists, so ``has_exact_transition`` is False).
+    With ``sigma = 0`` the diffusion block is a pure drift (``D = 0``).
+    """
+
+    state_dependent_diffusion: ClassVar[bool] = False
+
+    def __init__(self, dim: int, jump_law: JumpLaw, rate: float = 1.0, theta: float = 1.0,
+                 sigma: float = 0.0, T: float = 5.0, t_min: float = 1e-3) -> None:
+        if rate <= 0 or theta <= 0 or sigma < 0:
+            raise ValueError(f"need rate > 0, theta > 0, sigma >= 0; got {rate}, {theta}, {sigma}")
+        if not 0 < t_min < T:
+            raise ValueError(f"need 0 < t_min < T, got t_min={t_min}, T={T}")
+        if jump_law.dim != dim:
+            raise ValueError(f"jump law has dimension {jump_law.dim}, process has {dim}")
+        self.dim, self.T, self.t_min = int(dim), float(T), float(t_min)
+        self.space = Euclidean(self.dim)
+        self.jump_law, self.rate = jump_law, float(rate)
+        self.theta, self.sigma = float(theta), float(sigma)
+        self.reference = LevyOUStationary(self)
+
+    @classmethod
+    def student_t(cls, dim: int, nu: float = 1.5, scale: float = 1.0, rate: float = 1.0,
+                  **kw) -> LevyOU:
+        """Compound-Poisson Student-t jumps (tail index ``nu``), no Brownian part."""
+        return cls(dim, StudentTJumps(dim, nu, scale), rate=rate, **kw)
+
+    @classmethod
+    def truncated_stable(cls, dim: int, alpha: float = 1.5, epsilon: float = 0.5,
+                         intensity: float = 1.0, **kw) -> LevyOU:
+        """Isotropic ``α``-stable Lévy measure: jumps ``|w| > ε`` compound Poisson at rate
+        ``c ε^{-α}/α``, small jumps replaced by ``σ² = c ε^{2-α}/((2-α)d)`` (Asmussen–Rosiński)."""
+        law = TruncatedStableJumps(dim, alpha, epsilon, intensity)
+        return cls(dim, law, rate=law.rate(), sigma=math.sqrt(law.small_jump_variance()), **kw)
+
+    def __repr__(self) -> str:
+        return (f"LevyOU(dim={self.dim}, jump_law={self.jump_law!r}, rate={self.rate}, "
+                f"theta={self.theta}, sigma={self.sigma}, T={self.T})")
+
+    # blocks
+    def drift(self, x: Tensor, t: Tensor) -> Tensor:
+        return -self.theta * x
+
+    def diffusion(self, x: Tensor, t: Tensor) -> Tensor:
+        return torch.full((1,) * x.ndim, self.sigma, dtype=x.dtype, device=x.device)
+
+    def jump_rate(self, t: Tensor) -> Tensor:
+        return torch.full_like(t, self.rate)
+
+    def jump_integral(self, t: Tensor) -> Tensor:
+        return self.rate * t
+
+    # exact simulation
+    def sample_marginal(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Tensor:
+        """Exact ``X_t | X_0 = x0`` (see the module docstring); ``t`` scalar or ``(batch,)``."""
+        n = x0.shape[0]
+        t = torch.as_tensor(t, dtype=x0.dtype, device=x0.device).expand(n)
+        decay = torch.exp(-self.theta * t)
+        var = self.sigma**2 * -torch.expm1(-2 * self.theta * t) / (2 * self.theta)
+        xi = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
+        out = _expand(decay, x0) * x0 + _expand(var.sqrt(), x0) * xi
+        count = sample_poisson(self.rate * t, generator)
+        k = int(count.max()) if n else 0
+        if k == 0:
+            return out
+        z = self.jump_law.sample((n, k), generator, x0)
+        s = torch.rand((n, k), generator=generator, device=x0.device, dtype=x0.dtype) * t[:, None]
+        live = torch.arange(k, device=x0.device)[None, :] < count[:, None]
+        weight = torch.exp(-self.theta * (t[:, None] - s)) * live.to(x0.dtype)
+        return out + (weight[..., None] * z).sum(1).reshape(x0.shape)
+
+
+class LevyOUStationary(Reference):
+    """The stationary law of a :class:`LevyOU` process, sampled by exact simulation from 0 over a
+    horizon of ``12/θ``. It has no closed-form density (``log_prob`` is unavailable)."""
+
+    def __init__(self, process: LevyOU, horizon: float | None = None) -> None:
+        self.process = process
+        self.horizon = 12.0 / process.theta if horizon is None else float(horizon)
+
+    def sample(self, n: int, generator: torch.Generator | None = None, device=None) -> Tensor:
+        x0 = torch.zeros(n, self.process.dim, device=device)
+        return self.process.sample_marginal(x0, torch.tensor(self.horizon), generator)
+
+    def log_prob(self, x: Tensor) -> Tensor:
+        raise NotImplementedError("the Lévy-OU stationary law has no closed-form density")
+
+
+__all__ = ["LevyOU", "LevyOUStationary"]

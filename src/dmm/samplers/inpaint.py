@@ -1,0 +1,57 @@
+"""Inpainting: any sampler, with observed coordinates held fixed (for any process).
+
+``Inpaint(sampler, observed, values)`` runs ``sampler`` and after every step resets the observed
+coordinates: ``mode="clamp"`` to their clean values (natural for the absorbing chain, whose unmasked
+coordinates are clean), ``mode="replace"`` to a fresh draw of the forward kernel
+``p_{t_next|0}(·|values)`` (the replacement method; needs an exact transition).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from ..processes.base import ForwardProcess
+from ..reversal import Reversal
+from .base import Sampler
+
+
+class Inpaint(Sampler):
+    """Wrap ``sampler``; ``observed`` is a boolean mask broadcastable to the states ``(batch,
+    *event_shape)``, ``values`` the observed states (only entries under the mask are read)."""
+
+    def __init__(
+        self, sampler: Sampler, observed: Tensor, values: Tensor, mode: str = "clamp"
+    ) -> None:
+        if mode not in ("clamp", "replace"):
+            raise ValueError(f"mode must be 'clamp' or 'replace', got {mode!r}")
+        self.sampler, self.observed, self.values, self.mode = sampler, observed.bool(), values, mode
+        self.supports = sampler.supports
+        self.order = sampler.order
+
+    def check(self, process: ForwardProcess) -> None:
+        self.sampler.check(process)
+        if self.mode == "replace":
+            process.require("exact_transition", "Inpaint(mode='replace')")
+
+    def apply(
+        self, process: ForwardProcess, y: Tensor, t: Tensor, generator: torch.Generator | None
+    ) -> Tensor:
+        """Reset the observed coordinates of ``y`` at forward time ``t``."""
+        target = self.values.to(y.device)
+        if self.mode == "replace":
+            target = process.sample_transition(target, t, generator)
+        return torch.where(self.observed.to(y.device), target.to(y.dtype), y)
+
+    def initial(self, process: ForwardProcess, n: int, generator: torch.Generator | None) -> Tensor:
+        """A start for ``simulate(y_init=...)``: reference draws with the observed coordinates
+        reset."""
+        y = process.reference.sample(n, generator)
+        return self.apply(process, y, torch.full((n,), process.T), generator)
+
+    def step(self, rev: Reversal, y: Tensor, t: Tensor, t_next: Tensor, generator) -> Tensor:
+        y = self.sampler.step(rev, y, t, t_next, generator)
+        return self.apply(rev.process, y, t_next, generator)
+
+
+__all__ = ["Inpaint"]

@@ -1,0 +1,261 @@
+"""The training loop: Adam with warm-up, gradient clipping, EMA, validation, JSONL log, atomic
+checkpoints, exact resume, and data parallelism under ``torchrun``.
+
+Randomness: one ``torch.Generator`` (seeded by ``config.seed``) draws every batch and, per step, the
+seeds of the micro-batches. Micro-batch ``k`` of a step always uses the same seed whoever computes
+it, so ``world_size`` processes with ``micro_batches = world_size`` reproduce one process that
+accumulates the same micro-batches (gradients are averaged either way). The generator state is saved in
+every checkpoint, so a resumed run continues exactly where the interrupted one was.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from .losses import Loss
+
+CHECKPOINT = "checkpoint.pt"
+LOG = "log.jsonl"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing, unreadable or corrupt."""
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters of :func:`train` (all have CPU-sized defaults)."""
+
+    steps: int = 5000
+    batch_size: int = 256
+    lr: float = 2e-3
+    warmup: int = 200
+    lr_schedule: str = "cosine"  # "cosine" (decay to lr/10) or "constant" after warm-up
+    grad_clip: float = 1.0
+    ema_decay: float = 0.999
+    seed: int = 0
+    log_every: int = 100
+    val_every: int = 500
+    val_size: int = 2048
+    checkpoint_every: int = 1000
+    micro_batches: int = 1
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "batch_size", "log_every", "val_every", "checkpoint_every",
+                     "micro_batches", "val_size"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.lr <= 0 or self.grad_clip <= 0 or not 0 <= self.ema_decay < 1 or self.warmup < 0:
+            raise ValueError("need lr > 0, grad_clip > 0, 0 <= ema_decay < 1, warmup >= 0")
+        if self.lr_schedule not in ("cosine", "constant"):
+            raise ValueError(f"lr_schedule must be 'cosine' or 'constant', got {self.lr_schedule!r}")
+        if self.batch_size % self.micro_batches:
+            raise ValueError("batch_size must be a multiple of micro_batches")
+
+
+@dataclass
+class TrainResult:
+    """The trained model, its EMA copy (use it for sampling) and the logged history."""
+
+    model: nn.Module
+    ema: nn.Module
+    history: list[dict[str, Any]] = field(default_factory=list)
+    step: int = 0
+
+
+def learning_rate(config: TrainConfig, step: int) -> float:
+    """Linear warm-up to ``lr``, then constant or cosine decay to ``lr/10`` at the last step."""
+    if step < config.warmup:
+        return config.lr * (step + 1) / config.warmup
+    if config.lr_schedule == "constant":
+        return config.lr
+    frac = (step - config.warmup) / max(config.steps - config.warmup, 1)
+    return config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
+
+
+def _dist() -> tuple[int, int]:
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+def init_distributed(device: str) -> tuple[int, int]:
+    """Join the process group when launched by ``torchrun`` (``WORLD_SIZE > 1``); gloo on CPU."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.distributed.is_initialized():
+        backend = "nccl" if device.startswith("cuda") else "gloo"
+        torch.distributed.init_process_group(backend)
+    return _dist()
+
+
+def save_atomic(obj: Any, path: Path) -> None:
+    """``torch.save`` to a temporary file, fsync, then rename: a crash leaves the old file intact."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        torch.save(obj, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: Path, device: str = "cpu") -> dict[str, Any]:
+    """Load a checkpoint written by :func:`train`; :class:`CheckpointError` if it is unusable."""
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}")
+    try:
+        state = torch.load(path, map_location=device, weights_only=False)
+    except Exception as exc:  # any unpickling failure means the file is not a usable checkpoint
+        raise CheckpointError(f"corrupt checkpoint {path}: {type(exc).__name__}") from None
+    if not isinstance(state, dict) or not {"model", "ema", "step"} <= set(state):
+        raise CheckpointError(f"corrupt checkpoint {path}: missing model/ema/step")
+    return state
+
+
+@torch.no_grad()
+def _ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
+    for pe, pm in zip(ema.parameters(), model.parameters()):
+        pe.lerp_(pm, 1 - decay)
+
+
+def _validation_loss(loss: Loss, model: nn.Module, data: Tensor, context: Tensor | None,
+                     seed: int, chunk: int = 1024) -> float:
+    g = torch.Generator(device=data.device).manual_seed(seed)
+    total = 0.0
+    for i in range(0, len(data), chunk):
+        ctx = None if context is None else context[i:i + chunk]
+        with torch.enable_grad():  # some losses differentiate the model (ISM, potentials)
+            total += loss.per_sample(model, data[i:i + chunk], g, ctx).detach().sum().item()
+    return total / len(data)
+
+
+def train(model: nn.Module, loss: Loss, data: Tensor, config: TrainConfig, *,
+          context: Tensor | None = None, val_data: Tensor | None = None,
+          val_context: Tensor | None = None, run_dir: Path | str | None = None,
+          resume: bool = False, progress: bool = False) -> TrainResult:
+    """Minimise ``loss`` over ``data`` (and ``context`` rows, if conditional) with Adam.
+
+    With ``run_dir`` the loop appends to ``log.jsonl`` and writes ``checkpoint.pt`` atomically every
+    ``checkpoint_every`` steps and at the end; ``resume=True`` continues from that checkpoint and
+    gives the same result as an uninterrupted run (same device, same seed).
+    """
+    rank, world = _dist()
+    if config.micro_batches % world:
+        raise ValueError(f"micro_batches ({config.micro_batches}) must be a multiple of the "
+                         f"world size ({world})")
+    device = torch.device(config.device)
+    model.to(device)
+    data = data.to(device)
+    context = None if context is None else context.to(device)
+    if world > 1:
+        for p in model.parameters():
+            torch.distributed.broadcast(p.data, 0)
+    ema = copy.deepcopy(model).requires_grad_(False)
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    g = torch.Generator(device=device).manual_seed(config.seed)
+    run_dir = Path(run_dir) if run_dir is not None else None
+    history: list[dict[str, Any]] = []
+    start = 0
+    if resume:
+        if run_dir is None:
+            raise ValueError("resume needs run_dir")
+        state = load_checkpoint(run_dir / CHECKPOINT, config.device)
+        model.load_state_dict(state["model"])
+        ema.load_state_dict(state["ema"])
+        opt.load_state_dict(state["optimizer"])
+        g.set_state(state["generator"].to(g.device) if device.type != "cpu" else state["generator"])
+        start, history = state["step"], state["history"]
+    if val_data is None:
+        val_data, val_context = data[: config.val_size], None if context is None else context[
+            : config.val_size]
+    val_data = val_data.to(device)
+    val_context = None if val_context is None else val_context.to(device)
+    if run_dir is not None and rank == 0:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        _rewrite_log(run_dir / LOG, history)
+
+    local = [k for k in range(config.micro_batches) if k % world == rank]
+    micro = config.batch_size // config.micro_batches
+    steps = range(start, config.steps)
+    bar = None
+    if progress and rank == 0:
+        try:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=config.steps, initial=start, desc="training", dynamic_ncols=True)
+        except ImportError:
+            bar = None
+    running = 0.0
+    for step in steps:
+        idx = torch.randint(0, len(data), (config.batch_size,), generator=g, device=device)
+        seeds = torch.randint(0, 2**62, (config.micro_batches,), generator=g).tolist()
+        for group in opt.param_groups:
+            group["lr"] = learning_rate(config, step)
+        opt.zero_grad(set_to_none=False)
+        step_loss = torch.zeros((), device=device)
+        for k in local:
+            part = idx[k * micro:(k + 1) * micro]
+            gk = torch.Generator(device=device).manual_seed(seeds[k])
+            ctx = None if context is None else context[part]
+            value = loss(model, data[part], gk, ctx) / config.micro_batches
+            value.backward()
+            step_loss += value.detach()
+        if world > 1:
+            _all_reduce_grads(model, step_loss)
+        if not torch.isfinite(step_loss):
+            raise FloatingPointError(f"loss is {step_loss.item()} at step {step}")
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        opt.step()
+        decay = min(config.ema_decay, (1 + step) / (10 + step))
+        _ema_update(ema, model, decay)
+        running += step_loss.item()
+        done = step + 1
+        if done % config.log_every == 0 or done == config.steps:
+            n = config.log_every if done % config.log_every == 0 else done % config.log_every
+            row: dict[str, Any] = {"step": done, "loss": running / n, "lr": learning_rate(config, step)}
+            running = 0.0
+            if done % config.val_every == 0 or done == config.steps:
+                row["val_loss"] = _validation_loss(loss, ema, val_data, val_context, config.seed)
+            history.append(row)
+            if run_dir is not None and rank == 0:
+                with open(run_dir / LOG, "a") as fh:
+                    fh.write(json.dumps(row) + "\n")
+            if bar is not None:
+                bar.set_postfix(loss=f"{row['loss']:.4g}")
+        if bar is not None:
+            bar.update(1)
+        if run_dir is not None and rank == 0 and (
+                done % config.checkpoint_every == 0 or done == config.steps):
+            save_atomic({"model": model.state_dict(), "ema": ema.state_dict(),
+                         "optimizer": opt.state_dict(), "generator": g.get_state(), "step": done,
+                         "history": history, "config": asdict(config)}, run_dir / CHECKPOINT)
+    if bar is not None:
+        bar.close()
+    return TrainResult(model, ema, history, config.steps)
+
+
+def _all_reduce_grads(model: nn.Module, step_loss: Tensor) -> None:
+    # gradients (and the logged loss) summed over ranks; each rank already divided by micro_batches
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    flat = torch.cat([gr.reshape(-1) for gr in grads] + [step_loss.reshape(1)])
+    torch.distributed.all_reduce(flat)
+    offset = 0
+    for gr in grads:
+        gr.copy_(flat[offset:offset + gr.numel()].view_as(gr))
+        offset += gr.numel()
+    step_loss.copy_(flat[-1])
+
+
+def _rewrite_log(path: Path, history: list[dict[str, Any]]) -> None:
+    # the log mirrors the checkpoint's history: rows written after the last checkpoint are dropped
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(json.dumps(r) + "\n" for r in history))
+    os.replace(tmp, path)
