@@ -56,13 +56,18 @@ class ProcessSpec:
         """Defaults updated by ``overrides``; unknown keys raise ``ValueError`` naming the valid ones."""
         unknown = sorted(set(overrides) - set(self.params))
         if unknown:
-            raise ValueError(f"unknown parameter(s) {unknown} for process '{self.name}' "
-                             f"(valid: {sorted(self.params)})")
+            raise ValueError(
+                f"unknown parameter(s) {unknown} for process '{self.name}' "
+                f"(valid: {sorted(self.params)})"
+            )
         out = dict(self.params)
         for k, v in overrides.items():
             default = self.params[k]
-            out[k] = type(default)(v) if isinstance(default, (int, float)) and not isinstance(
-                default, bool) else v
+            out[k] = (
+                type(default)(v)
+                if isinstance(default, (int, float)) and not isinstance(default, bool)
+                else v
+            )
         return out
 
 
@@ -74,7 +79,9 @@ def register_process(spec: ProcessSpec) -> ProcessSpec:
     if spec.name in PROCESSES:
         raise ValueError(f"process '{spec.name}' is already registered")
     if spec.default_sampler not in spec.samplers:
-        raise ValueError(f"default sampler '{spec.default_sampler}' not among {list(spec.samplers)}")
+        raise ValueError(
+            f"default sampler '{spec.default_sampler}' not among {list(spec.samplers)}"
+        )
     PROCESSES[spec.name] = spec
     return spec
 
@@ -89,7 +96,12 @@ def get_process(name: str) -> ProcessSpec:
 # --- Euclidean diffusions ------------------------------------------------------------------------
 
 MODEL_PARAMS = {"hidden": 256, "depth": 3, "parameterisation": "eps"}
-PARAMETERISATIONS = {"score": ScoreParam, "eps": EpsParam, "x0": X0Param, "potential": PotentialParam}
+PARAMETERISATIONS = {
+    "score": ScoreParam,
+    "eps": EpsParam,
+    "x0": X0Param,
+    "potential": PotentialParam,
+}
 DIFFUSION_SAMPLERS: dict[str, Callable[[Mapping[str, Any]], Sampler]] = {
     "em": lambda p: EulerMaruyama(),
     "pc": lambda p: PredictorCorrector(),
@@ -98,14 +110,17 @@ DIFFUSION_SAMPLERS: dict[str, Callable[[Mapping[str, Any]], Sampler]] = {
 }
 
 
-def mlp_model(process: ForwardProcess, params: Mapping[str, Any], context_dim: int = 0) -> nn.Module:
+def mlp_model(
+    process: ForwardProcess, params: Mapping[str, Any], context_dim: int = 0
+) -> nn.Module:
     """An :class:`MLP` backbone in the parameterisation named by ``params['parameterisation']``."""
     name = params["parameterisation"]
     if name not in PARAMETERISATIONS:
         raise ValueError(f"unknown parameterisation '{name}' (known: {sorted(PARAMETERISATIONS)})")
     out = 1 if name == "potential" else process.space.dim
-    net = MLP(process.space.feature_dim, out, int(params["hidden"]), int(params["depth"]),
-              context_dim)
+    net = MLP(
+        process.space.feature_dim, out, int(params["hidden"]), int(params["depth"]), context_dim
+    )
     return PARAMETERISATIONS[name](net, process)
 
 
@@ -131,27 +146,61 @@ def _dim(data: Tensor) -> int:
 
 _GAUSSIAN_COMMON = {**MODEL_PARAMS, "weighting": "eps", "t_min": 1e-3}
 
-register_process(ProcessSpec(
-    "vp", "variance-preserving SDE on R^d, reference N(0, I)",
-    {**_GAUSSIAN_COMMON, "schedule": "linear", "beta_min": 0.1, "beta_max": 20.0},
-    lambda x, p: VP(_dim(x), _schedule(p), t_min=p["t_min"]),
-    mlp_model, dsm_loss, DIFFUSION_SAMPLERS, "em", denoise=True))
-register_process(ProcessSpec(
-    "subvp", "sub-VP SDE on R^d, reference N(0, I)",
-    {**_GAUSSIAN_COMMON, "schedule": "linear", "beta_min": 0.1, "beta_max": 20.0},
-    lambda x, p: SubVP(_dim(x), _schedule(p), t_min=p["t_min"]),
-    mlp_model, dsm_loss, DIFFUSION_SAMPLERS, "em", denoise=True))
-register_process(ProcessSpec(
-    "ve", "variance-exploding SDE on R^d, reference N(0, sigma_max^2 I)",
-    {**_GAUSSIAN_COMMON, "sigma_min": 0.01, "sigma_max": 10.0},
-    lambda x, p: VE(_dim(x), p["sigma_min"], p["sigma_max"], t_min=p["t_min"]),
-    mlp_model, dsm_loss, DIFFUSION_SAMPLERS, "em", denoise=True))
-register_process(ProcessSpec(
-    "ou", "Ornstein-Uhlenbeck dX = -X dt + sqrt(2) dW on R^d, reference N(0, I)",
-    {**_GAUSSIAN_COMMON, "T": 5.0},
-    lambda x, p: OU(_dim(x), T=p["T"], t_min=p["t_min"]),
-    mlp_model, dsm_loss, DIFFUSION_SAMPLERS, "em", denoise=True))
-from .processes import chains_registry  # noqa: E402,F401
-from .processes import manifold_registry  # noqa: E402,F401
-from .processes import positive_registry  # noqa: E402,F401
-from .processes import jumps_registry  # noqa: E402,F401
+register_process(
+    ProcessSpec(
+        "vp",
+        "variance-preserving SDE on R^d, reference N(0, I)",
+        {**_GAUSSIAN_COMMON, "schedule": "linear", "beta_min": 0.1, "beta_max": 20.0},
+        lambda x, p: VP(_dim(x), _schedule(p), t_min=p["t_min"]),
+        mlp_model,
+        dsm_loss,
+        DIFFUSION_SAMPLERS,
+        "em",
+        denoise=True,
+    )
+)
+register_process(
+    ProcessSpec(
+        "subvp",
+        "sub-VP SDE on R^d, reference N(0, I)",
+        {**_GAUSSIAN_COMMON, "schedule": "linear", "beta_min": 0.1, "beta_max": 20.0},
+        lambda x, p: SubVP(_dim(x), _schedule(p), t_min=p["t_min"]),
+        mlp_model,
+        dsm_loss,
+        DIFFUSION_SAMPLERS,
+        "em",
+        denoise=True,
+    )
+)
+register_process(
+    ProcessSpec(
+        "ve",
+        "variance-exploding SDE on R^d, reference N(0, sigma_max^2 I)",
+        {**_GAUSSIAN_COMMON, "sigma_min": 0.01, "sigma_max": 10.0},
+        lambda x, p: VE(_dim(x), p["sigma_min"], p["sigma_max"], t_min=p["t_min"]),
+        mlp_model,
+        dsm_loss,
+        DIFFUSION_SAMPLERS,
+        "em",
+        denoise=True,
+    )
+)
+register_process(
+    ProcessSpec(
+        "ou",
+        "Ornstein-Uhlenbeck dX = -X dt + sqrt(2) dW on R^d, reference N(0, I)",
+        {**_GAUSSIAN_COMMON, "T": 5.0},
+        lambda x, p: OU(_dim(x), T=p["T"], t_min=p["t_min"]),
+        mlp_model,
+        dsm_loss,
+        DIFFUSION_SAMPLERS,
+        "em",
+        denoise=True,
+    )
+)
+from .processes import (
+    chains_registry,  # noqa: E402,F401
+    jumps_registry,  # noqa: E402,F401
+    manifold_registry,  # noqa: E402,F401
+    positive_registry,  # noqa: E402,F401
+)

@@ -51,14 +51,23 @@ class TrainConfig:
     device: str = "cpu"
 
     def __post_init__(self) -> None:
-        for name in ("steps", "batch_size", "log_every", "val_every", "checkpoint_every",
-                     "micro_batches", "val_size"):
+        for name in (
+            "steps",
+            "batch_size",
+            "log_every",
+            "val_every",
+            "checkpoint_every",
+            "micro_batches",
+            "val_size",
+        ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.lr <= 0 or self.grad_clip <= 0 or not 0 <= self.ema_decay < 1 or self.warmup < 0:
             raise ValueError("need lr > 0, grad_clip > 0, 0 <= ema_decay < 1, warmup >= 0")
         if self.lr_schedule not in ("cosine", "constant"):
-            raise ValueError(f"lr_schedule must be 'cosine' or 'constant', got {self.lr_schedule!r}")
+            raise ValueError(
+                f"lr_schedule must be 'cosine' or 'constant', got {self.lr_schedule!r}"
+            )
         if self.batch_size % self.micro_batches:
             raise ValueError("batch_size must be a multiple of micro_batches")
 
@@ -126,21 +135,31 @@ def _ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
         pe.lerp_(pm, 1 - decay)
 
 
-def _validation_loss(loss: Loss, model: nn.Module, data: Tensor, context: Tensor | None,
-                     seed: int, chunk: int = 1024) -> float:
+def _validation_loss(
+    loss: Loss, model: nn.Module, data: Tensor, context: Tensor | None, seed: int, chunk: int = 1024
+) -> float:
     g = torch.Generator(device=data.device).manual_seed(seed)
     total = 0.0
     for i in range(0, len(data), chunk):
-        ctx = None if context is None else context[i:i + chunk]
+        ctx = None if context is None else context[i : i + chunk]
         with torch.enable_grad():  # some losses differentiate the model (ISM, potentials)
-            total += loss.per_sample(model, data[i:i + chunk], g, ctx).detach().sum().item()
+            total += loss.per_sample(model, data[i : i + chunk], g, ctx).detach().sum().item()
     return total / len(data)
 
 
-def train(model: nn.Module, loss: Loss, data: Tensor, config: TrainConfig, *,
-          context: Tensor | None = None, val_data: Tensor | None = None,
-          val_context: Tensor | None = None, run_dir: Path | str | None = None,
-          resume: bool = False, progress: bool = False) -> TrainResult:
+def train(
+    model: nn.Module,
+    loss: Loss,
+    data: Tensor,
+    config: TrainConfig,
+    *,
+    context: Tensor | None = None,
+    val_data: Tensor | None = None,
+    val_context: Tensor | None = None,
+    run_dir: Path | str | None = None,
+    resume: bool = False,
+    progress: bool = False,
+) -> TrainResult:
     """Minimise ``loss`` over ``data`` (and ``context`` rows, if conditional) with Adam.
 
     With ``run_dir`` the loop appends to ``log.jsonl`` and writes ``checkpoint.pt`` atomically every
@@ -149,8 +168,9 @@ def train(model: nn.Module, loss: Loss, data: Tensor, config: TrainConfig, *,
     """
     rank, world = _dist()
     if config.micro_batches % world:
-        raise ValueError(f"micro_batches ({config.micro_batches}) must be a multiple of the "
-                         f"world size ({world})")
+        raise ValueError(
+            f"micro_batches ({config.micro_batches}) must be a multiple of the world size ({world})"
+        )
     device = torch.device(config.device)
     model.to(device)
     data = data.to(device)
@@ -174,8 +194,10 @@ def train(model: nn.Module, loss: Loss, data: Tensor, config: TrainConfig, *,
         g.set_state(state["generator"].to(g.device) if device.type != "cpu" else state["generator"])
         start, history = state["step"], state["history"]
     if val_data is None:
-        val_data, val_context = data[: config.val_size], None if context is None else context[
-            : config.val_size]
+        val_data, val_context = (
+            data[: config.val_size],
+            None if context is None else context[: config.val_size],
+        )
     val_data = val_data.to(device)
     val_context = None if val_context is None else val_context.to(device)
     if run_dir is not None and rank == 0:
@@ -202,7 +224,7 @@ def train(model: nn.Module, loss: Loss, data: Tensor, config: TrainConfig, *,
         opt.zero_grad(set_to_none=False)
         step_loss = torch.zeros((), device=device)
         for k in local:
-            part = idx[k * micro:(k + 1) * micro]
+            part = idx[k * micro : (k + 1) * micro]
             gk = torch.Generator(device=device).manual_seed(seeds[k])
             ctx = None if context is None else context[part]
             value = loss(model, data[part], gk, ctx) / config.micro_batches
@@ -220,7 +242,11 @@ def train(model: nn.Module, loss: Loss, data: Tensor, config: TrainConfig, *,
         done = step + 1
         if done % config.log_every == 0 or done == config.steps:
             n = config.log_every if done % config.log_every == 0 else done % config.log_every
-            row: dict[str, Any] = {"step": done, "loss": running / n, "lr": learning_rate(config, step)}
+            row: dict[str, Any] = {
+                "step": done,
+                "loss": running / n,
+                "lr": learning_rate(config, step),
+            }
             running = 0.0
             if done % config.val_every == 0 or done == config.steps:
                 row["val_loss"] = _validation_loss(loss, ema, val_data, val_context, config.seed)
@@ -232,11 +258,23 @@ def train(model: nn.Module, loss: Loss, data: Tensor, config: TrainConfig, *,
                 bar.set_postfix(loss=f"{row['loss']:.4g}")
         if bar is not None:
             bar.update(1)
-        if run_dir is not None and rank == 0 and (
-                done % config.checkpoint_every == 0 or done == config.steps):
-            save_atomic({"model": model.state_dict(), "ema": ema.state_dict(),
-                         "optimizer": opt.state_dict(), "generator": g.get_state(), "step": done,
-                         "history": history, "config": asdict(config)}, run_dir / CHECKPOINT)
+        if (
+            run_dir is not None
+            and rank == 0
+            and (done % config.checkpoint_every == 0 or done == config.steps)
+        ):
+            save_atomic(
+                {
+                    "model": model.state_dict(),
+                    "ema": ema.state_dict(),
+                    "optimizer": opt.state_dict(),
+                    "generator": g.get_state(),
+                    "step": done,
+                    "history": history,
+                    "config": asdict(config),
+                },
+                run_dir / CHECKPOINT,
+            )
     if bar is not None:
         bar.close()
     return TrainResult(model, ema, history, config.steps)
@@ -249,7 +287,7 @@ def _all_reduce_grads(model: nn.Module, step_loss: Tensor) -> None:
     torch.distributed.all_reduce(flat)
     offset = 0
     for gr in grads:
-        gr.copy_(flat[offset:offset + gr.numel()].view_as(gr))
+        gr.copy_(flat[offset : offset + gr.numel()].view_as(gr))
         offset += gr.numel()
     step_loss.copy_(flat[-1])
 

@@ -54,14 +54,16 @@ def path_kl(model, nt=48, ny=128, nw=24) -> float:
     yy, w = y.repeat_interleave(nw)[:, None], wn.repeat(ny)[:, None]
     x = p.space.wrap(yy + w)
     total = 0.0
-    for t, weight in zip(ts, tws):
+    for t, weight in zip(ts, tws, strict=True):
         tt = torch.full((ny * nw,), float(t), dtype=torch.float64)
         py = MIX.density(yy, p, tt)
         r = MIX.density(x, p, tt) / py
         lr = model.log_ratio(yy, x, tt).double()
         integrand = torch.exp(lr) - r * lr + r * torch.log(r) - r
         inner = (integrand.reshape(ny, nw) * ww).sum(1)
-        total += float(weight) * float(p.jump_rate(t)) * float((py.reshape(ny, nw)[:, 0] * inner).mean())
+        total += (
+            float(weight) * float(p.jump_rate(t)) * float((py.reshape(ny, nw)[:, 0] * inner).mean())
+        )
     return total
 
 
@@ -102,12 +104,15 @@ def test_loss_is_minimised_by_the_exact_ratio_in_expectation():
     xt = p.sample_marginal(MIX.sample(n, g), p.sample_times(n, g), g)
     t = p.sample_times(n, torch.Generator().manual_seed(2))
     loss = ImplicitScoreEntropy(p, proposals=4)
-    vals = [loss.per_sample_at(m, xt, t, torch.Generator().manual_seed(7)).mean().item()
-            for m in (EXACT, Perturbed(0.3), Perturbed(-0.3))]
+    vals = [
+        loss.per_sample_at(m, xt, t, torch.Generator().manual_seed(7)).mean().item()
+        for m in (EXACT, Perturbed(0.3), Perturbed(-0.3))
+    ]
     assert vals[0] < vals[1] and vals[0] < vals[2]
 
 
 def test_requires_jumps():
     from dmm.processes import VP
+
     with pytest.raises(TypeError, match="jumps"):
         ImplicitScoreEntropy(VP(2))

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from dmm.losses import DenoisingScoreMatching, ImplicitScoreMatching, eps_weighting, kl_weighting
-from dmm.processes import VP, MissingCapability, SDE
+from dmm.processes import SDE, VP, MissingCapability
 from dmm.testing import ExactScore, standard_mixture
 
 
@@ -33,8 +33,9 @@ def test_dsm_gradient_vanishes_at_exact_score(weighting):
     for c, check in ((1.0, "zero"), (1.3, "positive")):
         model = ScaledExact(process, mix, c)
         per = loss.per_sample(model, x0, g)
-        grads = torch.stack([torch.autograd.grad(v, model.c, retain_graph=True)[0]
-                             for v in per[:4000]])
+        grads = torch.stack(
+            [torch.autograd.grad(v, model.c, retain_graph=True)[0] for v in per[:4000]]
+        )
         mean, se = grads.mean().item(), grads.std().item() / len(grads) ** 0.5
         if check == "zero":
             assert abs(mean) < 4 * se
@@ -61,16 +62,19 @@ def test_ism_equals_score_error_up_to_a_constant(divergence):
     x0 = mix.sample(40000, g)
     truth = ScaledExact(process, mix, 1.0)
     model = ScaledExact(process, mix, 0.6)
-    gap = (loss(model, x0, torch.Generator().manual_seed(1)) -
-           loss(truth, x0, torch.Generator().manual_seed(1))).item()
+    gap = (
+        loss(model, x0, torch.Generator().manual_seed(1))
+        - loss(truth, x0, torch.Generator().manual_seed(1))
+    ).item()
     expected = _score_error(process, model, exact, x0, g)
     assert gap == pytest.approx(expected, rel=0.1)
 
 
 def test_ism_trains_a_process_with_no_kernel():
     # ISM only needs samples: a user SDE has no exact transition, so DSM must refuse it
-    sde = SDE(lambda x, t: -x, lambda x, t: torch.full_like(x, 2**0.5), 2,
-              state_dependent_diffusion=False)
+    sde = SDE(
+        lambda x, t: -x, lambda x, t: torch.full_like(x, 2**0.5), 2, state_dependent_diffusion=False
+    )
     with pytest.raises(MissingCapability, match="exact transition"):
         DenoisingScoreMatching(sde)
     mix = standard_mixture()

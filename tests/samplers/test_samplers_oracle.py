@@ -15,13 +15,20 @@ N = 3000
 
 def _floor(mix, reference, g, draws=4):
     # V-statistic energy distance between independent exact samples, averaged over draws
-    return sum(energy_distance(mix.sample(N, g), reference, unbiased=False)
-               for _ in range(draws)) / draws
+    return (
+        sum(energy_distance(mix.sample(N, g), reference, unbiased=False) for _ in range(draws))
+        / draws
+    )
 
 
-@pytest.mark.parametrize("process", [VP(2), VE(2), SubVP(2), OU(2)], ids=["vp", "ve", "subvp", "ou"])
-@pytest.mark.parametrize("sampler", [EulerMaruyama(), PredictorCorrector(), FlowEuler(), FlowHeun()],
-                         ids=["em", "pc", "ode-euler", "ode-heun"])
+@pytest.mark.parametrize(
+    "process", [VP(2), VE(2), SubVP(2), OU(2)], ids=["vp", "ve", "subvp", "ou"]
+)
+@pytest.mark.parametrize(
+    "sampler",
+    [EulerMaruyama(), PredictorCorrector(), FlowEuler(), FlowHeun()],
+    ids=["em", "pc", "ode-euler", "ode-heun"],
+)
 def test_exact_score_reproduces_data(process, sampler):
     # Tolerance 3x the averaged noise floor (one floor draw fluctuates by ~2x); a 20% error in the
     # score gives > 5x (see test_wrong_score_is_detected). 1000 steps keep the VE ODE's O(h) error
@@ -62,7 +69,13 @@ def test_simulate_checks_capabilities():
 def test_callback_sees_every_step_and_grid_ends_at_t_min():
     process, mix = VP(2), standard_mixture()
     seen = []
-    simulate(Reversal(process, ExactScore(process, mix)), EulerMaruyama(), 10, 7,
-             torch.Generator().manual_seed(0), callback=lambda k, t, y: seen.append((k, float(t))))
+    simulate(
+        Reversal(process, ExactScore(process, mix)),
+        EulerMaruyama(),
+        10,
+        7,
+        torch.Generator().manual_seed(0),
+        callback=lambda k, t, y: seen.append((k, float(t))),
+    )
     assert [k for k, _ in seen] == list(range(7))
     assert seen[-1][1] == pytest.approx(process.t_min)

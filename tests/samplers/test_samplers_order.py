@@ -52,11 +52,14 @@ def test_probability_flow_orders():
     # points has no Monte Carlo noise. Euler order in [0.85, 1.15]; Heun in [1.8, 2.2].
     g = torch.Generator().manual_seed(0)
     rev = Reversal(PROCESS, ExactScore(PROCESS, MIX))
-    start = PROCESS.sample_transition(MIX.sample(2000, g).double(),
-                                      torch.full((2000,), PROCESS.T, dtype=torch.float64), g)
+    start = PROCESS.sample_transition(
+        MIX.sample(2000, g).double(), torch.full((2000,), PROCESS.T, dtype=torch.float64), g
+    )
+
     def run(sampler, steps):  # noqa: E306
         grid = time_grid(PROCESS, steps, t_end=T_END).double()
         return simulate(rev, sampler, 2000, generator=g, y_init=start, grid=grid)
+
     ref = run(FlowHeun(), 4096)
     for sampler, lo, hi in ((FlowEuler(), 0.85, 1.15), (FlowHeun(), 1.8, 2.2)):
         hs, errs = [], []

@@ -2,9 +2,11 @@
 
 * ``student-t-{1.5,3}-{2,8}d`` — multivariate Student-t ``ξ / sqrt(χ²_ν/ν)``, ``ξ ~ N(0, I)``:
   ``P(|x| > r) ~ C r^{-ν}`` (tail index ``ν``; infinite variance for ``ν = 1.5``);
-* ``stable-1.5-{2,8}d`` — isotropic symmetric ``α``-stable with ``E e^{i u·x} = e^{-|u|^α}``, drawn as
+* ``stable-1.5-{2,8}d`` — isotropic symmetric ``α``-stable with ``E e^{i u·x} = e^{-|u|^α}``,
+drawn as
   ``sqrt(2A) ξ`` with ``A`` positive ``α/2``-stable (Kanter's representation); tail index ``α``;
-* ``torus-<name>`` — a 2-D built-in scaled onto the torus and wrapped: checkerboard ``x π/2`` (its 4x4
+* ``torus-<name>`` — a 2-D built-in scaled onto the torus and wrapped: checkerboard ``x π/2``
+(its 4x4
   board on ``[-2, 2)²`` becomes a periodic board on ``[-π, π)²``), the others ``wrap(x π/3)``.
 """
 
@@ -30,14 +32,18 @@ def student_t(n: int, generator: torch.Generator, nu: float, dim: int) -> torch.
 
 
 def positive_stable(n: int, a: float, generator: torch.Generator) -> torch.Tensor:
-    """Kanter: ``A = sin(aU)/sin(U)^{1/a} · (sin((1-a)U)/E)^{(1-a)/a}`` has ``E e^{-sA} = e^{-s^a}``."""
+    """Kanter: ``A = sin(aU)/sin(U)^{1/a} · (sin((1-a)U)/E)^{(1-a)/a}`` has ``E e^{-sA} =
+    e^{-s^a}``."""
     u = math.pi * torch.rand(n, generator=generator, dtype=torch.float64).clamp(1e-12, 1 - 1e-12)
     e = torch.empty(n, dtype=torch.float64).exponential_(1.0, generator=generator)
-    return (torch.sin(a * u) / torch.sin(u) ** (1 / a)) * (torch.sin((1 - a) * u) / e) ** ((1 - a) / a)
+    return (torch.sin(a * u) / torch.sin(u) ** (1 / a)) * (torch.sin((1 - a) * u) / e) ** (
+        (1 - a) / a
+    )
 
 
 def symmetric_stable(n: int, generator: torch.Generator, alpha: float, dim: int) -> torch.Tensor:
-    """``n`` draws of the isotropic ``alpha``-stable law with characteristic function ``e^{-|u|^α}``."""
+    """``n`` draws of the isotropic ``alpha``-stable law with characteristic function
+    ``e^{-|u|^α}``."""
     a = positive_stable(n, alpha / 2, generator)
     xi = torch.randn(n, dim, generator=generator, dtype=torch.float64)
     return ((2 * a).sqrt()[:, None] * xi).to(_DTYPE)
@@ -53,10 +59,17 @@ for _nu in (1.5, 3):
         register_dataset(f"student-t-{_nu:g}-{_d}d", partial(student_t, nu=float(_nu), dim=_d))
 for _d in (2, 8):
     register_dataset(f"stable-1.5-{_d}d", partial(symmetric_stable, alpha=1.5, dim=_d))
-register_dataset("torus-checkerboard", partial(on_torus, base=toy2d.checkerboard, scale=math.pi / 2))
+register_dataset(
+    "torus-checkerboard", partial(on_torus, base=toy2d.checkerboard, scale=math.pi / 2)
+)
 for _name in ("swissroll", "moons", "8gaussians", "circles", "pinwheel"):
-    _base = {"swissroll": toy2d.swissroll, "moons": toy2d.moons, "8gaussians": toy2d.eight_gaussians,
-             "circles": toy2d.circles, "pinwheel": toy2d.pinwheel}[_name]
+    _base = {
+        "swissroll": toy2d.swissroll,
+        "moons": toy2d.moons,
+        "8gaussians": toy2d.eight_gaussians,
+        "circles": toy2d.circles,
+        "pinwheel": toy2d.pinwheel,
+    }[_name]
     register_dataset(f"torus-{_name}", partial(on_torus, base=_base, scale=math.pi / 3))
 
 __all__ = ["on_torus", "positive_stable", "student_t", "symmetric_stable"]

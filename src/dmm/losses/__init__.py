@@ -3,8 +3,12 @@
 from .base import Loss, SumLoss
 from .dsm import DenoisingScoreMatching, eps_weighting, kl_weighting
 from .ism import ImplicitScoreMatching
+from .score_entropy import MaskedELBO, ScoreEntropy
+from .score_entropy_jumps import ImplicitScoreEntropy
 
 __all__ = [
+    "ImplicitScoreEntropy",
+    "MaskedELBO", "ScoreEntropy",
     "DenoisingScoreMatching", "ImplicitScoreMatching", "Loss", "SumLoss", "eps_weighting",
     "kl_weighting",
 ]

@@ -18,12 +18,22 @@ class Loss:
     def __init__(self, process: ForwardProcess) -> None:
         self.process = process
 
-    def per_sample(self, model: nn.Module, x0: Tensor, generator: torch.Generator | None,
-                   context: Tensor | None = None) -> Tensor:
+    def per_sample(
+        self,
+        model: nn.Module,
+        x0: Tensor,
+        generator: torch.Generator | None,
+        context: Tensor | None = None,
+    ) -> Tensor:
         raise NotImplementedError
 
-    def __call__(self, model: nn.Module, x0: Tensor, generator: torch.Generator | None = None,
-                 context: Tensor | None = None) -> Tensor:
+    def __call__(
+        self,
+        model: nn.Module,
+        x0: Tensor,
+        generator: torch.Generator | None = None,
+        context: Tensor | None = None,
+    ) -> Tensor:
         return self.per_sample(model, x0, generator, context).mean()
 
 

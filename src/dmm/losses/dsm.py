@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import Tensor, nn
@@ -38,8 +38,13 @@ class DenoisingScoreMatching(Loss):
         super().__init__(process)
         self.weighting = weighting
 
-    def per_sample(self, model: nn.Module, x0: Tensor, generator: torch.Generator | None,
-                   context: Tensor | None = None) -> Tensor:
+    def per_sample(
+        self,
+        model: nn.Module,
+        x0: Tensor,
+        generator: torch.Generator | None,
+        context: Tensor | None = None,
+    ) -> Tensor:
         p = self.process
         t = p.sample_times(x0.shape[0], generator, x0.device)
         xt = p.sample_transition(x0, t, generator)

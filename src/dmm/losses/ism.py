@@ -18,16 +18,22 @@ class ImplicitScoreMatching(Loss):
     ``εᵀ ∂(D s_θ)/∂x ε`` with Rademacher ``ε`` (unbiased, one backward pass).
     """
 
-    def __init__(self, process: ForwardProcess,
-                 divergence: Literal["exact", "hutchinson"] = "exact") -> None:
+    def __init__(
+        self, process: ForwardProcess, divergence: Literal["exact", "hutchinson"] = "exact"
+    ) -> None:
         process.require("diffusion", "implicit score matching")
         if divergence not in ("exact", "hutchinson"):
             raise ValueError(f"divergence must be 'exact' or 'hutchinson', got {divergence!r}")
         super().__init__(process)
         self.divergence = divergence
 
-    def per_sample(self, model: nn.Module, x0: Tensor, generator: torch.Generator | None,
-                   context: Tensor | None = None) -> Tensor:
+    def per_sample(
+        self,
+        model: nn.Module,
+        x0: Tensor,
+        generator: torch.Generator | None,
+        context: Tensor | None = None,
+    ) -> Tensor:
         p = self.process
         n = x0.shape[0]
         t = p.sample_times(n, generator, x0.device)

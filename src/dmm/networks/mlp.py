@@ -27,8 +27,9 @@ class MLP(nn.Module):
     """``net(x, t, context) -> (batch, dim_out)``: residual SiLU blocks, time and context added to
     every hidden layer. A backbone only: it knows no mathematics of the process."""
 
-    def __init__(self, dim_in: int, dim_out: int, hidden: int = 256, depth: int = 3,
-                 context_dim: int = 0) -> None:
+    def __init__(
+        self, dim_in: int, dim_out: int, hidden: int = 256, depth: int = 3, context_dim: int = 0
+    ) -> None:
         super().__init__()
         if dim_in <= 0 or dim_out <= 0 or hidden <= 0 or depth <= 0:
             raise ValueError("MLP dimensions and depth must be positive")

@@ -12,7 +12,8 @@ The generator of a process is the sum of its blocks. Everything downstream — t
 
 from __future__ import annotations
 
-from typing import Callable, ClassVar
+from collections.abc import Callable
+from typing import ClassVar
 
 import torch
 from torch import Tensor
@@ -51,8 +52,11 @@ class ForwardProcess:
 
     def require(self, capability: str, user: str) -> None:
         """Raise :class:`MissingCapability` unless the process declares ``capability``."""
-        have = {"exact_transition": self.has_exact_transition, "denoiser": self.has_denoiser,
-                **{b: True for b in self.blocks}}
+        have = {
+            "exact_transition": self.has_exact_transition,
+            "denoiser": self.has_denoiser,
+            **{b: True for b in self.blocks},
+        }
         if not have.get(capability, False):
             raise MissingCapability(
                 f"{user} needs a process with {capability.replace('_', ' ')}; "
@@ -78,18 +82,24 @@ class ForwardProcess:
         raise MissingCapability(f"{type(self).__name__} has no closed-form terminal KL")
 
     # --- forward simulation, generic over blocks ---------------------------------------------
-    def forward_step(self, x: Tensor, t: Tensor, h: Tensor, generator: torch.Generator | None) -> Tensor:
+    def forward_step(
+        self, x: Tensor, t: Tensor, h: Tensor, generator: torch.Generator | None
+    ) -> Tensor:
         """One step of the forward process from ``t`` to ``t + h`` (operator splitting over blocks)."""
         for step in self._forward_steps():
             x = step(x, t, h, generator)
         return x
 
     def _forward_steps(self) -> list[Callable]:
-        return [c.__dict__["block_forward_step"].__get__(self) for c in type(self).__mro__
-                if "block_forward_step" in c.__dict__]
+        return [
+            c.__dict__["block_forward_step"].__get__(self)
+            for c in type(self).__mro__
+            if "block_forward_step" in c.__dict__
+        ]
 
-    def simulate_forward(self, x0: Tensor, t: Tensor, generator: torch.Generator | None,
-                         steps: int | None = None) -> Tensor:
+    def simulate_forward(
+        self, x0: Tensor, t: Tensor, generator: torch.Generator | None, steps: int | None = None
+    ) -> Tensor:
         """Simulate ``X_t`` from ``X_0 = x0`` with ``steps`` steps of size ``t/steps`` per sample."""
         steps = steps or self.simulation_steps
         t = torch.as_tensor(t, dtype=torch.get_default_dtype()).expand(x0.shape[0])
@@ -108,8 +118,11 @@ class ForwardProcess:
     # --- the generator itself (for Dynkin checks) ---------------------------------------------
     def generator_apply(self, f: Callable[[Tensor], Tensor], x: Tensor, t: Tensor) -> Tensor:
         """``(L_t f)(x)``, the sum of the blocks' generators applied to ``f: (batch,...) -> (batch,)``."""
-        return sum(c.__dict__["block_generator"](self, f, x, t) for c in type(self).__mro__
-                   if "block_generator" in c.__dict__)
+        return sum(
+            c.__dict__["block_generator"](self, f, x, t)
+            for c in type(self).__mro__
+            if "block_generator" in c.__dict__
+        )
 
     def input_scale(self, t: Tensor) -> Tensor:
         """Factor applied to network inputs at time ``t`` (1 unless a process knows better)."""
@@ -149,7 +162,9 @@ class DiffusionBlock:
     def diffusion_divergence(self, x: Tensor, t: Tensor) -> Tensor:
         """``(∇·D)_i = Σ_j ∂_j D_ij = ∂_i D_ii`` for diagonal ``D`` (autograd unless overridden)."""
         if not self.state_dependent_diffusion:
-            return torch.zeros(x.shape[0], *self.space.tangent_shape, dtype=x.dtype, device=x.device)
+            return torch.zeros(
+                x.shape[0], *self.space.tangent_shape, dtype=x.dtype, device=x.device
+            )
         with torch.enable_grad():
             xg = x.detach().requires_grad_(True)
             d = self.diffusion_matrix_diag(xg, t)

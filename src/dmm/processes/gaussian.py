@@ -92,8 +92,9 @@ class VP(GaussianDiffusion):
     Backward: ``←b(y) = ½β(t) y + β(t) ∇log p_t(y)``, ``←D = β(t) I``.
     """
 
-    def __init__(self, dim: int = 2, schedule: Schedule | None = None, T: float = 1.0,
-                 t_min: float = 1e-3) -> None:
+    def __init__(
+        self, dim: int = 2, schedule: Schedule | None = None, T: float = 1.0, t_min: float = 1e-3
+    ) -> None:
         super().__init__(dim, T, t_min, 1.0)
         self.schedule = schedule or LinearSchedule()
 
@@ -150,8 +151,14 @@ class VE(GaussianDiffusion):
     Backward: ``←b(y) = (dσ²/dt) ∇log p_t(y)``, ``←D = dσ²/dt I``.
     """
 
-    def __init__(self, dim: int = 2, sigma_min: float = 0.01, sigma_max: float = 10.0,
-                 T: float = 1.0, t_min: float = 1e-3) -> None:
+    def __init__(
+        self,
+        dim: int = 2,
+        sigma_min: float = 0.01,
+        sigma_max: float = 10.0,
+        T: float = 1.0,
+        t_min: float = 1e-3,
+    ) -> None:
         if not 0 < sigma_min < sigma_max:
             raise ValueError(f"need 0 < sigma_min < sigma_max, got {sigma_min}, {sigma_max}")
         if T != 1.0:

@@ -5,9 +5,12 @@ A jump law samples ``w`` in the tangent shape and evaluates ``log g(w)`` (w.r.t.
 MATH.md §5d assumes; ``symmetric`` declares it.
 
 * :class:`GaussianJumps` — ``N(0, σ_J² I)`` (wrapped by the space on the torus);
-* :class:`StudentTJumps` — multivariate Student-t with ``ν`` degrees of freedom, tail ``P(|w|>r) ~ r^{-ν}``;
-* :class:`TruncatedStableJumps` — the big jumps ``|w| > ε`` of the isotropic ``α``-stable Lévy measure
-  ``m(dw) = c |w|^{-d-α} dw`` (normalised), with the rate and small-jump covariance of the truncation.
+* :class:`StudentTJumps` — multivariate Student-t with ``ν`` degrees of freedom, tail
+``P(|w|>r) ~ r^{-ν}``;
+* :class:`TruncatedStableJumps` — the big jumps ``|w| > ε`` of the isotropic ``α``-stable Lévy
+measure
+  ``m(dw) = c |w|^{-d-α} dw`` (normalised), with the rate and small-jump covariance of the
+  truncation.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ class JumpLaw:
             raise ValueError(f"jump law dimension must be positive, got {dim}")
         self.dim = int(dim)
 
-    def sample(self, shape: tuple[int, ...], generator: torch.Generator | None, like: Tensor) -> Tensor:
+    def sample(
+        self, shape: tuple[int, ...], generator: torch.Generator | None, like: Tensor
+    ) -> Tensor:
         """Draws of shape ``(*shape, dim)`` on ``like``'s device and dtype."""
         raise NotImplementedError
 
@@ -56,7 +61,8 @@ class GaussianJumps(JumpLaw):
 
     def log_prob(self, w: Tensor) -> Tensor:
         return (-0.5 * (w / self.sigma) ** 2).sum(-1) - self.dim * (
-            math.log(self.sigma) + 0.5 * math.log(2 * math.pi))
+            math.log(self.sigma) + 0.5 * math.log(2 * math.pi)
+        )
 
     def __repr__(self) -> str:
         return f"GaussianJumps(dim={self.dim}, sigma={self.sigma})"
@@ -81,8 +87,12 @@ class StudentTJumps(JumpLaw):
     def log_prob(self, w: Tensor) -> Tensor:
         d, nu = self.dim, self.nu
         q = (w**2).sum(-1) / (nu * self.scale**2)
-        c = math.lgamma((nu + d) / 2) - math.lgamma(nu / 2) - 0.5 * d * math.log(nu * math.pi) \
+        c = (
+            math.lgamma((nu + d) / 2)
+            - math.lgamma(nu / 2)
+            - 0.5 * d * math.log(nu * math.pi)
             - d * math.log(self.scale)
+        )
         return c - 0.5 * (nu + d) * torch.log1p(q)
 
     def __repr__(self) -> str:
@@ -90,7 +100,8 @@ class StudentTJumps(JumpLaw):
 
 
 class TruncatedStableJumps(JumpLaw):
-    """Big jumps of the isotropic ``α``-stable Lévy measure ``m(dw) = c |w|^{-d-α} dw``, ``|w| > ε``.
+    """Big jumps of the isotropic ``α``-stable Lévy measure ``m(dw) = c |w|^{-d-α} dw``, ``|w|
+    > ε``.
 
     In polar form the radial Lévy measure is ``c_r r^{-1-α} dr`` (``c_r = c · |S^{d-1}|``, the
     ``intensity``), the direction is uniform. Truncation gives a compound-Poisson part with rate
@@ -102,8 +113,10 @@ class TruncatedStableJumps(JumpLaw):
     def __init__(self, dim: int, alpha: float, epsilon: float, intensity: float = 1.0) -> None:
         super().__init__(dim)
         if not 0 < alpha < 2 or epsilon <= 0 or intensity <= 0:
-            raise ValueError(f"need 0 < alpha < 2, epsilon > 0, intensity > 0; got {alpha}, "
-                             f"{epsilon}, {intensity}")
+            raise ValueError(
+                f"need 0 < alpha < 2, epsilon > 0, intensity > 0; got {alpha}, "
+                f"{epsilon}, {intensity}"
+            )
         self.alpha, self.epsilon, self.intensity = float(alpha), float(epsilon), float(intensity)
 
     def rate(self) -> float:
@@ -124,13 +137,20 @@ class TruncatedStableJumps(JumpLaw):
         d, a = self.dim, self.alpha
         r = w.norm(dim=-1)
         log_sphere = math.log(2) + 0.5 * d * math.log(math.pi) - math.lgamma(d / 2)
-        lp = math.log(a) + a * math.log(self.epsilon) - (1 + a) * torch.log(r) \
-            - (d - 1) * torch.log(r) - log_sphere
+        lp = (
+            math.log(a)
+            + a * math.log(self.epsilon)
+            - (1 + a) * torch.log(r)
+            - (d - 1) * torch.log(r)
+            - log_sphere
+        )
         return torch.where(r > self.epsilon, lp, torch.full_like(lp, -math.inf))
 
     def __repr__(self) -> str:
-        return (f"TruncatedStableJumps(dim={self.dim}, alpha={self.alpha}, epsilon={self.epsilon}, "
-                f"intensity={self.intensity})")
+        return (
+            f"TruncatedStableJumps(dim={self.dim}, alpha={self.alpha}, epsilon={self.epsilon}, "
+            f"intensity={self.intensity})"
+        )
 
 
 def _gamma(shape, k: float, generator, like) -> Tensor:
@@ -146,8 +166,10 @@ def _gamma(shape, k: float, generator, like) -> Tensor:
         z = torch.randn(m, generator=generator, device=like.device, dtype=like.dtype)
         u = torch.rand(m, generator=generator, device=like.device, dtype=like.dtype)
         v = (1 + c * z) ** 3
-        ok = (v > 0) & (torch.log(u.clamp_min(1e-38)) < 0.5 * z**2 + d - d * v
-                        + d * torch.log(v.clamp_min(1e-38)))
+        ok = (v > 0) & (
+            torch.log(u.clamp_min(1e-38))
+            < 0.5 * z**2 + d - d * v + d * torch.log(v.clamp_min(1e-38))
+        )
         out[todo[ok]] = (d * v)[ok]
         todo = todo[~ok]
     if boost:

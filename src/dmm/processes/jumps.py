@@ -7,7 +7,7 @@ with the model, ``p_t(x)/p_t(y)`` becomes the ratio ``ρ_θ(y, x, t)`` (:mod:`dm
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
@@ -45,7 +45,8 @@ def sample_poisson(mean: Tensor, generator: torch.Generator | None) -> Tensor:
 class JumpBlock:
     """Generator block ``L_t f(x) = λ(t) E_{w~g}[f(x ⊕ w) - f(x)]`` (translation-invariant jumps).
 
-    Backward block: ``←L_τ f(y) = λ(t) ∫ g(y ⊖ x) ρ(y, x, t) [f(x) - f(y)] dx``, ``ρ = p_t(x)/p_t(y)``.
+    Backward block: ``←L_τ f(y) = λ(t) ∫ g(y ⊖ x) ρ(y, x, t) [f(x) - f(y)] dx``, ``ρ =
+    p_t(x)/p_t(y)``.
     Subclasses set ``jump_law`` and implement :meth:`jump_rate` and :meth:`jump_integral`
     (``Λ(t) = ∫_0^t λ``). ``generator_samples`` jumps per point estimate :meth:`block_generator`.
     """
@@ -68,7 +69,8 @@ class JumpBlock:
         return self.space.step(x, w, 0.0, one, torch.zeros_like(w))
 
     def sample_jumps(self, x: Tensor, count: Tensor, generator: torch.Generator | None) -> Tensor:
-        """Sum of ``count[i]`` independent jumps for each row (a tangent vector, not yet applied)."""
+        """Sum of ``count[i]`` independent jumps for each row (a tangent vector, not yet
+        applied)."""
         n_max = int(count.max()) if count.numel() else 0
         total = torch.zeros(x.shape[0], *self.space.tangent_shape, dtype=x.dtype, device=x.device)
         if n_max == 0:
@@ -83,10 +85,13 @@ class JumpBlock:
         mean = self.jump_integral(t + h) - self.jump_integral(t)
         count = sample_poisson(mean.expand(x.shape[0]), generator)
         moved = self.jump_destination(x, self.sample_jumps(x, count, generator))
-        return torch.where((count > 0).reshape(-1, *[1] * (x.ndim - 1)), moved, x)  # no jump: x stays exactly put
+        return torch.where(
+            (count > 0).reshape(-1, *[1] * (x.ndim - 1)), moved, x
+        )  # no jump: x stays exactly put
 
     def block_generator(self, f: Callable[[Tensor], Tensor], x: Tensor, t: Tensor) -> Tensor:
-        """Monte Carlo ``λ(t) mean_m [f(x ⊕ w_m) - f(x)]`` with ``generator_samples`` fixed-seed jumps."""
+        """Monte Carlo ``λ(t) mean_m [f(x ⊕ w_m) - f(x)]`` with ``generator_samples``
+        fixed-seed jumps."""
         m = self.generator_samples
         g = torch.Generator(device=x.device).manual_seed(0)
         w = self.jump_law.sample((m,), g, x)

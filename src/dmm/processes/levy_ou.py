@@ -6,9 +6,11 @@ Generator ``L f = -θ x·∇f + ½σ² Δf + λ E_{w~g}[f(x + w) - f(x)]``. Back
 ``ρ = p_t(x)/p_t(y)`` (no compensator: the jump part has finite intensity and ``g`` is symmetric).
 
 Exact simulation: ``X_t = e^{-θt} x_0 + sqrt(σ²(1 - e^{-2θt})/2θ) ξ + Σ_{k≤N} e^{-θ(t-s_k)} Z_k``,
-``N ~ Poisson(λt)``, ``s_k ~ U(0, t)``, ``Z_k ~ g``. Reference: the stationary law, sampled by the same
+``N ~ Poisson(λt)``, ``s_k ~ U(0, t)``, ``Z_k ~ g``. Reference: the stationary law, sampled by
+the same
 formula from ``x_0 = 0`` over a horizon ``12/θ`` (residual weight ``e^{-12}``). Jump laws: Student-t
-(:meth:`LevyOU.student_t`, no Brownian part) or the truncated isotropic ``α``-stable measure with its
+(:meth:`LevyOU.student_t`, no Brownian part) or the truncated isotropic ``α``-stable measure
+with its
 small jumps replaced by a Brownian term of the same covariance (:meth:`LevyOU.truncated_stable`).
 """
 
@@ -31,14 +33,23 @@ from .references import Reference
 class LevyOU(DiffusionBlock, JumpBlock, ForwardProcess):
     """``dX = -θX dt + σ dW + dJ``; see the module docstring for both generators.
 
-    ``sample_marginal`` is exact (no conditional score exists, so ``has_exact_transition`` is False).
+    ``sample_marginal`` is exact (no conditional score exists, so ``has_exact_transition`` is
+    False).
     With ``sigma = 0`` the diffusion block is a pure drift (``D = 0``).
     """
 
     state_dependent_diffusion: ClassVar[bool] = False
 
-    def __init__(self, dim: int, jump_law: JumpLaw, rate: float = 1.0, theta: float = 1.0,
-                 sigma: float = 0.0, T: float = 5.0, t_min: float = 1e-3) -> None:
+    def __init__(
+        self,
+        dim: int,
+        jump_law: JumpLaw,
+        rate: float = 1.0,
+        theta: float = 1.0,
+        sigma: float = 0.0,
+        T: float = 5.0,
+        t_min: float = 1e-3,
+    ) -> None:
         if rate <= 0 or theta <= 0 or sigma < 0:
             raise ValueError(f"need rate > 0, theta > 0, sigma >= 0; got {rate}, {theta}, {sigma}")
         if not 0 < t_min < T:
@@ -52,22 +63,26 @@ class LevyOU(DiffusionBlock, JumpBlock, ForwardProcess):
         self.reference = LevyOUStationary(self)
 
     @classmethod
-    def student_t(cls, dim: int, nu: float = 1.5, scale: float = 1.0, rate: float = 1.0,
-                  **kw) -> LevyOU:
+    def student_t(
+        cls, dim: int, nu: float = 1.5, scale: float = 1.0, rate: float = 1.0, **kw
+    ) -> LevyOU:
         """Compound-Poisson Student-t jumps (tail index ``nu``), no Brownian part."""
         return cls(dim, StudentTJumps(dim, nu, scale), rate=rate, **kw)
 
     @classmethod
-    def truncated_stable(cls, dim: int, alpha: float = 1.5, epsilon: float = 0.5,
-                         intensity: float = 1.0, **kw) -> LevyOU:
+    def truncated_stable(
+        cls, dim: int, alpha: float = 1.5, epsilon: float = 0.5, intensity: float = 1.0, **kw
+    ) -> LevyOU:
         """Isotropic ``α``-stable Lévy measure: jumps ``|w| > ε`` compound Poisson at rate
         ``c ε^{-α}/α``, small jumps replaced by ``σ² = c ε^{2-α}/((2-α)d)`` (Asmussen–Rosiński)."""
         law = TruncatedStableJumps(dim, alpha, epsilon, intensity)
         return cls(dim, law, rate=law.rate(), sigma=math.sqrt(law.small_jump_variance()), **kw)
 
     def __repr__(self) -> str:
-        return (f"LevyOU(dim={self.dim}, jump_law={self.jump_law!r}, rate={self.rate}, "
-                f"theta={self.theta}, sigma={self.sigma}, T={self.T})")
+        return (
+            f"LevyOU(dim={self.dim}, jump_law={self.jump_law!r}, rate={self.rate}, "
+            f"theta={self.theta}, sigma={self.sigma}, T={self.T})"
+        )
 
     # blocks
     def drift(self, x: Tensor, t: Tensor) -> Tensor:

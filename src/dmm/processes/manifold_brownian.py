@@ -232,11 +232,36 @@ class SO3Brownian(ManifoldBrownian):
         return f"SO3Brownian(schedule={self.schedule!r}, T={self.T})"
 
 
+class SO3MixtureScore(torch.nn.Module):
+    """Exact score of ``p_t`` under :class:`SO3Brownian` when ``p_0`` is a uniform mixture of point
+    masses at ``modes`` (``(K, 3, 3)``): ``p_t = K^{-1} Σ_k f(ω_k; B(t))``, so
+    ``∇ log p_t = Σ_k w_k q(ω_k) v_k`` with ``v_k = log(m_kᵀ y)``, ``w ∝ f(ω_k)``. An oracle usable
+    wherever a trained model is (MATH.md §9)."""
+
+    def __init__(self, process: SO3Brownian, modes: Tensor) -> None:
+        super().__init__()
+        self.process, self.modes = process, modes.to(torch.float64)
+
+    def score(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
+        n, k = y.shape[0], self.modes.shape[0]
+        rel = self.modes.transpose(-1, -2)[None] @ y.to(torch.float64)[:, None]  # (n, K, 3, 3)
+        v = log_map(rel.reshape(-1, 3, 3)).reshape(n, k, 3)
+        omega = v.norm(dim=-1)
+        B = self.process.variance_time(t).to(torch.float64)[:, None].expand(n, k)
+        w = torch.softmax(igso3.log_density(omega, B), dim=1)
+        q = igso3.score_over_angle(omega, B)
+        return (w[..., None] * q[..., None] * v).sum(1).to(y.dtype)
+
+    def forward(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
+        return self.score(y, t, context)
+
+
 __all__ = [
     "GeometricSchedule",
     "Haar",
     "ManifoldBrownian",
     "SO3Brownian",
+    "SO3MixtureScore",
     "TorusBrownian",
     "exp_map",
     "quaternion_to_matrix",

@@ -21,8 +21,9 @@ class Reference:
 class Normal(Reference):
     """Isotropic Gaussian ``N(mean, std² I)`` on ``R^{event_shape}`` (mean and std broadcast)."""
 
-    def __init__(self, event_shape: tuple[int, ...], mean: float | Tensor = 0.0,
-                 std: float | Tensor = 1.0) -> None:
+    def __init__(
+        self, event_shape: tuple[int, ...], mean: float | Tensor = 0.0, std: float | Tensor = 1.0
+    ) -> None:
         self.event_shape = tuple(event_shape)
         self.mean = torch.as_tensor(mean, dtype=torch.get_default_dtype())
         self.std = torch.as_tensor(std, dtype=torch.get_default_dtype())

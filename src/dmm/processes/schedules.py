@@ -41,7 +41,9 @@ class LinearSchedule(Schedule):
 
     def __init__(self, beta_min: float = 0.1, beta_max: float = 20.0) -> None:
         if not 0 <= beta_min <= beta_max or beta_max <= 0:
-            raise ValueError(f"need 0 <= beta_min <= beta_max, beta_max > 0; got {beta_min}, {beta_max}")
+            raise ValueError(
+                f"need 0 <= beta_min <= beta_max, beta_max > 0; got {beta_min}, {beta_max}"
+            )
         self.beta_min, self.beta_max = float(beta_min), float(beta_max)
 
     def beta(self, t: Tensor) -> Tensor:
@@ -68,7 +70,7 @@ class CosineSchedule(Schedule):
         theta0 = 0.5 * math.pi * s / (1 + s)
         theta1 = math.acos(math.cos(theta0) * math.exp(-0.5 * final_integral))
         self._theta0 = theta0
-        self.c = (theta1 * 2 * (1 + s) / math.pi - s)
+        self.c = theta1 * 2 * (1 + s) / math.pi - s
 
     def _theta(self, t: Tensor) -> Tensor:
         return 0.5 * math.pi * (self.c * t + self.s) / (1 + self.s)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from torch import Tensor
 
@@ -19,10 +19,17 @@ class SDE(DiffusionBlock, ForwardProcess):
     implicit score matching.
     """
 
-    def __init__(self, drift: Callable[[Tensor, Tensor], Tensor],
-                 diffusion: Callable[[Tensor, Tensor], Tensor], space: Space | int,
-                 reference: Reference | None = None, T: float = 1.0, t_min: float = 1e-3,
-                 state_dependent_diffusion: bool = True, simulation_steps: int = 100) -> None:
+    def __init__(
+        self,
+        drift: Callable[[Tensor, Tensor], Tensor],
+        diffusion: Callable[[Tensor, Tensor], Tensor],
+        space: Space | int,
+        reference: Reference | None = None,
+        T: float = 1.0,
+        t_min: float = 1e-3,
+        state_dependent_diffusion: bool = True,
+        simulation_steps: int = 100,
+    ) -> None:
         self.space = Euclidean(space) if isinstance(space, int) else space
         self._drift, self._diffusion = drift, diffusion
         self.reference = reference or Normal(self.space.event_shape)

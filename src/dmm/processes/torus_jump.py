@@ -2,7 +2,8 @@
 
 Generator ``L_t f(x) = λ(t) E_{w~N(0, σ_J² I)} [f(wrap(x + w)) - f(x)]`` (no drift, no diffusion).
 Backward generator ``←L_τ f(y) = λ(t) ∫ g(y ⊖ x) ρ(y, x, t) [f(x) - f(y)] dx`` with the ratio
-``ρ = p_t(x)/p_t(y)``. Kernel: ``N ~ Poisson(Λ(t))`` jumps, ``x_t = wrap(x_0 + √N σ_J ξ)``, an atom of
+``ρ = p_t(x)/p_t(y)``. Kernel: ``N ~ Poisson(Λ(t))`` jumps, ``x_t = wrap(x_0 + √N σ_J ξ)``, an
+atom of
 mass ``e^{-Λ(t)}`` at ``x_0``; reference: the uniform law.
 """
 
@@ -20,7 +21,7 @@ from .base import ForwardProcess
 from .jump_laws import GaussianJumps
 from .jumps import JumpBlock, sample_poisson
 from .references import Reference
-from .schedules import ConstantSchedule, Schedule
+from .schedules import LinearSchedule, Schedule
 
 
 class TorusUniform(Reference):
@@ -50,23 +51,32 @@ def lattice_shell_counts(d: int, m_max: int) -> Tensor:
     for _ in range(d):
         full = torch.zeros(2 * m_max + 1, dtype=torch.float64)
         for m in torch.nonzero(one).flatten().tolist():
-            full[m:m + m_max + 1] += one[m] * out
-        out = full[:m_max + 1]
+            full[m : m + m_max + 1] += one[m] * out
+        out = full[: m_max + 1]
     return out
 
 
 class TorusJump(JumpBlock, ForwardProcess):
-    """Wrapped Gaussian jumps on ``T^d`` at rate ``λ(t)`` (a :class:`Schedule`), jump law
-    ``N(0, σ_J² I)``; reference uniform. See the module docstring for both generators.
+    """Wrapped Gaussian jumps on ``T^d`` at rate ``λ(t)`` (a :class:`Schedule`, default linear
+    from 1
+    to 59 so ``Λ(1) = 30``), jump law ``N(0, σ_J² I)``; reference uniform. See the module
+    docstring for both generators.
 
-    ``has_exact_transition`` stays ``False`` because there is no conditional *score* (the kernel has an
+    ``has_exact_transition`` stays ``False`` because there is no conditional *score* (the
+    kernel has an
     atom); the exact kernel sampler is :meth:`sample_transition`, used by :meth:`sample_marginal`.
     """
 
     has_exact_transition: ClassVar[bool] = False
 
-    def __init__(self, d: int = 2, sigma_jump: float = 0.6, rate: Schedule | None = None,
-                 T: float = 1.0, t_min: float = 1e-3) -> None:
+    def __init__(
+        self,
+        d: int = 2,
+        sigma_jump: float = 0.6,
+        rate: Schedule | None = None,
+        T: float = 1.0,
+        t_min: float = 1e-3,
+    ) -> None:
         if not 0 < t_min < T:
             raise ValueError(f"need 0 < t_min < T, got t_min={t_min}, T={T}")
         self.d, self.T, self.t_min = int(d), float(T), float(t_min)
@@ -74,10 +84,15 @@ class TorusJump(JumpBlock, ForwardProcess):
         self.reference = TorusUniform(self.d)
         self.sigma_jump = float(sigma_jump)
         self.jump_law = GaussianJumps(self.d, self.sigma_jump)
-        self.rate = rate or ConstantSchedule(30.0)
+        # increasing rate: Λ(1) = 30, but the pattern survives until t ≈ 0.4 instead of 0.15,
+        # so uniform
+        # time grids (training and sampling) spend their steps where p_t still has structure
+        self.rate = rate or LinearSchedule(1.0, 59.0)
 
     def __repr__(self) -> str:
-        return f"TorusJump(d={self.d}, sigma_jump={self.sigma_jump}, rate={self.rate!r}, T={self.T})"
+        return (
+            f"TorusJump(d={self.d}, sigma_jump={self.sigma_jump}, rate={self.rate!r}, T={self.T})"
+        )
 
     def jump_rate(self, t: Tensor) -> Tensor:
         return self.rate.beta(t)
@@ -93,7 +108,9 @@ class TorusJump(JumpBlock, ForwardProcess):
         count = sample_poisson(self.jump_integral(t), generator).to(x0.dtype)
         xi = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
         moved = self.space.wrap(x0 + _expand(count.sqrt(), x0) * self.sigma_jump * xi)
-        return torch.where((count > 0).reshape(-1, *[1] * (x0.ndim - 1)), moved, x0)  # the atom stays exactly at x_0
+        return torch.where(
+            (count > 0).reshape(-1, *[1] * (x0.ndim - 1)), moved, x0
+        )  # the atom stays exactly at x_0
 
     def sample_marginal(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Tensor:
         return self.sample_transition(x0, t, generator)
@@ -105,7 +122,8 @@ class TorusJump(JumpBlock, ForwardProcess):
         return math.exp(-float(self.jump_integral(torch.tensor(float(t), dtype=torch.float64))))
 
     def continuous_chi2(self) -> float:
-        """``χ²_c = Σ_{k≠0} c_k²`` with ``c_k = (e^{-Λ(1-e^{-σ_J²|k|²/2})} - e^{-Λ})/(1 - e^{-Λ})``."""
+        """``χ²_c = Σ_{k≠0} c_k²`` with ``c_k = (e^{-Λ(1-e^{-σ_J²|k|²/2})} - e^{-Λ})/(1 -
+        e^{-Λ})``."""
         lam = float(self.jump_integral(torch.tensor(self.T, dtype=torch.float64)))
         m_max = int(math.ceil(2 * (80 + 2 * math.log(lam + 1)) / self.sigma_jump**2))
         m = torch.arange(m_max + 1, dtype=torch.float64)
@@ -124,14 +142,22 @@ class TorusJump(JumpBlock, ForwardProcess):
         atom = self.atom_mass()
         cont = (1 - atom) * math.log1p(self.continuous_chi2())
         bound = cont + (atom * data_kl if data_kl is not None else 0.0)
-        return {"bound": bound, "continuous_part": cont, "atom_mass": atom,
-                "data_kl": math.nan if data_kl is None else float(data_kl)}
+        return {
+            "bound": bound,
+            "continuous_part": cont,
+            "atom_mass": atom,
+            "data_kl": math.nan if data_kl is None else float(data_kl),
+        }
 
     def terminal_kl(self, x0: Tensor) -> Tensor:
         """Per sample, the continuous part ``(1 - e^{-Λ}) log(1 + χ²_c)`` of the §6 bound (the
         atom's share ``e^{-Λ(T)} KL(p_0||q)`` is reported by :meth:`terminal_report`)."""
-        return torch.full((x0.shape[0],), self.terminal_report()["continuous_part"],
-                          dtype=x0.dtype, device=x0.device)
+        return torch.full(
+            (x0.shape[0],),
+            self.terminal_report()["continuous_part"],
+            dtype=x0.dtype,
+            device=x0.device,
+        )
 
 
 __all__ = ["TorusJump", "TorusUniform", "lattice_shell_counts"]

@@ -23,4 +23,6 @@ def flow_velocity(rev: Reversal, y: Tensor, t: Tensor, score: Tensor | None = No
     """Probability-flow ODE velocity in forward time: ``dy/dt = b - ½∇·D - ½ D s_θ``."""
     p = rev.process
     s = rev.score(y, t) if score is None else score
-    return p.drift(y, t) - 0.5 * p.diffusion_divergence(y, t) - 0.5 * p.diffusion_matrix_diag(y, t) * s
+    return (
+        p.drift(y, t) - 0.5 * p.diffusion_divergence(y, t) - 0.5 * p.diffusion_matrix_diag(y, t) * s
+    )

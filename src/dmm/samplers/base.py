@@ -8,7 +8,8 @@ the reference law, progress, callbacks and the optional final denoising step.
 
 from __future__ import annotations
 
-from typing import Callable, ClassVar
+from collections.abc import Callable
+from typing import ClassVar
 
 import torch
 from torch import Tensor
@@ -34,13 +35,15 @@ class Sampler:
                 f"{type(process).__name__} (it supports {sorted(self.supports)})"
             )
 
-    def step(self, rev: Reversal, y: Tensor, t: Tensor, t_next: Tensor,
-             generator: torch.Generator | None) -> Tensor:
+    def step(
+        self, rev: Reversal, y: Tensor, t: Tensor, t_next: Tensor, generator: torch.Generator | None
+    ) -> Tensor:
         raise NotImplementedError
 
 
-def time_grid(process: ForwardProcess, steps: int, t_start: float | None = None,
-              t_end: float | None = None) -> Tensor:
+def time_grid(
+    process: ForwardProcess, steps: int, t_start: float | None = None, t_end: float | None = None
+) -> Tensor:
     """Uniform grid from ``t_start`` (default ``T``) down to ``t_end`` (default ``t_min``)."""
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
@@ -50,11 +53,20 @@ def time_grid(process: ForwardProcess, steps: int, t_start: float | None = None,
 
 
 @torch.no_grad()
-def simulate(rev: Reversal, sampler: Sampler, n: int, steps: int = 500,
-             generator: torch.Generator | None = None, *, y_init: Tensor | None = None,
-             grid: Tensor | None = None, denoise: bool = False, progress: bool = False,
-             callback: Callable[[int, Tensor, Tensor], None] | None = None,
-             device: torch.device | str | None = None) -> Tensor:
+def simulate(
+    rev: Reversal,
+    sampler: Sampler,
+    n: int,
+    steps: int = 500,
+    generator: torch.Generator | None = None,
+    *,
+    y_init: Tensor | None = None,
+    grid: Tensor | None = None,
+    denoise: bool = False,
+    progress: bool = False,
+    callback: Callable[[int, Tensor, Tensor], None] | None = None,
+    device: torch.device | str | None = None,
+) -> Tensor:
     """Simulate the backward process ``rev`` with ``sampler`` and return ``n`` samples at ``t_min``.
 
     ``y_init`` (default: ``n`` draws from the reference law) starts at ``grid[0]`` (default: a uniform

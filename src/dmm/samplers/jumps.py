@@ -10,7 +10,8 @@
 
 from __future__ import annotations
 
-from typing import Callable, ClassVar
+from collections.abc import Callable
+from typing import ClassVar
 
 import torch
 from torch import Tensor
@@ -58,7 +59,8 @@ class JumpThinning(Sampler):
     """Exact backward jump simulation by thinning (Lewis–Shedler) on each interval ``[t_next, t]``.
 
     Candidates arrive at rate ``λ̄ M`` (``λ̄ = max(λ(t), λ(t_next))``, exact when ``λ`` is monotone on
-    the step; ``M = ratio_bound`` or ``ratio_bound(t_next)``, which must bound ``ρ_θ`` on the whole step); a candidate ``w ~ g`` at time ``s`` is
+    the step; ``M = ratio_bound`` or ``ratio_bound(t_next)``, which must bound ``ρ_θ`` on the
+    whole step); a candidate ``w ~ g`` at time ``s`` is
     accepted with probability ``λ(s) ρ_θ(y, y ⊕ w, s) / (λ̄ M)``. ``max_excess`` records the largest
     ``ρ/M`` seen: a value above 1 means the bound was violated (those acceptances were clipped).
     """
@@ -94,7 +96,9 @@ class JumpThinning(Sampler):
             accept_p = rate[:, 0] / bound[idx]
             self.max_excess = max(self.max_excess, float(accept_p.max()))
             self.candidates += idx.numel()
-            u = torch.rand(accept_p.shape, generator=generator, device=y.device, dtype=accept_p.dtype)
+            u = torch.rand(
+                accept_p.shape, generator=generator, device=y.device, dtype=accept_p.dtype
+            )
             acc = u < accept_p
             y[idx[acc]] = xs[acc, 0]
 
@@ -102,7 +106,8 @@ class JumpThinning(Sampler):
 class Splitting(Sampler):
     """Lie–Trotter splitting: each sampler advances its own block(s) over the same step, in order.
 
-    ``Splitting(EulerMaruyama(), JumpTauLeaping(16))`` simulates a jump-diffusion; the weak order is the
+    ``Splitting(EulerMaruyama(), JumpTauLeaping(16))`` simulates a jump-diffusion; the weak
+    order is the
     smallest of the parts' orders (at most 1 for this splitting).
     """
 

@@ -1,6 +1,9 @@
 """State spaces: shapes, support checks and geometry."""
 
 from .base import Space, SupportError
+from .discrete import Discrete
 from .euclidean import Euclidean
+from .positive import PositiveOrthant
+from .torus import Torus, wrap
 
-__all__ = ["Euclidean", "Space", "SupportError"]
+__all__ = ["Discrete", "Euclidean", "PositiveOrthant", "Space", "SupportError", "Torus", "wrap"]

@@ -88,8 +88,27 @@ class Space:
         gradient; plain autograd for flat coordinates)."""
         with torch.enable_grad():
             xg = x.detach().requires_grad_(True)
-            (g,) = torch.autograd.grad(f(xg).sum(), xg)
+            (g,) = torch.autograd.grad(f(xg).sum(), xg, allow_unused=True, materialize_grads=True)
         return g
+
+    def second_derivatives(self, f: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
+        """Second derivatives of ``f`` along the geodesics of the space's orthonormal tangent
+        frame, shape ``(batch, *tangent_shape)``; ``Σ_i D_ii ∂²_i f`` is the second-order part of a
+        diffusion generator. Flat coordinates: the Hessian diagonal (autograd). Curved spaces
+        override (SO(3): the Laplace–Beltrami operator through a left-invariant frame)."""
+        n = x.shape[0]
+        with torch.enable_grad():
+            xg = x.detach().requires_grad_(True)
+            (grad,) = torch.autograd.grad(f(xg).sum(), xg, create_graph=True, allow_unused=True,
+                                          materialize_grads=True)
+            g_flat = grad.reshape(n, -1)
+            out = torch.zeros_like(g_flat)
+            if g_flat.requires_grad:  # otherwise f is affine or constant: no second derivatives
+                for i in range(g_flat.shape[1]):
+                    (hii,) = torch.autograd.grad(g_flat[:, i].sum(), xg, retain_graph=True,
+                                                 allow_unused=True, materialize_grads=True)
+                    out[:, i] = hii.reshape(n, -1)[:, i]
+        return out.detach().reshape(n, *self.tangent_shape)
 
 
 def _float(x: Tensor) -> torch.dtype:

@@ -14,8 +14,8 @@ listed, never silently skipped.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import Tensor, nn
@@ -48,6 +48,7 @@ class CheckResult:
 
 def default_test_functions(process: ForwardProcess) -> list[TestFunction]:
     """Smooth bounded test functions of the flattened state."""
+
     def flat(x: Tensor) -> Tensor:
         return process.space.features(x)
 
@@ -70,6 +71,7 @@ def _coupled_marginal(process: ForwardProcess, x0: Tensor, t: float, seed: int) 
 
 def check_kills_constants(process: ForwardProcess, x: Tensor, t: float) -> CheckResult:
     """``L_t 1 = 0``."""
+
     def one(z: Tensor) -> Tensor:  # the constant 1, as a function of z (so autograd sees it)
         return 0 * z.reshape(z.shape[0], -1).sum(1) + 1
 
@@ -77,8 +79,15 @@ def check_kills_constants(process: ForwardProcess, x: Tensor, t: float) -> Check
     return CheckResult("generator kills constants", val <= 1e-6, val, 1e-6)
 
 
-def check_dynkin(process: ForwardProcess, x0: Tensor, t: float, h: float = 0.02, seed: int = 0,
-                 f: TestFunction | None = None, k: int = 0) -> CheckResult:
+def check_dynkin(
+    process: ForwardProcess,
+    x0: Tensor,
+    t: float,
+    h: float = 0.02,
+    seed: int = 0,
+    f: TestFunction | None = None,
+    k: int = 0,
+) -> CheckResult:
     """Central difference ``(E f(X_{t+h}) - E f(X_{t-h}))/2h`` against ``E L_t f(X_t)``.
 
     The three marginals share their randomness (same seed), so the difference has small variance.
@@ -94,20 +103,43 @@ def check_dynkin(process: ForwardProcess, x0: Tensor, t: float, h: float = 0.02,
     se = err.std().item() / err.numel() ** 0.5
     scale = diff.double().abs().mean().item() + lf.double().abs().mean().item()
     tol = 5 * se + 0.02 * scale + 1e-4
-    return CheckResult(f"Dynkin's formula (f{k}, t={t:.3g})", value <= tol, value, tol,
-                       detail=f"(E L f = {lf.mean().item():.4g})")
+    return CheckResult(
+        f"Dynkin's formula (f{k}, t={t:.3g})",
+        value <= tol,
+        value,
+        tol,
+        detail=f"(E L f = {lf.mean().item():.4g})",
+    )
 
 
-def check_stein(process: ForwardProcess, x0: Tensor, t: float, seed: int = 0,
-                f: TestFunction | None = None, k: int = 0) -> CheckResult:
+def check_stein(
+    process: ForwardProcess,
+    x0: Tensor,
+    t: float,
+    seed: int = 0,
+    f: TestFunction | None = None,
+    k: int = 0,
+) -> CheckResult:
     """``E[∇f(X) + f(X) ∇log p_{t|0}(X | x_0)] = 0`` for ``X ~ p_{t|0}(·|x_0)``. Tolerance: 5
     standard errors of the largest coordinate (plus 1e-4)."""
     if not process.has_exact_transition:
-        return CheckResult(f"conditional score vs transition sampler (f{k})", True, 0.0, 0.0,
-                           applicable=False, detail="process has no exact transition")
+        return CheckResult(
+            f"conditional score vs transition sampler (f{k})",
+            True,
+            0.0,
+            0.0,
+            applicable=False,
+            detail="process has no exact transition",
+        )
     if "diffusion" not in process.blocks:
-        return CheckResult(f"conditional score vs transition sampler (f{k})", True, 0.0, 0.0,
-                           applicable=False, detail="no diffusion block: no conditional score")
+        return CheckResult(
+            f"conditional score vs transition sampler (f{k})",
+            True,
+            0.0,
+            0.0,
+            applicable=False,
+            detail="no diffusion block: no conditional score",
+        )
     f = f or default_test_functions(process)[k]
     tt = expand_time(t, x0.shape[0], x0)
     x = _coupled_marginal(process, x0, t, seed)
@@ -118,8 +150,9 @@ def check_stein(process: ForwardProcess, x0: Tensor, t: float, seed: int = 0,
     se = terms.std(0) / terms.shape[0] ** 0.5
     worst = int(torch.argmax(mean / (se + 1e-12)))
     value, tol = mean[worst].item(), 5 * se[worst].item() + 1e-4
-    return CheckResult(f"conditional score vs transition sampler (f{k}, t={t:.3g})", value <= tol,
-                       value, tol)
+    return CheckResult(
+        f"conditional score vs transition sampler (f{k}, t={t:.3g})", value <= tol, value, tol
+    )
 
 
 class ConditionalScoreOracle(nn.Module):
@@ -133,20 +166,38 @@ class ConditionalScoreOracle(nn.Module):
         return self.process.conditional_score(y, self.x0.expand(y.shape[0], *self.x0.shape[1:]), t)
 
 
-def check_reversal(process: ForwardProcess, x0: Tensor, t_end: float | None = None,
-                   n: int = 4000, steps: int = 400, seed: int = 0,
-                   sampler: Sampler | None = None) -> CheckResult:
+def check_reversal(
+    process: ForwardProcess,
+    x0: Tensor,
+    t_end: float | None = None,
+    n: int = 4000,
+    steps: int = 400,
+    seed: int = 0,
+    sampler: Sampler | None = None,
+) -> CheckResult:
     """Backward simulation from exact ``p_{T|0}`` samples to ``t_end`` (default ``T/2``) with the exact
     score, compared with exact ``p_{t_end|0}`` samples by energy distance (V-statistic). Tolerance: 3× the
     noise floor (the same statistic between independent exact samples of size ``n``, averaged over 4
     draws because one draw fluctuates by a factor 2–3); a 20% error in the score exceeds it 10-fold."""
     if not process.has_exact_transition:
-        return CheckResult("backward process reproduces marginals", True, 0.0, 0.0,
-                           applicable=False, detail="process has no exact transition")
+        return CheckResult(
+            "backward process reproduces marginals",
+            True,
+            0.0,
+            0.0,
+            applicable=False,
+            detail="process has no exact transition",
+        )
     if "diffusion" not in process.blocks:
-        return CheckResult("backward process reproduces marginals", True, 0.0, 0.0,
-                           applicable=False, detail="no diffusion block: the score-driven reversal "
-                           "does not apply (chains: see dmm.metrics.chain_oracle)")
+        return CheckResult(
+            "backward process reproduces marginals",
+            True,
+            0.0,
+            0.0,
+            applicable=False,
+            detail="no diffusion block: the score-driven reversal "
+            "does not apply (chains: see dmm.metrics.chain_oracle)",
+        )
     t_end = process.T / 2 if t_end is None else t_end
     g = torch.Generator(device=x0.device).manual_seed(seed)
     point = x0[:1]
@@ -156,16 +207,32 @@ def check_reversal(process: ForwardProcess, x0: Tensor, t_end: float | None = No
     grid = torch.linspace(process.T, t_end, steps + 1)
     y = simulate(rev, sampler or EulerMaruyama(), n, generator=g, y_init=start, grid=grid)
     exact_a = process.sample_transition(xs, expand_time(t_end, n, xs), g)
-    floor = sum(
-        energy_distance(process.sample_transition(xs, expand_time(t_end, n, xs), g), exact_a,
-                        unbiased=False) for _ in range(4)) / 4
+    floor = (
+        sum(
+            energy_distance(
+                process.sample_transition(xs, expand_time(t_end, n, xs), g), exact_a, unbiased=False
+            )
+            for _ in range(4)
+        )
+        / 4
+    )
     value, tol = energy_distance(y, exact_a, unbiased=False), 3 * floor
-    return CheckResult(f"backward process reproduces p_t (t={t_end:.3g})", value <= tol, value, tol,
-                       detail=f"(noise floor {floor:.2g})")
+    return CheckResult(
+        f"backward process reproduces p_t (t={t_end:.3g})",
+        value <= tol,
+        value,
+        tol,
+        detail=f"(noise floor {floor:.2g})",
+    )
 
 
-def check_process(process: ForwardProcess, x0: Tensor, n: int = 20000, seed: int = 0,
-                  raise_on_failure: bool = True) -> list[CheckResult]:
+def check_process(
+    process: ForwardProcess,
+    x0: Tensor,
+    n: int = 20000,
+    seed: int = 0,
+    raise_on_failure: bool = True,
+) -> list[CheckResult]:
     """Run every check on ``process`` with data points ``x0`` (repeated to ``n`` samples).
 
     Returns the results; raises ``AssertionError`` listing the failures when ``raise_on_failure``.
@@ -174,8 +241,9 @@ def check_process(process: ForwardProcess, x0: Tensor, n: int = 20000, seed: int
     t_mid = process.t_min + 0.3 * (process.T - process.t_min)
     results = [check_kills_constants(process, x0[:256], t_mid)]
     for k in range(3):
-        results.append(check_dynkin(process, x0, t_mid, h=0.02 * (process.T - process.t_min),
-                                    seed=seed, k=k))
+        results.append(
+            check_dynkin(process, x0, t_mid, h=0.02 * (process.T - process.t_min), seed=seed, k=k)
+        )
         results.append(check_stein(process, x0, t_mid, seed=seed, k=k))
     results.append(check_reversal(process, x0, seed=seed))
     failed = [r for r in results if r.applicable and not r.passed]

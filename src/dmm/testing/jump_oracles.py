@@ -1,4 +1,5 @@
-"""Exact oracles for torus jumps (MATH.md §9): wrapped-normal mixtures pushed through Gaussian jumps.
+"""Exact oracles for torus jumps (MATH.md §9): wrapped-normal mixtures pushed through Gaussian
+jumps.
 
 Data ``p_0 = Σ_c w_c WN(μ_c, v_c I)`` on ``T^d``. Under :class:`~dmm.processes.torus_jump.TorusJump`
 the Fourier coefficients multiply by ``φ_t(k) = exp(-Λ(t)(1 - e^{-σ_J²|k|²/2}))``, so
@@ -31,14 +32,17 @@ class WrappedNormalMixture:
         self.variances = torch.as_tensor(variances, dtype=torch.float64).expand(len(self.weights))
         self.dim = self.means.shape[1]
         kmax = int(math.ceil(math.sqrt(2 * 40 / float(self.variances.min()))))
-        grid = torch.tensor(list(itertools.product(range(-kmax, kmax + 1), repeat=self.dim)),
-                            dtype=torch.float64)
+        grid = torch.tensor(
+            list(itertools.product(range(-kmax, kmax + 1), repeat=self.dim)), dtype=torch.float64
+        )
         self.k, self.kmax = grid, kmax  # (nk, d)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         c = torch.multinomial(self.weights, n, replacement=True, generator=generator)
         z = torch.randn(n, self.dim, generator=generator, dtype=torch.float64)
-        return wrap(self.means[c] + self.variances[c].sqrt()[:, None] * z).to(torch.get_default_dtype())
+        return wrap(self.means[c] + self.variances[c].sqrt()[:, None] * z).to(
+            torch.get_default_dtype()
+        )
 
     def coefficients(self, process: TorusJump, t: Tensor) -> Tensor:
         """Complex Fourier coefficients ``ĉ_k(t) = Σ_c w_c e^{-v_c|k|²/2 - i k·μ_c} φ_t(k)``, shape
@@ -52,7 +56,8 @@ class WrappedNormalMixture:
         return (base[None] * phi).reshape(len(t), *([side] * self.dim))
 
     def _contract(self, x: Tensor, coef: Tensor) -> Tensor:
-        """``Re Σ_k coef[m, k] e^{ik·x_m}`` for rows ``m`` (``coef`` without the row axis: shared)."""
+        """``Re Σ_k coef[m, k] e^{ik·x_m}`` for rows ``m`` (``coef`` without the row axis:
+        shared)."""
         K = self.kmax
         z = torch.exp(1j * x)  # (m, d)
         pos = torch.cumprod(z[..., None].expand(*z.shape, K), dim=-1)
@@ -75,12 +80,14 @@ class WrappedNormalMixture:
             for u in range(len(times)):
                 rows = torch.nonzero(inverse == u).flatten()
                 for i in range(0, rows.numel(), chunk):
-                    r = rows[i:i + chunk]
+                    r = rows[i : i + chunk]
                     out[r] = self._contract(x[r], coef[u])
         else:  # one time per row
             per = max(1, chunk // (2 * self.kmax + 1) ** (self.dim - 1) // 8)
             for i in range(0, x.shape[0], per):
-                out[i:i + per] = self._contract(x[i:i + per], self.coefficients(process, t[i:i + per]))
+                out[i : i + per] = self._contract(
+                    x[i : i + per], self.coefficients(process, t[i : i + per])
+                )
         return out.clamp_min(1e-300)
 
 
@@ -97,13 +104,14 @@ class ExactTorusRatio(nn.Module):
 
     def log_ratio(self, y: Tensor, x: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
         both = self.log_density(torch.cat([x, y]), torch.cat([t, t]))
-        return (both[: y.shape[0]] - both[y.shape[0]:]).to(y.dtype)
+        return (both[: y.shape[0]] - both[y.shape[0] :]).to(y.dtype)
 
     def ratio(self, y: Tensor, x: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
         return torch.exp(self.log_ratio(y, x, t, context))
 
     def ratio_bound(self, t: Tensor, grid: int = 64) -> Tensor:
-        """``max p_t / min p_t`` on a grid (times a 1.2 safety factor), for :class:`JumpThinning`."""
+        """``max p_t / min p_t`` on a grid (times a 1.2 safety factor), for
+        :class:`JumpThinning`."""
         axes = torch.linspace(-math.pi, math.pi, grid + 1)[:-1]
         pts = torch.cartesian_prod(*([axes] * self.mixture.dim)).reshape(-1, self.mixture.dim)
         out = []
@@ -120,7 +128,9 @@ def standard_torus_mixture(dim: int = 1) -> WrappedNormalMixture:
     means[:, 0] = torch.tensor([-2.0, 0.5, 2.4])
     if dim > 1:
         means[:, 1] = torch.tensor([1.0, -1.5, 2.8])
-    return WrappedNormalMixture(torch.tensor([0.3, 0.5, 0.2]), means, torch.tensor([0.15, 0.1, 0.2]))
+    return WrappedNormalMixture(
+        torch.tensor([0.3, 0.5, 0.2]), means, torch.tensor([0.15, 0.1, 0.2])
+    )
 
 
 __all__ = ["ExactTorusRatio", "WrappedNormalMixture", "standard_torus_mixture"]

@@ -31,15 +31,20 @@ class GaussianMixture:
         x = self.means[k] + self.variances[k].sqrt()[:, None] * z
         return x.to(torch.get_default_dtype())
 
-    def _component_logits(self, x: Tensor, alpha: Tensor, std: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    def _component_logits(
+        self, x: Tensor, alpha: Tensor, std: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor]:
         # per-sample (alpha, std) of shape (n,); returns logits (n, K), means (n, K, d), vars (n, K)
         x = x.to(torch.float64)
         a, s = alpha.to(torch.float64)[:, None], std.to(torch.float64)[:, None]
         var = a**2 * self.variances[None] + s**2
         mu = a[..., None] * self.means[None]
         sq = ((x[:, None, :] - mu) ** 2).sum(-1)
-        logits = torch.log(self.weights)[None] - 0.5 * sq / var - 0.5 * self.dim * torch.log(
-            2 * math.pi * var)
+        logits = (
+            torch.log(self.weights)[None]
+            - 0.5 * sq / var
+            - 0.5 * self.dim * torch.log(2 * math.pi * var)
+        )
         return logits, mu, var
 
     def log_prob(self, x: Tensor, alpha: Tensor | None = None, std: Tensor | None = None) -> Tensor:

@@ -1,0 +1,85 @@
+"""Cost of the jump family per training step and per sampling step, against ``K`` and ``d``.
+
+    python benchmarks/jumps_cost.py --out docs/results/jumps_cost.json
+
+Torus jumps on ``T^d`` with uniform data, the registry's direct ratio network (hidden 128, depth 2).
+A training step = implicit score entropy with ``K`` jumps per sample (both terms) + backward + Adam,
+batch 256. A sampling step = one τ-leaping step with ``K`` proposals for 1000 samples. Reports the
+median over repeats of CPU time of this process (single thread), which is less sensitive than wall
+time to other jobs sharing the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from dmm.registry import get_process
+from dmm.reversal import Reversal
+from dmm.samplers.jumps import JumpTauLeaping
+
+
+def cpu_ms(fn, repeats: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.process_time()
+        fn()
+        times.append(1000 * (time.process_time() - t0))
+    return statistics.median(times)
+
+
+def measure(d: int, k: int, repeats: int) -> dict[str, float]:
+    spec = get_process("torus-jump")
+    params = spec.with_params({"hidden": 128, "depth": 2, "proposals": k, "sampler_proposals": k})
+    g = torch.Generator().manual_seed(0)
+    data = spec.build(torch.zeros(1, d), params).space.uniform(256, g)
+    process = spec.build(data, params)
+    model, loss = spec.model(process, params, 0), spec.loss(process, params)
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+
+    def train_step():
+        opt.zero_grad()
+        loss(model, data, g).backward()
+        opt.step()
+
+    rev, sampler = Reversal(process, model), JumpTauLeaping(k)
+    y = process.reference.sample(1000, g)
+    t, t_next = torch.full((1000,), 0.5), torch.full((1000,), 0.49)
+
+    def sample_step():
+        with torch.no_grad():
+            sampler.step(rev, y, t, t_next, g)
+
+    return {
+        "d": d,
+        "K": k,
+        "train_ms": cpu_ms(train_step, repeats),
+        "sample_ms": cpu_ms(sample_step, repeats),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dims", type=int, nargs="*", default=[2, 8, 32])
+    ap.add_argument("--ks", type=int, nargs="*", default=[1, 4, 16])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--out", default="docs/results/jumps_cost.json")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    rows = []
+    for d in args.dims:
+        for k in args.ks:
+            rows.append(measure(d, k, args.repeats))
+            print(json.dumps(rows[-1]), flush=True)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()

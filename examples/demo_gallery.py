@@ -1,0 +1,35 @@
+"""Run the demo gallery and copy its figure and metrics table into docs/ (used by README.md).
+
+python examples/demo_gallery.py            # all panels (what `make demo` runs)
+python examples/demo_gallery.py --only vp  # one panel
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from dmm.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "runs" / "demo"))
+    parser.add_argument("--only", action="append", default=[])
+    args = parser.parse_args()
+    argv = ["demo", "--out", args.out, "--force"] + [a for p in args.only for a in ("--only", p)]
+    status = main(argv)
+    figures = ROOT / "docs" / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    suffix = "" if not args.only else "_" + "_".join(args.only)
+    shutil.copy(Path(args.out) / "gallery.png", figures / f"demo_gallery{suffix}.png")
+    shutil.copy(Path(args.out) / "metrics.md", ROOT / "docs" / "results" / f"demo{suffix}.md")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(run())

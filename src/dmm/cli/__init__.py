@@ -1,0 +1,1 @@
+"""The ``dmm`` command line (see :mod:`dmm.cli.main`)."""

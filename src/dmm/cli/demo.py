@@ -1,0 +1,63 @@
+"""``dmm demo``: the gallery of every process family (``make demo``)."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+from .errors import UsageError
+
+GALLERY_FILES = ("gallery.png", "metrics.md", "metrics.json")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "demo",
+        help="run the demo gallery (one panel per process family)",
+        description="Train, sample and evaluate one small model per process "
+        "family; writes gallery.png, metrics.md and metrics.json.",
+    )
+    p.add_argument("--out", default="runs/demo", help="output folder (default runs/demo)")
+    p.add_argument("--quick", action="store_true", help="tiny budgets (a smoke test)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output folder")
+    p.add_argument("--only", action="append", metavar="PANEL", help="run only these panels")
+    p.add_argument("--seed", type=int, default=0, help="seed of every panel (default 0)")
+    p.add_argument(
+        "--threads", type=int, default=0, help="torch CPU threads (default: torch's own choice)"
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..demo import PANELS
+    from ..demo.runner import run_gallery
+
+    panels = list(PANELS)
+    if args.only:
+        names = [p.name for p in panels]
+        unknown = [n for n in args.only if n not in names]
+        if unknown:
+            raise UsageError(f"unknown demo panel(s) {unknown} (known: {', '.join(names)})")
+        panels = [p for p in panels if p.name in args.only]
+    if not panels:
+        raise UsageError("no demo panels are registered")
+    if args.threads < 0:
+        raise UsageError(f"--threads must be positive, got {args.threads}")
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        if not args.force:
+            raise UsageError(f"demo folder '{out}' already exists; use --force to overwrite it")
+        if not out.is_dir():
+            raise UsageError(f"'{out}' is a file, not a folder")
+        for p in panels:  # remove only what this run rewrites
+            if (out / p.name).is_dir():
+                shutil.rmtree(out / p.name)
+        for name in GALLERY_FILES:
+            (out / name).unlink(missing_ok=True)
+    records = run_gallery(out, panels, quick=args.quick, seed=args.seed)
+    return 0 if all(r["status"] == "ok" for r in records) else 1

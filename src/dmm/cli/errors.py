@@ -1,0 +1,28 @@
+"""User errors at the command line: one line on stderr and exit status 2."""
+
+from __future__ import annotations
+
+from ..data import DataError
+from ..processes.base import MissingCapability
+from ..spaces.base import SupportError
+from ..training import CheckpointError
+
+
+class UsageError(ValueError):
+    """A mistake in the command, its files or its parameters; the message is one line."""
+
+
+#: exceptions that are the user's doing and are reported without a traceback
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    UsageError,
+    DataError,
+    SupportError,
+    CheckpointError,
+    MissingCapability,
+)
+
+
+def one_line(exc: BaseException) -> str:
+    """The exception's message collapsed to one line."""
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__

@@ -1,0 +1,59 @@
+"""The ``dmm`` command: ``train``, ``sample``, ``eval``, ``plot``, ``processes``, ``demo``.
+
+Every user error (bad file, bad values, unknown names, an existing run folder, a corrupt
+checkpoint) is printed as one line ``dmm: error: ...`` on stderr with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .errors import USER_ERRORS, one_line
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the same one-line error format and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"dmm: error: {one_line(ValueError(message))} (see dmm --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import demo, eval, plot, processes, sample, train
+
+    parser = _Parser(prog="dmm", description="Denoising Markov models: train, sample, evaluate.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for module in (train, sample, eval, plot, processes, demo):
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error already printed (2)
+        return int(exc.code or 0)
+    try:
+        return int(args.func(args) or 0)
+    except USER_ERRORS as exc:
+        print(f"dmm: error: {one_line(exc)}", file=sys.stderr)
+        return 2
+    except FloatingPointError as exc:
+        print(f"dmm: error: training diverged ({one_line(exc)}); try a smaller lr", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(
+            "dmm: interrupted; a training run continues with dmm train --resume DIR",
+            file=sys.stderr,
+        )
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""``dmm plot``: samples against the training data (``samples.png``) and an animation of the
+backward process (``backward.gif``) in the run folder."""
+
+from __future__ import annotations
+
+import argparse
+
+import torch
+
+from .rundir import GIF, LOSS_PLOT, SAMPLES_PLOT, load_run
+from .sample import add_sampling_options, draw, sampling_setup
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "plot",
+        help="draw samples.png and backward.gif for a run",
+        description="Draw samples against the training data and a GIF of the "
+        "backward process into the run folder DIR.",
+    )
+    p.add_argument("run_dir", metavar="DIR", help="run folder written by dmm train")
+    p.add_argument("-n", type=int, default=2000, help="samples to draw (default 2000)")
+    p.add_argument("--frames", type=int, default=40, help="GIF frames (default 40)")
+    add_sampling_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .. import plotting
+    from .errors import UsageError
+
+    if args.n < 1 or args.frames < 2:
+        raise UsageError("-n must be positive and --frames at least 2")
+    run_ = load_run(args.run_dir, ema=not args.no_ema, device=args.device)
+    setup = sampling_setup(run_, args)
+    steps = setup["steps"]
+    every = max(1, -(-steps // (args.frames - 1)))  # ceil: at most `frames` frames
+    frames: list[tuple[float, torch.Tensor]] = []
+    n_gif = min(args.n, 1000)
+
+    def record(k: int, t: torch.Tensor, y: torch.Tensor) -> None:
+        if k % every == every - 1 or k == steps - 1:
+            frames.append((float(t), y.detach().cpu().clone()))
+
+    y0 = run_.process.reference.sample(n_gif, torch.Generator().manual_seed(args.seed))
+    frames.append((run_.process.T, y0))
+    from ..reversal import Reversal
+    from ..samplers import simulate
+
+    g = torch.Generator(device=args.device).manual_seed(args.seed)
+    y = simulate(
+        Reversal(run_.process, run_.model),
+        setup["sampler"],
+        n_gif,
+        steps,
+        g,
+        y_init=y0.to(args.device),
+        denoise=setup["denoise"],
+        callback=record,
+    )
+    if setup["denoise"]:
+        frames.append((run_.process.t_min, y.cpu()))
+    samples = draw(run_, setup, args.n, args.seed, args.device).cpu()
+    title = (
+        f"{run_.spec.name} on {run_.config.get('data', '')}: {args.n} samples "
+        f"({setup['sampler_name']}, {steps} steps)"
+    )
+    plotting.plot_samples(samples, run_.data[: max(args.n, 2000)], run_.dir / SAMPLES_PLOT, title)
+    plotting.backward_gif(frames, run_.data[:2000], run_.dir / GIF)
+    history = run_.checkpoint.get("history", [])
+    if history:
+        plotting.plot_loss(history, run_.dir / LOSS_PLOT)
+    print(f"wrote {run_.dir / SAMPLES_PLOT}, {run_.dir / GIF} ({len(frames)} frames)")
+    return 0

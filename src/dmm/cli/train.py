@@ -1,0 +1,276 @@
+"""``dmm train``: fit a denoising Markov model and write a run folder.
+
+All checks (data, parameters, the run folder) happen before anything is written, so a user error
+never leaves a half-written or overwritten folder. Under ``torchrun`` every rank runs this command;
+the training loop averages gradients and only rank 0 writes files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..training import CHECKPOINT, LOG, TrainConfig, init_distributed, train
+from .config import (
+    file_overrides,
+    make_train_config,
+    parse_sets,
+    process_params,
+    read_config_file,
+    sample_settings,
+    split_overrides,
+)
+from .errors import UsageError
+from .rundir import (
+    LOSS_PLOT,
+    RUN_FILES,
+    build_model,
+    build_process,
+    load_run,
+    lookup_process,
+    read_data,
+    save_data,
+    write_run_config,
+)
+
+DEFAULT_N_DATA = 10000
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train a model and write a run folder",
+        description="Train a denoising Markov model; writes config.yaml, data.npy, "
+        "checkpoint.pt, log.jsonl and loss.png into the run folder.",
+    )
+    p.add_argument("--process", help="process name (see `dmm processes`)")
+    p.add_argument("--data", help="built-in data set name or a .npy/.csv file of shape (n, ...)")
+    p.add_argument("--steps", type=int, help="training steps")
+    p.add_argument("--batch-size", type=int, help="batch size")
+    p.add_argument("--out", help="run folder (default runs/<process>-<data>)")
+    p.add_argument("--seed", type=int, help="seed of data, initialisation and training (default 0)")
+    p.add_argument("--config", help="YAML file with process/data/params/train/sample entries")
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a process, training or sampling parameter (repeatable)",
+    )
+    p.add_argument(
+        "--resume",
+        nargs="?",
+        const=True,
+        default=False,
+        metavar="DIR",
+        help="continue the run in --out (or in DIR) from its checkpoint",
+    )
+    p.add_argument("--force", action="store_true", help="overwrite an existing run folder")
+    p.add_argument("--device", help="cpu or cuda (default cpu)")
+    p.add_argument(
+        "--n-data", type=int, help=f"draws from a built-in data set (default {DEFAULT_N_DATA})"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def _device(name: str) -> str:
+    if name not in ("cpu", "cuda") and not name.startswith("cuda:"):
+        raise UsageError(f"--device must be cpu or cuda, got '{name}'")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise UsageError("--device cuda requested but CUDA is not available")
+    if name.startswith("cuda") and int(os.environ.get("WORLD_SIZE", "1")) > 1 and name == "cuda":
+        return f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
+    return name
+
+
+def _default_out(process: str, data: str) -> Path:
+    """``runs/<process>-<data name or file stem>``."""
+    label = Path(data).stem if ("/" in data or "." in data) else data
+    return Path("runs") / f"{process}-{label}"
+
+
+def _resolve(args: argparse.Namespace, saved: dict[str, Any] | None) -> dict[str, Any]:
+    """Merge saved config (on resume), config file, --set and explicit flags, in that order."""
+    content = read_config_file(args.config) if args.config else {}
+    if saved is not None:
+        given = {
+            "process": args.process,
+            "seed": args.seed,
+            "data": None if args.data is None else _data_record(args.data),
+        }
+        for key, flag in given.items():
+            if flag is not None and str(flag) != str(saved.get(key)):
+                raise UsageError(
+                    f"--{key} {flag} differs from the run's {key} "
+                    f"'{saved.get(key)}' (a resumed run keeps them)"
+                )
+        content = {**saved, **{k: v for k, v in content.items() if k not in ("process", "data")}}
+    name = args.process or content.get("process")
+    if not name:
+        raise UsageError("--process is required (see `dmm processes`)")
+    spec = lookup_process(name)
+    data = args.data or content.get("data")
+    if not data:
+        raise UsageError("--data is required (a built-in name or a .npy/.csv file)")
+    over = file_overrides(spec, content)
+    for section, values in split_overrides(spec, parse_sets(args.sets)).items():
+        over[section].update(values)
+    if saved is not None and process_params(spec, over["process"]) != process_params(
+        spec, saved.get("params", {})
+    ):
+        raise UsageError("process parameters cannot change when resuming a run")
+    seed = args.seed if args.seed is not None else int(content.get("seed", 0))
+    flags = {"steps": args.steps, "batch_size": args.batch_size, "device": args.device}
+    train_values = {
+        **spec.train_defaults,
+        **over["train"],
+        **{k: v for k, v in flags.items() if v is not None},
+        "seed": seed,
+    }
+    n_data = args.n_data if args.n_data is not None else int(content.get("n_data", DEFAULT_N_DATA))
+    return {
+        "spec": spec,
+        "data": str(data),
+        "seed": seed,
+        "n_data": n_data,
+        "params": process_params(spec, over["process"]),
+        "train": train_values,
+        "sample": sample_settings(spec, over["sample"]),
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    resume_dir = args.resume if isinstance(args.resume, str) else None
+    if resume_dir and args.out and Path(args.out) != Path(resume_dir):
+        raise UsageError(f"--resume {resume_dir} and --out {args.out} name different folders")
+    if args.resume and args.force:
+        raise UsageError("--resume and --force exclude each other")
+    out_arg = resume_dir or args.out
+    if args.resume and not out_arg and args.process and args.data:
+        out_arg = str(_default_out(args.process, args.data))
+    saved, previous = None, None
+    if args.resume:
+        if not out_arg:
+            raise UsageError("--resume needs the run folder: dmm train --resume DIR")
+        previous = load_run(out_arg)  # checks folder, config, data and checkpoint
+        saved = previous.config
+    cfg = _resolve(args, saved)
+    spec = cfg["spec"]
+    device = _device(str(cfg["train"].get("device", "cpu")))
+    cfg["train"]["device"] = device
+    rank, world = init_distributed(device)
+    if world > 1 and cfg["train"].get("micro_batches", 1) % world:
+        cfg["train"]["micro_batches"] = world  # one micro-batch per process
+    train_config: TrainConfig = make_train_config(cfg["train"])
+    out = Path(out_arg or _default_out(spec.name, cfg["data"]))
+
+    if previous is not None and not saved.get("data_subset", False):
+        data = previous.data
+    else:
+        data = read_data(cfg["data"], cfg["n_data"], cfg["seed"])
+    process = build_process(spec, data, cfg["params"])
+    if len(data) < 2:
+        raise UsageError(f"need at least 2 rows of training data, got {len(data)}")
+    val_data = None
+    if cfg["data"] in _builtins():
+        val_data = read_data(
+            cfg["data"], min(train_config.val_size, cfg["n_data"]), cfg["seed"] + 1
+        )
+    with torch.random.fork_rng(devices=[]):  # initial weights from the run's seed
+        torch.manual_seed(cfg["seed"])
+        model, loss = build_model(spec, process, cfg["params"])
+
+    if (
+        not args.resume
+        and out.exists()
+        and (not out.is_dir() or any(out.iterdir()))
+        and (not args.force)
+    ):
+        raise UsageError(
+            f"run folder '{out}' already exists; use --resume to continue it "
+            f"or --force to overwrite it"
+        )
+    _barrier(world)  # every rank has passed every check before anything is written
+    if rank == 0:
+        if args.force and out.is_dir():
+            for name in RUN_FILES:
+                (out / name).unlink(missing_ok=True)
+        out.mkdir(parents=True, exist_ok=True)
+        subset = (
+            save_data(data, out, cfg["seed"])
+            if saved is None
+            else bool(saved.get("data_subset", False))
+        )
+        write_run_config(
+            out,
+            spec,
+            _data_record(cfg["data"]),
+            cfg["n_data"],
+            cfg["seed"],
+            cfg["params"],
+            asdict(train_config),
+            cfg["sample"],
+            subset,
+            world,
+        )
+    _barrier(world)
+    if rank == 0:
+        print(
+            f"training {spec.name} on {cfg['data']} ({tuple(data.shape)}, {data.dtype}) for "
+            f"{train_config.steps} steps, batch {train_config.batch_size}, world size {world}"
+            f" -> {out}",
+            flush=True,
+        )
+    result = train(
+        model,
+        loss,
+        data,
+        train_config,
+        val_data=val_data,
+        run_dir=out,
+        resume=bool(args.resume),
+        progress=rank == 0 and not args.quiet,
+    )
+    if rank == 0:
+        _loss_plot(result.history, out / LOSS_PLOT)
+        last = result.history[-1] if result.history else {}
+        val = next((r["val_loss"] for r in reversed(result.history) if "val_loss" in r), None)
+        print(
+            f"done: step {result.step}, loss {last.get('loss', float('nan')):.4g}"
+            + (f", val loss {val:.4g}" if val is not None else "")
+            + f"; wrote {out / CHECKPOINT}, {out / LOG}, {out / LOSS_PLOT}",
+            flush=True,
+        )
+    if world > 1:
+        torch.distributed.destroy_process_group()
+    return 0
+
+
+def _builtins() -> set[str]:
+    from ..data import BUILTIN_DATASETS
+
+    return set(BUILTIN_DATASETS)
+
+
+def _data_record(data: str) -> str:
+    return data if data in _builtins() else str(Path(data).resolve())
+
+
+def _barrier(world: int) -> None:
+    if world > 1:
+        torch.distributed.barrier()
+
+
+def _loss_plot(history: list[dict[str, Any]], path: Path) -> None:
+    try:
+        from ..plotting import plot_loss
+    except ImportError:  # matplotlib is an optional extra
+        return
+    plot_loss(history, path)

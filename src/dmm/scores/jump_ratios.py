@@ -1,0 +1,127 @@
+"""Ratio parameterisations ``ρ_θ(y, x, t) = φ_θ(x, t) / φ_θ(y, t)`` for continuous jumps
+(MATH.md §3).
+
+The backward jump ``y → x`` has rate ``λ(t) g(y ⊖ x) ρ_θ(y, x, t)`` (:mod:`dmm.reversal.jumps`). Two
+forms of the same quantity:
+
+* :class:`DirectRatio` — a network of ``(y, x ⊖ y, t)`` gives ``log ρ`` directly, antisymmetrised
+  (``log ρ(y, x) = N(y, x - y) - N(x, y - x)``) so that ``ρ(y, x) ρ(x, y) = 1`` as for a true ratio;
+* :class:`PotentialRatio` — a scalar potential ``U_θ = log φ_θ``: ``ρ = exp(U(x) - U(y))`` and, for
+  jump-diffusions, also the score ``s = ∇U`` (both heads from one function).
+
+:class:`JumpDiffusionModel` pairs any score model with any ratio model. All models expose
+``log_ratio(y, x, t, context) -> (batch,)`` and ``ratio = exp(log_ratio)``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from ..processes.base import ForwardProcess
+
+#: log-ratios are clamped to ``±LOG_RATIO_MAX`` before ``exp`` (keeps early training finite)
+LOG_RATIO_MAX = 30.0
+
+
+class RatioModel(nn.Module):
+    """Base: ``log_ratio(y, x, t, context)`` and ``ratio``; ``squash=True`` feeds ``asinh`` of the
+    features to the backbone (for heavy-tailed data whose coordinates span many orders of
+    magnitude)."""
+
+    def __init__(self, net: nn.Module, process: ForwardProcess, squash: bool = False) -> None:
+        super().__init__()
+        process.require("jumps", type(self).__name__)
+        self.net, self.process, self.squash = net, process, bool(squash)
+
+    def _features(self, z: Tensor, t: Tensor) -> Tensor:
+        f = self.process.space.features(z) * self.process.input_scale(t)[:, None]
+        return torch.asinh(f) if self.squash else f
+
+    def log_ratio(self, y: Tensor, x: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
+        raise NotImplementedError
+
+    def ratio(self, y: Tensor, x: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
+        """``ρ_θ(y, x, t) = φ_θ(x, t) / φ_θ(y, t)`` (backward jump ``y → x``)."""
+        return torch.exp(self.log_ratio(y, x, t, context).clamp(-LOG_RATIO_MAX, LOG_RATIO_MAX))
+
+    def forward(self, y: Tensor, x: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
+        return self.ratio(y, x, t, context)
+
+
+class DirectRatio(RatioModel):
+    """``log ρ_θ(y, x, t) = N(y, x - y, t) - N(x, y - x, t)``; the backbone reads
+    ``(features(y), features(x - y))`` (on the torus ``features`` are ``cos, sin``, so the
+    displacement is read modulo ``2π``) and has ``dim_out = 1``."""
+
+    def _half(self, y: Tensor, x: Tensor, t: Tensor, context: Tensor | None) -> Tensor:
+        z = torch.cat([self._features(y, t), self._features(x - y, t)], dim=1)
+        return self.net(z, t / self.process.T, context).reshape(y.shape[0])
+
+    def log_ratio(self, y, x, t, context=None):
+        return self._half(y, x, t, context) - self._half(x, y, t, context)
+
+
+class PotentialRatio(RatioModel):
+    """``U_θ(y, t) = log φ_θ(y, t)`` (backbone with ``dim_out = 1``): ``ρ = exp(U(x) - U(y))`` and
+    ``s = ∇U`` (the space's gradient)."""
+
+    def potential(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
+        return self.net(self._features(y, t), t / self.process.T, context).reshape(y.shape[0])
+
+    def log_ratio(self, y, x, t, context=None):
+        both = self.potential(
+            torch.cat([x, y]),
+            torch.cat([t, t]),
+            None if context is None else torch.cat([context, context]),
+        )
+        return both[: y.shape[0]] - both[y.shape[0] :]
+
+    def score(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
+        """``s_θ = ∇U_θ`` (keeps the graph while training)."""
+        create_graph = torch.is_grad_enabled()
+        with torch.enable_grad():
+            yg = y if y.requires_grad else y.detach().requires_grad_(True)
+            (g,) = torch.autograd.grad(
+                self.potential(yg, t, context).sum(), yg, create_graph=create_graph
+            )
+        return g
+
+
+class NoDiffusionScore(nn.Module):
+    """The score head of a process whose diffusion block has ``D = 0`` (a pure drift): the backward
+    drift ``-b + ∇·D + D s`` does not read ``s``, so zeros are exact. Declared, never guessed."""
+
+    def __init__(self, process: ForwardProcess) -> None:
+        super().__init__()
+        self.process = process
+
+    def score(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
+        return torch.zeros_like(y)
+
+
+class JumpDiffusionModel(nn.Module):
+    """Both score coordinates of a jump-diffusion: ``score`` from ``score_model``, ``ratio`` and
+    ``log_ratio`` from ``ratio_model`` (two heads, trained by the sum of their block losses)."""
+
+    def __init__(self, score_model: nn.Module, ratio_model: RatioModel) -> None:
+        super().__init__()
+        self.score_model, self.ratio_model = score_model, ratio_model
+
+    def score(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
+        return self.score_model.score(y, t, context)
+
+    def log_ratio(self, y, x, t, context=None) -> Tensor:
+        return self.ratio_model.log_ratio(y, x, t, context)
+
+    def ratio(self, y, x, t, context=None) -> Tensor:
+        return self.ratio_model.ratio(y, x, t, context)
+
+
+__all__ = [
+    "DirectRatio",
+    "JumpDiffusionModel",
+    "NoDiffusionScore",
+    "PotentialRatio",
+    "RatioModel",
+]

@@ -1,0 +1,110 @@
+"""The flat torus ``T^d = [-π, π)^d`` with normalised Lebesgue (Haar) measure.
+
+Coordinates are angles in ``[-π, π)``; a network reads ``(cos x, sin x)`` so that it is periodic by
+construction. The tangent space at every point is ``R^d`` with the Euclidean metric, the
+exponential map
+is ``exp_x(v) = wrap(x + v)`` and the logarithm is ``log_x(y) = wrap(y - x)`` (the shortest signed
+displacement, unique except on the cut locus where a coordinate differs by exactly ``π``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from .base import Space, _expand
+
+TWO_PI = 2.0 * math.pi
+
+
+def wrap(x: Tensor) -> Tensor:
+    """Map real angles to ``[-π, π)`` (``wrap(x) = x - 2π floor((x + π) / 2π)``)."""
+    y = torch.remainder(x + math.pi, TWO_PI) - math.pi
+    # remainder can round up to exactly 2π - π = π for tiny negative inputs; fold that back
+    return torch.where(y >= math.pi, y - TWO_PI, y)
+
+
+class Torus(Space):
+    """``[-π, π)^d`` with uniform reference measure ``μ = Lebesgue / (2π)^d``.
+
+    Densities w.r.t. ``μ`` therefore integrate to one against ``dx / (2π)^d``; the uniform law has
+    density ``1``. Support check: finite values in ``[-π, π)`` (use :func:`wrap` explicitly to
+    map other
+    angles in, or build the space with ``wrap_data=True``; it never wraps user data silently).
+    """
+
+    support_text = "angles in [-π, π)"
+
+    def __init__(self, d: int, wrap_data: bool = False) -> None:
+        if int(d) <= 0:
+            raise ValueError(f"Torus needs a positive dimension, got {d}")
+        self.d = int(d)
+        #: explicit opt-in: :meth:`validate` returns ``wrap(x)`` instead of rejecting angles outside
+        self.wrap_data = bool(wrap_data)
+        self.event_shape = (self.d,)
+        self.tangent_shape = (self.d,)
+        self.name = f"T^{self.d}"
+
+    def __repr__(self) -> str:
+        return f"Torus({self.d})"
+
+    # -- support and features -------------------------------------------------------------------
+    def validate(self, x: Tensor) -> Tensor:
+        """Check shape, finiteness and support; with ``wrap_data=True`` return ``wrap(x)``
+        instead of
+        raising for angles outside ``[-π, π)`` (callers must use the returned tensor)."""
+        if self.wrap_data and x.is_floating_point() and tuple(x.shape[1:]) == self.event_shape:
+            x = wrap(x) if torch.isfinite(x).all() else x
+        return super().validate(x)
+
+    def outside(self, x: Tensor) -> Tensor:
+        x = x.reshape(x.shape[0], -1)
+        return ((x < -math.pi) | (x >= math.pi)).any(dim=1)
+
+    @property
+    def feature_dim(self) -> int:
+        return 2 * self.d
+
+    def features(self, x: Tensor) -> Tensor:
+        """``(cos x_1..cos x_d, sin x_1..sin x_d)``: periodic features of width ``2d``."""
+        x = x.reshape(x.shape[0], -1)
+        return torch.cat([torch.cos(x), torch.sin(x)], dim=1)
+
+    # -- geometry ---------------------------------------------------------------------------------
+    def wrap(self, x: Tensor) -> Tensor:
+        """Project real coordinates onto ``[-π, π)^d``."""
+        return wrap(x)
+
+    def exp(self, x: Tensor, v: Tensor) -> Tensor:
+        """Exponential map ``exp_x(v) = wrap(x + v)``."""
+        return wrap(x + v)
+
+    def log(self, x: Tensor, y: Tensor) -> Tensor:
+        """Logarithm ``log_x(y) = wrap(y - x)``: the shortest displacement from ``x`` to ``y``."""
+        return wrap(y - x)
+
+    def project_tangent(self, x: Tensor, v: Tensor) -> Tensor:
+        """Tangent projection (the identity on the flat torus)."""
+        return v
+
+    def inner(self, x: Tensor, u: Tensor, v: Tensor) -> Tensor:
+        """Riemannian metric ``<u, v>_x`` (Euclidean), shape ``(batch,)``."""
+        return (u * v).reshape(u.shape[0], -1).sum(dim=1)
+
+    def distance(self, x: Tensor, y: Tensor) -> Tensor:
+        """Geodesic distance ``|log_x(y)|``, shape ``(batch,)``."""
+        return self.log(x, y).reshape(x.shape[0], -1).norm(dim=1)
+
+    def step(
+        self, y: Tensor, drift: Tensor, sigma: Tensor | float, h: Tensor, xi: Tensor
+    ) -> Tensor:
+        """Wrapped Euler–Maruyama step ``exp_y(drift h + σ √h ξ)``."""
+        hb = _expand(h, drift)
+        return wrap(y + drift * hb + sigma * hb.sqrt() * xi)
+
+    def uniform(self, n: int, generator: torch.Generator | None = None, **kw: object) -> Tensor:
+        """``n`` samples of the uniform (reference) law."""
+        u = torch.rand((n, self.d), generator=generator, **kw)  # type: ignore[arg-type]
+        return wrap(TWO_PI * u - math.pi)

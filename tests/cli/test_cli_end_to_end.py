@@ -1,0 +1,201 @@
+"""End to end: train → sample → eval → plot, resume, config files and ``dmm processes``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+import yaml
+from cli_tiny import TINY
+
+import dmm.training
+from dmm.cli.main import main
+
+
+def test_train_writes_a_complete_run_folder(tiny_run):
+    for name in ("config.yaml", "data.npy", "checkpoint.pt", "log.jsonl", "loss.png"):
+        assert (tiny_run / name).is_file(), name
+    config = yaml.safe_load((tiny_run / "config.yaml").read_text())
+    assert config["process"] == "vp" and config["data"] == "moons"
+    assert config["params"]["hidden"] == 16 and config["params"]["depth"] == 1
+    assert config["train"]["steps"] == 20 and config["train"]["val_size"] == 64
+    assert config["sample"] == {"sampler": "em", "sample_steps": 10, "denoise": False}
+    assert np.load(tiny_run / "data.npy").shape == (256, 2)
+    rows = [json.loads(line) for line in (tiny_run / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [5, 10, 15, 20]
+    assert "val_loss" in rows[1] and "val_loss" in rows[3]
+
+
+def test_sample_writes_npy(tiny_run, tmp_path, capsys):
+    out = tmp_path / "x.npy"
+    assert main(["sample", str(tiny_run), "-n", "50", "-o", str(out), "--steps", "5"]) == 0
+    x = np.load(out)
+    assert x.shape == (50, 2) and np.isfinite(x).all()
+    # same seed → same samples; another seed → others (the sampler is seeded, nothing global)
+    again = tmp_path / "y.npy"
+    assert main(["sample", str(tiny_run), "-n", "50", "-o", str(again), "--steps", "5"]) == 0
+    np.testing.assert_array_equal(x, np.load(again))
+    assert (
+        main(
+            [
+                "sample",
+                str(tiny_run),
+                "-n",
+                "50",
+                "-o",
+                str(again),
+                "--steps",
+                "5",
+                "--seed",
+                "1",
+                "--force",
+                "--sampler",
+                "ode-heun",
+                "--denoise",
+                "--no-ema",
+            ]
+        )
+        == 0
+    )
+    assert not np.allclose(x, np.load(again))
+    assert "wrote 50 samples" in capsys.readouterr().out
+
+
+def test_eval_prints_one_json_object_and_writes_eval_json(tiny_run, capsys):
+    assert main(["eval", str(tiny_run), "--data", "moons", "-n", "100", "--steps", "5"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1
+    report = json.loads(out[0])
+    assert report == json.loads((tiny_run / "eval.json").read_text())
+    two = report["two_sample"]
+    for name in ("energy", "mmd", "sliced_w2"):
+        assert two[f"{name}_floor"] > 0
+        assert two[f"{name}_ratio"] == pytest.approx(two[name] / two[f"{name}_floor"])
+    terms = report["error_report"]
+    assert terms["terminal"]["value"] > 0
+    assert terms["estimation"]["value"] > 0 and terms["estimation"]["std_error"] > 0
+    assert terms["numerical"]["steps"] == [5, 10] and terms["numerical"]["value"] >= 0
+    assert report["step"] == 20 and report["sampler"] == "em"
+
+
+def test_eval_accepts_a_data_file(tiny_run, tmp_path, capsys):
+    path = tmp_path / "held_out.csv"
+    np.savetxt(path, np.random.default_rng(0).normal(size=(60, 2)), delimiter=",")
+    assert main(["eval", str(tiny_run), "--data", str(path), "-n", "30", "--steps", "3"]) == 0
+    assert json.loads(capsys.readouterr().out)["two_sample"]["n"] == 30
+
+
+def test_plot_draws_samples_and_gif(tiny_run, capsys):
+    from PIL import Image
+
+    assert main(["plot", str(tiny_run), "-n", "100", "--steps", "6", "--frames", "4"]) == 0
+    assert (tiny_run / "samples.png").is_file()
+    gif = Image.open(tiny_run / "backward.gif")
+    assert gif.n_frames >= 4  # start, the recorded steps, then the resting frames
+    assert "backward.gif" in capsys.readouterr().out
+
+
+def _state(path):
+    return torch.load(path / "checkpoint.pt", weights_only=False)
+
+
+def test_resume_reproduces_an_uninterrupted_run(tmp_path, monkeypatch, capsys):
+    args = ["train", "--process", "vp", "--data", "moons", *TINY, "--set", "checkpoint_every=10"]
+    assert main([*args, "--out", str(tmp_path / "full")]) == 0
+
+    real_save, calls = dmm.training.save_atomic, []
+
+    def crash_on_second_save(obj, path):  # a kill after the step-10 checkpoint was written
+        calls.append(obj["step"])
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        real_save(obj, path)
+
+    monkeypatch.setattr(dmm.training, "save_atomic", crash_on_second_save)
+    assert main([*args, "--out", str(tmp_path / "cut")]) == 130
+    assert "--resume" in capsys.readouterr().err
+    assert _state(tmp_path / "cut")["step"] == 10
+    monkeypatch.setattr(dmm.training, "save_atomic", real_save)
+    assert main(["train", "--resume", str(tmp_path / "cut"), "--quiet"]) == 0
+
+    full, cut = _state(tmp_path / "full"), _state(tmp_path / "cut")
+    assert cut["step"] == full["step"] == 20
+    for key in ("model", "ema"):  # bit-identical on CPU: same seed, same generator state
+        for name, value in full[key].items():
+            assert torch.equal(value, cut[key][name]), (key, name)
+    assert (tmp_path / "full" / "log.jsonl").read_text() == (
+        tmp_path / "cut" / "log.jsonl"
+    ).read_text()
+
+
+def test_config_file_and_set_precedence(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "process": "ou",
+                "data": "8gaussians",
+                "n_data": 128,
+                "params": {"hidden": 8, "depth": 1, "T": 3.0},
+                "train": {"steps": 4, "batch_size": 16, "lr": 1e-3, "val_size": 32},
+                "lr": 5e-3,
+            }
+        )
+    )
+    out = tmp_path / "run"
+    assert (
+        main(
+            [
+                "train",
+                "--config",
+                str(config),
+                "--out",
+                str(out),
+                "--quiet",
+                "--set",
+                "train.lr=2e-4",
+                "--set",
+                "process.T=4",
+                "--steps",
+                "3",
+            ]
+        )
+        == 0
+    )
+    used = yaml.safe_load((out / "config.yaml").read_text())
+    assert used["process"] == "ou" and used["n_data"] == 128
+    assert used["params"]["T"] == 4.0 and used["params"]["hidden"] == 8
+    assert used["train"]["lr"] == 2e-4 and used["train"]["steps"] == 3
+    # the written config trains the same run again
+    again = tmp_path / "again"
+    assert (
+        main(["train", "--config", str(out / "config.yaml"), "--out", str(again), "--quiet"]) == 0
+    )
+    a, b = _state(out), _state(again)
+    assert all(torch.equal(a["ema"][k], b["ema"][k]) for k in a["ema"])
+
+
+def test_processes_lists_every_registered_process(capsys):
+    from dmm.registry import PROCESSES
+
+    assert main(["processes"]) == 0
+    text = capsys.readouterr().out
+    for name in PROCESSES:
+        assert f"{name}:" in text
+    assert "beta_max=20.0" in text and "em (default)" in text
+    assert main(["processes", "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert {r["name"] for r in records} == set(PROCESSES)
+
+
+def test_resume_extends_a_finished_run(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["train", "--process", "vp", "--data", "moons", *TINY, "--out", str(out)]
+    assert main(args) == 0
+    assert main(["train", "--resume", "--out", str(out), "--steps", "30", "--quiet"]) == 0
+    rows = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [5, 10, 15, 20, 25, 30]
+    assert _state(out)["step"] == 30
+    assert yaml.safe_load((out / "config.yaml").read_text())["train"]["steps"] == 30

@@ -1,0 +1,255 @@
+"""Every user error: one line on stderr, exit status 2, no traceback, nothing overwritten."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cli_tiny import TINY
+
+from dmm.cli.main import main
+from dmm.processes import VP
+from dmm.registry import PROCESSES, get_process
+from dmm.spaces import Euclidean
+
+
+def _fails(capsys, argv, *needles):
+    """``main(argv)`` exits 2 with one stderr line containing every needle."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("dmm: error: ")
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    return lines[0]
+
+
+def _train(out, data="moons", *extra):
+    return ["train", "--process", "vp", "--data", str(data), "--out", str(out), *TINY, *extra]
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture
+def arrays(tmp_path):
+    rng = np.random.default_rng(0)
+    good = rng.normal(size=(64, 2)).astype(np.float32)
+    files = {}
+    nan = good.copy()
+    nan[[3, 7]] = np.nan
+    inf = good.copy()
+    inf[5, 1] = np.inf
+    for name, array in {
+        "nan": nan,
+        "inf": inf,
+        "text": np.array([["a", "b"]] * 8),
+        "one": good[:1],
+    }.items():
+        files[name] = tmp_path / f"{name}.npy"
+        np.save(files[name], array)
+    files["garbage"] = tmp_path / "garbage.npy"
+    files["garbage"].write_bytes(b"this is not a numpy file")
+    files["csv"] = tmp_path / "bad.csv"
+    files["csv"].write_text("x,y\n1,2\n3,oops\n")
+    files["txt"] = tmp_path / "data.txt"
+    files["txt"].write_text("1,2\n")
+    return files
+
+
+@pytest.mark.parametrize(
+    "case, needles",
+    [
+        ("missing", ["missing file", "built-ins"]),
+        ("garbage", ["could not read"]),
+        ("nan", ["NaN or infinite", "3, 7"]),
+        ("inf", ["NaN or infinite", "5"]),
+        ("text", ["non-numeric"]),
+        ("csv", ["line 3", "oops"]),
+        ("txt", ["extension"]),
+        ("one", ["at least 2 rows"]),
+    ],
+)
+def test_bad_data_files(capsys, tmp_path, arrays, case, needles):
+    data = arrays.get(case, tmp_path / "nowhere.npy")
+    _fails(capsys, _train(tmp_path / "run", data), *needles)
+    assert not (tmp_path / "run").exists()  # nothing written
+
+
+@pytest.mark.parametrize(
+    "sets, needles",
+    [
+        (["hidden=-3"], ["invalid parameter", "positive"]),
+        (["t_min=5"], ["t_min"]),
+        (["schedule=bogus"], ["schedule", "bogus"]),
+        (["weighting=l3"], ["weighting"]),
+        (["hidden=abc"], ["'hidden' must be a number"]),
+        (["lr=-1"], ["lr"]),
+        (["log_every=0"], ["log_every must be positive"]),
+        (["depth=2.5"], ["'depth' must be an integer"]),
+        (["lr_schedule=wavy"], ["lr_schedule"]),
+        (["nonsense=1"], ["unknown parameter 'nonsense'", "hidden"]),
+        (["train.hidden=1"], ["unknown train parameter 'hidden'"]),
+        (["sampler=rk99"], ["unknown sampler 'rk99'", "ode-heun"]),
+        (["sample_steps=0"], ["sample_steps"]),
+        (["novalue"], ["KEY=VALUE"]),
+    ],
+)
+def test_bad_parameters(capsys, tmp_path, sets, needles):
+    argv = _train(tmp_path / "run")
+    for item in sets:
+        argv += ["--set", item]
+    _fails(capsys, argv, *needles)
+    assert not (tmp_path / "run").exists()
+
+
+def test_unknown_process_and_missing_arguments(capsys, tmp_path):
+    _fails(capsys, ["train", "--process", "vq", "--data", "moons"], "unknown process 'vq'", "vp")
+    _fails(capsys, ["train", "--data", "moons"], "--process is required")
+    _fails(capsys, ["train", "--process", "vp"], "--data is required")
+    _fails(capsys, ["train", "--process", "vp", "--data", "moons", "--device", "tpu"], "--device")
+    _fails(capsys, ["train", "--process", "vp", "--data", "moons", "--n-data", "0"], "--n-data")
+    _fails(capsys, ["train", "--process", "vp", "--data", "moons", "--steps", "x"], "invalid int")
+    _fails(capsys, ["frobnicate"], "invalid choice")
+    _fails(capsys, ["train", "--config", str(tmp_path / "none.yaml")], "config file not found")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("process: [unclosed\n")
+    _fails(capsys, ["train", "--config", str(bad)], "could not read config file")
+    bad.write_text("- a list\n")
+    _fails(capsys, ["train", "--config", str(bad)], "must hold a mapping")
+
+
+def _halfplane_spec():
+    """VP whose space excludes x_0 < 0: a stand-in for any family with a restricted support."""
+
+    class HalfPlane(Euclidean):
+        support_text = "x_0 >= 0"
+
+        def outside(self, x):
+            return x[:, 0] < 0
+
+    def build(data, params):
+        process = VP(2, t_min=params["t_min"])
+        process.space = HalfPlane(2)
+        return process
+
+    return dataclasses.replace(get_process("vp"), name="test-halfplane", build=build)
+
+
+def test_data_outside_the_state_space_names_rows(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(PROCESSES, "test-halfplane", _halfplane_spec())
+    x = np.abs(np.random.default_rng(1).normal(size=(40, 2))).astype(np.float32)
+    x[[2, 11], 0] = -1.0
+    np.save(tmp_path / "x.npy", x)
+    argv = [
+        "train",
+        "--process",
+        "test-halfplane",
+        "--data",
+        str(tmp_path / "x.npy"),
+        "--out",
+        str(tmp_path / "run"),
+        *TINY,
+    ]
+    _fails(capsys, argv, "outside", "x_0 >= 0", "2 row(s): 2, 11")
+    assert not (tmp_path / "run").exists()
+
+
+def test_wrong_shape(capsys, tmp_path, tiny_run):
+    np.save(tmp_path / "flat.npy", np.zeros(30, dtype=np.float32))
+    _fails(capsys, _train(tmp_path / "run", tmp_path / "flat.npy"), "shape (30,)")
+    np.save(tmp_path / "cube.npy", np.zeros((30, 3, 3), dtype=np.float32))
+    _fails(
+        capsys,
+        ["eval", str(tiny_run), "--data", str(tmp_path / "cube.npy")],
+        "shape (30, 3, 3)",
+        "expected (n, 2)",
+    )
+
+
+def test_existing_run_folder_is_not_overwritten(capsys, tiny_run, tmp_path):
+    before = _snapshot(tiny_run)
+    _fails(capsys, _train(tiny_run), "already exists", "--resume", "--force")
+    _fails(capsys, ["train", "--resume", str(tiny_run), "--force"], "exclude")
+    _fails(capsys, ["train", "--resume", str(tiny_run), "--process", "ve"], "differs")
+    _fails(capsys, ["train", "--resume", str(tiny_run), "--set", "hidden=32"], "cannot change")
+    _fails(capsys, ["train", "--resume", str(tmp_path / "none")], "run folder not found")
+    assert _snapshot(tiny_run) == before
+
+
+def test_force_overwrites(capsys, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "log.jsonl").write_text("stale\n")
+    (out / "notes.txt").write_text("mine")
+    _fails(capsys, _train(out), "already exists")
+    assert main([*_train(out), "--force", "--steps", "5"]) == 0
+    assert (out / "notes.txt").read_text() == "mine"  # only the run's own files are replaced
+    assert "stale" not in (out / "log.jsonl").read_text()
+
+
+def test_corrupt_or_missing_checkpoint(capsys, tiny_run, tmp_path):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_run, broken)
+    (broken / "checkpoint.pt").write_bytes(b"\x00garbage")
+    out = tmp_path / "x.npy"
+    _fails(capsys, ["sample", str(broken), "-n", "5", "-o", str(out)], "corrupt checkpoint")
+    _fails(capsys, ["eval", str(broken), "--data", "moons"], "corrupt checkpoint")
+    _fails(capsys, ["train", "--resume", str(broken)], "corrupt checkpoint")
+    (broken / "checkpoint.pt").unlink()
+    _fails(capsys, ["plot", str(broken)], "no checkpoint")
+    (broken / "config.yaml").unlink()
+    _fails(capsys, ["sample", str(broken), "-n", "5", "-o", str(out)], "not a run folder")
+    assert not out.exists()
+
+
+def test_bad_sample_and_eval_arguments(capsys, tiny_run, tmp_path):
+    out = tmp_path / "x.npy"
+    run = str(tiny_run)
+    _fails(
+        capsys,
+        ["sample", run, "-n", "5", "-o", str(out), "--sampler", "rk4"],
+        "unknown sampler 'rk4'",
+        "em",
+    )
+    _fails(capsys, ["sample", run, "-n", "0", "-o", str(out)], "-n must be positive")
+    _fails(capsys, ["sample", run, "-n", "5", "-o", str(tmp_path / "x.csv")], ".npy")
+    _fails(
+        capsys, ["sample", run, "-n", "5", "-o", str(tmp_path / "no" / "x.npy")], "does not exist"
+    )
+    _fails(capsys, ["sample", run, "-n", "5", "-o", str(out), "--steps", "0"], "--steps")
+    out.write_bytes(b"keep")
+    _fails(capsys, ["sample", run, "-n", "5", "-o", str(out)], "already exists")
+    assert out.read_bytes() == b"keep"
+    _fails(capsys, ["eval", run, "--data", str(tmp_path / "none.npy")], "missing file")
+    _fails(capsys, ["eval", run, "--data", "moons", "-n", "1"], "-n must be at least 2")
+    _fails(capsys, ["demo", "--only", "nope", "--out", str(tmp_path / "d")], "unknown demo panel")
+
+
+def test_console_script_prints_one_line_and_exits_2(tmp_path):
+    # the installed entry point, in a fresh interpreter: status 2 and no traceback
+    exe = Path(sys.executable).with_name("dmm")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "dmm.cli.main"]
+    proc = subprocess.run(
+        [*cmd, "train", "--process", "vp", "--data", str(tmp_path / "x.npy")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"dmm: error: unknown data set or missing file '{tmp_path / 'x.npy'}' (built-ins: "
+        + proc.stderr.split("(built-ins: ")[1].strip()
+    ]
+    assert "Traceback" not in proc.stderr and proc.stdout == ""

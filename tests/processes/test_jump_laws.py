@@ -1,0 +1,80 @@
+"""Jump laws: sampling against exact distribution functions, normalisation of log_prob, and the
+truncation constants of the α-stable Lévy measure."""
+
+import math
+
+import pytest
+import torch
+from scipy import integrate, stats
+
+from dmm.processes.jump_laws import GaussianJumps, StudentTJumps, TruncatedStableJumps
+
+LIKE = torch.empty(0, dtype=torch.float64)
+
+
+def ks_stat(samples, cdf) -> float:
+    return stats.kstest(samples, cdf).statistic
+
+
+@pytest.mark.parametrize("nu,d", [(1.5, 1), (3.0, 2), (1.5, 8)])
+def test_student_t_radius_follows_the_f_distribution(nu, d):
+    law = StudentTJumps(d, nu, scale=2.0)
+    w = law.sample((20000,), torch.Generator().manual_seed(0), LIKE)
+    f = ((w / 2.0) ** 2).sum(1).numpy() / d  # |w|²/(d s²) ~ F(d, ν)
+    # KS 1% critical value 1.63/sqrt(n) = 0.0115
+    assert ks_stat(f, stats.f(d, nu).cdf) < 1.63 / math.sqrt(20000)
+
+
+def test_student_t_log_prob_matches_scipy_and_is_symmetric():
+    law = StudentTJumps(1, 1.5, scale=0.7)
+    w = torch.linspace(-30, 30, 101, dtype=torch.float64)[:, None]
+    want = stats.t(1.5, scale=0.7).logpdf(w[:, 0].numpy())
+    assert torch.allclose(law.log_prob(w), torch.tensor(want), atol=1e-10)
+    law2 = StudentTJumps(2, 3.0)
+    w2 = torch.randn(50, 2, dtype=torch.float64)
+    want2 = stats.multivariate_t(loc=[0, 0], shape=torch.eye(2).numpy(), df=3.0).logpdf(w2.numpy())
+    assert torch.allclose(law2.log_prob(w2), torch.tensor(want2), atol=1e-10)
+    assert torch.allclose(law2.log_prob(-w2), law2.log_prob(w2))
+
+
+def test_gaussian_jumps():
+    law = GaussianJumps(3, 0.5)
+    w = law.sample((40000,), torch.Generator().manual_seed(1), LIKE)
+    assert abs(w.var().item() - 0.25) < 0.01  # se of a variance with n=120000 is 0.001
+    assert law.log_prob(torch.zeros(1, 3, dtype=torch.float64)).item() == pytest.approx(
+        -3 * math.log(0.5 * math.sqrt(2 * math.pi))
+    )
+
+
+@pytest.mark.parametrize("d", [1, 2, 5])
+def test_truncated_stable_constants_against_the_levy_measure(d):
+    alpha, eps, c = 1.5, 0.3, 2.0
+    law = TruncatedStableJumps(d, alpha, eps, intensity=c)
+    # radial Lévy measure c r^{-1-α} dr: mass beyond ε and second moment below ε (per coordinate)
+    mass = integrate.quad(lambda r: c * r ** (-1 - alpha), eps, math.inf)[0]
+    second = integrate.quad(lambda r: c * r ** (1 - alpha), 0, eps)[0] / d
+    assert law.rate() == pytest.approx(mass, rel=1e-8)
+    assert law.small_jump_variance() == pytest.approx(second, rel=1e-8)
+    w = law.sample((20000,), torch.Generator().manual_seed(2), LIKE)
+    r = w.norm(dim=1).numpy()
+    pareto = stats.pareto(alpha, scale=eps)
+    assert ks_stat(r, pareto.cdf) < 1.63 / math.sqrt(20000)
+    # log_prob is the density of the samples: its radial integral is 1
+    sphere = 2 * math.pi ** (d / 2) / math.gamma(d / 2)
+
+    def radial(rr):
+        wv = torch.zeros(1, d, dtype=torch.float64)
+        wv[0, 0] = rr
+        return math.exp(law.log_prob(wv).item()) * sphere * rr ** (d - 1)
+
+    assert integrate.quad(radial, eps, math.inf)[0] == pytest.approx(1.0, rel=1e-6)
+    assert law.log_prob(torch.full((1, d), 0.01, dtype=torch.float64)).item() == -math.inf
+
+
+def test_bad_parameters():
+    with pytest.raises(ValueError):
+        TruncatedStableJumps(2, 2.5, 0.1)
+    with pytest.raises(ValueError):
+        StudentTJumps(2, -1.0)
+    with pytest.raises(ValueError):
+        GaussianJumps(0, 1.0)

@@ -1,0 +1,67 @@
+"""Registry entries and data sets of the jump family, and the bad-input path for torus data."""
+
+import math
+
+import pytest
+import torch
+
+from dmm.data import load_data
+from dmm.losses import ImplicitScoreEntropy, SumLoss
+from dmm.registry import get_process
+from dmm.reversal import Reversal
+from dmm.samplers import simulate
+from dmm.spaces import SupportError
+
+
+def build(name, data, **over):
+    spec = get_process(name)
+    params = spec.with_params(over)
+    proc = spec.build(data, params)
+    return spec, params, proc
+
+
+def test_torus_jump_end_to_end_smoke_and_bad_input():
+    g = torch.Generator().manual_seed(0)
+    data = load_data("torus-checkerboard", 64, g)
+    spec, params, proc = build("torus-jump", data, hidden=16, depth=1)
+    proc.space.validate(data)
+    model, loss = spec.model(proc, params, 0), spec.loss(proc, params)
+    assert isinstance(loss, ImplicitScoreEntropy) and torch.isfinite(loss(model, data, g))
+    y = simulate(Reversal(proc, model), spec.samplers["tau-leaping"](params), 16, 3, g)
+    assert y.shape == (16, 2) and not proc.space.outside(y).any()
+    outside = data.clone()
+    outside[[3, 7], 0] += 2 * math.pi
+    with pytest.raises(SupportError, match=r"2 row\(s\): 3, 7"):
+        proc.space.validate(outside)
+    _, _, wrapping = build("torus-jump", outside, wrap=True)
+    assert torch.allclose(wrapping.space.validate(outside), data, atol=1e-5)
+    assert spec.evaluate(proc, model, data)["terminal_atom_mass"] == pytest.approx(math.exp(-30))
+
+
+@pytest.mark.parametrize(
+    "jumps,loss_type", [("student-t", ImplicitScoreEntropy), ("stable", SumLoss)]
+)
+def test_levy_ou_builds_both_laws(jumps, loss_type):
+    g = torch.Generator().manual_seed(1)
+    data = load_data("student-t-3-2d", 64, g)
+    spec, params, proc = build("levy-ou", data, jumps=jumps, hidden=16, depth=1)
+    model, loss = spec.model(proc, params, 0), spec.loss(proc, params)
+    assert isinstance(loss, loss_type) and torch.isfinite(loss(model, data, g))
+    y = simulate(Reversal(proc, model), spec.samplers["split-tau"](params), 8, 3, g)
+    assert torch.isfinite(y).all()
+    with pytest.raises(ValueError, match="unknown jump law"):
+        build("levy-ou", data, jumps="cauchy")
+
+
+def test_heavy_tailed_data_sets():
+    g = torch.Generator().manual_seed(2)
+    x = load_data("stable-1.5-8d", 100000, g).double()
+    # E cos(u x_1) = exp(-|u|^1.5) for the isotropic standard stable law; 5 se ≈ 0.016
+    for u in (0.5, 1.0):
+        assert abs(torch.cos(u * x[:, 0]).mean().item() - math.exp(-(u**1.5))) < 0.016
+    t3 = load_data("student-t-3-2d", 100000, g).double()
+    # Var of Student-t ν = 3 is 3; its sampling sd is large (infinite 4th moment), allow 15%
+    assert abs(t3.var(0).mean().item() - 3.0) < 0.45
+    for name in ("torus-checkerboard", "torus-swissroll", "torus-moons"):
+        z = load_data(name, 1000, g)
+        assert z.shape == (1000, 2) and ((z >= -math.pi) & (z < math.pi)).all()

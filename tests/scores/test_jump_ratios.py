@@ -1,0 +1,67 @@
+"""Ratio parameterisations: the identities a true ratio p_t(x)/p_t(y) satisfies, and the reversal's
+backward jump intensities built from them."""
+
+import math
+
+import torch
+
+from dmm.networks import MLP
+from dmm.processes import LevyOU, TorusJump
+from dmm.reversal import Reversal, backward_intensity
+from dmm.scores.jump_ratios import DirectRatio, JumpDiffusionModel, NoDiffusionScore, PotentialRatio
+
+
+def randomised(net):
+    torch.manual_seed(0)  # test-only: give the zero-initialised output layer random weights
+    for p in net.parameters():
+        torch.nn.init.normal_(p, std=0.3)
+    return net
+
+
+def test_direct_ratio_is_antisymmetric_and_periodic_on_the_torus():
+    p = TorusJump(2)
+    model = DirectRatio(randomised(MLP(8, 1, 16, 2)), p)
+    g = torch.Generator().manual_seed(1)
+    y, x, t = p.space.uniform(20, g), p.space.uniform(20, g), torch.rand(20, generator=g)
+    lr = model.log_ratio(y, x, t)
+    assert lr.abs().max() > 1e-3  # not trivially zero
+    assert torch.allclose(lr, -model.log_ratio(x, y, t), atol=1e-6)
+    assert torch.allclose(lr, model.log_ratio(y + 2 * math.pi, x - 2 * math.pi, t), atol=1e-4)
+    assert torch.allclose(model.ratio(y, x, t), torch.exp(lr))
+
+
+def test_potential_ratio_is_a_ratio_and_its_score_is_the_gradient():
+    p = LevyOU.student_t(3)
+    model = PotentialRatio(randomised(MLP(3, 1, 16, 2)), p)
+    g = torch.Generator().manual_seed(2)
+    y, x, z = (torch.randn(10, 3, generator=g) for _ in range(3))
+    t = torch.rand(10, generator=g)
+    # transitivity ρ(y, x) ρ(x, z) = ρ(y, z): only potentials satisfy it
+    assert torch.allclose(
+        model.log_ratio(y, x, t) + model.log_ratio(x, z, t), model.log_ratio(y, z, t), atol=1e-5
+    )
+    h = 1e-3 * torch.eye(3)[0].expand(10, 3)
+    fd = (model.log_ratio(y, y + h, t) - model.log_ratio(y, y - h, t)) / 2e-3
+    assert torch.allclose(model.score(y, t)[:, 0], fd, atol=1e-3)
+    both = JumpDiffusionModel(NoDiffusionScore(p), model)
+    assert torch.equal(both.score(y, t), torch.zeros_like(y))
+    assert torch.allclose(both.ratio(y, x, t), model.ratio(y, x, t))
+
+
+def test_backward_intensity_is_rate_times_ratio():
+    p = TorusJump(1)
+    model = PotentialRatio(randomised(MLP(2, 1, 8, 1)), p)
+    rev = Reversal(p, model)
+    g = torch.Generator().manual_seed(3)
+    y = p.space.uniform(5, g)
+    w = torch.randn(5, 4, 1, generator=g)
+    t = torch.full((5,), 0.4)
+    rate, xs = backward_intensity(rev, y, w, t)
+    assert rate.shape == (5, 4) and xs.shape == (5, 4, 1)
+    assert torch.allclose(p.jump_rate(t), torch.full((5,), 1.0 + 0.4 * 58.0))  # linear 1 -> 59
+    want = p.jump_rate(t)[:, None] * model.ratio(
+        y.repeat_interleave(4, 0),
+        p.space.wrap(y.repeat_interleave(4, 0) + w.reshape(20, 1)),
+        t.repeat_interleave(4),
+    ).reshape(5, 4)
+    assert torch.allclose(rate, want, rtol=1e-5)

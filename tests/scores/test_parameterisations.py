@@ -1,0 +1,67 @@
+"""Parameterisations of the score and their conversions (MATH.md §3)."""
+
+import pytest
+import torch
+
+from dmm.networks import MLP
+from dmm.processes import SDE, VP
+from dmm.scores import (
+    EpsParam,
+    PotentialParam,
+    ScoreParam,
+    X0Param,
+    eps_to_score,
+    score_to_eps,
+    score_to_x0,
+    x0_to_score,
+)
+
+
+def test_conversions_agree_with_the_conditional_score():
+    # x_t = α x0 + s ε  ⇒  ∇log p_{t|0} = -ε/s = (α x0 - x_t)/s², and the inverses round-trip
+    p = VP(3)
+    g = torch.Generator().manual_seed(0)
+    x0, eps = torch.randn(50, 3, generator=g), torch.randn(50, 3, generator=g)
+    t = torch.rand(50, generator=g) * 0.9 + 0.05
+    a, s = p.alpha(t)[:, None], p.std(t)[:, None]
+    xt = a * x0 + s * eps
+    truth = p.conditional_score(xt, x0, t)
+    torch.testing.assert_close(eps_to_score(eps, s), truth)
+    torch.testing.assert_close(x0_to_score(x0, xt, a, s), truth)
+    torch.testing.assert_close(score_to_eps(truth, s), eps, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(score_to_x0(truth, xt, a, s), x0, rtol=1e-4, atol=1e-4)
+
+
+def test_parameterisations_share_one_network_output():
+    # the same raw output read as ε, x0 or score gives scores related by the conversions
+    p = VP(2)
+    torch.manual_seed(0)
+    net = MLP(2, 2, hidden=16, depth=1)
+    torch.nn.init.normal_(net.out.weight)
+    y, t = torch.randn(8, 2), torch.rand(8) * 0.9 + 0.05
+    raw = ScoreParam(net, p).score(y, t)
+    a, s = p.alpha(t)[:, None], p.std(t)[:, None]
+    torch.testing.assert_close(EpsParam(net, p).score(y, t), eps_to_score(raw, s))
+    torch.testing.assert_close(X0Param(net, p).score(y, t), x0_to_score(raw, y, a, s))
+
+
+def test_potential_score_is_the_gradient_of_the_potential():
+    # central finite differences of U (float64, h = 1e-5) against autograd's ∇U
+    p = VP(2)
+    torch.manual_seed(0)
+    model = PotentialParam(MLP(2, 1, hidden=16, depth=2).double(), p)
+    torch.nn.init.normal_(model.net.out.weight)
+    y, t = torch.randn(5, 2, dtype=torch.float64), torch.full((5,), 0.5, dtype=torch.float64)
+    s = model.score(y, t)
+    h = 1e-5
+    for i in range(2):
+        e = torch.zeros(2, dtype=torch.float64)
+        e[i] = h
+        fd = (model.potential(y + e, t) - model.potential(y - e, t)) / (2 * h)
+        torch.testing.assert_close(s[:, i], fd, rtol=1e-6, atol=1e-8)
+
+
+def test_gaussian_parameterisations_refuse_other_kernels():
+    sde = SDE(lambda x, t: -x, lambda x, t: torch.ones_like(x), 2)
+    with pytest.raises(TypeError, match="Gaussian kernel"):
+        EpsParam(MLP(2, 2), sde)
