@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/dmm demo --out runs/demo --force
+	$(BIN)/dmm demo --out runs/demo --force --threads 1
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2

@@ -38,20 +38,41 @@ def main() -> None:
     param = PotentialParam if args.potential else ScoreParam
     model = param(MLP(4, 1 if args.potential else 2, args.hidden, 3), process)
     data = torus_vonmises(20000, torch.Generator().manual_seed(args.seed))
-    result = train(model, DenoisingScoreMatching(process), data,
-                   TrainConfig(steps=args.steps, batch_size=256, lr=2e-3, seed=args.seed,
-                               log_every=500, val_every=args.steps, checkpoint_every=10**9))
+    result = train(
+        model,
+        DenoisingScoreMatching(process),
+        data,
+        TrainConfig(
+            steps=args.steps,
+            batch_size=256,
+            lr=2e-3,
+            seed=args.seed,
+            log_every=500,
+            val_every=args.steps,
+            checkpoint_every=10**9,
+        ),
+    )
 
     def feats(x):
         return process.space.features(x)
 
     ref = torus_vonmises(2 * args.n, torch.Generator().manual_seed(99))
-    floor = energy_distance(feats(ref[: args.n]), feats(ref[args.n:]), unbiased=False)
-    out = {"task": "torus-vonmises", "param": param.__name__, "steps": args.steps,
-           "energy_floor": floor, "terminal_kl": float(process.terminal_kl(ref[:1])[0])}
+    floor = energy_distance(feats(ref[: args.n]), feats(ref[args.n :]), unbiased=False)
+    out = {
+        "task": "torus-vonmises",
+        "param": param.__name__,
+        "steps": args.steps,
+        "energy_floor": floor,
+        "terminal_kl": float(process.terminal_kl(ref[:1])[0]),
+    }
     for name, sampler in [("em", EulerMaruyama()), ("pc", PredictorCorrector())]:
-        x = simulate(Reversal(process, result.ema), sampler, args.n, args.sample_steps,
-                     torch.Generator().manual_seed(7))
+        x = simulate(
+            Reversal(process, result.ema),
+            sampler,
+            args.n,
+            args.sample_steps,
+            torch.Generator().manual_seed(7),
+        )
         ed = energy_distance(feats(x), feats(ref[: args.n]), unbiased=False)
         out[f"{name}_energy_ratio"] = ed / floor
     out["seconds"] = round(time.time() - start, 1)

@@ -21,7 +21,11 @@ def test_train_writes_a_complete_run_folder(tiny_run):
     assert config["process"] == "vp" and config["data"] == "moons"
     assert config["params"]["hidden"] == 16 and config["params"]["depth"] == 1
     assert config["train"]["steps"] == 20 and config["train"]["val_size"] == 64
-    assert config["sample"] == {"sampler": "em", "sample_steps": 10, "denoise": False}
+    assert config["sample"] == {
+        "sampler": "em",
+        "sample_steps": 10,
+        "denoise": True,
+    }  # the VP spec denoises by default
     assert np.load(tiny_run / "data.npy").shape == (256, 2)
     rows = [json.loads(line) for line in (tiny_run / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [5, 10, 15, 20]

@@ -154,7 +154,7 @@ def sample_settings(spec: ProcessSpec, overrides: Mapping[str, Any]) -> dict[str
     out = {
         "sampler": spec.default_sampler,
         "sample_steps": int(spec.sample_steps),
-        "denoise": False,
+        "denoise": spec.denoise,
         **overrides,
     }
     if out["sampler"] not in spec.samplers:

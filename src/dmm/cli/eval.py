@@ -69,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
     reference, floor_data = eval_data(args.data, args.n, args.seed, args.data in BUILTIN_DATASETS)
     if len(floor_data) < 4:
         raise UsageError(f"--data needs at least 4 rows for the noise floor, got {len(floor_data)}")
-    run_.process.space.validate(reference)  # shape, finiteness and support, naming rows
+    reference = run_.process.space.validate(reference)  # shape, finiteness, support (names rows)
+    floor_data = run_.process.space.validate(floor_data)
     device = args.device
     reference, floor_data = reference.to(device), floor_data.to(device)
     samples = draw(run_, setup, args.n, args.seed, device)

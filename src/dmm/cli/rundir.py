@@ -55,16 +55,18 @@ def read_data(spec: str, n: int, seed: int) -> Tensor:
         raise DataError(" ".join(str(exc).split())) from None
 
 
-def build_process(spec: ProcessSpec, data: Tensor, params: Mapping[str, Any]) -> ForwardProcess:
-    """``spec.build(data, params)``, then check the data lie in the process's space."""
+def build_process(
+    spec: ProcessSpec, data: Tensor, params: Mapping[str, Any]
+) -> tuple[ForwardProcess, Tensor]:
+    """``spec.build(data, params)``, then check the data lie in the process's space; returns the
+    process and the validated data (a space may map data into itself, e.g. a wrapping torus)."""
     try:
         process = spec.build(data, params)
     except (TypeError, ValueError, KeyError) as exc:
         raise UsageError(
             f"cannot build process '{spec.name}' with {dict(params)}: {' '.join(str(exc).split())}"
         ) from None
-    process.space.validate(data)  # SupportError names the rows
-    return process
+    return process, process.space.validate(data)  # SupportError names the rows
 
 
 def build_model(
@@ -174,7 +176,7 @@ def load_run(run_dir: str | Path, ema: bool = True, device: str = "cpu") -> Run:
     from .config import process_params
 
     params = process_params(spec, config["params"])
-    process = build_process(spec, data, params)
+    process, _ = build_process(spec, data, params)
     model, _ = build_model(spec, process, params)
     state = load_checkpoint(run_dir / CHECKPOINT, device)
     try:

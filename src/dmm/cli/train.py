@@ -175,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
         data = previous.data
     else:
         data = read_data(cfg["data"], cfg["n_data"], cfg["seed"])
-    process = build_process(spec, data, cfg["params"])
+    process, data = build_process(spec, data, cfg["params"])
     if len(data) < 2:
         raise UsageError(f"need at least 2 rows of training data, got {len(data)}")
     val_data = None

@@ -30,5 +30,7 @@ __all__ = [
     "register_dataset",
     "swissroll",
 ]
-from dmm.data import heavy_tails  # noqa: E402,F401  (registers heavy-tailed and torus sets)
-from dmm.data import so3  # noqa: E402,F401  (registers so3-mixture-16/64, torus-vonmises)
+from dmm.data import (
+    heavy_tails,  # noqa: E402,F401  (registers heavy-tailed and torus sets)
+    so3,  # noqa: E402,F401  (registers so3-mixture-16/64, torus-vonmises)
+)

@@ -24,7 +24,7 @@ from .base import DemoPanel, PanelResult
 
 FULL = {
     "n_data": 20000,
-    "steps": 1200,
+    "steps": 2000,
     "batch_size": 256,
     "lr": 2e-3,
     "hidden": 128,

@@ -8,7 +8,12 @@ from .score_entropy_jumps import ImplicitScoreEntropy
 
 __all__ = [
     "ImplicitScoreEntropy",
-    "MaskedELBO", "ScoreEntropy",
-    "DenoisingScoreMatching", "ImplicitScoreMatching", "Loss", "SumLoss", "eps_weighting",
+    "MaskedELBO",
+    "ScoreEntropy",
+    "DenoisingScoreMatching",
+    "ImplicitScoreMatching",
+    "Loss",
+    "SumLoss",
+    "eps_weighting",
     "kl_weighting",
 ]

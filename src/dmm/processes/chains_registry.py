@@ -124,6 +124,7 @@ def _spec(name: str, summary: str, extra: dict[str, Any], build) -> ProcessSpec:
         CHAIN_SAMPLERS,
         "tweedie",
         sample_steps=256,
+        denoise=True,  # end on p_θ(x_0|y): no MASK values (or t_min noise) left in samples
         evaluate=chain_evaluate_spec,
     )
 

@@ -205,30 +205,31 @@ def sample_angle(
     b = torch.as_tensor(B, dtype=torch.float64).reshape(-1)
     out = torch.full_like(b, float("nan"))
     todo = torch.ones_like(b, dtype=torch.bool)
+    m = 16  # proposals per sample and round: all 16 rejected with probability < 0.06
     for _ in range(max_rounds):
         idx = torch.nonzero(todo).flatten()
         if idx.numel() == 0:
             return out
-        bi = b[idx]
+        bi = b[idx][:, None].expand(-1, m).reshape(-1)
         small = bi < SAMPLER_SWITCH_B
-        w = torch.empty_like(bi)
-        xi = torch.randn(idx.numel(), 3, generator=generator, dtype=torch.float64)
-        w[small] = bi[small].sqrt() * xi[small].norm(dim=1)
-        q = torch.randn(idx.numel(), 4, generator=generator, dtype=torch.float64)
+        xi = torch.randn(bi.numel(), 3, generator=generator, dtype=torch.float64)
+        q = torch.randn(bi.numel(), 4, generator=generator, dtype=torch.float64)
         haar = 2 * torch.atan2(q[:, 1:].norm(dim=1), q[:, 0].abs())
-        w[~small] = haar[~small]
+        w = torch.where(small, bi.sqrt() * xi.norm(dim=1), haar)
         ratio = torch.zeros_like(bi)
         ok = small & (w <= math.pi)
         if ok.any():
             p, _ = _image_parts(w[ok], bi[ok])
-            ratio[ok] = 0.5 * p / torch.sinc(w[ok] / (2 * math.pi)) ** -1
+            ratio[ok] = 0.5 * p * torch.sinc(w[ok] / (2 * math.pi))
         if (~small).any():
             wl, bl = w[~small], bi[~small]
             ratio[~small] = series(wl, bl) / series(torch.zeros_like(wl), bl)
-        u = torch.rand(idx.numel(), generator=generator, dtype=torch.float64)
-        accept = u < ratio
-        out[idx[accept]] = w[accept]
-        todo[idx[accept]] = False
+        u = torch.rand(bi.numel(), generator=generator, dtype=torch.float64)
+        accept = (u < ratio).reshape(-1, m)
+        first = accept.double().argmax(1)  # the first accepted proposal of each sample
+        got = accept.any(1)
+        out[idx[got]] = w.reshape(-1, m)[got, first[got]]
+        todo[idx[got]] = False
     raise RuntimeError("IGSO(3) rejection sampler did not finish; this should not happen")
 
 

@@ -5,4 +5,13 @@ from .chains import backward_generator_apply, backward_rates, chain_ratios
 from .diffusion import backward_drift, flow_velocity
 from .jumps import backward_intensity, propose
 
-__all__ = ["backward_intensity", "propose", "backward_generator_apply", "backward_rates", "chain_ratios", "Reversal", "backward_drift", "flow_velocity"]
+__all__ = [
+    "backward_intensity",
+    "propose",
+    "backward_generator_apply",
+    "backward_rates",
+    "chain_ratios",
+    "Reversal",
+    "backward_drift",
+    "flow_velocity",
+]

@@ -4,13 +4,25 @@ from .base import Sampler, simulate, time_grid
 from .chains import ChainEuler, ExactChainSampler, TauLeaping, TweedieStep, sample_denoised
 from .euler_maruyama import EulerMaruyama
 from .inpaint import Inpaint
-from .jumps import JumpThinning, JumpTauLeaping, Splitting
+from .jumps import JumpTauLeaping, JumpThinning, Splitting
 from .predictor_corrector import PredictorCorrector
 from .probability_flow import FlowEuler, FlowHeun
 
 __all__ = [
-    "JumpThinning", "JumpTauLeaping", "Splitting",
-    "ChainEuler", "ExactChainSampler", "Inpaint", "TauLeaping", "TweedieStep", "sample_denoised",
-    "EulerMaruyama", "FlowEuler", "FlowHeun", "PredictorCorrector", "Sampler", "simulate",
+    "JumpThinning",
+    "JumpTauLeaping",
+    "Splitting",
+    "ChainEuler",
+    "ExactChainSampler",
+    "Inpaint",
+    "TauLeaping",
+    "TweedieStep",
+    "sample_denoised",
+    "EulerMaruyama",
+    "FlowEuler",
+    "FlowHeun",
+    "PredictorCorrector",
+    "Sampler",
+    "simulate",
     "time_grid",
 ]

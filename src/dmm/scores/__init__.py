@@ -1,9 +1,31 @@
-"""Parameterisations of the model's score coordinates and conversions between them."""
+"""Parameterisations of the model's score coordinates and conversions between them.
+
+Diffusion part: ``score(y, t) = ∇ log φ_θ`` (``ScoreParam``, ``EpsParam``, ``X0Param``,
+``PotentialParam``, ``LogScoreParam``). Chains: ``ratios(y, t)`` (``DirectRatios``, ``MeanRatios``).
+Continuous jumps: ``ratio(y, x, t)`` (``DirectRatio``, ``PotentialRatio``, ``JumpDiffusionModel``).
+"""
 
 from .conversions import eps_to_score, score_to_eps, score_to_x0, x0_to_score
+from .jump_ratios import DirectRatio, JumpDiffusionModel, NoDiffusionScore, PotentialRatio
+from .log_coordinates import LogScoreParam
 from .models import EpsParam, PotentialParam, ScoreModel, ScoreParam, X0Param
+from .ratios import DirectRatios, MeanRatios
 
 __all__ = [
-    "EpsParam", "PotentialParam", "ScoreModel", "ScoreParam", "X0Param", "eps_to_score",
-    "score_to_eps", "score_to_x0", "x0_to_score",
+    "DirectRatio",
+    "DirectRatios",
+    "EpsParam",
+    "JumpDiffusionModel",
+    "LogScoreParam",
+    "MeanRatios",
+    "NoDiffusionScore",
+    "PotentialParam",
+    "PotentialRatio",
+    "ScoreModel",
+    "ScoreParam",
+    "X0Param",
+    "eps_to_score",
+    "score_to_eps",
+    "score_to_x0",
+    "x0_to_score",
 ]

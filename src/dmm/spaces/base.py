@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
@@ -59,7 +59,9 @@ class Space:
                 raise SupportError(f"data has NaN or infinite values in {_row_list(~finite)}")
         bad = self.outside(x)
         if bad.any():
-            raise SupportError(f"data outside {self.name} ({self.support_text}) in {_row_list(bad)}")
+            raise SupportError(
+                f"data outside {self.name} ({self.support_text}) in {_row_list(bad)}"
+            )
         return x
 
     support_text: str = ""
@@ -68,7 +70,9 @@ class Space:
         """Flat features ``(batch, feature_dim)`` a network reads."""
         return x.reshape(x.shape[0], -1)
 
-    def step(self, y: Tensor, drift: Tensor, sigma: Tensor | float, h: Tensor, xi: Tensor) -> Tensor:
+    def step(
+        self, y: Tensor, drift: Tensor, sigma: Tensor | float, h: Tensor, xi: Tensor
+    ) -> Tensor:
         """One Euler–Maruyama step of ``dy = drift dt + σ dW`` over time ``h``; ``xi ~ N(0, I)``.
 
         ``h`` has shape ``(batch,)`` or is a scalar tensor; ``sigma`` is diagonal (broadcasts to the
@@ -99,14 +103,20 @@ class Space:
         n = x.shape[0]
         with torch.enable_grad():
             xg = x.detach().requires_grad_(True)
-            (grad,) = torch.autograd.grad(f(xg).sum(), xg, create_graph=True, allow_unused=True,
-                                          materialize_grads=True)
+            (grad,) = torch.autograd.grad(
+                f(xg).sum(), xg, create_graph=True, allow_unused=True, materialize_grads=True
+            )
             g_flat = grad.reshape(n, -1)
             out = torch.zeros_like(g_flat)
             if g_flat.requires_grad:  # otherwise f is affine or constant: no second derivatives
                 for i in range(g_flat.shape[1]):
-                    (hii,) = torch.autograd.grad(g_flat[:, i].sum(), xg, retain_graph=True,
-                                                 allow_unused=True, materialize_grads=True)
+                    (hii,) = torch.autograd.grad(
+                        g_flat[:, i].sum(),
+                        xg,
+                        retain_graph=True,
+                        allow_unused=True,
+                        materialize_grads=True,
+                    )
                     out[:, i] = hii.reshape(n, -1)[:, i]
         return out.detach().reshape(n, *self.tangent_shape)
 
