@@ -16,7 +16,13 @@ from .levy_ou import LevyOU, LevyOUStationary
 from .positive import GBM, GeometricOU, LogGaussianDiffusion, LogNormal
 from .rate_matrices import LogLinearSchedule
 from .references import Normal, Reference
-from .schedules import ConstantSchedule, CosineSchedule, LinearSchedule, Schedule
+from .schedules import (
+    ConstantSchedule,
+    CosineSchedule,
+    GeometricSchedule,
+    LinearSchedule,
+    Schedule,
+)
 from .sde import SDE
 from .torus_jump import TorusJump, TorusUniform
 
@@ -42,6 +48,7 @@ __all__ = [
     "VE",
     "VP",
     "ConstantSchedule",
+    "GeometricSchedule",
     "CosineSchedule",
     "DiffusionBlock",
     "ForwardProcess",

@@ -21,7 +21,8 @@ from ..registry import (
     mlp_model,
     register_process,
 )
-from .manifold_brownian import GeometricSchedule, SO3Brownian, TorusBrownian
+from .manifold_brownian import SO3Brownian, TorusBrownian
+from .schedules import GeometricSchedule
 
 MANIFOLD_PARAMS: dict[str, Any] = {
     **MODEL_PARAMS,

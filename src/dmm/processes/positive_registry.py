@@ -21,9 +21,8 @@ from ..registry import DIFFUSION_SAMPLERS, ProcessSpec, register_process
 from ..scores import PotentialParam, ScoreParam
 from ..scores.log_coordinates import LogScoreParam
 from .base import ForwardProcess
-from .manifold_brownian import GeometricSchedule
 from .positive import GBM, GeometricOU, log_eps_weighting, log_moments
-from .schedules import ConstantSchedule, LinearSchedule
+from .schedules import ConstantSchedule, GeometricSchedule, LinearSchedule
 
 PARAMETERISATIONS = {"log-score": LogScoreParam, "score": ScoreParam, "potential": PotentialParam}
 #: the flat-coordinate Langevin corrector of ``pc`` is not offered: its step ``δ ∝ 1/|s|²`` and its

@@ -84,3 +84,24 @@ class CosineSchedule(Schedule):
 
     def __repr__(self) -> str:
         return f"CosineSchedule(s={self.s}, final_integral={self.final_integral})"
+
+
+class GeometricSchedule(Schedule):
+    """``B(t) = σ_min² ((σ_max/σ_min)^{2t} - 1)``, ``β(t) = 2 log(σ_max/σ_min) σ_min²
+    (σ_max/σ_min)^{2t}``: the noise scale ``√B`` grows geometrically (VE-like), ``B(1) ≈
+    σ_max²``."""
+
+    def __init__(self, sigma_min: float = 0.02, sigma_max: float = 3.0) -> None:
+        if not 0 < sigma_min < sigma_max:
+            raise ValueError(f"need 0 < sigma_min < sigma_max, got {sigma_min}, {sigma_max}")
+        self.sigma_min, self.sigma_max = float(sigma_min), float(sigma_max)
+        self._log_ratio = math.log(sigma_max / sigma_min)
+
+    def beta(self, t: Tensor) -> Tensor:
+        return 2 * self._log_ratio * self.sigma_min**2 * torch.exp(2 * self._log_ratio * t)
+
+    def integral(self, t: Tensor) -> Tensor:
+        return self.sigma_min**2 * torch.expm1(2 * self._log_ratio * t)
+
+    def __repr__(self) -> str:
+        return f"GeometricSchedule({self.sigma_min}, {self.sigma_max})"
