@@ -74,16 +74,15 @@ class X0Param(_GaussianParam):
 
 class PotentialParam(ScoreModel):
     """The network outputs a scalar potential ``U_θ = log φ_θ``; ``s_θ = ∇U_θ`` (conservative by
-    construction). The backbone must have ``dim_out = 1``."""
+    construction), the gradient taken in the space's metric. The backbone must have ``dim_out = 1``."""
 
     def potential(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
         out = self.net(self.features(y, t), t / self.process.T, context)
         return out.reshape(y.shape[0])
 
     def score(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
-        create_graph = torch.is_grad_enabled()
-        with torch.enable_grad():
-            yg = y if y.requires_grad else y.detach().requires_grad_(True)
-            u = self.potential(yg, t, context)
-            (g,) = torch.autograd.grad(u.sum(), yg, create_graph=create_graph)
-        return g
+        # the space's gradient: autograd in flat coordinates, the Riemannian gradient in tangent
+        # coordinates on a manifold (e.g. SO(3)); differentiable whenever autograd is on (training)
+        return self.process.space.gradient(
+            lambda z: self.potential(z, t, context), y, create_graph=torch.is_grad_enabled()
+        )

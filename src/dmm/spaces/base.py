@@ -87,12 +87,22 @@ class Space:
             (n, *self.tangent_shape), generator=generator, device=like.device, dtype=_float(like)
         )
 
-    def gradient(self, f: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
+    def gradient(
+        self, f: Callable[[Tensor], Tensor], x: Tensor, create_graph: bool = False
+    ) -> Tensor:
         """Gradient of ``f: (batch, *event) -> (batch,)`` at ``x`` as a tangent vector (the metric's
-        gradient; plain autograd for flat coordinates)."""
+        gradient; plain autograd for flat coordinates). With ``create_graph`` the result stays
+        differentiable (in ``f``'s parameters, and in ``x`` when ``x`` requires grad)."""
         with torch.enable_grad():
-            xg = x.detach().requires_grad_(True)
-            (g,) = torch.autograd.grad(f(xg).sum(), xg, allow_unused=True, materialize_grads=True)
+            keep = create_graph and x.requires_grad
+            xg = x if keep else x.detach().requires_grad_(True)
+            (g,) = torch.autograd.grad(
+                f(xg).sum(),
+                xg,
+                create_graph=create_graph,
+                allow_unused=True,
+                materialize_grads=True,
+            )
         return g
 
     def second_derivatives(self, f: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:

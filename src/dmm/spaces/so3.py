@@ -132,11 +132,17 @@ class SO3(Space):
         hb = _expand(h, drift)
         return self.exp(y, drift * hb + sigma * hb.sqrt() * xi)
 
-    def gradient(self, f: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
-        """Riemannian gradient in body coordinates: ``(∇f)_i = d/dε f(x exp(ε ê_i))`` at 0."""
+    def gradient(
+        self, f: Callable[[Tensor], Tensor], x: Tensor, create_graph: bool = False
+    ) -> Tensor:
+        """Riemannian gradient in body coordinates: ``(∇f)_i = d/dε f(x exp(ε ê_i))`` at 0. With
+        ``create_graph`` the result stays differentiable (in ``f``'s parameters and in ``x``)."""
         with torch.enable_grad():
             v = torch.zeros(x.shape[0], 3, dtype=x.dtype, device=x.device, requires_grad=True)
-            (g,) = torch.autograd.grad(f(x.detach() @ (_eye_like(x) + hat(v))).sum(), v)
+            base = x if create_graph else x.detach()
+            (g,) = torch.autograd.grad(
+                f(base @ (_eye_like(x) + hat(v))).sum(), v, create_graph=create_graph
+            )
         return g
 
     def second_derivatives(self, f: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
