@@ -110,25 +110,37 @@ DIFFUSION_SAMPLERS: dict[str, Callable[[Mapping[str, Any]], Sampler]] = {
 }
 
 
+WEIGHTINGS = {"eps": eps_weighting, "kl": kl_weighting}
+
+
 def mlp_model(
-    process: ForwardProcess, params: Mapping[str, Any], context_dim: int = 0
+    process: ForwardProcess,
+    params: Mapping[str, Any],
+    context_dim: int = 0,
+    parameterisations: Mapping[str, type] = PARAMETERISATIONS,
 ) -> nn.Module:
-    """An :class:`MLP` backbone in the parameterisation named by ``params['parameterisation']``."""
+    """An :class:`MLP` backbone in the parameterisation named by ``params['parameterisation']``
+    (looked up in ``parameterisations``; a family may pass its own table)."""
     name = params["parameterisation"]
-    if name not in PARAMETERISATIONS:
-        raise ValueError(f"unknown parameterisation '{name}' (known: {sorted(PARAMETERISATIONS)})")
+    if name not in parameterisations:
+        raise ValueError(f"unknown parameterisation '{name}' (known: {sorted(parameterisations)})")
     out = 1 if name == "potential" else process.space.dim
     net = MLP(
         process.space.feature_dim, out, int(params["hidden"]), int(params["depth"]), context_dim
     )
-    return PARAMETERISATIONS[name](net, process)
+    return parameterisations[name](net, process)
 
 
-def dsm_loss(process: ForwardProcess, params: Mapping[str, Any]) -> Loss:
-    """DSM with the weighting named by ``params['weighting']`` (``eps`` or ``kl``)."""
-    weightings = {"eps": eps_weighting, "kl": kl_weighting}
+def dsm_loss(
+    process: ForwardProcess,
+    params: Mapping[str, Any],
+    weightings: Mapping[str, Callable] = WEIGHTINGS,
+) -> Loss:
+    """DSM with the weighting named by ``params['weighting']`` (looked up in ``weightings``)."""
     if params["weighting"] not in weightings:
-        raise ValueError(f"unknown weighting '{params['weighting']}' (known: eps, kl)")
+        raise ValueError(
+            f"unknown weighting '{params['weighting']}' (known: {', '.join(sorted(weightings))})"
+        )
     return DenoisingScoreMatching(process, weightings[params["weighting"]])
 
 
@@ -146,32 +158,24 @@ def _dim(data: Tensor) -> int:
 
 _GAUSSIAN_COMMON = {**MODEL_PARAMS, "weighting": "eps", "t_min": 1e-3}
 
-register_process(
-    ProcessSpec(
-        "vp",
-        "variance-preserving SDE on R^d, reference N(0, I)",
-        {**_GAUSSIAN_COMMON, "schedule": "linear", "beta_min": 0.1, "beta_max": 20.0},
-        lambda x, p: VP(_dim(x), _schedule(p), t_min=p["t_min"]),
-        mlp_model,
-        dsm_loss,
-        DIFFUSION_SAMPLERS,
-        "em",
-        denoise=True,
+_VP_PARAMS = {**_GAUSSIAN_COMMON, "schedule": "linear", "beta_min": 0.1, "beta_max": 20.0}
+for _name, _cls, _summary in (
+    ("vp", VP, "variance-preserving SDE on R^d, reference N(0, I)"),
+    ("subvp", SubVP, "sub-VP SDE on R^d, reference N(0, I)"),
+):
+    register_process(
+        ProcessSpec(
+            _name,
+            _summary,
+            _VP_PARAMS,
+            lambda x, p, cls=_cls: cls(_dim(x), _schedule(p), t_min=p["t_min"]),
+            mlp_model,
+            dsm_loss,
+            DIFFUSION_SAMPLERS,
+            "em",
+            denoise=True,
+        )
     )
-)
-register_process(
-    ProcessSpec(
-        "subvp",
-        "sub-VP SDE on R^d, reference N(0, I)",
-        {**_GAUSSIAN_COMMON, "schedule": "linear", "beta_min": 0.1, "beta_max": 20.0},
-        lambda x, p: SubVP(_dim(x), _schedule(p), t_min=p["t_min"]),
-        mlp_model,
-        dsm_loss,
-        DIFFUSION_SAMPLERS,
-        "em",
-        denoise=True,
-    )
-)
 register_process(
     ProcessSpec(
         "ve",

@@ -10,17 +10,16 @@ gives well-spread noise levels: ``gbm`` is the VE SDE in standardised log coordi
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
-from ..losses import DenoisingScoreMatching, Loss, kl_weighting
-from ..networks import MLP
-from ..registry import DIFFUSION_SAMPLERS, ProcessSpec, register_process
+from ..losses import kl_weighting
+from ..registry import DIFFUSION_SAMPLERS, ProcessSpec, dsm_loss, mlp_model, register_process
 from ..scores import PotentialParam, ScoreParam
 from ..scores.log_coordinates import LogScoreParam
-from .base import ForwardProcess
 from .positive import GBM, GeometricOU, log_eps_weighting, log_moments
 from .schedules import ConstantSchedule, GeometricSchedule, LinearSchedule
 
@@ -89,25 +88,9 @@ def build_geometric_ou(data: Tensor, p: Mapping[str, Any]) -> GeometricOU:
     )
 
 
-def positive_model(
-    process: ForwardProcess, params: Mapping[str, Any], context_dim: int = 0
-) -> nn.Module:
-    """An MLP reading standardised ``log y``, in parameterisation ``params['parameterisation']``."""
-    name = params["parameterisation"]
-    if name not in PARAMETERISATIONS:
-        raise ValueError(f"unknown parameterisation '{name}' (known: {sorted(PARAMETERISATIONS)})")
-    out = 1 if name == "potential" else process.space.dim
-    net = MLP(
-        process.space.feature_dim, out, int(params["hidden"]), int(params["depth"]), context_dim
-    )
-    return PARAMETERISATIONS[name](net, process)
-
-
-def positive_dsm(process: ForwardProcess, params: Mapping[str, Any]) -> Loss:
-    """DSM with ``kl`` (``D = σ² diag(y²)``, default) or ``log-eps`` weighting."""
-    if params["weighting"] not in WEIGHTINGS:
-        raise ValueError(f"unknown weighting '{params['weighting']}' (known: {sorted(WEIGHTINGS)})")
-    return DenoisingScoreMatching(process, WEIGHTINGS[params["weighting"]])
+#: the family's model and loss: the shared builders with this family's tables
+positive_model = partial(mlp_model, parameterisations=PARAMETERISATIONS)
+positive_dsm = partial(dsm_loss, weightings=WEIGHTINGS)
 
 
 register_process(
