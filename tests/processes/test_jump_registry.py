@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from dmm.data import load_data
-from dmm.losses import ImplicitScoreEntropy, SumLoss
+from dmm.losses import DenoisingJumpScoreEntropy, ImplicitScoreEntropy, SumLoss
 from dmm.registry import get_process
 from dmm.reversal import Reversal
 from dmm.samplers import simulate
@@ -26,7 +26,9 @@ def test_torus_jump_end_to_end_smoke_and_bad_input():
     spec, params, proc = build("torus-jump", data, hidden=16, depth=1)
     proc.space.validate(data)
     model, loss = spec.model(proc, params, 0), spec.loss(proc, params)
-    assert isinstance(loss, ImplicitScoreEntropy) and torch.isfinite(loss(model, data, g))
+    assert isinstance(loss, DenoisingJumpScoreEntropy) and torch.isfinite(loss(model, data, g))
+    implicit = spec.loss(proc, spec.with_params({"loss": "implicit"}))
+    assert isinstance(implicit, ImplicitScoreEntropy) and torch.isfinite(implicit(model, data, g))
     y = simulate(Reversal(proc, model), spec.samplers["tau-leaping"](params), 16, 3, g)
     assert y.shape == (16, 2) and not proc.space.outside(y).any()
     outside = data.clone()

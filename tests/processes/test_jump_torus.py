@@ -134,3 +134,23 @@ def test_poisson_inverse_cdf_against_the_pmf():
         # every frequency within 5 binomial standard errors (+1 count)
         se = (200000 * pmf * (1 - pmf)).sqrt()
         assert ((counts - 200000 * pmf).abs() <= 5 * se + 1).all()
+
+
+def test_latent_kernel_is_the_wrapped_normal_of_the_jump_count():
+    # Γ = (x_0, N σ_J²): sample_transition is sample_latent's first output (same draws), atoms are
+    # exactly the rows with N = 0, and exp(latent_log_density) integrates to 1 over T² (grid
+    # quadrature, error e^{-36} by construction of the image sum, tolerance 1e-5 for float32)
+    p = TorusJump(2)
+    g = torch.Generator().manual_seed(3)
+    x0 = p.space.uniform(500, g)
+    t = p.sample_times(500, torch.Generator().manual_seed(4))
+    xt, latent, atom = p.sample_latent(x0, t, torch.Generator().manual_seed(5))
+    assert torch.equal(xt, p.sample_transition(x0, t, torch.Generator().manual_seed(5)))
+    assert torch.equal(atom, latent[:, -1] == 0) and torch.equal(xt[atom], x0[atom])
+    assert 0 < atom.sum() < 500
+    grid = torch.linspace(-torch.pi, torch.pi, 201)[:-1]
+    xy = torch.cartesian_prod(grid, grid)
+    for var in (0.36, 3.6):
+        lat = torch.tensor([[0.5, -3.0, var]]).expand(len(xy), 3)
+        mass = p.latent_log_density(xy, lat, torch.zeros(len(xy))).exp().mean()
+        assert abs(mass.item() - 1) < 1e-5

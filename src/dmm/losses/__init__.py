@@ -4,9 +4,10 @@ from .base import Loss, SumLoss
 from .dsm import DenoisingScoreMatching, eps_weighting, kl_weighting
 from .ism import ImplicitScoreMatching
 from .score_entropy import MaskedELBO, ScoreEntropy
-from .score_entropy_jumps import ImplicitScoreEntropy
+from .score_entropy_jumps import DenoisingJumpScoreEntropy, ImplicitScoreEntropy
 
 __all__ = [
+    "DenoisingJumpScoreEntropy",
     "ImplicitScoreEntropy",
     "MaskedELBO",
     "ScoreEntropy",

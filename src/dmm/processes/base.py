@@ -42,6 +42,9 @@ class ForwardProcess:
     has_exact_transition: ClassVar[bool] = False
     #: whether :meth:`denoise` (a final denoising step) is available
     has_denoiser: ClassVar[bool] = False
+    #: whether ``p_t`` comes as a mixture ``E_Γ p_{t|Γ}`` of densities known in closed form
+    #: (:meth:`sample_latent`, :meth:`latent_log_density`; used by the denoising jump loss)
+    has_latent_kernel: ClassVar[bool] = False
     #: steps used by :meth:`sample_marginal` when it must simulate
     simulation_steps: int = 100
 
@@ -55,6 +58,7 @@ class ForwardProcess:
         have = {
             "exact_transition": self.has_exact_transition,
             "denoiser": self.has_denoiser,
+            "latent_kernel": self.has_latent_kernel,
             **{b: True for b in self.blocks},
         }
         if not have.get(capability, False):
@@ -72,6 +76,19 @@ class ForwardProcess:
     def conditional_score(self, xt: Tensor, x0: Tensor, t: Tensor) -> Tensor:
         """``∇_x log p_{t|0}(x_t | x_0)`` (tangent vector)."""
         raise MissingCapability(f"{type(self).__name__} has no closed-form conditional score")
+
+    def sample_latent(
+        self, x0: Tensor, t: Tensor, generator: torch.Generator | None
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """``(x_t, Γ, atom)``: a latent ``Γ`` given ``X_0 = x0`` and ``x_t ~ p_{t|Γ}``, where
+        ``p_t = E_Γ p_{t|Γ}``. ``atom`` (bool, ``(batch,)``) marks rows whose ``p_{t|Γ}`` is a point
+        mass at ``x_t`` (e.g. no jump yet); elsewhere ``p_{t|Γ}`` has the density of
+        :meth:`latent_log_density`."""
+        raise MissingCapability(f"{type(self).__name__} has no latent kernel")
+
+    def latent_log_density(self, x: Tensor, latent: Tensor, t: Tensor) -> Tensor:
+        """``log p_{t|Γ}(x)`` up to an ``x``-free constant (``(batch,)``; non-atom rows only)."""
+        raise MissingCapability(f"{type(self).__name__} has no latent kernel")
 
     def denoise(self, rev, y: Tensor, t: Tensor) -> Tensor:
         """A final denoising step at ``t_min`` (e.g. Tweedie's mean); see ``has_denoiser``."""

@@ -212,8 +212,8 @@ def sample_angle(
             return out
         bi = b[idx][:, None].expand(-1, m).reshape(-1)
         small = bi < SAMPLER_SWITCH_B
-        xi = torch.randn(bi.numel(), 3, generator=generator, dtype=torch.float64)
-        q = torch.randn(bi.numel(), 4, generator=generator, dtype=torch.float64)
+        xi = torch.randn(bi.numel(), 3, generator=generator, dtype=torch.float64, device=b.device)
+        q = torch.randn(bi.numel(), 4, generator=generator, dtype=torch.float64, device=b.device)
         haar = 2 * torch.atan2(q[:, 1:].norm(dim=1), q[:, 0].abs())
         w = torch.where(small, bi.sqrt() * xi.norm(dim=1), haar)
         ratio = torch.zeros_like(bi)
@@ -224,7 +224,7 @@ def sample_angle(
         if (~small).any():
             wl, bl = w[~small], bi[~small]
             ratio[~small] = series(wl, bl) / series(torch.zeros_like(wl), bl)
-        u = torch.rand(bi.numel(), generator=generator, dtype=torch.float64)
+        u = torch.rand(bi.numel(), generator=generator, dtype=torch.float64, device=b.device)
         accept = (u < ratio).reshape(-1, m)
         first = accept.double().argmax(1)  # the first accepted proposal of each sample
         got = accept.any(1)

@@ -9,7 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from ..losses import ImplicitScoreMatching, Loss, SumLoss
-from ..losses.score_entropy_jumps import ImplicitScoreEntropy
+from ..losses.score_entropy_jumps import DenoisingJumpScoreEntropy, ImplicitScoreEntropy
 from ..networks import MLP
 from ..registry import ProcessSpec, register_process
 from ..samplers import EulerMaruyama
@@ -67,6 +67,14 @@ def _torus_evaluate(process: TorusJump, model: nn.Module, data: Tensor) -> dict[
     }
 
 
+def _torus_loss(process: TorusJump, p: Mapping[str, Any]) -> Loss:
+    """``denoising`` (MATH.md §5d, latent ``Γ = (x_0, N)``; lower variance) or ``implicit``."""
+    losses = {"denoising": DenoisingJumpScoreEntropy, "implicit": ImplicitScoreEntropy}
+    if p["loss"] not in losses:
+        raise ValueError(f"unknown loss '{p['loss']}' (known: {', '.join(losses)})")
+    return losses[p["loss"]](process, int(p["proposals"]))
+
+
 register_process(
     ProcessSpec(
         "torus-jump",
@@ -79,10 +87,11 @@ register_process(
             "T": 1.0,
             "t_min": 1e-3,
             "wrap": False,
+            "loss": "denoising",
         },
         _torus_build,
         lambda proc, p, c: ratio_model(proc, p, c),
-        lambda proc, p: ImplicitScoreEntropy(proc, int(p["proposals"])),
+        _torus_loss,
         {"tau-leaping": lambda p: JumpTauLeaping(int(p["sampler_proposals"]))},
         "tau-leaping",
         sample_steps=200,

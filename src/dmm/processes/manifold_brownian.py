@@ -21,7 +21,13 @@ import torch
 from torch import Tensor
 
 from ..spaces.so3 import SO3, exp_map, log_map
-from ..spaces.torus import Torus, wrap
+from ..spaces.torus import (
+    Torus,
+    wrap,
+    wrapped_normal_log_prob,
+    wrapped_normal_score,
+    wrapped_normal_terms,
+)
 from . import igso3
 from .base import DiffusionBlock, ForwardProcess
 from .references import Reference
@@ -85,38 +91,6 @@ class ManifoldBrownian(DiffusionBlock, ForwardProcess):
 
 
 # --- the torus ------------------------------------------------------------------------------------
-
-
-def wrapped_normal_terms(var: Tensor | float) -> int:
-    """Images ``K`` per side so that the dropped terms of the wrapped normal are below ``e^{-36}``
-    relative: ``|δ + 2πk| ≥ (2K+1)π`` for ``|k| > K``, ``|δ| ≤ π``, and
-    ``π²((2K+1)² - 1)/(2 var) ≥ 36``."""
-    v = float(torch.as_tensor(var).max())
-    return max(1, math.ceil((math.sqrt(1 + 72 * v / math.pi**2) - 1) / 2))
-
-
-def _image_logits(delta: Tensor, var: Tensor) -> tuple[Tensor, Tensor]:
-    k = torch.arange(
-        -wrapped_normal_terms(var),
-        wrapped_normal_terms(var) + 1,
-        dtype=delta.dtype,
-        device=delta.device,
-    )
-    shifted = delta[..., None] + 2 * math.pi * k  # (..., 2K+1)
-    return -(shifted**2) / (2 * var[..., None]), shifted
-
-
-def wrapped_normal_log_prob(delta: Tensor, var: Tensor) -> Tensor:
-    """Per-coordinate log-density of the wrapped normal ``WN(0, var)`` at ``delta`` w.r.t. the
-    normalised measure ``dx/2π``: ``log 2π - ½ log(2π var) + log Σ_k e^{-(δ+2πk)²/2var}``."""
-    logits, _ = _image_logits(delta, var)
-    return math.log(2 * math.pi) - 0.5 * torch.log(2 * math.pi * var) + torch.logsumexp(logits, -1)
-
-
-def wrapped_normal_score(delta: Tensor, var: Tensor) -> Tensor:
-    """``d/dδ log WN(δ; var) = -Σ_k w_k (δ + 2πk)/var``, ``w = softmax_k(-(δ+2πk)²/2var)``."""
-    logits, shifted = _image_logits(delta, var)
-    return -(torch.softmax(logits, -1) * shifted).sum(-1) / var
 
 
 class TorusBrownian(ManifoldBrownian):

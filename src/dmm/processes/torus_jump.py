@@ -17,6 +17,7 @@ from torch import Tensor
 
 from ..spaces import Torus
 from ..spaces.base import _expand
+from ..spaces.torus import wrapped_normal_log_prob
 from .base import ForwardProcess
 from .jump_laws import GaussianJumps
 from .jumps import JumpBlock, sample_poisson
@@ -68,6 +69,7 @@ class TorusJump(JumpBlock, ForwardProcess):
     """
 
     has_exact_transition: ClassVar[bool] = False
+    has_latent_kernel: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -104,13 +106,26 @@ class TorusJump(JumpBlock, ForwardProcess):
     def sample_transition(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Tensor:
         """``wrap(x_0 + √N σ_J ξ)``, ``N ~ Poisson(Λ(t))`` (counts by inverse CDF, so draws at
         different ``t`` with the same generator state are monotonically coupled)."""
+        return self.sample_latent(x0, t, generator)[0]
+
+    def sample_latent(
+        self, x0: Tensor, t: Tensor, generator: torch.Generator | None
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """``(x_t, Γ, N = 0)`` with ``Γ = (x_0, N σ_J²)``: given ``x_0`` and the number of jumps
+        ``N``, ``x_t`` is the wrapped normal ``WN(x_0, N σ_J² I)``, a point mass when ``N = 0``
+        (latent kernel of the denoising loss, MATH.md §5d)."""
         t = torch.as_tensor(t, dtype=x0.dtype, device=x0.device).expand(x0.shape[0])
         count = sample_poisson(self.jump_integral(t), generator).to(x0.dtype)
         xi = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
         moved = self.space.wrap(x0 + _expand(count.sqrt(), x0) * self.sigma_jump * xi)
-        return torch.where(
-            (count > 0).reshape(-1, *[1] * (x0.ndim - 1)), moved, x0
-        )  # the atom stays exactly at x_0
+        atom = count == 0
+        xt = torch.where(atom.reshape(-1, *[1] * (x0.ndim - 1)), x0, moved)  # the atom stays at x_0
+        return xt, torch.cat([x0, (count * self.sigma_jump**2)[:, None]], 1), atom
+
+    def latent_log_density(self, x: Tensor, latent: Tensor, t: Tensor) -> Tensor:
+        """``log WN(x; x_0, N σ_J² I)`` (normalised measure), ``Γ = (x_0, N σ_J²)``, ``N ≥ 1``."""
+        var = latent[:, -1:].clamp_min(self.sigma_jump**2).expand_as(x)
+        return wrapped_normal_log_prob(self.space.wrap(x - latent[:, :-1]), var).sum(-1)
 
     def sample_marginal(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Tensor:
         return self.sample_transition(x0, t, generator)

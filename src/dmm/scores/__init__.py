@@ -5,6 +5,7 @@ Diffusion part: ``score(y, t) = ∇ log φ_θ`` (``ScoreParam``, ``EpsParam``, `
 Continuous jumps: ``ratio(y, x, t)`` (``DirectRatio``, ``PotentialRatio``, ``JumpDiffusionModel``).
 """
 
+from .body_frame import BodyFrameScore
 from .conversions import eps_to_score, score_to_eps, score_to_x0, x0_to_score
 from .jump_ratios import DirectRatio, JumpDiffusionModel, NoDiffusionScore, PotentialRatio
 from .log_coordinates import LogScoreParam
@@ -12,6 +13,7 @@ from .models import EpsParam, PotentialParam, ScoreModel, ScoreParam, X0Param
 from .ratios import DirectRatios, MeanRatios
 
 __all__ = [
+    "BodyFrameScore",
     "DirectRatio",
     "DirectRatios",
     "EpsParam",
