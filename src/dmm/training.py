@@ -218,7 +218,9 @@ def train(
     running = 0.0
     for step in steps:
         idx = torch.randint(0, len(data), (config.batch_size,), generator=g, device=device)
-        seeds = torch.randint(0, 2**62, (config.micro_batches,), generator=g).tolist()
+        seeds = torch.randint(
+            0, 2**62, (config.micro_batches,), generator=g, device=device
+        ).tolist()
         for group in opt.param_groups:
             group["lr"] = learning_rate(config, step)
         opt.zero_grad(set_to_none=False)

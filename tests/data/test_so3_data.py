@@ -74,12 +74,31 @@ def test_symmetric_pose_metrics_exact_cases():
     g = symmetry_group("octahedral")
     r = Haar().sample(1, _gen(4))[0]
     m = symmetric_pose_metrics(r @ g, r, g, 0.1)
-    assert m == {"precision": 1.0, "coverage": 1.0}
+    assert m["precision"] == 1.0 and m["coverage"] == 1.0
+    assert m["median_angle"] < 1e-3  # float32 rotations: the angle of ~I is ~1e-4 (acos-free atan2)
     m = symmetric_pose_metrics((r @ g)[:6], r, g, 0.1)
     assert m["coverage"] == 0.25
+    # samples 0.05 rad from their poses (about a fixed body axis): median angle 0.05
+    tilt = torch.linalg.matrix_exp(torch.tensor([[0, 0, 0], [0, 0, -0.05], [0, 0.05, 0.0]]))
+    m = symmetric_pose_metrics(r @ g @ tilt, r, g, 0.1)
+    assert abs(m["median_angle"] - 0.05) < 1e-4 and m["precision"] == 1.0
 
 
 def test_torus_vonmises_on_the_torus():
     x = torus_vonmises(2000, _gen(5))
     Torus(2).validate(x)
     assert torch.equal(x, load_data("torus-vonmises", 2000, _gen(5)))
+
+
+def test_mixture_log_prob_is_a_normalised_density():
+    # E_Haar[p(x)] = 1: std 0.3, K = 4 keeps the Monte Carlo variance small (E_Haar p² ≈ 16, so
+    # the mean of 400k draws has std ≈ 0.006); tolerance 0.03 = 5 standard deviations
+    from dmm.data.so3 import so3_mixture_log_prob
+
+    haar = Haar().sample(400_000, _gen(7)).double()
+    mean = so3_mixture_log_prob(haar, K=4, std=0.3).exp().mean()
+    assert abs(float(mean) - 1) < 0.03
+    # at a mean, the density is K⁻¹ 8π² (2πσ²)^{-3/2} (other modes are > 5σ away: rel. 1e-5)
+    at_mean = so3_mixture_log_prob(mixture_means(4).double()[:1], K=4, std=0.05)
+    expect = math.log(8 * math.pi**2 / 4) - 1.5 * math.log(2 * math.pi * 0.05**2)
+    assert abs(float(at_mean) - expect) < 1e-4

@@ -35,11 +35,17 @@ def symmetric_pose_metrics(
     samples: Tensor, r: Tensor, group: Tensor, angle: float
 ) -> dict[str, float]:
     """For samples of one view ``R``: precision (fraction within ``angle`` of some ``R g``) and
-    coverage (fraction of the ``|G|`` poses ``R g`` hit by at least one sample within ``angle``)."""
+    coverage (fraction of the ``|G|`` poses ``R g`` hit by at least one sample within ``angle``), and
+    the median angle (radians) from a sample to its nearest equivalent pose."""
     modes = r[None] @ group
     d = angle_to_modes(samples, modes)
     hit = (d < angle).any(0).double().mean()
-    return {"precision": float((d.min(1).values < angle).double().mean()), "coverage": float(hit)}
+    nearest = d.min(1).values
+    return {
+        "precision": float((nearest < angle).double().mean()),
+        "coverage": float(hit),
+        "median_angle": float(nearest.median()),
+    }
 
 
 __all__ = ["angle_to_modes", "fraction_within", "mode_coverage", "symmetric_pose_metrics"]
