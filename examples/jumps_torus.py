@@ -37,6 +37,7 @@ def main() -> None:
     ap.add_argument("--set", nargs="*", default=[], help="process params KEY=VALUE")
     ap.add_argument("--out", default="docs/results")
     ap.add_argument("--figure", default="docs/figures")
+    ap.add_argument("--device", default="cpu", help="device for training and sampling")
     args = ap.parse_args()
     torch.set_num_threads(1)
     spec = get_process("torus-jump")
@@ -60,14 +61,15 @@ def main() -> None:
             log_every=500,
             val_every=args.steps,
             checkpoint_every=args.steps,
+            device=args.device,
         ),
     )
     train_s = time.time() - t0
     rev = Reversal(process, result.ema.eval())
     t0 = time.time()
-    samples = simulate(
-        rev, spec.samplers[spec.default_sampler](params), args.n, args.sample_steps, g
-    )
+    gs = torch.Generator(device=args.device).manual_seed(args.seed)
+    sampler = spec.samplers[spec.default_sampler](params)
+    samples = simulate(rev, sampler, args.n, args.sample_steps, gs, device=args.device).cpu()
     sample_s = time.time() - t0
     held = load_data(args.data, 3 * args.n, torch.Generator().manual_seed(args.seed + 1))
     feats = process.space.features

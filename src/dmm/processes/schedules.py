@@ -56,6 +56,28 @@ class LinearSchedule(Schedule):
         return f"LinearSchedule({self.beta_min}, {self.beta_max})"
 
 
+class ExponentialSchedule(Schedule):
+    """``β(t) = β_min (β_max/β_min)^t``, ``B(t) = β_min ((β_max/β_min)^t - 1) / log(β_max/β_min)``:
+    ``B`` grows by the same factor per unit time, so a uniform time grid gives every decade of
+    ``B`` the same share of its points (used for jump rates, where ``p_t`` changes on the scale
+    of ``log B``)."""
+
+    def __init__(self, beta_min: float = 0.45, beta_max: float = 181.5) -> None:
+        if not 0 < beta_min < beta_max:
+            raise ValueError(f"need 0 < beta_min < beta_max, got {beta_min}, {beta_max}")
+        self.beta_min, self.beta_max = float(beta_min), float(beta_max)
+        self._log_ratio = math.log(beta_max / beta_min)
+
+    def beta(self, t: Tensor) -> Tensor:
+        return self.beta_min * torch.exp(self._log_ratio * t)
+
+    def integral(self, t: Tensor) -> Tensor:
+        return self.beta_min * torch.expm1(self._log_ratio * t) / self._log_ratio
+
+    def __repr__(self) -> str:
+        return f"ExponentialSchedule({self.beta_min}, {self.beta_max})"
+
+
 class CosineSchedule(Schedule):
     """Cosine schedule (Nichol–Dhariwal): ``e^{-B(t)} = cos²(θ(t)) / cos²(θ(0))``,
     ``θ(t) = (π/2)(c t + s)/(1 + s)``, ``β(t) = π c/(1+s) · tan θ(t)``.

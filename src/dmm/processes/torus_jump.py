@@ -22,7 +22,7 @@ from .base import ForwardProcess
 from .jump_laws import GaussianJumps
 from .jumps import JumpBlock, sample_poisson
 from .references import Reference
-from .schedules import LinearSchedule, Schedule
+from .schedules import ExponentialSchedule, Schedule
 
 
 class TorusUniform(Reference):
@@ -58,14 +58,13 @@ def lattice_shell_counts(d: int, m_max: int) -> Tensor:
 
 
 class TorusJump(JumpBlock, ForwardProcess):
-    """Wrapped Gaussian jumps on ``T^d`` at rate ``λ(t)`` (a :class:`Schedule`, default linear
-    from 1
-    to 59 so ``Λ(1) = 30``), jump law ``N(0, σ_J² I)``; reference uniform. See the module
-    docstring for both generators.
+    """Wrapped Gaussian jumps on ``T^d`` at rate ``λ(t)`` (a :class:`Schedule`, default
+    exponential from 0.45 to 181.5, so ``Λ(t) = 0.075 (e^{6t} - 1)`` and ``Λ(1) = 30``), jump law
+    ``N(0, σ_J² I)``; reference uniform. See the module docstring for both generators.
 
-    ``has_exact_transition`` stays ``False`` because there is no conditional *score* (the
-    kernel has an
-    atom); the exact kernel sampler is :meth:`sample_transition`, used by :meth:`sample_marginal`.
+    ``has_exact_transition`` stays ``False`` because there is no conditional *score* (the kernel
+    has an atom); the exact kernel sampler is :meth:`sample_transition`, used by
+    :meth:`sample_marginal`. The latent kernel (``Γ = (x_0, N σ_J²)``) serves the denoising loss.
     """
 
     has_exact_transition: ClassVar[bool] = False
@@ -86,10 +85,11 @@ class TorusJump(JumpBlock, ForwardProcess):
         self.reference = TorusUniform(self.d)
         self.sigma_jump = float(sigma_jump)
         self.jump_law = GaussianJumps(self.d, self.sigma_jump)
-        # increasing rate: Λ(1) = 30, but the pattern survives until t ≈ 0.4 instead of 0.15,
-        # so uniform
-        # time grids (training and sampling) spend their steps where p_t still has structure
-        self.rate = rate or LinearSchedule(1.0, 59.0)
+        # exponential rate: Λ(0.1, 0.3, 0.5, 0.7) = 0.06, 0.38, 1.4, 4.9 and Λ(1) = 30, so uniform
+        # time grids (training and sampling) spend 70% of their points at Λ < 5, where p_t still
+        # has structure (a linear rate 1 -> 59 spent 40%; measured on the checkerboard mixture:
+        # black-cell fraction 0.91 against 0.75 after 1500 training steps)
+        self.rate = rate or ExponentialSchedule(0.45, 181.5)
 
     def __repr__(self) -> str:
         return (
