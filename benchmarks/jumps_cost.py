@@ -3,10 +3,12 @@
     python benchmarks/jumps_cost.py --out docs/results/jumps_cost.json
 
 Torus jumps on ``T^d`` with uniform data, the registry's direct ratio network (hidden 128, depth 2).
-A training step = implicit score entropy with ``K`` jumps per sample (both terms) + backward + Adam,
-batch 256. A sampling step = one τ-leaping step with ``K`` proposals for 1000 samples. Reports the
-median over repeats of CPU time of this process (single thread), which is less sensitive than wall
-time to other jobs sharing the machine.
+A training step = the registry's jump score entropy (``denoising`` by default, or ``--loss
+implicit``) with ``K`` jumps per sample + backward + Adam, batch 256. A sampling step = one
+τ-leaping step with ``K`` proposals for 1000 samples. Reports the median over repeats of CPU time of
+this process (single thread), which is less sensitive than wall time to other jobs sharing the
+machine, and ratios against baselines measured in the same run: the same ``d`` at ``K = 1``
+(``*_vs_k1``), and the implicit loss at the same ``(d, K)`` (``train_vs_implicit``).
 """
 
 from __future__ import annotations
@@ -34,9 +36,11 @@ def cpu_ms(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-def measure(d: int, k: int, repeats: int) -> dict[str, float]:
+def measure(d: int, k: int, repeats: int, loss_name: str = "denoising") -> dict[str, float]:
     spec = get_process("torus-jump")
-    params = spec.with_params({"hidden": 128, "depth": 2, "proposals": k, "sampler_proposals": k})
+    params = spec.with_params(
+        {"hidden": 128, "depth": 2, "proposals": k, "sampler_proposals": k, "loss": loss_name}
+    )
     g = torch.Generator().manual_seed(0)
     data = spec.build(torch.zeros(1, d), params).space.uniform(256, g)
     process = spec.build(data, params)
@@ -64,6 +68,18 @@ def measure(d: int, k: int, repeats: int) -> dict[str, float]:
     }
 
 
+def with_ratios(rows: list[dict[str, float]], implicit: dict[tuple, float]) -> None:
+    """Add the same-run ratios to each row (in place)."""
+    base = {r["d"]: r for r in rows if r["K"] == 1}
+    for r in rows:
+        b = base.get(r["d"])
+        if b is not None:
+            r["train_vs_k1"] = r["train_ms"] / b["train_ms"]
+            r["sample_vs_k1"] = r["sample_ms"] / b["sample_ms"]
+        if (r["d"], r["K"]) in implicit:
+            r["train_vs_implicit"] = r["train_ms"] / implicit[(r["d"], r["K"])]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--dims", type=int, nargs="*", default=[2, 8, 32])
@@ -73,10 +89,14 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
     rows = []
+    implicit = {}
     for d in args.dims:
         for k in args.ks:
             rows.append(measure(d, k, args.repeats))
-            print(json.dumps(rows[-1]), flush=True)
+            implicit[(d, k)] = measure(d, k, args.repeats, "implicit")["train_ms"]
+    with_ratios(rows, implicit)
+    for r in rows:
+        print(json.dumps({key: round(v, 3) for key, v in r.items()}), flush=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(rows, indent=2))
 

@@ -55,7 +55,7 @@ def main() -> None:
         TrainConfig(
             steps=args.steps,
             batch_size=args.batch,
-            lr=2e-3,
+            lr=1e-3,
             warmup=200,
             seed=args.seed,
             log_every=500,

@@ -165,3 +165,22 @@ def test_denoising_form_needs_a_latent_kernel():
 
     with pytest.raises(TypeError, match="latent kernel"):
         DenoisingJumpScoreEntropy(NoLatent(2))
+
+
+def test_unit_weighting_divides_each_sample_by_the_rate():
+    # a named reweighting over time: the same per-sample terms without the factor λ(t), so the same
+    # per-sample minimiser ρ_θ = r (exact equality on common random numbers)
+    p, n = PROCESS, 500
+    g = torch.Generator().manual_seed(3)
+    x0 = MIX.sample(n, g)
+    t = p.sample_times(n, g)
+    y, latent, atom = p.sample_latent(x0, t, g)
+    kl = DenoisingJumpScoreEntropy(p, 4).per_sample_at(
+        Perturbed(0.3), y, latent, atom, t, torch.Generator().manual_seed(4)
+    )
+    unit = DenoisingJumpScoreEntropy(p, 4, weighting="unit").per_sample_at(
+        Perturbed(0.3), y, latent, atom, t, torch.Generator().manual_seed(4)
+    )
+    torch.testing.assert_close(unit * p.jump_rate(t), kl)
+    with pytest.raises(ValueError, match="weighting"):
+        DenoisingJumpScoreEntropy(p, 4, weighting="eps")

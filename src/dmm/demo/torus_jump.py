@@ -6,7 +6,7 @@ Forward ``L f(x) = λ E_w[f(wrap(x + w)) - f(x)]``, ``w ~ N(0, σ_J² I)``; back
 rate ``λ ρ(y, y ⊕ w, t)``, simulated by τ-leaping with ``K`` proposals. Top row: the exact
 ratios of the
 mixture (Fourier series), snapshots along the backward path; last panel: a small model trained with
-implicit score entropy for the panel's budget (the learning is the hard part, MATH.md §5d).
+the denoising score entropy for the panel's budget (the learning is the hard part, MATH.md §5d).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from ..testing.jump_oracles import ExactTorusRatio, WrappedNormalMixture
 from ..training import TrainConfig, train
 from .base import DemoPanel, PanelResult
 
-FULL = {"n": 1500, "sample_steps": 60, "train_steps": 250, "hidden": 64, "batch": 128}
+FULL = {"n": 1500, "sample_steps": 60, "train_steps": 1200, "hidden": 64, "batch": 128}
 QUICK = {"n": 300, "sample_steps": 15, "train_steps": 10, "hidden": 16, "batch": 32}
 
 
@@ -47,7 +47,7 @@ def run(out_dir: Path, seed: int, quick: bool) -> PanelResult:
     cfg = QUICK if quick else FULL
     spec = get_process("torus-jump")
     params = spec.with_params(
-        {"hidden": cfg["hidden"], "depth": 2, "proposals": 2, "sampler_proposals": 8}
+        {"hidden": cfg["hidden"], "depth": 2, "proposals": 8, "sampler_proposals": 8}
     )
     mix = checkerboard_mixture()
     g = torch.Generator().manual_seed(seed)
@@ -88,9 +88,9 @@ def run(out_dir: Path, seed: int, quick: bool) -> PanelResult:
     config = TrainConfig(
         steps=cfg["train_steps"],
         batch_size=cfg["batch"],
-        lr=2e-3,
+        lr=1e-3,
         warmup=10,
-        ema_decay=0.95,
+        ema_decay=0.99,
         seed=seed,
         log_every=10**9,
         val_every=10**9,
