@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from dmm.metrics import energy_distance
+from dmm.processes.schedules import LinearSchedule
 from dmm.processes.torus_jump import TorusJump
 from dmm.reversal import Reversal
 from dmm.samplers import simulate
@@ -30,7 +31,8 @@ def main() -> None:
     ap.add_argument("--out", default="docs/results/jumps_oracle.json")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    p, mix = TorusJump(1), standard_torus_mixture(1)
+    # the process of the documented table (σ_J = 0.6, linear rate 1 -> 59, Λ(1) = 30)
+    p, mix = TorusJump(1, 0.6, LinearSchedule(1.0, 59.0)), standard_torus_mixture(1)
     rev = Reversal(p, ExactTorusRatio(p, mix))
     g, n, feats = torch.Generator().manual_seed(0), args.n, p.space.features
 

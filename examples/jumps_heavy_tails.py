@@ -1,16 +1,23 @@
 """Heavy tails: ``levy-ou`` against ``vp`` at equal budget on heavy-tailed data sets.
 
-    python examples/jumps_heavy_tails.py --data student-t-1.5-2d --steps 600 --out docs/results
+    python examples/jumps_heavy_tails.py --data student-t-1.5-2d --steps 3000 --n 10000 \
+        --sample-steps 200 --grad-clip 1000 --processes levy-ou \
+        --levy-set parameterisation=tail-potential proposals=4 sampler_proposals=4 --run-dir runs/heavy
+    python examples/jumps_heavy_tails.py --data student-t-1.5-2d --steps 3000 --n 10000 \
+        --sample-steps 200 --grad-clip 1000 --processes vp
 
 For each process: train (same steps, batch, network width), sample ``n`` points, and compare the
 quantiles 0.99 / 0.999 / 0.9999 of ``|x|`` with the data's (error on a log scale,
 ``|log q_model - log q_data|``, data quantiles from 10^6 draws) and the Hill estimate of the tail
-index (top 1% of ``|x|``) with the data's. Writes ``<out>/heavy_<data>.json``.
+index (top 1% of ``|x|``) with the data's. Writes ``<out>/heavy_<data>.json`` (runs of single
+processes merge into it). ``--sample-steps 100 400`` also reports the metrics at 400 sampling
+steps (keys ``...@400``), the check for discretisation error.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import math
 import time
@@ -50,12 +57,26 @@ def levy_params(data: str) -> dict[str, object]:
     return {"jumps": "student-t", "nu": float(data.split("-")[2])}
 
 
+def parse_set(items: list[str]) -> dict[str, object]:
+    """``key=value`` pairs (values parsed as Python literals where possible)."""
+    out: dict[str, object] = {}
+    for item in items:
+        key, value = item.split("=", 1)
+        try:
+            out[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[key] = value
+    return out
+
+
 def run_one(name: str, data: torch.Tensor, overrides: dict, args) -> dict[str, float]:
     spec = get_process(name)
-    params = spec.with_params({"hidden": args.hidden, "depth": 2, **overrides})
+    params = spec.with_params({"hidden": args.hidden, "depth": args.depth, **overrides})
     process = spec.build(data, params)
     model, loss = spec.model(process, params, 0), spec.loss(process, params)
     t0 = time.time()
+    run_dir = None if args.run_dir is None else Path(args.run_dir, f"{args.data}_{name}")
+    resume = run_dir is not None and (run_dir / "checkpoint.pt").exists()
     result = train(
         model,
         loss,
@@ -65,23 +86,51 @@ def run_one(name: str, data: torch.Tensor, overrides: dict, args) -> dict[str, f
             batch_size=args.batch,
             lr=1e-3,
             warmup=50,
+            grad_clip=args.grad_clip,
             seed=args.seed,
-            log_every=10**9,
+            log_every=max(args.steps // 20, 1),
             val_every=10**9,
-            checkpoint_every=10**9,
+            checkpoint_every=250 if run_dir is not None else 10**9,
         ),
+        run_dir=run_dir,
+        resume=resume,
     )
     train_s = time.time() - t0
-    g = torch.Generator().manual_seed(args.seed + 7)
-    t0 = time.time()
+    print(f"{name}: trained in {train_s:.0f} s (this invocation)", flush=True)
+    out: dict[str, float] = {"train_seconds": train_s, "final_loss": _final_loss(result)}
     sampler = spec.samplers[spec.default_sampler](params)
-    y = simulate(Reversal(process, result.ema.eval()), sampler, args.n, args.sample_steps, g)
-    out = tail_summary(y)
-    out.update(
-        train_seconds=train_s,
-        sample_seconds=time.time() - t0,
-        nonfinite=int((~torch.isfinite(y)).any(1).sum()),
-    )
+    for i, steps in enumerate(args.sample_steps):
+        g = torch.Generator().manual_seed(args.seed + 7)
+        t0 = time.time()
+        y = simulate(Reversal(process, result.ema.eval()), sampler, args.n, steps, g)
+        res = tail_summary(y)
+        res.update(
+            sample_seconds=time.time() - t0, nonfinite=int((~torch.isfinite(y)).any(1).sum())
+        )
+        suffix = "" if i == 0 else f"@{steps}"
+        out.update({k + suffix: v for k, v in res.items()})
+    return out
+
+
+def _final_loss(result) -> float:
+    losses = [h["loss"] for h in result.history if "loss" in h]
+    return float(sum(losses[-5:]) / max(len(losses[-5:]), 1)) if losses else float("nan")
+
+
+def noise_floor(args, truth: dict[str, float], repeats: int = 20) -> dict[str, float]:
+    """What exact samples score: mean and 90th percentile over ``repeats`` fresh draws of ``n``
+    data points of the log-errors of the quantiles and of the Hill index."""
+    rows = []
+    for r in range(repeats):
+        x = load_data(args.data, args.n, torch.Generator().manual_seed(1000 + r))
+        s = tail_summary(x)
+        rows.append([abs(math.log(s[f"q{q}"] / truth[f"q{q}"])) for q in LEVELS] + [s["hill"]])
+    cols = torch.tensor(rows, dtype=torch.float64).T
+    out = {}
+    for name, col in zip([f"logerr_q{q}" for q in LEVELS] + ["hill"], cols, strict=True):
+        out[name + "_mean"] = float(col.mean())
+        out[name + "_p90"] = float(torch.quantile(col, 0.9))
+    out["hill_sd"] = float(cols[-1].std())
     return out
 
 
@@ -92,21 +141,48 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--n", type=int, default=10000)
-    ap.add_argument("--sample-steps", type=int, default=100)
+    ap.add_argument(
+        "--sample-steps", type=int, nargs="+", default=[100], help="first one is reported"
+    )
+    ap.add_argument("--depth", type=int, default=2)
+    ap.add_argument("--grad-clip", type=float, default=1.0)
+    ap.add_argument("--processes", nargs="+", default=["levy-ou", "vp"])
+    ap.add_argument("--levy-set", nargs="*", default=[], help="levy-ou params, key=value")
+    ap.add_argument("--vp-set", nargs="*", default=[], help="vp params, key=value")
+    ap.add_argument("--tag", default="", help="suffix of the output file name")
+    ap.add_argument(
+        "--run-dir",
+        default=None,
+        help="checkpoint every 250 steps under RUN_DIR/<data>_<process> and resume from there "
+        "(a run cut short by a time limit continues where it stopped when started again)",
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="docs/results")
     args = ap.parse_args()
     torch.set_num_threads(1)
     data = load_data(args.data, 20000, torch.Generator().manual_seed(args.seed))
     truth = tail_summary(load_data(args.data, 10**6, torch.Generator().manual_seed(99)))
-    report = {"data": args.data, "truth": truth, "args": vars(args)}
-    for name, over in (("levy-ou", levy_params(args.data)), ("vp", {})):
-        res = run_one(name, data, over, args)
+    path = Path(args.out, f"heavy_{args.data}{args.tag}.json")
+    # runs of single processes (--processes) merge into one report per data set
+    old = json.loads(path.read_text()) if path.exists() else {}
+    report = {**old, "data": args.data, "truth": truth, "floor": noise_floor(args, truth)}
+    report.setdefault("args", {})
+    overrides = {
+        "levy-ou": {**levy_params(args.data), **parse_set(args.levy_set)},
+        "vp": parse_set(args.vp_set),
+    }
+    for name in args.processes:
+        res = run_one(name, data, overrides[name], args)
         res.update({f"logerr_q{q}": abs(math.log(res[f"q{q}"] / truth[f"q{q}"])) for q in LEVELS})
         report[name] = res
+        report["args"][name] = vars(args) | {"overrides": overrides[name]}
         print(name, json.dumps(res), flush=True)
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    Path(args.out, f"heavy_{args.data}.json").write_text(json.dumps(report, indent=2))
+    if path.exists():  # merge with what other runs wrote meanwhile
+        latest = json.loads(path.read_text())
+        report["args"] = {**latest.get("args", {}), **report["args"]}
+        report = {**latest, **report}
+    path.write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
 
 

@@ -7,7 +7,12 @@ import pytest
 import torch
 from scipy import integrate, stats
 
-from dmm.processes.jump_laws import GaussianJumps, StudentTJumps, TruncatedStableJumps
+from dmm.processes.jump_laws import (
+    GaussianJumps,
+    StableMixtureJumps,
+    StudentTJumps,
+    TruncatedStableJumps,
+)
 
 LIKE = torch.empty(0, dtype=torch.float64)
 
@@ -78,3 +83,47 @@ def test_bad_parameters():
         StudentTJumps(2, -1.0)
     with pytest.raises(ValueError):
         GaussianJumps(0, 1.0)
+
+
+@pytest.mark.parametrize("d", [1, 2, 5])
+def test_stable_mixture_law_is_normalised_and_matches_its_samples(d):
+    law = StableMixtureJumps(d, 1.5, 0.4, intensity=2.0)
+    sphere = 2 * math.pi ** (d / 2) / math.gamma(d / 2)
+
+    def radial(rr):
+        wv = torch.zeros(1, d, dtype=torch.float64)
+        wv[0, 0] = rr
+        return math.exp(law.log_prob(wv).item()) * sphere * rr ** (d - 1)
+
+    # the density of √V ξ integrates to 1 (the closed form with the incomplete gamma function)
+    total = integrate.quad(radial, 0, 1, limit=200)[0] + integrate.quad(radial, 1, math.inf)[0]
+    assert total == pytest.approx(1.0, rel=1e-6)
+    w = law.sample((20000,), torch.Generator().manual_seed(3), LIKE)
+    r = w.norm(dim=1)
+    for cut in (0.3, 1.0, 5.0):  # P(|w| < cut) from the density against the samples, 5 binomial se
+        want = integrate.quad(radial, 0, cut, limit=200)[0]
+        got = (r < cut).double().mean().item()
+        assert abs(got - want) < 5 * math.sqrt(want * (1 - want) / 20000), (cut, got, want)
+    # the scales V are Pareto(α/2) above ε²: P(V > v) = (v/ε²)^{-α/2}; KS at 1%
+    v = law.sample_scale((20000,), torch.Generator().manual_seed(4), LIKE).numpy()
+    assert ks_stat(v, stats.pareto(0.75, scale=0.16).cdf) < 1.63 / math.sqrt(20000)
+    # the continuous series/direct switch at |w|²/2ε² = 1e-3
+    near = torch.tensor([[0.0178], [0.0179]], dtype=torch.float64) * torch.ones(1, d)
+    near = near / math.sqrt(d)
+    lp = law.log_prob(near)
+    assert abs(lp[0] - lp[1]).item() < 1e-4
+
+
+def test_scale_mixture_declarations():
+    like = torch.empty(0, dtype=torch.float64)
+    g = torch.Generator().manual_seed(5)
+    assert GaussianJumps(2, 0.5).sample_scale((3,), g, like).eq(0.25).all()
+    assert (
+        StudentTJumps(2, 1.5).scale_mixture and not TruncatedStableJumps(2, 1.5, 0.5).scale_mixture
+    )
+    with pytest.raises(NotImplementedError):
+        TruncatedStableJumps(2, 1.5, 0.5).sample_scale((3,), g, like)
+    # V = ν s²/χ²_ν: the median of V is ν s²/median(χ²_ν); 5 se of a sample median
+    v = StudentTJumps(1, 3.0, scale=2.0).sample_scale((40000,), g, like)
+    want = 3.0 * 4.0 / stats.chi2(3.0).median()
+    assert abs(v.median().item() / want - 1) < 0.03

@@ -41,14 +41,23 @@ def test_torus_jump_end_to_end_smoke_and_bad_input():
 
 
 @pytest.mark.parametrize(
-    "jumps,loss_type", [("student-t", ImplicitScoreEntropy), ("stable", SumLoss)]
+    "jumps,loss,loss_type",
+    [
+        ("student-t", "denoising", DenoisingJumpScoreEntropy),
+        ("student-t", "implicit", ImplicitScoreEntropy),
+        ("stable", "denoising", SumLoss),
+        ("stable", "implicit", SumLoss),
+    ],
 )
-def test_levy_ou_builds_both_laws(jumps, loss_type):
+def test_levy_ou_builds_both_laws(jumps, loss, loss_type):
     g = torch.Generator().manual_seed(1)
     data = load_data("student-t-3-2d", 64, g)
-    spec, params, proc = build("levy-ou", data, jumps=jumps, hidden=16, depth=1)
-    model, loss = spec.model(proc, params, 0), spec.loss(proc, params)
-    assert isinstance(loss, loss_type) and torch.isfinite(loss(model, data, g))
+    spec, params, proc = build("levy-ou", data, jumps=jumps, loss=loss, hidden=16, depth=1)
+    model, loss_fn = spec.model(proc, params, 0), spec.loss(proc, params)
+    assert isinstance(loss_fn, loss_type) and torch.isfinite(loss_fn(model, data, g))
+    if jumps == "stable":  # denoising: latent DSM + denoising score entropy
+        first = loss_fn.losses[0]
+        assert (type(first).__name__ == "LatentScoreMatching") == (loss == "denoising")
     y = simulate(Reversal(proc, model), spec.samplers["split-tau"](params), 8, 3, g)
     assert torch.isfinite(y).all()
     with pytest.raises(ValueError, match="unknown jump law"):

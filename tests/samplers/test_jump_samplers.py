@@ -8,6 +8,7 @@ import torch
 
 from dmm.metrics import energy_distance
 from dmm.processes import VP, MissingCapability
+from dmm.processes.schedules import LinearSchedule
 from dmm.processes.torus_jump import TorusJump
 from dmm.reversal import Reversal
 from dmm.samplers import EulerMaruyama, simulate
@@ -16,7 +17,8 @@ from dmm.testing.jump_oracles import ExactTorusRatio, standard_torus_mixture
 
 
 def setup(d: int = 1):
-    p = TorusJump(d)
+    # the process these tolerances were measured on (σ_J = 0.6, linear rate 1 -> 59, Λ(1) = 30)
+    p = TorusJump(d, 0.6, LinearSchedule(1.0, 59.0))
     mix = standard_torus_mixture(d)
     return p, mix, Reversal(p, ExactTorusRatio(p, mix))
 

@@ -47,7 +47,16 @@ def run(out_dir: Path, seed: int, quick: bool) -> PanelResult:
     cfg = QUICK if quick else FULL
     spec = get_process("torus-jump")
     params = spec.with_params(
-        {"hidden": cfg["hidden"], "depth": 2, "proposals": 8, "sampler_proposals": 8}
+        {
+            "hidden": cfg["hidden"],
+            "depth": 2,
+            "proposals": 8,
+            "sampler_proposals": 8,
+            # jumps of 0.6 suit these blobs (std 0.35) and need few sampling steps
+            "sigma_jump": 0.6,
+            "rate_min": 0.45,
+            "rate_max": 181.5,
+        }
     )
     mix = checkerboard_mixture()
     g = torch.Generator().manual_seed(seed)

@@ -2,6 +2,7 @@
 
 from .base import Loss, SumLoss
 from .dsm import DenoisingScoreMatching, eps_weighting, kl_weighting
+from .dsm_latent import LatentScoreMatching
 from .ism import ImplicitScoreMatching
 from .score_entropy import MaskedELBO, ScoreEntropy
 from .score_entropy_jumps import DenoisingJumpScoreEntropy, ImplicitScoreEntropy
@@ -13,6 +14,7 @@ __all__ = [
     "ScoreEntropy",
     "DenoisingScoreMatching",
     "ImplicitScoreMatching",
+    "LatentScoreMatching",
     "Loss",
     "SumLoss",
     "eps_weighting",

@@ -88,9 +88,35 @@ class DenoisingJumpScoreEntropy(Loss):
     jump path-KL up to a constant; but off the atom each sample has its own minimiser, as in
     denoising score matching, which removes most of the variance. ``r`` is capped at
     ``e^{30}`` (never reached on the torus, where ``p_{t|Γ}`` has variance ``≥ σ_J²``).
+
+    ``weighting``: ``"kl"`` (the factor ``λ(t)``: the path KL, used for the bound) or ``"unit"``
+    (no factor: a named reweighting over time with the same per-sample minimiser ``ρ_θ = r``;
+    ``λ(t)`` spans a factor 400 under the default torus rate, and with the KL weighting the
+    large-``t`` samples dominate the clipped gradient while the small-``t`` samples, where ``p_t``
+    has its structure, barely move the model).
+
+    ``ratio_cap = R`` (optional) keeps the variance finite when ``r`` is unbounded (on ``R^d``
+    with heavy-tailed ``g`` and a Gaussian ``p_{t|Γ}``, ``E r² = E_w e^{|w|²/v} = ∞``). Split the
+    weight with ``a(y, w) = min(1, R/r)``; the change of variables ``(y, w) → (y⊕w, -w)`` turns
+    ``E[(1 - a) r log ρ(y, y⊕w)]`` into ``E[(1 - min(1, R r)) log ρ(y⊕w, y)]`` (``g`` symmetric),
+    so off the atom each proposal contributes
+    ``ρ - a r log ρ(y, y⊕w) + a r (log r - 1) - (1 - min(1, R r)) log ρ(y⊕w, y)``: unbiased, with
+    weights ``≤ R`` and ``≤ 1``. ``R → ∞`` is the plain denoising form, ``R → 0`` the implicit one.
     """
 
-    def __init__(self, process: ForwardProcess, proposals: int = 8) -> None:
+    def __init__(
+        self,
+        process: ForwardProcess,
+        proposals: int = 8,
+        ratio_cap: float | None = None,
+        weighting: str = "kl",
+    ) -> None:
+        if weighting not in ("kl", "unit"):
+            raise ValueError(f"unknown weighting '{weighting}' (known: kl, unit)")
+        self.weighting = weighting
+        if ratio_cap is not None and not ratio_cap > 0:
+            raise ValueError(f"ratio_cap must be positive, got {ratio_cap}")
+        self.ratio_cap = None if ratio_cap is None else float(ratio_cap)
         process.require("jumps", "denoising jump score entropy")
         process.require("latent_kernel", "denoising jump score entropy")
         if not process.jump_law.symmetric:
@@ -133,13 +159,27 @@ class DenoisingJumpScoreEntropy(Loss):
             log_r = p.latent_log_density(xs, lat, tk) - p.latent_log_density(ys, lat, tk)
             log_r = torch.where(on_atom, 0.0, log_r).clamp(max=30.0).reshape(n, k)
             r = torch.exp(log_r)
-        per = rho - r * lr + r * log_r - r
+        if self.ratio_cap is None:
+            per = rho - r * lr + r * log_r - r
+        else:
+            a = (self.ratio_cap / r).clamp(max=1.0)
+            swap = (1 - self.ratio_cap * r).clamp(min=0.0) * (~on_atom).reshape(n, k)
+            per = rho - a * r * (lr - log_r + 1)
+            if bool((swap > 0).any()):
+                sw = (swap.reshape(n * k) > 0).nonzero().flatten()
+                cs = None if ck is None else ck[sw]
+                back = model.log_ratio(xs[sw], ys[sw], tk[sw], cs)
+                per = per.reshape(n * k).index_put(
+                    (sw,), per.reshape(n * k)[sw] - swap.reshape(n * k)[sw] * back
+                )
+                per = per.reshape(n, k)
         if bool(on_atom.any()):
             idx = on_atom.nonzero().flatten()
             back = model.log_ratio(xs[idx], ys[idx], tk[idx], None if ck is None else ck[idx])
             per = per.reshape(n * k).index_put((idx,), rho.reshape(n * k)[idx] - back)
             per = per.reshape(n, k)
-        return p.jump_rate(t).reshape(n) * per.mean(1)
+        weight = p.jump_rate(t).reshape(n) if self.weighting == "kl" else torch.ones_like(t)
+        return weight * per.mean(1)
 
 
 __all__ = ["DenoisingJumpScoreEntropy", "ImplicitScoreEntropy"]

@@ -10,7 +10,13 @@ from .chains import (
     UniformChain,
 )
 from .gaussian import OU, VE, VP, GaussianDiffusion, SubVP
-from .jump_laws import GaussianJumps, JumpLaw, StudentTJumps, TruncatedStableJumps
+from .jump_laws import (
+    GaussianJumps,
+    JumpLaw,
+    StableMixtureJumps,
+    StudentTJumps,
+    TruncatedStableJumps,
+)
 from .jumps import JumpBlock
 from .levy_ou import LevyOU, LevyOUStationary
 from .positive import GBM, GeometricOU, LogGaussianDiffusion, LogNormal
@@ -32,6 +38,7 @@ __all__ = [
     "JumpLaw",
     "LevyOU",
     "LevyOUStationary",
+    "StableMixtureJumps",
     "StudentTJumps",
     "TorusJump",
     "TorusUniform",

@@ -10,7 +10,14 @@ MATH.md §5d assumes; ``symmetric`` declares it.
 * :class:`TruncatedStableJumps` — the big jumps ``|w| > ε`` of the isotropic ``α``-stable Lévy
 measure
   ``m(dw) = c |w|^{-d-α} dw`` (normalised), with the rate and small-jump covariance of the
-  truncation.
+  truncation;
+* :class:`StableMixtureJumps` — the same Lévy measure written as a Gaussian scale mixture and
+  truncated in the *variance*: ``m(dw) = ∫ N(w; 0, vI) π(dv)``, ``π(dv) ∝ v^{-1-α/2} dv``, jumps
+  with ``v ≥ ε²`` compound Poisson, ``v < ε²`` replaced by a Brownian term.
+
+Gaussian scale mixtures declare ``scale_mixture = True`` and implement :meth:`JumpLaw.sample_scale`:
+``w = √V ξ``, ``ξ ~ N(0, I)``, with ``V`` drawn by ``sample_scale``. Given the scales, a linear
+process driven by such jumps is Gaussian (the latent kernel of :class:`~dmm.processes.LevyOU`).
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ class JumpLaw:
     """A jump-size density ``g`` on ``R^d`` (``d = dim``)."""
 
     symmetric: ClassVar[bool] = True
+    #: ``w = √V ξ`` with ``ξ ~ N(0, I)`` independent of the scale ``V`` (:meth:`sample_scale`)
+    scale_mixture: ClassVar[bool] = False
 
     def __init__(self, dim: int) -> None:
         if int(dim) <= 0:
@@ -42,6 +51,12 @@ class JumpLaw:
         """``log g(w)`` over the last axis."""
         raise NotImplementedError
 
+    def sample_scale(
+        self, shape: tuple[int, ...], generator: torch.Generator | None, like: Tensor
+    ) -> Tensor:
+        """Variances ``V`` of shape ``shape`` such that ``√V ξ ~ g`` (scale mixtures only)."""
+        raise NotImplementedError(f"{type(self).__name__} is not a Gaussian scale mixture")
+
 
 def _randn(shape, dim, generator, like) -> Tensor:
     return torch.randn((*shape, dim), generator=generator, device=like.device, dtype=like.dtype)
@@ -56,8 +71,14 @@ class GaussianJumps(JumpLaw):
             raise ValueError(f"jump sigma must be positive, got {sigma}")
         self.sigma = float(sigma)
 
+    scale_mixture: ClassVar[bool] = True
+
     def sample(self, shape, generator, like):
         return self.sigma * _randn(shape, self.dim, generator, like)
+
+    def sample_scale(self, shape, generator, like):
+        """``V = σ_J²`` (a degenerate mixture)."""
+        return torch.full(shape, self.sigma**2, device=like.device, dtype=like.dtype)
 
     def log_prob(self, w: Tensor) -> Tensor:
         return (-0.5 * (w / self.sigma) ** 2).sum(-1) - self.dim * (
@@ -78,11 +99,19 @@ class StudentTJumps(JumpLaw):
             raise ValueError(f"need nu > 0 and scale > 0, got {nu}, {scale}")
         self.nu, self.scale = float(nu), float(scale)
 
+    scale_mixture: ClassVar[bool] = True
+
     def sample(self, shape, generator, like):
         xi = _randn(shape, self.dim, generator, like)
+        return self.sample_scale(shape, generator, like)[..., None].sqrt() * xi
+
+    def sample_scale(self, shape, generator, like):
+        """``V = s² ν / χ²_ν`` (inverse gamma)."""
         # χ²_ν = 2 Gamma(ν/2, 1); torch's gamma sampler takes no generator, so use Marsaglia–Tsang
-        chi2 = 2.0 * _gamma((*shape, 1), self.nu / 2, generator, like)
-        return self.scale * xi / (chi2 / self.nu).sqrt()
+        # float32 ``rand`` returns exactly 0 w.p. 2^-24, which would make χ² = 0 and V = inf:
+        # the floor keeps V finite (≤ 1e30 s² ν) and changes nothing else
+        chi2 = 2.0 * _gamma(shape, self.nu / 2, generator, like).clamp_min(1e-30)
+        return self.scale**2 * self.nu / chi2
 
     def log_prob(self, w: Tensor) -> Tensor:
         d, nu = self.dim, self.nu
@@ -149,6 +178,92 @@ class TruncatedStableJumps(JumpLaw):
     def __repr__(self) -> str:
         return (
             f"TruncatedStableJumps(dim={self.dim}, alpha={self.alpha}, epsilon={self.epsilon}, "
+            f"intensity={self.intensity})"
+        )
+
+
+class StableMixtureJumps(JumpLaw):
+    """Big jumps of the isotropic ``α``-stable Lévy measure ``m(dw) = c |w|^{-d-α} dw`` as a
+    *truncated Gaussian scale mixture*.
+
+    ``c |w|^{-d-α} = ∫_0^∞ N(w; 0, vI) π(dv)`` with ``π(dv) = k v^{-1-α/2} dv``,
+    ``k = c (2π)^{d/2} 2^{-(d+α)/2} / Γ((d+α)/2)`` (substitute ``u = |w|²/2v``). Keeping
+    ``v ≥ ε²`` gives a compound-Poisson part with rate ``π([ε², ∞)) = 2k ε^{-α}/α`` and jumps
+    ``√V ξ``, ``V = ε² U^{-2/α}`` (Pareto); the part ``v < ε²`` is replaced by a Brownian term of
+    the same covariance ``k ε^{2-α}/(1-α/2) I`` per unit time. Its error in the Lévy exponent is
+    ``∫_0^{ε²} (1 - e^{-v|u|²/2} - v|u|²/2) π(dv) = O(ε^{4-α} |u|⁴)``, the same order as the radial
+    truncation (:class:`TruncatedStableJumps`), but given the scales every jump is Gaussian.
+    ``intensity`` is ``c |S^{d-1}|`` as for :class:`TruncatedStableJumps` (the same Lévy measure).
+    Density: ``g(w) = k (2π)^{-d/2} (|w|²/2)^{-a} Γ(a) P(a, |w|²/2ε²) / rate``, ``a = (d+α)/2``,
+    ``P`` the regularised lower incomplete gamma function.
+    """
+
+    scale_mixture: ClassVar[bool] = True
+
+    def __init__(self, dim: int, alpha: float, epsilon: float, intensity: float = 1.0) -> None:
+        super().__init__(dim)
+        if not 0 < alpha < 2 or epsilon <= 0 or intensity <= 0:
+            raise ValueError(
+                f"need 0 < alpha < 2, epsilon > 0, intensity > 0; got {alpha}, "
+                f"{epsilon}, {intensity}"
+            )
+        self.alpha, self.epsilon, self.intensity = float(alpha), float(epsilon), float(intensity)
+        d, a = self.dim, self.alpha
+        log_sphere = math.log(2) + 0.5 * d * math.log(math.pi) - math.lgamma(d / 2)
+        #: ``log k`` of the mixing measure ``π(dv) = k v^{-1-α/2} dv``
+        self.log_k = (
+            math.log(self.intensity)
+            - log_sphere
+            + 0.5 * d * math.log(2 * math.pi)
+            - 0.5 * (d + a) * math.log(2)
+            - math.lgamma(0.5 * (d + a))
+        )
+
+    def rate(self) -> float:
+        """``π([ε², ∞)) = 2k ε^{-α}/α`` (the jump rate)."""
+        return 2 * math.exp(self.log_k) * self.epsilon ** (-self.alpha) / self.alpha
+
+    def small_jump_variance(self) -> float:
+        """Per-coordinate variance rate ``∫_0^{ε²} v π(dv) = k ε^{2-α}/(1 - α/2)``."""
+        return math.exp(self.log_k) * self.epsilon ** (2 - self.alpha) / (1 - self.alpha / 2)
+
+    def sample_scale(self, shape, generator, like):
+        """``V = ε² U^{-2/α}``: ``P(V > v) = (v/ε²)^{-α/2}``."""
+        u = torch.rand(shape, generator=generator, device=like.device, dtype=like.dtype)
+        # the floor only acts on u = 0 exactly and keeps V finite in float32
+        return self.epsilon**2 * u.clamp_min(1e-12) ** (-2 / self.alpha)
+
+    def sample(self, shape, generator, like):
+        xi = _randn(shape, self.dim, generator, like)
+        return self.sample_scale(shape, generator, like)[..., None].sqrt() * xi
+
+    def log_prob(self, w: Tensor) -> Tensor:
+        d, a = self.dim, 0.5 * (self.dim + self.alpha)
+        half_sq = 0.5 * (w**2).sum(-1)
+        x = half_sq / self.epsilon**2
+        # log Γ(a) P(a, x) - a log(|w|²/2); near 0 by the series P = x^a e^{-x}/Γ(a+1) Σ x^n/(a+1)_n
+        series = (
+            -a * math.log(self.epsilon**2)
+            - x
+            - math.log(a)
+            + torch.log1p(x / (a + 1) * (1 + x / (a + 2) * (1 + x / (a + 3))))
+        )
+        big = x.clamp_min(1e-3)
+        direct = (
+            torch.log(torch.special.gammainc(torch.full_like(big, a), big))
+            + math.lgamma(a)
+            - a * torch.log(big * self.epsilon**2)
+        )
+        return (
+            self.log_k
+            - 0.5 * d * math.log(2 * math.pi)
+            + torch.where(x < 1e-3, series, direct)
+            - math.log(self.rate())
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"StableMixtureJumps(dim={self.dim}, alpha={self.alpha}, epsilon={self.epsilon}, "
             f"intensity={self.intensity})"
         )
 

@@ -8,18 +8,26 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from ..losses import ImplicitScoreMatching, Loss, SumLoss
+from ..losses import ImplicitScoreMatching, LatentScoreMatching, Loss, SumLoss
 from ..losses.score_entropy_jumps import DenoisingJumpScoreEntropy, ImplicitScoreEntropy
 from ..networks import MLP
 from ..registry import ProcessSpec, register_process
 from ..samplers import EulerMaruyama
 from ..samplers.jumps import JumpTauLeaping, Splitting
+from ..samplers.jumps_anchor import AnchoredJumpTauLeaping
 from ..scores import ScoreParam
-from ..scores.jump_ratios import DirectRatio, JumpDiffusionModel, NoDiffusionScore, PotentialRatio
+from ..scores.jump_ratios import (
+    DirectRatio,
+    JumpDiffusionModel,
+    NoDiffusionScore,
+    PotentialRatio,
+    TailPotentialRatio,
+)
 from ..spaces import Torus
 from .base import ForwardProcess
+from .jump_laws import StudentTJumps
 from .levy_ou import LevyOU
-from .schedules import LinearSchedule
+from .schedules import ExponentialSchedule, LinearSchedule
 from .torus_jump import TorusJump
 
 _MODEL = {
@@ -53,7 +61,12 @@ def ratio_model(
 
 
 def _torus_build(data: Tensor, p: Mapping[str, Any]) -> TorusJump:
-    rate = LinearSchedule(p["rate_min"], p["rate_max"])
+    schedules = {"exponential": ExponentialSchedule, "linear": LinearSchedule}
+    if p["rate_schedule"] not in schedules:
+        raise ValueError(
+            f"unknown rate_schedule '{p['rate_schedule']}' (known: {', '.join(schedules)})"
+        )
+    rate = schedules[p["rate_schedule"]](p["rate_min"], p["rate_max"])
     proc = TorusJump(_dim(data), p["sigma_jump"], rate, p["T"], p["t_min"])
     proc.space = Torus(proc.d, wrap_data=bool(p["wrap"]))
     return proc
@@ -72,7 +85,9 @@ def _torus_loss(process: TorusJump, p: Mapping[str, Any]) -> Loss:
     losses = {"denoising": DenoisingJumpScoreEntropy, "implicit": ImplicitScoreEntropy}
     if p["loss"] not in losses:
         raise ValueError(f"unknown loss '{p['loss']}' (known: {', '.join(losses)})")
-    return losses[p["loss"]](process, int(p["proposals"]))
+    if p["loss"] == "implicit":
+        return ImplicitScoreEntropy(process, int(p["proposals"]))
+    return DenoisingJumpScoreEntropy(process, int(p["proposals"]), weighting=p["weighting"])
 
 
 register_process(
@@ -81,13 +96,15 @@ register_process(
         "pure wrapped-Gaussian jumps on the torus [-pi, pi)^d, reference uniform",
         {
             **_MODEL,
-            "sigma_jump": 0.6,
-            "rate_min": 1.0,
-            "rate_max": 59.0,
+            "sigma_jump": 0.25,
+            "rate_schedule": "exponential",
+            "rate_min": 2.4,
+            "rate_max": 968.0,
             "T": 1.0,
             "t_min": 1e-3,
             "wrap": False,
             "loss": "denoising",
+            "weighting": "unit",
         },
         _torus_build,
         lambda proc, p, c: ratio_model(proc, p, c),
@@ -96,6 +113,8 @@ register_process(
         "tau-leaping",
         sample_steps=200,
         evaluate=_torus_evaluate,
+        # measured on the checkerboard: at 2e-3 the ratio network often stays at ρ ≡ 1
+        train_defaults={"lr": 1e-3},
     )
 )
 
@@ -106,16 +125,27 @@ def _levy_build(data: Tensor, p: Mapping[str, Any]) -> LevyOU:
         return LevyOU.student_t(_dim(data), p["nu"], p["jump_scale"], p["rate"], **common)
     if p["jumps"] == "stable":
         return LevyOU.truncated_stable(
-            _dim(data), p["alpha"], p["epsilon"], p["intensity"], **common
+            _dim(data), p["alpha"], p["epsilon"], p["intensity"], p["truncation"], **common
         )
     raise ValueError(f"unknown jump law '{p['jumps']}' (known: student-t, stable)")
 
 
 def _levy_model(process: LevyOU, p: Mapping[str, Any], context_dim: int) -> nn.Module:
-    ratio = ratio_model(process, p, context_dim, squash=True)
-    if isinstance(ratio, PotentialRatio) or process.sigma == 0:
-        score = ratio if isinstance(ratio, PotentialRatio) else NoDiffusionScore(process)
-        return JumpDiffusionModel(score, ratio)
+    """``parameterisation``: ``direct``, ``potential`` or ``tail-potential``
+    (:class:`TailPotentialRatio` with a Student-t tail ``h`` whose index is the jump law's ``ν``
+    or ``α``, scale ``tail_scale``, learned part bounded by ``tail_bound``)."""
+    if p["parameterisation"] == "tail-potential":
+        index = p["nu"] if p["jumps"] == "student-t" else p["alpha"]
+        f = process.space.feature_dim
+        net = MLP(f, 1, int(p["hidden"]), int(p["depth"]), context_dim)
+        tail = StudentTJumps(process.dim, float(index), float(p["tail_scale"]))
+        ratio: nn.Module = TailPotentialRatio(net, process, tail, float(p["tail_bound"]))
+    else:
+        ratio = ratio_model(process, p, context_dim, squash=True)
+    if process.sigma == 0:  # D = 0: the backward drift never reads the score (no autograd)
+        return JumpDiffusionModel(NoDiffusionScore(process), ratio)
+    if isinstance(ratio, PotentialRatio):
+        return JumpDiffusionModel(ratio, ratio)
     net = MLP(
         process.space.feature_dim, process.space.dim, int(p["hidden"]), int(p["depth"]), context_dim
     )
@@ -123,10 +153,36 @@ def _levy_model(process: LevyOU, p: Mapping[str, Any], context_dim: int) -> nn.M
 
 
 def _levy_loss(process: LevyOU, p: Mapping[str, Any]) -> Loss:
-    jumps = ImplicitScoreEntropy(process, int(p["proposals"]))
+    """``denoising``: over the latent Gaussian kernel ``Γ = (e^{-θt}x_0, v)`` (jump part,
+    :class:`DenoisingJumpScoreEntropy`, plus :class:`LatentScoreMatching` for a Brownian part);
+    needs a scale-mixture jump law and falls back to ``implicit`` otherwise (radial stable
+    truncation). ``implicit``: :class:`ImplicitScoreEntropy` (+ Hutchinson ISM)."""
+    if p["loss"] not in ("denoising", "implicit"):
+        raise ValueError(f"unknown loss '{p['loss']}' (known: denoising, implicit)")
+    denoising = p["loss"] == "denoising" and process.has_latent_kernel
+    k = int(p["proposals"])
+    if denoising:  # ratio_cap: finite variance under heavy-tailed jumps (see the loss)
+        jumps: Loss = DenoisingJumpScoreEntropy(process, k, float(p["ratio_cap"]))
+    else:
+        jumps = ImplicitScoreEntropy(process, k)
     if process.sigma == 0:
         return jumps
-    return SumLoss(ImplicitScoreMatching(process, "hutchinson"), jumps)
+    score = (
+        LatentScoreMatching(process) if denoising else ImplicitScoreMatching(process, "hutchinson")
+    )
+    return SumLoss(score, jumps)
+
+
+def _levy_anchored(p: Mapping[str, Any]) -> Splitting:
+    """Euler–Maruyama + τ-leaping whose proposals mix ``g`` with a Cauchy anchor (multivariate
+    Student-t, ``ν = 1``, scale ``anchor_scale``) around the bulk: with the plain ``g`` proposals
+    the jumps back from far out are missed and the tails blow up (docs/jumps.md, Heavy tails)."""
+    return Splitting(
+        EulerMaruyama(),
+        AnchoredJumpTauLeaping(
+            int(p["sampler_proposals"]), float(p["anchor_weight"]), float(p["anchor_scale"])
+        ),
+    )
 
 
 register_process(
@@ -136,6 +192,7 @@ register_process(
         "jumps), reference = its stationary law",
         {
             **_MODEL,
+            "parameterisation": "tail-potential",
             "jumps": "student-t",
             "nu": 1.5,
             "jump_scale": 1.0,
@@ -143,19 +200,27 @@ register_process(
             "alpha": 1.5,
             "epsilon": 0.5,
             "intensity": 1.0,
+            "truncation": "variance",
             "theta": 1.0,
             "T": 5.0,
             "t_min": 1e-3,
+            "loss": "denoising",
+            "ratio_cap": 3.0,
+            "anchor_scale": 1.0,
+            "anchor_weight": 0.5,
+            "tail_scale": 1.0,
+            "tail_bound": 10.0,
         },
         _levy_build,
         _levy_model,
         _levy_loss,
         {
+            "split-anchored": _levy_anchored,
             "split-tau": lambda p: Splitting(
                 EulerMaruyama(), JumpTauLeaping(int(p["sampler_proposals"]))
-            )
+            ),
         },
-        "split-tau",
+        "split-anchored",
         sample_steps=200,
     )
 )

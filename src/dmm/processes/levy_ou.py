@@ -12,6 +12,12 @@ formula from ``x_0 = 0`` over a horizon ``12/θ`` (residual weight ``e^{-12}``).
 (:meth:`LevyOU.student_t`, no Brownian part) or the truncated isotropic ``α``-stable measure
 with its
 small jumps replaced by a Brownian term of the same covariance (:meth:`LevyOU.truncated_stable`).
+
+Latent kernel (MATH.md §5d, denoising loss): when ``g`` is a Gaussian scale mixture
+(``Z_k = √V_k ξ_k``, :attr:`JumpLaw.scale_mixture`), then given ``x_0``, the jump times ``s_k`` and
+the scales ``V_k``, ``X_t`` is Gaussian: ``N(e^{-θt} x_0, v I)`` with
+``v = σ²(1 - e^{-2θt})/2θ + Σ_k e^{-2θ(t-s_k)} V_k``. So ``Γ = (e^{-θt} x_0, v)``, ``p_t = E_Γ
+N(m, vI)``, and the rows with ``v = 0`` (``σ = 0``, no jump yet) are atoms.
 """
 
 from __future__ import annotations
@@ -24,8 +30,8 @@ from torch import Tensor
 
 from ..spaces import Euclidean
 from ..spaces.base import _expand
-from .base import DiffusionBlock, ForwardProcess
-from .jump_laws import JumpLaw, StudentTJumps, TruncatedStableJumps
+from .base import DiffusionBlock, ForwardProcess, MissingCapability
+from .jump_laws import JumpLaw, StableMixtureJumps, StudentTJumps, TruncatedStableJumps
 from .jumps import JumpBlock, sample_poisson
 from .references import Reference
 
@@ -35,10 +41,17 @@ class LevyOU(DiffusionBlock, JumpBlock, ForwardProcess):
 
     ``sample_marginal`` is exact (no conditional score exists, so ``has_exact_transition`` is
     False).
-    With ``sigma = 0`` the diffusion block is a pure drift (``D = 0``).
+    With ``sigma = 0`` the diffusion block is a pure drift (``D = 0``). ``has_latent_kernel``
+    holds when the jump law is a Gaussian scale mixture (Student-t, Gaussian, the variance-truncated
+    stable law), see the module docstring.
     """
 
     state_dependent_diffusion: ClassVar[bool] = False
+
+    @property
+    def has_latent_kernel(self) -> bool:  # type: ignore[override]
+        """Declared by the jump law: ``Z = √V ξ`` makes ``X_t`` Gaussian given the scales."""
+        return self.jump_law.scale_mixture
 
     def __init__(
         self,
@@ -71,11 +84,22 @@ class LevyOU(DiffusionBlock, JumpBlock, ForwardProcess):
 
     @classmethod
     def truncated_stable(
-        cls, dim: int, alpha: float = 1.5, epsilon: float = 0.5, intensity: float = 1.0, **kw
+        cls,
+        dim: int,
+        alpha: float = 1.5,
+        epsilon: float = 0.5,
+        intensity: float = 1.0,
+        truncation: str = "radius",
+        **kw,
     ) -> LevyOU:
-        """Isotropic ``α``-stable Lévy measure: jumps ``|w| > ε`` compound Poisson at rate
-        ``c ε^{-α}/α``, small jumps replaced by ``σ² = c ε^{2-α}/((2-α)d)`` (Asmussen–Rosiński)."""
-        law = TruncatedStableJumps(dim, alpha, epsilon, intensity)
+        """Isotropic ``α``-stable Lévy measure: ``truncation="radius"``: jumps ``|w| > ε``
+        compound Poisson at rate ``c ε^{-α}/α``, small jumps replaced by
+        ``σ² = c ε^{2-α}/((2-α)d)`` (Asmussen–Rosiński); ``"variance"``: the scale-mixture
+        truncation ``v ≥ ε²`` of :class:`StableMixtureJumps` (has a latent kernel)."""
+        laws = {"radius": TruncatedStableJumps, "variance": StableMixtureJumps}
+        if truncation not in laws:
+            raise ValueError(f"truncation must be 'radius' or 'variance', got {truncation!r}")
+        law = laws[truncation](dim, alpha, epsilon, intensity)
         return cls(dim, law, rate=law.rate(), sigma=math.sqrt(law.small_jump_variance()), **kw)
 
     def __repr__(self) -> str:
@@ -115,6 +139,36 @@ class LevyOU(DiffusionBlock, JumpBlock, ForwardProcess):
         live = torch.arange(k, device=x0.device)[None, :] < count[:, None]
         weight = torch.exp(-self.theta * (t[:, None] - s)) * live.to(x0.dtype)
         return out + (weight[..., None] * z).sum(1).reshape(x0.shape)
+
+    def sample_latent(
+        self, x0: Tensor, t: Tensor, generator: torch.Generator | None
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """``(x_t, Γ, atom)``, ``Γ = (e^{-θt} x_0, v)`` with ``v`` the variance given the jump
+        times and scales (module docstring); ``atom = (v == 0)``: no Brownian part, no jump."""
+        if not self.has_latent_kernel:
+            raise MissingCapability(f"{self.jump_law!r} is not a Gaussian scale mixture")
+        n = x0.shape[0]
+        t = torch.as_tensor(t, dtype=x0.dtype, device=x0.device).expand(n)
+        mean = _expand(torch.exp(-self.theta * t), x0) * x0
+        var = self.sigma**2 * -torch.expm1(-2 * self.theta * t) / (2 * self.theta)
+        count = sample_poisson(self.rate * t, generator)
+        k = int(count.max()) if n else 0
+        if k:
+            scale = self.jump_law.sample_scale((n, k), generator, x0)
+            s = torch.rand((n, k), generator=generator, device=x0.device, dtype=x0.dtype)
+            live = torch.arange(k, device=x0.device)[None, :] < count[:, None]
+            decay = torch.exp(-2 * self.theta * (t[:, None] * (1 - s))) * live.to(x0.dtype)
+            var = var + (decay * scale).sum(1)
+        xi = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
+        xt = mean + _expand(var.sqrt(), x0) * xi
+        return xt, torch.cat([mean.reshape(n, -1), var[:, None]], 1), var == 0
+
+    def latent_log_density(self, x: Tensor, latent: Tensor, t: Tensor) -> Tensor:
+        """``log N(x; m, v I)`` (normalised), ``Γ = (m, v)``, ``v > 0``."""
+        n = x.shape[0]
+        var = latent[:, -1].clamp_min(torch.finfo(x.dtype).tiny)
+        sq = ((x.reshape(n, -1) - latent[:, :-1]) ** 2).sum(1)
+        return -0.5 * sq / var - 0.5 * self.dim * torch.log(2 * math.pi * var)
 
 
 class LevyOUStationary(Reference):

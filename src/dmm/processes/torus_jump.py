@@ -59,8 +59,9 @@ def lattice_shell_counts(d: int, m_max: int) -> Tensor:
 
 class TorusJump(JumpBlock, ForwardProcess):
     """Wrapped Gaussian jumps on ``T^d`` at rate ``λ(t)`` (a :class:`Schedule`, default
-    exponential from 0.45 to 181.5, so ``Λ(t) = 0.075 (e^{6t} - 1)`` and ``Λ(1) = 30``), jump law
-    ``N(0, σ_J² I)``; reference uniform. See the module docstring for both generators.
+    exponential from 2.4 to 968, so ``Λ(t) = 0.40 (e^{6t} - 1)`` and ``Λ(1) = 161``), jump law
+    ``N(0, σ_J² I)`` with ``σ_J = 0.25`` (``Λ(1) σ_J² = 10``: mixed like a wrapped normal of
+    variance 10); reference uniform. See the module docstring for both generators.
 
     ``has_exact_transition`` stays ``False`` because there is no conditional *score* (the kernel
     has an atom); the exact kernel sampler is :meth:`sample_transition`, used by
@@ -73,7 +74,7 @@ class TorusJump(JumpBlock, ForwardProcess):
     def __init__(
         self,
         d: int = 2,
-        sigma_jump: float = 0.6,
+        sigma_jump: float = 0.25,
         rate: Schedule | None = None,
         T: float = 1.0,
         t_min: float = 1e-3,
@@ -85,11 +86,12 @@ class TorusJump(JumpBlock, ForwardProcess):
         self.reference = TorusUniform(self.d)
         self.sigma_jump = float(sigma_jump)
         self.jump_law = GaussianJumps(self.d, self.sigma_jump)
-        # exponential rate: Λ(0.1, 0.3, 0.5, 0.7) = 0.06, 0.38, 1.4, 4.9 and Λ(1) = 30, so uniform
-        # time grids (training and sampling) spend 70% of their points at Λ < 5, where p_t still
-        # has structure (a linear rate 1 -> 59 spent 40%; measured on the checkerboard mixture:
-        # black-cell fraction 0.91 against 0.75 after 1500 training steps)
-        self.rate = rate or ExponentialSchedule(0.45, 181.5)
+        # exponential rate: the jumped variance Λ(t)σ_J² grows by the same factor per unit time, so
+        # uniform time grids (training and sampling) spend most of their points where p_t still
+        # has structure (docs/jumps.md, "What made the model learn"); small jumps (σ_J = 0.25
+        # rather than 0.6) let the last backward jumps resolve thin structures (moons: 2.1x the
+        # energy floor against 12x)
+        self.rate = rate or ExponentialSchedule(2.4, 968.0)
 
     def __repr__(self) -> str:
         return (

@@ -5,10 +5,12 @@ from .chains import ChainEuler, ExactChainSampler, TauLeaping, TweedieStep, samp
 from .euler_maruyama import EulerMaruyama
 from .inpaint import Inpaint
 from .jumps import JumpTauLeaping, JumpThinning, Splitting
+from .jumps_anchor import AnchoredJumpTauLeaping
 from .predictor_corrector import PredictorCorrector
 from .probability_flow import FlowEuler, FlowHeun
 
 __all__ = [
+    "AnchoredJumpTauLeaping",
     "JumpThinning",
     "JumpTauLeaping",
     "Splitting",

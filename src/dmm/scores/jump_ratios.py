@@ -7,7 +7,8 @@ forms of the same quantity:
 * :class:`DirectRatio` — a network of ``(y, x ⊖ y, t)`` gives ``log ρ`` directly, antisymmetrised
   (``log ρ(y, x) = N(y, x - y) - N(x, y - x)``) so that ``ρ(y, x) ρ(x, y) = 1`` as for a true ratio;
 * :class:`PotentialRatio` — a scalar potential ``U_θ = log φ_θ``: ``ρ = exp(U(x) - U(y))`` and, for
-  jump-diffusions, also the score ``s = ∇U`` (both heads from one function).
+  jump-diffusions, also the score ``s = ∇U`` (both heads from one function);
+* :class:`TailPotentialRatio` — ``U_θ = log h + C tanh(N/C)``: a potential with a fixed tail ``h``.
 
 :class:`JumpDiffusionModel` pairs any score model with any ratio model. All models expose
 ``log_ratio(y, x, t, context) -> (batch,)`` and ``ratio = exp(log_ratio)``.
@@ -88,6 +89,36 @@ class PotentialRatio(RatioModel):
         return g
 
 
+class TailPotentialRatio(PotentialRatio):
+    """``U_θ(y, t) = log h(y) + C tanh(N(y, t) / C)``: a potential whose tail is that of a fixed
+    density ``h`` (``tail``, any object with ``log_prob``, e.g. a Student-t
+    :class:`~dmm.processes.jump_laws.JumpLaw` with the tail index of the process's stationary law)
+    and whose learned part is bounded by ``±C`` (``bound``).
+
+    Far out, ``ρ(y, x) = e^{U(x) - U(y)}`` then follows ``h`` up to ``e^{±2C}``: the network
+    ``N`` fits the bulk, and the decay of ``p_t`` in the tails, which the loss weights by
+    ``p_t`` and so barely constrains, is that of ``h`` rather than an extrapolation.
+    """
+
+    def __init__(
+        self,
+        net: nn.Module,
+        process: ForwardProcess,
+        tail,
+        bound: float = 10.0,
+        squash: bool = True,
+    ) -> None:
+        super().__init__(net, process, squash=squash)
+        if bound <= 0:
+            raise ValueError(f"bound must be positive, got {bound}")
+        self.tail, self.bound = tail, float(bound)
+
+    def potential(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
+        learned = super().potential(y, t, context)
+        base = self.tail.log_prob(y.reshape(y.shape[0], -1)).to(learned.dtype)
+        return base + self.bound * torch.tanh(learned / self.bound)
+
+
 class NoDiffusionScore(nn.Module):
     """The score head of a process whose diffusion block has ``D = 0`` (a pure drift): the backward
     drift ``-b + ∇·D + D s`` does not read ``s``, so zeros are exact. Declared, never guessed."""
@@ -124,4 +155,5 @@ __all__ = [
     "NoDiffusionScore",
     "PotentialRatio",
     "RatioModel",
+    "TailPotentialRatio",
 ]

@@ -1,0 +1,73 @@
+"""Denoising score matching over a latent kernel (MATH.md §5a with ``p_t = E_Γ p_{t|Γ}``).
+
+For a process that declares ``has_latent_kernel`` (``sample_latent``, ``latent_log_density``),
+``∇p_t = E_Γ ∇p_{t|Γ}``, so the §5a argument goes through with ``Γ`` in place of ``x_0``:
+
+    ℓ = E_{t, x_0, Γ, y~p_{t|Γ}} ½ | s_θ(y, t) - ∇_y log p_{t|Γ}(y) |²_{D_t(y)},
+
+equal to ``½ ∫ E_{p_t} |s_θ - ∇log p_t|²_D dt`` (the diffusion part of the path KL, MATH.md §4) up
+to a θ-free constant. For :class:`~dmm.processes.LevyOU` with Gaussian-scale-mixture jumps,
+``p_{t|Γ} = N(m, vI)`` and the target is ``-(y - m)/v``. The conditional score is taken by autograd
+of ``latent_log_density`` (generic over processes). Atom rows (``p_{t|Γ}`` a point mass) have no
+score and contribute 0: this is exact only where ``D = 0`` on them, as for Lévy OU with ``σ = 0``
+(a process with atoms and ``D > 0`` has no score to match).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from ..processes.base import ForwardProcess
+from .base import Loss
+from .dsm import Weighting, kl_weighting
+
+
+class LatentScoreMatching(Loss):
+    """``ℓ = E ½ |s_θ(y, t) - ∇log p_{t|Γ}(y)|²_λ`` with ``(y, Γ) ~`` :meth:`sample_latent`;
+    ``λ = D_t`` (KL weighting, default) or any :data:`~dmm.losses.dsm.Weighting`."""
+
+    def __init__(self, process: ForwardProcess, weighting: Weighting = kl_weighting) -> None:
+        process.require("diffusion", "latent score matching")
+        process.require("latent_kernel", "latent score matching")
+        super().__init__(process)
+        self.weighting = weighting
+
+    def target(self, y: Tensor, latent: Tensor, t: Tensor) -> Tensor:
+        """``∇_y log p_{t|Γ}(y)`` (autograd of :meth:`latent_log_density`)."""
+        with torch.enable_grad():
+            yg = y.detach().requires_grad_(True)
+            (g,) = torch.autograd.grad(self.process.latent_log_density(yg, latent, t).sum(), yg)
+        return g
+
+    def per_sample(
+        self,
+        model: nn.Module,
+        x0: Tensor,
+        generator: torch.Generator | None,
+        context: Tensor | None = None,
+    ) -> Tensor:
+        t = self.process.sample_times(x0.shape[0], generator, x0.device)
+        with torch.no_grad():
+            y, latent, atom = self.process.sample_latent(x0, t, generator)
+        return self.per_sample_at(model, y, latent, atom, t, context)
+
+    def per_sample_at(
+        self,
+        model: nn.Module,
+        y: Tensor,
+        latent: Tensor,
+        atom: Tensor,
+        t: Tensor,
+        context: Tensor | None = None,
+    ) -> Tensor:
+        """The loss at given ``(y, Γ, atom) ~ sample_latent`` and times ``t``."""
+        n = y.shape[0]
+        target = self.target(y, latent, t)
+        err = model.score(y, t, context) - target
+        w = self.weighting(self.process, y, t)
+        per = 0.5 * (w * err**2).reshape(n, -1).sum(1)
+        return torch.where(atom, torch.zeros_like(per), per)
+
+
+__all__ = ["LatentScoreMatching"]
