@@ -184,3 +184,19 @@ def test_unit_weighting_divides_each_sample_by_the_rate():
     torch.testing.assert_close(unit * p.jump_rate(t), kl)
     with pytest.raises(ValueError, match="weighting"):
         DenoisingJumpScoreEntropy(p, 4, weighting="eps")
+
+
+def test_error_report_puts_the_kl_weighting_back_for_a_unit_weighted_loss():
+    # trained with weighting="unit", the report's estimation term must still be the path KL up to
+    # a θ-free constant: the difference between two models equals the quadrature path-KL
+    # difference (4 Monte Carlo se + 1% quadrature), with the (T - t_min) factor applied
+    from dmm.metrics.report import estimation_term
+
+    loss = DenoisingJumpScoreEntropy(PROCESS, 4, weighting="unit")
+    x0 = MIX.sample(40000, torch.Generator().manual_seed(1))
+    a = estimation_term(PROCESS, Perturbed(0.6), loss, x0, torch.Generator().manual_seed(2), 8192)
+    b = estimation_term(PROCESS, EXACT, loss, x0, torch.Generator().manual_seed(2), 8192)
+    want = path_kl(Perturbed(0.6))
+    se = a["std_error"] + b["std_error"]  # conservative: ignores the positive correlation
+    assert abs(a["value"] - b["value"] - want) < 4 * se + 0.01 * want, (a, b, want)
+    assert "times (T - t_min)" in a["note"]

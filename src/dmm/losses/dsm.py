@@ -38,6 +38,9 @@ class DenoisingScoreMatching(Loss):
         super().__init__(process)
         self.weighting = weighting
 
+    def kl_form(self) -> DenoisingScoreMatching:
+        return DenoisingScoreMatching(self.process, kl_weighting)
+
     def per_sample(
         self,
         model: nn.Module,

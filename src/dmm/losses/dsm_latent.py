@@ -33,6 +33,9 @@ class LatentScoreMatching(Loss):
         super().__init__(process)
         self.weighting = weighting
 
+    def kl_form(self) -> LatentScoreMatching:
+        return LatentScoreMatching(self.process, kl_weighting)
+
     def target(self, y: Tensor, latent: Tensor, t: Tensor) -> Tensor:
         """``∇_y log p_{t|Γ}(y)`` (autograd of :meth:`latent_log_density`)."""
         with torch.enable_grad():

@@ -40,6 +40,8 @@ class ScoreEntropy(Loss):
     """Denoising score entropy with the ``K`` term (module doc): ``≥ 0`` per sample; the model needs
     ``log_ratios(y, t, context)`` (:mod:`dmm.scores.ratios`)."""
 
+    per_unit_time = False  # the (T - t_min) factor is inside: the exact CTMC ELBO
+
     def __init__(self, process: ChainProcess) -> None:
         process.require("chain", "score entropy")
         process.require("exact_transition", "denoising score entropy")
@@ -67,6 +69,8 @@ class MaskedELBO(Loss):
     Equal sample by sample to :class:`ScoreEntropy` for :class:`~dmm.scores.ratios.MeanRatios`
     (the ``ρ`` and ``K`` terms cancel); it reads only the posterior ``x0_probs``.
     """
+
+    per_unit_time = False
 
     def __init__(self, process: AbsorbingChain) -> None:
         if not isinstance(process, AbsorbingChain):

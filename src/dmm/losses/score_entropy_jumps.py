@@ -126,6 +126,9 @@ class DenoisingJumpScoreEntropy(Loss):
         super().__init__(process)
         self.proposals = int(proposals)
 
+    def kl_form(self) -> DenoisingJumpScoreEntropy:
+        return DenoisingJumpScoreEntropy(self.process, self.proposals, self.ratio_cap, "kl")
+
     def per_sample(self, model, x0, generator, context=None) -> Tensor:
         t = self.process.sample_times(x0.shape[0], generator, x0.device)
         with torch.no_grad():

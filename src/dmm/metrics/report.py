@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from ..losses import DenoisingScoreMatching, Loss, kl_weighting
+from ..losses import Loss
 from ..processes.base import ForwardProcess, MissingCapability
 from .two_sample import energy_distance, noise_floor
 
@@ -56,29 +56,22 @@ def estimation_term(
     generator: torch.Generator,
     chunk: int = 1024,
 ) -> dict[str, Any]:
-    """The KL-weighted loss on ``data`` with its standard error.
+    """The KL-weighted loss on ``data`` with its standard error: the estimation term up to a θ-free
+    constant (MATH.md §4–§5).
 
-    For denoising score matching (whatever weighting it was trained with) this is
-    ``(T - t_min) E ½|s_θ - ∇log p_{t|0}|²_{D_t}``, ``t ~ U(t_min, T)``: the estimation term up to a
-    θ-free constant. For any other loss it is the family's own loss, which §5 defines as the
-    path KL up to a θ-free constant (exactly the path KL for chains).
+    Evaluates ``loss.kl_form()`` (a loss trained with another named weighting, e.g. DSM's ε-loss or
+    the unit-weighted jump loss, is re-weighted), times ``T - t_min`` for losses whose samples are
+    the integrand at ``t ~ U(t_min, T)`` (``per_unit_time``; the chain ELBOs already integrate).
     """
-    if isinstance(loss, DenoisingScoreMatching):
-        kl_loss = DenoisingScoreMatching(process, kl_weighting)
-        mean, se = _mean_per_sample(kl_loss, model, data, generator, chunk)
-        scale = process.T - process.t_min
-        return {
-            "value": scale * mean,
-            "std_error": scale * se,
-            "note": "KL-weighted DSM loss times (T - t_min): equals the integral of "
-            "E I_theta dt up to a theta-free constant",
-        }
-    mean, se = _mean_per_sample(loss, model, data, generator, chunk)
+    kl_loss = loss.kl_form()
+    mean, se = _mean_per_sample(kl_loss, model, data, generator, chunk)
+    scale = process.T - process.t_min if kl_loss.per_unit_time else 1.0
+    factor = " times (T - t_min)" if kl_loss.per_unit_time else ""
     return {
-        "value": mean,
-        "std_error": se,
-        "note": f"{type(loss).__name__} on evaluation data: the path KL up to a "
-        f"theta-free constant (MATH.md section 5)",
+        "value": scale * mean,
+        "std_error": scale * se,
+        "note": f"{type(kl_loss).__name__} with the KL weighting on evaluation data{factor}: the "
+        "integral of E I_theta dt up to a theta-free constant (MATH.md sections 4-5)",
     }
 
 
