@@ -27,15 +27,14 @@ from dmm.reversal import Reversal
 from dmm.samplers import simulate
 from dmm.training import TrainConfig, train
 
-OLD = {"sigma_jump": 0.6}  # the jump size the ablation was run at (the default is now 0.25)
+OLD = {"sigma_jump": 0.6}  # the jump size of the ablation (and of the registry default)
 LINEAR = {**OLD, "rate_schedule": "linear", "rate_min": 1.0, "rate_max": 59.0}
 EXPONENTIAL = {**OLD, "rate_schedule": "exponential", "rate_min": 0.45, "rate_max": 181.5}
 CONFIGS = [
     {"loss": "implicit", **LINEAR},
     {"loss": "denoising", "weighting": "kl", **LINEAR},
     {"loss": "denoising", "weighting": "kl", **EXPONENTIAL},
-    {"loss": "denoising", "weighting": "unit", **EXPONENTIAL},
-    {"loss": "denoising", "weighting": "unit"},  # the registry defaults (σ_J = 0.25)
+    {"loss": "denoising", "weighting": "unit", **EXPONENTIAL},  # the registry defaults
 ]
 
 

@@ -38,6 +38,7 @@ def main() -> None:
     ap.add_argument("--out", default="docs/results")
     ap.add_argument("--figure", default="docs/figures")
     ap.add_argument("--device", default="cpu", help="device for training and sampling")
+    ap.add_argument("--tag", default="", help="suffix of the output names, e.g. -small-jumps")
     args = ap.parse_args()
     torch.set_num_threads(1)
     spec = get_process("torus-jump")
@@ -91,7 +92,8 @@ def main() -> None:
             black_fraction_data=black_cell_fraction(held),
             black_fraction_uniform=0.5,
         )
-    torch.save(samples, Path(args.out, f"{args.data}_samples.pt"))
+    name = f"{args.data}{args.tag}"
+    torch.save(samples, Path(args.out, f"{name}_samples.pt"))
     report.update(
         train_seconds=train_s,
         sample_seconds=sample_s,
@@ -100,7 +102,7 @@ def main() -> None:
         final_loss=result.history[-1].get("loss", float("nan")) if result.history else float("nan"),
         **process.terminal_report(),
     )
-    Path(args.out, f"{args.data}.json").write_text(json.dumps(report, indent=2))
+    Path(args.out, f"{name}.json").write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
     import matplotlib
 
@@ -113,7 +115,7 @@ def main() -> None:
         a.set(xlim=(-3.15, 3.15), ylim=(-3.15, 3.15), title=title, aspect="equal")
     fig.suptitle(f"{args.data}: energy {report['energy_ratio']:.1f}x floor")
     Path(args.figure).mkdir(parents=True, exist_ok=True)
-    fig.savefig(Path(args.figure, f"jumps_{args.data}.png"), dpi=90, bbox_inches="tight")
+    fig.savefig(Path(args.figure, f"jumps_{name}.png"), dpi=90, bbox_inches="tight")
 
 
 if __name__ == "__main__":

@@ -96,10 +96,10 @@ register_process(
         "pure wrapped-Gaussian jumps on the torus [-pi, pi)^d, reference uniform",
         {
             **_MODEL,
-            "sigma_jump": 0.25,
+            "sigma_jump": 0.6,
             "rate_schedule": "exponential",
-            "rate_min": 2.4,
-            "rate_max": 968.0,
+            "rate_min": 0.45,
+            "rate_max": 181.5,
             "T": 1.0,
             "t_min": 1e-3,
             "wrap": False,
