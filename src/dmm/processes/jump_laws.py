@@ -128,16 +128,9 @@ class StudentTJumps(JumpLaw):
         return f"StudentTJumps(dim={self.dim}, nu={self.nu}, scale={self.scale})"
 
 
-class TruncatedStableJumps(JumpLaw):
-    """Big jumps of the isotropic ``α``-stable Lévy measure ``m(dw) = c |w|^{-d-α} dw``, ``|w|
-    > ε``.
-
-    In polar form the radial Lévy measure is ``c_r r^{-1-α} dr`` (``c_r = c · |S^{d-1}|``, the
-    ``intensity``), the direction is uniform. Truncation gives a compound-Poisson part with rate
-    ``λ = c_r ε^{-α} / α`` and Pareto radii ``r = ε U^{-1/α}``; the small jumps ``|w| ≤ ε`` have
-    covariance ``c_r ε^{2-α} / ((2-α) d) I`` per unit time (Asmussen–Rosiński), see
-    :meth:`rate` and :meth:`small_jump_variance`.
-    """
+class _StableLevyMeasure(JumpLaw):
+    """The isotropic ``α``-stable Lévy measure ``c |w|^{-d-α}``, its truncation level ``ε`` and
+    intensity (the parameters shared by the two truncations below)."""
 
     def __init__(self, dim: int, alpha: float, epsilon: float, intensity: float = 1.0) -> None:
         super().__init__(dim)
@@ -147,6 +140,18 @@ class TruncatedStableJumps(JumpLaw):
                 f"{epsilon}, {intensity}"
             )
         self.alpha, self.epsilon, self.intensity = float(alpha), float(epsilon), float(intensity)
+
+
+class TruncatedStableJumps(_StableLevyMeasure):
+    """Big jumps of the isotropic ``α``-stable Lévy measure ``m(dw) = c |w|^{-d-α} dw``, ``|w|
+    > ε``.
+
+    In polar form the radial Lévy measure is ``c_r r^{-1-α} dr`` (``c_r = c · |S^{d-1}|``, the
+    ``intensity``), the direction is uniform. Truncation gives a compound-Poisson part with rate
+    ``λ = c_r ε^{-α} / α`` and Pareto radii ``r = ε U^{-1/α}``; the small jumps ``|w| ≤ ε`` have
+    covariance ``c_r ε^{2-α} / ((2-α) d) I`` per unit time (Asmussen–Rosiński), see
+    :meth:`rate` and :meth:`small_jump_variance`.
+    """
 
     def rate(self) -> float:
         """Total mass ``c_r ε^{-α} / α`` of the truncated Lévy measure (the jump rate)."""
@@ -182,7 +187,7 @@ class TruncatedStableJumps(JumpLaw):
         )
 
 
-class StableMixtureJumps(JumpLaw):
+class StableMixtureJumps(_StableLevyMeasure):
     """Big jumps of the isotropic ``α``-stable Lévy measure ``m(dw) = c |w|^{-d-α} dw`` as a
     *truncated Gaussian scale mixture*.
 
@@ -201,13 +206,7 @@ class StableMixtureJumps(JumpLaw):
     scale_mixture: ClassVar[bool] = True
 
     def __init__(self, dim: int, alpha: float, epsilon: float, intensity: float = 1.0) -> None:
-        super().__init__(dim)
-        if not 0 < alpha < 2 or epsilon <= 0 or intensity <= 0:
-            raise ValueError(
-                f"need 0 < alpha < 2, epsilon > 0, intensity > 0; got {alpha}, "
-                f"{epsilon}, {intensity}"
-            )
-        self.alpha, self.epsilon, self.intensity = float(alpha), float(epsilon), float(intensity)
+        super().__init__(dim, alpha, epsilon, intensity)
         d, a = self.dim, self.alpha
         log_sphere = math.log(2) + 0.5 * d * math.log(math.pi) - math.lgamma(d / 2)
         #: ``log k`` of the mixing measure ``π(dv) = k v^{-1-α/2} dv``
