@@ -20,7 +20,20 @@ from ..spaces.base import _expand
 from .base import Loss
 
 
-class ImplicitScoreEntropy(Loss):
+class _JumpScoreEntropy(Loss):
+    """Shared checks of the two §5d forms: a jump block, a symmetric jump law, ``proposals ≥ 1``."""
+
+    def __init__(self, process: ForwardProcess, proposals: int, name: str) -> None:
+        process.require("jumps", name)
+        if not process.jump_law.symmetric:
+            raise ValueError(f"{name} needs a symmetric jump law g(-w) = g(w)")
+        if proposals < 1:
+            raise ValueError(f"proposals must be >= 1, got {proposals}")
+        super().__init__(process)
+        self.proposals = int(proposals)
+
+
+class ImplicitScoreEntropy(_JumpScoreEntropy):
     """The §5d loss; ``model`` needs ``log_ratio(y, x, t, context)``
     (:mod:`dmm.scores.jump_ratios`).
 
@@ -30,13 +43,7 @@ class ImplicitScoreEntropy(Loss):
     """
 
     def __init__(self, process: ForwardProcess, proposals: int = 8) -> None:
-        process.require("jumps", "implicit score entropy")
-        if not process.jump_law.symmetric:
-            raise ValueError("implicit score entropy needs a symmetric jump law g(-w) = g(w)")
-        if proposals < 1:
-            raise ValueError(f"proposals must be >= 1, got {proposals}")
-        super().__init__(process)
-        self.proposals = int(proposals)
+        super().__init__(process, proposals, "implicit score entropy")
 
     def per_sample(
         self,
@@ -72,7 +79,7 @@ class ImplicitScoreEntropy(Loss):
         return _expand(p.jump_rate(t), first).reshape(n) * (first - second)
 
 
-class DenoisingJumpScoreEntropy(Loss):
+class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
     r"""The denoising form of §5d, for a process whose ``p_t = E_Γ p_{t|Γ}`` is a mixture of
     closed-form densities, possibly with an atom (``has_latent_kernel``; on the torus ``Γ = x_0``
     and ``p_{t|Γ}`` is the Poisson mixture ``c_t`` of wrapped normals over ``n ≥ 1`` jumps).
@@ -113,18 +120,12 @@ class DenoisingJumpScoreEntropy(Loss):
     ) -> None:
         if weighting not in ("kl", "unit"):
             raise ValueError(f"unknown weighting '{weighting}' (known: kl, unit)")
-        self.weighting = weighting
         if ratio_cap is not None and not ratio_cap > 0:
             raise ValueError(f"ratio_cap must be positive, got {ratio_cap}")
-        self.ratio_cap = None if ratio_cap is None else float(ratio_cap)
-        process.require("jumps", "denoising jump score entropy")
         process.require("latent_kernel", "denoising jump score entropy")
-        if not process.jump_law.symmetric:
-            raise ValueError("the denoising jump score entropy needs a symmetric jump law")
-        if proposals < 1:
-            raise ValueError(f"proposals must be >= 1, got {proposals}")
-        super().__init__(process)
-        self.proposals = int(proposals)
+        super().__init__(process, proposals, "denoising jump score entropy")
+        self.weighting = weighting
+        self.ratio_cap = None if ratio_cap is None else float(ratio_cap)
 
     def kl_form(self) -> DenoisingJumpScoreEntropy:
         return DenoisingJumpScoreEntropy(self.process, self.proposals, self.ratio_cap, "kl")
@@ -157,30 +158,25 @@ class DenoisingJumpScoreEntropy(Loss):
         ck = None if context is None else context.repeat_interleave(k, dim=0)
         lr = model.log_ratio(ys, xs, tk, ck).reshape(n, k)
         rho = torch.exp(lr.clamp(max=30.0))
-        on_atom = atom.repeat_interleave(k)
+        on_atom = atom.repeat_interleave(k).reshape(n, k)
         with torch.no_grad():
             log_r = p.latent_log_density(xs, lat, tk) - p.latent_log_density(ys, lat, tk)
-            log_r = torch.where(on_atom, 0.0, log_r).clamp(max=30.0).reshape(n, k)
+            log_r = torch.where(on_atom.reshape(-1), 0.0, log_r).clamp(max=30.0).reshape(n, k)
             r = torch.exp(log_r)
-        if self.ratio_cap is None:
-            per = rho - r * lr + r * log_r - r
-        else:
-            a = (self.ratio_cap / r).clamp(max=1.0)
-            swap = (1 - self.ratio_cap * r).clamp(min=0.0) * (~on_atom).reshape(n, k)
-            per = rho - a * r * (lr - log_r + 1)
-            if bool((swap > 0).any()):
-                sw = (swap.reshape(n * k) > 0).nonzero().flatten()
-                cs = None if ck is None else ck[sw]
-                back = model.log_ratio(xs[sw], ys[sw], tk[sw], cs)
-                per = per.reshape(n * k).index_put(
-                    (sw,), per.reshape(n * k)[sw] - swap.reshape(n * k)[sw] * back
-                )
-                per = per.reshape(n, k)
-        if bool(on_atom.any()):
-            idx = on_atom.nonzero().flatten()
-            back = model.log_ratio(xs[idx], ys[idx], tk[idx], None if ck is None else ck[idx])
-            per = per.reshape(n * k).index_put((idx,), rho.reshape(n * k)[idx] - back)
-            per = per.reshape(n, k)
+            # weights of the forward term -log ρ(y, y⊕w) and of the backward term -log ρ(y⊕w, y)
+            forward, backward = r, torch.zeros_like(r)
+            if self.ratio_cap is not None:
+                forward = (self.ratio_cap / r).clamp(max=1.0) * r
+                backward = (1 - self.ratio_cap * r).clamp(min=0.0)
+            forward = torch.where(on_atom, 0.0, forward)
+            backward = torch.where(on_atom, 1.0, backward).reshape(n * k)
+        per = (rho - forward * (lr - log_r + 1)).reshape(n * k)
+        idx = (backward > 0).nonzero().flatten()
+        if idx.numel():
+            cb = None if ck is None else ck[idx]
+            back = model.log_ratio(xs[idx], ys[idx], tk[idx], cb)
+            per = per.index_put((idx,), per[idx] - backward[idx] * back)
+        per = per.reshape(n, k)
         weight = p.jump_rate(t).reshape(n) if self.weighting == "kl" else torch.ones_like(t)
         return weight * per.mean(1)
 
