@@ -113,7 +113,7 @@ register_process(
         "tau-leaping",
         sample_steps=200,
         evaluate=_torus_evaluate,
-        # measured on the checkerboard: at 2e-3 the ratio network often stays at ρ ≡ 1
+        # benchmarks/jumps_ablation.py: 0.874 of the samples on black cells at 1e-3, 0.824 at 2e-3
         train_defaults={"lr": 1e-3},
     )
 )
