@@ -6,7 +6,7 @@ score-matching loss, sample by simulating the learned backward process.
 
 from . import losses, networks, processes, samplers, scores, spaces, testing
 from .losses import DenoisingScoreMatching, ImplicitScoreMatching
-from .processes import OU, SDE, VE, VP, ForwardProcess, SubVP
+from .processes import OU, SDE, VE, VP, Process, SubVP
 from .reversal import Reversal
 from .samplers import EulerMaruyama, FlowEuler, FlowHeun, PredictorCorrector, simulate
 
@@ -21,7 +21,7 @@ __all__ = [
     "EulerMaruyama",
     "FlowEuler",
     "FlowHeun",
-    "ForwardProcess",
+    "Process",
     "ImplicitScoreMatching",
     "PredictorCorrector",
     "Reversal",

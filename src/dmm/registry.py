@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from .losses import DenoisingScoreMatching, Loss, eps_weighting, kl_weighting
 from .networks import MLP
 from .processes import OU, VE, VP, SubVP
-from .processes.base import ForwardProcess
+from .processes.base import Process
 from .processes.schedules import CosineSchedule, LinearSchedule
 from .samplers import EulerMaruyama, FlowEuler, FlowHeun, PredictorCorrector, Sampler
 from .scores import EpsParam, PotentialParam, ScoreParam, X0Param
@@ -39,9 +39,9 @@ class ProcessSpec:
     name: str
     summary: str
     params: Mapping[str, Any]
-    build: Callable[[Tensor, Mapping[str, Any]], ForwardProcess]
-    model: Callable[[ForwardProcess, Mapping[str, Any], int], nn.Module]
-    loss: Callable[[ForwardProcess, Mapping[str, Any]], Loss]
+    build: Callable[[Tensor, Mapping[str, Any]], Process]
+    model: Callable[[Process, Mapping[str, Any], int], nn.Module]
+    loss: Callable[[Process, Mapping[str, Any]], Loss]
     samplers: Mapping[str, Callable[[Mapping[str, Any]], Sampler]]
     default_sampler: str
     sample_steps: int = 500
@@ -50,7 +50,7 @@ class ProcessSpec:
     denoise: bool = False
     #: extra defaults for the training loop (e.g. a smaller learning rate)
     train_defaults: Mapping[str, Any] = field(default_factory=dict)
-    evaluate: Callable[[ForwardProcess, nn.Module, Tensor], dict[str, float]] | None = None
+    evaluate: Callable[[Process, nn.Module, Tensor], dict[str, float]] | None = None
 
     def with_params(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
         """Defaults updated by ``overrides``; unknown keys raise ``ValueError`` naming the valid ones."""
@@ -114,7 +114,7 @@ WEIGHTINGS = {"eps": eps_weighting, "kl": kl_weighting}
 
 
 def mlp_model(
-    process: ForwardProcess,
+    process: Process,
     params: Mapping[str, Any],
     context_dim: int = 0,
     parameterisations: Mapping[str, type] = PARAMETERISATIONS,
@@ -132,7 +132,7 @@ def mlp_model(
 
 
 def dsm_loss(
-    process: ForwardProcess,
+    process: Process,
     params: Mapping[str, Any],
     weightings: Mapping[str, Callable] = WEIGHTINGS,
 ) -> Loss:

@@ -50,7 +50,7 @@ def test_terminal_term_matches_the_closed_form_and_monte_carlo():
 def test_terminal_term_reports_a_missing_capability():
     class NoKL(VP):
         def terminal_kl(self, x0):
-            return super(VP.__mro__[1], self).terminal_kl(x0)  # the ForwardProcess default
+            return super(VP.__mro__[1], self).terminal_kl(x0)  # the Process default
 
     out = terminal_term(NoKL(2), torch.zeros(3, 2))
     assert out["value"] is None and "no closed-form terminal KL" in out["reason"]

@@ -97,7 +97,7 @@ def test_score_entropy_gradients_are_finite():
 
 
 def test_score_entropy_needs_a_chain():
-    with pytest.raises(MissingCapability, match="chain"):
+    with pytest.raises(MissingCapability, match="Chain"):
         ScoreEntropy(VP(2))
     with pytest.raises(TypeError, match="AbsorbingChain"):
         MaskedELBO(UniformChain(2, 3))

@@ -62,7 +62,9 @@ def path_kl(model, nt=48, ny=128, nw=24) -> float:
         integrand = torch.exp(lr) - r * lr + r * torch.log(r) - r
         inner = (integrand.reshape(ny, nw) * ww).sum(1)
         total += (
-            float(weight) * float(p.jump_rate(t)) * float((py.reshape(ny, nw)[:, 0] * inner).mean())
+            float(weight)
+            * float(p.jumps.jump_rate(t))
+            * float((py.reshape(ny, nw)[:, 0] * inner).mean())
         )
     return total
 
@@ -115,7 +117,7 @@ def test_loss_is_minimised_by_the_exact_ratio_in_expectation():
 def test_requires_jumps():
     from dmm.processes import VP
 
-    with pytest.raises(TypeError, match="jumps"):
+    with pytest.raises(TypeError, match="Jumps"):
         ImplicitScoreEntropy(VP(2))
 
 
@@ -181,7 +183,7 @@ def test_unit_weighting_divides_each_sample_by_the_rate():
     unit = DenoisingJumpScoreEntropy(p, 4, weighting="unit").per_sample_at(
         Perturbed(0.3), y, latent, atom, t, torch.Generator().manual_seed(4)
     )
-    torch.testing.assert_close(unit * p.jump_rate(t), kl)
+    torch.testing.assert_close(unit * p.jumps.jump_rate(t), kl)
     with pytest.raises(ValueError, match="weighting"):
         DenoisingJumpScoreEntropy(p, 4, weighting="eps")
 

@@ -16,7 +16,7 @@ from dmm.losses import (
     ImplicitScoreMatching,
     LatentScoreMatching,
 )
-from dmm.processes import VP
+from dmm.processes import VP, Diffusion
 from dmm.processes.levy_ou import LevyOU
 
 
@@ -109,7 +109,7 @@ def test_latent_score_matching_matches_implicit_score_matching_up_to_a_constant(
     def ism_at(model):
         yy = y.clone().requires_grad_(True)
         s = model.score(yy, t)
-        ds = p.diffusion_matrix_diag(yy, t) * s
+        ds = p.block(Diffusion).diffusion_matrix_diag(p.space, yy, t) * s
         div = sum(
             torch.autograd.grad(ds[:, i].sum(), yy, retain_graph=True)[0][:, i] for i in range(2)
         )

@@ -33,13 +33,13 @@ def test_kernels_match_matrix_exponential(name):
     p = PROCESSES[name]()
     g = torch.Generator().manual_seed(1)
     for b in (torch.tensor([0.05, 0.7, 3.0]), -torch.tensor([0.05, 0.3, 0.5])):
-        ref = torch.linalg.matrix_exp(b[:, None, None].double() * p.rate_matrix)
-        assert torch.allclose(p.transition_matrix(b), ref, atol=1e-9)
+        ref = torch.linalg.matrix_exp(b[:, None, None].double() * p.chain.rate_matrix)
+        assert torch.allclose(p.chain.transition_matrix(b), ref, atol=1e-9)
         v = torch.rand(3, 2, p.n_states, generator=g, dtype=torch.float64)
-        assert torch.allclose(p.kernel_apply(v, b), v @ ref, atol=1e-9)
+        assert torch.allclose(p.chain.kernel_apply(v, b), v @ ref, atol=1e-9)
         y = torch.randint(0, p.n_states, (3, 2), generator=g)
         col = torch.stack([ref[k][:, y[k]].T for k in range(3)]).to(torch.get_default_dtype())
-        assert torch.allclose(p.kernel_column(y, b), col, atol=1e-6)
+        assert torch.allclose(p.chain.kernel_column(y, b), col, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", PROCESSES)
@@ -88,14 +88,14 @@ def test_reference_and_terminal_kl():
     # uniform chain: q is uniform and KL(α δ + (1-α)/S || U) has a closed form per coordinate
     p = UniformChain(3, 5)
     assert torch.allclose(p.reference.probs.double(), torch.full((5,), 0.2, dtype=torch.float64))
-    a = math.exp(-p.integral(torch.tensor(1.0, dtype=torch.float64)).item())
+    a = math.exp(-p.chain.integral(torch.tensor(1.0, dtype=torch.float64)).item())
     hit, miss = a + (1 - a) / 5, (1 - a) / 5
     per = hit * math.log(hit * 5) + 4 * miss * math.log(miss * 5)
     kl = p.terminal_kl(torch.tensor([[0, 1, 4]]))
     assert kl.item() == pytest.approx(3 * per, rel=1e-5)
     # absorbing: q = (1-α_T) MASK + α_T uniform, so KL = α_T log S per coordinate
     q = AbsorbingChain(2, 4)
-    aT = math.exp(-q.integral(torch.tensor(1.0, dtype=torch.float64)).item())
+    aT = math.exp(-q.chain.integral(torch.tensor(1.0, dtype=torch.float64)).item())
     assert q.terminal_kl(torch.tensor([[3, 0]])).item() == pytest.approx(
         2 * aT * math.log(4), rel=1e-4
     )

@@ -69,7 +69,7 @@ def test_characteristic_function_of_the_kernel():
 def test_generator_on_fourier_modes():
     # L cos(k·x) = λ (e^{-σ²|k|²/2} - 1) cos(k·x) exactly
     p = TorusJump(2, sigma_jump=0.6, rate=ConstantSchedule(5.0))
-    p.generator_samples = 40000
+    p.jumps.generator_samples = 40000
     x = p.space.uniform(40, torch.Generator().manual_seed(2)).double()
     k = torch.tensor([1.0, 2.0], dtype=torch.float64)
     got = p.generator_apply(

@@ -64,7 +64,7 @@ def test_stationary_reference_matches_the_limit_characteristic_function():
 
 def test_student_t_and_stable_constructors():
     p = LevyOU.student_t(3, nu=1.5)
-    assert p.sigma == 0 and p.blocks == ("diffusion", "jumps")
+    assert p.sigma == 0 and [type(b).__name__ for b in p.blocks] == ["Diffusion", "Jumps"]
     q = LevyOU.truncated_stable(2, alpha=1.5, epsilon=0.5, intensity=1.0)
     assert q.rate == pytest.approx(q.jump_law.rate())
     assert q.sigma**2 == pytest.approx(q.jump_law.small_jump_variance())

@@ -111,9 +111,9 @@ def test_inpainting_absorbing_with_exact_ratios_is_exact_conditional():
 
 
 def test_sampler_capabilities():
-    with pytest.raises(MissingCapability, match="chain"):
+    with pytest.raises(MissingCapability, match="Chain"):
         ChainEuler().check(VP(2))
-    with pytest.raises(MissingCapability, match="diffusion"):
+    with pytest.raises(MissingCapability, match="Diffusion"):
         EulerMaruyama().check(UniformChain(2, 3))
     with pytest.raises(ValueError, match="mode"):
         Inpaint(ChainEuler(), torch.tensor([True]), torch.tensor([[0]]), mode="nope")

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from dmm.metrics import energy_distance
-from dmm.processes import VP, MissingCapability
+from dmm.processes import VP, Diffusion, Jumps, MissingCapability
 from dmm.processes.schedules import LinearSchedule
 from dmm.processes.torus_jump import TorusJump
 from dmm.reversal import Reversal
@@ -74,9 +74,9 @@ def test_tau_leaping_error_against_the_exact_sampler_shrinks_with_steps():
 
 def test_splitting_supports_the_union_and_samplers_check_blocks():
     split = Splitting(EulerMaruyama(), JumpTauLeaping(4))
-    assert split.supports == {"diffusion", "jumps"}
+    assert split.supports == {Diffusion, Jumps}
     split.check(TorusJump(1))
-    with pytest.raises(MissingCapability, match="diffusion"):
+    with pytest.raises(MissingCapability, match="Diffusion"):
         JumpTauLeaping().check(VP(2))
     with pytest.raises(ValueError):
         JumpTauLeaping(0)

@@ -46,7 +46,7 @@ def test_mean_ratios_are_the_posterior_sum(name):
     t = 0.05 + 0.9 * torch.rand(64, generator=g)
     with torch.no_grad():
         rho, post = model.ratios(y, t).double(), model.x0_probs(y, t).double()
-    P = p.transition_matrix(p.integral(t))[:, : p.S, :]  # (b, a, v)
+    P = p.chain.transition_matrix(p.chain.integral(t))[:, : p.S, :]  # (b, a, v)
     Py = torch.gather(P, 2, y[:, None, :].expand(-1, p.S, -1)).transpose(1, 2)  # (b, i, a)
     direct = torch.einsum("bia,bav->biv", post / Py.clamp_min(1e-300), P)
     keep = Py.min(-1).values > 0  # for MASK-free rows of the absorbing chain the sum is finite

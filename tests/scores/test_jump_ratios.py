@@ -59,9 +59,9 @@ def test_backward_intensity_is_rate_times_ratio():
     rate, xs = backward_intensity(rev, y, w, t)
     assert rate.shape == (5, 4) and xs.shape == (5, 4, 1)
     assert torch.allclose(
-        p.jump_rate(t), torch.full((5,), 0.45 * 403.33**0.4), rtol=1e-4
+        p.jumps.jump_rate(t), torch.full((5,), 0.45 * 403.33**0.4), rtol=1e-4
     )  # 0.45 -> 181.5
-    want = p.jump_rate(t)[:, None] * model.ratio(
+    want = p.jumps.jump_rate(t)[:, None] * model.ratio(
         y.repeat_interleave(4, 0),
         p.space.wrap(y.repeat_interleave(4, 0) + w.reshape(20, 1)),
         t.repeat_interleave(4),

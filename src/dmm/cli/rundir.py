@@ -21,7 +21,7 @@ from torch import Tensor, nn
 
 from ..data import DataError, load_data
 from ..losses import Loss
-from ..processes.base import ForwardProcess
+from ..processes.base import Process
 from ..registry import ProcessSpec, get_process
 from ..training import CHECKPOINT, LOG, CheckpointError, load_checkpoint
 from .errors import UsageError
@@ -57,7 +57,7 @@ def read_data(spec: str, n: int, seed: int) -> Tensor:
 
 def build_process(
     spec: ProcessSpec, data: Tensor, params: Mapping[str, Any]
-) -> tuple[ForwardProcess, Tensor]:
+) -> tuple[Process, Tensor]:
     """``spec.build(data, params)``, then check the data lie in the process's space; returns the
     process and the validated data (a space may map data into itself, e.g. a wrapping torus)."""
     try:
@@ -70,7 +70,7 @@ def build_process(
 
 
 def build_model(
-    spec: ProcessSpec, process: ForwardProcess, params: Mapping[str, Any]
+    spec: ProcessSpec, process: Process, params: Mapping[str, Any]
 ) -> tuple[nn.Module, Loss]:
     """The untrained model and the training loss for ``process``."""
     try:
@@ -142,7 +142,7 @@ class Run:
     config: dict[str, Any]
     spec: ProcessSpec
     params: dict[str, Any]
-    process: ForwardProcess
+    process: Process
     model: nn.Module
     data: Tensor
     checkpoint: dict[str, Any]

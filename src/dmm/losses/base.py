@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ..processes.base import ForwardProcess
+from ..processes.base import Process
 
 
 class Loss:
@@ -21,7 +21,7 @@ class Loss:
 
     per_unit_time: bool = True
 
-    def __init__(self, process: ForwardProcess) -> None:
+    def __init__(self, process: Process) -> None:
         self.process = process
 
     def kl_form(self) -> Loss:

@@ -7,24 +7,25 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
-from ..processes.base import ForwardProcess
+from ..processes.base import Process
+from ..processes.diffusion import Diffusion
 from ..processes.gaussian import GaussianDiffusion
-from ..spaces.base import _expand
+from ..spaces.base import expand_batch
 from .base import Loss
 
-Weighting = Callable[[ForwardProcess, Tensor, Tensor], Tensor]
+Weighting = Callable[[Process, Tensor, Tensor], Tensor]
 
 
-def kl_weighting(process: ForwardProcess, x: Tensor, t: Tensor) -> Tensor:
+def kl_weighting(process: Process, x: Tensor, t: Tensor) -> Tensor:
     """``λ = D_t(x)``: the KL weighting; the loss then equals the path KL up to a constant."""
-    return process.diffusion_matrix_diag(x, t)
+    return process.block(Diffusion).diffusion_matrix_diag(process.space, x, t)
 
 
-def eps_weighting(process: ForwardProcess, x: Tensor, t: Tensor) -> Tensor:
+def eps_weighting(process: Process, x: Tensor, t: Tensor) -> Tensor:
     """``λ = s_t²``: the usual ε-loss ``½|ε_θ - ε|²`` of Gaussian kernels (not a KL bound)."""
     if not isinstance(process, GaussianDiffusion):
         raise TypeError("eps_weighting needs a Gaussian kernel N(α_t x_0, s_t² I)")
-    return _expand(process.std(t) ** 2, x)
+    return expand_batch(process.std(t) ** 2, x)
 
 
 class DenoisingScoreMatching(Loss):
@@ -32,8 +33,8 @@ class DenoisingScoreMatching(Loss):
     ``x_t ~ p_{t|0}(·|x_0)``; ``λ = D_t`` (:func:`kl_weighting`, default) or ``s_t²``
     (:func:`eps_weighting`). Needs the diffusion block and an exact transition."""
 
-    def __init__(self, process: ForwardProcess, weighting: Weighting = kl_weighting) -> None:
-        process.require("diffusion", "denoising score matching")
+    def __init__(self, process: Process, weighting: Weighting = kl_weighting) -> None:
+        process.block(Diffusion)
         process.require("exact_transition", "denoising score matching")
         super().__init__(process)
         self.weighting = weighting

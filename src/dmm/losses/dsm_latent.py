@@ -18,7 +18,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ..processes.base import ForwardProcess
+from ..processes.base import Process
+from ..processes.diffusion import Diffusion
 from .base import Loss
 from .dsm import Weighting, kl_weighting
 
@@ -27,8 +28,8 @@ class LatentScoreMatching(Loss):
     """``ℓ = E ½ |s_θ(y, t) - ∇log p_{t|Γ}(y)|²_λ`` with ``(y, Γ) ~`` :meth:`sample_latent`;
     ``λ = D_t`` (KL weighting, default) or any :data:`~dmm.losses.dsm.Weighting`."""
 
-    def __init__(self, process: ForwardProcess, weighting: Weighting = kl_weighting) -> None:
-        process.require("diffusion", "latent score matching")
+    def __init__(self, process: Process, weighting: Weighting = kl_weighting) -> None:
+        process.block(Diffusion)
         process.require("latent_kernel", "latent score matching")
         super().__init__(process)
         self.weighting = weighting

@@ -7,7 +7,8 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from ..processes.base import ForwardProcess
+from ..processes.base import Process
+from ..processes.diffusion import Diffusion
 from .base import Loss
 
 
@@ -19,9 +20,9 @@ class ImplicitScoreMatching(Loss):
     """
 
     def __init__(
-        self, process: ForwardProcess, divergence: Literal["exact", "hutchinson"] = "exact"
+        self, process: Process, divergence: Literal["exact", "hutchinson"] = "exact"
     ) -> None:
-        process.require("diffusion", "implicit score matching")
+        self.block = process.block(Diffusion)
         if divergence not in ("exact", "hutchinson"):
             raise ValueError(f"divergence must be 'exact' or 'hutchinson', got {divergence!r}")
         super().__init__(process)
@@ -41,7 +42,7 @@ class ImplicitScoreMatching(Loss):
             xt = p.sample_marginal(x0, t, generator)
         xt = xt.detach().requires_grad_(True)
         s = model.score(xt, t, context)
-        ds = p.diffusion_matrix_diag(xt, t) * s
+        ds = self.block.diffusion_matrix_diag(p.space, xt, t) * s
         quad = 0.5 * (s * ds).reshape(n, -1).sum(1)
         flat = ds.reshape(n, -1)
         if self.divergence == "exact":

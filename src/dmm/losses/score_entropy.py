@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ..processes.chains import AbsorbingChain, ChainProcess
+from ..processes.chains import AbsorbingChain, Chain, ChainProcess
 from .base import Loss
 
 
@@ -29,8 +29,9 @@ def score_entropy_integrand(
 ) -> Tensor:
     """``Σ_i Σ_{v≠y_i} β(t) R(v, y_i) [ρ - r log ρ + K(r)]`` per sample, for target ratios ``r``
     (the conditional ``r_0`` in the loss, the exact marginal ratio in the path KL)."""
-    into = process.rates_into(y)
-    w = process.beta(t)[:, None, None] * into
+    chain = process.block(Chain)
+    into = chain.rates_into(y)
+    w = chain.beta(t)[:, None, None] * into
     term = torch.exp(log_ratios) - target * log_ratios + k_function(target)
     term = torch.where(into > 0, term, torch.zeros_like(term))
     return (w * term).sum((1, 2))
@@ -43,7 +44,7 @@ class ScoreEntropy(Loss):
     per_unit_time = False  # the (T - t_min) factor is inside: the exact CTMC ELBO
 
     def __init__(self, process: ChainProcess) -> None:
-        process.require("chain", "score entropy")
+        process.block(Chain)
         process.require("exact_transition", "denoising score entropy")
         super().__init__(process)
 
@@ -90,8 +91,9 @@ class MaskedELBO(Loss):
         probs = model.x0_probs(y, t, context)
         nll = -torch.log(torch.gather(probs, -1, x0.long()[..., None]).squeeze(-1).clamp_min(1e-30))
         masked = (y == p.S).to(nll.dtype)
-        alpha = torch.exp(-p.integral(t))
-        weight = p.beta(t) * alpha / (-torch.expm1(-p.integral(t)))
+        chain = p.chain
+        alpha = torch.exp(-chain.integral(t))
+        weight = chain.beta(t) * alpha / (-torch.expm1(-chain.integral(t)))
         return (p.T - p.t_min) * weight * (masked * nll).sum(1)
 
 

@@ -15,17 +15,18 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ..processes.base import ForwardProcess
-from ..spaces.base import _expand
+from ..processes.base import Process
+from ..processes.jumps import Jumps
+from ..spaces.base import expand_batch
 from .base import Loss
 
 
 class _JumpScoreEntropy(Loss):
     """Shared checks of the two §5d forms: a jump block, a symmetric jump law, ``proposals ≥ 1``."""
 
-    def __init__(self, process: ForwardProcess, proposals: int, name: str) -> None:
-        process.require("jumps", name)
-        if not process.jump_law.symmetric:
+    def __init__(self, process: Process, proposals: int, name: str) -> None:
+        self.jumps = process.block(Jumps)
+        if not self.jumps.law.symmetric:
             raise ValueError(f"{name} needs a symmetric jump law g(-w) = g(w)")
         if proposals < 1:
             raise ValueError(f"proposals must be >= 1, got {proposals}")
@@ -42,7 +43,7 @@ class ImplicitScoreEntropy(_JumpScoreEntropy):
     expectations under ``p_t``). ``t`` may be passed to :meth:`per_sample_at` for quadrature tests.
     """
 
-    def __init__(self, process: ForwardProcess, proposals: int = 8) -> None:
+    def __init__(self, process: Process, proposals: int = 8) -> None:
         super().__init__(process, proposals, "implicit score entropy")
 
     def per_sample(
@@ -66,17 +67,18 @@ class ImplicitScoreEntropy(_JumpScoreEntropy):
         context: Tensor | None = None,
     ) -> Tensor:
         """The loss at given samples ``x_t ~ p_t`` and times ``t`` (``(batch,)``)."""
-        p, k, n = self.process, self.proposals, xt.shape[0]
-        w = p.jump_law.sample((2, n, k), generator, xt).reshape(2, n * k, *p.space.tangent_shape)
+        p, j, k, n = self.process, self.jumps, self.proposals, xt.shape[0]
+        w = j.law.sample((2, n, k), generator, xt).reshape(2, n * k, *p.space.tangent_shape)
         x = xt.repeat_interleave(k, dim=0)
         tk = t.repeat_interleave(k)
         ck = None if context is None else context.repeat_interleave(k, dim=0)
         # first term: ρ_θ(x, x ⊕ w); second: log ρ_θ(z ⊕ w', z) (backward jump from the later
         # position)
-        up = model.log_ratio(x, p.jump_destination(x, w[0]), tk, ck)
+        up = model.log_ratio(x, j.jump_destination(p.space, x, w[0]), tk, ck)
         first = torch.exp(up.clamp(max=30.0)).reshape(n, k).mean(1)
-        second = model.log_ratio(p.jump_destination(x, w[1]), x, tk, ck).reshape(n, k).mean(1)
-        return _expand(p.jump_rate(t), first).reshape(n) * (first - second)
+        back = model.log_ratio(j.jump_destination(p.space, x, w[1]), x, tk, ck)
+        second = back.reshape(n, k).mean(1)
+        return expand_batch(j.jump_rate(t), first).reshape(n) * (first - second)
 
 
 class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
@@ -113,7 +115,7 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
 
     def __init__(
         self,
-        process: ForwardProcess,
+        process: Process,
         proposals: int = 8,
         ratio_cap: float | None = None,
         weighting: str = "kl",
@@ -147,14 +149,14 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
         context: Tensor | None = None,
     ) -> Tensor:
         """The loss at given ``(y, Γ, atom) ~ sample_latent`` and times ``t`` (``(batch,)``)."""
-        p, k, n = self.process, self.proposals, y.shape[0]
-        w = p.jump_law.sample((n, k), generator, y).reshape(n * k, *p.space.tangent_shape)
+        p, j, k, n = self.process, self.jumps, self.proposals, y.shape[0]
+        w = j.law.sample((n, k), generator, y).reshape(n * k, *p.space.tangent_shape)
         ys, tk, lat = (
             y.repeat_interleave(k, 0),
             t.repeat_interleave(k),
             latent.repeat_interleave(k, 0),
         )
-        xs = p.jump_destination(ys, w)
+        xs = j.jump_destination(p.space, ys, w)
         ck = None if context is None else context.repeat_interleave(k, dim=0)
         lr = model.log_ratio(ys, xs, tk, ck).reshape(n, k)
         rho = torch.exp(lr.clamp(max=30.0))
@@ -177,7 +179,7 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
             back = model.log_ratio(xs[idx], ys[idx], tk[idx], cb)
             per = per.index_put((idx,), per[idx] - backward[idx] * back)
         per = per.reshape(n, k)
-        weight = p.jump_rate(t).reshape(n) if self.weighting == "kl" else torch.ones_like(t)
+        weight = j.jump_rate(t).reshape(n) if self.weighting == "kl" else torch.ones_like(t)
         return weight * per.mean(1)
 
 

@@ -75,7 +75,8 @@ class ExactChain:
     def marginal(self, t: Tensor) -> Tensor:
         """``p_t`` over all joint states for times ``t`` ``(batch,)`` -> ``(batch, n^d)``."""
         t = torch.as_tensor(t, dtype=torch.float64).reshape(-1)
-        P = self.process.transition_matrix(self.process.integral(t))
+        chain = self.process.chain
+        P = chain.transition_matrix(chain.integral(t))
         return self.push(self.p0.expand(len(t), -1), P)
 
     def push(self, p: Tensor, P: Tensor) -> Tensor:
@@ -104,7 +105,9 @@ class ExactChain:
     def x0_probs(self, y: Tensor, t: Tensor) -> Tensor:
         """Exact ``p(x_0^i = a | X_t = y)``, ``(batch, d, S)``."""
         p = self.process
-        P = p.transition_matrix(p.integral(torch.as_tensor(t, dtype=torch.float64)))  # (b, n, n)
+        P = p.chain.transition_matrix(
+            p.chain.integral(torch.as_tensor(t, dtype=torch.float64))
+        )  # (b, n, n)
         x0 = self.data_states  # (N0, d)
         lik = torch.ones(len(y), len(x0), dtype=torch.float64)
         for i in range(p.d):

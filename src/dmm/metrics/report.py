@@ -19,11 +19,11 @@ import torch
 from torch import Tensor, nn
 
 from ..losses import Loss
-from ..processes.base import ForwardProcess, MissingCapability
+from ..processes.base import MissingCapability, Process
 from .two_sample import energy_distance, noise_floor
 
 
-def terminal_term(process: ForwardProcess, data: Tensor) -> dict[str, Any]:
+def terminal_term(process: Process, data: Tensor) -> dict[str, Any]:
     """``mean_i KL(p_{T|0}(·|x_0^i) || q)`` (nats), or ``None`` with the reason."""
     try:
         kl = process.terminal_kl(data)
@@ -49,7 +49,7 @@ def _mean_per_sample(
 
 
 def estimation_term(
-    process: ForwardProcess,
+    process: Process,
     model: nn.Module,
     loss: Loss,
     data: Tensor,
@@ -113,7 +113,7 @@ def numerical_term(
 
 
 def error_report(
-    process: ForwardProcess,
+    process: Process,
     model: nn.Module,
     loss: Loss,
     data: Tensor,

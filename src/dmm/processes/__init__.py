@@ -1,14 +1,17 @@
-"""Forward processes declared by their generator blocks."""
+"""Forward processes as values: a space, a tuple of generator blocks, a reference law."""
 
-from .base import DiffusionBlock, ForwardProcess, MissingCapability
+from .base import Block, MissingCapability, Process, SimulationError
 from .chains import (
     AbsorbingChain,
+    AbsorbingRates,
     Categorical,
-    ChainBlock,
+    Chain,
     ChainProcess,
     OrdinalChain,
     UniformChain,
+    UniformRates,
 )
+from .diffusion import Diffusion
 from .gaussian import OU, VE, VP, GaussianDiffusion, SubVP
 from .jump_laws import (
     GaussianJumps,
@@ -17,7 +20,7 @@ from .jump_laws import (
     StudentTJumps,
     TruncatedStableJumps,
 )
-from .jumps import JumpBlock
+from .jumps import Jumps
 from .levy_ou import LevyOU, LevyOUStationary
 from .positive import GBM, GeometricOU, LogGaussianDiffusion, LogNormal
 from .rate_matrices import LogLinearSchedule
@@ -34,7 +37,7 @@ from .torus_jump import TorusJump, TorusUniform
 
 __all__ = [
     "GaussianJumps",
-    "JumpBlock",
+    "Jumps",
     "JumpLaw",
     "LevyOU",
     "LevyOUStationary",
@@ -45,7 +48,11 @@ __all__ = [
     "TruncatedStableJumps",
     "AbsorbingChain",
     "Categorical",
-    "ChainBlock",
+    "Chain",
+    "AbsorbingRates",
+    "UniformRates",
+    "Block",
+    "SimulationError",
     "ChainProcess",
     "LogLinearSchedule",
     "OrdinalChain",
@@ -57,8 +64,8 @@ __all__ = [
     "ConstantSchedule",
     "GeometricSchedule",
     "CosineSchedule",
-    "DiffusionBlock",
-    "ForwardProcess",
+    "Diffusion",
+    "Process",
     "GaussianDiffusion",
     "LinearSchedule",
     "MissingCapability",

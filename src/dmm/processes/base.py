@@ -1,130 +1,215 @@
-"""Forward processes, declared by their generator blocks (MATH.md §1).
+"""Forward processes as values: a state space, a tuple of generator blocks and a reference law
+(MATH.md §1).
 
-A forward process is a :class:`ForwardProcess` (space, horizon, reference law, optional exact kernel)
-that also inherits one or more *generator blocks*:
+``Process(space, blocks=(b_1, ..., b_m), reference=q)`` has the generator ``L_t = Σ_k L^k_t``, the
+sum of its blocks' generators. Each block type (:class:`~dmm.processes.diffusion.Diffusion`,
+:class:`~dmm.processes.jumps.Jumps`, :class:`~dmm.processes.chains.Chain`) is written once: its
+forward step and generator here, its backward formula in :mod:`dmm.reversal`, its loss term in
+:mod:`dmm.losses` and its sampler step in :mod:`dmm.samplers`. Code that serves any process loops
+over ``process.blocks``; nothing searches a class hierarchy.
 
-* :class:`DiffusionBlock` — ``L f = b·∇f + ½ D:∇²f`` with ``D = diag(σ²)``;
-* jump and rate-matrix blocks (``dmm.processes.jumps``, ``dmm.processes.chains``).
-
-The generator of a process is the sum of its blocks. Everything downstream — the backward process
-(:mod:`dmm.reversal`), the losses and the samplers — reads only these blocks.
+A process with a closed-form kernel is a subclass that declares it (``has_exact_transition``) and
+implements :meth:`Process.sample_transition` and :meth:`Process.conditional_score`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 import torch
 from torch import Tensor
 
 from ..spaces import Space
-from ..spaces.base import _expand
 from .references import Reference
 
 
 class MissingCapability(TypeError):
-    """A loss or sampler needs a capability the process does not declare."""
+    """A loss, model or sampler needs a capability the process does not declare."""
 
 
-class ForwardProcess:
-    """Base of all forward processes ``X_t``, ``t ∈ [0, T]``, carrying data to ``reference``.
+class SimulationError(RuntimeError):
+    """A simulated forward marginal left every sensible range (it blew up)."""
 
-    Subclasses set ``space``, ``T``, ``t_min`` and ``reference``, inherit generator blocks and, when a
-    closed form exists, set ``has_exact_transition = True`` and implement :meth:`sample_transition`
-    and :meth:`conditional_score`.
+
+class Block:
+    """One term ``L^k_t`` of a generator. A block is a value: it holds its coefficients, not the
+    space; every method takes the space it acts on."""
+
+    def forward_step(
+        self, space: Space, x: Tensor, t: Tensor, h: Tensor, generator: torch.Generator | None
+    ) -> Tensor:
+        """Advance ``x`` from ``t`` to ``t + h`` under this block alone."""
+        raise NotImplementedError
+
+    def generator(
+        self, space: Space, f: Callable[[Tensor], Tensor], x: Tensor, t: Tensor
+    ) -> Tensor:
+        """``(L^k_t f)(x)`` for ``f: (batch, *event) -> (batch,)``."""
+        raise NotImplementedError
+
+
+B = TypeVar("B", bound=Block)
+
+#: the optional capabilities a process may declare (``Process.require`` checks the name)
+CAPABILITIES = ("exact_transition", "denoiser", "latent_kernel")
+
+
+class Process:
+    """A forward Markov process ``X_t``, ``t ∈ [0, T]``, on ``space`` with generator
+    ``L_t = Σ_k L^k_t`` (the blocks) carrying data towards ``reference``.
+
+    Backward generator (MATH.md §2): each block reversed with ``p_t`` (the model ``φ_θ``):
+    ``←b = -b + ∇·D + D ∇log p_t`` for a diffusion, ``←λ(y → x) = λ_t(x → y) p_t(x)/p_t(y)`` for
+    jumps and chains.
+
+    ``reference=None`` leaves the reference to be simulated from training rows
+    (:class:`~dmm.processes.references.SimulatedReference`, set by :func:`dmm.recipe.recipe`).
+    Marginals without a closed form are simulated with ``simulation_steps`` steps of operator
+    splitting over the blocks, watched for blow-up (:class:`SimulationError`).
     """
 
-    space: Space
-    T: float = 1.0
-    t_min: float = 1e-3
-    reference: Reference
     has_exact_transition: ClassVar[bool] = False
     #: whether :meth:`denoise` (a final denoising step) is available
     has_denoiser: ClassVar[bool] = False
-    #: whether ``p_t`` comes as a mixture ``E_Γ p_{t|Γ}`` of densities known in closed form
-    #: (:meth:`sample_latent`, :meth:`latent_log_density`; used by the denoising jump loss)
+    #: whether ``p_t = E_Γ p_{t|Γ}`` with closed-form ``p_{t|Γ}`` (:meth:`sample_latent`)
     has_latent_kernel: ClassVar[bool] = False
-    #: steps used by :meth:`sample_marginal` when it must simulate
-    simulation_steps: int = 100
+    #: a simulated state whose magnitude exceeds this is reported as a blow-up
+    blowup_threshold: float = 1e8
 
-    @property
-    def blocks(self) -> tuple[str, ...]:
-        """Names of the generator blocks this process is made of."""
-        return tuple(c.block_name for c in type(self).__mro__ if "block_name" in c.__dict__)
+    def __init__(
+        self,
+        space: Space,
+        blocks: tuple[Block, ...] | list[Block],
+        reference: Reference | None = None,
+        T: float = 1.0,
+        t_min: float = 1e-3,
+        simulation_steps: int = 100,
+        name: str | None = None,
+    ) -> None:
+        blocks = tuple(blocks)
+        if not blocks:
+            raise ValueError("a process needs at least one generator block")
+        bad = [b for b in blocks if not isinstance(b, Block)]
+        if bad:
+            raise TypeError(f"blocks must be Block values (Diffusion, Jumps, Chain), got {bad!r}")
+        if not 0 < t_min < T:
+            raise ValueError(f"need 0 < t_min < T, got t_min={t_min}, T={T}")
+        if int(simulation_steps) < 1:
+            raise ValueError(f"simulation_steps must be >= 1, got {simulation_steps}")
+        self.space, self.blocks, self.reference = space, blocks, reference
+        self.T, self.t_min = float(T), float(t_min)
+        self.simulation_steps = int(simulation_steps)
+        self.name = name or type(self).__name__
+
+    def __repr__(self) -> str:
+        inner = ", ".join(type(b).__name__ for b in self.blocks)
+        return f"{self.name}({self.space!r}, blocks=({inner}), T={self.T})"
+
+    # --- blocks and capabilities ---------------------------------------------------------------
+    def blocks_of(self, kind: type[B]) -> tuple[B, ...]:
+        """The blocks of type ``kind``, in order."""
+        return tuple(b for b in self.blocks if isinstance(b, kind))
+
+    def block(self, kind: type[B]) -> B:
+        """The one block of type ``kind``; :class:`MissingCapability` if there is none, and a
+        ``ValueError`` if there are several (then pass the block explicitly)."""
+        found = self.blocks_of(kind)
+        if not found:
+            raise MissingCapability(
+                f"{self.name} has no {kind.__name__} block (its blocks: "
+                f"{', '.join(type(b).__name__ for b in self.blocks)})"
+            )
+        if len(found) > 1:
+            raise ValueError(
+                f"{self.name} has {len(found)} {kind.__name__} blocks; name the one you mean"
+            )
+        return found[0]
 
     def require(self, capability: str, user: str) -> None:
-        """Raise :class:`MissingCapability` unless the process declares ``capability``."""
-        have = {
-            "exact_transition": self.has_exact_transition,
-            "denoiser": self.has_denoiser,
-            "latent_kernel": self.has_latent_kernel,
-            **{b: True for b in self.blocks},
-        }
-        if not have.get(capability, False):
+        """Raise :class:`MissingCapability` unless the process declares ``capability`` (one of
+        :data:`CAPABILITIES`; any other name is a ``ValueError``)."""
+        if capability not in CAPABILITIES:
+            raise ValueError(
+                f"unknown capability {capability!r} (known: {', '.join(CAPABILITIES)})"
+            )
+        if not getattr(self, f"has_{capability}"):
             raise MissingCapability(
-                f"{user} needs a process with {capability.replace('_', ' ')}; "
-                f"{type(self).__name__} has blocks {self.blocks} and "
-                f"exact transition={self.has_exact_transition}"
+                f"{user} needs a process with {capability.replace('_', ' ')}; {self.name} has "
+                f"blocks ({', '.join(type(b).__name__ for b in self.blocks)}) and no "
+                f"{capability.replace('_', ' ')}"
             )
 
-    # --- exact kernel (optional) -------------------------------------------------------------
+    # --- exact kernel (optional) ---------------------------------------------------------------
     def sample_transition(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Tensor:
         """Sample ``X_t | X_0 = x0`` exactly; ``t`` has shape ``(batch,)``."""
-        raise MissingCapability(f"{type(self).__name__} has no exact transition sampler")
+        raise MissingCapability(f"{self.name} has no exact transition sampler")
 
     def conditional_score(self, xt: Tensor, x0: Tensor, t: Tensor) -> Tensor:
         """``∇_x log p_{t|0}(x_t | x_0)`` (tangent vector)."""
-        raise MissingCapability(f"{type(self).__name__} has no closed-form conditional score")
+        raise MissingCapability(f"{self.name} has no closed-form conditional score")
 
     def sample_latent(
         self, x0: Tensor, t: Tensor, generator: torch.Generator | None
     ) -> tuple[Tensor, Tensor, Tensor]:
         """``(x_t, Γ, atom)``: a latent ``Γ`` given ``X_0 = x0`` and ``x_t ~ p_{t|Γ}``, where
         ``p_t = E_Γ p_{t|Γ}``. ``atom`` (bool, ``(batch,)``) marks rows whose ``p_{t|Γ}`` is a point
-        mass at ``x_t`` (e.g. no jump yet); elsewhere ``p_{t|Γ}`` has the density of
-        :meth:`latent_log_density`."""
-        raise MissingCapability(f"{type(self).__name__} has no latent kernel")
+        mass at ``x_t``; elsewhere ``p_{t|Γ}`` has the density of :meth:`latent_log_density`."""
+        raise MissingCapability(f"{self.name} has no latent kernel")
 
     def latent_log_density(self, x: Tensor, latent: Tensor, t: Tensor) -> Tensor:
         """``log p_{t|Γ}(x)`` up to an ``x``-free constant (``(batch,)``; non-atom rows only)."""
-        raise MissingCapability(f"{type(self).__name__} has no latent kernel")
+        raise MissingCapability(f"{self.name} has no latent kernel")
 
     def denoise(self, rev, y: Tensor, t: Tensor) -> Tensor:
         """A final denoising step at ``t_min`` (e.g. Tweedie's mean); see ``has_denoiser``."""
-        raise MissingCapability(f"{type(self).__name__} has no final denoising step")
+        raise MissingCapability(f"{self.name} has no final denoising step")
 
     def terminal_kl(self, x0: Tensor) -> Tensor:
         """Per-sample ``KL(p_{T|0}(·|x_0) || q)``; its mean bounds ``KL(p_T || q)`` (MATH.md §6)."""
-        raise MissingCapability(f"{type(self).__name__} has no closed-form terminal KL")
+        raise MissingCapability(f"{self.name} has no closed-form terminal KL")
 
-    # --- forward simulation, generic over blocks ---------------------------------------------
+    # --- forward simulation, generic over blocks -----------------------------------------------
     def forward_step(
         self, x: Tensor, t: Tensor, h: Tensor, generator: torch.Generator | None
     ) -> Tensor:
-        """One step of the forward process from ``t`` to ``t + h`` (operator splitting over blocks)."""
-        for step in self._forward_steps():
-            x = step(x, t, h, generator)
+        """One step from ``t`` to ``t + h``: Lie–Trotter splitting over the blocks, in order."""
+        for block in self.blocks:
+            x = block.forward_step(self.space, x, t, h, generator)
         return x
-
-    def _forward_steps(self) -> list[Callable]:
-        return [
-            c.__dict__["block_forward_step"].__get__(self)
-            for c in type(self).__mro__
-            if "block_forward_step" in c.__dict__
-        ]
 
     def simulate_forward(
         self, x0: Tensor, t: Tensor, generator: torch.Generator | None, steps: int | None = None
     ) -> Tensor:
-        """Simulate ``X_t`` from ``X_0 = x0`` with ``steps`` steps of size ``t/steps`` per sample."""
+        """Simulate ``X_t`` from ``X_0 = x0`` with ``steps`` steps of size ``t/steps`` per sample,
+        raising :class:`SimulationError` (naming the process, the time and the magnitude) when the
+        state leaves the space's finite range or exceeds :attr:`blowup_threshold`."""
         steps = steps or self.simulation_steps
-        t = torch.as_tensor(t, dtype=torch.get_default_dtype()).expand(x0.shape[0])
+        t = torch.as_tensor(t, dtype=torch.get_default_dtype(), device=x0.device)
+        t = t.expand(x0.shape[0])
         h = t / steps
         x = x0
         for k in range(steps):
             x = self.forward_step(x, k * h, h, generator)
+            if k % 10 == 9 or k == steps - 1:
+                self._watch(x, (k + 1) * h)
         return x
+
+    def _watch(self, x: Tensor, t: Tensor) -> None:
+        if not x.is_floating_point():
+            return
+        flat = x.reshape(x.shape[0], -1)
+        size = torch.where(torch.isfinite(flat), flat.abs(), torch.full_like(flat, float("inf")))
+        worst = size.max(1).values
+        bad = worst > self.blowup_threshold
+        if bool(bad.any()):
+            i = int(torch.argmax(worst))
+            raise SimulationError(
+                f"the forward simulation of {self.name} blew up: |x| = {float(worst[i]):.3g} at "
+                f"t = {float(t[i]):.3g} ({int(bad.sum())} of {x.shape[0]} rows beyond "
+                f"{self.blowup_threshold:.0e}); use more simulation_steps or a step that keeps "
+                f"the state in {self.space.name}"
+            )
 
     def sample_marginal(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Tensor:
         """A sample of ``X_t`` given ``X_0 = x0``: exact when possible, simulated otherwise."""
@@ -132,14 +217,10 @@ class ForwardProcess:
             return self.sample_transition(x0, t, generator)
         return self.simulate_forward(x0, t, generator)
 
-    # --- the generator itself (for Dynkin checks) ---------------------------------------------
+    # --- the generator itself (for Dynkin checks) ----------------------------------------------
     def generator_apply(self, f: Callable[[Tensor], Tensor], x: Tensor, t: Tensor) -> Tensor:
-        """``(L_t f)(x)``, the sum of the blocks' generators applied to ``f: (batch,...) -> (batch,)``."""
-        return sum(
-            c.__dict__["block_generator"](self, f, x, t)
-            for c in type(self).__mro__
-            if "block_generator" in c.__dict__
-        )
+        """``(L_t f)(x) = Σ_k (L^k_t f)(x)`` for ``f: (batch, ...) -> (batch,)``."""
+        return sum(block.generator(self.space, f, x, t) for block in self.blocks)
 
     def input_scale(self, t: Tensor) -> Tensor:
         """Factor applied to network inputs at time ``t`` (1 unless a process knows better)."""
@@ -151,62 +232,17 @@ class ForwardProcess:
         return self.t_min + (self.T - self.t_min) * u
 
 
-class DiffusionBlock:
-    """Generator block ``L f = b_t·∇f + ½ D_t : ∇²f`` with diagonal ``D_t(x) = diag(σ_t(x)²)``.
-
-    Backward block (MATH.md §2): ``←b = -b + ∇·D + D ∇log p_t``, ``←D = D``.
-    Subclasses implement :meth:`drift` and :meth:`diffusion`; if ``D`` depends on ``x`` they either
-    override :meth:`diffusion_divergence` or leave the autograd default.
-    """
-
-    block_name = "diffusion"
-    #: whether ``σ`` depends on the state (if not, ``∇·D = 0``)
-    state_dependent_diffusion: ClassVar[bool] = True
-
-    def drift(self, x: Tensor, t: Tensor) -> Tensor:
-        """``b_t(x)`` in tangent coordinates."""
-        raise NotImplementedError
-
-    def diffusion(self, x: Tensor, t: Tensor) -> Tensor:
-        """``σ_t(x)`` with ``D = diag(σ²)``; any shape that broadcasts to the tangent shape."""
-        raise NotImplementedError
-
-    def diffusion_matrix_diag(self, x: Tensor, t: Tensor) -> Tensor:
-        """The diagonal of ``D_t(x)``, broadcast to ``(batch, *tangent_shape)``."""
-        sigma = self.diffusion(x, t)
-        return (sigma**2).expand(x.shape[0], *self.space.tangent_shape)
-
-    def diffusion_divergence(self, x: Tensor, t: Tensor) -> Tensor:
-        """``(∇·D)_i = Σ_j ∂_j D_ij = ∂_i D_ii`` for diagonal ``D`` (autograd unless overridden)."""
-        if not self.state_dependent_diffusion:
-            return torch.zeros(
-                x.shape[0], *self.space.tangent_shape, dtype=x.dtype, device=x.device
-            )
-        with torch.enable_grad():
-            xg = x.detach().requires_grad_(True)
-            d = self.diffusion_matrix_diag(xg, t)
-            (grad,) = torch.autograd.grad(d.sum(), xg)
-        return grad
-
-    def block_forward_step(self, x: Tensor, t: Tensor, h: Tensor, generator) -> Tensor:
-        xi = self.space.noise(x.shape[0], generator, x)
-        return self.space.step(x, self.drift(x, t), self.diffusion(x, t), h, xi)
-
-    def block_generator(self, f: Callable[[Tensor], Tensor], x: Tensor, t: Tensor) -> Tensor:
-        # b·∇f + ½ Σ_i D_ii ∂²_i f in the space's orthonormal frame (the Hessian diagonal in flat
-        # coordinates, the Laplace–Beltrami operator on SO(3)); see Space.second_derivatives
-        n = x.shape[0]
-        grad = self.space.gradient(f, x).reshape(n, -1)
-        second = self.space.second_derivatives(f, x).reshape(n, -1)
-        d = self.diffusion_matrix_diag(x, t).reshape(n, -1)
-        b = self.drift(x, t).reshape(n, -1)
-        return ((b * grad).sum(1) + 0.5 * (d * second).sum(1)).detach()
-
-
 def expand_time(t: Tensor | float, n: int, like: Tensor) -> Tensor:
     """A ``(n,)`` time tensor from a scalar or ``(n,)`` tensor, on ``like``'s device and dtype."""
     dtype = like.dtype if like.is_floating_point() else torch.get_default_dtype()
     return torch.as_tensor(t, dtype=dtype, device=like.device).expand(n).clone()
 
 
-__all__ = ["DiffusionBlock", "ForwardProcess", "MissingCapability", "expand_time", "_expand"]
+__all__ = [
+    "Block",
+    "CAPABILITIES",
+    "MissingCapability",
+    "Process",
+    "SimulationError",
+    "expand_time",
+]

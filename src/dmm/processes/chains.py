@@ -15,14 +15,13 @@ with kernel ``p^i_{t|0}(v | a) = exp(B(t) R)(a, v)``. Backward (MATH.md §2,
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import ClassVar
 
 import torch
 from torch import Tensor
 
 from ..spaces.discrete import Discrete
-from .base import ForwardProcess, MissingCapability
+from .base import Block, MissingCapability, Process
 from .rate_matrices import (
     LogLinearSchedule,
     absorbing_rate_matrix,
@@ -61,31 +60,37 @@ def categorical(probs: Tensor, generator: torch.Generator | None) -> Tensor:
     return (cdf < u * cdf[..., -1:]).sum(-1).clamp_max(probs.shape[-1] - 1)
 
 
-class ChainBlock:
-    """Generator block of a factorised chain: rate ``β(t) R(a, b)`` per coordinate (see module doc).
+class Chain(Block):
+    """Generator block of a factorised chain on ``{0..n-1}^d``: coordinate ``i`` jumps ``a → b`` at
+    rate ``β(t) R(a, b)`` (see the module doc), ``n = R.shape[0]``.
 
-    Needs ``space`` (a :class:`Discrete`), ``schedule`` (``β``, ``B``) and ``rate_matrix`` ``R``
-    (``n_states × n_states``). Kernels are exact: ``P(b) = exp(b R)`` at integrated rate ``b``
-    (eigendecomposition for symmetric ``R``, the matrix exponential otherwise); subclasses with
-    closed forms override :meth:`kernel_apply` and :meth:`kernel_column`. All three accept negative
-    ``b``."""
+    Kernels are exact: ``P(b) = exp(b R)`` at integrated rate ``b = B(t)`` (eigendecomposition for
+    symmetric ``R``, the matrix exponential otherwise); :class:`UniformRates` and
+    :class:`AbsorbingRates` use closed forms. All kernel methods accept negative ``b``.
+    Backward block (:mod:`dmm.reversal.chains`): ``←Q(y, y^{i←v}) = β(t) R(v, y_i) ρ_θ(y)_{i,v}``.
+    """
 
-    block_name = "chain"
-    space: Discrete
-    schedule: Schedule
-    rate_matrix: Tensor
-
-    def _setup_kernel(self) -> None:
+    def __init__(self, rate_matrix: Tensor, schedule: Schedule | None = None) -> None:
+        self.rate_matrix = check_rate_matrix(rate_matrix)
+        self.schedule = schedule or LogLinearSchedule()
+        self.n_states = self.rate_matrix.shape[0]
         R = self.rate_matrix
         self._symmetric = bool(torch.allclose(R, R.T, atol=1e-12))
         if self._symmetric:
             self._evals, self._evecs = torch.linalg.eigh(R)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(n_states={self.n_states}, schedule={self.schedule!r})"
 
     def beta(self, t: Tensor) -> Tensor:
         return self.schedule.beta(t)
 
     def integral(self, t: Tensor) -> Tensor:
         return self.schedule.integral(t)
+
+    def one_hot(self, x: Tensor) -> Tensor:
+        """``(batch, d, n_states)`` float one-hot encoding of states ``x``."""
+        return torch.nn.functional.one_hot(x.long(), self.n_states).to(torch.get_default_dtype())
 
     def transition_matrix(self, b: Tensor) -> Tensor:
         """``exp(b R)`` for integrated rates ``b`` of shape ``(batch,)`` -> ``(batch, n, n)``
@@ -121,25 +126,67 @@ class ChainBlock:
         R = self.rate_matrix.to(device=y.device, dtype=torch.get_default_dtype())
         return R[y.long()].scatter(-1, y.long()[..., None], 0.0)
 
-    def block_forward_step(self, x: Tensor, t: Tensor, h: Tensor, generator) -> Tensor:
+    def forward_step(self, space, x, t, h, generator) -> Tensor:
         """Exact step: ``x_i ~ exp((B(t+h) - B(t)) R)(x_i, ·)`` independently."""
         b = self.integral(t + h) - self.integral(t)
-        return categorical(self.kernel_apply(self.space.one_hot(x), b).clamp_min(0), generator)
+        return categorical(self.kernel_apply(self.one_hot(x), b).clamp_min(0), generator)
 
-    def block_generator(self, f: Callable[[Tensor], Tensor], x: Tensor, t: Tensor) -> Tensor:
+    def generator(self, space, f, x, t) -> Tensor:
         fx = f(x).to(torch.get_default_dtype())
         rates = self.beta(t)[:, None, None] * self.rates_out(x)
         out = torch.zeros_like(fx)
         for i in range(x.shape[1]):
-            for v in range(self.space.n_states):
+            for v in range(self.n_states):
                 y = x.clone()
                 y[:, i] = v
                 out = out + rates[:, i, v] * (f(y).to(fx.dtype) - fx)
         return out
 
 
-class ChainProcess(ChainBlock, ForwardProcess):
-    """A factorised chain with a user rate matrix ``R`` on ``{0..S-1}^d`` (``S = R.shape[0]``).
+class UniformRates(Chain):
+    """``R = (11ᵀ - S I)/S``; closed-form kernel ``e^{-b} δ + (1 - e^{-b})/S``."""
+
+    def __init__(self, S: int, schedule: Schedule | None = None) -> None:
+        super().__init__(uniform_rate_matrix(S), schedule)
+        self.S = int(S)
+
+    def kernel_apply(self, p: Tensor, b: Tensor) -> Tensor:
+        a = torch.exp(-torch.as_tensor(b, dtype=p.dtype, device=p.device)).reshape(-1, 1, 1)
+        return a * p + (1 - a) * p.sum(-1, keepdim=True) / self.S
+
+    def kernel_column(self, y: Tensor, b: Tensor) -> Tensor:
+        a = torch.exp(-torch.as_tensor(b, dtype=torch.get_default_dtype(), device=y.device))
+        return a.reshape(-1, 1, 1) * self.one_hot(y) + (1 - a.reshape(-1, 1, 1)) / self.S
+
+
+class AbsorbingRates(Chain):
+    """Every value ``< S`` jumps to MASK ``= S`` at rate 1; closed-form kernel: stay w.p.
+    ``e^{-b}``, else MASK."""
+
+    def __init__(self, S: int, schedule: Schedule | None = None) -> None:
+        super().__init__(absorbing_rate_matrix(S), schedule)
+        self.S = int(S)
+
+    def kernel_apply(self, p: Tensor, b: Tensor) -> Tensor:
+        a = torch.exp(-torch.as_tensor(b, dtype=p.dtype, device=p.device)).reshape(-1, 1, 1)
+        clean = a * p[..., : self.S]
+        masked = (1 - a) * p[..., : self.S].sum(-1, keepdim=True) + p[..., self.S :]
+        return torch.cat([clean, masked], -1)
+
+    def kernel_column(self, y: Tensor, b: Tensor) -> Tensor:
+        a = torch.exp(-torch.as_tensor(b, dtype=torch.get_default_dtype(), device=y.device))
+        a = a.reshape(-1, 1, 1)
+        is_mask = (y == self.S)[..., None].to(a.dtype)
+        onehot = self.one_hot(y)
+        col_mask = torch.cat(
+            [(1 - a).expand(*y.shape, self.S), torch.ones_like(a).expand(*y.shape, 1)], -1
+        )
+        return is_mask * col_mask + (1 - is_mask) * a * onehot
+
+
+class ChainProcess(Process):
+    """A factorised chain on ``{0..S-1}^d`` with one :class:`Chain` block (a user rate matrix
+    ``R``, ``S = R.shape[0] - mask``).
 
     Generator ``L f(x) = Σ_i Σ_{v≠x_i} β(t) R(x_i, v)[f(x^{i←v}) - f(x)]``; backward
     ``←L f(y) = Σ_i Σ_{v≠y_i} β(t) R(v, y_i) ρ(y)_{i,v} [f(y^{i←v}) - f(y)]``. Kernel ``exp(B(t)
@@ -152,25 +199,21 @@ class ChainProcess(ChainBlock, ForwardProcess):
 
     def __init__(
         self,
-        rate_matrix: Tensor,
+        rate_matrix: Tensor | Chain,
         d: int,
         schedule: Schedule | None = None,
         T: float = 1.0,
         t_min: float = 1e-3,
         mask: bool = False,
     ) -> None:
-        if not 0 < t_min < T:
-            raise ValueError(f"need 0 < t_min < T, got t_min={t_min}, T={T}")
-        self.rate_matrix = check_rate_matrix(rate_matrix)
-        n = self.rate_matrix.shape[0]
-        self.space = Discrete(d, n - int(mask), mask)
-        self.schedule = schedule or LogLinearSchedule()
-        self.T, self.t_min = float(T), float(t_min)
-        self._setup_kernel()
+        chain = rate_matrix if isinstance(rate_matrix, Chain) else Chain(rate_matrix, schedule)
+        n = chain.n_states
+        super().__init__(Discrete(d, n - int(mask), mask), (chain,), None, T, t_min)
+        self.chain = chain
         u = torch.zeros(1, 1, n, dtype=torch.float64)
         u[..., : self.space.S] = 1.0 / self.space.S
-        bT = self.integral(torch.tensor([self.T], dtype=torch.float64))
-        self.reference = Categorical(d, self.kernel_apply(u, bT).flatten().clamp_min(0))
+        bT = chain.integral(torch.tensor([self.T], dtype=torch.float64))
+        self.reference = Categorical(d, chain.kernel_apply(u, bT).flatten().clamp_min(0))
 
     @property
     def d(self) -> int:
@@ -186,7 +229,8 @@ class ChainProcess(ChainBlock, ForwardProcess):
 
     def transition_probs(self, x0: Tensor, t: Tensor) -> Tensor:
         """``p^i_{t|0}(v | x0_i)`` as ``(batch, d, n_states)``."""
-        return self.kernel_apply(self.space.one_hot(x0), self.integral(t)).clamp_min(0)
+        c = self.chain
+        return c.kernel_apply(self.space.one_hot(x0), c.integral(t)).clamp_min(0)
 
     def sample_transition(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Tensor:
         return categorical(self.transition_probs(x0, t), generator)
@@ -205,7 +249,8 @@ class ChainProcess(ChainBlock, ForwardProcess):
     def terminal_kl(self, x0: Tensor) -> Tensor:
         """``Σ_i KL(p^i_{T|0}(·|x0_i) || q_i)`` per sample (nats)."""
         T = torch.full((x0.shape[0],), self.T, dtype=torch.float64)
-        p = self.kernel_apply(self.space.one_hot(x0).double(), self.integral(T)).clamp_min(0)
+        c = self.chain
+        p = c.kernel_apply(self.space.one_hot(x0).double(), c.integral(T)).clamp_min(0)
         q = self.reference.probs64.to(p.device)
         terms = torch.where(p > 0, p * (torch.log(p.clamp_min(1e-300)) - torch.log(q)), 0.0)
         return terms.sum((1, 2)).to(torch.get_default_dtype())
@@ -216,7 +261,7 @@ class ChainProcess(ChainBlock, ForwardProcess):
         return rev.model.x0_probs(y, t, rev.context).argmax(-1)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(d={self.d}, S={self.S}, schedule={self.schedule!r})"
+        return f"{type(self).__name__}(d={self.d}, S={self.S}, schedule={self.chain.schedule!r})"
 
 
 class UniformChain(ChainProcess):
@@ -226,15 +271,7 @@ class UniformChain(ChainProcess):
     def __init__(
         self, d: int, S: int, schedule: Schedule | None = None, T: float = 1.0, t_min: float = 1e-3
     ) -> None:
-        super().__init__(uniform_rate_matrix(S), d, schedule, T, t_min)
-
-    def kernel_apply(self, p: Tensor, b: Tensor) -> Tensor:
-        a = torch.exp(-torch.as_tensor(b, dtype=p.dtype, device=p.device)).reshape(-1, 1, 1)
-        return a * p + (1 - a) * p.sum(-1, keepdim=True) / self.S
-
-    def kernel_column(self, y: Tensor, b: Tensor) -> Tensor:
-        a = torch.exp(-torch.as_tensor(b, dtype=torch.get_default_dtype(), device=y.device))
-        return a.reshape(-1, 1, 1) * self.space.one_hot(y) + (1 - a.reshape(-1, 1, 1)) / self.S
+        super().__init__(UniformRates(S, schedule), d, T=T, t_min=t_min)
 
 
 class AbsorbingChain(ChainProcess):
@@ -246,23 +283,7 @@ class AbsorbingChain(ChainProcess):
     def __init__(
         self, d: int, S: int, schedule: Schedule | None = None, T: float = 1.0, t_min: float = 1e-3
     ) -> None:
-        super().__init__(absorbing_rate_matrix(S), d, schedule, T, t_min, mask=True)
-
-    def kernel_apply(self, p: Tensor, b: Tensor) -> Tensor:
-        a = torch.exp(-torch.as_tensor(b, dtype=p.dtype, device=p.device)).reshape(-1, 1, 1)
-        clean = a * p[..., : self.S]
-        masked = (1 - a) * p[..., : self.S].sum(-1, keepdim=True) + p[..., self.S :]
-        return torch.cat([clean, masked], -1)
-
-    def kernel_column(self, y: Tensor, b: Tensor) -> Tensor:
-        a = torch.exp(-torch.as_tensor(b, dtype=torch.get_default_dtype(), device=y.device))
-        a = a.reshape(-1, 1, 1)
-        is_mask = (y == self.S)[..., None].to(a.dtype)
-        onehot = self.space.one_hot(y)
-        col_mask = torch.cat(
-            [(1 - a).expand(*y.shape, self.S), torch.ones_like(a).expand(*y.shape, 1)], -1
-        )
-        return is_mask * col_mask + (1 - is_mask) * a * onehot
+        super().__init__(AbsorbingRates(S, schedule), d, T=T, t_min=t_min, mask=True)
 
 
 class OrdinalChain(ChainProcess):

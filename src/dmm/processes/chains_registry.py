@@ -18,7 +18,7 @@ from ..networks.transformer import Transformer
 from ..registry import ProcessSpec, register_process
 from ..samplers.chains import ChainEuler, ExactChainSampler, TauLeaping, TweedieStep
 from ..scores.ratios import DirectRatios, MeanRatios, RatioModel
-from .base import ForwardProcess
+from .base import Process
 from .chains import AbsorbingChain, ChainProcess, OrdinalChain, UniformChain
 from .rate_matrices import LogLinearSchedule
 
@@ -52,9 +52,7 @@ def _schedule(params: Mapping[str, Any]) -> LogLinearSchedule:
     return LogLinearSchedule(float(params["eps"]))
 
 
-def chain_model(
-    process: ForwardProcess, params: Mapping[str, Any], context_dim: int = 0
-) -> RatioModel:
+def chain_model(process: Process, params: Mapping[str, Any], context_dim: int = 0) -> RatioModel:
     """A ratio model: mean (default) or direct parameterisation on an MLP or a transformer."""
     assert isinstance(process, ChainProcess)
     kinds = {"mean": MeanRatios, "ratio": DirectRatios}
@@ -90,7 +88,7 @@ def chain_model(
     return cls(net, process)
 
 
-def chain_loss(process: ForwardProcess, params: Mapping[str, Any]) -> Loss:
+def chain_loss(process: Process, params: Mapping[str, Any]) -> Loss:
     if params.get("loss", "score_entropy") == "masked_elbo":
         if params["parameterisation"] != "mean":
             raise ValueError("loss=masked_elbo needs parameterisation=mean")
@@ -100,9 +98,7 @@ def chain_loss(process: ForwardProcess, params: Mapping[str, Any]) -> Loss:
     return ScoreEntropy(process)  # type: ignore[arg-type]
 
 
-def chain_evaluate_spec(
-    process: ForwardProcess, model: nn.Module, data: Tensor
-) -> dict[str, float]:
+def chain_evaluate_spec(process: Process, model: nn.Module, data: Tensor) -> dict[str, float]:
     assert isinstance(process, ChainProcess)
     return chain_evaluate(process, model, process.space.validate(data))
 

@@ -13,20 +13,20 @@ import torch
 from torch import Tensor
 
 from ..spaces import Euclidean
-from ..spaces.base import _expand
-from .base import DiffusionBlock, ForwardProcess
+from ..spaces.base import expand_batch
+from .base import Process
+from .diffusion import Diffusion
 from .references import Normal
 from .schedules import ConstantSchedule, LinearSchedule, Schedule
 
 
-class GaussianDiffusion(DiffusionBlock, ForwardProcess):
+class GaussianDiffusion(Process):
     """Linear diffusion ``L f = f(t) x·∇f + ½ g(t)² Δf`` with kernel ``N(α_t x_0, s_t² I)``.
 
     Backward generator: ``←L f = (-f(t) y + g(t)² ∇log p_t(y))·∇f + ½ g(t)² Δf``.
     Subclasses give ``drift_coeff`` (``f``), ``diffusion_sq`` (``g²``), ``alpha`` and ``std``.
     """
 
-    state_dependent_diffusion: ClassVar[bool] = False
     has_exact_transition: ClassVar[bool] = True
     has_denoiser: ClassVar[bool] = True
 
@@ -35,9 +35,10 @@ class GaussianDiffusion(DiffusionBlock, ForwardProcess):
             raise ValueError(f"dim must be positive, got {dim}")
         if not 0 < t_min < T:
             raise ValueError(f"need 0 < t_min < T, got t_min={t_min}, T={T}")
-        self.dim, self.T, self.t_min = int(dim), float(T), float(t_min)
-        self.space = Euclidean(self.dim)
-        self.reference = Normal((self.dim,), 0.0, reference_std)
+        self.dim = int(dim)
+        block = Diffusion(self.drift, self.diffusion, state_dependent=False)
+        reference = Normal((self.dim,), 0.0, reference_std)
+        super().__init__(Euclidean(self.dim), (block,), reference, T, t_min)
         self.reference_std = float(reference_std)
 
     # generator blocks
@@ -54,23 +55,23 @@ class GaussianDiffusion(DiffusionBlock, ForwardProcess):
         raise NotImplementedError
 
     def drift(self, x: Tensor, t: Tensor) -> Tensor:
-        return _expand(self.drift_coeff(t), x) * x
+        return expand_batch(self.drift_coeff(t), x) * x
 
     def diffusion(self, x: Tensor, t: Tensor) -> Tensor:
-        return _expand(self.diffusion_sq(t).sqrt(), x)
+        return expand_batch(self.diffusion_sq(t).sqrt(), x)
 
     # exact kernel
     def sample_transition(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Tensor:
         eps = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
-        return _expand(self.alpha(t), x0) * x0 + _expand(self.std(t), x0) * eps
+        return expand_batch(self.alpha(t), x0) * x0 + expand_batch(self.std(t), x0) * eps
 
     def conditional_score(self, xt: Tensor, x0: Tensor, t: Tensor) -> Tensor:
-        a, s = _expand(self.alpha(t), xt), _expand(self.std(t), xt)
+        a, s = expand_batch(self.alpha(t), xt), expand_batch(self.std(t), xt)
         return -(xt - a * x0) / s**2
 
     def denoise(self, rev, y: Tensor, t: Tensor) -> Tensor:
         """Tweedie's mean ``E[X_0 | X_t = y] = (y + s_t² s_θ(y, t)) / α_t``."""
-        a, s = _expand(self.alpha(t), y), _expand(self.std(t), y)
+        a, s = expand_batch(self.alpha(t), y), expand_batch(self.std(t), y)
         return (y + s**2 * rev.score(y, t)) / a
 
     def input_scale(self, t: Tensor) -> Tensor:

@@ -1,8 +1,10 @@
 """The compound-Poisson jump block (MATH.md §1): ``L_t f(x) = λ(t) ∫ [f(x ⊕ w) - f(x)] g(w) dw``.
 
 ``x ⊕ w`` is the space's translation (``x + w`` on ``R^d``, ``wrap(x + w)`` on the torus). Backward
-block (MATH.md §2): the backward rate of ``y → x`` is ``←λ(y → x) = λ(t) g(y ⊖ x) p_t(x) / p_t(y)``;
-with the model, ``p_t(x)/p_t(y)`` becomes the ratio ``ρ_θ(y, x, t)`` (:mod:`dmm.reversal.jumps`).
+block (MATH.md §2, :mod:`dmm.reversal.jumps`): the backward rate of ``y → x`` is
+``←λ(y → x) = λ(t) g(y ⊖ x) p_t(x) / p_t(y)``; with the model, ``p_t(x)/p_t(y)`` becomes the ratio
+``ρ_θ(y, x, t)``. Its loss term is score entropy (MATH.md §5d: the denoising form over a latent
+kernel, the implicit form otherwise) and its sampler step τ-leaping with proposals from ``g``.
 """
 
 from __future__ import annotations
@@ -12,8 +14,11 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from ..spaces.base import _expand
+from ..spaces import Space
+from ..spaces.base import expand_batch
+from .base import Block
 from .jump_laws import JumpLaw
+from .schedules import Schedule
 
 
 def poisson_icdf(u: Tensor, mean: Tensor) -> Tensor:
@@ -42,66 +47,109 @@ def sample_poisson(mean: Tensor, generator: torch.Generator | None) -> Tensor:
     return poisson_icdf(u, mean)
 
 
-class JumpBlock:
+class Jumps(Block):
     """Generator block ``L_t f(x) = λ(t) E_{w~g}[f(x ⊕ w) - f(x)]`` (translation-invariant jumps).
 
-    Backward block: ``←L_τ f(y) = λ(t) ∫ g(y ⊖ x) ρ(y, x, t) [f(x) - f(y)] dx``, ``ρ =
-    p_t(x)/p_t(y)``.
-    Subclasses set ``jump_law`` and implement :meth:`jump_rate` and :meth:`jump_integral`
-    (``Λ(t) = ∫_0^t λ``). ``generator_samples`` jumps per point estimate :meth:`block_generator`.
+    Backward block: ``←L_τ f(y) = λ(t) ∫ g(y ⊖ x) ρ(y, x, t) [f(x) - f(y)] dx``,
+    ``ρ = p_t(x)/p_t(y)``.
+
+    ``rate`` is ``λ``: a number, a :class:`~dmm.processes.schedules.Schedule` (whose integral is
+    ``Λ``) or a callable ``t -> λ(t)``, whose integral ``Λ(t) = ∫_0^t λ`` is then taken by
+    32-point Gauss–Legendre quadrature unless ``integral`` is given. ``law`` is the jump density
+    ``g`` (a :class:`~dmm.processes.jump_laws.JumpLaw`). ``generator_samples`` jumps per point
+    estimate :meth:`generator`.
     """
 
-    block_name = "jumps"
-    jump_law: JumpLaw
     generator_samples: int = 128
+
+    def __init__(
+        self,
+        rate: float | Schedule | Callable[[Tensor], Tensor | float],
+        law: JumpLaw,
+        integral: Callable[[Tensor], Tensor] | None = None,
+    ) -> None:
+        if not isinstance(law, JumpLaw):
+            raise TypeError(f"law must be a JumpLaw (e.g. GaussianJumps), got {law!r}")
+        if isinstance(rate, (int, float)):
+            if not rate > 0:
+                raise ValueError(f"jump rate must be positive, got {rate}")
+        elif not (isinstance(rate, Schedule) or callable(rate)):
+            raise TypeError(f"rate must be a number, a Schedule or a callable, got {rate!r}")
+        self.rate, self.law, self._integral = rate, law, integral
+
+    def __repr__(self) -> str:
+        return f"Jumps(rate={self.rate!r}, law={self.law!r})"
 
     def jump_rate(self, t: Tensor) -> Tensor:
         """``λ(t)``, shape of ``t``."""
-        raise NotImplementedError
+        if isinstance(self.rate, (int, float)):
+            return torch.full_like(t, float(self.rate))
+        if isinstance(self.rate, Schedule):
+            return self.rate.beta(t)
+        return torch.as_tensor(self.rate(t), dtype=t.dtype, device=t.device).expand(t.shape)
 
     def jump_integral(self, t: Tensor) -> Tensor:
         """``Λ(t) = ∫_0^t λ(s) ds``, shape of ``t``."""
-        raise NotImplementedError
+        if isinstance(self.rate, (int, float)):
+            return float(self.rate) * t
+        if isinstance(self.rate, Schedule):
+            return self.rate.integral(t)
+        if self._integral is not None:
+            return self._integral(t)
+        nodes, weights = _gauss_legendre(t)
+        s = 0.5 * t[..., None] * (nodes + 1)  # nodes mapped to [0, t]
+        lam = self.jump_rate(s.reshape(-1)).reshape(s.shape)
+        return 0.5 * t * (weights * lam).sum(-1)
 
-    def jump_destination(self, x: Tensor, w: Tensor) -> Tensor:
+    def jump_destination(self, space: Space, x: Tensor, w: Tensor) -> Tensor:
         """``x ⊕ w``: the space's own translation (a step with drift ``w`` over unit time)."""
         one = torch.ones((), dtype=w.dtype, device=w.device)
-        return self.space.step(x, w, 0.0, one, torch.zeros_like(w))
+        return space.step(x, w, 0.0, one, torch.zeros_like(w))
 
-    def sample_jumps(self, x: Tensor, count: Tensor, generator: torch.Generator | None) -> Tensor:
-        """Sum of ``count[i]`` independent jumps for each row (a tangent vector, not yet
-        applied)."""
+    def sample_jumps(
+        self, space: Space, x: Tensor, count: Tensor, generator: torch.Generator | None
+    ) -> Tensor:
+        """Sum of ``count[i]`` independent jumps per row (a tangent vector, not yet applied)."""
         n_max = int(count.max()) if count.numel() else 0
-        total = torch.zeros(x.shape[0], *self.space.tangent_shape, dtype=x.dtype, device=x.device)
+        total = torch.zeros(x.shape[0], *space.tangent_shape, dtype=x.dtype, device=x.device)
         if n_max == 0:
             return total
-        w = self.jump_law.sample((x.shape[0], n_max), generator, x)
+        w = self.law.sample((x.shape[0], n_max), generator, x)
         mask = torch.arange(n_max, device=x.device)[None, :] < count[:, None]
         w = (w * mask[..., None].to(w.dtype)).sum(1)
         return total + w.reshape(total.shape)
 
-    def block_forward_step(self, x: Tensor, t: Tensor, h: Tensor, generator) -> Tensor:
+    def forward_step(self, space, x, t, h, generator) -> Tensor:
         """Exact step of this block alone: ``N ~ Poisson(Λ(t+h) - Λ(t))`` jumps from ``g``."""
         mean = self.jump_integral(t + h) - self.jump_integral(t)
         count = sample_poisson(mean.expand(x.shape[0]), generator)
-        moved = self.jump_destination(x, self.sample_jumps(x, count, generator))
-        return torch.where(
-            (count > 0).reshape(-1, *[1] * (x.ndim - 1)), moved, x
-        )  # no jump: x stays exactly put
+        moved = self.jump_destination(space, x, self.sample_jumps(space, x, count, generator))
+        # no jump: x stays exactly put
+        return torch.where((count > 0).reshape(-1, *[1] * (x.ndim - 1)), moved, x)
 
-    def block_generator(self, f: Callable[[Tensor], Tensor], x: Tensor, t: Tensor) -> Tensor:
-        """Monte Carlo ``λ(t) mean_m [f(x ⊕ w_m) - f(x)]`` with ``generator_samples``
-        fixed-seed jumps."""
+    def generator(self, space, f, x, t) -> Tensor:
+        """Monte Carlo ``λ(t) mean_m [f(x ⊕ w_m) - f(x)]`` with ``generator_samples`` fixed-seed
+        jumps."""
         m = self.generator_samples
         g = torch.Generator(device=x.device).manual_seed(0)
-        w = self.jump_law.sample((m,), g, x)
+        w = self.law.sample((m,), g, x)
         n = x.shape[0]
         xs = x.repeat_interleave(m, dim=0)
-        ws = w.repeat(n, 1).reshape(n * m, *self.space.tangent_shape)
+        ws = w.repeat(n, 1).reshape(n * m, *space.tangent_shape)
         fx = f(xs).reshape(n, m)
-        fy = f(self.jump_destination(xs, ws)).reshape(n, m)
-        lam = _expand(self.jump_rate(t), fx).reshape(n)
+        fy = f(self.jump_destination(space, xs, ws)).reshape(n, m)
+        lam = expand_batch(self.jump_rate(t), fx).reshape(n)
         return (lam * (fy - fx).mean(1)).detach()
 
 
-__all__ = ["JumpBlock", "poisson_icdf", "sample_poisson"]
+def _gauss_legendre(like: Tensor, n: int = 32) -> tuple[Tensor, Tensor]:
+    import numpy as np
+
+    x, w = np.polynomial.legendre.leggauss(n)
+    return (
+        torch.as_tensor(x, dtype=like.dtype, device=like.device),
+        torch.as_tensor(w, dtype=like.dtype, device=like.device),
+    )
+
+
+__all__ = ["Jumps", "poisson_icdf", "sample_poisson"]

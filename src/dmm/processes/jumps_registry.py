@@ -24,7 +24,7 @@ from ..scores.jump_ratios import (
     TailPotentialRatio,
 )
 from ..spaces import Torus
-from .base import ForwardProcess
+from .base import Process
 from .jump_laws import StudentTJumps
 from .levy_ou import LevyOU
 from .schedules import ExponentialSchedule, LinearSchedule
@@ -44,7 +44,7 @@ def _dim(data: Tensor) -> int:
 
 
 def ratio_model(
-    process: ForwardProcess, params: Mapping[str, Any], context_dim: int = 0, squash: bool = False
+    process: Process, params: Mapping[str, Any], context_dim: int = 0, squash: bool = False
 ) -> nn.Module:
     """``direct`` (network of ``(y, x - y, t)``) or ``potential`` (``exp(U(x) - U(y))``)."""
     kind, f = params["parameterisation"], process.space.feature_dim

@@ -23,20 +23,20 @@ N(m, vI)``, and the rows with ``v = 0`` (``σ = 0``, no jump yet) are atoms.
 from __future__ import annotations
 
 import math
-from typing import ClassVar
 
 import torch
 from torch import Tensor
 
 from ..spaces import Euclidean
-from ..spaces.base import _expand
-from .base import DiffusionBlock, ForwardProcess, MissingCapability
+from ..spaces.base import expand_batch
+from .base import MissingCapability, Process
+from .diffusion import Diffusion
 from .jump_laws import JumpLaw, StableMixtureJumps, StudentTJumps, TruncatedStableJumps
-from .jumps import JumpBlock, sample_poisson
+from .jumps import Jumps, sample_poisson
 from .references import Reference
 
 
-class LevyOU(DiffusionBlock, JumpBlock, ForwardProcess):
+class LevyOU(Process):
     """``dX = -θX dt + σ dW + dJ``; see the module docstring for both generators.
 
     ``sample_marginal`` is exact (no conditional score exists, so ``has_exact_transition`` is
@@ -45,8 +45,6 @@ class LevyOU(DiffusionBlock, JumpBlock, ForwardProcess):
     holds when the jump law is a Gaussian scale mixture (Student-t, Gaussian, the variance-truncated
     stable law), see the module docstring.
     """
-
-    state_dependent_diffusion: ClassVar[bool] = False
 
     @property
     def has_latent_kernel(self) -> bool:  # type: ignore[override]
@@ -65,14 +63,16 @@ class LevyOU(DiffusionBlock, JumpBlock, ForwardProcess):
     ) -> None:
         if rate <= 0 or theta <= 0 or sigma < 0:
             raise ValueError(f"need rate > 0, theta > 0, sigma >= 0; got {rate}, {theta}, {sigma}")
-        if not 0 < t_min < T:
-            raise ValueError(f"need 0 < t_min < T, got t_min={t_min}, T={T}")
         if jump_law.dim != dim:
             raise ValueError(f"jump law has dimension {jump_law.dim}, process has {dim}")
-        self.dim, self.T, self.t_min = int(dim), float(T), float(t_min)
-        self.space = Euclidean(self.dim)
+        self.dim = int(dim)
         self.jump_law, self.rate = jump_law, float(rate)
         self.theta, self.sigma = float(theta), float(sigma)
+        blocks = (
+            Diffusion(self.drift, self.diffusion, state_dependent=False),
+            Jumps(self.rate, jump_law),
+        )
+        super().__init__(Euclidean(self.dim), blocks, None, T, t_min)
         self.reference = LevyOUStationary(self)
 
     @classmethod
@@ -115,12 +115,6 @@ class LevyOU(DiffusionBlock, JumpBlock, ForwardProcess):
     def diffusion(self, x: Tensor, t: Tensor) -> Tensor:
         return torch.full((1,) * x.ndim, self.sigma, dtype=x.dtype, device=x.device)
 
-    def jump_rate(self, t: Tensor) -> Tensor:
-        return torch.full_like(t, self.rate)
-
-    def jump_integral(self, t: Tensor) -> Tensor:
-        return self.rate * t
-
     # exact simulation
     def sample_marginal(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Tensor:
         """Exact ``X_t | X_0 = x0`` (see the module docstring); ``t`` scalar or ``(batch,)``."""
@@ -129,7 +123,7 @@ class LevyOU(DiffusionBlock, JumpBlock, ForwardProcess):
         decay = torch.exp(-self.theta * t)
         var = self.sigma**2 * -torch.expm1(-2 * self.theta * t) / (2 * self.theta)
         xi = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
-        out = _expand(decay, x0) * x0 + _expand(var.sqrt(), x0) * xi
+        out = expand_batch(decay, x0) * x0 + expand_batch(var.sqrt(), x0) * xi
         count = sample_poisson(self.rate * t, generator)
         k = int(count.max()) if n else 0
         if k == 0:
@@ -149,7 +143,7 @@ class LevyOU(DiffusionBlock, JumpBlock, ForwardProcess):
             raise MissingCapability(f"{self.jump_law!r} is not a Gaussian scale mixture")
         n = x0.shape[0]
         t = torch.as_tensor(t, dtype=x0.dtype, device=x0.device).expand(n)
-        mean = _expand(torch.exp(-self.theta * t), x0) * x0
+        mean = expand_batch(torch.exp(-self.theta * t), x0) * x0
         var = self.sigma**2 * -torch.expm1(-2 * self.theta * t) / (2 * self.theta)
         count = sample_poisson(self.rate * t, generator)
         k = int(count.max()) if n else 0
@@ -160,7 +154,7 @@ class LevyOU(DiffusionBlock, JumpBlock, ForwardProcess):
             decay = torch.exp(-2 * self.theta * (t[:, None] * (1 - s))) * live.to(x0.dtype)
             var = var + (decay * scale).sum(1)
         xi = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
-        xt = mean + _expand(var.sqrt(), x0) * xi
+        xt = mean + expand_batch(var.sqrt(), x0) * xi
         return xt, torch.cat([mean.reshape(n, -1), var[:, None]], 1), var == 0
 
     def latent_log_density(self, x: Tensor, latent: Tensor, t: Tensor) -> Tensor:

@@ -20,6 +20,7 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
+from ..spaces import Space
 from ..spaces.so3 import SO3, exp_map, log_map
 from ..spaces.torus import (
     Torus,
@@ -29,7 +30,8 @@ from ..spaces.torus import (
     wrapped_normal_terms,
 )
 from . import igso3
-from .base import DiffusionBlock, ForwardProcess
+from .base import Process
+from .diffusion import Diffusion
 from .references import Reference
 from .schedules import GeometricSchedule, Schedule
 from .torus_jump import TorusUniform
@@ -62,21 +64,21 @@ def quaternion_to_matrix(q: Tensor) -> Tensor:
     return torch.stack([torch.stack(r, -1) for r in rows], -2)
 
 
-class ManifoldBrownian(DiffusionBlock, ForwardProcess):
+class ManifoldBrownian(Process):
     """``L_t = ½ β(t) Δ_M``: zero drift, ``σ = √β(t)`` in the space's orthonormal frame.
 
     Backward generator: ``←L_τ f = β ∇_M log p_t·∇_M f + ½ β Δ_M f``. Subclasses give the space, the
     heat kernel for variance-time ``B(t)`` and the reference law.
     """
 
-    state_dependent_diffusion: ClassVar[bool] = False
     has_exact_transition: ClassVar[bool] = True
 
-    def __init__(self, schedule: Schedule | None, T: float, t_min: float) -> None:
-        if not 0 < t_min < T:
-            raise ValueError(f"need 0 < t_min < T, got t_min={t_min}, T={T}")
+    def __init__(
+        self, space: Space, reference: Reference, schedule: Schedule | None, T: float, t_min: float
+    ) -> None:
         self.schedule = schedule or GeometricSchedule()
-        self.T, self.t_min = float(T), float(t_min)
+        block = Diffusion(self.drift, self.diffusion, state_dependent=False)
+        super().__init__(space, (block,), reference, T, t_min)
 
     def variance_time(self, t: Tensor) -> Tensor:
         """``B(t) = ∫_0^t β``, the variance of the heat kernel at time ``t``."""
@@ -103,9 +105,7 @@ class TorusBrownian(ManifoldBrownian):
     def __init__(
         self, d: int = 2, schedule: Schedule | None = None, T: float = 1.0, t_min: float = 1e-3
     ) -> None:
-        super().__init__(schedule, T, t_min)
-        self.space = Torus(d)
-        self.reference = TorusUniform(d)
+        super().__init__(Torus(d), TorusUniform(d), schedule, T, t_min)
 
     def sample_transition(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Tensor:
         std = self.variance_time(t).to(x0.dtype).sqrt()[:, None]
@@ -155,9 +155,7 @@ class SO3Brownian(ManifoldBrownian):
         t_min: float = 1e-3,
         atol: float = 1e-4,
     ) -> None:
-        super().__init__(schedule, T, t_min)
-        self.space = SO3(atol)
-        self.reference = Haar()
+        super().__init__(SO3(atol), Haar(), schedule, T, t_min)
 
     def sample_transition(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Tensor:
         B = self.variance_time(t).to(torch.float64)

@@ -23,7 +23,8 @@ import torch
 from torch import Tensor
 
 from ..spaces.positive import PositiveOrthant, exp_positive
-from .base import DiffusionBlock, ForwardProcess
+from .base import Process
+from .diffusion import Diffusion
 from .references import Reference
 from .schedules import ConstantSchedule, Schedule
 
@@ -67,7 +68,7 @@ class LogNormal(Reference):
         return f"LogNormal(log_mean={self.log_mean.tolist()}, log_std={self.log_std.tolist()})"
 
 
-class LogGaussianDiffusion(DiffusionBlock, ForwardProcess):
+class LogGaussianDiffusion(Process):
     """Base: ``log X`` is linear Gaussian. Subclasses give :meth:`log_drift` (``β a``),
     :meth:`log_kernel` (``α_t``, ``c_t``, ``v_t``) and the reference law.
 
@@ -92,14 +93,16 @@ class LogGaussianDiffusion(DiffusionBlock, ForwardProcess):
             raise ValueError(f"dim must be positive, got {dim}")
         if not 0 < t_min < T:
             raise ValueError(f"need 0 < t_min < T, got t_min={t_min}, T={T}")
-        self.dim, self.T, self.t_min = int(dim), float(T), float(t_min)
+        self.dim = int(dim)
         self.sigma = _vec(sigma, self.dim)
         if (self.sigma <= 0).any():
             raise ValueError("sigma must be positive")
         self.schedule = schedule or ConstantSchedule(1.0)
         self.data_log_mean = _vec(data_log_mean, self.dim)
         self.data_log_std = _vec(data_log_std, self.dim)
-        self.space = PositiveOrthant(self.dim, self.data_log_mean, self.data_log_std)
+        space = PositiveOrthant(self.dim, self.data_log_mean, self.data_log_std)
+        block = Diffusion(self.drift, self.diffusion, divergence=self.diffusion_divergence)
+        super().__init__(space, (block,), None, T, t_min)  # subclasses set the reference
 
     # --- log-coordinate description ---------------------------------------------------------
     def log_drift(self, z: Tensor, t: Tensor) -> Tensor:

@@ -7,11 +7,12 @@ from collections.abc import Callable
 from torch import Tensor
 
 from ..spaces import Euclidean, Space
-from .base import DiffusionBlock, ForwardProcess
+from .base import Process
+from .diffusion import Diffusion
 from .references import Normal, Reference
 
 
-class SDE(DiffusionBlock, ForwardProcess):
+class SDE(Process):
     """``dX = b(X, t) dt + σ(X, t) dW`` with diagonal ``σ``: ``L f = b·∇f + ½ diag(σ²) : ∇²f``.
 
     Backward generator: ``←L f = (-b + ∇·D + D ∇log p_t)·∇f + ½ D : ∇²f``, ``D = diag(σ²)``.
@@ -30,15 +31,7 @@ class SDE(DiffusionBlock, ForwardProcess):
         state_dependent_diffusion: bool = True,
         simulation_steps: int = 100,
     ) -> None:
-        self.space = Euclidean(space) if isinstance(space, int) else space
-        self._drift, self._diffusion = drift, diffusion
-        self.reference = reference or Normal(self.space.event_shape)
-        self.T, self.t_min = float(T), float(t_min)
-        self.state_dependent_diffusion = state_dependent_diffusion
-        self.simulation_steps = int(simulation_steps)
-
-    def drift(self, x: Tensor, t: Tensor) -> Tensor:
-        return self._drift(x, t)
-
-    def diffusion(self, x: Tensor, t: Tensor) -> Tensor:
-        return self._diffusion(x, t)
+        space = Euclidean(space) if isinstance(space, int) else space
+        block = Diffusion(drift, diffusion, state_dependent=state_dependent_diffusion)
+        reference = reference or Normal(space.event_shape)
+        super().__init__(space, (block,), reference, T, t_min, simulation_steps)

@@ -16,11 +16,11 @@ import torch
 from torch import Tensor
 
 from ..spaces import Torus
-from ..spaces.base import _expand
+from ..spaces.base import expand_batch
 from ..spaces.torus import wrapped_normal_log_prob
-from .base import ForwardProcess
+from .base import Process
 from .jump_laws import GaussianJumps
-from .jumps import JumpBlock, sample_poisson
+from .jumps import Jumps, sample_poisson
 from .references import Reference
 from .schedules import ExponentialSchedule, Schedule
 
@@ -57,7 +57,7 @@ def lattice_shell_counts(d: int, m_max: int) -> Tensor:
     return out
 
 
-class TorusJump(JumpBlock, ForwardProcess):
+class TorusJump(Process):
     """Wrapped Gaussian jumps on ``T^d`` at rate ``λ(t)`` (a :class:`Schedule`, default
     exponential from 0.45 to 181.5, so ``Λ(t) = 0.075 (e^{6t} - 1)`` and ``Λ(1) = 30``), jump law
     ``N(0, σ_J² I)`` with ``σ_J = 0.6`` (``Λ(1) σ_J² = 11``: mixed like a wrapped normal of
@@ -79,11 +79,7 @@ class TorusJump(JumpBlock, ForwardProcess):
         T: float = 1.0,
         t_min: float = 1e-3,
     ) -> None:
-        if not 0 < t_min < T:
-            raise ValueError(f"need 0 < t_min < T, got t_min={t_min}, T={T}")
-        self.d, self.T, self.t_min = int(d), float(T), float(t_min)
-        self.space = Torus(self.d)
-        self.reference = TorusUniform(self.d)
+        self.d = int(d)
         self.sigma_jump = float(sigma_jump)
         self.jump_law = GaussianJumps(self.d, self.sigma_jump)
         # exponential rate: the jumped variance Λ(t)σ_J² grows by the same factor per unit time, so
@@ -93,17 +89,13 @@ class TorusJump(JumpBlock, ForwardProcess):
         # 12x) but lost the checkerboard (0.53 on black cells against 0.88): no single jump size
         # serves both
         self.rate = rate or ExponentialSchedule(0.45, 181.5)
+        self.jumps = Jumps(self.rate, self.jump_law)
+        super().__init__(Torus(self.d), (self.jumps,), TorusUniform(self.d), T, t_min)
 
     def __repr__(self) -> str:
         return (
             f"TorusJump(d={self.d}, sigma_jump={self.sigma_jump}, rate={self.rate!r}, T={self.T})"
         )
-
-    def jump_rate(self, t: Tensor) -> Tensor:
-        return self.rate.beta(t)
-
-    def jump_integral(self, t: Tensor) -> Tensor:
-        return self.rate.integral(t)
 
     # exact kernel ------------------------------------------------------------------------------
     def sample_transition(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Tensor:
@@ -118,9 +110,9 @@ class TorusJump(JumpBlock, ForwardProcess):
         ``N``, ``x_t`` is the wrapped normal ``WN(x_0, N σ_J² I)``, a point mass when ``N = 0``
         (latent kernel of the denoising loss, MATH.md §5d)."""
         t = torch.as_tensor(t, dtype=x0.dtype, device=x0.device).expand(x0.shape[0])
-        count = sample_poisson(self.jump_integral(t), generator).to(x0.dtype)
+        count = sample_poisson(self.jumps.jump_integral(t), generator).to(x0.dtype)
         xi = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
-        moved = self.space.wrap(x0 + _expand(count.sqrt(), x0) * self.sigma_jump * xi)
+        moved = self.space.wrap(x0 + expand_batch(count.sqrt(), x0) * self.sigma_jump * xi)
         atom = count == 0
         xt = torch.where(atom.reshape(-1, *[1] * (x0.ndim - 1)), x0, moved)  # the atom stays at x_0
         return xt, torch.cat([x0, (count * self.sigma_jump**2)[:, None]], 1), atom
@@ -137,12 +129,14 @@ class TorusJump(JumpBlock, ForwardProcess):
     def atom_mass(self, t: float | None = None) -> float:
         """``e^{-Λ(t)}``: probability of no jump by time ``t`` (default ``T``)."""
         t = self.T if t is None else t
-        return math.exp(-float(self.jump_integral(torch.tensor(float(t), dtype=torch.float64))))
+        return math.exp(
+            -float(self.jumps.jump_integral(torch.tensor(float(t), dtype=torch.float64)))
+        )
 
     def continuous_chi2(self) -> float:
         """``χ²_c = Σ_{k≠0} c_k²`` with ``c_k = (e^{-Λ(1-e^{-σ_J²|k|²/2})} - e^{-Λ})/(1 -
         e^{-Λ})``."""
-        lam = float(self.jump_integral(torch.tensor(self.T, dtype=torch.float64)))
+        lam = float(self.jumps.jump_integral(torch.tensor(self.T, dtype=torch.float64)))
         m_max = int(math.ceil(2 * (80 + 2 * math.log(lam + 1)) / self.sigma_jump**2))
         m = torch.arange(m_max + 1, dtype=torch.float64)
         atom = math.exp(-lam)

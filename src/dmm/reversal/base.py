@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from ..processes.base import ForwardProcess
+from ..processes.base import Process
 
 
 @dataclass
@@ -23,7 +23,7 @@ class Reversal:
     diffusion block); an exact oracle works as well as a trained network.
     """
 
-    process: ForwardProcess
+    process: Process
     model: torch.nn.Module
     context: Tensor | None = None
 

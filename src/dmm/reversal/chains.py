@@ -16,6 +16,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from ..processes.chains import Chain
 from .base import Reversal
 
 
@@ -27,10 +28,10 @@ def chain_ratios(rev: Reversal, y: Tensor, t: Tensor) -> Tensor:
 def backward_rates(rev: Reversal, y: Tensor, t: Tensor, ratios: Tensor | None = None) -> Tensor:
     """``←Q(y, y^{i←v}) = β(t) R(v, y_i) ρ_θ(y)_{i,v}`` as ``(batch, d, n_states)``, zero at ``v =
     y_i`` and wherever the forward rate into ``y_i`` vanishes."""
-    p = rev.process
+    chain = rev.process.block(Chain)
     rho = chain_ratios(rev, y, t) if ratios is None else ratios
-    into = p.rates_into(y)
-    rates = p.beta(t)[:, None, None] * into * rho
+    into = chain.rates_into(y)
+    rates = chain.beta(t)[:, None, None] * into * rho
     return torch.where(into > 0, rates, torch.zeros_like(rates))
 
 

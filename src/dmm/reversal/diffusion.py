@@ -9,20 +9,40 @@ from __future__ import annotations
 
 from torch import Tensor
 
+from ..processes.diffusion import Diffusion
 from .base import Reversal
 
 
-def backward_drift(rev: Reversal, y: Tensor, t: Tensor, score: Tensor | None = None) -> Tensor:
-    """``←b(y, t) = -b + ∇·D + D s_θ`` (backward-time drift at forward time ``t``)."""
-    p = rev.process
-    s = rev.score(y, t) if score is None else score
-    return -p.drift(y, t) + p.diffusion_divergence(y, t) + p.diffusion_matrix_diag(y, t) * s
-
-
-def flow_velocity(rev: Reversal, y: Tensor, t: Tensor, score: Tensor | None = None) -> Tensor:
-    """Probability-flow ODE velocity in forward time: ``dy/dt = b - ½∇·D - ½ D s_θ``."""
-    p = rev.process
+def backward_drift(
+    rev: Reversal,
+    y: Tensor,
+    t: Tensor,
+    score: Tensor | None = None,
+    block: Diffusion | None = None,
+) -> Tensor:
+    """``←b(y, t) = -b + ∇·D + D s_θ`` (backward-time drift at forward time ``t``) of ``block``
+    (default: the process's one diffusion block)."""
+    space, d = rev.process.space, block or rev.process.block(Diffusion)
     s = rev.score(y, t) if score is None else score
     return (
-        p.drift(y, t) - 0.5 * p.diffusion_divergence(y, t) - 0.5 * p.diffusion_matrix_diag(y, t) * s
+        -d.drift(y, t)
+        + d.diffusion_divergence(space, y, t)
+        + d.diffusion_matrix_diag(space, y, t) * s
+    )
+
+
+def flow_velocity(
+    rev: Reversal,
+    y: Tensor,
+    t: Tensor,
+    score: Tensor | None = None,
+    block: Diffusion | None = None,
+) -> Tensor:
+    """Probability-flow ODE velocity in forward time: ``dy/dt = b - ½∇·D - ½ D s_θ``."""
+    space, d = rev.process.space, block or rev.process.block(Diffusion)
+    s = rev.score(y, t) if score is None else score
+    return (
+        d.drift(y, t)
+        - 0.5 * d.diffusion_divergence(space, y, t)
+        - 0.5 * d.diffusion_matrix_diag(space, y, t) * s
     )

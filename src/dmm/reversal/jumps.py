@@ -1,4 +1,4 @@
-"""Backward jump block (MATH.md §2–§3), generic over every process with a :class:`JumpBlock`.
+"""Backward jump block (MATH.md §2–§3), generic over every process with a :class:`Jumps` block.
 
 Forward ``L_t f(x) = λ(t) ∫ [f(x ⊕ w) - f(x)] g(w) dw``. Backward rate of ``y → x``:
 ``←λ(y → x) = λ_t(x → y) ρ_θ(y, x, t) = λ(t) g(y ⊖ x) ρ_θ(y, x, t)``. Samplers propose ``x = y ⊕ w``
@@ -11,7 +11,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ..spaces.base import _expand
+from ..processes.jumps import Jumps
+from ..spaces.base import expand_batch
 from .base import Reversal
 
 
@@ -20,26 +21,31 @@ def log_ratio(rev: Reversal, y: Tensor, x: Tensor, t: Tensor) -> Tensor:
     return rev.model.log_ratio(y, x, t, rev.context)
 
 
-def propose(rev: Reversal, y: Tensor, k: int, generator: torch.Generator | None) -> Tensor:
+def propose(
+    rev: Reversal, y: Tensor, k: int, generator: torch.Generator | None, block: Jumps | None = None
+) -> Tensor:
     """``k`` jump proposals ``w ~ g`` per row: shape ``(batch, k, *tangent_shape)``."""
-    w = rev.process.jump_law.sample((y.shape[0], k), generator, y)
+    law = (block or rev.process.block(Jumps)).law
+    w = law.sample((y.shape[0], k), generator, y)
     return w.reshape(y.shape[0], k, *rev.process.space.tangent_shape)
 
 
-def backward_intensity(rev: Reversal, y: Tensor, w: Tensor, t: Tensor) -> tuple[Tensor, Tensor]:
+def backward_intensity(
+    rev: Reversal, y: Tensor, w: Tensor, t: Tensor, block: Jumps | None = None
+) -> tuple[Tensor, Tensor]:
     """Backward rates per proposal, ``λ(t) ρ_θ(y, y ⊕ w_k, t) g(-w_k)/g(w_k)``, shape ``(batch,
     k)``,
     and the destinations ``y ⊕ w_k`` (``(batch, k, *event)``)."""
-    p = rev.process
+    j = block or rev.process.block(Jumps)
     n, k = w.shape[0], w.shape[1]
     ys = y.repeat_interleave(k, dim=0)
     ws = w.reshape(n * k, *w.shape[2:])
-    xs = p.jump_destination(ys, ws)
+    xs = j.jump_destination(rev.process.space, ys, ws)
     lr = log_ratio(rev, ys, xs, t.repeat_interleave(k)).reshape(n, k)
-    if not p.jump_law.symmetric:
+    if not j.law.symmetric:
         flat = ws.reshape(n * k, -1)
-        lr = lr + (p.jump_law.log_prob(-flat) - p.jump_law.log_prob(flat)).reshape(n, k)
-    rate = _expand(p.jump_rate(t), lr) * torch.exp(lr.clamp(max=60.0))
+        lr = lr + (j.law.log_prob(-flat) - j.law.log_prob(flat)).reshape(n, k)
+    rate = expand_batch(j.jump_rate(t), lr) * torch.exp(lr.clamp(max=60.0))
     return rate, xs.reshape(n, k, *y.shape[1:])
 
 

@@ -1,8 +1,8 @@
 """Samplers and the one ``simulate`` loop that drives them.
 
 A sampler is one discretisation of the backward process: ``step(rev, y, t, t_next, generator)``
-moves ``y`` from forward time ``t`` down to ``t_next < t``. It declares which generator blocks it can
-simulate (``supports``) and its weak order; ``simulate`` owns the time grid, the starting draw from
+moves ``y`` from forward time ``t`` down to ``t_next < t``. It declares which block types it can
+simulate (``supports``, a set of :class:`~dmm.processes.base.Block` classes) and its weak order; ``simulate`` owns the time grid, the starting draw from
 the reference law, progress, callbacks and the optional final denoising step.
 """
 
@@ -14,25 +14,27 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
-from ..processes.base import ForwardProcess, MissingCapability, expand_time
+from ..processes.base import Block, MissingCapability, Process, expand_time
 from ..reversal import Reversal
 
 
 class Sampler:
     """One step of a discretised backward process."""
 
-    #: generator blocks this sampler can simulate
-    supports: ClassVar[frozenset[str]] = frozenset()
+    #: block types this sampler can simulate
+    supports: ClassVar[frozenset[type[Block]]] = frozenset()
     #: weak order of the discretisation (``None`` when not a fixed order)
     order: ClassVar[float | None] = None
 
-    def check(self, process: ForwardProcess) -> None:
+    def check(self, process: Process) -> None:
         """Raise :class:`MissingCapability` if the process has a block this sampler cannot simulate."""
-        missing = [b for b in process.blocks if b not in self.supports]
+        missing = [b for b in process.blocks if not isinstance(b, tuple(self.supports))]
         if missing:
+            names = ", ".join(type(b).__name__ for b in missing)
+            known = ", ".join(sorted(k.__name__ for k in self.supports))
             raise MissingCapability(
-                f"{type(self).__name__} cannot simulate the {', '.join(missing)} block(s) of "
-                f"{type(process).__name__} (it supports {sorted(self.supports)})"
+                f"{type(self).__name__} cannot simulate the {names} block(s) of "
+                f"{process.name} (it supports {known or 'nothing'})"
             )
 
     def step(
@@ -42,7 +44,7 @@ class Sampler:
 
 
 def time_grid(
-    process: ForwardProcess, steps: int, t_start: float | None = None, t_end: float | None = None
+    process: Process, steps: int, t_start: float | None = None, t_end: float | None = None
 ) -> Tensor:
     """Uniform grid from ``t_start`` (default ``T``) down to ``t_end`` (default ``t_min``)."""
     if steps < 1:

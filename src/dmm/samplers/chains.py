@@ -22,7 +22,7 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
-from ..processes.chains import categorical
+from ..processes.chains import Chain, categorical
 from ..reversal import Reversal
 from ..reversal.chains import backward_rates, chain_ratios
 from .base import Sampler
@@ -31,7 +31,7 @@ from .base import Sampler
 class FactorisedChainSampler(Sampler):
     """A step that draws every coordinate independently from :meth:`coordinate_probs`."""
 
-    supports: ClassVar[frozenset[str]] = frozenset({"chain"})
+    supports: ClassVar[frozenset[type]] = frozenset({Chain})
 
     def coordinate_probs(self, rev: Reversal, y: Tensor, t: Tensor, t_next: Tensor) -> Tensor:
         """``(batch, d, n_states)`` law of each coordinate after the step, given ``y``."""
@@ -74,9 +74,9 @@ class TweedieStep(FactorisedChainSampler):
     order: ClassVar[float | None] = None
 
     def coordinate_probs(self, rev, y, t, t_next) -> Tensor:
-        p = rev.process
-        db = p.integral(t) - p.integral(t_next)
-        w = p.kernel_apply(chain_ratios(rev, y, t), -db) * p.kernel_column(y, db)
+        chain = rev.process.block(Chain)
+        db = chain.integral(t) - chain.integral(t_next)
+        w = chain.kernel_apply(chain_ratios(rev, y, t), -db) * chain.kernel_column(y, db)
         w = w.clamp_min(0)
         return w / w.sum(-1, keepdim=True).clamp_min(1e-30)
 
@@ -91,7 +91,7 @@ class ExactChainSampler(Sampler):
     enough grid; candidates where it fails are counted in ``violations`` (check it is 0).
     Cost grows with ``Λ̄ h``: small spaces only."""
 
-    supports: ClassVar[frozenset[str]] = frozenset({"chain"})
+    supports: ClassVar[frozenset[type]] = frozenset({Chain})
     order: ClassVar[float | None] = None
 
     def __init__(self, safety: float = 2.0, max_events: int = 100_000) -> None:

@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from torch import Tensor
 
+from ..processes.diffusion import Diffusion
 from ..reversal import Reversal, backward_drift
 from .base import Sampler
 
@@ -17,10 +18,14 @@ class EulerMaruyama(Sampler):
     orthant, a geodesic on SO(3).
     """
 
-    supports: ClassVar[frozenset[str]] = frozenset({"diffusion"})
+    supports: ClassVar[frozenset[type]] = frozenset({Diffusion})
     order: ClassVar[float] = 1.0
 
+    def __init__(self, block: Diffusion | None = None) -> None:
+        self.block = block  # None: the process's one diffusion block
+
     def step(self, rev: Reversal, y: Tensor, t: Tensor, t_next: Tensor, generator) -> Tensor:
-        space = rev.process.space
+        space, block = rev.process.space, self.block or rev.process.block(Diffusion)
         xi = space.noise(y.shape[0], generator, y)
-        return space.step(y, backward_drift(rev, y, t), rev.process.diffusion(y, t), t - t_next, xi)
+        drift = backward_drift(rev, y, t, block=block)
+        return space.step(y, drift, block.diffusion(y, t), t - t_next, xi)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ..processes.base import ForwardProcess
+from ..processes.base import Process
 from ..reversal import Reversal
 from .base import Sampler
 
@@ -29,13 +29,13 @@ class Inpaint(Sampler):
         self.supports = sampler.supports
         self.order = sampler.order
 
-    def check(self, process: ForwardProcess) -> None:
+    def check(self, process: Process) -> None:
         self.sampler.check(process)
         if self.mode == "replace":
             process.require("exact_transition", "Inpaint(mode='replace')")
 
     def apply(
-        self, process: ForwardProcess, y: Tensor, t: Tensor, generator: torch.Generator | None
+        self, process: Process, y: Tensor, t: Tensor, generator: torch.Generator | None
     ) -> Tensor:
         """Reset the observed coordinates of ``y`` at forward time ``t``."""
         target = self.values.to(y.device)
@@ -43,7 +43,7 @@ class Inpaint(Sampler):
             target = process.sample_transition(target, t, generator)
         return torch.where(self.observed.to(y.device), target.to(y.dtype), y)
 
-    def initial(self, process: ForwardProcess, n: int, generator: torch.Generator | None) -> Tensor:
+    def initial(self, process: Process, n: int, generator: torch.Generator | None) -> Tensor:
         """A start for ``simulate(y_init=...)``: reference draws with the observed coordinates
         reset."""
         y = process.reference.sample(n, generator)

@@ -16,6 +16,7 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
+from ..processes.jumps import Jumps
 from ..reversal import Reversal
 from ..reversal.jumps import backward_intensity, propose
 from .base import Sampler
@@ -39,7 +40,7 @@ class JumpTauLeaping(Sampler):
     estimated by the proposal mean; at most one jump per step.
     """
 
-    supports: ClassVar[frozenset[str]] = frozenset({"jumps"})
+    supports: ClassVar[frozenset[type]] = frozenset({Jumps})
     order: ClassVar[float] = 1.0
 
     def __init__(self, proposals: int = 16) -> None:
@@ -65,7 +66,7 @@ class JumpThinning(Sampler):
     ``ρ/M`` seen: a value above 1 means the bound was violated (those acceptances were clipped).
     """
 
-    supports: ClassVar[frozenset[str]] = frozenset({"jumps"})
+    supports: ClassVar[frozenset[type]] = frozenset({Jumps})
     order: ClassVar[None] = None
 
     def __init__(self, ratio_bound: float | Callable[[Tensor], Tensor]) -> None:
@@ -80,7 +81,8 @@ class JumpThinning(Sampler):
 
     def step(self, rev: Reversal, y: Tensor, t: Tensor, t_next: Tensor, generator) -> Tensor:
         p = rev.process
-        bound = torch.maximum(p.jump_rate(t), p.jump_rate(t_next)) * self._bound(t_next)
+        j = p.block(Jumps)
+        bound = torch.maximum(j.jump_rate(t), j.jump_rate(t_next)) * self._bound(t_next)
         s = t.clone()
         y = y.clone()
         while True:

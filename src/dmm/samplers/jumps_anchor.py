@@ -24,6 +24,7 @@ import torch
 from torch import Tensor
 
 from ..processes.jump_laws import JumpLaw, StudentTJumps
+from ..processes.jumps import Jumps
 from ..reversal import Reversal
 from ..reversal.jumps import log_ratio
 from ..spaces import Euclidean
@@ -40,7 +41,7 @@ class AnchoredJumpTauLeaping(Sampler):
     weights ``g/q`` stay bounded. Needs a Euclidean space (``x - y`` is the jump).
     """
 
-    supports: ClassVar[frozenset[str]] = frozenset({"jumps"})
+    supports: ClassVar[frozenset[type]] = frozenset({Jumps})
     order: ClassVar[float] = 1.0
 
     def __init__(
@@ -66,21 +67,22 @@ class AnchoredJumpTauLeaping(Sampler):
         """Weighted backward rates ``←λ_k`` (``(batch, k)``; their mean estimates the total
         backward rate without bias) and the proposed destinations ``(batch, k, *event)``."""
         p = rev.process
+        j = p.block(Jumps)
         if not isinstance(p.space, Euclidean):
             raise TypeError("anchored proposals need a Euclidean space")
         n, k, beta = y.shape[0], self.proposals, self.anchor_weight
         flat = y.reshape(n, -1)
         anchor = self._anchor(flat.shape[1])
-        local = flat[:, None, :] + p.jump_law.sample((n, k), generator, flat)
+        local = flat[:, None, :] + j.law.sample((n, k), generator, flat)
         far = anchor.sample((n, k), generator, flat)
         pick = torch.rand((n, k, 1), generator=generator, device=y.device, dtype=y.dtype) < beta
         xs = torch.where(pick, far, local)  # (n, k, d)
-        log_g = p.jump_law.log_prob(flat[:, None, :] - xs)  # g symmetric: g(y - x) = g(x - y)
+        log_g = j.law.log_prob(flat[:, None, :] - xs)  # g symmetric: g(y - x) = g(x - y)
         log_q = torch.logaddexp(log_g + math.log(1 - beta), anchor.log_prob(xs) + math.log(beta))
         ys = y.repeat_interleave(k, dim=0)
         xk = xs.reshape(n * k, *y.shape[1:])
         lr = log_ratio(rev, ys, xk, t.repeat_interleave(k)).reshape(n, k) + log_g - log_q
-        rate = p.jump_rate(t).reshape(n, 1) * torch.exp(lr.clamp(max=60.0))
+        rate = j.jump_rate(t).reshape(n, 1) * torch.exp(lr.clamp(max=60.0))
         return rate, xk.reshape(n, k, *y.shape[1:])
 
     def step(self, rev: Reversal, y: Tensor, t: Tensor, t_next: Tensor, generator) -> Tensor:

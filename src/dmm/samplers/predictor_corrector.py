@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from torch import Tensor
 
+from ..processes.diffusion import Diffusion
 from ..reversal import Reversal
 from .base import Sampler
 from .euler_maruyama import EulerMaruyama
@@ -19,7 +20,7 @@ class PredictorCorrector(Sampler):
     shared by the batch: a step size that depends on each sample's own position or noise would bias
     the Langevin chain."""
 
-    supports: ClassVar[frozenset[str]] = frozenset({"diffusion"})
+    supports: ClassVar[frozenset[type]] = frozenset({Diffusion})
     order: ClassVar[float] = 1.0
 
     def __init__(self, n_corrector: int = 1, snr: float = 0.1) -> None:

@@ -7,6 +7,7 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
+from ..processes.diffusion import Diffusion
 from ..reversal import Reversal, flow_velocity
 from .base import Sampler
 
@@ -20,7 +21,7 @@ def _move(rev: Reversal, y: Tensor, velocity: Tensor, h: Tensor) -> Tensor:
 class FlowEuler(Sampler):
     """Euler on the probability-flow ODE: ``y ← y - h v(y, t)`` (order 1, deterministic)."""
 
-    supports: ClassVar[frozenset[str]] = frozenset({"diffusion"})
+    supports: ClassVar[frozenset[type]] = frozenset({Diffusion})
     order: ClassVar[float] = 1.0
 
     def step(self, rev: Reversal, y: Tensor, t: Tensor, t_next: Tensor, generator) -> Tensor:
@@ -30,7 +31,7 @@ class FlowEuler(Sampler):
 class FlowHeun(Sampler):
     """Heun (explicit trapezoid) on the probability-flow ODE (order 2, deterministic)."""
 
-    supports: ClassVar[frozenset[str]] = frozenset({"diffusion"})
+    supports: ClassVar[frozenset[type]] = frozenset({Diffusion})
     order: ClassVar[float] = 2.0
 
     def step(self, rev: Reversal, y: Tensor, t: Tensor, t_next: Tensor, generator) -> Tensor:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from ..networks.symmetric_tensors import SymmetricTensorLayout
-from ..processes.base import ForwardProcess
+from ..processes.base import Process
 from ..spaces.so3 import SO3
 from .models import ScoreModel
 
@@ -35,9 +35,7 @@ class BodyFrameScore(ScoreModel):
     context at every call.
     """
 
-    def __init__(
-        self, net: nn.Module, process: ForwardProcess, layout: SymmetricTensorLayout
-    ) -> None:
+    def __init__(self, net: nn.Module, process: Process, layout: SymmetricTensorLayout) -> None:
         if not isinstance(process.space, SO3):
             raise TypeError(f"BodyFrameScore needs a process on SO(3), got {process.space!r}")
         super().__init__(net, process)

@@ -19,7 +19,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ..processes.base import ForwardProcess
+from ..processes.base import Process
+from ..processes.jumps import Jumps
 
 #: log-ratios are clamped to ``±LOG_RATIO_MAX`` before ``exp`` (keeps early training finite)
 LOG_RATIO_MAX = 30.0
@@ -30,9 +31,9 @@ class RatioModel(nn.Module):
     features to the backbone (for heavy-tailed data whose coordinates span many orders of
     magnitude)."""
 
-    def __init__(self, net: nn.Module, process: ForwardProcess, squash: bool = False) -> None:
+    def __init__(self, net: nn.Module, process: Process, squash: bool = False) -> None:
         super().__init__()
-        process.require("jumps", type(self).__name__)
+        process.block(Jumps)  # MissingCapability unless the process has a jump block
         self.net, self.process, self.squash = net, process, bool(squash)
 
     def _features(self, z: Tensor, t: Tensor) -> Tensor:
@@ -103,7 +104,7 @@ class TailPotentialRatio(PotentialRatio):
     def __init__(
         self,
         net: nn.Module,
-        process: ForwardProcess,
+        process: Process,
         tail,
         bound: float = 10.0,
         squash: bool = True,
@@ -123,7 +124,7 @@ class NoDiffusionScore(nn.Module):
     """The score head of a process whose diffusion block has ``D = 0`` (a pure drift): the backward
     drift ``-b + ∇·D + D s`` does not read ``s``, so zeros are exact. Declared, never guessed."""
 
-    def __init__(self, process: ForwardProcess) -> None:
+    def __init__(self, process: Process) -> None:
         super().__init__()
         self.process = process
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from ..processes.base import ForwardProcess
+from ..processes.base import Process
 from ..spaces.positive import PositiveOrthant
 from .models import ScoreModel
 
@@ -22,7 +22,7 @@ class LogScoreParam(ScoreModel):
     reaches the loss, so data piled up at the axes cannot make it blow up.
     """
 
-    def __init__(self, net: nn.Module, process: ForwardProcess) -> None:
+    def __init__(self, net: nn.Module, process: Process) -> None:
         if not isinstance(process.space, PositiveOrthant):
             raise TypeError(
                 f"LogScoreParam needs a process on the positive orthant; {type(process).__name__} "

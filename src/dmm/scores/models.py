@@ -10,16 +10,16 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ..processes.base import ForwardProcess
+from ..processes.base import Process
 from ..processes.gaussian import GaussianDiffusion
-from ..spaces.base import _expand
+from ..spaces.base import expand_batch
 from .conversions import eps_to_score, x0_to_score
 
 
 class ScoreModel(nn.Module):
     """Base: ``score(y, t, context) -> ∇ log φ_θ(y, t)`` in the tangent shape of the space."""
 
-    def __init__(self, net: nn.Module, process: ForwardProcess) -> None:
+    def __init__(self, net: nn.Module, process: Process) -> None:
         super().__init__()
         self.net = net
         self.process = process
@@ -48,7 +48,7 @@ class ScoreParam(ScoreModel):
 
 
 class _GaussianParam(ScoreModel):
-    def __init__(self, net: nn.Module, process: ForwardProcess) -> None:
+    def __init__(self, net: nn.Module, process: Process) -> None:
         if not isinstance(process, GaussianDiffusion):
             raise TypeError(
                 f"{type(self).__name__} needs a Gaussian kernel N(α_t x_0, s_t² I); "
@@ -61,7 +61,7 @@ class EpsParam(_GaussianParam):
     """The network predicts the noise: ``s_θ = -ε_θ(y, t) / s_t``."""
 
     def score(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
-        return eps_to_score(self.raw(y, t, context), _expand(self.process.std(t), y))
+        return eps_to_score(self.raw(y, t, context), expand_batch(self.process.std(t), y))
 
 
 class X0Param(_GaussianParam):
@@ -69,7 +69,9 @@ class X0Param(_GaussianParam):
 
     def score(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
         p = self.process
-        return x0_to_score(self.raw(y, t, context), y, _expand(p.alpha(t), y), _expand(p.std(t), y))
+        return x0_to_score(
+            self.raw(y, t, context), y, expand_batch(p.alpha(t), y), expand_batch(p.std(t), y)
+        )
 
 
 class PotentialParam(ScoreModel):

@@ -19,8 +19,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ..processes.base import MissingCapability
-from ..processes.chains import ChainProcess
+from ..processes.base import MissingCapability, Process
+from ..processes.chains import Chain
+from ..spaces.discrete import Discrete
 
 #: log-ratios are clamped to ±LOG_RATIO_MAX (``ρ`` between ~1e-13 and ~1e13)
 LOG_RATIO_MAX = 30.0
@@ -33,14 +34,13 @@ class RatioModel(nn.Module):
     ``(batch, d · out_per_position)``.
     """
 
-    def __init__(self, net: nn.Module, process: ChainProcess) -> None:
-        if not isinstance(process, ChainProcess):
-            raise TypeError(
-                f"{type(self).__name__} needs a chain process, got {type(process).__name__}"
-            )
+    def __init__(self, net: nn.Module | None, process: Process) -> None:
+        if not isinstance(process.space, Discrete):
+            raise TypeError(f"{type(self).__name__} needs a chain process, got {process.name}")
         super().__init__()
         self.net = net
         self.process = process
+        self.chain = process.block(Chain)
 
     out_per_position: int
 
@@ -56,10 +56,10 @@ class RatioModel(nn.Module):
 
     def x0_probs(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
         """``p_θ(x_0^i = a | y)`` over the data values ``a < S``, implied by the ratios."""
-        p = self.process
-        b = p.integral(t)
-        w = p.kernel_apply(self.ratios(y, t, context), -b) * p.kernel_column(y, b)
-        w = w[..., : p.S].clamp_min(0)
+        c, S = self.chain, self.process.space.S
+        b = c.integral(t)
+        w = c.kernel_apply(self.ratios(y, t, context), -b) * c.kernel_column(y, b)
+        w = w[..., :S].clamp_min(0)
         return w / w.sum(-1, keepdim=True).clamp_min(1e-30)
 
     def score(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
@@ -76,7 +76,7 @@ class DirectRatios(RatioModel):
 
     @property
     def out_per_position(self) -> int:
-        return self.process.n_states
+        return self.process.space.n_states
 
     def log_ratios(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
         lr = self.raw(y, t, context).clamp(-LOG_RATIO_MAX, LOG_RATIO_MAX)
@@ -88,23 +88,23 @@ class MeanRatios(RatioModel):
 
     @property
     def out_per_position(self) -> int:
-        return self.process.S
+        return self.process.space.S
 
     def _prior(self, y: Tensor, t: Tensor, context: Tensor | None) -> Tensor:
         pi = torch.softmax(self.raw(y, t, context), -1)
-        pad = self.process.n_states - self.process.S
+        pad = self.process.space.n_states - self.process.space.S
         return nn.functional.pad(pi, (0, pad)) if pad else pi
 
     def log_ratios(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
-        num = self.process.kernel_apply(self._prior(y, t, context), self.process.integral(t))
+        num = self.chain.kernel_apply(self._prior(y, t, context), self.chain.integral(t))
         lnum = torch.log(num.clamp_min(1e-30))
         lr = lnum - torch.gather(lnum, -1, y.long()[..., None])
         return lr.clamp(-LOG_RATIO_MAX, LOG_RATIO_MAX).scatter(-1, y.long()[..., None], 0.0)
 
     def x0_probs(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
-        p = self.process
-        w = self._prior(y, t, context) * p.kernel_column(y, p.integral(t))
-        w = w[..., : p.S].clamp_min(0)
+        c, S = self.chain, self.process.space.S
+        w = self._prior(y, t, context) * c.kernel_column(y, c.integral(t))
+        w = w[..., :S].clamp_min(0)
         return w / w.sum(-1, keepdim=True).clamp_min(1e-30)
 
 

@@ -78,7 +78,7 @@ class Space:
         ``h`` has shape ``(batch,)`` or is a scalar tensor; ``sigma`` is diagonal (broadcasts to the
         tangent shape).
         """
-        hb = _expand(h, drift)
+        hb = expand_batch(h, drift)
         return y + drift * hb + sigma * hb.sqrt() * xi
 
     def noise(self, n: int, generator: torch.Generator | None, like: Tensor) -> Tensor:
@@ -135,7 +135,7 @@ def _float(x: Tensor) -> torch.dtype:
     return x.dtype if x.is_floating_point() else torch.get_default_dtype()
 
 
-def _expand(t: Tensor, x: Tensor) -> Tensor:
+def expand_batch(t: Tensor, x: Tensor) -> Tensor:
     """Broadcast a per-sample ``(batch,)`` (or scalar) tensor against ``x`` of shape (batch, ...)."""
     t = torch.as_tensor(t, dtype=_float(x), device=x.device)
     if t.ndim == 0:

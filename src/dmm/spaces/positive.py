@@ -17,7 +17,7 @@ import math
 import torch
 from torch import Tensor
 
-from .base import Space, _expand
+from .base import Space, expand_batch
 
 
 def log_bound(dtype: torch.dtype) -> float:
@@ -90,7 +90,7 @@ class PositiveOrthant(Space):
         """
         if not self.log_step:
             return super().step(y, drift, sigma, h, xi)
-        hb = _expand(h, drift)
+        hb = expand_batch(h, drift)
         rel_sigma = sigma / y
         z = torch.log(y) + (drift / y - 0.5 * rel_sigma**2) * hb + rel_sigma * hb.sqrt() * xi
         return exp_positive(z)  # clamps |z| to the float-safe range; inert on any sensible state

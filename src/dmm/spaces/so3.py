@@ -20,7 +20,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from .base import Space, _expand
+from .base import Space, expand_batch
 
 
 def hat(v: Tensor) -> Tensor:
@@ -129,7 +129,7 @@ class SO3(Space):
     def step(
         self, y: Tensor, drift: Tensor, sigma: Tensor | float, h: Tensor, xi: Tensor
     ) -> Tensor:
-        hb = _expand(h, drift)
+        hb = expand_batch(h, drift)
         return self.exp(y, drift * hb + sigma * hb.sqrt() * xi)
 
     def gradient(

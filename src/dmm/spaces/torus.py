@@ -14,7 +14,7 @@ import math
 import torch
 from torch import Tensor
 
-from .base import Space, _expand
+from .base import Space, expand_batch
 
 TWO_PI = 2.0 * math.pi
 
@@ -101,7 +101,7 @@ class Torus(Space):
         self, y: Tensor, drift: Tensor, sigma: Tensor | float, h: Tensor, xi: Tensor
     ) -> Tensor:
         """Wrapped Euler–Maruyama step ``exp_y(drift h + σ √h ξ)``."""
-        hb = _expand(h, drift)
+        hb = expand_batch(h, drift)
         return wrap(y + drift * hb + sigma * hb.sqrt() * xi)
 
     def uniform(self, n: int, generator: torch.Generator | None = None, **kw: object) -> Tensor:

@@ -21,7 +21,8 @@ import torch
 from torch import Tensor, nn
 
 from ..metrics import energy_distance
-from ..processes.base import ForwardProcess, expand_time
+from ..processes.base import Process, expand_time
+from ..processes.diffusion import Diffusion
 from ..reversal import Reversal
 from ..samplers import EulerMaruyama, Sampler, simulate
 
@@ -46,7 +47,7 @@ class CheckResult:
         return f"[{mark}] {self.name}: {self.value:.3g} <= {self.tolerance:.3g} {self.detail}"
 
 
-def default_test_functions(process: ForwardProcess) -> list[TestFunction]:
+def default_test_functions(process: Process) -> list[TestFunction]:
     """Smooth bounded test functions of the flattened state."""
 
     def flat(x: Tensor) -> Tensor:
@@ -64,12 +65,12 @@ def _direction(n: int, k: int, like: Tensor) -> Tensor:
     return v / v.norm()
 
 
-def _coupled_marginal(process: ForwardProcess, x0: Tensor, t: float, seed: int) -> Tensor:
+def _coupled_marginal(process: Process, x0: Tensor, t: float, seed: int) -> Tensor:
     g = torch.Generator(device=x0.device).manual_seed(seed)
     return process.sample_marginal(x0, expand_time(t, x0.shape[0], x0), g)
 
 
-def check_kills_constants(process: ForwardProcess, x: Tensor, t: float) -> CheckResult:
+def check_kills_constants(process: Process, x: Tensor, t: float) -> CheckResult:
     """``L_t 1 = 0``."""
 
     def one(z: Tensor) -> Tensor:  # the constant 1, as a function of z (so autograd sees it)
@@ -80,7 +81,7 @@ def check_kills_constants(process: ForwardProcess, x: Tensor, t: float) -> Check
 
 
 def check_dynkin(
-    process: ForwardProcess,
+    process: Process,
     x0: Tensor,
     t: float,
     h: float = 0.02,
@@ -113,7 +114,7 @@ def check_dynkin(
 
 
 def check_stein(
-    process: ForwardProcess,
+    process: Process,
     x0: Tensor,
     t: float,
     seed: int = 0,
@@ -131,7 +132,7 @@ def check_stein(
             applicable=False,
             detail="process has no exact transition",
         )
-    if "diffusion" not in process.blocks:
+    if not process.blocks_of(Diffusion):
         return CheckResult(
             f"conditional score vs transition sampler (f{k})",
             True,
@@ -158,7 +159,7 @@ def check_stein(
 class ConditionalScoreOracle(nn.Module):
     """Exact score of ``p_t`` when ``p_0 = δ_{x_0}``: ``∇log p_t = ∇log p_{t|0}(·|x_0)``."""
 
-    def __init__(self, process: ForwardProcess, x0: Tensor) -> None:
+    def __init__(self, process: Process, x0: Tensor) -> None:
         super().__init__()
         self.process, self.x0 = process, x0
 
@@ -167,7 +168,7 @@ class ConditionalScoreOracle(nn.Module):
 
 
 def check_reversal(
-    process: ForwardProcess,
+    process: Process,
     x0: Tensor,
     t_end: float | None = None,
     n: int = 4000,
@@ -188,7 +189,7 @@ def check_reversal(
             applicable=False,
             detail="process has no exact transition",
         )
-    if "diffusion" not in process.blocks:
+    if not process.blocks_of(Diffusion):
         return CheckResult(
             "backward process reproduces marginals",
             True,
@@ -227,7 +228,7 @@ def check_reversal(
 
 
 def check_process(
-    process: ForwardProcess,
+    process: Process,
     x0: Tensor,
     n: int = 20000,
     seed: int = 0,

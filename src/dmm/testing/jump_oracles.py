@@ -48,7 +48,7 @@ class WrappedNormalMixture:
         """Complex Fourier coefficients ``ĉ_k(t) = Σ_c w_c e^{-v_c|k|²/2 - i k·μ_c} φ_t(k)``, shape
         ``(len(t), 2K+1, ..., 2K+1)`` (one axis per dimension, ``k_i = -K..K``)."""
         k2 = (self.k**2).sum(1)
-        lam = process.jump_integral(t.to(torch.float64))[:, None]
+        lam = process.jumps.jump_integral(t.to(torch.float64))[:, None]
         phi = torch.exp(-lam * -torch.expm1(-0.5 * process.sigma_jump**2 * k2)[None])
         damp = self.weights[:, None] * torch.exp(-0.5 * self.variances[:, None] * k2)
         base = (damp * torch.exp(-1j * (self.means @ self.k.T))).sum(0)

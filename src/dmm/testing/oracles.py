@@ -8,7 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from ..processes.gaussian import GaussianDiffusion
-from ..spaces.base import _expand
+from ..spaces.base import expand_batch
 
 
 class GaussianMixture:
@@ -86,4 +86,4 @@ def standard_mixture(dim: int = 2) -> GaussianMixture:
     return GaussianMixture(torch.tensor([0.3, 0.3, 0.4]), means, torch.tensor([0.1, 0.2, 0.15]))
 
 
-__all__ = ["ExactScore", "GaussianMixture", "standard_mixture", "_expand"]
+__all__ = ["ExactScore", "GaussianMixture", "standard_mixture", "expand_batch"]
