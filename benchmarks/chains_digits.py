@@ -20,9 +20,9 @@ from pathlib import Path
 
 import torch
 
+from dmm.cli.catalog import build
 from dmm.data.digits import digits_split
 from dmm.metrics.chains import chain_evaluate
-from dmm.registry import get_process
 from dmm.reversal import Reversal
 from dmm.samplers import Inpaint, simulate
 from dmm.samplers.chains import sample_denoised
@@ -61,12 +61,9 @@ def main() -> None:
     ctx_tr = torch.nn.functional.one_hot(y_tr, 10).float() if args.conditional else None
     ctx_te = torch.nn.functional.one_hot(y_te, 10).float() if args.conditional else None
 
-    spec = get_process(args.process)
-    params = spec.with_params(
-        {"network": args.network, "hidden": args.hidden, "S": 17, "t_min": args.t_min}
-    )
-    process = spec.build(x_tr, params)
-    model = spec.model(process, params, 10 if args.conditional else 0)
+    params = {"network": args.network, "hidden": args.hidden, "S": 17, "t_min": args.t_min}
+    built = build(args.process, x_tr, params, context_dim=10 if args.conditional else 0)
+    process = built.process
     config = TrainConfig(
         steps=args.steps,
         batch_size=128,
@@ -78,7 +75,7 @@ def main() -> None:
         val_every=10**9,
         checkpoint_every=10**9,
     )
-    result = train(model, spec.loss(process, params), x_tr, config, context=ctx_tr)
+    result = train(built.model, built.loss, built.data, config, context=ctx_tr)
     ema = result.ema.eval()
     train_s = time.time() - t_start
     out: dict = {
@@ -93,7 +90,7 @@ def main() -> None:
     with torch.no_grad():
         out["test"] = chain_evaluate(process, ema, x_te, ctx_te, seed=1, n_time=8)
         g = torch.Generator().manual_seed(args.seed + 10)
-        sampler = spec.samplers["tweedie"](params)
+        sampler = built.sampler("tweedie")
         figs = {}
         if not args.conditional:
             figs["samples"] = sample(Reversal(process, ema), sampler, 64, args.sample_steps, g)

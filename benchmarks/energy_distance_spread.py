@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import torch
 
+from dmm.cli.catalog import build
 from dmm.metrics import energy_distance
 from dmm.processes.base import expand_time
-from dmm.registry import get_process
 from dmm.reversal import Reversal
 from dmm.samplers import EulerMaruyama, simulate
 from dmm.testing import standard_mixture
@@ -25,12 +25,10 @@ def main() -> None:
     g = torch.Generator().manual_seed(0)
     mix = standard_mixture()
     data = mix.sample(20000, g)
-    spec = get_process("vp")
-    params = spec.with_params({})
-    process = spec.build(data, params)
     torch.manual_seed(0)
-    model = spec.model(process, params, 0)
-    result = train(model, spec.loss(process, params), data, TrainConfig(steps=1500, batch_size=256))
+    built = build("vp", data)
+    process = built.process
+    result = train(built.model, built.loss, data, TrainConfig(steps=1500, batch_size=256))
     rev = Reversal(process, result.ema)
     n = 4000
     test = mix.sample(n, g)

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import torch
 
+from dmm.cli.catalog import build
 from dmm.data import load_data
 from dmm.demo.torus_jump import black_cell_fraction
 from dmm.metrics import two_sample_report
-from dmm.registry import get_process
 from dmm.reversal import Reversal
 from dmm.samplers import simulate
 from dmm.training import TrainConfig, train
@@ -41,13 +41,11 @@ CONFIGS = [
 
 def run(config: dict, steps: int, seed: int) -> dict:
     over = {k: v for k, v in config.items() if k != "lr"}
-    spec = get_process("torus-jump")
-    params = spec.with_params({"hidden": 128, "depth": 2, "proposals": 8, **over})
     g = torch.Generator().manual_seed(seed)
     data = load_data("torus-checkerboard", 20000, g)
-    process = spec.build(data, params)
     torch.manual_seed(seed)
-    model, loss = spec.model(process, params, 0), spec.loss(process, params)
+    built = build("torus-jump", data, {"hidden": 128, "depth": 2, "proposals": 8, **over})
+    process, model, loss = built.process, built.model, built.loss
     schedule = TrainConfig(
         steps=steps,
         batch_size=256,
@@ -62,7 +60,7 @@ def run(config: dict, steps: int, seed: int) -> dict:
     t0 = time.process_time()
     ema = train(model, loss, data, schedule).ema.eval()
     cpu = time.process_time() - t0
-    sampler = spec.samplers["tau-leaping"](params)
+    sampler = built.sampler("tau-leaping")
     samples = simulate(Reversal(process, ema), sampler, 2000, 100, g)
     held = load_data("torus-checkerboard", 6000, torch.Generator().manual_seed(seed + 1))
     f = process.space.features

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from dmm.registry import get_process
+from dmm.cli.catalog import build
 from dmm.reversal import Reversal
 from dmm.samplers.jumps import JumpTauLeaping
 
@@ -37,14 +37,11 @@ def cpu_ms(fn, repeats: int) -> float:
 
 
 def measure(d: int, k: int, repeats: int, loss_name: str = "denoising") -> dict[str, float]:
-    spec = get_process("torus-jump")
-    params = spec.with_params(
-        {"hidden": 128, "depth": 2, "proposals": k, "sampler_proposals": k, "loss": loss_name}
-    )
+    params = {"hidden": 128, "depth": 2, "proposals": k, "sampler_proposals": k, "loss": loss_name}
     g = torch.Generator().manual_seed(0)
-    data = spec.build(torch.zeros(1, d), params).space.uniform(256, g)
-    process = spec.build(data, params)
-    model, loss = spec.model(process, params, 0), spec.loss(process, params)
+    data = build("torus-jump", torch.zeros(2, d), params).process.space.uniform(256, g)
+    built = build("torus-jump", data, params)
+    process, model, loss = built.process, built.model, built.loss
     opt = torch.optim.Adam(model.parameters(), 1e-3)
 
     def train_step():

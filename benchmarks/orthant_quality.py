@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from dmm.cli.catalog import build
 from dmm.data import export_sklearn, load_data
 from dmm.metrics import energy_distance, ks_per_feature
-from dmm.registry import get_process
 from dmm.reversal import Reversal
 from dmm.samplers import EulerMaruyama, simulate
 from dmm.training import TrainConfig, train
@@ -63,13 +63,10 @@ def violations(y: torch.Tensor) -> float:
 
 
 def run_one(process_name: str, train_x: torch.Tensor, test: torch.Tensor, args) -> dict:
-    spec = get_process(process_name)
-    params = spec.with_params({"hidden": args.hidden, "depth": args.depth})
     mean, std = train_x.mean(0), train_x.std(0)
     fit_x = (train_x - mean) / std if process_name == "vp" else train_x
-    process = spec.build(fit_x, params)
-    process.space.validate(fit_x)
-    model = spec.model(process, params, 0)
+    built = build(process_name, fit_x, {"hidden": args.hidden, "depth": args.depth})
+    process = built.process
     config = TrainConfig(
         steps=args.steps,
         batch_size=args.batch,
@@ -81,7 +78,7 @@ def run_one(process_name: str, train_x: torch.Tensor, test: torch.Tensor, args) 
         seed=args.seed,
     )
     t0 = time.time()
-    result = train(model, spec.loss(process, params), fit_x, config)
+    result = train(built.model, built.loss, built.data, config)
     seconds = time.time() - t0
     n = len(test) if len(train_x) > len(test) else len(train_x)
     g = torch.Generator().manual_seed(args.seed + 1)

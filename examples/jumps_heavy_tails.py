@@ -25,8 +25,8 @@ from pathlib import Path
 
 import torch
 
+from dmm.cli.catalog import build
 from dmm.data import load_data
-from dmm.registry import get_process
 from dmm.reversal import Reversal
 from dmm.samplers import simulate
 from dmm.training import TrainConfig, train
@@ -70,10 +70,8 @@ def parse_set(items: list[str]) -> dict[str, object]:
 
 
 def run_one(name: str, data: torch.Tensor, overrides: dict, args) -> dict[str, float]:
-    spec = get_process(name)
-    params = spec.with_params({"hidden": args.hidden, "depth": args.depth, **overrides})
-    process = spec.build(data, params)
-    model, loss = spec.model(process, params, 0), spec.loss(process, params)
+    built = build(name, data, {"hidden": args.hidden, "depth": args.depth, **overrides})
+    process, model, loss = built.process, built.model, built.loss
     t0 = time.time()
     run_dir = None if args.run_dir is None else Path(args.run_dir, f"{args.data}_{name}")
     resume = run_dir is not None and (run_dir / "checkpoint.pt").exists()
@@ -98,7 +96,7 @@ def run_one(name: str, data: torch.Tensor, overrides: dict, args) -> dict[str, f
     train_s = time.time() - t0
     print(f"{name}: trained in {train_s:.0f} s (this invocation)", flush=True)
     out: dict[str, float] = {"train_seconds": train_s, "final_loss": _final_loss(result)}
-    sampler = spec.samplers[spec.default_sampler](params)
+    sampler = built.sampler()
     for i, steps in enumerate(args.sample_steps):
         g = torch.Generator().manual_seed(args.seed + 7)
         t0 = time.time()

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import torch
 
+from dmm.cli.catalog import build
+from dmm.cli.config import parse_sets
 from dmm.data import load_data
 from dmm.metrics import two_sample_report
-from dmm.registry import get_process
 from dmm.reversal import Reversal
 from dmm.samplers import simulate
 from dmm.training import TrainConfig, train
@@ -41,13 +42,9 @@ def main() -> None:
     ap.add_argument("--tag", default="", help="suffix of the output names, e.g. -small-jumps")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    spec = get_process("torus-jump")
-    params = spec.with_params(dict(kv.split("=", 1) for kv in args.set))
     g = torch.Generator().manual_seed(args.seed)
-    data = load_data(args.data, 20000, g)
-    process = spec.build(data, params)
-    data = process.space.validate(data)
-    model, loss = spec.model(process, params, 0), spec.loss(process, params)
+    built = build("torus-jump", load_data(args.data, 20000, g), parse_sets(args.set))
+    process, data, model, loss = built.process, built.data, built.model, built.loss
     t0 = time.time()
     result = train(
         model,
@@ -69,7 +66,7 @@ def main() -> None:
     rev = Reversal(process, result.ema.eval())
     t0 = time.time()
     gs = torch.Generator(device=args.device).manual_seed(args.seed)
-    sampler = spec.samplers[spec.default_sampler](params)
+    sampler = built.sampler()
     samples = simulate(rev, sampler, args.n, args.sample_steps, gs, device=args.device).cpu()
     sample_s = time.time() - t0
     held = load_data(args.data, 3 * args.n, torch.Generator().manual_seed(args.seed + 1))

@@ -8,8 +8,8 @@ Euler–Maruyama with 500 steps and the final Tweedie denoising step; a few minu
 import pytest
 import torch
 
+from dmm.cli.catalog import build
 from dmm.metrics import energy_distance
-from dmm.registry import get_process
 from dmm.reversal import Reversal
 from dmm.samplers import EulerMaruyama, simulate
 from dmm.testing import standard_mixture
@@ -25,12 +25,10 @@ def test_trained_vp_within_twice_the_noise_floor():
     g = torch.Generator().manual_seed(0)
     mix = standard_mixture()
     data = mix.sample(20000, g)
-    spec = get_process("vp")
-    params = spec.with_params({})
-    process = spec.build(data, params)
     torch.manual_seed(0)
-    model = spec.model(process, params, 0)
-    result = train(model, spec.loss(process, params), data, TrainConfig(steps=4000, batch_size=512))
+    built = build("vp", data)
+    process = built.process
+    result = train(built.model, built.loss, data, TrainConfig(steps=4000, batch_size=512))
     rev = Reversal(process, result.ema)
     value = floor = 0.0
     for _ in range(4):

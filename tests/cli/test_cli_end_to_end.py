@@ -182,7 +182,7 @@ def test_config_file_and_set_precedence(tmp_path):
 
 
 def test_processes_lists_every_registered_process(capsys):
-    from dmm.registry import PROCESSES
+    from dmm.cli.catalog import PROCESSES
 
     assert main(["processes"]) == 0
     text = capsys.readouterr().out

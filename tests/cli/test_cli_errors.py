@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from cli_tiny import TINY
 
+from dmm.cli.catalog import PROCESSES, get_process
 from dmm.cli.main import main
 from dmm.processes import VP
-from dmm.registry import PROCESSES, get_process
 from dmm.spaces import Euclidean
 
 

@@ -2,7 +2,8 @@
 the resolved configuration every run folder stores as ``config.yaml``.
 
 A configuration has four parts: the process name and data spec, the process parameters
-(:attr:`ProcessSpec.params`), the training loop (:class:`~dmm.training.TrainConfig` fields) and the
+(the catalogue entry's ``params``, coerced by :meth:`~dmm.cli.catalog.Entry.with_params`), the
+training loop (:class:`~dmm.training.TrainConfig` fields) and the
 sampling defaults (``sampler``, ``sample_steps``, ``denoise``). A ``--set`` key goes to the first
 part that knows it (process parameters first); ``process.KEY``, ``train.KEY`` and ``sample.KEY``
 name the part explicitly.
@@ -17,8 +18,8 @@ from typing import Any
 
 import yaml
 
-from ..registry import ProcessSpec
 from ..training import TrainConfig
+from .catalog import Built, Entry
 from .errors import UsageError
 
 TRAIN_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig))
@@ -68,7 +69,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     return content
 
 
-def split_overrides(spec: ProcessSpec, flat: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def split_overrides(spec: Entry, flat: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Sort ``KEY: VALUE`` overrides into ``{"process": .., "train": .., "sample": ..}``."""
     out: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
     known = {"process": set(spec.params), "train": set(TRAIN_KEYS), "sample": set(SAMPLE_KEYS)}
@@ -95,13 +96,22 @@ def split_overrides(spec: ProcessSpec, flat: Mapping[str, Any]) -> dict[str, dic
     return out
 
 
-def file_overrides(spec: ProcessSpec, content: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def file_overrides(spec: Entry, content: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Overrides from a config file: sections ``params``/``process_params``, ``train``, ``sample``
     and any flat ``KEY: VALUE`` (resolved like ``--set``); ``process``/``data``/``n_data`` are
     read by the caller."""
     flat: dict[str, Any] = {}
     for key, value in content.items():
-        if key in ("process", "data", "n_data", "seed", "dmm_version", "world_size", "data_subset"):
+        if key in (
+            "process",
+            "process_sha256",
+            "data",
+            "n_data",
+            "seed",
+            "dmm_version",
+            "world_size",
+            "data_subset",
+        ):
             continue
         if key in ("params", "train", "sample"):
             if not isinstance(value, dict):
@@ -131,36 +141,19 @@ def make_train_config(values: Mapping[str, Any]) -> TrainConfig:
         raise UsageError(f"invalid training parameter: {exc}") from None
 
 
-def process_params(spec: ProcessSpec, overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """``spec.params`` updated by ``overrides`` (type-checked by the registry)."""
-    for key, value in overrides.items():
-        default = spec.params.get(key)
-        if isinstance(default, bool):
-            if not isinstance(value, bool):
-                raise UsageError(f"parameter '{key}' must be true or false, got {value!r}")
-        elif isinstance(default, (int, float)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise UsageError(f"parameter '{key}' must be a number, got {value!r}")
-            if isinstance(default, int) and value != int(value):
-                raise UsageError(f"parameter '{key}' must be an integer, got {value!r}")
-    try:
-        return spec.with_params(overrides)
-    except (TypeError, ValueError) as exc:
-        raise UsageError(f"invalid parameter for process '{spec.name}': {exc}") from None
-
-
-def sample_settings(spec: ProcessSpec, overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """``{"sampler", "sample_steps", "denoise"}`` from the spec's defaults and ``overrides``."""
+def sample_settings(built: Built, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"sampler", "sample_steps", "denoise"}`` from the built process's defaults and
+    ``overrides``."""
     out = {
-        "sampler": spec.default_sampler,
-        "sample_steps": int(spec.sample_steps),
-        "denoise": spec.denoise,
+        "sampler": built.default_sampler,
+        "sample_steps": int(built.sample_steps),
+        "denoise": built.denoise,
         **overrides,
     }
-    if out["sampler"] not in spec.samplers:
+    if out["sampler"] not in built.samplers:
         raise UsageError(
-            f"unknown sampler '{out['sampler']}' for process '{spec.name}' "
-            f"(known: {', '.join(spec.samplers)})"
+            f"unknown sampler '{out['sampler']}' for process '{built.spec.name}' "
+            f"(known: {', '.join(built.samplers)})"
         )
     if not isinstance(out["denoise"], bool):
         raise UsageError(f"denoise must be true or false, got {out['denoise']!r}")

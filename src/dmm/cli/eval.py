@@ -14,7 +14,7 @@ import torch
 from ..metrics import two_sample_report
 from ..metrics.report import error_report
 from .errors import UsageError
-from .rundir import EVAL, build_model, read_data
+from .rundir import EVAL, read_data
 from .rundir import load_run as _load_run
 from .sample import add_sampling_options, draw, sampling_setup
 
@@ -76,7 +76,6 @@ def run(args: argparse.Namespace) -> int:
     samples = draw(run_, setup, args.n, args.seed, device)
     g = torch.Generator().manual_seed(args.seed)
     two = two_sample_report(samples.cpu(), reference.cpu(), floor_data.cpu(), args.n, g)
-    _, loss = build_model(run_.spec, run_.process, run_.params)
     n_num = min(args.n, NUMERICAL_N)
 
     def sample_with(n: int, steps: int) -> torch.Tensor:
@@ -85,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     report = error_report(
         run_.process,
         run_.model,
-        loss,
+        run_.built.loss,
         reference,
         sample_with,
         setup["steps"],

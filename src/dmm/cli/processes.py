@@ -6,8 +6,9 @@ import argparse
 import json
 from dataclasses import asdict
 
-from ..registry import PROCESSES
 from ..training import TrainConfig
+from .catalog import PROCESSES
+from .catalog.user import USER_PARAMS
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -55,4 +56,10 @@ def run(args: argparse.Namespace) -> int:
     base = ", ".join(f"{k}={v}" for k, v in asdict(TrainConfig()).items())
     print(f"\ntraining parameters (all processes, override with --set): {base}")
     print("sampling parameters: sampler, sample_steps, denoise")
+    print(
+        "your own process: --process FILE.py:NAME or package.module:NAME (NAME a Process or a "
+        "factory taking the data); params: "
+        + ", ".join(f"{k}={v}" for k, v in USER_PARAMS.items())
+        + " (t_min=None: the process's own)"
+    )
     return 0

@@ -1,9 +1,10 @@
 """A run folder: what ``dmm train`` writes and every other command reads back.
 
 Files: ``config.yaml`` (everything used: process name, parameters, data spec, training and
-sampling settings), ``data.npy`` (the training data, so that ``ProcessSpec.build`` — which may
-read moments of the data — rebuilds the same process), ``checkpoint.pt``, ``log.jsonl``,
-``loss.png``, and later ``samples.png``, ``backward.gif``, ``eval.json``.
+sampling settings), ``data.npy`` (the training data, so that a process built from moments of the
+data is rebuilt the same), ``checkpoint.pt``, ``log.jsonl``, ``loss.png``, and later
+``samples.png``, ``backward.gif``, ``eval.json``. A user's own process (``--process FILE.py:NAME``)
+also leaves ``process.py``, a copy of its file, with the copy's hash in ``config.yaml``.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ import yaml
 from torch import Tensor, nn
 
 from ..data import DataError, load_data
-from ..losses import Loss
-from ..processes.base import Process
-from ..registry import ProcessSpec, get_process
+from ..processes import Process
+from ..samplers import Sampler
 from ..training import CHECKPOINT, LOG, CheckpointError, load_checkpoint
+from .catalog import Built, Entry, UserProcess, build, get_process, load_user_process
+from .catalog.user import is_user_source
 from .errors import UsageError
 
 CONFIG = "config.yaml"
@@ -32,17 +34,11 @@ LOSS_PLOT = "loss.png"
 SAMPLES_PLOT = "samples.png"
 GIF = "backward.gif"
 EVAL = "eval.json"
+#: the copy of a user's process file
+PROCESS_COPY = "process.py"
 #: every file a run folder may hold (``--force`` removes exactly these)
-RUN_FILES = (CONFIG, DATA, CHECKPOINT, LOG, LOSS_PLOT, SAMPLES_PLOT, GIF, EVAL)
+RUN_FILES = (CONFIG, DATA, CHECKPOINT, LOG, LOSS_PLOT, SAMPLES_PLOT, GIF, EVAL, PROCESS_COPY)
 MAX_DATA_BYTES = 50 * 2**20
-
-
-def lookup_process(name: str) -> ProcessSpec:
-    """The registered spec ``name``; :class:`UsageError` listing the known names otherwise."""
-    try:
-        return get_process(str(name))
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
 
 
 def read_data(spec: str, n: int, seed: int) -> Tensor:
@@ -53,32 +49,6 @@ def read_data(spec: str, n: int, seed: int) -> Tensor:
         return load_data(str(spec), n, torch.Generator().manual_seed(seed))
     except ValueError as exc:  # DataError or a data set's own argument check
         raise DataError(" ".join(str(exc).split())) from None
-
-
-def build_process(
-    spec: ProcessSpec, data: Tensor, params: Mapping[str, Any]
-) -> tuple[Process, Tensor]:
-    """``spec.build(data, params)``, then check the data lie in the process's space; returns the
-    process and the validated data (a space may map data into itself, e.g. a wrapping torus)."""
-    try:
-        process = spec.build(data, params)
-    except (TypeError, ValueError, KeyError) as exc:
-        raise UsageError(
-            f"cannot build process '{spec.name}' with {dict(params)}: {' '.join(str(exc).split())}"
-        ) from None
-    return process, process.space.validate(data)  # SupportError names the rows
-
-
-def build_model(
-    spec: ProcessSpec, process: Process, params: Mapping[str, Any]
-) -> tuple[nn.Module, Loss]:
-    """The untrained model and the training loss for ``process``."""
-    try:
-        return spec.model(process, params, 0), spec.loss(process, params)
-    except (TypeError, ValueError, KeyError) as exc:
-        raise UsageError(
-            f"invalid parameter for process '{spec.name}': {' '.join(str(exc).split())}"
-        ) from None
 
 
 def save_data(data: Tensor, run_dir: Path, seed: int) -> bool:
@@ -104,7 +74,7 @@ def write_yaml(obj: Mapping[str, Any], path: Path) -> None:
 
 def write_run_config(
     run_dir: Path,
-    spec: ProcessSpec,
+    spec: Entry,
     data: str,
     n_data: int,
     seed: int,
@@ -114,12 +84,20 @@ def write_run_config(
     data_subset: bool,
     world_size: int = 1,
 ) -> None:
-    """Write ``config.yaml``: everything needed to rebuild the run (with ``data.npy``)."""
+    """Write ``config.yaml``: everything needed to rebuild the run (with ``data.npy``; for a
+    user's process also ``process.py``, the bytes it was loaded from)."""
     from .. import __version__
 
+    extra = {}
+    if isinstance(spec, UserProcess) and spec.file is not None:
+        tmp = run_dir / (PROCESS_COPY + ".tmp")
+        tmp.write_bytes(spec.code)
+        os.replace(tmp, run_dir / PROCESS_COPY)
+        extra = {"process_sha256": spec.sha256}
     write_yaml(
         {
             "process": spec.name,
+            **extra,
             "data": data,
             "n_data": int(n_data),
             "seed": int(seed),
@@ -134,18 +112,45 @@ def write_run_config(
     )
 
 
+def lookup_process(config: Mapping[str, Any], run_dir: Path) -> Entry:
+    """The process of a run's ``config``: a catalogue entry, or a user's ``FILE.py:NAME`` /
+    ``module:NAME`` whose copy ``process.py`` stands in (with a warning) for an original that has
+    changed (its hash differs from ``process_sha256``) or is missing."""
+    name = str(config["process"])
+    if is_user_source(name):
+        return load_user_process(name, run_dir / PROCESS_COPY, config.get("process_sha256"))
+    return get_process(name)
+
+
 @dataclass
 class Run:
-    """A trained run rebuilt from its folder."""
+    """A trained run rebuilt from its folder: ``built`` holds the process, the model (with the
+    checkpoint's weights), the loss and the samplers."""
 
     dir: Path
     config: dict[str, Any]
-    spec: ProcessSpec
-    params: dict[str, Any]
-    process: Process
-    model: nn.Module
-    data: Tensor
+    built: Built
     checkpoint: dict[str, Any]
+
+    @property
+    def spec(self) -> Entry:
+        return self.built.spec
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.built.params
+
+    @property
+    def process(self) -> Process:
+        return self.built.process
+
+    @property
+    def model(self) -> nn.Module:
+        return self.built.model
+
+    @property
+    def data(self) -> Tensor:
+        return self.built.data
 
     @property
     def sample(self) -> dict[str, Any]:
@@ -165,7 +170,7 @@ def load_run(run_dir: str | Path, ema: bool = True, device: str = "cpu") -> Run:
     for key in ("process", "params"):
         if key not in config:
             raise UsageError(f"{run_dir / CONFIG} has no '{key}' entry")
-    spec = lookup_process(config["process"])
+    spec = lookup_process(config, run_dir)
     if not (run_dir / DATA).is_file():
         raise UsageError(f"run folder '{run_dir}' has no {DATA}")
     try:
@@ -173,29 +178,20 @@ def load_run(run_dir: str | Path, ema: bool = True, device: str = "cpu") -> Run:
     except (OSError, ValueError, EOFError) as exc:
         raise UsageError(f"could not read {run_dir / DATA}: {' '.join(str(exc).split())}") from None
     data = torch.from_numpy(np.ascontiguousarray(array))
-    from .config import process_params
-
-    params = process_params(spec, config["params"])
-    process, _ = build_process(spec, data, params)
-    model, _ = build_model(spec, process, params)
+    built = build(spec, data, config["params"], seed=int(config.get("seed", 0)))
     state = load_checkpoint(run_dir / CHECKPOINT, device)
     try:
-        model.load_state_dict(state["ema" if ema else "model"])
+        built.model.load_state_dict(state["ema" if ema else "model"])
     except (RuntimeError, KeyError, TypeError) as exc:
         raise CheckpointError(
             f"checkpoint {run_dir / CHECKPOINT} does not match {CONFIG}: "
             f"{' '.join(str(exc).split())[:200]}"
         ) from None
-    model.to(device).eval()
-    return Run(run_dir, config, spec, params, process, model, data, state)
+    built.model.to(device).eval()
+    return Run(run_dir, config, built, state)
 
 
-def sampler_for(run: Run, name: str | None):
-    """The sampler ``name`` (default: the run's) built from the spec's factories."""
-    name = name or run.sample.get("sampler", run.spec.default_sampler)
-    if name not in run.spec.samplers:
-        raise UsageError(
-            f"unknown sampler '{name}' for process '{run.spec.name}' "
-            f"(known: {', '.join(run.spec.samplers)})"
-        )
-    return name, run.spec.samplers[name](run.params)
+def sampler_for(run: Run, name: str | None) -> tuple[str, Sampler]:
+    """The sampler ``name`` (default: the run's) and its name."""
+    name = name or run.sample.get("sampler", run.built.default_sampler)
+    return name, run.built.sampler(name)

@@ -52,7 +52,7 @@ def sampling_setup(run: Run, args: argparse.Namespace) -> dict[str, Any]:
     steps = (
         args.steps
         if args.steps is not None
-        else int(run.sample.get("sample_steps", run.spec.sample_steps))
+        else int(run.sample.get("sample_steps", run.built.sample_steps))
     )
     if steps < 1:
         raise UsageError(f"--steps must be positive, got {steps}")

@@ -16,27 +16,18 @@ from typing import Any
 import torch
 
 from ..training import CHECKPOINT, LOG, TrainConfig, init_distributed, train
+from .catalog import Entry, build, get_process
+from .catalog.user import is_user_source, record
 from .config import (
     file_overrides,
     make_train_config,
     parse_sets,
-    process_params,
     read_config_file,
     sample_settings,
     split_overrides,
 )
 from .errors import UsageError
-from .rundir import (
-    LOSS_PLOT,
-    RUN_FILES,
-    build_model,
-    build_process,
-    load_run,
-    lookup_process,
-    read_data,
-    save_data,
-    write_run_config,
-)
+from .rundir import LOSS_PLOT, RUN_FILES, load_run, read_data, save_data, write_run_config
 
 DEFAULT_N_DATA = 10000
 
@@ -48,7 +39,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Train a denoising Markov model; writes config.yaml, data.npy, "
         "checkpoint.pt, log.jsonl and loss.png into the run folder.",
     )
-    p.add_argument("--process", help="process name (see `dmm processes`)")
+    p.add_argument(
+        "--process",
+        help="process name (see `dmm processes`), or your own: FILE.py:NAME or "
+        "package.module:NAME (NAME a Process or a factory taking the data)",
+    )
     p.add_argument("--data", help="built-in data set name or a .npy/.csv file of shape (n, ...)")
     p.add_argument("--steps", type=int, help="training steps")
     p.add_argument("--batch-size", type=int, help="batch size")
@@ -91,17 +86,23 @@ def _device(name: str) -> str:
 
 
 def _default_out(process: str, data: str) -> Path:
-    """``runs/<process>-<data name or file stem>``."""
+    """``runs/<process>-<data name or file stem>`` (a user's ``FILE.py:NAME`` gives
+    ``FILE-NAME``)."""
     label = Path(data).stem if ("/" in data or "." in data) else data
+    if is_user_source(process):
+        target, _, attr = process.rpartition(":")
+        process = f"{Path(target).stem if target.endswith('.py') else target}-{attr}"
     return Path("runs") / f"{process}-{label}"
 
 
-def _resolve(args: argparse.Namespace, saved: dict[str, Any] | None) -> dict[str, Any]:
+def _resolve(
+    args: argparse.Namespace, saved: dict[str, Any] | None, saved_spec: Entry | None
+) -> dict[str, Any]:
     """Merge saved config (on resume), config file, --set and explicit flags, in that order."""
     content = read_config_file(args.config) if args.config else {}
     if saved is not None:
         given = {
-            "process": args.process,
+            "process": None if args.process is None else _process_record(args.process),
             "seed": args.seed,
             "data": None if args.data is None else _data_record(args.data),
         }
@@ -115,16 +116,15 @@ def _resolve(args: argparse.Namespace, saved: dict[str, Any] | None) -> dict[str
     name = args.process or content.get("process")
     if not name:
         raise UsageError("--process is required (see `dmm processes`)")
-    spec = lookup_process(name)
+    spec = saved_spec or get_process(name)
     data = args.data or content.get("data")
     if not data:
         raise UsageError("--data is required (a built-in name or a .npy/.csv file)")
     over = file_overrides(spec, content)
     for section, values in split_overrides(spec, parse_sets(args.sets)).items():
         over[section].update(values)
-    if saved is not None and process_params(spec, over["process"]) != process_params(
-        spec, saved.get("params", {})
-    ):
+    params = spec.with_params(over["process"])
+    if saved is not None and params != spec.with_params(saved.get("params", {})):
         raise UsageError("process parameters cannot change when resuming a run")
     seed = args.seed if args.seed is not None else int(content.get("seed", 0))
     flags = {"steps": args.steps, "batch_size": args.batch_size, "device": args.device}
@@ -140,9 +140,9 @@ def _resolve(args: argparse.Namespace, saved: dict[str, Any] | None) -> dict[str
         "data": str(data),
         "seed": seed,
         "n_data": n_data,
-        "params": process_params(spec, over["process"]),
+        "params": params,
         "train": train_values,
-        "sample": sample_settings(spec, over["sample"]),
+        "sample": over["sample"],
     }
 
 
@@ -161,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--resume needs the run folder: dmm train --resume DIR")
         previous = load_run(out_arg)  # checks folder, config, data and checkpoint
         saved = previous.config
-    cfg = _resolve(args, saved)
+    cfg = _resolve(args, saved, None if previous is None else previous.spec)
     spec = cfg["spec"]
     device = _device(str(cfg["train"].get("device", "cpu")))
     cfg["train"]["device"] = device
@@ -175,17 +175,16 @@ def run(args: argparse.Namespace) -> int:
         data = previous.data
     else:
         data = read_data(cfg["data"], cfg["n_data"], cfg["seed"])
-    process, data = build_process(spec, data, cfg["params"])
     if len(data) < 2:
         raise UsageError(f"need at least 2 rows of training data, got {len(data)}")
+    built = build(spec, data, cfg["params"], seed=cfg["seed"])  # initial weights from the seed
+    data = built.data
+    sample = sample_settings(built, cfg["sample"])
     val_data = None
     if cfg["data"] in _builtins():
         val_data = read_data(
             cfg["data"], min(train_config.val_size, cfg["n_data"]), cfg["seed"] + 1
         )
-    with torch.random.fork_rng(devices=[]):  # initial weights from the run's seed
-        torch.manual_seed(cfg["seed"])
-        model, loss = build_model(spec, process, cfg["params"])
 
     if (
         not args.resume
@@ -214,9 +213,9 @@ def run(args: argparse.Namespace) -> int:
             _data_record(cfg["data"]),
             cfg["n_data"],
             cfg["seed"],
-            cfg["params"],
+            built.params,
             asdict(train_config),
-            cfg["sample"],
+            sample,
             subset,
             world,
         )
@@ -229,8 +228,8 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
     result = train(
-        model,
-        loss,
+        built.model,
+        built.loss,
         data,
         train_config,
         val_data=val_data,
@@ -261,6 +260,10 @@ def _builtins() -> set[str]:
 
 def _data_record(data: str) -> str:
     return data if data in _builtins() else str(Path(data).resolve())
+
+
+def _process_record(process: str) -> str:
+    return record(process) if is_user_source(process) else process
 
 
 def _barrier(world: int) -> None:

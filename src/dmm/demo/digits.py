@@ -13,9 +13,9 @@ from pathlib import Path
 
 import torch
 
+from ..cli.catalog import build
 from ..data.digits import digits_split
 from ..metrics.chains import chain_evaluate
-from ..registry import get_process
 from ..reversal import Reversal
 from ..samplers import simulate
 from ..samplers.chains import sample_denoised
@@ -45,12 +45,9 @@ def run(out_dir: Path, seed: int, quick: bool) -> PanelResult:
     evaluate."""
     cfg = QUICK if quick else FULL
     split = digits_split()
-    spec = get_process("absorbing")
-    params = spec.with_params({"network": "mlp", "hidden": cfg["hidden"], "depth": 2, "S": 17})
-    process = spec.build(split["x_train"], params)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = spec.model(process, params, 0)
+    params = {"network": "mlp", "hidden": cfg["hidden"], "depth": 2, "S": 17}
+    built = build("absorbing", split["x_train"], params, seed=seed)
+    process = built.process
     config = TrainConfig(
         steps=cfg["steps"],
         batch_size=cfg["batch_size"],
@@ -63,14 +60,14 @@ def run(out_dir: Path, seed: int, quick: bool) -> PanelResult:
         checkpoint_every=10**9,
     )
     t0 = time.perf_counter()
-    result = train(model, spec.loss(process, params), split["x_train"], config)
+    result = train(built.model, built.loss, built.data, config)
     train_s = time.perf_counter() - t0
     ema = result.ema.eval()
     g = torch.Generator().manual_seed(seed + 1)
     with torch.no_grad():
         rev = Reversal(process, ema)
         n = cfg["n_samples"]
-        y = simulate(rev, spec.samplers["tweedie"](params), n, cfg["sample_steps"], g)
+        y = simulate(rev, built.sampler("tweedie"), n, cfg["sample_steps"], g)
         samples = sample_denoised(rev, y, torch.full((n,), process.t_min), g)
         ev = chain_evaluate(process, ema, split["x_test"][: cfg["n_test"]], n_time=2)
     metrics = {

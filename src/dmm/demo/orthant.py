@@ -13,11 +13,11 @@ from pathlib import Path
 
 import torch
 
+from ..cli.catalog import build
 from ..data import orthant_gmm_2d
 from ..metrics import energy_distance
-from ..registry import get_process
 from ..reversal import Reversal
-from ..samplers import EulerMaruyama, simulate
+from ..samplers import simulate
 from ..training import TrainConfig, train
 from .base import DemoPanel, PanelResult
 
@@ -26,12 +26,7 @@ QUICK = {"steps": 40, "hidden": 16, "n_samples": 200, "sample_steps": 20}
 
 
 def _fit(name: str, data: torch.Tensor, cfg: dict, seed: int) -> torch.Tensor:
-    spec = get_process(name)
-    params = spec.with_params({"hidden": cfg["hidden"], "depth": 2})
-    process = spec.build(data, params)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = spec.model(process, params, 0)
+    built = build(name, data, {"hidden": cfg["hidden"], "depth": 2}, seed=seed)
     config = TrainConfig(
         steps=cfg["steps"],
         batch_size=256,
@@ -42,11 +37,15 @@ def _fit(name: str, data: torch.Tensor, cfg: dict, seed: int) -> torch.Tensor:
         val_every=10**9,
         checkpoint_every=10**9,
     )
-    ema = train(model, spec.loss(process, params), data, config).ema.eval()
+    ema = train(built.model, built.loss, built.data, config).ema.eval()
     g = torch.Generator().manual_seed(seed + 1)
     with torch.no_grad():
         return simulate(
-            Reversal(process, ema), EulerMaruyama(), cfg["n_samples"], cfg["sample_steps"], g
+            Reversal(built.process, ema),
+            built.sampler("em"),
+            cfg["n_samples"],
+            cfg["sample_steps"],
+            g,
         )
 
 

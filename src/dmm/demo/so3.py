@@ -14,9 +14,9 @@ from pathlib import Path
 
 import torch
 
+from ..cli.catalog import build
 from ..data import load_data
 from ..metrics.so3 import angle_to_modes, fraction_within, mode_coverage
-from ..registry import get_process
 from ..reversal import Reversal
 from ..samplers import simulate
 from ..training import TrainConfig, train
@@ -44,14 +44,8 @@ def run(out_dir: Path, seed: int, quick: bool) -> PanelResult:
     """Train ``so3-brownian`` on ``so3-mixture-16``, sample with the geodesic walk, evaluate,
     draw."""
     cfg = QUICK if quick else FULL
-    spec = get_process("so3-brownian")
-    params = spec.with_params({"hidden": cfg["hidden"]})
     data = load_data("so3-mixture-16", cfg["n_data"], torch.Generator().manual_seed(seed))
-    process = spec.build(data, params)
-    process.space.validate(data)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model, loss = spec.model(process, params, 0), spec.loss(process, params)
+    built = build("so3-brownian", data, {"hidden": cfg["hidden"]}, seed=seed)
     config = TrainConfig(
         steps=cfg["steps"],
         batch_size=cfg["batch_size"],
@@ -62,12 +56,12 @@ def run(out_dir: Path, seed: int, quick: bool) -> PanelResult:
         checkpoint_every=10**9,
     )
     t0 = time.perf_counter()
-    result = train(model, loss, data, config)
+    result = train(built.model, built.loss, built.data, config)
     train_s = time.perf_counter() - t0
     n = cfg["n_eval"]
     samples = simulate(
-        Reversal(process, result.ema),
-        spec.samplers["em"](params),
+        Reversal(built.process, result.ema),
+        built.sampler("em"),
         n,
         cfg["sample_steps"],
         torch.Generator().manual_seed(seed + 1),

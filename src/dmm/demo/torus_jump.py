@@ -17,11 +17,10 @@ from pathlib import Path
 
 import torch
 
+from ..cli.catalog import build
 from ..metrics import energy_distance
-from ..registry import get_process
 from ..reversal import Reversal
 from ..samplers import simulate
-from ..samplers.jumps import JumpTauLeaping
 from ..testing.jump_oracles import ExactTorusRatio, WrappedNormalMixture
 from ..training import TrainConfig, train
 from .base import DemoPanel, PanelResult
@@ -45,23 +44,21 @@ def black_cell_fraction(x: torch.Tensor) -> float:
 
 def run(out_dir: Path, seed: int, quick: bool) -> PanelResult:
     cfg = QUICK if quick else FULL
-    spec = get_process("torus-jump")
-    params = spec.with_params(
-        {
-            "hidden": cfg["hidden"],
-            "depth": 2,
-            "proposals": 8,
-            "sampler_proposals": 8,
-            # jumps of 0.6 suit these blobs (std 0.35) and need few sampling steps
-            "sigma_jump": 0.6,
-            "rate_min": 0.45,
-            "rate_max": 181.5,
-        }
-    )
+    params = {
+        "hidden": cfg["hidden"],
+        "depth": 2,
+        "proposals": 8,
+        "sampler_proposals": 8,
+        # jumps of 0.6 suit these blobs (std 0.35) and need few sampling steps
+        "sigma_jump": 0.6,
+        "rate_min": 0.45,
+        "rate_max": 181.5,
+    }
     mix = checkerboard_mixture()
     g = torch.Generator().manual_seed(seed)
     data = mix.sample(4000, g)
-    process = spec.build(data, params)
+    built = build("torus-jump", data, params, seed=seed)
+    process = built.process
     n, steps = cfg["n"], cfg["sample_steps"]
     feats = process.space.features
     target = process.sample_marginal(mix.sample(n, g), torch.full((n,), process.t_min), g)
@@ -77,7 +74,7 @@ def run(out_dir: Path, seed: int, quick: bool) -> PanelResult:
         if k in keep:
             snaps[float(t)] = y.clone()
 
-    sampler = JumpTauLeaping(int(params["sampler_proposals"]))
+    sampler = built.sampler("tau-leaping")
     y0 = process.reference.sample(n, g)
     snaps[process.T] = y0
     exact = simulate(
@@ -91,9 +88,6 @@ def run(out_dir: Path, seed: int, quick: bool) -> PanelResult:
     )
     exact_ratio = energy_distance(feats(exact), feats(target), unbiased=False) / floor
     t0 = time.perf_counter()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = spec.model(process, params, 0)
     config = TrainConfig(
         steps=cfg["train_steps"],
         batch_size=cfg["batch"],
@@ -105,7 +99,7 @@ def run(out_dir: Path, seed: int, quick: bool) -> PanelResult:
         val_every=10**9,
         checkpoint_every=10**9,
     )
-    result = train(model, spec.loss(process, params), data, config)
+    result = train(built.model, built.loss, built.data, config)
     train_s = time.perf_counter() - t0
     learned = simulate(Reversal(process, result.ema.eval()), sampler, n, steps, g)
     learned_ratio = energy_distance(feats(learned), feats(target), unbiased=False) / floor

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import torch
 
+from ..cli.catalog import build
 from ..cli.rundir import save_data, write_run_config
 from ..data import load_data
 from ..metrics import two_sample_report
-from ..registry import get_process
 from ..reversal import Reversal
 from ..samplers import simulate
 from ..training import TrainConfig, train
@@ -41,14 +41,8 @@ QUICK = {**FULL, "n_data": 2000, "steps": 100, "hidden": 32, "sample_steps": 20,
 def run(out_dir: Path, seed: int, quick: bool) -> PanelResult:
     """Train VP on the data set of :data:`FULL` (or :data:`QUICK`), sample, evaluate, draw."""
     cfg = QUICK if quick else FULL
-    spec = get_process("vp")
-    params = spec.with_params({"hidden": cfg["hidden"]})
     data = load_data(cfg["data"], cfg["n_data"], torch.Generator().manual_seed(seed))
-    process = spec.build(data, params)
-    process.space.validate(data)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model, loss = spec.model(process, params, 0), spec.loss(process, params)
+    built = build("vp", data, {"hidden": cfg["hidden"]}, seed=seed)
     config = TrainConfig(
         steps=cfg["steps"],
         batch_size=cfg["batch_size"],
@@ -62,16 +56,24 @@ def run(out_dir: Path, seed: int, quick: bool) -> PanelResult:
     out_dir.mkdir(parents=True, exist_ok=True)
     subset = save_data(data, out_dir, seed)
     write_run_config(
-        out_dir, spec, cfg["data"], cfg["n_data"], seed, params, asdict(config), sample, subset
+        out_dir,
+        built.spec,
+        cfg["data"],
+        cfg["n_data"],
+        seed,
+        built.params,
+        asdict(config),
+        sample,
+        subset,
     )
     t0 = time.perf_counter()
-    result = train(model, loss, data, config, run_dir=out_dir)
+    result = train(built.model, built.loss, built.data, config, run_dir=out_dir)
     train_s = time.perf_counter() - t0
     n = cfg["n_eval"]
-    rev = Reversal(process, result.ema)
+    rev = Reversal(built.process, result.ema)
     samples = simulate(
         rev,
-        spec.samplers[cfg["sampler"]](params),
+        built.sampler(cfg["sampler"]),
         n,
         cfg["sample_steps"],
         torch.Generator().manual_seed(seed + 1),
@@ -82,7 +84,7 @@ def run(out_dir: Path, seed: int, quick: bool) -> PanelResult:
         k: report[k]
         for k in ("energy", "energy_floor", "energy_ratio", "mmd_ratio", "sliced_w2_ratio")
     }
-    metrics["terminal_kl"] = float(process.terminal_kl(ref).mean())
+    metrics["terminal_kl"] = float(built.process.terminal_kl(ref).mean())
     metrics["train_seconds"] = train_s
     summary = (
         f"energy distance {report['energy_ratio']:.2f}x its noise floor (n={n}); "

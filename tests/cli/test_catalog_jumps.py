@@ -1,43 +1,39 @@
-"""Registry entries and data sets of the jump family, and the bad-input path for torus data."""
+"""Catalogue entries and data sets of the jump family, and the bad-input path for torus data."""
 
 import math
 
 import pytest
 import torch
 
+from dmm.cli.catalog import build
 from dmm.data import load_data
 from dmm.losses import DenoisingJumpScoreEntropy, ImplicitScoreEntropy, SumLoss
-from dmm.registry import get_process
 from dmm.reversal import Reversal
 from dmm.samplers import simulate
 from dmm.spaces import SupportError
 
 
-def build(name, data, **over):
-    spec = get_process(name)
-    params = spec.with_params(over)
-    proc = spec.build(data, params)
-    return spec, params, proc
-
-
 def test_torus_jump_end_to_end_smoke_and_bad_input():
     g = torch.Generator().manual_seed(0)
     data = load_data("torus-checkerboard", 64, g)
-    spec, params, proc = build("torus-jump", data, hidden=16, depth=1)
-    proc.space.validate(data)
-    model, loss = spec.model(proc, params, 0), spec.loss(proc, params)
+    built = build("torus-jump", data, {"hidden": 16, "depth": 1})
+    proc, model, loss = built.process, built.model, built.loss
     assert isinstance(loss, DenoisingJumpScoreEntropy) and torch.isfinite(loss(model, data, g))
-    implicit = spec.loss(proc, spec.with_params({"loss": "implicit"}))
+    implicit = build("torus-jump", data, {"hidden": 16, "depth": 1, "loss": "implicit"}).loss
     assert isinstance(implicit, ImplicitScoreEntropy) and torch.isfinite(implicit(model, data, g))
-    y = simulate(Reversal(proc, model), spec.samplers["tau-leaping"](params), 16, 3, g)
+    y = simulate(Reversal(proc, model), built.sampler("tau-leaping"), 16, 3, g)
     assert y.shape == (16, 2) and not proc.space.outside(y).any()
     outside = data.clone()
     outside[[3, 7], 0] += 2 * math.pi
     with pytest.raises(SupportError, match=r"2 row\(s\): 3, 7"):
         proc.space.validate(outside)
-    _, _, wrapping = build("torus-jump", outside, wrap=True)
-    assert torch.allclose(wrapping.space.validate(outside), data, atol=1e-5)
-    assert spec.evaluate(proc, model, data)["terminal_atom_mass"] == pytest.approx(math.exp(-30))
+    with pytest.raises(SupportError, match=r"2 row\(s\): 3, 7"):
+        build("torus-jump", outside)
+    wrapping = build("torus-jump", outside, {"wrap": True, "hidden": 16, "depth": 1})
+    assert torch.allclose(wrapping.data, data, atol=1e-5)
+    assert built.spec.evaluate(proc, model, data)["terminal_atom_mass"] == pytest.approx(
+        math.exp(-30)
+    )
 
 
 @pytest.mark.parametrize(
@@ -52,16 +48,16 @@ def test_torus_jump_end_to_end_smoke_and_bad_input():
 def test_levy_ou_builds_both_laws(jumps, loss, loss_type):
     g = torch.Generator().manual_seed(1)
     data = load_data("student-t-3-2d", 64, g)
-    spec, params, proc = build("levy-ou", data, jumps=jumps, loss=loss, hidden=16, depth=1)
-    model, loss_fn = spec.model(proc, params, 0), spec.loss(proc, params)
+    built = build("levy-ou", data, {"jumps": jumps, "loss": loss, "hidden": 16, "depth": 1})
+    proc, model, loss_fn = built.process, built.model, built.loss
     assert isinstance(loss_fn, loss_type) and torch.isfinite(loss_fn(model, data, g))
     if jumps == "stable":  # denoising: latent DSM + denoising score entropy
         first = loss_fn.losses[0]
         assert (type(first).__name__ == "LatentScoreMatching") == (loss == "denoising")
-    y = simulate(Reversal(proc, model), spec.samplers["split-tau"](params), 8, 3, g)
+    y = simulate(Reversal(proc, model), built.sampler("split-tau"), 8, 3, g)
     assert torch.isfinite(y).all()
     with pytest.raises(ValueError, match="unknown jump law"):
-        build("levy-ou", data, jumps="cauchy")
+        build("levy-ou", data, {"jumps": "cauchy"})
 
 
 def test_heavy_tailed_data_sets():

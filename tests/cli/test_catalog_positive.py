@@ -1,31 +1,28 @@
-"""The ``gbm`` and ``geometric-ou`` registry entries build working objects from data."""
+"""The ``gbm`` and ``geometric-ou`` catalogue entries build working objects from data."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
+from dmm.cli.catalog import build, get_process
 from dmm.data import orthant_gmm_2d
 from dmm.losses import DenoisingScoreMatching, kl_weighting
 from dmm.processes import GBM, GeometricOU
-from dmm.registry import get_process
 from dmm.scores.log_coordinates import LogScoreParam
 from dmm.spaces import SupportError
 
 
 @pytest.mark.parametrize("name,cls", [("gbm", GBM), ("geometric-ou", GeometricOU)])
-def test_registry_builds_log_score_model_and_kl_dsm(name, cls) -> None:
+def test_catalog_builds_log_score_model_and_kl_dsm(name, cls) -> None:
     data = orthant_gmm_2d(500, torch.Generator().manual_seed(0))
-    spec = get_process(name)
-    params = spec.with_params({"hidden": 16, "depth": 1})
-    process = spec.build(data, params)
+    built = build(name, data, {"hidden": 16, "depth": 1})
+    process, model, loss = built.process, built.model, built.loss
     assert isinstance(process, cls)
-    model = spec.model(process, params, 0)
     assert isinstance(model, LogScoreParam)
-    loss = spec.loss(process, params)
     assert isinstance(loss, DenoisingScoreMatching) and loss.weighting is kl_weighting
     assert torch.isfinite(loss(model, data, torch.Generator().manual_seed(1)))
-    assert "pc" not in spec.samplers and spec.default_sampler == "em"
+    assert "pc" not in built.samplers and built.default_sampler == "em"
     # the reference has the data's log-moments (geometric-ou) / those of log X_T (gbm)
     z = torch.log(data)
     torch.testing.assert_close(process.space.log_loc, z.mean(0))
@@ -36,16 +33,14 @@ def test_registry_builds_log_score_model_and_kl_dsm(name, cls) -> None:
 def test_bad_data_is_rejected_naming_rows(name) -> None:
     data = orthant_gmm_2d(50, torch.Generator().manual_seed(0))
     data[[4, 17], 1] = torch.tensor([0.0, -3.0])
-    spec = get_process(name)
-    process = spec.build(data, spec.params)  # must not fail: validation comes after
+    get_process(name).make(data, get_process(name).params)  # must not fail: validated after
     with pytest.raises(SupportError, match=r"2 row\(s\): 4, 17"):
-        process.space.validate(data)
+        build(name, data)
 
 
 def test_unknown_options_are_named() -> None:
     data = orthant_gmm_2d(50, torch.Generator().manual_seed(0))
-    spec = get_process("gbm")
     with pytest.raises(ValueError, match="geometric, constant"):
-        spec.build(data, spec.with_params({"schedule": "cosine"}))
+        build("gbm", data, {"schedule": "cosine"})
     with pytest.raises(ValueError, match="log-eps"):
-        spec.loss(spec.build(data, spec.params), spec.with_params({"weighting": "eps"}))
+        build("gbm", data, {"weighting": "eps"})

@@ -1,34 +1,34 @@
-"""Registry entries for the jump family: ``torus-jump`` and ``levy-ou`` (strings stop here)."""
+"""The jump family: ``torus-jump`` and ``levy-ou``."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-import torch
 from torch import Tensor, nn
 
-from ..losses import ImplicitScoreMatching, LatentScoreMatching, Loss, SumLoss
-from ..losses.score_entropy_jumps import DenoisingJumpScoreEntropy, ImplicitScoreEntropy
-from ..networks import MLP
-from ..registry import ProcessSpec, register_process
-from ..samplers import EulerMaruyama
-from ..samplers.jumps import JumpTauLeaping, Splitting
-from ..samplers.jumps_anchor import AnchoredJumpTauLeaping
-from ..scores import ScoreParam
-from ..scores.jump_ratios import (
+from ...losses import ImplicitScoreMatching, LatentScoreMatching, Loss, SumLoss
+from ...losses.score_entropy_jumps import DenoisingJumpScoreEntropy, ImplicitScoreEntropy
+from ...networks import MLP
+from ...processes import Process
+from ...processes.jump_laws import StudentTJumps
+from ...processes.levy_ou import LevyOU
+from ...processes.torus_jump import TorusJump
+from ...samplers import EulerMaruyama
+from ...samplers.jumps import JumpTauLeaping, Splitting
+from ...samplers.jumps_anchor import AnchoredJumpTauLeaping
+from ...scores import ScoreParam
+from ...scores.jump_ratios import (
     DirectRatio,
     JumpDiffusionModel,
     NoDiffusionScore,
     PotentialRatio,
     TailPotentialRatio,
 )
-from ..spaces import Torus
-from .base import Process
-from .jump_laws import StudentTJumps
-from .levy_ou import LevyOU
-from .schedules import ExponentialSchedule, LinearSchedule
-from .torus_jump import TorusJump
+from ...spaces import Torus
+from .gaussian import flat_dim
+from .schedules import ScheduleChoice
+from .spec import ProcessSpec, register_process
 
 _MODEL = {
     "hidden": 256,
@@ -37,10 +37,6 @@ _MODEL = {
     "proposals": 8,
     "sampler_proposals": 16,
 }
-
-
-def _dim(data: Tensor) -> int:
-    return int(torch.tensor(data.shape[1:]).prod())
 
 
 def ratio_model(
@@ -60,14 +56,12 @@ def ratio_model(
     return (DirectRatio if kind == "direct" else PotentialRatio)(net, process, squash=squash)
 
 
+_RATE_SCHEDULE = ScheduleChoice(("exponential", "linear"), "rate_min", "rate_max", "rate_schedule")
+
+
 def _torus_build(data: Tensor, p: Mapping[str, Any]) -> TorusJump:
-    schedules = {"exponential": ExponentialSchedule, "linear": LinearSchedule}
-    if p["rate_schedule"] not in schedules:
-        raise ValueError(
-            f"unknown rate_schedule '{p['rate_schedule']}' (known: {', '.join(schedules)})"
-        )
-    rate = schedules[p["rate_schedule"]](p["rate_min"], p["rate_max"])
-    proc = TorusJump(_dim(data), p["sigma_jump"], rate, p["T"], p["t_min"])
+    rate = _RATE_SCHEDULE(p)
+    proc = TorusJump(flat_dim(data), p["sigma_jump"], rate, p["T"], p["t_min"])
     proc.space = Torus(proc.d, wrap_data=bool(p["wrap"]))
     return proc
 
@@ -122,10 +116,10 @@ register_process(
 def _levy_build(data: Tensor, p: Mapping[str, Any]) -> LevyOU:
     common = {"theta": p["theta"], "T": p["T"], "t_min": p["t_min"]}
     if p["jumps"] == "student-t":
-        return LevyOU.student_t(_dim(data), p["nu"], p["jump_scale"], p["rate"], **common)
+        return LevyOU.student_t(flat_dim(data), p["nu"], p["jump_scale"], p["rate"], **common)
     if p["jumps"] == "stable":
         return LevyOU.truncated_stable(
-            _dim(data), p["alpha"], p["epsilon"], p["intensity"], p["truncation"], **common
+            flat_dim(data), p["alpha"], p["epsilon"], p["intensity"], p["truncation"], **common
         )
     raise ValueError(f"unknown jump law '{p['jumps']}' (known: student-t, stable)")
 

@@ -1,4 +1,4 @@
-"""Registry entries for Brownian motion on manifolds: ``torus-brownian`` and ``so3-brownian``.
+"""Brownian motion on manifolds: ``torus-brownian`` and ``so3-brownian``.
 
 Both use denoising score matching with the KL weighting (``D = β I`` in an orthonormal frame, so the
 loss is the manifold's metric) and the generic diffusion samplers, which step along geodesics.
@@ -8,21 +8,14 @@ and ``potential`` differentiates in ambient coordinates, so on SO(3) only ``scor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from torch import Tensor
 
-from ..registry import (
-    DIFFUSION_SAMPLERS,
-    MODEL_PARAMS,
-    ProcessSpec,
-    dsm_loss,
-    mlp_model,
-    register_process,
-)
-from .manifold_brownian import SO3Brownian, TorusBrownian
-from .schedules import GeometricSchedule
+from ...processes.manifold_brownian import SO3Brownian, TorusBrownian
+from .gaussian import DIFFUSION_SAMPLERS, MODEL_PARAMS, dsm_loss, mlp_model
+from .schedules import ScheduleChoice
+from .spec import ProcessSpec, register_process
 
 MANIFOLD_PARAMS: dict[str, Any] = {
     **MODEL_PARAMS,
@@ -34,8 +27,7 @@ MANIFOLD_PARAMS: dict[str, Any] = {
 }
 
 
-def _schedule(params: Mapping[str, Any]) -> GeometricSchedule:
-    return GeometricSchedule(float(params["sigma_min"]), float(params["sigma_max"]))
+_schedule = ScheduleChoice(("geometric",), "sigma_min", "sigma_max", key=None)
 
 
 def _torus_dim(data: Tensor) -> int:

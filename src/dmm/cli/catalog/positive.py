@@ -1,4 +1,4 @@
-"""Registry entries for the orthant diffusions: ``gbm`` and ``geometric-ou``.
+"""The orthant diffusions: ``gbm`` and ``geometric-ou``.
 
 Both are fitted to the training data's log-moments (reference law and network features) and use the
 log-coordinate score parameterisation (the network predicts ``y ⊙ s``) with DSM weighted by
@@ -16,12 +16,13 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..losses import kl_weighting
-from ..registry import DIFFUSION_SAMPLERS, ProcessSpec, dsm_loss, mlp_model, register_process
-from ..scores import PotentialParam, ScoreParam
-from ..scores.log_coordinates import LogScoreParam
-from .positive import GBM, GeometricOU, log_eps_weighting, log_moments
-from .schedules import ConstantSchedule, GeometricSchedule, LinearSchedule
+from ...losses import kl_weighting
+from ...processes.positive import GBM, GeometricOU, log_eps_weighting, log_moments
+from ...scores import PotentialParam, ScoreParam
+from ...scores.log_coordinates import LogScoreParam
+from .gaussian import DIFFUSION_SAMPLERS, dsm_loss, mlp_model
+from .schedules import ScheduleChoice
+from .spec import ProcessSpec, register_process
 
 PARAMETERISATIONS = {"log-score": LogScoreParam, "score": ScoreParam, "potential": PotentialParam}
 #: the flat-coordinate Langevin corrector of ``pc`` is not offered: its step ``δ ∝ 1/|s|²`` and its
@@ -37,6 +38,10 @@ _COMMON = {
 }
 
 
+_GBM_SCHEDULE = ScheduleChoice(("geometric", "constant"), "s_min", "s_max")
+_OU_SCHEDULE = ScheduleChoice(("linear", "constant"), "beta_min", "beta_max")
+
+
 def _safe_log_moments(data: Tensor) -> tuple[Tensor, Tensor]:
     # build() must not fail on data outside the orthant: the caller validates afterwards
     flat = data.reshape(data.shape[0], -1).to(torch.get_default_dtype())
@@ -46,12 +51,7 @@ def _safe_log_moments(data: Tensor) -> tuple[Tensor, Tensor]:
 
 def build_gbm(data: Tensor, p: Mapping[str, Any]) -> GBM:
     mean, std = _safe_log_moments(data)
-    if p["schedule"] == "geometric":
-        schedule = GeometricSchedule(p["s_min"], p["s_max"])
-    elif p["schedule"] == "constant":
-        schedule = ConstantSchedule(1.0)
-    else:
-        raise ValueError(f"unknown schedule '{p['schedule']}' (known: geometric, constant)")
+    schedule = _GBM_SCHEDULE(p)
     if p["sigma_units"] not in ("data", "absolute"):
         raise ValueError(f"sigma_units must be 'data' or 'absolute', got '{p['sigma_units']}'")
     sigma = p["sigma"] * std if p["sigma_units"] == "data" else p["sigma"]
@@ -68,12 +68,7 @@ def build_gbm(data: Tensor, p: Mapping[str, Any]) -> GBM:
 
 def build_geometric_ou(data: Tensor, p: Mapping[str, Any]) -> GeometricOU:
     mean, std = _safe_log_moments(data)
-    if p["schedule"] == "linear":
-        schedule = LinearSchedule(p["beta_min"], p["beta_max"])
-    elif p["schedule"] == "constant":
-        schedule = ConstantSchedule(1.0)
-    else:
-        raise ValueError(f"unknown schedule '{p['schedule']}' (known: linear, constant)")
+    schedule = _OU_SCHEDULE(p)
     theta = p["theta"]
     return GeometricOU(
         len(mean),

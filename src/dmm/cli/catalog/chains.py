@@ -1,5 +1,5 @@
-"""Registry entries for the chain processes: ``uniform``, ``absorbing``, ``ordinal`` and ``chain``
-(a user rate matrix from a ``.npy`` file). Strings stop here."""
+"""The chain processes: ``uniform``, ``absorbing``, ``ordinal`` and ``chain`` (a user rate matrix
+from a ``.npy`` file)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,17 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..losses.base import Loss
-from ..losses.score_entropy import MaskedELBO, ScoreEntropy
-from ..metrics.chains import chain_evaluate
-from ..networks import MLP
-from ..networks.transformer import Transformer
-from ..registry import ProcessSpec, register_process
-from ..samplers.chains import ChainEuler, ExactChainSampler, TauLeaping, TweedieStep
-from ..scores.ratios import DirectRatios, MeanRatios, RatioModel
-from .base import Process
-from .chains import AbsorbingChain, ChainProcess, OrdinalChain, UniformChain
-from .rate_matrices import LogLinearSchedule
+from ...losses.base import Loss
+from ...losses.score_entropy import MaskedELBO, ScoreEntropy
+from ...metrics.chains import chain_evaluate
+from ...networks import MLP
+from ...networks.transformer import Transformer
+from ...processes import Process
+from ...processes.chains import AbsorbingChain, ChainProcess, OrdinalChain, UniformChain
+from ...samplers.chains import ChainEuler, ExactChainSampler, TauLeaping, TweedieStep
+from ...scores.ratios import DirectRatios, MeanRatios, RatioModel
+from .schedules import ScheduleChoice
+from .spec import ProcessSpec, register_process
 
 CHAIN_PARAMS: dict[str, Any] = {
     "S": 0,  # number of data values; 0 = max(data) + 1
@@ -48,8 +48,8 @@ def _shape(data: Tensor, params: Mapping[str, Any]) -> tuple[int, int]:
     return d, S
 
 
-def _schedule(params: Mapping[str, Any]) -> LogLinearSchedule:
-    return LogLinearSchedule(float(params["eps"]))
+#: log-linear: the slowest mode keeps weight ``eps`` at ``T = 1``
+_schedule = ScheduleChoice(("log-linear",), "eps", key=None)
 
 
 def chain_model(process: Process, params: Mapping[str, Any], context_dim: int = 0) -> RatioModel:

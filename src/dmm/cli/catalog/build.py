@@ -1,0 +1,131 @@
+"""One function from a configuration to objects: ``build(name, data, params)`` gives the process,
+the validated data, the model, the loss and the samplers, for the command line, the demo panels
+and the benchmarks alike."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from ...losses import Loss
+from ...processes import Process
+from ...samplers import Sampler
+from ..errors import USER_ERRORS, UsageError
+from .spec import PROCESSES, Entry
+
+
+@dataclass
+class Built:
+    """A process with its model (untrained), loss and samplers, made from one configuration.
+
+    ``params`` are the entry's parameters after the overrides; ``data`` the training data after
+    the state space's validation (a space may map data into itself, e.g. a wrapping torus);
+    ``samplers`` maps names to zero-argument factories.
+    """
+
+    spec: Entry
+    params: dict[str, Any]
+    process: Process
+    data: Tensor
+    model: nn.Module
+    loss: Loss
+    samplers: Mapping[str, Callable[[], Sampler]]
+    default_sampler: str
+    sample_steps: int
+    denoise: bool
+
+    def sampler(self, name: str | None = None) -> Sampler:
+        """A new sampler ``name`` (default: the entry's); :class:`UsageError` listing the known
+        names otherwise."""
+        name = name or self.default_sampler
+        if name not in self.samplers:
+            raise UsageError(
+                f"unknown sampler '{name}' for process '{self.spec.name}' "
+                f"(known: {', '.join(self.samplers)})"
+            )
+        return self.samplers[name]()
+
+
+def get_process(name: str) -> Entry:
+    """The catalogue entry ``name``, or a user's process for ``FILE.py:NAME`` /
+    ``package.module:NAME`` (:func:`~dmm.cli.catalog.user.load_user_process`); :class:`UsageError`
+    listing the known names otherwise."""
+    name = str(name)
+    if ":" in name:
+        from .user import load_user_process
+
+        return load_user_process(name)
+    if name not in PROCESSES:
+        raise UsageError(
+            f"unknown process '{name}' (known: {', '.join(sorted(PROCESSES))}; or your own: "
+            f"FILE.py:NAME or package.module:NAME)"
+        )
+    return PROCESSES[name]
+
+
+def build(
+    spec: str | Entry,
+    data: Tensor,
+    params: Mapping[str, Any] | None = None,
+    context_dim: int = 0,
+    seed: int | None = None,
+) -> Built:
+    """Process, validated data, model, loss and samplers for ``spec`` (a name or an entry) on the
+    training data ``data``, with ``params`` overriding the entry's defaults.
+
+    With ``seed`` the model's initial weights (and anything else the entry draws) come from
+    ``torch.manual_seed(seed)`` without touching the global generator; without it, from the
+    global generator. Bad parameters raise :class:`UsageError` (one line, naming the process),
+    data outside the state space a :class:`~dmm.spaces.SupportError` naming the rows.
+    """
+    entry = get_process(spec) if isinstance(spec, str) else spec
+    values = entry.with_params(params or {})
+    with _seeded(seed):
+        try:
+            process = entry.make(data, values)
+        except USER_ERRORS:
+            raise
+        except (TypeError, ValueError, KeyError) as exc:
+            raise UsageError(
+                f"cannot build process '{entry.name}' with {values}: {_line(exc)}"
+            ) from None
+        valid = process.space.validate(data)  # SupportError names the rows
+        try:
+            parts = entry.parts(process, valid, values, context_dim)
+        except USER_ERRORS:
+            raise
+        except (TypeError, ValueError, KeyError) as exc:
+            raise UsageError(
+                f"invalid parameter for process '{entry.name}': {_line(exc)}"
+            ) from None
+    return Built(
+        entry,
+        values,
+        parts.process,
+        valid,
+        parts.model,
+        parts.loss,
+        parts.samplers,
+        parts.default_sampler,
+        parts.sample_steps,
+        parts.denoise,
+    )
+
+
+@contextlib.contextmanager
+def _seeded(seed: int | None) -> Iterator[None]:
+    if seed is None:
+        yield
+        return
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+def _line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())

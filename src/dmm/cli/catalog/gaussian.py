@@ -1,0 +1,114 @@
+"""Euclidean diffusions: ``vp``, ``subvp``, ``ve`` and ``ou``, and the MLP model, DSM loss and
+diffusion samplers the other diffusion families share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from ...losses import DenoisingScoreMatching, Loss, eps_weighting, kl_weighting
+from ...networks import MLP
+from ...processes import OU, VE, VP, Process, SubVP
+from ...samplers import EulerMaruyama, FlowEuler, FlowHeun, PredictorCorrector, Sampler
+from ...scores import EpsParam, PotentialParam, ScoreParam, X0Param
+from .schedules import ScheduleChoice
+from .spec import ProcessSpec, register_process
+
+MODEL_PARAMS = {"hidden": 256, "depth": 3, "parameterisation": "eps"}
+PARAMETERISATIONS = {
+    "score": ScoreParam,
+    "eps": EpsParam,
+    "x0": X0Param,
+    "potential": PotentialParam,
+}
+DIFFUSION_SAMPLERS: dict[str, Callable[[Mapping[str, Any]], Sampler]] = {
+    "em": lambda p: EulerMaruyama(),
+    "pc": lambda p: PredictorCorrector(),
+    "ode-euler": lambda p: FlowEuler(),
+    "ode-heun": lambda p: FlowHeun(),
+}
+WEIGHTINGS = {"eps": eps_weighting, "kl": kl_weighting}
+
+
+def mlp_model(
+    process: Process,
+    params: Mapping[str, Any],
+    context_dim: int = 0,
+    parameterisations: Mapping[str, type] = PARAMETERISATIONS,
+) -> nn.Module:
+    """An :class:`MLP` backbone in the parameterisation named by ``params['parameterisation']``
+    (looked up in ``parameterisations``; a family may pass its own table)."""
+    name = params["parameterisation"]
+    if name not in parameterisations:
+        raise ValueError(f"unknown parameterisation '{name}' (known: {sorted(parameterisations)})")
+    out = 1 if name == "potential" else process.space.dim
+    net = MLP(
+        process.space.feature_dim, out, int(params["hidden"]), int(params["depth"]), context_dim
+    )
+    return parameterisations[name](net, process)
+
+
+def dsm_loss(
+    process: Process,
+    params: Mapping[str, Any],
+    weightings: Mapping[str, Callable] = WEIGHTINGS,
+) -> Loss:
+    """DSM with the weighting named by ``params['weighting']`` (looked up in ``weightings``)."""
+    if params["weighting"] not in weightings:
+        raise ValueError(
+            f"unknown weighting '{params['weighting']}' (known: {', '.join(sorted(weightings))})"
+        )
+    return DenoisingScoreMatching(process, weightings[params["weighting"]])
+
+
+def flat_dim(data: Tensor) -> int:
+    """The number of coordinates of one row of ``data``."""
+    return int(torch.tensor(data.shape[1:]).prod())
+
+
+_COMMON = {**MODEL_PARAMS, "weighting": "eps", "t_min": 1e-3}
+_VP_PARAMS = {**_COMMON, "schedule": "linear", "beta_min": 0.1, "beta_max": 20.0}
+_VP_SCHEDULE = ScheduleChoice(("linear", "cosine"), "beta_min", "beta_max")
+
+
+def _spec(name: str, summary: str, params: dict[str, Any], build) -> ProcessSpec:
+    return ProcessSpec(
+        name, summary, params, build, mlp_model, dsm_loss, DIFFUSION_SAMPLERS, "em", denoise=True
+    )
+
+
+register_process(
+    _spec(
+        "vp",
+        "variance-preserving SDE on R^d, reference N(0, I)",
+        _VP_PARAMS,
+        lambda x, p: VP(flat_dim(x), _VP_SCHEDULE(p), t_min=p["t_min"]),
+    )
+)
+register_process(
+    _spec(
+        "subvp",
+        "sub-VP SDE on R^d, reference N(0, I)",
+        _VP_PARAMS,
+        lambda x, p: SubVP(flat_dim(x), _VP_SCHEDULE(p), t_min=p["t_min"]),
+    )
+)
+register_process(
+    _spec(
+        "ve",
+        "variance-exploding SDE on R^d, reference N(0, sigma_max^2 I)",
+        {**_COMMON, "sigma_min": 0.01, "sigma_max": 10.0},
+        lambda x, p: VE(flat_dim(x), p["sigma_min"], p["sigma_max"], t_min=p["t_min"]),
+    )
+)
+register_process(
+    _spec(
+        "ou",
+        "Ornstein-Uhlenbeck dX = -X dt + sqrt(2) dW on R^d, reference N(0, I)",
+        {**_COMMON, "T": 5.0},
+        lambda x, p: OU(flat_dim(x), T=p["T"], t_min=p["t_min"]),
+    )
+)

@@ -1,0 +1,166 @@
+"""Catalogue entries: how the command line turns a process name and ``KEY=VALUE`` parameters into
+library objects. Strings stop here; the library takes objects.
+
+An entry has defaults (``params``), checks and coerces a user's overrides (:meth:`Entry.with_params`,
+the one place parameters are type-checked), makes the process from training data
+(:meth:`Entry.make`) and derives the model, loss and samplers for it (:meth:`Entry.parts`).
+:class:`ProcessSpec` is a named catalogue entry; :mod:`.user` adds entries for a user's own process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import Tensor, nn
+
+from ...losses import Loss
+from ...processes import Process
+from ...samplers import Sampler
+from ..errors import UsageError
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What an entry derives for a built process: ``samplers`` maps names to zero-argument
+    factories, ``process`` may differ from the one given (e.g. with a simulated reference)."""
+
+    process: Process
+    model: nn.Module
+    loss: Loss
+    samplers: Mapping[str, Callable[[], Sampler]]
+    default_sampler: str
+    sample_steps: int
+    denoise: bool
+
+
+class Entry:
+    """The interface :func:`~dmm.cli.catalog.build` needs; subclasses hold the fields."""
+
+    name: str
+    summary: str
+    params: Mapping[str, Any]
+    train_defaults: Mapping[str, Any]
+    evaluate: Callable[[Process, nn.Module, Tensor], dict[str, float]] | None
+
+    def make(self, data: Tensor, params: Mapping[str, Any]) -> Process:
+        """The forward process for training data ``data`` (not yet validated)."""
+        raise NotImplementedError
+
+    def parts(
+        self, process: Process, data: Tensor, params: Mapping[str, Any], context_dim: int
+    ) -> Parts:
+        """The untrained model, the loss and the samplers for ``process``."""
+        raise NotImplementedError
+
+    def with_params(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
+        """The defaults updated by ``overrides``, each value coerced to its default's type.
+
+        :class:`UsageError` for an unknown key (naming the valid ones) or a value of the wrong
+        type. Numbers may be given as strings (``"1e-3"``), booleans as ``true``/``false``; a
+        default of ``None`` takes a number or ``None``.
+        """
+        unknown = sorted(set(overrides) - set(self.params))
+        if unknown:
+            raise UsageError(
+                f"unknown parameter(s) {unknown} for process '{self.name}' "
+                f"(valid: {sorted(self.params)})"
+            )
+        out = dict(self.params)
+        for key, value in overrides.items():
+            out[key] = coerce(key, value, self.params[key])
+        return out
+
+
+def coerce(key: str, value: Any, default: Any) -> Any:
+    """``value`` as the type of ``default`` (:class:`UsageError` naming ``key`` otherwise)."""
+    if isinstance(default, bool):
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        if not isinstance(value, bool):
+            raise UsageError(f"parameter '{key}' must be true or false, got {value!r}")
+        return value
+    if default is None and value is None:
+        return None
+    if default is None or isinstance(default, (int, float)):
+        number = value
+        if isinstance(value, str):
+            try:
+                number = float(value)
+            except ValueError:
+                pass
+        if isinstance(number, bool) or not isinstance(number, (int, float)):
+            raise UsageError(f"parameter '{key}' must be a number, got {value!r}")
+        if isinstance(default, int):
+            if number != int(number):
+                raise UsageError(f"parameter '{key}' must be an integer, got {value!r}")
+            return int(number)
+        return float(number)
+    if isinstance(default, str) and value is not None:
+        return str(value)
+    return value
+
+
+@dataclass(frozen=True)
+class ProcessSpec(Entry):
+    """A named process of the catalogue.
+
+    ``build(data, params)`` returns the process for training data ``data`` (it may read the data,
+    e.g. its dimension or moments, and must not fail on data outside the space: :func:`build`
+    validates with ``process.space.validate`` afterwards); ``model(process, params, context_dim)``
+    the untrained model; ``loss(process, params)`` the training loss; ``samplers`` maps sampler
+    names to factories taking ``params``. ``params`` are the defaults a user overrides with
+    ``--set KEY=VALUE``. ``evaluate(process, model, data)``, when given, adds family-specific
+    numbers to ``dmm eval`` (e.g. the NLL bound in bits/dim for chains).
+    """
+
+    name: str
+    summary: str
+    params: Mapping[str, Any]
+    build: Callable[[Tensor, Mapping[str, Any]], Process]
+    model: Callable[[Process, Mapping[str, Any], int], nn.Module]
+    loss: Callable[[Process, Mapping[str, Any]], Loss]
+    samplers: Mapping[str, Callable[[Mapping[str, Any]], Sampler]]
+    default_sampler: str
+    sample_steps: int = 500
+    #: end sampling with the process's final denoising step by default (Tweedie's mean for Gaussian
+    #: kernels, argmax of p_θ(x_0|y) for chains)
+    denoise: bool = False
+    #: extra defaults for the training loop (e.g. a smaller learning rate)
+    train_defaults: Mapping[str, Any] = field(default_factory=dict)
+    evaluate: Callable[[Process, nn.Module, Tensor], dict[str, float]] | None = None
+
+    def make(self, data: Tensor, params: Mapping[str, Any]) -> Process:
+        return self.build(data, params)
+
+    def parts(
+        self, process: Process, data: Tensor, params: Mapping[str, Any], context_dim: int
+    ) -> Parts:
+        def bind(factory: Callable[[Mapping[str, Any]], Sampler]) -> Callable[[], Sampler]:
+            return lambda: factory(params)
+
+        return Parts(
+            process,
+            self.model(process, params, context_dim),
+            self.loss(process, params),
+            {name: bind(factory) for name, factory in self.samplers.items()},
+            self.default_sampler,
+            int(self.sample_steps),
+            bool(self.denoise),
+        )
+
+
+PROCESSES: dict[str, ProcessSpec] = {}
+
+
+def register_process(spec: ProcessSpec) -> ProcessSpec:
+    """Add ``spec`` to :data:`PROCESSES` (names are unique)."""
+    if spec.name in PROCESSES:
+        raise ValueError(f"process '{spec.name}' is already registered")
+    if spec.default_sampler not in spec.samplers:
+        raise ValueError(
+            f"default sampler '{spec.default_sampler}' not among {list(spec.samplers)}"
+        )
+    PROCESSES[spec.name] = spec
+    return spec

@@ -1,0 +1,198 @@
+"""A user's own process on the command line: ``--process FILE.py:NAME`` or
+``--process package.module:NAME``, where ``NAME`` is a :class:`~dmm.processes.Process` or a factory
+taking the training data (a tensor) and returning one.
+
+The model, loss and sampler come from :func:`dmm.recipe.recipe`. Every failure (missing file,
+import error, missing or wrong ``NAME``, a factory that raises) is a one-line :class:`UsageError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from torch import Tensor
+
+from ...processes import Process
+from ..errors import UsageError
+from .spec import Entry, Parts
+
+#: the parameters of a user's process (``t_min: None`` keeps the process's own)
+USER_PARAMS: dict[str, Any] = {"hidden": 256, "depth": 3, "t_min": None}
+#: the one sampler of a user's process: the recipe's
+DEFAULT_SAMPLER = "default"
+
+
+@dataclass(frozen=True)
+class UserProcess(Entry):
+    """A user's process loaded from ``source`` (``FILE.py:NAME`` with an absolute path, or
+    ``package.module:NAME``); ``file`` is the Python file it came from and ``code`` its bytes at
+    load time (a run folder keeps a copy and their hash)."""
+
+    name: str
+    target: Any
+    file: Path | None
+    code: bytes
+    summary: str = "your own process"
+    params: Mapping[str, Any] = field(default_factory=lambda: dict(USER_PARAMS))
+    train_defaults: Mapping[str, Any] = field(default_factory=dict)
+    evaluate: None = None
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.code).hexdigest()
+
+    def make(self, data: Tensor, params: Mapping[str, Any]) -> Process:
+        process = self.target
+        if not isinstance(process, Process):
+            try:
+                process = self.target(data)
+            except Exception as exc:  # the user's code: any failure is reported in one line
+                raise UsageError(f"'{self.name}'(data) raised {_describe(exc)}") from None
+            if not isinstance(process, Process):
+                raise UsageError(
+                    f"'{self.name}'(data) returned a {type(process).__name__}, "
+                    f"not a dmm.processes.Process"
+                )
+        if params["t_min"] is not None:
+            if not 0 < params["t_min"] < process.T:
+                raise UsageError(f"need 0 < t_min < T = {process.T}, got t_min={params['t_min']}")
+            process.t_min = float(params["t_min"])
+        return process
+
+    def parts(
+        self, process: Process, data: Tensor, params: Mapping[str, Any], context_dim: int
+    ) -> Parts:
+        from ...recipe import recipe
+
+        r = recipe(
+            process, data, hidden=params["hidden"], depth=params["depth"], context_dim=context_dim
+        )
+        return Parts(
+            r.process,
+            r.model,
+            r.loss,
+            {DEFAULT_SAMPLER: lambda: r.sampler},
+            DEFAULT_SAMPLER,
+            int(r.sample_steps),
+            bool(r.denoise),
+        )
+
+
+def is_user_source(text: str) -> bool:
+    """Whether ``--process text`` names a user's process (``...:NAME``) rather than a catalogue
+    entry."""
+    return ":" in str(text)
+
+
+def record(source: str) -> str:
+    """``source`` as a run folder records it: a file path made absolute."""
+    target, _, attr = source.rpartition(":")
+    return f"{Path(target).resolve()}:{attr}" if _is_file(target) else source
+
+
+def load_user_process(
+    source: str, copy: Path | None = None, sha256: str | None = None
+) -> UserProcess:
+    """Load ``source`` (``FILE.py:NAME`` or ``package.module:NAME``).
+
+    For a run folder, ``copy`` is its copy of the file and ``sha256`` the hash recorded at training
+    time (default: the copy's): when the original file is missing or its hash differs, the copy is
+    loaded instead, with a one-line warning on stderr.
+    """
+    target, _, attr = source.rpartition(":")
+    if not target or not attr.isidentifier():
+        raise UsageError(
+            f"--process '{source}': expected FILE.py:NAME or package.module:NAME "
+            f"(NAME a Process or a factory data -> Process)"
+        )
+    if not _is_file(target) and not all(part.isidentifier() for part in target.split(".")):
+        raise UsageError(f"--process '{source}': '{target}' is neither a .py file nor a module")
+    if copy is not None and copy.is_file():
+        path = Path(target) if _is_file(target) else _module_file(target)
+        expected = sha256 or hashlib.sha256(copy.read_bytes()).hexdigest()
+        if path is None or not path.is_file():
+            state = "is missing"
+        elif hashlib.sha256(path.read_bytes()).hexdigest() != expected:
+            state = "has changed"
+        else:
+            state = ""
+        if state:
+            print(
+                f"dmm: warning: {path or target} {state} since training; using the copy {copy}",
+                file=sys.stderr,
+            )
+            return _from_file(copy, attr, source)
+    if _is_file(target):
+        return _from_file(Path(target), attr, source)
+    return _from_module(target, attr, source)
+
+
+def _is_file(target: str) -> bool:
+    return target.endswith(".py") or "/" in target or "\\" in target
+
+
+def _module_file(module: str) -> Path | None:
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    return Path(spec.origin) if spec is not None and spec.origin else None
+
+
+def _from_file(path: Path, attr: str, source: str) -> UserProcess:
+    if not path.is_file():
+        raise UsageError(f"process file not found: '{path}' (from --process {source})")
+    code = path.read_bytes()
+    digest = hashlib.sha256(code).hexdigest()[:16]
+    name = f"dmm_user_{path.stem if path.stem.isidentifier() else 'process'}_{digest}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise UsageError(f"cannot import '{path}' (from --process {source}): not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and pickling look the module up by name
+    sys.path.insert(0, str(path.resolve().parent))  # like `python FILE.py`: siblings import
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # the user's code
+        sys.modules.pop(name, None)
+        raise UsageError(f"could not import '{path}': {_describe(exc)}") from None
+    finally:
+        sys.path.remove(str(path.resolve().parent))
+    return UserProcess(record(source), _attribute(module, attr, source), path, code)
+
+
+def _from_module(module_name: str, attr: str, source: str) -> UserProcess:
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # ModuleNotFoundError or the module's own failure
+        raise UsageError(f"could not import module '{module_name}': {_describe(exc)}") from None
+    file = getattr(module, "__file__", None)
+    path = Path(file) if file and file.endswith(".py") else None
+    code = path.read_bytes() if path is not None else b""
+    return UserProcess(source, _attribute(module, attr, source), path, code)
+
+
+def _attribute(module: Any, attr: str, source: str) -> Any:
+    if not hasattr(module, attr):
+        names = [n for n in vars(module) if not n.startswith("_") and callable(vars(module)[n])]
+        listed = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+        raise UsageError(f"'{source}': the module has no '{attr}' (it defines: {listed or '-'})")
+    value = getattr(module, attr)
+    if not isinstance(value, Process) and not callable(value):
+        raise UsageError(
+            f"'{source}' is a {type(value).__name__}; expected a dmm.processes.Process or a "
+            f"factory taking the training data and returning one"
+        )
+    return value
+
+
+def _describe(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,0 +1,91 @@
+"""The catalogue: above the library (never imported by it), one parameter coercion, one schedule
+parser, one ``build`` for every entry."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import dmm.cli.catalog as catalog
+from dmm.cli.catalog import PROCESSES, ScheduleChoice, build, get_process, parse_schedule
+from dmm.cli.errors import UsageError
+from dmm.data import load_data
+from dmm.processes import CosineSchedule, LinearSchedule, LogLinearSchedule
+
+
+def test_library_never_imports_the_catalogue():
+    code = (
+        "import sys, dmm, dmm.processes, dmm.losses, dmm.samplers, dmm.scores, dmm.spaces, "
+        "dmm.reversal, dmm.networks, dmm.metrics, dmm.data, dmm.testing, dmm.training\n"
+        "bad = sorted(m for m in sys.modules if m.startswith('dmm.cli'))\n"
+        "assert not bad, bad"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_exported_names_resolve():
+    assert catalog.__all__
+    for name in catalog.__all__:
+        assert getattr(catalog, name) is not None, name
+
+
+def test_one_schedule_parser():
+    assert isinstance(parse_schedule("linear", 0.1, 20.0), LinearSchedule)
+    assert isinstance(parse_schedule("cosine", 0, 0), CosineSchedule)
+    with pytest.raises(ValueError, match=r"unknown rate_schedule 'wavy' \(known: a, b\)"):
+        parse_schedule("wavy", 1, 2, ("a", "b"), "rate_schedule")
+    fixed = ScheduleChoice(("log-linear",), "eps", key=None)
+    assert isinstance(fixed({"eps": 1e-3}), LogLinearSchedule)
+    choice = ScheduleChoice(("linear", "constant"), "lo", "hi")
+    s = choice({"schedule": "linear", "lo": 1.0, "hi": 3.0})
+    assert float(s.integral(torch.tensor(1.0))) == pytest.approx(2.0)  # ∫_0^1 (1 + 2t) dt
+    with pytest.raises(ValueError, match="linear, constant"):
+        choice({"schedule": "cosine", "lo": 1.0, "hi": 3.0})
+
+
+def test_parameter_coercion_has_one_owner():
+    spec = get_process("vp")
+    p = spec.with_params({"hidden": 32.0, "beta_max": "15", "t_min": 2, "schedule": "cosine"})
+    assert p["hidden"] == 32 and type(p["hidden"]) is int
+    assert p["beta_max"] == 15.0 and type(p["t_min"]) is float
+    assert get_process("torus-jump").with_params({"wrap": "true"})["wrap"] is True
+    for over, needle in [
+        ({"hidden": "abc"}, "'hidden' must be a number"),
+        ({"hidden": True}, "'hidden' must be a number"),
+        ({"depth": 2.5}, "'depth' must be an integer"),
+        ({"nonsense": 1}, "unknown parameter(s) ['nonsense'] for process 'vp'"),
+    ]:
+        with pytest.raises(UsageError) as err:
+            spec.with_params(over)
+        assert needle in str(err.value)
+    with pytest.raises(UsageError, match="'wrap' must be true or false"):
+        get_process("torus-jump").with_params({"wrap": 1})
+
+
+def test_unknown_name_lists_the_catalogue_and_the_user_form():
+    with pytest.raises(UsageError, match="unknown process 'vq'.*vp.*FILE.py:NAME"):
+        get_process("vq")
+
+
+def test_build_seeds_the_model_without_touching_the_global_generator():
+    data = load_data("moons", 64, torch.Generator().manual_seed(0))
+    state = torch.get_rng_state()
+    a = build("vp", data, {"hidden": 8, "depth": 1}, seed=3)
+    assert torch.equal(torch.get_rng_state(), state)
+    b = build(get_process("vp"), data, {"hidden": 8, "depth": 1}, seed=3)
+    for x, y in zip(a.model.parameters(), b.model.parameters(), strict=True):
+        assert torch.equal(x, y)
+    assert a.params["hidden"] == 8 and a.sample_steps == 500 and a.denoise
+    assert sorted(a.samplers) == ["em", "ode-euler", "ode-heun", "pc"]
+    with pytest.raises(UsageError, match="unknown sampler 'rk4'.*em"):
+        a.sampler("rk4")
+
+
+@pytest.mark.parametrize("name", sorted(PROCESSES))
+def test_every_entry_registers_a_default_sampler(name):
+    spec = PROCESSES[name]
+    assert spec.default_sampler in spec.samplers and spec.summary
