@@ -196,6 +196,9 @@ class Process:
         return x
 
     def _watch(self, x: Tensor, t: Tensor) -> None:
+        """Raise :class:`SimulationError` if a row of ``x`` (simulated up to ``t``, ``(batch,)``) is
+        not finite or exceeds :attr:`blowup_threshold` in magnitude. The error names the process,
+        the time and the magnitude, and carries them as ``magnitude`` and ``time``."""
         if not x.is_floating_point():
             return
         flat = x.reshape(x.shape[0], -1)
@@ -204,12 +207,16 @@ class Process:
         bad = worst > self.blowup_threshold
         if bool(bad.any()):
             i = int(torch.argmax(worst))
-            raise SimulationError(
-                f"the forward simulation of {self.name} blew up: |x| = {float(worst[i]):.3g} at "
-                f"t = {float(t[i]):.3g} ({int(bad.sum())} of {x.shape[0]} rows beyond "
-                f"{self.blowup_threshold:.0e}); use more simulation_steps or a step that keeps "
-                f"the state in {self.space.name}"
+            magnitude, time = float(worst[i]), float(t[i])
+            what = f"|x| = {magnitude:.3g}" if magnitude < float("inf") else "x is not finite"
+            error = SimulationError(
+                f"the forward simulation of {self.name} blew up: {what} at t = {time:.3g} "
+                f"({int(bad.sum())} of {x.shape[0]} rows beyond {self.blowup_threshold:.0e} or "
+                f"not finite); use more simulation_steps or a step that keeps the state in "
+                f"{self.space.name}"
             )
+            error.magnitude, error.time = magnitude, time
+            raise error
 
     def sample_marginal(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Tensor:
         """A sample of ``X_t`` given ``X_0 = x0``: exact when possible, simulated otherwise."""

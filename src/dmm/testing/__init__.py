@@ -1,7 +1,6 @@
 """Exact oracles and a public check-suite for forward processes."""
 
 from .checks import (
-    CheckResult,
     ConditionalScoreOracle,
     check_dynkin,
     check_kills_constants,
@@ -9,17 +8,24 @@ from .checks import (
     check_reversal,
     check_stein,
 )
+from .cir import Gamma, cir
+from .forward_checks import check_reaches_reference, check_simulation_finite
 from .oracles import ExactScore, GaussianMixture, standard_mixture
+from .result import CheckResult
 
 __all__ = [
     "CheckResult",
     "ConditionalScoreOracle",
     "ExactScore",
+    "Gamma",
     "GaussianMixture",
     "check_dynkin",
     "check_kills_constants",
     "check_process",
+    "check_reaches_reference",
     "check_reversal",
+    "check_simulation_finite",
     "check_stein",
+    "cir",
     "standard_mixture",
 ]
