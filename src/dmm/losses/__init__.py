@@ -1,6 +1,6 @@
 """Training losses: each a (named reweighting of the) path-space KL up to a constant."""
 
-from .base import Loss, SumLoss
+from .base import Loss, Noised, SumLoss
 from .dsm import DenoisingScoreMatching, eps_weighting, kl_weighting
 from .dsm_latent import LatentScoreMatching
 from .ism import ImplicitScoreMatching
@@ -16,6 +16,7 @@ __all__ = [
     "ImplicitScoreMatching",
     "LatentScoreMatching",
     "Loss",
+    "Noised",
     "SumLoss",
     "eps_weighting",
     "kl_weighting",

@@ -3,20 +3,36 @@ constant, estimated on a batch of data ``x_0``."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import Tensor, nn
 
 from ..processes.base import Process
 
 
+@dataclass
+class Noised:
+    """One forward draw at times ``t``: ``x_t`` and, for latent-kernel losses, the latent ``Γ`` and
+    the atom mask of :meth:`~dmm.processes.base.Process.sample_latent`."""
+
+    xt: Tensor
+    latent: Tensor | None = None
+    atom: Tensor | None = None
+
+
 class Loss:
     """``loss(model, x0, generator, context) -> scalar``; :meth:`per_sample` gives ``(batch,)``.
 
-    Subclasses check at construction that the process declares what they need.
-    ``per_unit_time``: ``per_sample`` is the integrand at ``t ~ U(t_min, T)``, so the path-KL
-    integral is ``(T - t_min)`` times its mean (``False`` for losses that already integrate over
-    time, e.g. the chain ELBOs). :meth:`kl_form` is the same loss with the KL weighting, used by
-    the error report; a loss trained with another named weighting overrides it.
+    A loss is two steps: :meth:`noise` draws ``x_t`` (and what else the term needs) given ``x_0``
+    and ``t``; :meth:`term` evaluates the model there. Products of processes draw every factor's
+    noise at one ``t`` and sum the factors' terms (MATH.md §10). Subclasses check at construction
+    that the process declares what they need.
+
+    ``per_unit_time``: ``term`` is the integrand at ``t ~ U(t_min, T)``, so the path-KL integral is
+    ``(T - t_min)`` times its mean (``False`` for losses that already integrate over time, e.g. the
+    chain ELBOs). :meth:`kl_form` is the same loss with the KL weighting, used by the error report;
+    a loss trained with another named weighting overrides it.
     """
 
     per_unit_time: bool = True
@@ -28,6 +44,22 @@ class Loss:
         """This loss with the KL weighting (itself unless it was built with another weighting)."""
         return self
 
+    def noise(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Noised:
+        """``x_t ~ p_{t|0}(·|x_0)`` (exact, or simulated when the process has no kernel)."""
+        return Noised(self.process.sample_marginal(x0, t, generator))
+
+    def term(
+        self,
+        model: nn.Module,
+        x0: Tensor,
+        noised: Noised,
+        t: Tensor,
+        generator: torch.Generator | None,
+        context: Tensor | None = None,
+    ) -> Tensor:
+        """The per-sample loss ``(batch,)`` at the draw ``noised``."""
+        raise NotImplementedError
+
     def per_sample(
         self,
         model: nn.Module,
@@ -35,7 +67,10 @@ class Loss:
         generator: torch.Generator | None,
         context: Tensor | None = None,
     ) -> Tensor:
-        raise NotImplementedError
+        t = self.process.sample_times(x0.shape[0], generator, x0.device)
+        with torch.no_grad():
+            noised = self.noise(x0, t, generator)
+        return self.term(model, x0, noised, t, generator, context)
 
     def __call__(
         self,
@@ -51,10 +86,24 @@ class SumLoss(Loss):
     """MATH.md §5e: a process with several blocks uses the sum of its block losses."""
 
     def __init__(self, *losses: Loss) -> None:
+        if not losses:
+            raise ValueError("SumLoss needs at least one loss")
         super().__init__(losses[0].process)
         self.losses = losses
+        #: the parts draw x_t the same way, so they are evaluated on one draw (MATH.md §5e)
+        self.shared_noise = len({type(loss).noise for loss in losses}) == 1
+
+    def noise(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Noised:
+        if not self.shared_noise:
+            raise TypeError("the parts of this SumLoss draw x_t differently; use per_sample")
+        return self.losses[0].noise(x0, t, generator)
+
+    def term(self, model, x0, noised, t, generator, context=None) -> Tensor:
+        return sum(loss.term(model, x0, noised, t, generator, context) for loss in self.losses)
 
     def per_sample(self, model, x0, generator, context=None) -> Tensor:
+        if self.shared_noise:
+            return super().per_sample(model, x0, generator, context)
         return sum(loss.per_sample(model, x0, generator, context) for loss in self.losses)
 
     def kl_form(self) -> SumLoss:

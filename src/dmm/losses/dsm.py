@@ -11,7 +11,7 @@ from ..processes.base import Process
 from ..processes.diffusion import Diffusion
 from ..processes.gaussian import GaussianDiffusion
 from ..spaces.base import expand_batch
-from .base import Loss
+from .base import Loss, Noised
 
 Weighting = Callable[[Process, Tensor, Tensor], Tensor]
 
@@ -42,16 +42,19 @@ class DenoisingScoreMatching(Loss):
     def kl_form(self) -> DenoisingScoreMatching:
         return DenoisingScoreMatching(self.process, kl_weighting)
 
-    def per_sample(
+    def noise(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Noised:
+        return Noised(self.process.sample_transition(x0, t, generator))
+
+    def term(
         self,
         model: nn.Module,
         x0: Tensor,
+        noised: Noised,
+        t: Tensor,
         generator: torch.Generator | None,
         context: Tensor | None = None,
     ) -> Tensor:
-        p = self.process
-        t = p.sample_times(x0.shape[0], generator, x0.device)
-        xt = p.sample_transition(x0, t, generator)
+        p, xt = self.process, noised.xt
         target = p.conditional_score(xt, x0, t)
         err = model.score(xt, t, context) - target
         w = self.weighting(p, xt, t)

@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 from ..processes.base import Process
 from ..processes.diffusion import Diffusion
-from .base import Loss
+from .base import Loss, Noised
 from .dsm import Weighting, kl_weighting
 
 
@@ -44,17 +44,11 @@ class LatentScoreMatching(Loss):
             (g,) = torch.autograd.grad(self.process.latent_log_density(yg, latent, t).sum(), yg)
         return g
 
-    def per_sample(
-        self,
-        model: nn.Module,
-        x0: Tensor,
-        generator: torch.Generator | None,
-        context: Tensor | None = None,
-    ) -> Tensor:
-        t = self.process.sample_times(x0.shape[0], generator, x0.device)
-        with torch.no_grad():
-            y, latent, atom = self.process.sample_latent(x0, t, generator)
-        return self.per_sample_at(model, y, latent, atom, t, context)
+    def noise(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Noised:
+        return Noised(*self.process.sample_latent(x0, t, generator))
+
+    def term(self, model, x0, noised, t, generator, context=None) -> Tensor:
+        return self.per_sample_at(model, noised.xt, noised.latent, noised.atom, t, context)
 
     def per_sample_at(
         self,

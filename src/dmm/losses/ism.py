@@ -9,7 +9,7 @@ from torch import Tensor, nn
 
 from ..processes.base import Process
 from ..processes.diffusion import Diffusion
-from .base import Loss
+from .base import Loss, Noised
 
 
 class ImplicitScoreMatching(Loss):
@@ -28,19 +28,18 @@ class ImplicitScoreMatching(Loss):
         super().__init__(process)
         self.divergence = divergence
 
-    def per_sample(
+    def term(
         self,
         model: nn.Module,
         x0: Tensor,
+        noised: Noised,
+        t: Tensor,
         generator: torch.Generator | None,
         context: Tensor | None = None,
     ) -> Tensor:
         p = self.process
         n = x0.shape[0]
-        t = p.sample_times(n, generator, x0.device)
-        with torch.no_grad():
-            xt = p.sample_marginal(x0, t, generator)
-        xt = xt.detach().requires_grad_(True)
+        xt = noised.xt.detach().requires_grad_(True)
         s = model.score(xt, t, context)
         ds = self.block.diffusion_matrix_diag(p.space, xt, t) * s
         quad = 0.5 * (s * ds).reshape(n, -1).sum(1)

@@ -16,7 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from ..processes.chains import AbsorbingChain, Chain, ChainProcess
-from .base import Loss
+from .base import Loss, Noised
 
 
 def k_function(r: Tensor) -> Tensor:
@@ -48,16 +48,19 @@ class ScoreEntropy(Loss):
         process.require("exact_transition", "denoising score entropy")
         super().__init__(process)
 
-    def per_sample(
+    def noise(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Noised:
+        return Noised(self.process.sample_transition(x0, t, generator))
+
+    def term(
         self,
         model: nn.Module,
         x0: Tensor,
+        noised: Noised,
+        t: Tensor,
         generator: torch.Generator | None,
         context: Tensor | None = None,
     ) -> Tensor:
-        p = self.process
-        t = p.sample_times(x0.shape[0], generator, x0.device)
-        y = p.sample_transition(x0, t, generator)
+        p, y = self.process, noised.xt
         r0 = p.conditional_ratio(y, x0, t)
         lr = model.log_ratios(y, t, context)
         return (p.T - p.t_min) * score_entropy_integrand(p, y, t, lr, r0)
@@ -78,16 +81,19 @@ class MaskedELBO(Loss):
             raise TypeError(f"MaskedELBO needs an AbsorbingChain, got {type(process).__name__}")
         super().__init__(process)
 
-    def per_sample(
+    def noise(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Noised:
+        return Noised(self.process.sample_transition(x0, t, generator))
+
+    def term(
         self,
         model: nn.Module,
         x0: Tensor,
+        noised: Noised,
+        t: Tensor,
         generator: torch.Generator | None,
         context: Tensor | None = None,
     ) -> Tensor:
-        p = self.process
-        t = p.sample_times(x0.shape[0], generator, x0.device)
-        y = p.sample_transition(x0, t, generator)
+        p, y = self.process, noised.xt
         probs = model.x0_probs(y, t, context)
         nll = -torch.log(torch.gather(probs, -1, x0.long()[..., None]).squeeze(-1).clamp_min(1e-30))
         masked = (y == p.S).to(nll.dtype)

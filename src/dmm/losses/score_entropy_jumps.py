@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from ..processes.base import Process
 from ..processes.jumps import Jumps
 from ..spaces.base import expand_batch
-from .base import Loss
+from .base import Loss, Noised
 
 
 class _JumpScoreEntropy(Loss):
@@ -46,17 +46,8 @@ class ImplicitScoreEntropy(_JumpScoreEntropy):
     def __init__(self, process: Process, proposals: int = 8) -> None:
         super().__init__(process, proposals, "implicit score entropy")
 
-    def per_sample(
-        self,
-        model: nn.Module,
-        x0: Tensor,
-        generator: torch.Generator | None,
-        context: Tensor | None = None,
-    ) -> Tensor:
-        t = self.process.sample_times(x0.shape[0], generator, x0.device)
-        with torch.no_grad():
-            xt = self.process.sample_marginal(x0, t, generator)
-        return self.per_sample_at(model, xt, t, generator, context)
+    def term(self, model, x0, noised, t, generator, context=None) -> Tensor:
+        return self.per_sample_at(model, noised.xt, t, generator, context)
 
     def per_sample_at(
         self,
@@ -132,11 +123,13 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
     def kl_form(self) -> DenoisingJumpScoreEntropy:
         return DenoisingJumpScoreEntropy(self.process, self.proposals, self.ratio_cap, "kl")
 
-    def per_sample(self, model, x0, generator, context=None) -> Tensor:
-        t = self.process.sample_times(x0.shape[0], generator, x0.device)
-        with torch.no_grad():
-            y, latent, atom = self.process.sample_latent(x0, t, generator)
-        return self.per_sample_at(model, y, latent, atom, t, generator, context)
+    def noise(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Noised:
+        return Noised(*self.process.sample_latent(x0, t, generator))
+
+    def term(self, model, x0, noised, t, generator, context=None) -> Tensor:
+        return self.per_sample_at(
+            model, noised.xt, noised.latent, noised.atom, t, generator, context
+        )
 
     def per_sample_at(
         self,

@@ -23,8 +23,9 @@ from .jump_laws import (
 from .jumps import Jumps
 from .levy_ou import LevyOU, LevyOUStationary
 from .positive import GBM, GeometricOU, LogGaussianDiffusion, LogNormal
+from .product import ProductProcess, product
 from .rate_matrices import LogLinearSchedule
-from .references import Normal, Reference
+from .references import Normal, Reference, SimulatedReference
 from .schedules import (
     ConstantSchedule,
     CosineSchedule,
@@ -36,6 +37,8 @@ from .sde import SDE
 from .torus_jump import TorusJump, TorusUniform
 
 __all__ = [
+    "ProductProcess",
+    "product",
     "GaussianJumps",
     "Jumps",
     "JumpLaw",
@@ -71,6 +74,7 @@ __all__ = [
     "MissingCapability",
     "Normal",
     "Reference",
+    "SimulatedReference",
     "Schedule",
     "SubVP",
     "GBM",

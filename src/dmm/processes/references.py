@@ -41,3 +41,30 @@ class Normal(Reference):
 
     def __repr__(self) -> str:
         return f"Normal(mean={self.mean.tolist()}, std={self.std.tolist()})"
+
+
+class SimulatedReference(Reference):
+    """The law of ``X_T`` itself, simulated: draw stored training rows ``x_0`` uniformly and run the
+    forward process to ``T``. Used for processes that declare no reference law; the terminal
+    mismatch ``KL(p_T || q)`` is then zero up to the simulation error, and the backward process
+    starts from (noised) training rows. No density (``log_prob`` is unavailable)."""
+
+    def __init__(self, process, rows: Tensor, max_rows: int = 10000) -> None:
+        if rows.shape[0] < 1:
+            raise ValueError("a simulated reference needs at least one training row")
+        if rows.shape[0] > max_rows:
+            keep = torch.randperm(rows.shape[0], generator=torch.Generator().manual_seed(0))
+            rows = rows[keep[:max_rows]]
+        self.process, self.rows = process, rows
+
+    def sample(self, n: int, generator: torch.Generator | None = None, device=None) -> Tensor:
+        rows = self.rows.to(device) if device is not None else self.rows
+        idx = torch.randint(0, rows.shape[0], (n,), generator=generator, device=rows.device)
+        t = torch.full((n,), self.process.T, device=rows.device)
+        return self.process.sample_marginal(rows[idx], t, generator)
+
+    def log_prob(self, x: Tensor) -> Tensor:
+        raise NotImplementedError("a simulated reference has no closed-form density")
+
+    def __repr__(self) -> str:
+        return f"SimulatedReference({self.process.name}, {self.rows.shape[0]} rows)"

@@ -41,7 +41,7 @@ def backward_intensity(
     ys = y.repeat_interleave(k, dim=0)
     ws = w.reshape(n * k, *w.shape[2:])
     xs = j.jump_destination(rev.process.space, ys, ws)
-    lr = log_ratio(rev, ys, xs, t.repeat_interleave(k)).reshape(n, k)
+    lr = log_ratio(rev.repeat(k), ys, xs, t.repeat_interleave(k)).reshape(n, k)
     if not j.law.symmetric:
         flat = ws.reshape(n * k, -1)
         lr = lr + (j.law.log_prob(-flat) - j.law.log_prob(flat)).reshape(n, k)

@@ -103,13 +103,9 @@ class ExactChainSampler(Sampler):
 
     def step(self, rev: Reversal, y: Tensor, t: Tensor, t_next: Tensor, generator) -> Tensor:
         y, s = y.clone(), t.clone()
-        ctx = rev.context
-
-        def sub(idx: Tensor) -> Reversal:
-            return Reversal(rev.process, rev.model, None if ctx is None else ctx[idx])
 
         def bound(idx: Tensor) -> Tensor:
-            r = sub(idx)
+            r = rev.rows(idx)
             lam = torch.maximum(self._total(r, y[idx], s[idx]), self._total(r, y[idx], t_next[idx]))
             return (self.safety * lam).clamp_min(1e-12)
 
@@ -125,7 +121,7 @@ class ExactChainSampler(Sampler):
             if idx.numel() == 0:
                 return y
             s[idx] = s_new
-            rates = backward_rates(sub(idx), y[idx], s[idx])
+            rates = backward_rates(rev.rows(idx), y[idx], s[idx])
             total = rates.sum((1, 2))
             self.violations += int((total > lam_bar * (1 + 1e-6)).sum())
             u = torch.rand(idx.shape, generator=generator, dtype=total.dtype, device=y.device)

@@ -94,7 +94,7 @@ class JumpThinning(Sampler):
             idx = torch.nonzero(active).flatten()
             ya, sa = y[idx], s[idx]
             w = propose(rev, ya, 1, generator)
-            rate, xs = backward_intensity(rev, ya, w, sa)
+            rate, xs = backward_intensity(rev.rows(idx), ya, w, sa)
             accept_p = rate[:, 0] / bound[idx]
             self.max_excess = max(self.max_excess, float(accept_p.max()))
             self.candidates += idx.numel()

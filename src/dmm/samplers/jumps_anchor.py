@@ -81,7 +81,8 @@ class AnchoredJumpTauLeaping(Sampler):
         log_q = torch.logaddexp(log_g + math.log(1 - beta), anchor.log_prob(xs) + math.log(beta))
         ys = y.repeat_interleave(k, dim=0)
         xk = xs.reshape(n * k, *y.shape[1:])
-        lr = log_ratio(rev, ys, xk, t.repeat_interleave(k)).reshape(n, k) + log_g - log_q
+        lr = log_ratio(rev.repeat(k), ys, xk, t.repeat_interleave(k)).reshape(n, k)
+        lr = lr + log_g - log_q
         rate = j.jump_rate(t).reshape(n, 1) * torch.exp(lr.clamp(max=60.0))
         return rate, xk.reshape(n, k, *y.shape[1:])
 

@@ -22,7 +22,7 @@ class LogScoreParam(ScoreModel):
     reaches the loss, so data piled up at the axes cannot make it blow up.
     """
 
-    def __init__(self, net: nn.Module, process: Process) -> None:
+    def __init__(self, net: nn.Module | None, process: Process) -> None:
         if not isinstance(process.space, PositiveOrthant):
             raise TypeError(
                 f"LogScoreParam needs a process on the positive orthant; {type(process).__name__} "
@@ -34,5 +34,5 @@ class LogScoreParam(ScoreModel):
         """``y ⊙ s_θ(y, t)`` (what the network outputs)."""
         return self.raw(y, t, context)
 
-    def score(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
-        return self.raw(y, t, context) / y
+    def from_raw(self, out: Tensor, y: Tensor, t: Tensor) -> Tensor:
+        return out / y

@@ -33,8 +33,17 @@ class ScoreModel(nn.Module):
         out = self.net(self.features(y, t), t / self.process.T, context)
         return out.reshape(y.shape[0], *self.process.space.tangent_shape)
 
-    def score(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
+    @property
+    def out_dim(self) -> int:
+        """Width of the backbone's output this parameterisation reads."""
+        return self.process.space.dim
+
+    def from_raw(self, out: Tensor, y: Tensor, t: Tensor) -> Tensor:
+        """The score from the backbone's output ``out`` (tangent shape) at ``(y, t)``."""
         raise NotImplementedError
+
+    def score(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
+        return self.from_raw(self.raw(y, t, context), y, t)
 
     def forward(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
         return self.score(y, t, context)
@@ -43,12 +52,12 @@ class ScoreModel(nn.Module):
 class ScoreParam(ScoreModel):
     """The network outputs the score directly: ``s_θ = net(y, t)``."""
 
-    def score(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
-        return self.raw(y, t, context)
+    def from_raw(self, out: Tensor, y: Tensor, t: Tensor) -> Tensor:
+        return out
 
 
 class _GaussianParam(ScoreModel):
-    def __init__(self, net: nn.Module, process: Process) -> None:
+    def __init__(self, net: nn.Module | None, process: Process) -> None:
         if not isinstance(process, GaussianDiffusion):
             raise TypeError(
                 f"{type(self).__name__} needs a Gaussian kernel N(α_t x_0, s_t² I); "
@@ -60,23 +69,25 @@ class _GaussianParam(ScoreModel):
 class EpsParam(_GaussianParam):
     """The network predicts the noise: ``s_θ = -ε_θ(y, t) / s_t``."""
 
-    def score(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
-        return eps_to_score(self.raw(y, t, context), expand_batch(self.process.std(t), y))
+    def from_raw(self, out: Tensor, y: Tensor, t: Tensor) -> Tensor:
+        return eps_to_score(out, expand_batch(self.process.std(t), y))
 
 
 class X0Param(_GaussianParam):
     """The network predicts the clean data: ``s_θ = (α_t x̂_0(y, t) - y) / s_t²``."""
 
-    def score(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
+    def from_raw(self, out: Tensor, y: Tensor, t: Tensor) -> Tensor:
         p = self.process
-        return x0_to_score(
-            self.raw(y, t, context), y, expand_batch(p.alpha(t), y), expand_batch(p.std(t), y)
-        )
+        return x0_to_score(out, y, expand_batch(p.alpha(t), y), expand_batch(p.std(t), y))
 
 
 class PotentialParam(ScoreModel):
     """The network outputs a scalar potential ``U_θ = log φ_θ``; ``s_θ = ∇U_θ`` (conservative by
     construction), the gradient taken in the space's metric. The backbone must have ``dim_out = 1``."""
+
+    @property
+    def out_dim(self) -> int:
+        return 1
 
     def potential(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
         out = self.net(self.features(y, t), t / self.process.T, context)

@@ -48,19 +48,33 @@ class RatioModel(nn.Module):
         out = self.net(self.process.space.features(y), t / self.process.T, context)
         return out.reshape(y.shape[0], y.shape[1], -1)
 
-    def log_ratios(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
+    @property
+    def out_dim(self) -> int:
+        """Width of the backbone's output: ``d · out_per_position``."""
+        return self.process.space.d * self.out_per_position
+
+    def log_ratios_from_raw(self, out: Tensor, y: Tensor, t: Tensor) -> Tensor:
+        """``log ρ_θ(y)`` from the backbone's output ``out`` of shape ``(batch, d, -1)``."""
         raise NotImplementedError
+
+    def log_ratios(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
+        return self.log_ratios_from_raw(self.raw(y, t, context), y, t)
+
+    def x0_probs_from_raw(self, out: Tensor, y: Tensor, t: Tensor) -> Tensor:
+        """``p_θ(x_0^i = a | y)`` implied by the output ``out`` (through the ratios)."""
+        c, S = self.chain, self.process.space.S
+        b = c.integral(t)
+        rho = torch.exp(self.log_ratios_from_raw(out, y, t))
+        w = c.kernel_apply(rho, -b) * c.kernel_column(y, b)
+        w = w[..., :S].clamp_min(0)
+        return w / w.sum(-1, keepdim=True).clamp_min(1e-30)
 
     def ratios(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
         return torch.exp(self.log_ratios(y, t, context))
 
     def x0_probs(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
         """``p_θ(x_0^i = a | y)`` over the data values ``a < S``, implied by the ratios."""
-        c, S = self.chain, self.process.space.S
-        b = c.integral(t)
-        w = c.kernel_apply(self.ratios(y, t, context), -b) * c.kernel_column(y, b)
-        w = w[..., :S].clamp_min(0)
-        return w / w.sum(-1, keepdim=True).clamp_min(1e-30)
+        return self.x0_probs_from_raw(self.raw(y, t, context), y, t)
 
     def score(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
         raise MissingCapability("a chain model has ratios, not a score (use ratios())")
@@ -78,8 +92,8 @@ class DirectRatios(RatioModel):
     def out_per_position(self) -> int:
         return self.process.space.n_states
 
-    def log_ratios(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
-        lr = self.raw(y, t, context).clamp(-LOG_RATIO_MAX, LOG_RATIO_MAX)
+    def log_ratios_from_raw(self, out: Tensor, y: Tensor, t: Tensor) -> Tensor:
+        lr = out.clamp(-LOG_RATIO_MAX, LOG_RATIO_MAX)
         return lr.scatter(-1, y.long()[..., None], 0.0)
 
 
@@ -90,20 +104,20 @@ class MeanRatios(RatioModel):
     def out_per_position(self) -> int:
         return self.process.space.S
 
-    def _prior(self, y: Tensor, t: Tensor, context: Tensor | None) -> Tensor:
-        pi = torch.softmax(self.raw(y, t, context), -1)
+    def _prior(self, out: Tensor) -> Tensor:
+        pi = torch.softmax(out, -1)
         pad = self.process.space.n_states - self.process.space.S
         return nn.functional.pad(pi, (0, pad)) if pad else pi
 
-    def log_ratios(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
-        num = self.chain.kernel_apply(self._prior(y, t, context), self.chain.integral(t))
+    def log_ratios_from_raw(self, out: Tensor, y: Tensor, t: Tensor) -> Tensor:
+        num = self.chain.kernel_apply(self._prior(out), self.chain.integral(t))
         lnum = torch.log(num.clamp_min(1e-30))
         lr = lnum - torch.gather(lnum, -1, y.long()[..., None])
         return lr.clamp(-LOG_RATIO_MAX, LOG_RATIO_MAX).scatter(-1, y.long()[..., None], 0.0)
 
-    def x0_probs(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
+    def x0_probs_from_raw(self, out: Tensor, y: Tensor, t: Tensor) -> Tensor:
         c, S = self.chain, self.process.space.S
-        w = self._prior(y, t, context) * c.kernel_column(y, c.integral(t))
+        w = self._prior(out) * c.kernel_column(y, c.integral(t))
         w = w[..., :S].clamp_min(0)
         return w / w.sum(-1, keepdim=True).clamp_min(1e-30)
 
