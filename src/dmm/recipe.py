@@ -19,6 +19,7 @@ training rows, and the recipe says so in ``notes``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from torch import Tensor, nn
@@ -51,8 +52,37 @@ from .scores.models import EpsParam
 from .scores.product import ProductModel, head_width
 from .spaces.positive import PositiveOrthant
 
-#: sampler steps by block type (the most any block of the process asks for is used)
-SAMPLE_STEPS: dict[type[Block], int] = {Diffusion: 500, Chain: 256, Jumps: 200}
+
+@dataclass(frozen=True)
+class BlockRecipe:
+    """What the library derives for one block type.
+
+    ``model(process, hidden, depth, context_dim)``: an untrained model with the score coordinates
+    this block's backward formula reads; ``head(process)``: the same parameterisation without a
+    network, for a product factor (its slice of the joint network); ``loss(process)`` and
+    ``sampler(process)``: the block's loss term and sampler step; ``sample_steps``: the default
+    number of sampler steps; ``rank``: the block's place in sums (losses and splitting run in
+    increasing rank)."""
+
+    model: Callable[[Process, int, int, int], nn.Module]
+    head: Callable[[Process], nn.Module]
+    loss: Callable[[Process], Loss]
+    sampler: Callable[[Process], Sampler]
+    sample_steps: int
+    rank: int = 0
+
+
+#: the recipe of every block type; a new block type adds itself with :func:`register_block`
+BLOCK_RECIPES: dict[type[Block], BlockRecipe] = {}
+
+
+def register_block(kind: type[Block], block_recipe: BlockRecipe) -> None:
+    """Teach :func:`recipe` a block type (one entry per type)."""
+    if not (isinstance(kind, type) and issubclass(kind, Block)):
+        raise TypeError(f"{kind!r} is not a Block type")
+    if kind in BLOCK_RECIPES:
+        raise ValueError(f"block type {kind.__name__} already has a recipe")
+    BLOCK_RECIPES[kind] = block_recipe
 
 
 @dataclass
@@ -105,23 +135,79 @@ def recipe(
     )
 
 
-def _kinds(process: Process) -> set[type[Block]]:
-    kinds = set()
+def _kinds(process: Process) -> list[type[Block]]:
+    """The registered block types of ``process``, one per block, ordered by rank."""
+    kinds = []
     for block in process.blocks:
-        kind = next((k for k in SAMPLE_STEPS if isinstance(block, k)), None)
+        kind = next((k for k in BLOCK_RECIPES if isinstance(block, k)), None)
         if kind is None:
-            raise MissingCapability(f"no recipe for a {type(block).__name__} block")
+            raise MissingCapability(
+                f"no recipe for a {type(block).__name__} block (register one with "
+                "dmm.recipe.register_block, or pass the model, loss and sampler yourself)"
+            )
         if kind in kinds:
             raise MissingCapability(
                 f"{process.name} has two {kind.__name__} blocks: merge them into one, or pass "
                 "the model, loss and sampler yourself"
             )
-        kinds.add(kind)
-    return kinds
+        kinds.append(kind)
+    return sorted(kinds, key=lambda k: BLOCK_RECIPES[k].rank)
+
+
+def default_model(process: Process, hidden: int = 256, depth: int = 3, context_dim: int = 0):
+    """The blocks' score coordinates on MLP backbones (module doc)."""
+    if isinstance(process, ProductProcess):
+        heads = [_product_head(f) for f in process.factors]
+        width = sum(head_width(h) for h in heads)
+        net = MLP(process.space.feature_dim, width, hidden, depth, context_dim)
+        return ProductModel(process, heads, net)
+    kinds = _kinds(process)
+    models = [BLOCK_RECIPES[k].model(process, hidden, depth, context_dim) for k in kinds]
+    if len(models) == 1:
+        return models[0]
+    if kinds == [Diffusion, Jumps]:
+        return JumpDiffusionModel(*models)
+    raise MissingCapability(
+        f"no model recipe for the sum of {', '.join(k.__name__ for k in kinds)} blocks: pass one"
+    )
+
+
+def _product_head(factor: Process) -> nn.Module:
+    kinds = _kinds(factor)
+    if len(kinds) == 1:
+        return BLOCK_RECIPES[kinds[0]].head(factor)
+    if kinds == [Diffusion, Jumps]:  # one potential serves the score and the jump ratio
+        return PotentialRatio(None, factor)
+    raise MissingCapability(f"no product head for {', '.join(k.__name__ for k in kinds)} blocks")
+
+
+def default_loss(process: Process) -> Loss:
+    """The blocks' loss terms; their sum for sums; the factors' sum at one ``t`` for products."""
+    if isinstance(process, ProductProcess):
+        return ProductLoss(process, [default_loss(f) for f in process.factors])
+    parts = [BLOCK_RECIPES[k].loss(process) for k in _kinds(process)]
+    return parts[0] if len(parts) == 1 else SumLoss(*parts)
+
+
+def default_sampler(process: Process) -> Sampler:
+    """The blocks' sampler steps; operator splitting for sums and products."""
+    if isinstance(process, ProductProcess):
+        return ProductSampler(*(default_sampler(f) for f in process.factors))
+    parts = [BLOCK_RECIPES[k].sampler(process) for k in _kinds(process)]
+    return parts[0] if len(parts) == 1 else Splitting(*parts)
+
+
+def default_sample_steps(process: Process) -> int:
+    factors = process.factors if isinstance(process, ProductProcess) else (process,)
+    return max(BLOCK_RECIPES[k].sample_steps for f in factors for k in _kinds(f))
+
+
+# --- the built-in block types ----------------------------------------------------------------
 
 
 def score_head(process: Process, net: nn.Module | None) -> nn.Module:
-    """The score parameterisation for a diffusion block on ``process``'s space."""
+    """The score parameterisation for a diffusion block on ``process``'s space: ε for a Gaussian
+    kernel, ``y ⊙ s`` on the positive orthant, the score itself otherwise."""
     if isinstance(process, GaussianDiffusion):
         return EpsParam(net, process)
     if isinstance(process.space, PositiveOrthant):
@@ -129,72 +215,24 @@ def score_head(process: Process, net: nn.Module | None) -> nn.Module:
     return ScoreParam(net, process)
 
 
-def default_model(process: Process, hidden: int = 256, depth: int = 3, context_dim: int = 0):
-    """One head per score coordinate the blocks read (module doc), on MLP backbones (a
-    transformer for chains with more than 8 coordinates)."""
-    if isinstance(process, ProductProcess):
-        heads = [_product_head(f) for f in process.factors]
-        width = sum(head_width(h) for h in heads)
-        net = MLP(process.space.feature_dim, width, hidden, depth, context_dim)
-        return ProductModel(process, heads, net)
-    kinds, f = _kinds(process), process.space.feature_dim
-    if kinds == {Diffusion}:
-        return score_head(process, MLP(f, process.space.dim, hidden, depth, context_dim))
-    if kinds == {Chain}:
-        space = process.space
-        if space.d > 8:
-            net = Transformer(space.d, space.n_states, space.S, 64, 2, 4, context_dim)
-        else:
-            net = MLP(f, space.d * space.S, hidden, depth, context_dim)
-        return MeanRatios(net, process)
-    if kinds == {Jumps}:
-        return DirectRatio(MLP(2 * f, 1, hidden, depth, context_dim), process)
-    if kinds == {Diffusion, Jumps}:
-        score = score_head(process, MLP(f, process.space.dim, hidden, depth, context_dim))
-        return JumpDiffusionModel(
-            score, DirectRatio(MLP(2 * f, 1, hidden, depth, context_dim), process)
-        )
-    raise MissingCapability(f"no model recipe for blocks {sorted(k.__name__ for k in kinds)}")
+def _diffusion_loss(process: Process) -> Loss:
+    if process.has_exact_transition:
+        return DenoisingScoreMatching(process)
+    if process.has_latent_kernel:
+        return LatentScoreMatching(process)
+    return ImplicitScoreMatching(process, "exact" if process.space.dim <= 8 else "hutchinson")
 
 
-def _product_head(factor: Process) -> nn.Module:
-    kinds = _kinds(factor)
-    if Jumps in kinds:  # a ratio between two rows of the joint network: a potential head
-        return PotentialRatio(None, factor)
-    if kinds == {Diffusion}:
-        return score_head(factor, None)
-    if kinds == {Chain}:
-        return MeanRatios(None, factor)
-    raise MissingCapability(f"no product head for blocks {sorted(k.__name__ for k in kinds)}")
+def _chain_model(process: Process, hidden: int, depth: int, context_dim: int) -> nn.Module:
+    space = process.space
+    if space.d > 8:
+        net = Transformer(space.d, space.n_states, space.S, 64, 2, 4, context_dim)
+    else:
+        net = MLP(space.feature_dim, space.d * space.S, hidden, depth, context_dim)
+    return MeanRatios(net, process)
 
 
-def default_loss(process: Process) -> Loss:
-    """The denoising form where the kernel is known, the implicit form otherwise (module doc)."""
-    if isinstance(process, ProductProcess):
-        return ProductLoss(process, [default_loss(f) for f in process.factors])
-    parts = [_block_loss(process, kind) for kind in _kinds(process)]
-    return parts[0] if len(parts) == 1 else SumLoss(*sorted(parts, key=_order))
-
-
-def _order(loss: Loss) -> int:
-    return (
-        0
-        if isinstance(loss, (DenoisingScoreMatching, ImplicitScoreMatching, LatentScoreMatching))
-        else 1
-    )
-
-
-def _block_loss(process: Process, kind: type[Block]) -> Loss:
-    if kind is Diffusion:
-        if process.has_exact_transition:
-            return DenoisingScoreMatching(process)
-        if process.has_latent_kernel:
-            return LatentScoreMatching(process)
-        return ImplicitScoreMatching(process, "exact" if process.space.dim <= 8 else "hutchinson")
-    if kind is Jumps:
-        if process.has_latent_kernel:
-            return DenoisingJumpScoreEntropy(process, 8)
-        return ImplicitScoreEntropy(process, 8)
+def _chain_loss(process: Process) -> Loss:
     if process.has_exact_transition:
         return ScoreEntropy(process)
     raise MissingCapability(
@@ -203,27 +241,46 @@ def _block_loss(process: Process, kind: type[Block]) -> Loss:
     )
 
 
-def default_sampler(process: Process) -> Sampler:
-    """Euler–Maruyama, τ-leaping or the Tweedie step per block; splitting for sums and products."""
-    if isinstance(process, ProductProcess):
-        return ProductSampler(*(default_sampler(f) for f in process.factors))
-    steps = {Diffusion: EulerMaruyama, Jumps: lambda: JumpTauLeaping(16), Chain: TweedieStep}
-    parts = [steps[kind]() for kind in _kinds(process)]
-    return (
-        parts[0]
-        if len(parts) == 1
-        else Splitting(*sorted(parts, key=lambda s: Jumps in s.supports))
-    )
-
-
-def default_sample_steps(process: Process) -> int:
-    factors = process.factors if isinstance(process, ProductProcess) else (process,)
-    return max(SAMPLE_STEPS[k] for f in factors for k in _kinds(f))
+register_block(
+    Diffusion,
+    BlockRecipe(
+        model=lambda p, h, d, c: score_head(p, MLP(p.space.feature_dim, p.space.dim, h, d, c)),
+        head=lambda p: score_head(p, None),
+        loss=_diffusion_loss,
+        sampler=lambda p: EulerMaruyama(),
+        sample_steps=500,
+    ),
+)
+register_block(
+    Jumps,
+    BlockRecipe(
+        model=lambda p, h, d, c: DirectRatio(MLP(2 * p.space.feature_dim, 1, h, d, c), p),
+        head=lambda p: PotentialRatio(None, p),  # a ratio between two rows of the joint network
+        loss=lambda p: (DenoisingJumpScoreEntropy if p.has_latent_kernel else ImplicitScoreEntropy)(
+            p, 8
+        ),
+        sampler=lambda p: JumpTauLeaping(16),
+        sample_steps=200,
+        rank=1,
+    ),
+)
+register_block(
+    Chain,
+    BlockRecipe(
+        model=_chain_model,
+        head=lambda p: MeanRatios(None, p),
+        loss=_chain_loss,
+        sampler=lambda p: TweedieStep(),
+        sample_steps=256,
+    ),
+)
 
 
 __all__ = [
+    "BLOCK_RECIPES",
+    "BlockRecipe",
     "Recipe",
-    "SAMPLE_STEPS",
+    "register_block",
     "default_loss",
     "default_model",
     "default_sample_steps",

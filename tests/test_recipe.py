@@ -1,0 +1,126 @@
+"""Recipes derived from the blocks: the model heads, the loss and the sampler of any process."""
+
+import pytest
+import torch
+
+from dmm.losses import (
+    DenoisingScoreMatching,
+    ImplicitScoreMatching,
+    LatentScoreMatching,
+    ScoreEntropy,
+    SumLoss,
+)
+from dmm.losses.product import ProductLoss
+from dmm.losses.score_entropy_jumps import DenoisingJumpScoreEntropy, ImplicitScoreEntropy
+from dmm.processes import (
+    GBM,
+    SDE,
+    VP,
+    AbsorbingChain,
+    Block,
+    Diffusion,
+    GaussianJumps,
+    Jumps,
+    LevyOU,
+    MissingCapability,
+    Process,
+    TorusJump,
+    product,
+)
+from dmm.processes.references import SimulatedReference
+from dmm.recipe import recipe
+from dmm.samplers import EulerMaruyama, JumpTauLeaping, Splitting, TweedieStep
+from dmm.samplers.product import ProductSampler
+from dmm.scores import (
+    DirectRatio,
+    EpsParam,
+    JumpDiffusionModel,
+    LogScoreParam,
+    MeanRatios,
+    ScoreParam,
+)
+from dmm.scores.product import ProductModel
+from dmm.spaces import Euclidean
+
+DATA = torch.randn(64, 2)
+
+
+@pytest.mark.parametrize(
+    "process, model, loss, sampler",
+    [
+        (VP(2), EpsParam, DenoisingScoreMatching, EulerMaruyama),
+        (GBM(2), LogScoreParam, DenoisingScoreMatching, EulerMaruyama),
+        (
+            SDE(lambda x, t: -x, lambda x, t: 1.0, 2),
+            ScoreParam,
+            ImplicitScoreMatching,
+            EulerMaruyama,
+        ),
+        (AbsorbingChain(3, 4), MeanRatios, ScoreEntropy, TweedieStep),
+        (TorusJump(2), DirectRatio, DenoisingJumpScoreEntropy, JumpTauLeaping),
+        (LevyOU.student_t(2, sigma=0.5), JumpDiffusionModel, SumLoss, Splitting),
+    ],
+    ids=["vp", "gbm", "sde", "absorbing", "torus-jump", "levy-ou"],
+)
+def test_each_block_gets_its_head_loss_and_sampler(process, model, loss, sampler):
+    r = recipe(process)
+    assert isinstance(r.model, model) and isinstance(r.loss, loss)
+    assert isinstance(r.sampler, sampler)
+    r.sampler.check(process)
+    if isinstance(r.loss, SumLoss):  # Lévy OU: latent score matching + denoising jump entropy
+        kinds = [type(part) for part in r.loss.losses]
+        assert kinds == [LatentScoreMatching, DenoisingJumpScoreEntropy]
+
+
+def test_a_jump_diffusion_without_kernel_gets_implicit_losses_on_one_draw_and_a_splitting():
+    p = Process(
+        Euclidean(2),
+        blocks=(
+            Diffusion(drift=lambda x, t: -x, diffusion=lambda x, t: 1.0),
+            Jumps(rate=lambda t: 2.0, law=GaussianJumps(2, 0.8)),
+        ),
+    )
+    r = recipe(p, DATA)
+    assert [type(part) for part in r.loss.losses] == [ImplicitScoreMatching, ImplicitScoreEntropy]
+    assert r.loss.shared_noise  # both parts read x_t ~ p_t: one draw serves them (MATH.md §5e)
+    assert [type(s) for s in r.sampler.samplers] == [EulerMaruyama, JumpTauLeaping]
+    # no declared reference: the law at T simulated from the training rows, and said so
+    assert isinstance(p.reference, SimulatedReference) and "simulated" in r.notes[0]
+    assert torch.isfinite(r.loss(r.model, DATA, torch.Generator().manual_seed(0)))
+
+
+def test_a_process_without_reference_needs_data():
+    p = Process(Euclidean(1), blocks=(Diffusion(lambda x, t: -x, lambda x, t: 1.0),))
+    with pytest.raises(ValueError, match="training data"):
+        recipe(p)
+
+
+def test_products_get_one_network_with_a_head_per_factor():
+    p = product(VP(2), AbsorbingChain(S=5, d=1), TorusJump(1))
+    r = recipe(p)
+    assert isinstance(r.model, ProductModel) and isinstance(r.loss, ProductLoss)
+    assert isinstance(r.sampler, ProductSampler)
+    assert r.model.widths == [2, 5, 1]  # ε (2), mean logits (5), a potential for the jumps (1)
+    assert r.sample_steps == 500 and r.denoise
+
+
+def test_every_piece_can_be_overridden():
+    p = VP(2)
+    sampler = EulerMaruyama()
+    assert recipe(p, sampler=sampler).sampler is sampler
+
+
+def test_an_unknown_block_type_is_named():
+    class Rotation(Block):
+        pass
+
+    p = Process(Euclidean(2), blocks=(Rotation(),), reference=None)
+    with pytest.raises(MissingCapability, match="Rotation"):
+        recipe(p, DATA)
+
+
+def test_two_blocks_of_one_type_are_refused_with_a_way_out():
+    d = Diffusion(lambda x, t: -x, lambda x, t: 1.0)
+    p = Process(Euclidean(2), blocks=(d, d))
+    with pytest.raises(MissingCapability, match="two Diffusion blocks"):
+        recipe(p, DATA)
