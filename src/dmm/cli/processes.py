@@ -58,8 +58,7 @@ def run(args: argparse.Namespace) -> int:
     print("sampling parameters: sampler, sample_steps, denoise")
     print(
         "your own process: --process FILE.py:NAME or package.module:NAME (NAME a Process or a "
-        "factory taking the data); params: "
-        + ", ".join(f"{k}={v}" for k, v in USER_PARAMS.items())
-        + " (t_min=None: the process's own)"
+        "factory taking the data); params: hidden={hidden}, depth={depth}, t_min (default: the "
+        "process's own); sampler: default (the recipe's)".format(**USER_PARAMS)
     )
     return 0
