@@ -89,3 +89,45 @@ def test_build_seeds_the_model_without_touching_the_global_generator():
 def test_every_entry_registers_a_default_sampler(name):
     spec = PROCESSES[name]
     assert spec.default_sampler in spec.samplers and spec.summary
+
+
+FAMILY = """
+from dmm.cli.catalog.gaussian import DIFFUSION_SAMPLERS, MODEL_PARAMS, dsm_loss, flat_dim, mlp_model
+from dmm.cli.catalog.spec import ProcessSpec, register_process
+from dmm.processes import OU
+
+register_process(
+    ProcessSpec(
+        "test-slow-ou",
+        "OU with a long horizon",
+        {**MODEL_PARAMS, "weighting": "eps", "t_min": 1e-3, "T": 8.0},
+        lambda x, p: OU(flat_dim(x), T=p["T"], t_min=p["t_min"]),
+        mlp_model,
+        dsm_loss,
+        DIFFUSION_SAMPLERS,
+        "em",
+    )
+)
+"""
+
+
+def test_a_new_family_is_one_file_and_one_import(tmp_path, capsys):
+    # the file a new family adds, imported the way the catalogue's import line imports it
+    import importlib.util
+
+    from cli_tiny import TINY
+
+    from dmm.cli.main import main
+
+    (tmp_path / "slow_ou.py").write_text(FAMILY)
+    spec = importlib.util.spec_from_file_location("slow_ou", tmp_path / "slow_ou.py")
+    try:
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
+        run = tmp_path / "run"
+        argv = ["train", "--process", "test-slow-ou", "--data", "moons", "--out", str(run), *TINY]
+        assert main([*argv, "--set", "T=6"]) == 0
+        assert main(["sample", str(run), "-n", "8", "-o", str(tmp_path / "x.npy")]) == 0
+        assert main(["processes"]) == 0
+        assert "test-slow-ou: OU with a long horizon" in capsys.readouterr().out
+    finally:
+        PROCESSES.pop("test-slow-ou", None)
