@@ -141,7 +141,7 @@ def _is_file(target: str) -> bool:
 def _module_file(module: str) -> Path | None:
     try:
         spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
+    except Exception:  # a parent package that fails to import: the copy stands in
         return None
     return Path(spec.origin) if spec is not None and spec.origin else None
 
@@ -157,14 +157,16 @@ def _from_file(path: Path, attr: str, source: str) -> UserProcess:
         raise UsageError(f"cannot import '{path}' (from --process {source}): not a Python file")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and pickling look the module up by name
-    sys.path.insert(0, str(path.resolve().parent))  # like `python FILE.py`: siblings import
+    folder = str(path.resolve().parent)
+    sys.path.insert(0, folder)  # like `python FILE.py`: modules next to the file import
     try:
         spec.loader.exec_module(module)
     except Exception as exc:  # the user's code
         sys.modules.pop(name, None)
         raise UsageError(f"could not import '{path}': {_describe(exc)}") from None
     finally:
-        sys.path.remove(str(path.resolve().parent))
+        if folder in sys.path:
+            sys.path.remove(folder)
     return UserProcess(record(source), _attribute(module, attr, source), path, code)
 
 
