@@ -40,6 +40,8 @@ class Diffusion(Block):
             raise TypeError("Diffusion needs callables drift(x, t) and diffusion(x, t)")
         self._drift, self._diffusion, self._divergence = drift, diffusion, divergence
         self.state_dependent = bool(state_dependent)
+        #: whether ``∇·D`` is given in closed form
+        self.has_divergence = divergence is not None
 
     def __repr__(self) -> str:
         return f"Diffusion(drift={_name(self._drift)}, diffusion={_name(self._diffusion)})"

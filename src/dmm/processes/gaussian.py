@@ -61,12 +61,18 @@ class GaussianDiffusion(Process):
         return expand_batch(self.diffusion_sq(t).sqrt(), x)
 
     # exact kernel
+    def kernel(self, t: Tensor) -> tuple[Tensor, Tensor]:
+        """``(α_t, s_t)`` together (one schedule evaluation where a subclass can share it)."""
+        return self.alpha(t), self.std(t)
+
     def sample_transition(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Tensor:
         eps = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
-        return expand_batch(self.alpha(t), x0) * x0 + expand_batch(self.std(t), x0) * eps
+        a, s = self.kernel(t)
+        return expand_batch(a, x0) * x0 + expand_batch(s, x0) * eps
 
     def conditional_score(self, xt: Tensor, x0: Tensor, t: Tensor) -> Tensor:
-        a, s = expand_batch(self.alpha(t), xt), expand_batch(self.std(t), xt)
+        a, s = self.kernel(t)
+        a, s = expand_batch(a, xt), expand_batch(s, xt)
         return -(xt - a * x0) / s**2
 
     def denoise(self, rev, y: Tensor, t: Tensor) -> Tensor:
@@ -111,6 +117,14 @@ class VP(GaussianDiffusion):
     def std(self, t: Tensor) -> Tensor:
         return (-torch.expm1(-self.schedule.integral(t))).sqrt()
 
+    def kernel(self, t: Tensor) -> tuple[Tensor, Tensor]:
+        B = self.schedule.integral(t)
+        return torch.exp(-0.5 * B), (-torch.expm1(-B)).sqrt()
+
+    def input_scale(self, t: Tensor) -> Tensor:
+        """``1``: ``α_t² + s_t² = 1`` for VP, so inputs of unit-scale data stay at unit scale."""
+        return torch.ones_like(t)
+
     def __repr__(self) -> str:
         return f"VP(dim={self.dim}, schedule={self.schedule!r}, T={self.T})"
 
@@ -140,6 +154,9 @@ class SubVP(VP):
 
     def std(self, t: Tensor) -> Tensor:
         return -torch.expm1(-self.schedule.integral(t))
+
+    kernel = GaussianDiffusion.kernel
+    input_scale = GaussianDiffusion.input_scale  # α_t² + s_t² < 1 here
 
     def __repr__(self) -> str:
         return f"SubVP(dim={self.dim}, schedule={self.schedule!r}, T={self.T})"

@@ -19,16 +19,17 @@ def backward_drift(
     t: Tensor,
     score: Tensor | None = None,
     block: Diffusion | None = None,
+    sigma: Tensor | None = None,
 ) -> Tensor:
     """``←b(y, t) = -b + ∇·D + D s_θ`` (backward-time drift at forward time ``t``) of ``block``
-    (default: the process's one diffusion block)."""
+    (default: the process's one diffusion block); ``sigma`` is ``σ_t(y)`` if already computed."""
     space, d = rev.process.space, block or rev.process.block(Diffusion)
     s = rev.score(y, t) if score is None else score
-    return (
-        -d.drift(y, t)
-        + d.diffusion_divergence(space, y, t)
-        + d.diffusion_matrix_diag(space, y, t) * s
-    )
+    sigma = d.diffusion(y, t) if sigma is None else sigma
+    out = sigma**2 * s - d.drift(y, t)
+    if d.state_dependent or d.has_divergence:
+        out = out + d.diffusion_divergence(space, y, t)
+    return out
 
 
 def flow_velocity(

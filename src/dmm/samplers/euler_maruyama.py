@@ -27,5 +27,6 @@ class EulerMaruyama(Sampler):
     def step(self, rev: Reversal, y: Tensor, t: Tensor, t_next: Tensor, generator) -> Tensor:
         space, block = rev.process.space, self.block or rev.process.block(Diffusion)
         xi = space.noise(y.shape[0], generator, y)
-        drift = backward_drift(rev, y, t, block=block)
-        return space.step(y, drift, block.diffusion(y, t), t - t_next, xi)
+        sigma = block.diffusion(y, t)
+        drift = backward_drift(rev, y, t, block=block, sigma=sigma)
+        return space.step(y, drift, sigma, t - t_next, xi)
