@@ -9,8 +9,10 @@ kernel, the implicit form otherwise) and its sampler step τ-leaping with propos
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -142,14 +144,16 @@ class Jumps(Block):
         return (lam * (fy - fx).mean(1)).detach()
 
 
-def _gauss_legendre(like: Tensor, n: int = 32) -> tuple[Tensor, Tensor]:
-    import numpy as np
-
+@functools.cache
+def _legendre(n: int) -> tuple[Tensor, Tensor]:
     x, w = np.polynomial.legendre.leggauss(n)
-    return (
-        torch.as_tensor(x, dtype=like.dtype, device=like.device),
-        torch.as_tensor(w, dtype=like.dtype, device=like.device),
-    )
+    return torch.from_numpy(x), torch.from_numpy(w)
+
+
+def _gauss_legendre(like: Tensor, n: int = 32) -> tuple[Tensor, Tensor]:
+    """Gauss–Legendre nodes and weights on ``[-1, 1]`` in ``like``'s dtype and device."""
+    x, w = _legendre(n)
+    return x.to(like.device, like.dtype), w.to(like.device, like.dtype)
 
 
 __all__ = ["Jumps", "poisson_icdf", "sample_poisson"]

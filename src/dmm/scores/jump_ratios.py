@@ -26,7 +26,7 @@ from ..processes.jumps import Jumps
 LOG_RATIO_MAX = 30.0
 
 
-class RatioModel(nn.Module):
+class JumpRatioModel(nn.Module):
     """Base: ``log_ratio(y, x, t, context)`` and ``ratio``; ``squash=True`` feeds ``asinh`` of the
     features to the backbone (for heavy-tailed data whose coordinates span many orders of
     magnitude)."""
@@ -51,7 +51,7 @@ class RatioModel(nn.Module):
         return self.ratio(y, x, t, context)
 
 
-class DirectRatio(RatioModel):
+class DirectRatio(JumpRatioModel):
     """``log ρ_θ(y, x, t) = N(y, x - y, t) - N(x, y - x, t)``; the backbone reads
     ``(features(y), features(x - y))`` (on the torus ``features`` are ``cos, sin``, so the
     displacement is read modulo ``2π``) and has ``dim_out = 1``."""
@@ -64,7 +64,7 @@ class DirectRatio(RatioModel):
         return self._half(y, x, t, context) - self._half(x, y, t, context)
 
 
-class PotentialRatio(RatioModel):
+class PotentialRatio(JumpRatioModel):
     """``U_θ(y, t) = log φ_θ(y, t)`` (backbone with ``dim_out = 1``): ``ρ = exp(U(x) - U(y))`` and
     ``s = ∇U`` (the space's gradient)."""
 
@@ -136,7 +136,7 @@ class JumpDiffusionModel(nn.Module):
     """Both score coordinates of a jump-diffusion: ``score`` from ``score_model``, ``ratio`` and
     ``log_ratio`` from ``ratio_model`` (two heads, trained by the sum of their block losses)."""
 
-    def __init__(self, score_model: nn.Module, ratio_model: RatioModel) -> None:
+    def __init__(self, score_model: nn.Module, ratio_model: JumpRatioModel) -> None:
         super().__init__()
         self.score_model, self.ratio_model = score_model, ratio_model
 
@@ -155,6 +155,6 @@ __all__ = [
     "JumpDiffusionModel",
     "NoDiffusionScore",
     "PotentialRatio",
-    "RatioModel",
+    "JumpRatioModel",
     "TailPotentialRatio",
 ]

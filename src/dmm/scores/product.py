@@ -24,7 +24,7 @@ from ..processes.product import ProductProcess
 from ..reversal.base import Reversal
 from .jump_ratios import LOG_RATIO_MAX, PotentialRatio
 from .models import PotentialParam, ScoreModel
-from .ratios import RatioModel
+from .ratios import ChainRatioModel
 
 POTENTIAL_HEADS = (PotentialParam, PotentialRatio)
 
@@ -33,7 +33,7 @@ def head_width(head: nn.Module) -> int:
     """Width of the network slice a head reads."""
     if isinstance(head, POTENTIAL_HEADS):
         return 1
-    if isinstance(head, (ScoreModel, RatioModel)):
+    if isinstance(head, (ScoreModel, ChainRatioModel)):
         return head.out_dim
     raise TypeError(f"no product head for {type(head).__name__}")
 

@@ -27,7 +27,7 @@ from ..spaces.discrete import Discrete
 LOG_RATIO_MAX = 30.0
 
 
-class RatioModel(nn.Module):
+class ChainRatioModel(nn.Module):
     """Base: ``ratios(y, t, context) -> ρ_θ (batch, d, n_states)`` with ``ρ_{i, y_i} = 1``.
 
     ``net(features, t/T, context)`` reads one-hot features ``(batch, d · n_states)`` and returns
@@ -83,7 +83,7 @@ class RatioModel(nn.Module):
         return self.ratios(y, t, context)
 
 
-class DirectRatios(RatioModel):
+class DirectRatios(ChainRatioModel):
     """``log ρ_θ(y)_{i,v} = net(y, t)_{i,v}`` (clamped), and ``ρ_{i,y_i} = 1``. Only ratios with
     ``R(v, y_i) > 0`` are trained by score entropy; the Tweedie step and the denoiser read all of
     them, so prefer :class:`MeanRatios` with them for sparse ``R`` (absorbing, birth–death)."""
@@ -97,7 +97,7 @@ class DirectRatios(RatioModel):
         return lr.scatter(-1, y.long()[..., None], 0.0)
 
 
-class MeanRatios(RatioModel):
+class MeanRatios(ChainRatioModel):
     """Mean / ``x_0`` parameterisation (module doc): logits ``ℓ`` over the ``S`` data values."""
 
     @property
@@ -122,4 +122,4 @@ class MeanRatios(RatioModel):
         return w / w.sum(-1, keepdim=True).clamp_min(1e-30)
 
 
-__all__ = ["DirectRatios", "LOG_RATIO_MAX", "MeanRatios", "RatioModel"]
+__all__ = ["DirectRatios", "LOG_RATIO_MAX", "MeanRatios", "ChainRatioModel"]

@@ -18,7 +18,7 @@ from ...networks.transformer import Transformer
 from ...processes import Process
 from ...processes.chains import AbsorbingChain, ChainProcess, OrdinalChain, UniformChain
 from ...samplers.chains import ChainEuler, ExactChainSampler, TauLeaping, TweedieStep
-from ...scores.ratios import DirectRatios, MeanRatios, RatioModel
+from ...scores.ratios import ChainRatioModel, DirectRatios, MeanRatios
 from .schedules import ScheduleChoice
 from .spec import ProcessSpec, register_process
 
@@ -52,7 +52,9 @@ def _shape(data: Tensor, params: Mapping[str, Any]) -> tuple[int, int]:
 _schedule = ScheduleChoice(("log-linear",), "eps", key=None)
 
 
-def chain_model(process: Process, params: Mapping[str, Any], context_dim: int = 0) -> RatioModel:
+def chain_model(
+    process: Process, params: Mapping[str, Any], context_dim: int = 0
+) -> ChainRatioModel:
     """A ratio model: mean (default) or direct parameterisation on an MLP or a transformer."""
     assert isinstance(process, ChainProcess)
     kinds = {"mean": MeanRatios, "ratio": DirectRatios}
