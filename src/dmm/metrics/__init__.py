@@ -1,5 +1,6 @@
 """Metrics: two-sample distances between generated samples and reference data."""
 
+from dmm.metrics.classifier import c2st_auc
 from dmm.metrics.two_sample import (
     Metric,
     default_bandwidths,
@@ -13,6 +14,7 @@ from dmm.metrics.two_sample import (
 
 __all__ = [
     "Metric",
+    "c2st_auc",
     "default_bandwidths",
     "energy_distance",
     "ks_per_feature",
