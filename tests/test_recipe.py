@@ -124,3 +124,20 @@ def test_two_blocks_of_one_type_are_refused_with_a_way_out():
     p = Process(Euclidean(2), blocks=(d, d))
     with pytest.raises(MissingCapability, match="two Diffusion blocks"):
         recipe(p, DATA)
+
+
+def test_a_chain_that_declares_no_kernel_gets_the_implicit_score_entropy():
+    from dmm.losses import ImplicitScoreEntropyChain
+    from dmm.processes import Categorical, Chain
+    from dmm.processes.rate_matrices import uniform_rate_matrix
+    from dmm.spaces import Discrete
+
+    p = Process(
+        Discrete(3, 4),
+        blocks=(Chain(uniform_rate_matrix(4)),),
+        reference=Categorical(3, torch.ones(4)),
+    )
+    r = recipe(p)
+    assert isinstance(r.loss, ImplicitScoreEntropyChain) and isinstance(r.model, MeanRatios)
+    x0 = torch.randint(0, 4, (32, 3), generator=torch.Generator().manual_seed(0))
+    assert torch.isfinite(r.loss(r.model, x0, torch.Generator().manual_seed(1)))

@@ -28,6 +28,7 @@ from .losses import (
     DenoisingJumpScoreEntropy,
     DenoisingScoreMatching,
     ImplicitScoreEntropy,
+    ImplicitScoreEntropyChain,
     ImplicitScoreMatching,
     LatentScoreMatching,
     Loss,
@@ -235,10 +236,7 @@ def _chain_model(process: Process, hidden: int, depth: int, context_dim: int) ->
 def _chain_loss(process: Process) -> Loss:
     if process.has_exact_transition:
         return ScoreEntropy(process)
-    raise MissingCapability(
-        f"{process.name} has a chain block but no exact transition: build it as a ChainProcess "
-        "(its kernel exp(B(t) R) is exact)"
-    )
+    return ImplicitScoreEntropyChain(process)
 
 
 register_block(

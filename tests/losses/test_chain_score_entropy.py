@@ -101,3 +101,29 @@ def test_score_entropy_needs_a_chain():
         ScoreEntropy(VP(2))
     with pytest.raises(TypeError, match="AbsorbingChain"):
         MaskedELBO(UniformChain(2, 3))
+
+
+@pytest.mark.parametrize("name", PROCESSES)
+def test_implicit_form_differs_from_the_path_kl_by_a_constant(name):
+    # no kernel needed: (T - t_min) E[ℓ_θ - ℓ_exact] = path KL of θ (MATH.md §4), with common random
+    # numbers for both models. Tolerance: 4 standard errors of the 40000-sample mean of the
+    # difference (plus 2% for the quadrature of the exact path KL).
+    from dmm.losses import ImplicitScoreEntropyChain
+    from dmm.metrics.chain_oracle import joint_states
+
+    p = PROCESSES[name]()
+    ex = ExactChain(p, p0_random(p))
+    model = random_model(p, MeanRatios, seed=4)
+    states = joint_states(p.d, p.S)
+    rows = torch.multinomial(ex.p0_data.float(), 40000, replacement=True,
+                             generator=torch.Generator().manual_seed(5))  # fmt: skip
+    x0 = states[rows]
+    loss = ImplicitScoreEntropyChain(p)
+    with torch.no_grad():
+        a = loss.per_sample(model, x0, torch.Generator().manual_seed(6))
+        b = loss.per_sample(ex.model(), x0, torch.Generator().manual_seed(6))
+        kl = ex.path_kl(model, panels=6)
+    diff = (p.T - p.t_min) * (a - b).double()
+    se = diff.std().item() / diff.numel() ** 0.5
+    assert kl > 0.05
+    assert abs(diff.mean().item() - kl) < 4 * se + 0.02 * kl, (diff.mean().item(), kl, se)

@@ -4,12 +4,13 @@ from .base import Loss, Noised, SumLoss
 from .dsm import DenoisingScoreMatching, eps_weighting, kl_weighting
 from .dsm_latent import LatentScoreMatching
 from .ism import ImplicitScoreMatching
-from .score_entropy import MaskedELBO, ScoreEntropy
+from .score_entropy import ImplicitScoreEntropyChain, MaskedELBO, ScoreEntropy
 from .score_entropy_jumps import DenoisingJumpScoreEntropy, ImplicitScoreEntropy
 
 __all__ = [
     "DenoisingJumpScoreEntropy",
     "ImplicitScoreEntropy",
+    "ImplicitScoreEntropyChain",
     "MaskedELBO",
     "ScoreEntropy",
     "DenoisingScoreMatching",

@@ -15,7 +15,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ..processes.chains import AbsorbingChain, Chain, ChainProcess
+from ..processes.base import Process
+from ..processes.chains import AbsorbingChain, Chain, ChainProcess, categorical
 from .base import Loss, Noised
 
 
@@ -103,4 +104,43 @@ class MaskedELBO(Loss):
         return (p.T - p.t_min) * weight * (masked * nll).sum(1)
 
 
-__all__ = ["MaskedELBO", "ScoreEntropy", "k_function", "score_entropy_integrand"]
+class ImplicitScoreEntropyChain(Loss):
+    """Implicit score entropy for a chain block (the chain analogue of MATH.md §5d): needs only
+    samples of ``p_t``, no kernel. With ``r = p_t(y^{i←v}) / p_t(y)`` the ``r log ρ`` term of §4
+    becomes, by the change of variables ``x = y^{i←v}``, an expectation over forward moves:
+
+        ℓ = E_{y~p_t} Σ_i Σ_{v≠y_i} β(t) R(v, y_i) ρ_θ(y)_{i,v}
+            - E_{x~p_t} Σ_i Σ_{w≠x_i} β(t) R(x_i, w) log ρ_θ(x^{i←w})_{i, x_i},
+
+    the path-KL integrand up to a θ-free constant. The second sum is estimated without bias by one
+    forward move ``(i, w) ∝ R(x_i, w)`` weighted by the total rate ``λ(x) = β Σ_{i,w} R(x_i, w)``
+    (the same draw of ``p_t`` serves both terms)."""
+
+    def __init__(self, process: Process) -> None:
+        self.chain = process.block(Chain)
+        super().__init__(process)
+
+    def term(self, model, x0, noised, t, generator, context=None) -> Tensor:
+        y, chain, n = noised.xt.long(), self.chain, noised.xt.shape[0]
+        beta = chain.beta(t)[:, None, None]
+        into = chain.rates_into(y)
+        rho = torch.exp(model.log_ratios(y, t, context).clamp(max=30.0))
+        first = (beta * into * torch.where(into > 0, rho, torch.zeros_like(rho))).sum((1, 2))
+        out = (beta * chain.rates_out(y)).reshape(n, -1)
+        total = out.sum(1)
+        move = categorical(out.clamp_min(0) + (total[:, None] == 0).to(out.dtype), generator)
+        i, w = move // chain.n_states, move % chain.n_states
+        rows = torch.arange(n, device=y.device)
+        z = y.clone()
+        z[rows, i] = w
+        back = model.log_ratios(z, t, context)[rows, i, y[rows, i]]
+        return first - torch.where(total > 0, total * back, torch.zeros_like(back))
+
+
+__all__ = [
+    "ImplicitScoreEntropyChain",
+    "MaskedELBO",
+    "ScoreEntropy",
+    "k_function",
+    "score_entropy_integrand",
+]
