@@ -17,6 +17,7 @@ PACKAGES = [
     "dmm.data",
     "dmm.metrics",
     "dmm.demo",
+    "dmm.recipe",
 ]
 
 

@@ -4,9 +4,9 @@ Pick a forward Markov process (its generator blocks), learn its time reversal wi
 score-matching loss, sample by simulating the learned backward process.
 """
 
-from . import losses, networks, processes, samplers, scores, spaces, testing
+from . import losses, networks, processes, recipe, samplers, scores, spaces, testing
 from .losses import DenoisingScoreMatching, ImplicitScoreMatching
-from .processes import OU, SDE, VE, VP, Process, SubVP
+from .processes import OU, SDE, VE, VP, Diffusion, Jumps, Process, SubVP, product
 from .reversal import Reversal
 from .samplers import EulerMaruyama, FlowEuler, FlowHeun, PredictorCorrector, simulate
 
@@ -18,6 +18,8 @@ __all__ = [
     "VE",
     "VP",
     "DenoisingScoreMatching",
+    "Diffusion",
+    "Jumps",
     "EulerMaruyama",
     "FlowEuler",
     "FlowHeun",
@@ -30,6 +32,8 @@ __all__ = [
     "losses",
     "networks",
     "processes",
+    "recipe",
+    "product",
     "samplers",
     "scores",
     "simulate",
