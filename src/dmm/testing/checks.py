@@ -25,6 +25,7 @@ from torch import Tensor, nn
 from ..metrics import energy_distance
 from ..processes.base import Process, SimulationError, expand_time
 from ..processes.diffusion import Diffusion
+from ..processes.product import ProductProcess
 from ..reversal import Reversal
 from ..samplers import EulerMaruyama, Sampler, simulate
 from .forward_checks import check_reaches_reference, check_simulation_finite
@@ -54,6 +55,12 @@ def _direction(n: int, k: int, like: Tensor) -> Tensor:
 def _coupled_marginal(process: Process, x0: Tensor, t: float, seed: int) -> Tensor:
     g = torch.Generator(device=x0.device).manual_seed(seed)
     return process.sample_marginal(x0, expand_time(t, x0.shape[0], x0), g)
+
+
+def _no_diffusion(process: Process, why: str) -> str:
+    if isinstance(process, ProductProcess):
+        return "a product: run check_process on each factor for its kernel checks"
+    return f"no diffusion block: {why}"
 
 
 def check_kills_constants(process: Process, x: Tensor, t: float) -> CheckResult:
@@ -125,7 +132,7 @@ def check_stein(
             0.0,
             0.0,
             applicable=False,
-            detail="no diffusion block: no conditional score",
+            detail=_no_diffusion(process, "no conditional score"),
         )
     f = f or default_test_functions(process)[k]
     tt = expand_time(t, x0.shape[0], x0)
@@ -182,8 +189,10 @@ def check_reversal(
             0.0,
             0.0,
             applicable=False,
-            detail="no diffusion block: the score-driven reversal "
-            "does not apply (chains: see dmm.metrics.chain_oracle)",
+            detail=_no_diffusion(
+                process,
+                "the score-driven reversal does not apply (chains: see dmm.metrics.chain_oracle)",
+            ),
         )
     t_end = process.T / 2 if t_end is None else t_end
     g = torch.Generator(device=x0.device).manual_seed(seed)
