@@ -2,6 +2,7 @@
 
 import importlib.util
 import math
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,3 +19,29 @@ def test_custom_sde_example_runs_end_to_end():
     # a user process with only drift and diffusion: check-suite, ISM training, sampling
     metrics = _load("custom_sde").main(["--quick"])
     assert math.isfinite(metrics["energy"]) and metrics["energy_floor"] > 0
+
+
+def test_extending_page_quotes_its_companion_script_verbatim_and_the_script_runs(capsys):
+    # docs/extending.md: every Python block is an excerpt of the files below, and every printed line
+    # that does not depend on the budget (recipes, refusals, product rows) is what the script prints
+    doc = (ROOT / "docs" / "extending.md").read_text()
+    files = [
+        "extending.py",
+        "correlated_block.py",
+        "processes/jump_diffusion.py",
+        "processes/mixed.py",
+    ]
+    sources = [(ROOT / "examples" / name).read_text() for name in files]
+    blocks = re.findall(r"^```(\w*)\n(.*?)^```", doc, flags=re.S | re.M)
+    python = [text for lang, text in blocks if lang == "python"]
+    assert len(python) >= 12
+    for text in python:
+        assert any(text in source for source in sources), text[:200]
+    _load("extending").main(["--quick"])
+    printed = capsys.readouterr().out.split("== training")[0].splitlines()
+    quoted = [line for lang, text in blocks if lang == "" for line in text.splitlines()]
+    budget_dependent = [line for line in quoted if line.startswith(("[", "-- "))]
+    assert len(budget_dependent) >= 40  # the check_process outputs of the full run
+    for line in quoted:
+        if line not in budget_dependent:
+            assert line in printed, line
