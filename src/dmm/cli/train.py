@@ -227,6 +227,8 @@ def run(args: argparse.Namespace) -> int:
             f" -> {out}",
             flush=True,
         )
+        for note in built.notes:  # e.g. a reference simulated from the training rows
+            print(f"note: {note}", flush=True)
     result = train(
         built.model,
         built.loss,

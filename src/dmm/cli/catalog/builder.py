@@ -38,6 +38,7 @@ class Built:
     default_sampler: str
     sample_steps: int
     denoise: bool
+    notes: tuple[str, ...] = ()
 
     def sampler(self, name: str | None = None) -> Sampler:
         """A new sampler ``name`` (default: the entry's); :class:`UsageError` listing the known
@@ -114,6 +115,7 @@ def build(
         parts.default_sampler,
         parts.sample_steps,
         parts.denoise,
+        parts.notes,
     )
 
 

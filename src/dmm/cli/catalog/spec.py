@@ -33,6 +33,8 @@ class Parts:
     default_sampler: str
     sample_steps: int
     denoise: bool
+    #: what the recipe chose for the user and should say (e.g. a simulated reference)
+    notes: tuple[str, ...] = ()
 
 
 class Entry:

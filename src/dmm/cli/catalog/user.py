@@ -82,6 +82,7 @@ class UserProcess(Entry):
             DEFAULT_SAMPLER,
             int(r.sample_steps),
             bool(r.denoise),
+            tuple(r.notes),
         )
 
 
