@@ -120,3 +120,9 @@ def test_check_process_suite(name):
     res = check_process(p, torch.tensor([[0, 1], [2, 0]]), n=4000)
     assert any(not r.applicable and "diffusion" in r.detail for r in res)
     assert all(r.passed for r in res if r.applicable)
+
+
+def test_a_schedule_undefined_up_to_T_is_refused():
+    # the log-linear schedule is defined on [0, 1]; beyond it the kernel would be NaN
+    with pytest.raises(ValueError, match="not defined on"):
+        AbsorbingChain(2, 5, T=5.0)

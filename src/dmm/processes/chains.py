@@ -207,6 +207,13 @@ class ChainProcess(Process):
         mask: bool = False,
     ) -> None:
         chain = rate_matrix if isinstance(rate_matrix, Chain) else Chain(rate_matrix, schedule)
+        ends = torch.tensor([0.0, float(T)], dtype=torch.float64)
+        rates = torch.cat([chain.beta(ends), chain.integral(ends)])
+        if not torch.isfinite(rates).all():
+            raise ValueError(
+                f"the schedule {chain.schedule!r} is not defined on [0, T = {T}] (rate or its "
+                "integral is not finite there); rescale it or use one defined up to T"
+            )
         n = chain.n_states
         super().__init__(Discrete(d, n - int(mask), mask), (chain,), None, T, t_min)
         self.chain = chain
