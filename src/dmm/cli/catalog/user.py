@@ -60,6 +60,8 @@ class UserProcess(Entry):
                     f"'{self.name}'(data) returned a {type(process).__name__}, "
                     f"not a dmm.processes.Process"
                 )
+        if process.name == type(process).__name__:  # unnamed: call it by its source
+            process.name = self.name.rpartition("/")[2]
         if params["t_min"] is not None:
             if not 0 < params["t_min"] < process.T:
                 raise UsageError(f"need 0 < t_min < T = {process.T}, got t_min={params['t_min']}")
