@@ -27,6 +27,7 @@ from dmm.processes import (
     TorusJump,
     product,
 )
+from dmm.processes.latent import SimulatedLatentKernel
 from dmm.processes.references import SimulatedReference
 from dmm.recipe import recipe
 from dmm.samplers import EulerMaruyama, JumpTauLeaping, Splitting, TweedieStep
@@ -53,7 +54,7 @@ DATA = torch.randn(64, 2)
         (
             SDE(lambda x, t: -x, lambda x, t: 1.0, 2),
             ScoreParam,
-            ImplicitScoreMatching,
+            LatentScoreMatching,
             EulerMaruyama,
         ),
         (AbsorbingChain(3, 4), MeanRatios, ScoreEntropy, TweedieStep),
@@ -72,7 +73,7 @@ def test_each_block_gets_its_head_loss_and_sampler(process, model, loss, sampler
         assert kinds == [LatentScoreMatching, DenoisingJumpScoreEntropy]
 
 
-def test_a_jump_diffusion_without_kernel_gets_implicit_losses_on_one_draw_and_a_splitting():
+def test_a_jump_diffusion_without_kernel_gets_denoising_losses_over_its_simulation():
     p = Process(
         Euclidean(2),
         blocks=(
@@ -81,12 +82,32 @@ def test_a_jump_diffusion_without_kernel_gets_implicit_losses_on_one_draw_and_a_
         ),
     )
     r = recipe(p, DATA)
-    assert [type(part) for part in r.loss.losses] == [ImplicitScoreMatching, ImplicitScoreEntropy]
-    assert r.loss.shared_noise  # both parts read x_t ~ p_t: one draw serves them (MATH.md §5e)
+    # the simulation's last diffusion step is Gaussian given the rest: a latent kernel for both
+    assert [type(part) for part in r.loss.losses] == [
+        LatentScoreMatching,
+        DenoisingJumpScoreEntropy,
+    ]
+    assert isinstance(r.loss.losses[0].kernel, SimulatedLatentKernel)
+    assert r.loss.shared_noise  # one draw serves both parts (MATH.md §5e)
     assert [type(s) for s in r.sampler.samplers] == [EulerMaruyama, JumpTauLeaping]
     # no declared reference: the law at T simulated from the training rows, and said so
     assert isinstance(p.reference, SimulatedReference) and "simulated" in r.notes[0]
     assert torch.isfinite(r.loss(r.model, DATA, torch.Generator().manual_seed(0)))
+
+
+def test_off_euclidean_without_kernel_the_losses_are_implicit():
+    from dmm.spaces import Torus
+
+    p = Process(
+        Torus(1),
+        blocks=(
+            Diffusion(lambda x, t: torch.zeros_like(x), lambda x, t: 1.0),
+            Jumps(2.0, GaussianJumps(1, 0.5)),
+        ),
+        reference=TorusJump(1).reference,
+    )
+    r = recipe(p)
+    assert [type(part) for part in r.loss.losses] == [ImplicitScoreMatching, ImplicitScoreEntropy]
 
 
 def test_a_process_without_reference_needs_data():

@@ -43,6 +43,7 @@ from .processes.chains import Chain
 from .processes.diffusion import Diffusion
 from .processes.gaussian import GaussianDiffusion
 from .processes.jumps import Jumps
+from .processes.latent import SimulatedLatentKernel
 from .processes.product import ProductProcess
 from .processes.references import SimulatedReference
 from .samplers import EulerMaruyama, JumpTauLeaping, Sampler, Splitting, TweedieStep
@@ -51,6 +52,7 @@ from .scores import DirectRatio, JumpDiffusionModel, LogScoreParam, MeanRatios, 
 from .scores.jump_ratios import PotentialRatio
 from .scores.models import EpsParam
 from .scores.product import ProductModel, head_width
+from .spaces.euclidean import Euclidean
 from .spaces.positive import PositiveOrthant
 
 
@@ -216,12 +218,34 @@ def score_head(process: Process, net: nn.Module | None) -> nn.Module:
     return ScoreParam(net, process)
 
 
+def simulated_kernel(process: Process) -> SimulatedLatentKernel | None:
+    """The latent Gaussian kernel of the simulation's last diffusion step, where it exists (a
+    Euclidean process with one diffusion block and no kernel of its own)."""
+    if process.has_exact_transition or process.has_latent_kernel:
+        return None
+    if not isinstance(process.space, Euclidean) or len(process.blocks_of(Diffusion)) != 1:
+        return None
+    return SimulatedLatentKernel(process)
+
+
 def _diffusion_loss(process: Process) -> Loss:
     if process.has_exact_transition:
         return DenoisingScoreMatching(process)
     if process.has_latent_kernel:
         return LatentScoreMatching(process)
+    kernel = simulated_kernel(process)
+    if kernel is not None:
+        return LatentScoreMatching(process, kernel=kernel)
     return ImplicitScoreMatching(process, "exact" if process.space.dim <= 8 else "hutchinson")
+
+
+def _jumps_loss(process: Process) -> Loss:
+    if process.has_latent_kernel:
+        return DenoisingJumpScoreEntropy(process, 8)
+    kernel = simulated_kernel(process)
+    if kernel is not None:  # the cap keeps the variance finite where the kernel is narrow
+        return DenoisingJumpScoreEntropy(process, 8, ratio_cap=3.0, kernel=kernel)
+    return ImplicitScoreEntropy(process, 8)
 
 
 def _chain_model(process: Process, hidden: int, depth: int, context_dim: int) -> nn.Module:
@@ -254,9 +278,7 @@ register_block(
     BlockRecipe(
         model=lambda p, h, d, c: DirectRatio(MLP(2 * p.space.feature_dim, 1, h, d, c), p),
         head=lambda p: PotentialRatio(None, p),  # a ratio between two rows of the joint network
-        loss=lambda p: (DenoisingJumpScoreEntropy if p.has_latent_kernel else ImplicitScoreEntropy)(
-            p, 8
-        ),
+        loss=_jumps_loss,
         sampler=lambda p: JumpTauLeaping(16),
         sample_steps=200,
         rank=1,

@@ -48,6 +48,10 @@ class Loss:
         """``x_t ~ p_{t|0}(·|x_0)`` (exact, or simulated when the process has no kernel)."""
         return Noised(self.process.sample_marginal(x0, t, generator))
 
+    def noise_key(self) -> tuple:
+        """What :meth:`noise` draws: losses with equal keys can share one draw."""
+        return (type(self).noise, self.process)
+
     def term(
         self,
         model: nn.Module,
@@ -91,7 +95,7 @@ class SumLoss(Loss):
         super().__init__(losses[0].process)
         self.losses = losses
         #: the parts draw x_t the same way, so they are evaluated on one draw (MATH.md §5e)
-        self.shared_noise = len({type(loss).noise for loss in losses}) == 1
+        self.shared_noise = len({loss.noise_key() for loss in losses}) == 1
 
     def noise(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Noised:
         if not self.shared_noise:

@@ -28,24 +28,30 @@ class LatentScoreMatching(Loss):
     """``ℓ = E ½ |s_θ(y, t) - ∇log p_{t|Γ}(y)|²_λ`` with ``(y, Γ) ~`` :meth:`sample_latent`;
     ``λ = D_t`` (KL weighting, default) or any :data:`~dmm.losses.dsm.Weighting`."""
 
-    def __init__(self, process: Process, weighting: Weighting = kl_weighting) -> None:
+    def __init__(self, process: Process, weighting: Weighting = kl_weighting, kernel=None) -> None:
         process.block(Diffusion)
-        process.require("latent_kernel", "latent score matching")
+        if kernel is None:
+            process.require("latent_kernel", "latent score matching")
+        #: the object with ``sample_latent``/``latent_log_density`` (default: the process)
+        self.kernel = kernel or process
         super().__init__(process)
         self.weighting = weighting
 
     def kl_form(self) -> LatentScoreMatching:
-        return LatentScoreMatching(self.process, kl_weighting)
+        return LatentScoreMatching(self.process, kl_weighting, self.kernel)
+
+    def noise_key(self) -> tuple:
+        return ("latent", self.kernel)
 
     def target(self, y: Tensor, latent: Tensor, t: Tensor) -> Tensor:
         """``∇_y log p_{t|Γ}(y)`` (autograd of :meth:`latent_log_density`)."""
         with torch.enable_grad():
             yg = y.detach().requires_grad_(True)
-            (g,) = torch.autograd.grad(self.process.latent_log_density(yg, latent, t).sum(), yg)
+            (g,) = torch.autograd.grad(self.kernel.latent_log_density(yg, latent, t).sum(), yg)
         return g
 
     def noise(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Noised:
-        return Noised(*self.process.sample_latent(x0, t, generator))
+        return Noised(*self.kernel.sample_latent(x0, t, generator))
 
     def term(self, model, x0, noised, t, generator, context=None) -> Tensor:
         return self.per_sample_at(model, noised.xt, noised.latent, noised.atom, t, context)

@@ -110,21 +110,30 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
         proposals: int = 8,
         ratio_cap: float | None = None,
         weighting: str = "kl",
+        kernel=None,
     ) -> None:
         if weighting not in ("kl", "unit"):
             raise ValueError(f"unknown weighting '{weighting}' (known: kl, unit)")
         if ratio_cap is not None and not ratio_cap > 0:
             raise ValueError(f"ratio_cap must be positive, got {ratio_cap}")
-        process.require("latent_kernel", "denoising jump score entropy")
+        if kernel is None:
+            process.require("latent_kernel", "denoising jump score entropy")
         super().__init__(process, proposals, "denoising jump score entropy")
+        #: the object with ``sample_latent``/``latent_log_density`` (default: the process)
+        self.kernel = kernel or process
         self.weighting = weighting
         self.ratio_cap = None if ratio_cap is None else float(ratio_cap)
 
     def kl_form(self) -> DenoisingJumpScoreEntropy:
-        return DenoisingJumpScoreEntropy(self.process, self.proposals, self.ratio_cap, "kl")
+        return DenoisingJumpScoreEntropy(
+            self.process, self.proposals, self.ratio_cap, "kl", self.kernel
+        )
 
     def noise(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Noised:
-        return Noised(*self.process.sample_latent(x0, t, generator))
+        return Noised(*self.kernel.sample_latent(x0, t, generator))
+
+    def noise_key(self) -> tuple:
+        return ("latent", self.kernel)
 
     def term(self, model, x0, noised, t, generator, context=None) -> Tensor:
         return self.per_sample_at(
@@ -155,7 +164,8 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
         rho = torch.exp(lr.clamp(max=30.0))
         on_atom = atom.repeat_interleave(k).reshape(n, k)
         with torch.no_grad():
-            log_r = p.latent_log_density(xs, lat, tk) - p.latent_log_density(ys, lat, tk)
+            kernel = self.kernel
+            log_r = kernel.latent_log_density(xs, lat, tk) - kernel.latent_log_density(ys, lat, tk)
             log_r = torch.where(on_atom.reshape(-1), 0.0, log_r).clamp(max=30.0).reshape(n, k)
             r = torch.exp(log_r)
             # weights of the forward term -log ρ(y, y⊕w) and of the backward term -log ρ(y⊕w, y)
