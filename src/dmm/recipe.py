@@ -6,9 +6,11 @@
   (``DirectRatio``); a jump-diffusion pairs a score and a ratio head; a product has one network
   over the whole row with one head per factor (a potential head for jump factors).
 * **Loss.** The denoising form where the kernel is known (DSM, score entropy, the latent-kernel
-  forms), the implicit form otherwise (ISM, implicit score entropy); the sum of the block losses
-  on the same draw for sums, the sum of the factors' losses at one ``t`` for products. All with the
-  KL weighting, so the loss is the path KL up to a constant.
+  forms); on ``R^d`` without a kernel, the denoising forms over the simulation's last Gaussian step
+  (:class:`~dmm.processes.latent.SimulatedLatentKernel`); the implicit forms elsewhere (ISM,
+  implicit score entropy); the sum of the block losses on the same draw for sums, the sum of the
+  factors' losses at one ``t`` for products. All with the KL weighting, so the loss is the path KL
+  (of the simulated scheme, where it is simulated) up to a constant.
 * **Sampler.** Euler–Maruyama for diffusion blocks, τ-leaping for jumps, the analytic (Tweedie)
   step for chains; operator splitting for sums and products.
 
