@@ -88,6 +88,11 @@ def test_a_jump_diffusion_without_kernel_gets_denoising_losses_over_its_simulati
         DenoisingJumpScoreEntropy,
     ]
     assert isinstance(r.loss.losses[0].kernel, SimulatedLatentKernel)
+    # trained with the kernel's ε-weighting D·κt; the error report's KL form weights by D alone
+    x, t = DATA[:4], torch.full((4,), 0.4)
+    trained = r.loss.losses[0].weighting(p, x, t)
+    reported = r.loss.kl_form().losses[0].weighting(p, x, t)
+    assert torch.allclose(trained, 0.25 * 0.4 * reported)
     assert r.loss.shared_noise  # one draw serves both parts (MATH.md §5e)
     assert [type(s) for s in r.sampler.samplers] == [EulerMaruyama, JumpTauLeaping]
     # no declared reference: the law at T simulated from the training rows, and said so

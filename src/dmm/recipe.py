@@ -37,6 +37,7 @@ from .losses import (
     ScoreEntropy,
     SumLoss,
 )
+from .losses.dsm import time_scaled_weighting
 from .losses.product import ProductLoss
 from .networks import MLP
 from .networks.transformer import Transformer
@@ -236,8 +237,9 @@ def _diffusion_loss(process: Process) -> Loss:
     if process.has_latent_kernel:
         return LatentScoreMatching(process)
     kernel = simulated_kernel(process)
-    if kernel is not None:
-        return LatentScoreMatching(process, kernel=kernel)
+    if kernel is not None:  # trained with the kernel's ε-weighting (the report uses the KL form)
+        weighting = time_scaled_weighting(lambda t: kernel.fraction * t)
+        return LatentScoreMatching(process, weighting, kernel=kernel)
     return ImplicitScoreMatching(process, "exact" if process.space.dim <= 8 else "hutchinson")
 
 

@@ -1,7 +1,7 @@
 """Training losses: each a (named reweighting of the) path-space KL up to a constant."""
 
 from .base import Loss, Noised, SumLoss
-from .dsm import DenoisingScoreMatching, eps_weighting, kl_weighting
+from .dsm import DenoisingScoreMatching, eps_weighting, kl_weighting, time_scaled_weighting
 from .dsm_latent import LatentScoreMatching
 from .ism import ImplicitScoreMatching
 from .score_entropy import ImplicitScoreEntropyChain, MaskedELBO, ScoreEntropy
@@ -21,4 +21,5 @@ __all__ = [
     "SumLoss",
     "eps_weighting",
     "kl_weighting",
+    "time_scaled_weighting",
 ]

@@ -21,6 +21,18 @@ def kl_weighting(process: Process, x: Tensor, t: Tensor) -> Tensor:
     return process.block(Diffusion).diffusion_matrix_diag(process.space, x, t)
 
 
+def time_scaled_weighting(scale: Callable[[Tensor], Tensor]) -> Weighting:
+    """``λ = D_t(x) · c(t)``: the KL weighting rescaled over time by ``c`` (``scale``), a named
+    reweighting with the same per-sample minimiser (``λ`` reads only ``t`` and ``x_t``). With
+    ``c(t)`` proportional to the kernel's variance it is the ε-loss of that kernel: the targets'
+    noise no longer grows like ``1/t`` and drowns the gradient at small ``t``."""
+
+    def weighting(process: Process, x: Tensor, t: Tensor) -> Tensor:
+        return kl_weighting(process, x, t) * expand_batch(scale(t), x)
+
+    return weighting
+
+
 def eps_weighting(process: Process, x: Tensor, t: Tensor) -> Tensor:
     """``λ = s_t²``: the usual ε-loss ``½|ε_θ - ε|²`` of Gaussian kernels (not a KL bound)."""
     if not isinstance(process, GaussianDiffusion):
