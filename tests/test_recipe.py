@@ -27,9 +27,8 @@ from dmm.processes import (
     TorusJump,
     product,
 )
-from dmm.processes.latent import SimulatedLatentKernel
 from dmm.processes.references import SimulatedReference
-from dmm.recipe import KAPPA, recipe
+from dmm.recipe import recipe
 from dmm.samplers import EulerMaruyama, JumpTauLeaping, Splitting, TweedieStep
 from dmm.samplers.product import ProductSampler
 from dmm.scores import (
@@ -54,7 +53,7 @@ DATA = torch.randn(64, 2)
         (
             SDE(lambda x, t: -x, lambda x, t: 1.0, 2),
             ScoreParam,
-            LatentScoreMatching,
+            ImplicitScoreMatching,
             EulerMaruyama,
         ),
         (AbsorbingChain(3, 4), MeanRatios, ScoreEntropy, TweedieStep),
@@ -73,7 +72,7 @@ def test_each_block_gets_its_head_loss_and_sampler(process, model, loss, sampler
         assert kinds == [LatentScoreMatching, DenoisingJumpScoreEntropy]
 
 
-def test_a_jump_diffusion_without_kernel_gets_denoising_losses_over_its_simulation():
+def test_a_jump_diffusion_without_kernel_gets_implicit_losses_on_one_draw_and_a_splitting():
     p = Process(
         Euclidean(2),
         blocks=(
@@ -82,16 +81,8 @@ def test_a_jump_diffusion_without_kernel_gets_denoising_losses_over_its_simulati
         ),
     )
     r = recipe(p, DATA)
-    # the simulation's last diffusion step is Gaussian given the rest: a latent kernel for the
-    # score; the jumps keep the implicit form (that kernel is far narrower than a jump), one draw
-    assert [type(part) for part in r.loss.losses] == [LatentScoreMatching, ImplicitScoreEntropy]
-    assert isinstance(r.loss.losses[0].kernel, SimulatedLatentKernel)
-    # trained with the kernel's ε-weighting D·κt; the error report's KL form weights by D alone
-    x, t = DATA[:4], torch.full((4,), 0.4)
-    trained = r.loss.losses[0].weighting(p, x, t)
-    reported = r.loss.kl_form().losses[0].weighting(p, x, t)
-    assert torch.allclose(trained, KAPPA * 0.4 * reported)
-    assert r.loss.shared_noise  # one draw serves both parts (MATH.md §5e)
+    assert [type(part) for part in r.loss.losses] == [ImplicitScoreMatching, ImplicitScoreEntropy]
+    assert r.loss.shared_noise  # both parts read x_t ~ p_t: one draw serves them (MATH.md §5e)
     assert [type(s) for s in r.sampler.samplers] == [EulerMaruyama, JumpTauLeaping]
     # no declared reference: the law at T simulated from the training rows, and said so
     assert isinstance(p.reference, SimulatedReference) and "simulated" in r.notes[0]

@@ -6,11 +6,9 @@
   (``DirectRatio``); a jump-diffusion pairs a score and a ratio head; a product has one network
   over the whole row with one head per factor (a potential head for jump factors).
 * **Loss.** The denoising form where the kernel is known (DSM, score entropy, the latent-kernel
-  forms); on ``R^d`` without a kernel, the denoising forms over the simulation's last Gaussian step
-  (:class:`~dmm.processes.latent.SimulatedLatentKernel`); the implicit forms elsewhere (ISM,
-  implicit score entropy); the sum of the block losses on the same draw for sums, the sum of the
-  factors' losses at one ``t`` for products. All with the KL weighting, so the loss is the path KL
-  (of the simulated scheme, where it is simulated) up to a constant.
+  forms), the implicit form otherwise (ISM, implicit score entropy); the sum of the block losses
+  on the same draw for sums, the sum of the factors' losses at one ``t`` for products. All with the
+  KL weighting, so the loss is the path KL up to a constant.
 * **Sampler.** Euler–Maruyama for diffusion blocks, τ-leaping for jumps, the analytic (Tweedie)
   step for chains; operator splitting for sums and products.
 
@@ -37,7 +35,6 @@ from .losses import (
     ScoreEntropy,
     SumLoss,
 )
-from .losses.dsm import time_scaled_weighting
 from .losses.product import ProductLoss
 from .networks import MLP
 from .networks.transformer import Transformer
@@ -46,7 +43,6 @@ from .processes.chains import Chain
 from .processes.diffusion import Diffusion
 from .processes.gaussian import GaussianDiffusion
 from .processes.jumps import Jumps
-from .processes.latent import SimulatedLatentKernel
 from .processes.product import ProductProcess
 from .processes.references import SimulatedReference
 from .samplers import EulerMaruyama, JumpTauLeaping, Sampler, Splitting, TweedieStep
@@ -55,7 +51,6 @@ from .scores import DirectRatio, JumpDiffusionModel, LogScoreParam, MeanRatios, 
 from .scores.jump_ratios import PotentialRatio
 from .scores.models import EpsParam
 from .scores.product import ProductModel, head_width
-from .spaces.euclidean import Euclidean
 from .spaces.positive import PositiveOrthant
 
 
@@ -221,40 +216,21 @@ def score_head(process: Process, net: nn.Module | None) -> nn.Module:
     return ScoreParam(net, process)
 
 
-#: the last (Gaussian) step of the simulated latent kernel is ``κ t``: its Euler bias shrinks with
-#: ``κ`` and, under the kernel's ε-weighting, its targets' noise does not grow
-KAPPA = 0.05
-
-
-def simulated_kernel(process: Process) -> SimulatedLatentKernel | None:
-    """The latent Gaussian kernel of the simulation's last diffusion step, where it exists (a
-    Euclidean process with one diffusion block and no kernel of its own)."""
-    if process.has_exact_transition or process.has_latent_kernel:
-        return None
-    if not isinstance(process.space, Euclidean) or len(process.blocks_of(Diffusion)) != 1:
-        return None
-    return SimulatedLatentKernel(process, fraction=KAPPA)
-
-
 def _diffusion_loss(process: Process) -> Loss:
     if process.has_exact_transition:
         return DenoisingScoreMatching(process)
     if process.has_latent_kernel:
         return LatentScoreMatching(process)
-    kernel = simulated_kernel(process)
-    if kernel is not None:  # trained with the kernel's ε-weighting (the report uses the KL form)
-        weighting = time_scaled_weighting(lambda t: kernel.fraction * t)
-        return LatentScoreMatching(process, weighting, kernel=kernel)
+    # implicit score matching: on the jump-diffusion of benchmarks/user_processes.py it measured
+    # better than latent score matching over the simulation's last Gaussian step
+    # (dmm.processes.latent, docs/extending.md)
     return ImplicitScoreMatching(process, "exact" if process.space.dim <= 8 else "hutchinson")
 
 
 def _jumps_loss(process: Process) -> Loss:
     if process.has_latent_kernel:
         return DenoisingJumpScoreEntropy(process, 8)
-    # the implicit form: the simulated kernel (the last diffusion step) is far narrower than a
-    # jump, so its conditional ratios r are 0 or huge and the denoising form is useless there
-    # (benchmarks/user_processes.py, docs/extending.md); the draw is shared with the score loss
-    return ImplicitScoreEntropy(process, 8, kernel=simulated_kernel(process))
+    return ImplicitScoreEntropy(process, 8)
 
 
 def _chain_model(process: Process, hidden: int, depth: int, context_dim: int) -> nn.Module:

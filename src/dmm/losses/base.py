@@ -50,7 +50,8 @@ class Loss:
 
     def noise_key(self) -> tuple:
         """What :meth:`noise` draws: losses with equal keys can share one draw."""
-        return (type(self).noise, self.process)
+        noise = type(self).noise
+        return ("marginal" if noise is Loss.noise else noise, self.process)
 
     def term(
         self,

@@ -55,7 +55,7 @@ class ImplicitScoreEntropy(_JumpScoreEntropy):
         return Noised(self.kernel.sample_latent(x0, t, generator)[0])
 
     def noise_key(self) -> tuple:
-        return super().noise_key() if self.kernel is None else ("latent", self.kernel)
+        return ("marginal", self.process) if self.kernel is None else ("latent", self.kernel)
 
     def term(self, model, x0, noised, t, generator, context=None) -> Tensor:
         return self.per_sample_at(model, noised.xt, t, generator, context)
