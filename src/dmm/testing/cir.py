@@ -74,10 +74,12 @@ def cir(
     t_min: float = 1e-3,
     space: PositiveOrthant | None = None,
 ) -> Process:
-    """``dX = κ(θ - X) dt + c √X dW`` on ``space`` (default ``PositiveOrthant(1)``) with its
+    """``dX = κ(θ - X) dt + c √X dW`` on ``space`` (default ``PositiveOrthant(1, resolved=0.25)``,
+    whose step leaves log coordinates where they are unresolved; the plain ``PositiveOrthant(1)``
+    blows up) with its
     stationary Gamma law as the reference (by ``T = 5/κ`` the start is forgotten up to ``e^{-5}``).
     No closed-form kernel: marginals are simulated with ``simulation_steps`` steps."""
-    space = space or PositiveOrthant(1)
+    space = space or PositiveOrthant(1, resolved=0.25)
     block = Diffusion(drift=lambda x, t: kappa * (theta - x), diffusion=lambda x, t: c * x.sqrt())
     reference = Gamma(1, 2 * kappa * theta / c**2, c**2 / (2 * kappa))
     return Process(
