@@ -41,21 +41,10 @@ class ImplicitScoreEntropy(_JumpScoreEntropy):
     The same ``x ~ p_t`` serves as ``z`` in the second term with fresh jumps (unbiased: both
     terms are
     expectations under ``p_t``). ``t`` may be passed to :meth:`per_sample_at` for quadrature tests.
-    ``kernel``, when given, draws ``x_t`` through its ``sample_latent`` (so a sum with a
-    latent-kernel loss on the same kernel shares one draw).
     """
 
-    def __init__(self, process: Process, proposals: int = 8, kernel=None) -> None:
+    def __init__(self, process: Process, proposals: int = 8) -> None:
         super().__init__(process, proposals, "implicit score entropy")
-        self.kernel = kernel
-
-    def noise(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Noised:
-        if self.kernel is None:
-            return super().noise(x0, t, generator)
-        return Noised(self.kernel.sample_latent(x0, t, generator)[0])
-
-    def noise_key(self) -> tuple:
-        return ("marginal", self.process) if self.kernel is None else ("latent", self.kernel)
 
     def term(self, model, x0, noised, t, generator, context=None) -> Tensor:
         return self.per_sample_at(model, noised.xt, t, generator, context)

@@ -29,7 +29,12 @@ class MissingCapability(TypeError):
 
 
 class SimulationError(RuntimeError):
-    """A simulated forward marginal left every sensible range (it blew up)."""
+    """A simulated forward marginal left every sensible range (it blew up): ``magnitude`` is the
+    largest ``|x|`` seen (``inf`` when not finite), ``time`` when it was seen."""
+
+    def __init__(self, message: str, magnitude: float = float("inf"), time: float = float("nan")):
+        super().__init__(message)
+        self.magnitude, self.time = float(magnitude), float(time)
 
 
 class Block:
@@ -213,9 +218,10 @@ class Process:
                 f"the forward simulation of {self.name} blew up: {what} at t = {time:.3g} "
                 f"({int(bad.sum())} of {x.shape[0]} rows beyond {self.blowup_threshold:.0e} or "
                 f"not finite); use more simulation_steps or a step that keeps the state in "
-                f"{self.space.name}"
+                f"{self.space.name}",
+                magnitude,
+                time,
             )
-            error.magnitude, error.time = magnitude, time
             raise error
 
     def sample_marginal(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Tensor:

@@ -62,9 +62,7 @@ def check_simulation_finite(
     tol = process.blowup_threshold
     runs = _simulate(process, x0, fractions, seed)
     if isinstance(runs, SimulationError):
-        # the watch sets ``magnitude``; a SimulationError raised by a block's own code may not
-        magnitude = getattr(runs, "magnitude", float("inf"))
-        return CheckResult(name, False, magnitude, tol, detail=f"({runs})")
+        return CheckResult(name, False, runs.magnitude, tol, detail=f"({runs})")
     sizes = [(_magnitude(x), t) for t, x in runs]
     value, t_worst = max(sizes)
     return CheckResult(
