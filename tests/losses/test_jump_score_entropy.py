@@ -40,6 +40,23 @@ class Flat(nn.Module):
         return torch.zeros(y.shape[0], dtype=y.dtype)
 
 
+class OneSide(nn.Module):
+    """``model`` declaring ``antisymmetric = True``: the losses then evaluate one side per
+    proposal and must keep their expectation."""
+
+    antisymmetric = True
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def log_ratio(self, y, x, t, context=None):
+        return self.model.log_ratio(y, x, t, context)
+
+
+SIDES = pytest.mark.parametrize("side", [lambda m: m, OneSide], ids=["two-sided", "one-sided"])
+
+
 def path_kl(model, nt=48, ny=128, nw=24) -> float:
     """Jump path-KL by Gauss–Legendre in t, periodic trapezoid in y, Gauss–Hermite in w."""
     p = PROCESS
@@ -81,8 +98,9 @@ def test_quadrature_is_converged():
     assert abs(a - b) < 0.01 * b
 
 
+@SIDES
 @pytest.mark.parametrize("model", [Perturbed(0.6), Flat()], ids=["perturbed", "flat"])
-def test_loss_difference_equals_path_kl_difference(model):
+def test_loss_difference_equals_path_kl_difference(model, side):
     p, n = PROCESS, 40000
     g = torch.Generator().manual_seed(1)
     x0 = MIX.sample(n, g)
@@ -90,8 +108,8 @@ def test_loss_difference_equals_path_kl_difference(model):
     xt = p.sample_marginal(x0, t, g)
     loss = ImplicitScoreEntropy(p, proposals=4)
     # common random numbers: both models see the same x_t, t and jumps
-    a = loss.per_sample_at(model, xt, t, torch.Generator().manual_seed(5)).double()
-    b = loss.per_sample_at(EXACT, xt, t, torch.Generator().manual_seed(5)).double()
+    a = loss.per_sample_at(side(model), xt, t, torch.Generator().manual_seed(5)).double()
+    b = loss.per_sample_at(side(EXACT), xt, t, torch.Generator().manual_seed(5)).double()
     d = (p.T - p.t_min) * (a - b)
     se = d.std().item() / n**0.5
     want = path_kl(model)  # minus path_kl(EXACT) = 0
@@ -202,3 +220,137 @@ def test_error_report_puts_the_kl_weighting_back_for_a_unit_weighted_loss():
     se = a["std_error"] + b["std_error"]  # conservative: ignores the positive correlation
     assert abs(a["value"] - b["value"] - want) < 4 * se + 0.01 * want, (a, b, want)
     assert "times (T - t_min)" in a["note"]
+
+
+# --- the logistic form: same minimiser, bounded per-sample gradient -------------------------------
+
+
+def logistic_objective(model, nt=48, ny=128, nw=24) -> float:
+    """``∫ λ(t) E_{y~p_t, w~g} [softplus(u(y, y+w)) + softplus(-u(y+w, y))] dt`` by the quadrature
+    of :func:`path_kl`."""
+    p = PROCESS
+    tn, tw = np.polynomial.legendre.leggauss(nt)
+    u, uw = 0.5 * (tn + 1), 0.5 * tw
+    ts = torch.tensor(p.t_min + (p.T - p.t_min) * u**2)
+    tws = torch.tensor((p.T - p.t_min) * 2 * u * uw)
+    wn, ww = np.polynomial.hermite_e.hermegauss(nw)
+    wn, ww = torch.tensor(wn) * p.sigma_jump, torch.tensor(ww / ww.sum())
+    y = torch.linspace(-math.pi, math.pi, ny + 1, dtype=torch.float64)[:-1]
+    yy, w = y.repeat_interleave(nw)[:, None], wn.repeat(ny)[:, None]
+    x = p.space.wrap(yy + w)
+    total = 0.0
+    for t, weight in zip(ts, tws, strict=True):
+        tt = torch.full((ny * nw,), float(t), dtype=torch.float64)
+        py = MIX.density(yy, p, tt)
+        f = nn.functional.softplus
+        integrand = f(model.log_ratio(yy, x, tt).double()) + f(-model.log_ratio(x, yy, tt).double())
+        inner = (integrand.reshape(ny, nw) * ww).sum(1)
+        total += (
+            float(weight)
+            * float(p.jumps.jump_rate(t))
+            * float((py.reshape(ny, nw)[:, 0] * inner).mean())
+        )
+    return total
+
+
+def test_logistic_objective_is_minimised_by_the_exact_ratio():
+    # quadrature (no sampling error): a minimum at ε = 0 along the perturbation, with zero slope; a
+    # sign error in either softplus would move the minimiser to the inverse ratio or to ρ = 1
+    at = {e: logistic_objective(Perturbed(e)) for e in (-0.3, -0.01, 0.0, 0.01, 0.3)}
+    assert at[0.0] < min(at[-0.3], at[0.3]) - 1e-3
+    slope, curvature = (at[0.01] - at[-0.01]) / 0.02, (at[0.3] + at[-0.3] - 2 * at[0.0]) / 0.09
+    assert abs(slope) < 1e-3 * curvature, (slope, curvature)
+    assert logistic_objective(Flat()) > at[0.0] + 1e-3
+
+
+@SIDES
+@pytest.mark.parametrize("model", [Perturbed(0.6), Flat()], ids=["perturbed", "flat"])
+def test_logistic_loss_difference_equals_its_quadrature(model, side):
+    p, n = PROCESS, 40000
+    g = torch.Generator().manual_seed(1)
+    x0 = MIX.sample(n, g)
+    t = p.sample_times(n, g)
+    xt = p.sample_marginal(x0, t, g)
+    loss = ImplicitScoreEntropy(p, proposals=4, divergence="logistic")
+    a = loss.per_sample_at(side(model), xt, t, torch.Generator().manual_seed(5)).double()
+    b = loss.per_sample_at(side(EXACT), xt, t, torch.Generator().manual_seed(5)).double()
+    d = (p.T - p.t_min) * (a - b)
+    se = d.std().item() / n**0.5
+    want = logistic_objective(model) - logistic_objective(EXACT)
+    # tolerance: 4 Monte Carlo standard errors plus the 1% quadrature error (as for the KL form)
+    assert abs(d.mean().item() - want) < 4 * se + 0.01 * want, (d.mean().item(), want, se)
+    assert se < 0.1 * want
+
+
+class Overshoot(nn.Module):
+    """``log ρ = log ρ* + c``: far off, as an untrained model can be where ``p_t`` is thin."""
+
+    def __init__(self, c: float) -> None:
+        super().__init__()
+        self.c = c
+
+    def log_ratio(self, y, x, t, context=None):
+        return EXACT.log_ratio(y, x, t) + self.c
+
+
+def test_logistic_form_stays_linear_where_the_kl_form_explodes():
+    p, n = PROCESS, 512
+    g = torch.Generator().manual_seed(3)
+    xt = p.sample_marginal(MIX.sample(n, g), p.sample_times(n, g), g)
+    t = p.sample_times(n, g)
+    kl, logistic = ImplicitScoreEntropy(p, 4), ImplicitScoreEntropy(p, 4, divergence="logistic")
+
+    def at(loss, c):
+        return loss.per_sample_at(Overshoot(c), xt, t, torch.Generator().manual_seed(4)).mean()
+
+    # overshooting log ρ by 10 more multiplies the KL form by ~e^10 and the logistic form by ~2
+    assert at(kl, 20.0) / at(kl, 10.0) > 1e4
+    assert 1.5 < at(logistic, 20.0) / at(logistic, 10.0) < 2.5
+    assert isinstance(logistic.kl_form(), ImplicitScoreEntropy)
+    assert logistic.kl_form().divergence == "kl"
+    with pytest.raises(ValueError, match="unknown divergence"):
+        ImplicitScoreEntropy(p, 4, divergence="hinge")
+
+
+@SIDES
+@pytest.mark.parametrize("model", [Perturbed(0.6), Flat()], ids=["perturbed", "flat"])
+def test_denoising_logistic_loss_difference_equals_its_quadrature(model, side):
+    # the denoising logistic form is an unbiased estimate of the implicit logistic objective itself
+    # (labels averaged over their posterior), so differences match the quadrature
+    p, n = PROCESS, 40000
+    g = torch.Generator().manual_seed(1)
+    x0 = MIX.sample(n, g)
+    t = p.sample_times(n, g)
+    y, latent, atom = p.sample_latent(x0, t, g)
+    loss = DenoisingJumpScoreEntropy(p, proposals=4, divergence="logistic")
+    gen = torch.Generator
+    a = loss.per_sample_at(side(model), y, latent, atom, t, gen().manual_seed(5)).double()
+    b = loss.per_sample_at(side(EXACT), y, latent, atom, t, gen().manual_seed(5)).double()
+    d = (p.T - p.t_min) * (a - b)
+    se = d.std().item() / n**0.5
+    want = logistic_objective(model) - logistic_objective(EXACT)
+    # tolerance: 4 Monte Carlo standard errors plus the 1% quadrature error
+    assert abs(d.mean().item() - want) < 4 * se + 0.01 * want, (d.mean().item(), want, se)
+    assert se < 0.08 * want
+
+
+def test_denoising_logistic_form_is_bounded_and_reports_the_kl_form():
+    p, n = PROCESS, 512
+    g = torch.Generator().manual_seed(3)
+    x0 = MIX.sample(n, g)
+    t = p.sample_times(n, g)
+    y, latent, atom = p.sample_latent(x0, t, g)
+    loss = DenoisingJumpScoreEntropy(p, 4, divergence="logistic", weighting="unit")
+
+    def at(c):
+        return loss.per_sample_at(
+            Overshoot(c), y, latent, atom, t, torch.Generator().manual_seed(4)
+        )
+
+    # per sample, unit weighting: at most 2 (|u| + log 2) per proposal, linear in the overshoot
+    assert 1.5 < at(20.0).mean() / at(10.0).mean() < 2.5
+    assert float(at(10.0).max()) < 2 * (10.0 + 30.0 + math.log(2))
+    kl = loss.kl_form()
+    assert kl.divergence == "kl" and kl.weighting == "kl"
+    with pytest.raises(ValueError, match="ratio_cap"):
+        DenoisingJumpScoreEntropy(p, 4, ratio_cap=10.0, divergence="logistic")

@@ -14,11 +14,21 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 from ..processes.base import Process
 from ..processes.jumps import Jumps
 from ..spaces.base import expand_batch
 from .base import Loss, Noised
+
+
+def antisymmetric(model: nn.Module) -> bool:
+    """Whether ``model`` declares ``log ρ_θ(y, x) = -log ρ_θ(x, y)`` by construction
+    (``antisymmetric = True``, e.g. :class:`~dmm.scores.jump_ratios.DirectRatio`): the implicit
+    losses then evaluate one side of each proposal and read the other as its negative, at half
+    the cost (each of §5d's two expectations is then the other in disguise, with the same
+    ``w``: ``-log ρ(z ⊕ w, z) = log ρ(z, z ⊕ w)``, ``z ~ p_t``)."""
+    return bool(getattr(model, "antisymmetric", False))
 
 
 class _JumpScoreEntropy(Loss):
@@ -35,16 +45,36 @@ class _JumpScoreEntropy(Loss):
 
 
 class ImplicitScoreEntropy(_JumpScoreEntropy):
-    """The §5d loss; ``model`` needs ``log_ratio(y, x, t, context)``
+    r"""The §5d loss; ``model`` needs ``log_ratio(y, x, t, context)``
     (:mod:`dmm.scores.jump_ratios`).
 
     The same ``x ~ p_t`` serves as ``z`` in the second term with fresh jumps (unbiased: both
-    terms are
-    expectations under ``p_t``). ``t`` may be passed to :meth:`per_sample_at` for quadrature tests.
+    terms are expectations under ``p_t``). ``t`` may be passed to :meth:`per_sample_at` for
+    quadrature tests.
+
+    ``divergence``: ``"kl"`` (the score entropy above: the path KL, used for the bound) or
+    ``"logistic"``, a named alternative with the same minimiser. Write ``u = log ρ_θ``. The pairs
+    ``(a, b) = (x, x ⊕ w)``, ``x ~ p_t``, and ``(a, b) = (z ⊕ w, z)``, ``z ~ p_t``, have densities
+    ``p_t(a) g(w)`` and ``p_t(b) g(w)`` (``g`` symmetric); telling them apart with the logit
+    ``-u(a, b)`` is the loss
+
+        ℓ = λ(t) { E_{x, w} softplus(u(x, x ⊕ w)) + E_{z, w} softplus(-u(z ⊕ w, z)) },
+
+    whose minimiser solves ``p_t(a) σ(u) = p_t(b) σ(-u)``, i.e. ``e^u = p_t(b)/p_t(a)``: the true
+    ratio. Its per-sample gradient in ``u`` is bounded by 1, where the score entropy's first term
+    ``e^u`` is not: a model that overshoots ``log ρ`` by 20 where ``p_t`` is rarely sampled makes
+    the KL form's batch loss ~``e^{20}`` (the spikes of ``benchmarks/user_processes.py``), the
+    logistic form's ~20. It is not the path KL; :meth:`kl_form` gives the KL loss for the report.
     """
 
-    def __init__(self, process: Process, proposals: int = 8) -> None:
+    def __init__(self, process: Process, proposals: int = 8, divergence: str = "kl") -> None:
+        if divergence not in ("kl", "logistic"):
+            raise ValueError(f"unknown divergence '{divergence}' (known: kl, logistic)")
         super().__init__(process, proposals, "implicit score entropy")
+        self.divergence = divergence
+
+    def kl_form(self) -> ImplicitScoreEntropy:
+        return ImplicitScoreEntropy(self.process, self.proposals)
 
     def term(self, model, x0, noised, t, generator, context=None) -> Tensor:
         return self.per_sample_at(model, noised.xt, t, generator, context)
@@ -59,17 +89,23 @@ class ImplicitScoreEntropy(_JumpScoreEntropy):
     ) -> Tensor:
         """The loss at given samples ``x_t ~ p_t`` and times ``t`` (``(batch,)``)."""
         p, j, k, n = self.process, self.jumps, self.proposals, xt.shape[0]
-        w = j.law.sample((2, n, k), generator, xt).reshape(2, n * k, *p.space.tangent_shape)
+        sides = 1 if antisymmetric(model) else 2
+        w = j.law.sample((sides, n, k), generator, xt).reshape(sides, n * k, *p.space.tangent_shape)
         x = xt.repeat_interleave(k, dim=0)
         tk = t.repeat_interleave(k)
         ck = None if context is None else context.repeat_interleave(k, dim=0)
         # first term: ρ_θ(x, x ⊕ w); second: log ρ_θ(z ⊕ w', z) (backward jump from the later
-        # position)
+        # position), which is -log ρ_θ(x, x ⊕ w) for an antisymmetric model with w' = w
         up = model.log_ratio(x, j.jump_destination(p.space, x, w[0]), tk, ck)
-        first = torch.exp(up.clamp(max=30.0)).reshape(n, k).mean(1)
-        back = model.log_ratio(j.jump_destination(p.space, x, w[1]), x, tk, ck)
-        second = back.reshape(n, k).mean(1)
-        return expand_batch(j.jump_rate(t), first).reshape(n) * (first - second)
+        if sides == 1:
+            back = -up
+        else:
+            back = model.log_ratio(j.jump_destination(p.space, x, w[1]), x, tk, ck)
+        if self.divergence == "logistic":
+            per = (F.softplus(up) + F.softplus(-back)).reshape(n, k).mean(1)
+        else:
+            per = (torch.exp(up.clamp(max=30.0)) - back).reshape(n, k).mean(1)
+        return expand_batch(j.jump_rate(t), per).reshape(n) * per
 
 
 class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
@@ -95,6 +131,19 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
     large-``t`` samples dominate the clipped gradient while the small-``t`` samples, where ``p_t``
     has its structure, barely move the model).
 
+    ``divergence="logistic"``: the denoising form of :class:`ImplicitScoreEntropy`'s logistic
+    loss, an unbiased estimate of it with weights in ``[0, 1]``. Off the atom, for the pair
+    ``(a, b) = (y, y⊕w)`` the label "``a`` was drawn first" has posterior probability
+    ``π = c(a) / (c(a) + c(b)) = 1 / (1 + r)`` under the symmetrised pair law, and each proposal
+    contributes both orientations (``E_{c(a) g}[f(a, b) + f(b, a)] = ∫∫ (c(a) + c(b)) g f(a, b)``):
+
+        π sp(u(a, b)) + (1 - π) sp(-u(a, b)) + (1 - π) sp(u(b, a)) + π sp(-u(b, a)),
+
+    ``sp = softplus``, ``u = log ρ_θ``: minimised by ``e^u = r`` per sample, with gradient at most
+    2 however large ``r`` is (the KL form's is ``r``, unbounded where ``c_t`` is narrow). On the
+    atom the labels are certain: ``sp(u(y, y⊕w)) + sp(-u(y⊕w, y))``. Times ``λ(t)`` (``"kl"``
+    weighting) or not (``"unit"``). :meth:`kl_form` gives the KL loss for the report.
+
     ``ratio_cap = R`` (optional) keeps the variance finite when ``r`` is unbounded (on ``R^d``
     with heavy-tailed ``g`` and a Gaussian ``p_{t|Γ}``, ``E r² = E_w e^{|w|²/v} = ∞``). Split the
     weight with ``a(y, w) = min(1, R/r)``; the change of variables ``(y, w) → (y⊕w, -w)`` turns
@@ -111,9 +160,14 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
         ratio_cap: float | None = None,
         weighting: str = "kl",
         kernel=None,
+        divergence: str = "kl",
     ) -> None:
         if weighting not in ("kl", "unit"):
             raise ValueError(f"unknown weighting '{weighting}' (known: kl, unit)")
+        if divergence not in ("kl", "logistic"):
+            raise ValueError(f"unknown divergence '{divergence}' (known: kl, logistic)")
+        if divergence == "logistic" and ratio_cap is not None:
+            raise ValueError("ratio_cap is for the KL form: the logistic form's weights are <= 1")
         if ratio_cap is not None and not ratio_cap > 0:
             raise ValueError(f"ratio_cap must be positive, got {ratio_cap}")
         if kernel is None:
@@ -123,11 +177,11 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
         self.kernel = kernel or process
         self.weighting = weighting
         self.ratio_cap = None if ratio_cap is None else float(ratio_cap)
+        self.divergence = divergence
 
     def kl_form(self) -> DenoisingJumpScoreEntropy:
-        return DenoisingJumpScoreEntropy(
-            self.process, self.proposals, self.ratio_cap, "kl", self.kernel
-        )
+        cap = self.ratio_cap if self.divergence == "kl" else None
+        return DenoisingJumpScoreEntropy(self.process, self.proposals, cap, "kl", self.kernel)
 
     def noise(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Noised:
         return Noised(*self.kernel.sample_latent(x0, t, generator))
@@ -161,8 +215,12 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
         xs = j.jump_destination(p.space, ys, w)
         ck = None if context is None else context.repeat_interleave(k, dim=0)
         lr = model.log_ratio(ys, xs, tk, ck).reshape(n, k)
-        rho = torch.exp(lr.clamp(max=30.0))
         on_atom = atom.repeat_interleave(k).reshape(n, k)
+        if self.divergence == "logistic":
+            per = self._logistic(model, ys, xs, tk, ck, lat, lr, on_atom)
+            weight = j.jump_rate(t).reshape(n) if self.weighting == "kl" else torch.ones_like(t)
+            return weight * per.mean(1)
+        rho = torch.exp(lr.clamp(max=30.0))
         with torch.no_grad():
             kernel = self.kernel
             log_r = kernel.latent_log_density(xs, lat, tk) - kernel.latent_log_density(ys, lat, tk)
@@ -184,6 +242,16 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
         per = per.reshape(n, k)
         weight = j.jump_rate(t).reshape(n) if self.weighting == "kl" else torch.ones_like(t)
         return weight * per.mean(1)
+
+    def _logistic(self, model, ys, xs, tk, ck, lat, lr, on_atom) -> Tensor:
+        """Per-proposal logistic terms, ``(n, k)`` (class doc); ``lr = log ρ_θ(y, y⊕w)``."""
+        back = -lr if antisymmetric(model) else model.log_ratio(xs, ys, tk, ck).reshape(lr.shape)
+        with torch.no_grad():
+            kernel = self.kernel
+            log_r = kernel.latent_log_density(xs, lat, tk) - kernel.latent_log_density(ys, lat, tk)
+            pi = torch.where(on_atom, 1.0, torch.sigmoid(-log_r.reshape(lr.shape)))
+        sp = F.softplus
+        return pi * (sp(lr) + sp(-back)) + (1 - pi) * (sp(-lr) + sp(back))
 
 
 __all__ = ["DenoisingJumpScoreEntropy", "ImplicitScoreEntropy"]

@@ -31,6 +31,9 @@ class JumpRatioModel(nn.Module):
     features to the backbone (for heavy-tailed data whose coordinates span many orders of
     magnitude)."""
 
+    #: ``log ρ(y, x) = -log ρ(x, y)`` holds by construction (both subclasses); losses may use it
+    antisymmetric = True
+
     def __init__(self, net: nn.Module, process: Process, squash: bool = False) -> None:
         super().__init__()
         process.block(Jumps)  # MissingCapability unless the process has a jump block
@@ -142,6 +145,10 @@ class JumpDiffusionModel(nn.Module):
 
     def score(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
         return self.score_model.score(y, t, context)
+
+    @property
+    def antisymmetric(self) -> bool:
+        return bool(getattr(self.ratio_model, "antisymmetric", False))
 
     def log_ratio(self, y, x, t, context=None) -> Tensor:
         return self.ratio_model.log_ratio(y, x, t, context)

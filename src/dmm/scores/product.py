@@ -120,6 +120,9 @@ class FactorView:
         return self.head.x0_probs_from_raw(out, part, t)
 
     # --- jump factors ----------------------------------------------------------------------
+    #: a potential difference: ``log ρ(y, x) = -log ρ(x, y)`` by construction
+    antisymmetric = True
+
     def log_ratio(self, y: Tensor, x: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
         """``log φ_θ(row with x^k = x) - log φ_θ(row with x^k = y)`` (potential heads)."""
         if not isinstance(self.head, POTENTIAL_HEADS):

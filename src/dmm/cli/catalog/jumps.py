@@ -75,13 +75,15 @@ def _torus_evaluate(process: TorusJump, model: nn.Module, data: Tensor) -> dict[
 
 
 def _torus_loss(process: TorusJump, p: Mapping[str, Any]) -> Loss:
-    """``denoising`` (MATH.md §5d, latent ``Γ = (x_0, N)``; lower variance) or ``implicit``."""
+    """``denoising`` (MATH.md §5d, latent ``Γ = (x_0, N)``; lower variance) or ``implicit``;
+    ``divergence``: ``kl`` (score entropy) or ``logistic`` (same minimiser, bounded gradient)."""
     losses = {"denoising": DenoisingJumpScoreEntropy, "implicit": ImplicitScoreEntropy}
     if p["loss"] not in losses:
         raise ValueError(f"unknown loss '{p['loss']}' (known: {', '.join(losses)})")
+    k, divergence = int(p["proposals"]), p["divergence"]
     if p["loss"] == "implicit":
-        return ImplicitScoreEntropy(process, int(p["proposals"]))
-    return DenoisingJumpScoreEntropy(process, int(p["proposals"]), weighting=p["weighting"])
+        return ImplicitScoreEntropy(process, k, divergence=divergence)
+    return DenoisingJumpScoreEntropy(process, k, weighting=p["weighting"], divergence=divergence)
 
 
 register_process(
@@ -99,6 +101,7 @@ register_process(
             "wrap": False,
             "loss": "denoising",
             "weighting": "unit",
+            "divergence": "kl",
         },
         _torus_build,
         lambda proc, p, c: ratio_model(proc, p, c),
@@ -154,11 +157,13 @@ def _levy_loss(process: LevyOU, p: Mapping[str, Any]) -> Loss:
     if p["loss"] not in ("denoising", "implicit"):
         raise ValueError(f"unknown loss '{p['loss']}' (known: denoising, implicit)")
     denoising = p["loss"] == "denoising" and process.has_latent_kernel
-    k = int(p["proposals"])
-    if denoising:  # ratio_cap: finite variance under heavy-tailed jumps (see the loss)
-        jumps: Loss = DenoisingJumpScoreEntropy(process, k, float(p["ratio_cap"]))
+    k, divergence = int(p["proposals"]), p["divergence"]
+    if denoising and divergence == "logistic":  # weights <= 1: no cap needed
+        jumps: Loss = DenoisingJumpScoreEntropy(process, k, divergence="logistic")
+    elif denoising:  # ratio_cap: finite variance under heavy-tailed jumps (see the loss)
+        jumps = DenoisingJumpScoreEntropy(process, k, float(p["ratio_cap"]))
     else:
-        jumps = ImplicitScoreEntropy(process, k)
+        jumps = ImplicitScoreEntropy(process, k, divergence=divergence)
     if process.sigma == 0:
         return jumps
     score = (
@@ -199,6 +204,7 @@ register_process(
             "T": 5.0,
             "t_min": 1e-3,
             "loss": "denoising",
+            "divergence": "kl",
             "ratio_cap": 3.0,
             "anchor_scale": 1.0,
             "anchor_weight": 0.5,
