@@ -1,4 +1,5 @@
-"""Which choices make the torus-jump model learn: loss form, rate schedule, time weighting.
+"""Which choices make the torus-jump model learn: loss form, divergence, rate schedule, time
+weighting.
 
     python benchmarks/jumps_ablation.py --out docs/results/jumps_ablation.json
 
@@ -36,6 +37,8 @@ CONFIGS = [
     {"loss": "denoising", "weighting": "kl", **EXPONENTIAL},
     {"loss": "denoising", "weighting": "unit", **EXPONENTIAL},  # the registry defaults
     {"loss": "denoising", "weighting": "unit", **EXPONENTIAL, "lr": 2e-3},  # the old learning rate
+    {"loss": "denoising", "weighting": "unit", "divergence": "logistic", **EXPONENTIAL},
+    {"loss": "implicit", "divergence": "logistic", **EXPONENTIAL},
 ]
 
 

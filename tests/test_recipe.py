@@ -82,6 +82,8 @@ def test_a_jump_diffusion_without_kernel_gets_implicit_losses_on_one_draw_and_a_
     )
     r = recipe(p, DATA)
     assert [type(part) for part in r.loss.losses] == [ImplicitScoreMatching, ImplicitScoreEntropy]
+    assert r.loss.losses[1].divergence == "logistic"  # bounded gradient (the loss's doc)
+    assert r.loss.kl_form().losses[1].divergence == "kl"  # the report's path-KL form
     assert r.loss.shared_noise  # both parts read x_t ~ p_t: one draw serves them (MATH.md §5e)
     assert [type(s) for s in r.sampler.samplers] == [EulerMaruyama, JumpTauLeaping]
     # no declared reference: the law at T simulated from the training rows, and said so
