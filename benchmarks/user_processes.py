@@ -11,6 +11,10 @@
 Every step is a ``dmm`` command (``train``, ``sample``); held-out data are fresh draws.
 
     python benchmarks/user_processes.py [--steps-jd 3000] [--steps-mixed 3000] [--out runs/user]
+        [--only jump-diffusion|mixed] [--json docs/results/user_processes.json]
+
+With ``--json`` the parts run are written into the file (each with its command line); the other
+parts already there are kept.
 """
 
 from __future__ import annotations
@@ -147,9 +151,14 @@ def main() -> None:
         results["jump_diffusion"] = jump_diffusion(args)
     if args.only in (None, "mixed"):
         results["mixed"] = mixed(args)
+    command = "python benchmarks/user_processes.py " + " ".join(sys.argv[1:])
+    for part in results.values():
+        part["command"] = command
     print(json.dumps(results, indent=1))
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=1) + "\n")
+    if args.json:  # parts not run this time are kept from the file
+        old = json.loads(args.json.read_text()) if args.json.exists() else {}
+        old.pop("command", None)
+        args.json.write_text(json.dumps({**old, **results}, indent=1) + "\n")
 
 
 if __name__ == "__main__":
