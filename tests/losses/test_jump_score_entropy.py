@@ -57,8 +57,9 @@ class OneSide(nn.Module):
 SIDES = pytest.mark.parametrize("side", [lambda m: m, OneSide], ids=["two-sided", "one-sided"])
 
 
-def path_kl(model, nt=48, ny=128, nw=24) -> float:
-    """Jump path-KL by Gauss–Legendre in t, periodic trapezoid in y, Gauss–Hermite in w."""
+def quadrature(integrand, nt=48, ny=128, nw=24) -> float:
+    """``∫ λ(t) E_{y~p_t, w~g} integrand(y, y⊕w, t, p_t(y), p_t(y⊕w)) dt`` by Gauss–Legendre in t,
+    periodic trapezoid in y, Gauss–Hermite in w."""
     p = PROCESS
     tn, tw = np.polynomial.legendre.leggauss(nt)
     # substitution t = t_min + (T - t_min) u² concentrates nodes near t_min where p_t moves fastest
@@ -73,17 +74,24 @@ def path_kl(model, nt=48, ny=128, nw=24) -> float:
     total = 0.0
     for t, weight in zip(ts, tws, strict=True):
         tt = torch.full((ny * nw,), float(t), dtype=torch.float64)
-        py = MIX.density(yy, p, tt)
-        r = MIX.density(x, p, tt) / py
-        lr = model.log_ratio(yy, x, tt).double()
-        integrand = torch.exp(lr) - r * lr + r * torch.log(r) - r
-        inner = (integrand.reshape(ny, nw) * ww).sum(1)
+        py, px = MIX.density(yy, p, tt), MIX.density(x, p, tt)
+        inner = (integrand(yy, x, tt, py, px).reshape(ny, nw) * ww).sum(1)
         total += (
             float(weight)
             * float(p.jumps.jump_rate(t))
             * float((py.reshape(ny, nw)[:, 0] * inner).mean())
         )
     return total
+
+
+def path_kl(model, **grid) -> float:
+    """Jump path-KL: ``∫ λ E_{y~p_t} ∫ g(w) [ρ_θ - r log ρ_θ + K(r)] dw dt``, ``r = p_t(y⊕w)/p_t(y)``."""
+
+    def integrand(y, x, t, py, px):
+        r, lr = px / py, model.log_ratio(y, x, t).double()
+        return torch.exp(lr) - r * lr + r * torch.log(r) - r
+
+    return quadrature(integrand, **grid)
 
 
 def test_path_kl_is_zero_at_the_exact_ratio_and_positive_elsewhere():
@@ -225,32 +233,14 @@ def test_error_report_puts_the_kl_weighting_back_for_a_unit_weighted_loss():
 # --- the logistic form: same minimiser, bounded per-sample gradient -------------------------------
 
 
-def logistic_objective(model, nt=48, ny=128, nw=24) -> float:
-    """``∫ λ(t) E_{y~p_t, w~g} [softplus(u(y, y+w)) + softplus(-u(y+w, y))] dt`` by the quadrature
-    of :func:`path_kl`."""
-    p = PROCESS
-    tn, tw = np.polynomial.legendre.leggauss(nt)
-    u, uw = 0.5 * (tn + 1), 0.5 * tw
-    ts = torch.tensor(p.t_min + (p.T - p.t_min) * u**2)
-    tws = torch.tensor((p.T - p.t_min) * 2 * u * uw)
-    wn, ww = np.polynomial.hermite_e.hermegauss(nw)
-    wn, ww = torch.tensor(wn) * p.sigma_jump, torch.tensor(ww / ww.sum())
-    y = torch.linspace(-math.pi, math.pi, ny + 1, dtype=torch.float64)[:-1]
-    yy, w = y.repeat_interleave(nw)[:, None], wn.repeat(ny)[:, None]
-    x = p.space.wrap(yy + w)
-    total = 0.0
-    for t, weight in zip(ts, tws, strict=True):
-        tt = torch.full((ny * nw,), float(t), dtype=torch.float64)
-        py = MIX.density(yy, p, tt)
+def logistic_objective(model) -> float:
+    """``∫ λ(t) E_{y~p_t, w~g} [softplus(u(y, y+w)) + softplus(-u(y+w, y))] dt``, ``u = log ρ_θ``."""
+
+    def integrand(y, x, t, py, px):
         f = nn.functional.softplus
-        integrand = f(model.log_ratio(yy, x, tt).double()) + f(-model.log_ratio(x, yy, tt).double())
-        inner = (integrand.reshape(ny, nw) * ww).sum(1)
-        total += (
-            float(weight)
-            * float(p.jumps.jump_rate(t))
-            * float((py.reshape(ny, nw)[:, 0] * inner).mean())
-        )
-    return total
+        return f(model.log_ratio(y, x, t).double()) + f(-model.log_ratio(x, y, t).double())
+
+    return quadrature(integrand)
 
 
 def test_logistic_objective_is_minimised_by_the_exact_ratio():
