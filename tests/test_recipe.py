@@ -12,6 +12,7 @@ from dmm.losses import (
 )
 from dmm.losses.product import ProductLoss
 from dmm.losses.score_entropy_jumps import DenoisingJumpScoreEntropy, ImplicitScoreEntropy
+from dmm.losses.times import LogUniformMixture, UniformTimes
 from dmm.processes import (
     GBM,
     SDE,
@@ -37,7 +38,7 @@ from dmm.scores import (
     JumpDiffusionModel,
     LogScoreParam,
     MeanRatios,
-    ScoreParam,
+    ScaledScoreParam,
 )
 from dmm.scores.product import ProductModel
 from dmm.spaces import Euclidean
@@ -52,7 +53,7 @@ DATA = torch.randn(64, 2)
         (GBM(2), LogScoreParam, DenoisingScoreMatching, EulerMaruyama),
         (
             SDE(lambda x, t: -x, lambda x, t: 1.0, 2),
-            ScoreParam,
+            ScaledScoreParam,
             ImplicitScoreMatching,
             EulerMaruyama,
         ),
@@ -89,6 +90,17 @@ def test_a_jump_diffusion_without_kernel_gets_implicit_losses_on_one_draw_and_a_
     # no declared reference: the law at T simulated from the training rows, and said so
     assert isinstance(p.reference, SimulatedReference) and "simulated" in r.notes[0]
     assert torch.isfinite(r.loss(r.model, DATA, torch.Generator().manual_seed(0)))
+    # no kernel: importance-sampled times for the whole sum, and a score scaled by the measured
+    # spread of the forward simulation (ScaledScoreParam's doc)
+    assert r.loss.times == LogUniformMixture()
+    assert all(part.times == LogUniformMixture() for part in r.loss.losses)
+    head = r.model.score_model
+    assert isinstance(head, ScaledScoreParam) and bool((head.log_scales != 0).all())
+
+
+def test_processes_with_a_kernel_keep_uniform_times():
+    for process in (VP(2), GBM(2), TorusJump(2), LevyOU.student_t(2, sigma=0.5)):
+        assert recipe(process, DATA.abs() + 0.1).loss.times == UniformTimes()
 
 
 def test_off_euclidean_without_kernel_the_losses_are_implicit():

@@ -8,6 +8,7 @@ from dmm.processes import SDE, VP
 from dmm.scores import (
     EpsParam,
     PotentialParam,
+    ScaledScoreParam,
     ScoreParam,
     X0Param,
     eps_to_score,
@@ -100,3 +101,46 @@ def test_potential_score_is_differentiable_in_the_state_for_ism():
     value.backward()
     assert torch.isfinite(value)
     assert any(q.grad is not None and q.grad.abs().sum() > 0 for q in model.parameters())
+
+
+def _brownian(sigma: float = 0.5) -> SDE:
+    """``dX = σ dW`` on R^3, no kernel declared: ``E|X_t - X_0|²/d = σ² t``."""
+    return SDE(lambda x, t: torch.zeros_like(x), lambda x, t: sigma, 3, reference=None)
+
+
+def test_scaled_score_before_calibration_is_the_plain_score():
+    torch.manual_seed(0)
+    p, net = _brownian(), MLP(3, 3, 16, 1)
+    torch.nn.init.normal_(net.out.weight)  # a non-zero network
+    y, t = torch.randn(8, 3), torch.rand(8) * 0.9 + 0.05
+    torch.testing.assert_close(ScaledScoreParam(net, p).score(y, t), ScoreParam(net, p).score(y, t))
+
+
+def test_calibration_measures_the_spread_of_the_forward_simulation():
+    sigma = 0.5
+    p = _brownian(sigma)
+    head = ScaledScoreParam(MLP(3, 3, 16, 1), p)
+    head.calibrate(torch.randn(2000, 3))
+    truth = 0.5 * torch.log(sigma**2 * head.log_times.exp())
+    # 6000 squared Gaussians per time: relative standard error of the mean sqrt(2/6000) = 0.018,
+    # so log σ̂ is within 0.5 * 4 * 0.018 = 0.04 at four standard errors
+    torch.testing.assert_close(head.log_scales, truth, atol=0.04, rtol=0)
+    # between grid points log σ̂ is linear in log t: exact for σ̂ ∝ √t, up to the grid's noise
+    t = torch.tensor([2e-3, 0.05, 0.7])
+    torch.testing.assert_close(head.log_scale(t), 0.5 * torch.log(sigma**2 * t), atol=0.04, rtol=0)
+    # a checkpoint carries the scale: a fresh head loaded from it scores alike
+    fresh = ScaledScoreParam(head.net, p)
+    fresh.load_state_dict(head.state_dict())
+    y = torch.randn(5, 3)
+    torch.testing.assert_close(fresh.score(y, t[:1].expand(5)), head.score(y, t[:1].expand(5)))
+
+
+def test_a_checkpoint_from_before_the_scale_loads_as_the_plain_score():
+    p, net = _brownian(), MLP(3, 3, 16, 1)
+    torch.nn.init.normal_(net.out.weight)
+    old = ScoreParam(net, p)
+    head = ScaledScoreParam(MLP(3, 3, 16, 1), p)
+    head.calibrate(torch.randn(500, 3))
+    head.load_state_dict(old.state_dict())  # no log_times / log_scales keys
+    y, t = torch.randn(6, 3), torch.full((6,), 0.01)
+    torch.testing.assert_close(head.score(y, t), old.score(y, t))

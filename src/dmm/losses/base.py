@@ -3,12 +3,14 @@ constant, estimated on a batch of data ``x_0``."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 
 from ..processes.base import Process
+from .times import TimeLaw, UniformTimes
 
 
 @dataclass
@@ -31,14 +33,23 @@ class Loss:
 
     ``per_unit_time``: ``term`` is the integrand at ``t ~ U(t_min, T)``, so the path-KL integral is
     ``(T - t_min)`` times its mean (``False`` for losses that already integrate over time, e.g. the
-    chain ELBOs). :meth:`kl_form` is the same loss with the KL weighting, used by the error report;
+    chain ELBOs). ``times`` is the law ``t`` is drawn from (:mod:`dmm.losses.times`; uniform by
+    default): another law comes with importance weights, so the mean is the same integral;
+    :meth:`with_times` sets it. :meth:`kl_form` is the same loss with the KL weighting, used by the error report;
     a loss trained with another named weighting overrides it.
     """
 
     per_unit_time: bool = True
+    times: TimeLaw = UniformTimes()
 
     def __init__(self, process: Process) -> None:
         self.process = process
+
+    def with_times(self, times: TimeLaw) -> Loss:
+        """A copy of this loss that draws ``t`` from ``times`` (importance-weighted)."""
+        out = copy.copy(self)
+        out.times = times
+        return out
 
     def kl_form(self) -> Loss:
         """This loss with the KL weighting (itself unless it was built with another weighting)."""
@@ -72,10 +83,11 @@ class Loss:
         generator: torch.Generator | None,
         context: Tensor | None = None,
     ) -> Tensor:
-        t = self.process.sample_times(x0.shape[0], generator, x0.device)
+        t, weight = self.times.draw(self.process, x0.shape[0], generator, x0.device)
         with torch.no_grad():
             noised = self.noise(x0, t, generator)
-        return self.term(model, x0, noised, t, generator, context)
+        term = self.term(model, x0, noised, t, generator, context)
+        return term if weight is None else weight.to(term.dtype) * term
 
     def __call__(
         self,
@@ -105,6 +117,11 @@ class SumLoss(Loss):
 
     def term(self, model, x0, noised, t, generator, context=None) -> Tensor:
         return sum(loss.term(model, x0, noised, t, generator, context) for loss in self.losses)
+
+    def with_times(self, times: TimeLaw) -> SumLoss:
+        out = super().with_times(times)
+        out.losses = tuple(loss.with_times(times) for loss in self.losses)
+        return out
 
     def per_sample(self, model, x0, generator, context=None) -> Tensor:
         if self.shared_noise:

@@ -1,7 +1,7 @@
 """Parameterisations of the model's score coordinates and conversions between them.
 
-Diffusion part: ``score(y, t) = ∇ log φ_θ`` (``ScoreParam``, ``EpsParam``, ``X0Param``,
-``PotentialParam``, ``LogScoreParam``). Chains: ``ratios(y, t)`` (``DirectRatios``, ``MeanRatios``).
+Diffusion part: ``score(y, t) = ∇ log φ_θ`` (``ScoreParam``, ``ScaledScoreParam``, ``EpsParam``,
+``X0Param``, ``PotentialParam``, ``LogScoreParam``). Chains: ``ratios(y, t)`` (``DirectRatios``, ``MeanRatios``).
 Continuous jumps: ``ratio(y, x, t)`` (``DirectRatio``, ``PotentialRatio``, ``JumpDiffusionModel``).
 """
 
@@ -9,7 +9,7 @@ from .body_frame import BodyFrameScore
 from .conversions import eps_to_score, score_to_eps, score_to_x0, x0_to_score
 from .jump_ratios import DirectRatio, JumpDiffusionModel, NoDiffusionScore, PotentialRatio
 from .log_coordinates import LogScoreParam
-from .models import EpsParam, PotentialParam, ScoreModel, ScoreParam, X0Param
+from .models import EpsParam, PotentialParam, ScaledScoreParam, ScoreModel, ScoreParam, X0Param
 from .ratios import DirectRatios, MeanRatios
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "NoDiffusionScore",
     "PotentialParam",
     "PotentialRatio",
+    "ScaledScoreParam",
     "ScoreModel",
     "ScoreParam",
     "X0Param",

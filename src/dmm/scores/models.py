@@ -7,6 +7,8 @@ Each class here is one parameterisation of that same quantity.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor, nn
 
@@ -54,6 +56,64 @@ class ScoreParam(ScoreModel):
 
     def from_raw(self, out: Tensor, y: Tensor, t: Tensor) -> Tensor:
         return out
+
+
+class ScaledScoreParam(ScoreModel):
+    """``s_θ = net(y, t) / σ̂(t)``: the score in units of the forward process's own spread, for a
+    diffusion without a known kernel (the analogue of ``EpsParam``'s ``1/s_t``).
+
+    ``σ̂(t)² = E|X_t - X_0|² / d``, measured once by :meth:`calibrate` from training rows with
+    the forward simulator on a log-spaced grid of ``t`` in ``[t_min, T]`` and interpolated in
+    ``log t``; stored as buffers, so a checkpoint carries it. Before calibration ``σ̂ = 1`` (plain
+    :class:`ScoreParam`). Without it the network must output scores of size ``1/σ_t`` whose slope
+    in ``y`` grows like ``1/σ_t²`` as ``t → 0``, and at CPU budgets it stops at a shrunken score
+    there (``benchmarks/jump_diffusion_ablation.py``)."""
+
+    grid_size = 16
+
+    def __init__(self, net: nn.Module | None, process: Process) -> None:
+        super().__init__(net, process)
+        grid = torch.logspace(
+            torch.log10(torch.tensor(process.t_min)), torch.log10(torch.tensor(process.T)),
+            self.grid_size, dtype=torch.float64,
+        )  # fmt: skip
+        self.register_buffer("log_times", grid.log().float())
+        self.register_buffer("log_scales", torch.zeros(self.grid_size))
+
+    @torch.no_grad()
+    def calibrate(self, data: Tensor, rows: int = 2000, seed: int = 0) -> None:
+        """Measure ``σ̂`` on the first ``rows`` training rows (a fixed seed: the same each time)."""
+        g = torch.Generator().manual_seed(seed)
+        x0 = data[:rows].to(self.log_scales.device, torch.get_default_dtype())
+        spread = []
+        for log_t in self.log_times.tolist():
+            t = torch.full((x0.shape[0],), math.exp(log_t), dtype=x0.dtype, device=x0.device)
+            xt = self.process.sample_marginal(x0, t, g)
+            spread.append(float(((xt - x0) ** 2).mean()))
+        var = torch.tensor(spread, dtype=torch.float64)
+        if not bool(torch.isfinite(var).all()) or float(var.max()) <= 0:
+            return  # nothing measurable: keep σ̂ = 1
+        var = var.clamp_min(float(var[var > 0].min()))
+        self.log_scales.copy_(0.5 * var.log().float())
+
+    def log_scale(self, t: Tensor) -> Tensor:
+        """``log σ̂(t)``, linear in ``log t`` between grid points, constant outside."""
+        lt = t.clamp_min(1e-30).log().to(self.log_times.dtype)
+        i = torch.searchsorted(self.log_times, lt).clamp(1, self.grid_size - 1)
+        t0, t1 = self.log_times[i - 1], self.log_times[i]
+        a = ((lt - t0) / (t1 - t0)).clamp(0, 1)
+        return (1 - a) * self.log_scales[i - 1] + a * self.log_scales[i]
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        # a checkpoint saved before the scale existed: σ̂ = 1, the plain ScoreParam it was trained as
+        if prefix + "log_scales" not in state_dict:
+            state_dict[prefix + "log_times"] = self.log_times.clone()
+            state_dict[prefix + "log_scales"] = torch.zeros_like(self.log_scales)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def from_raw(self, out: Tensor, y: Tensor, t: Tensor) -> Tensor:
+        scale = torch.exp(-self.log_scale(t)).to(out.dtype)
+        return out * scale.reshape(-1, *([1] * (out.dim() - 1)))
 
 
 class _GaussianParam(ScoreModel):
