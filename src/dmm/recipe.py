@@ -257,8 +257,8 @@ def _jumps_loss(process: Process) -> Loss:
     if process.has_latent_kernel:
         return DenoisingJumpScoreEntropy(process, 8)
     # the logistic divergence (same minimiser, bounded gradient): on the jump-diffusion of
-    # benchmarks/user_processes.py the score-entropy form's batch loss spiked to 1e8-1e10; at 4000
-    # steps C2ST AUC 0.72 against 0.76 (docs/extending.md, "Measured")
+    # benchmarks/user_processes.py the score-entropy form's batch loss spiked to 1e8-1e10 (with the
+    # previous recipe's uniform t: AUC 0.72 against 0.76 at 4000 steps; docs/extending.md)
     return ImplicitScoreEntropy(process, 8, divergence="logistic")
 
 
