@@ -101,6 +101,10 @@ def test_bad_data_files(capsys, tmp_path, arrays, case, needles):
         (["sampler=rk99"], ["unknown sampler 'rk99'", "ode-heun"]),
         (["sample_steps=0"], ["sample_steps"]),
         (["novalue"], ["KEY=VALUE"]),
+        (["hidden=.inf"], ["'hidden' must be a finite number", "inf"]),
+        (["steps=.inf"], ["'steps' must be a finite number"]),
+        (["lr=.nan"], ["'lr' must be a finite number", "nan"]),
+        (["train.lr=-.inf"], ["'train.lr' must be a finite number"]),
     ],
 )
 def test_bad_parameters(capsys, tmp_path, sets, needles):
@@ -119,6 +123,10 @@ def test_unknown_process_and_missing_arguments(capsys, tmp_path):
     _fails(capsys, ["train", "--process", "vp", "--data", "moons", "--n-data", "0"], "--n-data")
     _fails(capsys, ["train", "--process", "vp", "--data", "moons", "--steps", "x"], "invalid int")
     _fails(capsys, ["frobnicate"], "invalid choice")
+    # no prefix abbreviations: a misspelt option is an error, not a silently started run
+    out = tmp_path / "abbrev"
+    _fails(capsys, ["train", "--proces", "vp", "--data", "moons", "--out", str(out)], "--proces")
+    assert not out.exists()
     _fails(capsys, ["train", "--config", str(tmp_path / "none.yaml")], "config file not found")
     bad = tmp_path / "bad.yaml"
     bad.write_text("process: [unclosed\n")

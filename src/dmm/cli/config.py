@@ -12,6 +12,7 @@ name the part explicitly.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,8 @@ def split_overrides(spec: Entry, flat: Mapping[str, Any]) -> dict[str, dict[str,
     out: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
     known = {"process": set(spec.params), "train": set(TRAIN_KEYS), "sample": set(SAMPLE_KEYS)}
     for key, value in flat.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise UsageError(f"parameter '{key}' must be a finite number, got {value}")
         section, dot, name = key.partition(".")
         if dot and section in SECTIONS:
             if name not in known[section]:

@@ -14,7 +14,12 @@ from .errors import USER_ERRORS, one_line
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with the same one-line error format and exit status 2."""
+    """argparse with the same one-line error format and exit status 2, and no prefix
+    abbreviations (``--proces vp`` is an error, not ``--process vp``)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         print(f"dmm: error: {one_line(ValueError(message))} (see dmm --help)", file=sys.stderr)
