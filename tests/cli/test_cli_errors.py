@@ -261,3 +261,46 @@ def test_console_script_prints_one_line_and_exits_2(tmp_path):
         + proc.stderr.split("(built-ins: ")[1].strip()
     ]
     assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "out, needles",
+    [
+        ("/proc/dmm-run", ["cannot write run folder", "/proc/dmm-run"]),
+        ("plain.txt/sub", ["cannot write run folder", "Not a directory"]),
+        ("x" * 300, ["cannot use --out", "too long"]),
+    ],
+)
+def test_an_unwritable_out_is_one_line_and_leaves_nothing(
+    capsys, tmp_path, monkeypatch, out, needles
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "plain.txt").write_text("keep me")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    _fails(capsys, _train(out), *needles)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert (tmp_path / "plain.txt").read_text() == "keep me"
+
+
+def test_force_never_replaces_a_file(capsys, tmp_path):
+    target = tmp_path / "notes.csv"
+    target.write_text("a,b\n")
+    _fails(capsys, _train(target, "moons", "--force"), "is a file, not a run folder")
+    assert target.read_text() == "a,b\n"
+
+
+def test_a_failed_start_removes_the_folder_it_created(capsys, tmp_path):
+    # data of size 1e30 overflow the first loss (a runtime failure, exit 1): no checkpoint was
+    # written, so nothing of the run is left behind
+    np.save(tmp_path / "big.npy", np.full((64, 2), 1e30))
+    assert main(_train(tmp_path / "run", tmp_path / "big.npy")) != 0
+    assert "diverged" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.bool_])
+def test_integer_and_boolean_data_train_a_continuous_process(capsys, tmp_path, dtype):
+    rows = (np.arange(128).reshape(64, 2) % 5).astype(dtype)
+    np.save(tmp_path / "rows.npy", rows)
+    assert main(_train(tmp_path / "run", tmp_path / "rows.npy")) == 0
+    assert (tmp_path / "run" / "checkpoint.pt").is_file()

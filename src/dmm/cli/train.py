@@ -186,6 +186,14 @@ def run(args: argparse.Namespace) -> int:
             cfg["data"], min(train_config.val_size, cfg["n_data"]), cfg["seed"] + 1
         )
 
+    try:
+        out.exists()
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise UsageError(f"cannot use --out '{str(out)[:80]}': {exc.strerror or exc}") from None
+    if not args.resume and out.exists() and not out.is_dir():
+        raise UsageError(
+            f"--out '{out}' is a file, not a run folder (--force replaces only folders)"
+        )
     if (
         not args.resume
         and out.exists()
@@ -197,61 +205,80 @@ def run(args: argparse.Namespace) -> int:
             f"or --force to overwrite it"
         )
     _barrier(world)  # every rank has passed every check before anything is written
-    if rank == 0:
-        if args.force and out.is_dir():
-            for name in RUN_FILES:
-                (out / name).unlink(missing_ok=True)
-        out.mkdir(parents=True, exist_ok=True)
-        subset = (
-            save_data(data, out, cfg["seed"])
-            if saved is None
-            else bool(saved.get("data_subset", False))
+    created = not out.exists()
+    try:
+        if rank == 0:
+            if args.force and out.is_dir():
+                for name in RUN_FILES:
+                    (out / name).unlink(missing_ok=True)
+            out.mkdir(parents=True, exist_ok=True)
+            subset = (
+                save_data(data, out, cfg["seed"])
+                if saved is None
+                else bool(saved.get("data_subset", False))
+            )
+            write_run_config(
+                out,
+                spec,
+                _data_record(cfg["data"]),
+                cfg["n_data"],
+                cfg["seed"],
+                built.params,
+                asdict(train_config),
+                sample,
+                subset,
+                world,
+            )
+        _barrier(world)
+        if rank == 0:
+            print(
+                f"training {spec.name} on {cfg['data']} ({tuple(data.shape)}, {data.dtype}) for "
+                f"{train_config.steps} steps, batch {train_config.batch_size}, world size {world}"
+                f" -> {out}",
+                flush=True,
+            )
+            for note in built.notes:  # e.g. a reference simulated from the training rows
+                print(f"note: {note}", flush=True)
+        result = train(
+            built.model,
+            built.loss,
+            data,
+            train_config,
+            val_data=val_data,
+            run_dir=out,
+            resume=bool(args.resume),
+            progress=rank == 0 and not args.quiet,
         )
-        write_run_config(
-            out,
-            spec,
-            _data_record(cfg["data"]),
-            cfg["n_data"],
-            cfg["seed"],
-            built.params,
-            asdict(train_config),
-            sample,
-            subset,
-            world,
-        )
-    _barrier(world)
-    if rank == 0:
-        print(
-            f"training {spec.name} on {cfg['data']} ({tuple(data.shape)}, {data.dtype}) for "
-            f"{train_config.steps} steps, batch {train_config.batch_size}, world size {world}"
-            f" -> {out}",
-            flush=True,
-        )
-        for note in built.notes:  # e.g. a reference simulated from the training rows
-            print(f"note: {note}", flush=True)
-    result = train(
-        built.model,
-        built.loss,
-        data,
-        train_config,
-        val_data=val_data,
-        run_dir=out,
-        resume=bool(args.resume),
-        progress=rank == 0 and not args.quiet,
-    )
-    if rank == 0:
-        _loss_plot(result.history, out / LOSS_PLOT)
-        last = result.history[-1] if result.history else {}
-        val = next((r["val_loss"] for r in reversed(result.history) if "val_loss" in r), None)
-        print(
-            f"done: step {result.step}, loss {last.get('loss', float('nan')):.4g}"
-            + (f", val loss {val:.4g}" if val is not None else "")
-            + f"; wrote {out / CHECKPOINT}, {out / LOG}, {out / LOSS_PLOT}",
-            flush=True,
-        )
+        if rank == 0:
+            _loss_plot(result.history, out / LOSS_PLOT)
+            last = result.history[-1] if result.history else {}
+            val = next((r["val_loss"] for r in reversed(result.history) if "val_loss" in r), None)
+            print(
+                f"done: step {result.step}, loss {last.get('loss', float('nan')):.4g}"
+                + (f", val loss {val:.4g}" if val is not None else "")
+                + f"; wrote {out / CHECKPOINT}, {out / LOG}, {out / LOSS_PLOT}",
+                flush=True,
+            )
+    except OSError as exc:
+        _discard(out, created, rank, bool(args.resume))
+        raise UsageError(f"cannot write run folder '{out}': {exc.strerror or exc}") from None
+    except BaseException:
+        _discard(out, created, rank, bool(args.resume))
+        raise
     if world > 1:
         torch.distributed.destroy_process_group()
     return 0
+
+
+def _discard(out: Path, created: bool, rank: int, resume: bool) -> None:
+    """After a failed start, remove what this run wrote, unless it has a checkpoint to resume
+    from (a resumed run's folder is never touched)."""
+    if rank != 0 or resume or (out / CHECKPOINT).exists() or not out.is_dir():
+        return
+    for name in RUN_FILES:
+        (out / name).unlink(missing_ok=True)
+    if created and not any(out.iterdir()):
+        out.rmdir()
 
 
 def _builtins() -> set[str]:

@@ -47,7 +47,10 @@ class Space:
         return torch.zeros(x.shape[0], dtype=torch.bool, device=x.device)
 
     def validate(self, x: Tensor) -> Tensor:
-        """Check shape, finiteness and support of user data; raise :class:`SupportError` naming rows."""
+        """Check shape, finiteness and support of user data; raise :class:`SupportError` naming rows.
+        Integer and boolean data on a continuous space come back as floats (the default dtype)."""
+        if not x.is_floating_point() and not x.is_complex():
+            x = x.to(torch.get_default_dtype())
         if tuple(x.shape[1:]) != tuple(self.event_shape):
             raise SupportError(
                 f"data has shape {tuple(x.shape)}, expected (n, {', '.join(map(str, self.event_shape))})"
