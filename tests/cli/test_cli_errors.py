@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from cli_tiny import TINY
 
 from dmm.cli.catalog import PROCESSES, get_process
@@ -242,6 +243,29 @@ def test_bad_sample_and_eval_arguments(capsys, tiny_run, tmp_path):
     _fails(capsys, ["eval", run, "--data", str(tmp_path / "none.npy")], "missing file")
     _fails(capsys, ["eval", run, "--data", "moons", "-n", "1"], "-n must be at least 2")
     _fails(capsys, ["demo", "--only", "nope", "--out", str(tmp_path / "d")], "unknown demo panel")
+    # a folder named like the output is never replaced, and no temporary file is left
+    (tmp_path / "dir.npy").mkdir()
+    _fails(capsys, ["sample", run, "-n", "5", "-o", str(tmp_path / "dir.npy"), "--force"], "folder")
+    assert not [p for p in tmp_path.iterdir() if "tmp" in p.name]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+@pytest.mark.parametrize("command", ["sample", "eval", "plot"])
+def test_cuda_without_cuda_says_so_for_every_command(capsys, tiny_run, tmp_path, command):
+    extra = {"sample": ["-n", "5", "-o", str(tmp_path / "x.npy")], "eval": ["--data", "moons"],
+             "plot": []}[command]  # fmt: skip
+    _fails(capsys, [command, str(tiny_run), *extra, "--device", "cuda"], "CUDA is not available")
+
+
+def test_a_config_with_a_bad_sample_steps_is_one_line(capsys, tiny_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "copy"
+    shutil.copytree(tiny_run, run)
+    config = run / "config.yaml"
+    config.write_text(config.read_text().replace("sample_steps:", "sample_steps: many #"))
+    argv = ["sample", str(run), "-n", "5", "-o", str(tmp_path / "x.npy")]
+    _fails(capsys, argv, "sample_steps must be an integer", "many")
 
 
 def test_console_script_prints_one_line_and_exits_2(tmp_path):

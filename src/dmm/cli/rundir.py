@@ -157,8 +157,17 @@ class Run:
         return dict(self.config.get("sample", {}))
 
 
+def check_device(name: str) -> None:
+    """``--device``: ``cpu``, ``cuda`` or ``cuda:N``, and CUDA present when asked for."""
+    if name not in ("cpu", "cuda") and not name.startswith("cuda:"):
+        raise UsageError(f"--device must be cpu or cuda, got '{name}'")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise UsageError("--device cuda requested but CUDA is not available")
+
+
 def load_run(run_dir: str | Path, ema: bool = True, device: str = "cpu") -> Run:
     """Rebuild process and model from ``run_dir`` and load the (EMA) weights of its checkpoint."""
+    check_device(device)
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise UsageError(f"run folder not found: '{run_dir}'")

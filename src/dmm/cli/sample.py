@@ -49,11 +49,15 @@ def add_sampling_options(p: argparse.ArgumentParser) -> None:
 def sampling_setup(run: Run, args: argparse.Namespace) -> dict[str, Any]:
     """Sampler, steps and denoise from the run's config and the command line."""
     name, sampler = sampler_for(run, args.sampler)
-    steps = (
-        args.steps
-        if args.steps is not None
-        else int(run.sample.get("sample_steps", run.built.sample_steps))
-    )
+    steps = args.steps
+    if steps is None:
+        value = run.sample.get("sample_steps", run.built.sample_steps)
+        try:
+            steps = int(value)
+        except (TypeError, ValueError):
+            raise UsageError(
+                f"{run.dir / 'config.yaml'}: sample_steps must be an integer, got {value!r}"
+            ) from None
     if steps < 1:
         raise UsageError(f"--steps must be positive, got {steps}")
     denoise = args.denoise if args.denoise is not None else bool(run.sample.get("denoise", False))
@@ -87,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.suffix != ".npy":
         raise UsageError(f"output must be a .npy file, got '{out}'")
+    if out.is_dir():
+        raise UsageError(f"output '{out}' is a folder, not a .npy file")
     if out.exists() and not args.force:
         raise UsageError(f"'{out}' already exists; use --force to overwrite it")
     if not out.parent.is_dir():
@@ -97,9 +103,12 @@ def run(args: argparse.Namespace) -> int:
     array = y.cpu().numpy()
     if not y.is_floating_point():
         array = array.astype(np.int64)
-    tmp = out.with_name(out.stem + ".tmp.npy")
-    np.save(tmp, array)
-    os.replace(tmp, out)
+    tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp.npy")  # unique: concurrent runs
+    try:
+        np.save(tmp, array)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
     finite = bool(torch.isfinite(y).all()) if y.is_floating_point() else True
     extra = "" if finite else " (WARNING: some samples are not finite)"
     if finite and bool(run_.process.space.outside(y).any()):

@@ -27,7 +27,15 @@ from .config import (
     split_overrides,
 )
 from .errors import UsageError
-from .rundir import LOSS_PLOT, RUN_FILES, load_run, read_data, save_data, write_run_config
+from .rundir import (
+    LOSS_PLOT,
+    RUN_FILES,
+    check_device,
+    load_run,
+    read_data,
+    save_data,
+    write_run_config,
+)
 
 DEFAULT_N_DATA = 10000
 
@@ -76,10 +84,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _device(name: str) -> str:
-    if name not in ("cpu", "cuda") and not name.startswith("cuda:"):
-        raise UsageError(f"--device must be cpu or cuda, got '{name}'")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise UsageError("--device cuda requested but CUDA is not available")
+    check_device(name)
     if name.startswith("cuda") and int(os.environ.get("WORLD_SIZE", "1")) > 1 and name == "cuda":
         return f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
     return name
