@@ -328,3 +328,25 @@ def test_integer_and_boolean_data_train_a_continuous_process(capsys, tmp_path, d
     np.save(tmp_path / "rows.npy", rows)
     assert main(_train(tmp_path / "run", tmp_path / "rows.npy")) == 0
     assert (tmp_path / "run" / "checkpoint.pt").is_file()
+
+
+def test_resume_never_goes_back_in_steps(capsys, tiny_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "copy"
+    shutil.copytree(tiny_run, run)
+    before = _snapshot(run)
+    _fails(
+        capsys, ["train", "--resume", str(run), "--steps", "5"], "already at step 20", "--steps 5"
+    )
+    assert _snapshot(run) == before  # config.yaml still says what the checkpoint holds
+
+
+def test_data_beyond_float32_is_one_line(capsys, tmp_path):
+    import warnings
+
+    np.save(tmp_path / "huge.npy", np.full((16, 2), 1e39))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow warning on the way would be a second line
+        _fails(capsys, _train(tmp_path / "run", tmp_path / "huge.npy"), "beyond float32", "1e+39")
+    assert not (tmp_path / "run").exists()

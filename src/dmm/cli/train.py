@@ -174,6 +174,11 @@ def run(args: argparse.Namespace) -> int:
     if world > 1 and cfg["train"].get("micro_batches", 1) % world:
         cfg["train"]["micro_batches"] = world  # one micro-batch per process
     train_config: TrainConfig = make_train_config(cfg["train"])
+    if previous is not None and int(previous.checkpoint["step"]) > train_config.steps:
+        raise UsageError(
+            f"run '{out_arg}' is already at step {int(previous.checkpoint['step'])}; "
+            f"--steps {train_config.steps} would go back (give at least that many)"
+        )
     out = Path(out_arg or _default_out(spec.name, cfg["data"]))
 
     if previous is not None and not saved.get("data_subset", False):

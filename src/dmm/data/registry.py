@@ -64,4 +64,11 @@ def load_data(spec: str, n: int, generator: torch.Generator) -> torch.Tensor:
         raise DataError(f"unknown data set or missing file '{spec}' (built-ins: {names})")
     array = load_array(spec)
     dtype = np.int64 if array.dtype.kind in "iu" else np.float32
+    if array.dtype.kind == "f" and array.size:
+        top, limit = float(np.abs(array).max()), float(np.finfo(np.float32).max)
+        if top > limit:
+            raise DataError(
+                f"'{spec}' has values up to {top:.3g}, beyond float32's range ({limit:.3g}): "
+                "rescale the data"
+            )
     return torch.from_numpy(np.ascontiguousarray(array, dtype=dtype))
