@@ -350,3 +350,21 @@ def test_data_beyond_float32_is_one_line(capsys, tmp_path):
         warnings.simplefilter("error")  # an overflow warning on the way would be a second line
         _fails(capsys, _train(tmp_path / "run", tmp_path / "huge.npy"), "beyond float32", "1e+39")
     assert not (tmp_path / "run").exists()
+
+
+def test_a_run_folder_in_use_is_refused_and_a_stale_lock_is_replaced(capsys, tiny_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "copy"
+    shutil.copytree(tiny_run, run)
+    lock = run / ".dmm.lock"
+    lock.write_text(str(os.getpid()))  # a live process holds the folder
+    before = _snapshot(run)
+    _fails(capsys, ["train", "--resume", str(run), "--steps", "30"], f"in use by PID {os.getpid()}")
+    _fails(capsys, _train(run, "moons", "--force"), "in use by PID")  # --force does not break in
+    assert _snapshot(run) == before
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    lock.write_text(dead)  # its process has exited: the lock is stale
+    assert main(["train", "--resume", str(run), "--steps", "30"]) == 0
+    assert not lock.exists()  # released at the end

@@ -38,6 +38,7 @@ from .rundir import (
 )
 
 DEFAULT_N_DATA = 10000
+LOCK = ".dmm.lock"  # a running train's PID
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -216,12 +217,19 @@ def run(args: argparse.Namespace) -> int:
         )
     _barrier(world)  # every rank has passed every check before anything is written
     created = not out.exists()
+    lock = None
+    if rank == 0:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            lock = _lock(out)  # before --force touches anything: a running train keeps its folder
+        except OSError as exc:
+            raise UsageError(f"cannot write run folder '{out}': {exc.strerror or exc}") from None
+    failed = True
     try:
         if rank == 0:
-            if args.force and out.is_dir():
+            if args.force:
                 for name in RUN_FILES:
                     (out / name).unlink(missing_ok=True)
-            out.mkdir(parents=True, exist_ok=True)
             subset = (
                 save_data(data, out, cfg["seed"])
                 if saved is None
@@ -269,26 +277,71 @@ def run(args: argparse.Namespace) -> int:
                 + f"; wrote {out / CHECKPOINT}, {out / LOG}, {out / LOSS_PLOT}",
                 flush=True,
             )
+        failed = False
     except OSError as exc:
-        _discard(out, created, rank, bool(args.resume))
+        _discard(out, rank, bool(args.resume))
         raise UsageError(f"cannot write run folder '{out}': {exc.strerror or exc}") from None
     except BaseException:
-        _discard(out, created, rank, bool(args.resume))
+        _discard(out, rank, bool(args.resume))
         raise
+    finally:
+        if lock is not None:
+            lock.unlink(missing_ok=True)
+            if failed and created and not any(out.iterdir()):
+                out.rmdir()
     if world > 1:
         torch.distributed.destroy_process_group()
     return 0
 
 
-def _discard(out: Path, created: bool, rank: int, resume: bool) -> None:
+def _discard(out: Path, rank: int, resume: bool) -> None:
     """After a failed start, remove what this run wrote, unless it has a checkpoint to resume
-    from (a resumed run's folder is never touched)."""
+    from (a resumed run's folder is never touched); the folder itself goes with the lock."""
     if rank != 0 or resume or (out / CHECKPOINT).exists() or not out.is_dir():
         return
     for name in RUN_FILES:
         (out / name).unlink(missing_ok=True)
-    if created and not any(out.iterdir()):
-        out.rmdir()
+
+
+def _lock(out: Path) -> Path:
+    """Take ``out/.dmm.lock`` (holding this PID); a lock whose process is gone is stale and
+    replaced. :class:`UsageError` while another live process holds it."""
+    path = out / LOCK
+    for _ in range(3):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            pid = _lock_owner(path)
+            if pid is not None and _alive(pid):
+                raise UsageError(
+                    f"run folder '{out}' is in use by PID {pid} (another dmm train); wait for it "
+                    f"or stop it"
+                ) from None
+            path.unlink(missing_ok=True)  # stale: its process is gone
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(str(os.getpid()))
+        return path
+    raise UsageError(f"could not lock run folder '{out}'")
+
+
+def _lock_owner(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    except OverflowError:
+        return False
+    return True
 
 
 def _builtins() -> set[str]:
