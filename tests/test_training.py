@@ -45,6 +45,37 @@ def test_resume_equals_uninterrupted(tmp_path):
     assert len(log) == len(full.history)
 
 
+class _CrashAfter:
+    """The loss, raising ``KeyboardInterrupt`` at its ``calls``-th call (a crash mid-run)."""
+
+    def __init__(self, loss, calls):
+        self.loss, self.calls = loss, calls
+
+    def __getattr__(self, name):
+        return getattr(self.loss, name)
+
+    def __call__(self, *args, **kwargs):
+        self.calls -= 1
+        if self.calls == 0:
+            raise KeyboardInterrupt
+        return self.loss(*args, **kwargs)
+
+
+def test_a_resume_off_a_logging_boundary_logs_what_an_uninterrupted_run_logs(tmp_path):
+    # checkpoints every 15 steps, log rows every 10: the crash at step 17 resumes from step 15,
+    # inside the row that ends at step 20, whose mean must still cover steps 11-20
+    cfg = TrainConfig(**{**CFG, "checkpoint_every": 15})
+    model, loss, data = _setup()
+    full = train(model, loss, data, cfg, run_dir=tmp_path / "a")
+    model2, loss2, _ = _setup()
+    with pytest.raises(KeyboardInterrupt):
+        train(model2, _CrashAfter(loss2, 17), data, cfg, run_dir=tmp_path / "b")
+    model3, loss3, _ = _setup(seed=123)
+    resumed = train(model3, loss3, data, cfg, run_dir=tmp_path / "b", resume=True)
+    assert resumed.history == full.history
+    assert (tmp_path / "b" / "log.jsonl").read_text() == (tmp_path / "a" / "log.jsonl").read_text()
+
+
 def test_loss_decreases():
     model, loss, data = _setup()
     res = train(model, loss, data, TrainConfig(**{**CFG, "steps": 200, "batch_size": 128}))

@@ -183,7 +183,7 @@ def train(
     g = torch.Generator(device=device).manual_seed(config.seed)
     run_dir = Path(run_dir) if run_dir is not None else None
     history: list[dict[str, Any]] = []
-    start = 0
+    start, running, count = 0, 0.0, 0  # loss sum and steps since the last log row
     if resume:
         if run_dir is None:
             raise ValueError("resume needs run_dir")
@@ -193,6 +193,7 @@ def train(
         opt.load_state_dict(state["optimizer"])
         g.set_state(state["generator"].to(g.device) if device.type != "cpu" else state["generator"])
         start, history = state["step"], state["history"]
+        running, count = state.get("log_accumulator", (0.0, 0))
     if val_data is None:
         val_data, val_context = (
             data[: config.val_size],
@@ -215,7 +216,6 @@ def train(
             bar = tqdm(total=config.steps, initial=start, desc="training", dynamic_ncols=True)
         except ImportError:
             bar = None
-    running = 0.0
     for step in steps:
         idx = torch.randint(0, len(data), (config.batch_size,), generator=g, device=device)
         seeds = torch.randint(
@@ -240,16 +240,15 @@ def train(
         opt.step()
         decay = min(config.ema_decay, (1 + step) / (10 + step))
         _ema_update(ema, model, decay)
-        running += step_loss.item()
+        running, count = running + step_loss.item(), count + 1
         done = step + 1
         if done % config.log_every == 0 or done == config.steps:
-            n = config.log_every if done % config.log_every == 0 else done % config.log_every
             row: dict[str, Any] = {
                 "step": done,
-                "loss": running / n,
+                "loss": running / count,  # the steps since the last row, across a resume too
                 "lr": learning_rate(config, step),
             }
-            running = 0.0
+            running, count = 0.0, 0
             if done % config.val_every == 0 or done == config.steps:
                 row["val_loss"] = _validation_loss(loss, ema, val_data, val_context, config.seed)
             history.append(row)
@@ -273,6 +272,7 @@ def train(
                     "generator": g.get_state(),
                     "step": done,
                     "history": history,
+                    "log_accumulator": (running, count),
                     "config": asdict(config),
                 },
                 run_dir / CHECKPOINT,
