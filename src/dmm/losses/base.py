@@ -35,8 +35,8 @@ class Loss:
     ``(T - t_min)`` times its mean (``False`` for losses that already integrate over time, e.g. the
     chain ELBOs). ``times`` is the law ``t`` is drawn from (:mod:`dmm.losses.times`; uniform by
     default): another law comes with importance weights, so the mean is the same integral;
-    :meth:`with_times` sets it. :meth:`kl_form` is the same loss with the KL weighting, used by the error report;
-    a loss trained with another named weighting overrides it.
+    :meth:`with_times` sets it. :meth:`kl_form` is the same loss with the KL weighting, used by the
+    error report; a loss trained with another named weighting overrides it.
     """
 
     per_unit_time: bool = True

@@ -1,7 +1,8 @@
 """Parameterisations of the model's score coordinates and conversions between them.
 
 Diffusion part: ``score(y, t) = ∇ log φ_θ`` (``ScoreParam``, ``ScaledScoreParam``, ``EpsParam``,
-``X0Param``, ``PotentialParam``, ``LogScoreParam``). Chains: ``ratios(y, t)`` (``DirectRatios``, ``MeanRatios``).
+``X0Param``, ``PotentialParam``, ``LogScoreParam``). Chains: ``ratios(y, t)`` (``DirectRatios``,
+``MeanRatios``).
 Continuous jumps: ``ratio(y, x, t)`` (``DirectRatio``, ``PotentialRatio``, ``JumpDiffusionModel``).
 """
 

@@ -67,17 +67,14 @@ class ScaledScoreParam(ScoreModel):
     ``log t``; stored as buffers, so a checkpoint carries it. Before calibration ``σ̂ = 1`` (plain
     :class:`ScoreParam`). Without it the network must output scores of size ``1/σ_t`` whose slope
     in ``y`` grows like ``1/σ_t²`` as ``t → 0``, and at CPU budgets it stops at a shrunken score
-    there (``benchmarks/jump_diffusion_ablation.py``)."""
+    there (``benchmarks/jump_diffusion_oracle.py``)."""
 
     grid_size = 16
 
     def __init__(self, net: nn.Module | None, process: Process) -> None:
         super().__init__(net, process)
-        grid = torch.logspace(
-            torch.log10(torch.tensor(process.t_min)), torch.log10(torch.tensor(process.T)),
-            self.grid_size, dtype=torch.float64,
-        )  # fmt: skip
-        self.register_buffer("log_times", grid.log().float())
+        log_times = torch.linspace(math.log(process.t_min), math.log(process.T), self.grid_size)
+        self.register_buffer("log_times", log_times)
         self.register_buffer("log_scales", torch.zeros(self.grid_size))
 
     @torch.no_grad()
@@ -112,8 +109,7 @@ class ScaledScoreParam(ScoreModel):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def from_raw(self, out: Tensor, y: Tensor, t: Tensor) -> Tensor:
-        scale = torch.exp(-self.log_scale(t)).to(out.dtype)
-        return out * scale.reshape(-1, *([1] * (out.dim() - 1)))
+        return out * expand_batch(torch.exp(-self.log_scale(t)).to(out.dtype), out)
 
 
 class _GaussianParam(ScoreModel):
