@@ -14,6 +14,7 @@ import copy
 import json
 import math
 import os
+import pickle
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,8 +121,15 @@ def load_checkpoint(path: Path, device: str = "cpu") -> dict[str, Any]:
     """Load a checkpoint written by :func:`train`; :class:`CheckpointError` if it is unusable."""
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
-    try:
-        state = torch.load(path, map_location=device, weights_only=False)
+    try:  # tensors and plain values only: a checkpoint whose pickle would run code is refused
+        state = torch.load(path, map_location=device, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "weights_only" in str(exc) or "Unsupported global" in str(exc):
+            raise CheckpointError(
+                f"refusing checkpoint {path}: it holds objects other than tensors and plain "
+                "values, and loading it could run code"
+            ) from None
+        raise CheckpointError(f"corrupt checkpoint {path}: {type(exc).__name__}") from None
     except Exception as exc:  # any unpickling failure means the file is not a usable checkpoint
         raise CheckpointError(f"corrupt checkpoint {path}: {type(exc).__name__}") from None
     if not isinstance(state, dict) or not {"model", "ema", "step"} <= set(state):

@@ -40,8 +40,8 @@ def test_two_processes_match_one_process_with_two_micro_batches(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert main([*args, "--out", str(tmp_path / "one"), "--set", "micro_batches=2"]) == 0
-    a = torch.load(tmp_path / "ddp" / "checkpoint.pt", weights_only=False)
-    b = torch.load(tmp_path / "one" / "checkpoint.pt", weights_only=False)
+    a = torch.load(tmp_path / "ddp" / "checkpoint.pt", weights_only=True)
+    b = torch.load(tmp_path / "one" / "checkpoint.pt", weights_only=True)
     for key in ("model", "ema"):
         for name, value in a[key].items():
             torch.testing.assert_close(value, b[key][name], rtol=1e-5, atol=1e-6)

@@ -102,7 +102,7 @@ def test_plot_draws_samples_and_gif(tiny_run, capsys):
 
 
 def _state(path):
-    return torch.load(path / "checkpoint.pt", weights_only=False)
+    return torch.load(path / "checkpoint.pt", weights_only=True)
 
 
 def test_resume_reproduces_an_uninterrupted_run(tmp_path, monkeypatch, capsys):

@@ -368,3 +368,39 @@ def test_a_run_folder_in_use_is_refused_and_a_stale_lock_is_replaced(capsys, tin
     lock.write_text(dead)  # its process has exited: the lock is stale
     assert main(["train", "--resume", str(run), "--steps", "30"]) == 0
     assert not lock.exists()  # released at the end
+
+
+class _RunsCode:
+    """Unpickling this calls ``Path.touch`` on ``marker``: what a hostile checkpoint would do."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+@pytest.mark.parametrize("command", ["sample", "eval", "plot", "train"])
+def test_a_checkpoint_whose_pickle_runs_code_is_refused(capsys, tiny_run, tmp_path, command):
+    import shutil
+
+    hostile = tmp_path / "hostile"
+    shutil.copytree(tiny_run, hostile)
+    marker = tmp_path / "code-ran"
+    state = torch.load(hostile / "checkpoint.pt", weights_only=True)
+    torch.save({**state, "history": _RunsCode(marker)}, hostile / "checkpoint.pt")
+    with pytest.raises(Exception):  # the pickle really would run code if loaded unsafely
+        torch.load(hostile / "checkpoint.pt", weights_only=True)
+    before = _snapshot(hostile)
+    out = tmp_path / "x.npy"
+    argv = {
+        "sample": ["sample", str(hostile), "-n", "5", "-o", str(out)],
+        "eval": ["eval", str(hostile), "--data", "moons", "-n", "20"],
+        "plot": ["plot", str(hostile), "-n", "20"],
+        "train": ["train", "--resume", str(hostile), "--steps", "40"],
+    }[command]
+    _fails(capsys, argv, "refusing checkpoint", "could run code")
+    assert not marker.exists() and not out.exists()
+    assert _snapshot(hostile) == before
+    torch.load(hostile / "checkpoint.pt", weights_only=False)  # the unsafe load does run it
+    assert marker.exists()
