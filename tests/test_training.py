@@ -12,7 +12,14 @@ from dmm.networks import MLP
 from dmm.processes import VP
 from dmm.scores import EpsParam
 from dmm.testing import standard_mixture
-from dmm.training import CHECKPOINT, CheckpointError, TrainConfig, load_checkpoint, train
+from dmm.training import (
+    CHECKPOINT,
+    CheckpointError,
+    Divergence,
+    TrainConfig,
+    load_checkpoint,
+    train,
+)
 
 
 def _setup(seed=0):
@@ -74,6 +81,62 @@ def test_a_resume_off_a_logging_boundary_logs_what_an_uninterrupted_run_logs(tmp
     resumed = train(model3, loss3, data, cfg, run_dir=tmp_path / "b", resume=True)
     assert resumed.history == full.history
     assert (tmp_path / "b" / "log.jsonl").read_text() == (tmp_path / "a" / "log.jsonl").read_text()
+
+
+class _Corrupt:
+    """The loss, multiplied by ``factor`` from its ``call``-th call on (a run that blows up)."""
+
+    def __init__(self, loss, call, factor):
+        self.loss, self.call, self.factor = loss, call, factor
+
+    def __getattr__(self, name):
+        return getattr(self.loss, name)
+
+    def __call__(self, *args, **kwargs):
+        self.call -= 1
+        return self.loss(*args, **kwargs) * (self.factor if self.call <= 0 else 1.0)
+
+
+@pytest.mark.parametrize(
+    "factor, reason", [(float("nan"), "the loss is nan"), (1e6, "the loss exploded to")]
+)
+def test_divergence_stops_training_and_keeps_the_last_checkpoint(tmp_path, factor, reason):
+    model, loss, data = _setup()
+    train(model, loss, data, TrainConfig(**CFG), run_dir=tmp_path / "a")  # reaches step 40
+    model2, loss2, _ = _setup()
+    with pytest.raises(Divergence, match=reason) as info:
+        train(model2, _Corrupt(loss2, 26, factor), data, TrainConfig(**CFG), run_dir=tmp_path / "b")
+    assert (info.value.step, info.value.checkpoint_step) == (25, 20)
+    assert "at step 26; the checkpoint of step 20 is kept" in str(info.value)
+    kept = load_checkpoint(tmp_path / "b" / CHECKPOINT)
+    assert kept["step"] == 20
+    # the kept checkpoint is the uninterrupted run's step-20 state: resuming reproduces it
+    model3, loss3, _ = _setup(seed=123)
+    resumed = train(model3, loss3, data, TrainConfig(**CFG), run_dir=tmp_path / "b", resume=True)
+    full = load_checkpoint(tmp_path / "a" / CHECKPOINT)
+    torch.testing.assert_close(
+        _params(resumed.model),
+        torch.cat([v.reshape(-1) for v in full["model"].values()]),
+        rtol=0,
+        atol=0,
+    )
+
+
+def test_a_huge_learning_rate_is_divergence_before_any_checkpoint(tmp_path):
+    model, loss, data = _setup()
+    cfg = TrainConfig(**{**CFG, "steps": 200, "lr": 10.0, "warmup": 20})
+    with pytest.raises(Divergence, match="no checkpoint had been written") as info:
+        train(model, loss, data, cfg, run_dir=tmp_path)
+    assert info.value.checkpoint_step == 0 and info.value.step < 20
+    assert not (tmp_path / CHECKPOINT).exists()
+
+
+def test_ordinary_training_is_far_from_the_divergence_threshold():
+    # the default lr over 200 steps: no row above 10x the first step's loss (threshold 1e4x)
+    model, loss, data = _setup()
+    res = train(model, loss, data, TrainConfig(**{**CFG, "steps": 200, "log_every": 1}))
+    first = abs(res.history[0]["loss"])
+    assert max(r["loss"] for r in res.history) < 10 * first
 
 
 def test_loss_decreases():

@@ -405,3 +405,13 @@ def test_a_checkpoint_whose_pickle_runs_code_is_refused(capsys, tiny_run, tmp_pa
     assert _snapshot(hostile) == before
     torch.load(hostile / "checkpoint.pt", weights_only=False)  # the unsafe load does run it
     assert marker.exists()
+
+
+def test_a_diverging_run_stops_with_one_line_and_leaves_nothing(capsys, tmp_path):
+    out = tmp_path / "run"
+    argv = ["train", "--process", "vp", "--data", "moons", "--out", str(out), "--quiet"]
+    assert main([*argv, "--steps", "300", "--set", "lr=10", "--set", "warmup=20"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("dmm: error: training diverged: the loss exploded")
+    assert "no checkpoint had been written; try a smaller lr" in err[0]
+    assert not out.exists()  # nothing to resume from: the failed start removed its folder

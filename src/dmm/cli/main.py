@@ -49,8 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except USER_ERRORS as exc:
         print(f"dmm: error: {one_line(exc)}", file=sys.stderr)
         return 2
-    except FloatingPointError as exc:
-        print(f"dmm: error: training diverged ({one_line(exc)}); try a smaller lr", file=sys.stderr)
+    except FloatingPointError as exc:  # training.Divergence: the checkpoint before it is kept
+        print(f"dmm: error: training diverged: {one_line(exc)}; try a smaller lr", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(
