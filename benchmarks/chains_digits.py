@@ -7,8 +7,8 @@ samples judged by a classifier trained on real digits, and inpainting PSNR again
 
 Writes ``docs/results/chains_digits_<process>[_cond].json`` and
 ``docs/figures/chains_digits_...png``.
-CPU-sized: an MLP backbone (``--network transformer`` is the registry default for d > 8 but ~7×
-slower per step on CPU)."""
+CPU-sized: an MLP backbone, the registry default (``network=auto``) for digits; ``--network
+transformer`` is 7.4× slower per step on CPU (``benchmarks/chains_network_cost.py``)."""
 
 from __future__ import annotations
 

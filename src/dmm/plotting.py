@@ -1,9 +1,12 @@
 """Figures for runs and the demo: samples against data, the loss curve, and a GIF of the backward
 process. Matplotlib (Agg backend) and Pillow are optional extras (``pip install dmm[plot]``).
 
-Points of any state space are drawn through their flat coordinates (``x.reshape(n, -1)``): a scatter
-for two coordinates, marginals and pair plots for more (the first :data:`MAX_PAIR_DIMS`), and
-histograms of the values for a single coordinate or integer (finite-state) data.
+Points of any state space are drawn through their flat coordinates (``x.reshape(n, -1)``), in one
+of the layouts :func:`choose_layout` picks: a scatter for two real coordinates; for more, a pair
+plot of the :data:`MAX_PAIR_DIMS` coordinates of largest variance (in the data) above histograms of
+every coordinate (at most :data:`MAX_MARGINALS`, those of largest variance); histograms alone for
+one coordinate or integer (finite-state) data; and image grids for integer data of image shape
+(see :func:`image_shape`), such as the 8×8 ``digits``.
 """
 
 from __future__ import annotations
@@ -22,7 +25,14 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
+#: coordinates in a pair plot (those of largest variance)
 MAX_PAIR_DIMS = 4
+#: histograms in a marginal grid (those of largest variance beyond this)
+MAX_MARGINALS = 48
+#: an integer coordinate vector of ``k * k`` entries is drawn as an image from this side on
+MIN_IMAGE_SIDE = 8
+#: images per grid in the image layout
+MAX_IMAGES = 64
 MAX_POINTS = 4000
 
 
@@ -62,67 +72,198 @@ def _bins(a: np.ndarray, b: np.ndarray, i: int, integer: bool):
     return np.linspace(lo, hi, 41)
 
 
-def draw_samples(samples, data, title: str = "", fig: Any = None) -> Any:
-    """Samples (orange) against data (blue) on ``fig`` (a new figure by default)."""
+def image_shape(event_shape: Sequence[int], integer: bool) -> tuple[int, int] | None:
+    """``(height, width)`` when points of ``event_shape`` are images: integer data either of
+    shape ``(H, W)`` (both at least 4) or of ``k * k`` flat coordinates with
+    ``k >= MIN_IMAGE_SIDE`` (the 8×8 ``digits``); otherwise ``None``."""
+    shape = tuple(int(s) for s in event_shape)
+    if not integer:
+        return None
+    if len(shape) == 2 and min(shape) >= 4:
+        return shape
+    side = math.isqrt(math.prod(shape))
+    if len(shape) == 1 and side >= MIN_IMAGE_SIDE and side * side == shape[0]:
+        return side, side
+    return None
+
+
+def choose_layout(data, event_shape: Sequence[int] | None = None) -> str:
+    """The layout of :func:`draw_samples` for ``data`` (points of ``event_shape``, default
+    ``data.shape[1:]``): ``"images"``, ``"scatter"`` (two real coordinates), ``"marginals"`` (one
+    coordinate, or integer data) or ``"pairs"`` (three or more real coordinates)."""
+    a = data.detach().cpu().numpy() if isinstance(data, torch.Tensor) else np.asarray(data)
+    integer = not np.issubdtype(a.dtype, np.floating)
+    shape = tuple(a.shape[1:]) if event_shape is None else tuple(event_shape)
+    if image_shape(shape, integer) is not None:
+        return "images"
+    dim = math.prod(shape)
+    if dim == 2 and not integer:
+        return "scatter"
+    return "marginals" if dim == 1 or integer else "pairs"
+
+
+def most_varying(data: np.ndarray, k: int) -> np.ndarray:
+    """Indices (ascending) of the ``k`` flat coordinates of ``data`` with the largest variance."""
+    a = _flat(data)
+    var = np.nan_to_num(a[np.isfinite(a).all(1)].astype(np.float64).var(0), nan=0.0)
+    return np.sort(np.argsort(-var, kind="stable")[: min(k, a.shape[1])])
+
+
+def draw_samples(
+    samples,
+    data,
+    title: str = "",
+    fig: Any = None,
+    names: Sequence[str] | None = None,
+    event_shape: Sequence[int] | None = None,
+) -> Any:
+    """Samples (orange) against data (blue) on ``fig`` (a new figure by default), in the layout of
+    :func:`choose_layout`; ``names`` label the flat coordinates (default ``x0, x1, ...``)."""
     s, d = _flat(samples), _flat(data)
+    names = list(names) if names is not None else [f"x{i}" for i in range(d.shape[1])]
+    shape = tuple(np.shape(data)[1:]) if event_shape is None else tuple(event_shape)
+    layout = choose_layout(d, shape)
     integer = not np.issubdtype(d.dtype, np.floating)
-    dim = min(s.shape[1], MAX_PAIR_DIMS)
-    if s.shape[1] == 2 and not integer:
-        fig = fig or plt.figure(figsize=(8, 4))
-        lim = _limits(d)  # the data frame the picture; stray samples are cropped
-        for k, (a, name, color) in enumerate(((d, "data", "C0"), (s, "samples", "C1"))):
-            ax = fig.add_subplot(1, 2, k + 1)
-            _scatter(ax, a, 0, 1, color)
-            ax.set_xlim(*lim[0])
-            ax.set_ylim(*lim[1])
-            ax.set_aspect("equal")
-            ax.set_title(name)
-            ax.set_xticks([])
-            ax.set_yticks([])
-    elif dim == 1 or integer:
-        dim = min(s.shape[1], 2 * MAX_PAIR_DIMS)
-        cols = min(dim, 4)
-        rows = math.ceil(dim / cols)
-        fig = fig or plt.figure(figsize=(3 * cols, 2.6 * rows))
-        for i in range(dim):
-            ax = fig.add_subplot(rows, cols, i + 1)
-            bins = _bins(d, s, i, integer)
-            _hist(ax, d, i, "C0", bins, "data")
-            _hist(ax, s, i, "C1", bins, "samples")
-            ax.set_title(f"coordinate {i}", fontsize=8)
-            if i == 0:
-                ax.legend(fontsize=7)
+    if layout == "images":
+        fig, note = _draw_images(s, d, image_shape(shape, True), fig), ""
+    elif layout == "scatter":
+        fig, note = _draw_scatter(s, d, fig), ""
+    elif layout == "marginals":
+        fig = fig or plt.figure(figsize=_grid_size(min(d.shape[1], MAX_MARGINALS)))
+        note = _draw_marginals(fig, s, d, names, integer)
+    elif d.shape[1] <= MAX_PAIR_DIMS:
+        fig = fig or plt.figure(figsize=(2.4 * d.shape[1], 2.4 * d.shape[1]))
+        _draw_pairs(fig, s, d, np.arange(d.shape[1]), names)
+        note = ""
     else:
-        fig = fig or plt.figure(figsize=(2.4 * dim, 2.4 * dim))
-        lim = _limits(d[:, :dim])
-        for i in range(dim):
-            for j in range(dim):
-                ax = fig.add_subplot(dim, dim, i * dim + j + 1)
-                if i == j:
-                    bins = _bins(d, s, i, False)
-                    _hist(ax, d, i, "C0", bins, "data")
-                    _hist(ax, s, i, "C1", bins, "samples")
-                else:
-                    _scatter(ax, d, j, i, "C0")
-                    _scatter(ax, s, j, i, "C1")
-                    ax.set_ylim(*lim[i])
-                ax.set_xlim(*lim[j])
-                ax.set_xticks([])
-                ax.set_yticks([])
-                if i == dim - 1:
-                    ax.set_xlabel(f"x{j}", fontsize=8)
-                if j == 0:
-                    ax.set_ylabel(f"x{i}", fontsize=8)
-        fig.axes[0].legend(fontsize=7)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+        fig, note = _draw_pairs_and_marginals(s, d, names, fig)
+    if title or note:
+        fig.suptitle("\n".join(x for x in (title, note) if x), fontsize=10)
+    if fig.get_layout_engine() is None:
+        fig.tight_layout()
     return fig
 
 
-def plot_samples(samples, data, path: str | Path, title: str = "") -> Path:
-    """Write :func:`draw_samples` to ``path`` (PNG)."""
-    fig = draw_samples(samples, data, title)
+def _grid_size(count: int) -> tuple[float, float]:
+    cols = min(count, 8)
+    return 1.5 * cols + 0.6, 1.35 * math.ceil(count / cols) + 0.8
+
+
+def _draw_scatter(s: np.ndarray, d: np.ndarray, fig: Any) -> Any:
+    fig = fig or plt.figure(figsize=(8, 4))
+    lim = _limits(d)  # the data frame the picture; stray samples are cropped
+    for k, (a, name, color) in enumerate(((d, "data", "C0"), (s, "samples", "C1"))):
+        ax = fig.add_subplot(1, 2, k + 1)
+        _scatter(ax, a, 0, 1, color)
+        ax.set_xlim(*lim[0])
+        ax.set_ylim(*lim[1])
+        ax.set_aspect("equal")
+        ax.set_title(name)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return fig
+
+
+def _draw_marginals(fig: Any, s: np.ndarray, d: np.ndarray, names, integer: bool) -> str:
+    """Histograms of every coordinate (the :data:`MAX_MARGINALS` of largest variance when there
+    are more); returns a note for the title when capped."""
+    dim = d.shape[1]
+    shown = most_varying(d, MAX_MARGINALS) if dim > MAX_MARGINALS else np.arange(dim)
+    cols = min(len(shown), 8)
+    rows = math.ceil(len(shown) / cols)
+    for k, i in enumerate(shown):
+        ax = fig.add_subplot(rows, cols, k + 1)
+        bins = _bins(d, s, i, integer)
+        _hist(ax, d, i, "C0", bins, "data")
+        _hist(ax, s, i, "C1", bins, "samples")
+        ax.set_title(names[i], fontsize=7)
+        ax.tick_params(labelsize=6)
+        ax.set_yticks([])
+        if k == 0:
+            ax.legend(fontsize=6)
+    if len(shown) < dim:
+        return f"histograms of the {len(shown)} of {dim} coordinates with the largest variance"
+    return ""
+
+
+def _draw_pairs(fig: Any, s: np.ndarray, d: np.ndarray, idx: np.ndarray, names) -> None:
+    """A pair plot of the coordinates ``idx``: histograms on the diagonal, scatters off it."""
+    dim = len(idx)
+    lim = _limits(d[:, idx])
+    for r, i in enumerate(idx):
+        for c, j in enumerate(idx):
+            ax = fig.add_subplot(dim, dim, r * dim + c + 1)
+            if r == c:
+                bins = _bins(d, s, i, False)
+                _hist(ax, d, i, "C0", bins, "data")
+                _hist(ax, s, i, "C1", bins, "samples")
+            else:
+                _scatter(ax, d, j, i, "C0")
+                _scatter(ax, s, j, i, "C1")
+                ax.set_ylim(*lim[r])
+            ax.set_xlim(*lim[c])
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == dim - 1:
+                ax.set_xlabel(names[j], fontsize=8)
+            if c == 0:
+                ax.set_ylabel(names[i], fontsize=8)
+    fig.axes[0].legend(fontsize=7)
+
+
+def _draw_pairs_and_marginals(s: np.ndarray, d: np.ndarray, names, fig: Any) -> tuple[Any, str]:
+    """Above: the pair plot of the :data:`MAX_PAIR_DIMS` most varying coordinates; below: the
+    histograms of all coordinates."""
+    dim = d.shape[1]
+    width, height = _grid_size(min(dim, MAX_MARGINALS))
+    pair_height = 2.2 * MAX_PAIR_DIMS
+    fig = fig or plt.figure(figsize=(max(width, pair_height), pair_height + height))
+    if fig.get_layout_engine() is None:
+        fig.set_layout_engine("constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=[pair_height, height])
+    _draw_pairs(top, s, d, most_varying(d, MAX_PAIR_DIMS), names)
+    top.suptitle(f"the {MAX_PAIR_DIMS} of {dim} coordinates with the largest variance", fontsize=9)
+    note = _draw_marginals(bottom, s, d, names, integer=False)
+    bottom.suptitle(note or f"histograms of all {dim} coordinates", fontsize=9)
+    capped = f"(histograms capped at {MAX_MARGINALS} of {dim} coordinates)"
+    return fig, capped if note else ""
+
+
+def _image_grid(a: np.ndarray, shape: tuple[int, int], count: int, cols: int = 8) -> np.ndarray:
+    """The first ``count`` rows of ``a`` as images on one canvas (NaN between them)."""
+    h, w = shape
+    count = min(count, len(a))
+    rows = math.ceil(count / cols)
+    canvas = np.full((rows * (h + 1) - 1, cols * (w + 1) - 1), np.nan)
+    for k in range(count):
+        r, c = divmod(k, cols)
+        canvas[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = a[k].reshape(h, w)
+    return canvas
+
+
+def _image_axes(ax, canvas: np.ndarray, lo: float, hi: float, name: str) -> None:
+    cmap = plt.get_cmap("gray_r").with_extremes(bad="white", over="tab:red", under="tab:blue")
+    ax.imshow(canvas, cmap=cmap, vmin=lo, vmax=hi, interpolation="nearest")
+    ax.set_title(name)
+    ax.axis("off")
+
+
+def _draw_images(s: np.ndarray, d: np.ndarray, shape: tuple[int, int], fig: Any) -> Any:
+    """Training images next to samples, on the data's grey scale (values outside it in colour)."""
+    fig = fig or plt.figure(figsize=(9, 4.9))
+    lo, hi = float(d.min()), float(d.max())
+    count = min(MAX_IMAGES, len(s), len(d))
+    for k, (a, name) in enumerate(((d, "training data"), (s, "samples"))):
+        ax = fig.add_subplot(1, 2, k + 1)
+        _image_axes(ax, _image_grid(a.astype(np.float64), shape, count), lo, hi, name)
+    return fig
+
+
+def plot_samples(
+    samples, data, path: str | Path, title: str = "", names: Sequence[str] | None = None
+) -> Path:
+    """Write :func:`draw_samples` to ``path`` (PNG); ``names`` label the coordinates."""
+    fig = draw_samples(samples, data, title, names=names)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return Path(path)
@@ -185,9 +326,19 @@ def plot_panel(
     return Path(path)
 
 
-def _frame(y: np.ndarray, t: float, lim, integer: bool, data: np.ndarray) -> Image.Image:
+def _frame(
+    y: np.ndarray,
+    t: float,
+    lim,
+    integer: bool,
+    data: np.ndarray,
+    shape: tuple[int, int] | None = None,
+) -> Image.Image:
     fig, ax = plt.subplots(figsize=(3.6, 3.6))
-    if y.shape[1] >= 2 and not integer:
+    if shape is not None:  # the first 16 chains as images; values outside the data's in colour
+        canvas = _image_grid(y.astype(np.float64), shape, 16, cols=4)
+        _image_axes(ax, canvas, float(data.min()), float(data.max()), "")
+    elif y.shape[1] >= 2 and not integer:
         _scatter(ax, data, 0, 1, "0.85")
         _scatter(ax, y, 0, 1, "C1")
         ax.set_xlim(*lim[0])
@@ -211,12 +362,14 @@ def _frame(y: np.ndarray, t: float, lim, integer: bool, data: np.ndarray) -> Ima
 def backward_gif(
     frames: Sequence[tuple[float, torch.Tensor]], data, path: str | Path, duration_ms: int = 120
 ) -> Path:
-    """A GIF of the backward process from ``(t, y_t)`` snapshots, over the data in grey."""
+    """A GIF of the backward process from ``(t, y_t)`` snapshots, over the data in grey (for
+    image data: the first 16 chains as images)."""
     d = _flat(data)
     arrays = [(t, _flat(y)) for t, y in frames]
     integer = not np.issubdtype(d.dtype, np.floating)
     lim = _limits(d, arrays[-1][1]) if d.shape[1] >= 2 and not integer else None
-    images = [_frame(a, t, lim, integer, d) for t, a in arrays]
+    shape = image_shape(np.shape(data)[1:], integer)
+    images = [_frame(a, t, lim, integer, d, shape) for t, a in arrays]
     images += [images[-1]] * 8  # rest on the final samples
     images[0].save(path, save_all=True, append_images=images[1:], duration=duration_ms, loop=0)
     return Path(path)
@@ -248,8 +401,11 @@ def gallery(tiles: Sequence[tuple[str, Path]], path: str | Path, width: int = 14
 
 __all__ = [
     "backward_gif",
+    "choose_layout",
     "draw_samples",
     "gallery",
+    "image_shape",
+    "most_varying",
     "plot_loss",
     "plot_panel",
     "plot_samples",

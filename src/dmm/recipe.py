@@ -263,9 +263,14 @@ def _jumps_loss(process: Process) -> Loss:
     return ImplicitScoreEntropy(process, 8, divergence="logistic")
 
 
+#: the MLP while a coordinate takes at most this many values, a transformer above: the cost
+#: crossover measured by benchmarks/chains_network_cost.py (the catalogue's ``network=auto``)
+CHAIN_MLP_MAX_STATES = 512
+
+
 def _chain_model(process: Process, hidden: int, depth: int, context_dim: int) -> nn.Module:
     space = process.space
-    if space.d > 8:
+    if space.n_states > CHAIN_MLP_MAX_STATES:
         net = Transformer(space.d, space.n_states, space.S, 64, 2, 4, context_dim)
     else:
         net = MLP(space.feature_dim, space.d * space.S, hidden, depth, context_dim)

@@ -37,6 +37,8 @@ class CheckpointError(ValueError):
 #: of eleven catalogue processes was about 30, for a loss that crosses zero; ``vp`` with ``lr=10``
 #: reached 3e12)
 DIVERGENCE_FACTOR = 1e4
+#: seeds are integers in ``[0, MAX_SEED]``: room for the offsets derived seeds add, below 2^63
+MAX_SEED = 2**62
 
 
 class Divergence(FloatingPointError):
@@ -121,6 +123,8 @@ class TrainConfig:
             )
         if self.batch_size % self.micro_batches:
             raise ValueError("batch_size must be a multiple of micro_batches")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed must be an integer in [0, {MAX_SEED}], got {self.seed}")
 
 
 @dataclass

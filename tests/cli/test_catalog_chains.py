@@ -43,9 +43,10 @@ def test_build_train_step_sample_evaluate(name, cls):
         spec.evaluate(process, model, data.float() + 0.5)
 
 
-def test_transformer_for_long_data_and_direct_ratios():
+def test_transformer_for_many_states_and_direct_ratios():
+    # network=auto: the transformer above 512 states per coordinate (chains.AUTO_MLP_MAX_STATES)
     data = torch.zeros(4, 16, dtype=torch.long) + 2
-    model = build("uniform", data, {"parameterisation": "ratio"}, context_dim=10).model
+    model = build("uniform", data, {"parameterisation": "ratio", "S": 600}, context_dim=10).model
     assert isinstance(model, DirectRatios)
     assert type(model.net).__name__ == "Transformer"
 

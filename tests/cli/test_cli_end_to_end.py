@@ -203,3 +203,25 @@ def test_resume_extends_a_finished_run(tmp_path, capsys):
     assert [r["step"] for r in rows] == [5, 10, 15, 20, 25, 30]
     assert _state(out)["step"] == 30
     assert yaml.safe_load((out / "config.yaml").read_text())["train"]["steps"] == 30
+
+
+def test_a_run_killed_before_its_first_checkpoint_resumes(tmp_path):
+    # what kill -9 leaves before the first checkpoint: config.yaml, data.npy, the dead process's
+    # lock and a half-written checkpoint temporary; --resume starts it from step 0
+    args = ["train", "--process", "vp", "--data", "moons", *TINY]
+    assert main([*args, "--out", str(tmp_path / "full")]) == 0
+    cut = tmp_path / "cut"
+    cut.mkdir()
+    for name in ("config.yaml", "data.npy"):
+        (cut / name).write_bytes((tmp_path / "full" / name).read_bytes())
+    (cut / ".dmm.lock").write_text("999999999")  # no such process
+    (cut / "checkpoint.pt.tmp").write_bytes(b"partial")
+    assert main(["train", "--resume", str(cut), "--quiet"]) == 0
+    full, resumed = _state(tmp_path / "full"), _state(cut)
+    for key in ("model", "ema"):
+        for name, value in full[key].items():
+            assert torch.equal(value, resumed[key][name]), (key, name)
+    assert (cut / "log.jsonl").read_text() == (tmp_path / "full" / "log.jsonl").read_text()
+    assert sorted(p.name for p in cut.iterdir()) == sorted(
+        p.name for p in (tmp_path / "full").iterdir()
+    )

@@ -233,7 +233,9 @@ def test_bad_sample_and_eval_arguments(capsys, tiny_run, tmp_path):
         "em",
     )
     _fails(capsys, ["sample", run, "-n", "0", "-o", str(out)], "-n must be positive")
-    _fails(capsys, ["sample", run, "-n", "5", "-o", str(tmp_path / "x.csv")], ".npy")
+    _fails(
+        capsys, ["sample", run, "-n", "5", "-o", str(tmp_path / "x.txt")], ".npy, .csv or .parquet"
+    )
     _fails(
         capsys, ["sample", run, "-n", "5", "-o", str(tmp_path / "no" / "x.npy")], "does not exist"
     )
@@ -415,3 +417,35 @@ def test_a_diverging_run_stops_with_one_line_and_leaves_nothing(capsys, tmp_path
     assert len(err) == 1 and err[0].startswith("dmm: error: training diverged: the loss exploded")
     assert "no checkpoint had been written; try a smaller lr" in err[0]
     assert not out.exists()  # nothing to resume from: the failed start removed its folder
+
+
+@pytest.mark.parametrize("seed", ["1e23", "100000000000000000000000", "-5", "x"])
+def test_a_bad_seed_is_one_line(capsys, tmp_path, seed):
+    _fails(capsys, [*_train(tmp_path / "r"), f"--seed={seed}"], "seed must be an integer in [0, ")
+    _fails(capsys, [*_train(tmp_path / "r"), "--set", f"seed={seed}"], "seed must be an integer")
+    assert not (tmp_path / "r").exists()
+
+
+def test_set_seed_is_the_run_seed(capsys, tmp_path):
+    assert main([*_train(tmp_path / "a"), "--set", "seed=7"]) == 0
+    assert main([*_train(tmp_path / "b"), "--seed", "7"]) == 0
+    a, b = (torch.load(tmp_path / r / "checkpoint.pt", weights_only=True) for r in "ab")
+    assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
+    assert a["config"]["seed"] == 7
+
+
+def test_a_reader_that_goes_away_is_no_error():
+    # `dmm processes | head -1` with head gone: the pipe is closed before dmm (still importing
+    # torch) writes its first line; no traceback, and SIGPIPE's status
+    exe = Path(sys.executable).with_name("dmm")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "dmm.cli.main"]
+    proc = subprocess.Popen(
+        [*cmd, "processes"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 141, err
+    assert err == b""

@@ -11,6 +11,7 @@ name the part explicitly.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import math
 from collections.abc import Mapping, Sequence
@@ -19,13 +20,32 @@ from typing import Any
 
 import yaml
 
-from ..training import TrainConfig
+from ..training import MAX_SEED, TrainConfig
 from .catalog import Built, Entry
 from .errors import UsageError
 
 TRAIN_KEYS = tuple(f.name for f in dataclasses.fields(TrainConfig))
 SAMPLE_KEYS = ("sampler", "sample_steps", "denoise")
 SECTIONS = ("process", "train", "sample")
+
+
+def seed(text: str | int) -> int:
+    """A seed from the command line or a config file: an integer in ``[0, MAX_SEED]``."""
+    try:
+        value = int(text) if isinstance(text, (int, str)) and not isinstance(text, bool) else None
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value <= MAX_SEED:
+        raise UsageError(f"seed must be an integer in [0, {MAX_SEED}], got {text!r}")
+    return value
+
+
+def seed_argument(text: str) -> int:
+    """:func:`seed` as an argparse ``type`` (its message becomes argparse's one line)."""
+    try:
+        return seed(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def parse_value(text: str) -> Any:
@@ -114,6 +134,8 @@ def file_overrides(spec: Entry, content: Mapping[str, Any]) -> dict[str, dict[st
             "dmm_version",
             "world_size",
             "data_subset",
+            "columns",
+            "holdout",
         ):
             continue
         if key in ("params", "train", "sample"):

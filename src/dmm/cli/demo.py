@@ -6,6 +6,7 @@ import argparse
 import shutil
 from pathlib import Path
 
+from .config import seed_argument
 from .errors import UsageError
 
 GALLERY_FILES = ("gallery.png", "metrics.md", "metrics.json")
@@ -22,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quick", action="store_true", help="tiny budgets (a smoke test)")
     p.add_argument("--force", action="store_true", help="overwrite an existing output folder")
     p.add_argument("--only", action="append", metavar="PANEL", help="run only these panels")
-    p.add_argument("--seed", type=int, default=0, help="seed of every panel (default 0)")
+    p.add_argument("--seed", type=seed_argument, default=0, help="seed of every panel (default 0)")
     p.add_argument(
         "--threads", type=int, default=0, help="torch CPU threads (default: torch's own choice)"
     )

@@ -16,7 +16,7 @@ from ..metrics.report import error_report
 from .errors import UsageError
 from .rundir import EVAL, read_data
 from .rundir import load_run as _load_run
-from .sample import add_sampling_options, draw, sampling_setup
+from .sample import add_sampling_options, draw, progress, sampling_setup
 
 #: the numerical term compares at most this many samples (two extra sampler runs)
 NUMERICAL_N = 1000
@@ -73,13 +73,15 @@ def run(args: argparse.Namespace) -> int:
     floor_data = run_.process.space.validate(floor_data)
     device = args.device
     reference, floor_data = reference.to(device), floor_data.to(device)
-    samples = draw(run_, setup, args.n, args.seed, device)
+    with progress(args, setup["steps"], "sampling") as callback:
+        samples = draw(run_, setup, args.n, args.seed, device, callback)
     g = torch.Generator().manual_seed(args.seed)
     two = two_sample_report(samples.cpu(), reference.cpu(), floor_data.cpu(), args.n, g)
     n_num = min(args.n, NUMERICAL_N)
 
     def sample_with(n: int, steps: int) -> torch.Tensor:
-        return draw(run_, {**setup, "steps": steps}, n, args.seed + 1, device).cpu()
+        with progress(args, steps, f"numerical term, {steps} steps") as callback:
+            return draw(run_, {**setup, "steps": steps}, n, args.seed + 1, device, callback).cpu()
 
     report = error_report(
         run_.process,

@@ -7,6 +7,7 @@ checkpoint) is printed as one line ``dmm: error: ...`` on stderr with exit statu
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -27,12 +28,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import demo, eval, plot, processes, sample, train
+    from . import data, demo, eval, plot, processes, sample, train
 
     parser = _Parser(prog="dmm", description="Denoising Markov models: train, sample, evaluate.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for module in (train, sample, eval, plot, processes, demo):
+    for module in (train, sample, eval, plot, processes, data, demo):
         module.add_parser(sub)
     return parser
 
@@ -52,6 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FloatingPointError as exc:  # training.Divergence: the checkpoint before it is kept
         print(f"dmm: error: training diverged: {one_line(exc)}; try a smaller lr", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the reader went away (dmm data | head): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's final flush must not fail
+        return 141  # 128 + SIGPIPE, as a shell reports a process killed by it
     except KeyboardInterrupt:
         print(
             "dmm: interrupted; a training run continues with dmm train --resume DIR",

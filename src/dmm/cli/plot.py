@@ -1,5 +1,6 @@
-"""``dmm plot``: samples against the training data (``samples.png``) and an animation of the
-backward process (``backward.gif``) in the run folder."""
+"""``dmm plot``: samples against the training data (``samples.png``: the layouts of
+:func:`dmm.plotting.choose_layout`, coordinates named by the training ``.csv`` header) and an
+animation of the backward process (``backward.gif``) in the run folder."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import argparse
 import torch
 
 from .rundir import GIF, LOSS_PLOT, SAMPLES_PLOT, load_run
-from .sample import add_sampling_options, draw, sampling_setup
+from .sample import add_sampling_options, column_names, draw, progress, sampling_setup
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -48,24 +49,28 @@ def run(args: argparse.Namespace) -> int:
     from ..samplers import simulate
 
     g = torch.Generator(device=args.device).manual_seed(args.seed)
-    y = simulate(
-        Reversal(run_.process, run_.model),
-        setup["sampler"],
-        n_gif,
-        steps,
-        g,
-        y_init=y0.to(args.device),
-        denoise=setup["denoise"],
-        callback=record,
-    )
+    with progress(args, steps, f"{GIF} frames", then=record) as callback:
+        y = simulate(
+            Reversal(run_.process, run_.model),
+            setup["sampler"],
+            n_gif,
+            steps,
+            g,
+            y_init=y0.to(args.device),
+            denoise=setup["denoise"],
+            callback=callback,
+        )
     if setup["denoise"]:
         frames.append((run_.process.t_min, y.cpu()))
-    samples = draw(run_, setup, args.n, args.seed, args.device).cpu()
+    with progress(args, steps, f"{SAMPLES_PLOT} samples") as callback:
+        samples = draw(run_, setup, args.n, args.seed, args.device, callback).cpu()
     title = (
         f"{run_.spec.name} on {run_.config.get('data', '')}: {args.n} samples "
         f"({setup['sampler_name']}, {steps} steps)"
     )
-    plotting.plot_samples(samples, run_.data[: max(args.n, 2000)], run_.dir / SAMPLES_PLOT, title)
+    data = run_.data[: max(args.n, 2000)]
+    names = column_names(run_, data[0].numel())
+    plotting.plot_samples(samples, data, run_.dir / SAMPLES_PLOT, title, names=names)
     plotting.backward_gif(frames, run_.data[:2000], run_.dir / GIF)
     history = run_.checkpoint.get("history", [])
     if history:

@@ -1,23 +1,29 @@
-"""``dmm processes``: the registered processes with their parameters and defaults."""
+"""``dmm processes [NAME]``: the registered processes with their parameters and defaults; with
+``NAME``, one process's parameters, each with its default and a sentence saying what it does."""
 
 from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict
+from dataclasses import asdict, fields
+from typing import Any
 
 from ..training import TrainConfig
-from .catalog import PROCESSES
+from .catalog import PROCESSES, ProcessSpec
+from .catalog.spec import SAMPLE_HELP
 from .catalog.user import USER_PARAMS
+from .errors import UsageError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "processes",
-        help="list the registered processes and their parameters",
-        description="List every registered process with its parameters, samplers "
-        "and defaults (override them with dmm train --set KEY=VALUE).",
+        help="list the registered processes, or explain one process's parameters",
+        description="List every registered process with its parameters, samplers and defaults; "
+        "with NAME, explain each parameter of that process (override them with dmm train "
+        "--set KEY=VALUE).",
     )
+    p.add_argument("name", nargs="?", metavar="NAME", help="a registered process to explain")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=run)
 
@@ -39,7 +45,73 @@ def describe() -> list[dict]:
     ]
 
 
+def explain(name: str) -> dict[str, Any]:
+    """Process ``name``'s parameters in three groups (``process``, ``sample``, ``train``), each
+    ``{key: {"default": value, "help": sentence}}``; :class:`UsageError` listing the known names
+    for an unknown ``name``."""
+    if name not in PROCESSES:
+        raise UsageError(f"unknown process '{name}' (known: {', '.join(sorted(PROCESSES))})")
+    spec: ProcessSpec = PROCESSES[name]
+    train = {
+        f.name: {"default": spec.train_defaults.get(f.name, f.default), "help": f.metadata["help"]}
+        for f in fields(TrainConfig)
+    }
+    sample_defaults = {
+        "sampler": spec.default_sampler,
+        "sample_steps": spec.sample_steps,
+        "denoise": spec.denoise,
+    }
+    return {
+        "name": spec.name,
+        "summary": spec.summary,
+        "samplers": list(spec.samplers),
+        "process": {
+            k: {"default": v, "help": spec.help.get(k, "")} for k, v in spec.params.items()
+        },
+        "sample": {k: {"default": v, "help": SAMPLE_HELP[k]} for k, v in sample_defaults.items()},
+        "train": train,
+    }
+
+
+def _value(v: Any) -> str:
+    """A default as ``--set`` reads it back (YAML scalars)."""
+    if isinstance(v, bool):
+        return str(v).lower()
+    if v is None:
+        return "null"
+    if v == "":
+        return "''"
+    return str(v)
+
+
+def _print_group(title: str, group: dict[str, dict[str, Any]]) -> None:
+    print(title)
+    keys = {k: f"{k}={_value(e['default'])}" for k, e in group.items()}
+    width = max(map(len, keys.values()))
+    for k, e in group.items():
+        print(f"  {keys[k]:<{width}}  {e['help']}".rstrip())
+
+
+def _print_one(r: dict[str, Any]) -> None:
+    print(f"{r['name']}: {r['summary']}")
+    samplers = ", ".join(
+        f"{s}{' (default)' if s == r['sample']['sampler']['default'] else ''}"
+        for s in r["samplers"]
+    )
+    print(f"samplers: {samplers}")
+    _print_group("\nprocess parameters (dmm train --set KEY=VALUE):", r["process"])
+    _print_group("\nsampling parameters (defaults of dmm sample/eval/plot):", r["sample"])
+    _print_group("\ntraining parameters:", r["train"])
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.name is not None:
+        record = explain(args.name)
+        if args.json:
+            print(json.dumps(record, indent=2, default=str))
+        else:
+            _print_one(record)
+        return 0
     records = describe()
     if args.json:
         print(json.dumps(records, indent=2, default=str))
@@ -61,4 +133,5 @@ def run(args: argparse.Namespace) -> int:
         "factory taking the data); params: hidden={hidden}, depth={depth}, t_min (default: the "
         "process's own); sampler: default (the recipe's)".format(**USER_PARAMS)
     )
+    print("dmm processes NAME explains one process's parameters")
     return 0

@@ -10,7 +10,7 @@ also leaves ``process.py``, a copy of its file, with the copy's hash in ``config
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,20 @@ PROCESS_COPY = "process.py"
 #: every file a run folder may hold (``--force`` removes exactly these)
 RUN_FILES = (CONFIG, DATA, CHECKPOINT, LOG, LOSS_PLOT, SAMPLES_PLOT, GIF, EVAL, PROCESS_COPY)
 MAX_DATA_BYTES = 50 * 2**20
+#: the share of a data file's rows kept out of training for validation and ``dmm eval``
+HOLDOUT = 0.1
+_HOLDOUT_SEED_OFFSET = 7_919
+
+
+def split_rows(n: int, fraction: float, seed: int) -> tuple[Tensor, Tensor]:
+    """``(train, heldout)`` row indices of ``n`` rows, each in increasing order: a random share
+    ``fraction`` held out, chosen by ``seed``; none when that is under 2 rows or would leave
+    fewer than 2 to train on."""
+    k = int(n * fraction)
+    if k < 2 or n - k < 2:
+        return torch.arange(n), torch.arange(0)
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed + _HOLDOUT_SEED_OFFSET))
+    return perm[k:].sort().values, perm[:k].sort().values
 
 
 def read_data(spec: str, n: int, seed: int) -> Tensor:
@@ -59,8 +73,9 @@ def save_data(data: Tensor, run_dir: Path, seed: int) -> bool:
         keep = max(1, int(len(array) * MAX_DATA_BYTES / array.nbytes))
         rows = np.random.default_rng(seed).choice(len(array), keep, replace=False)
         array = array[np.sort(rows)]
-    tmp = run_dir / (DATA + ".tmp.npy")
-    np.save(tmp, array)
+    tmp = run_dir / (DATA + ".tmp")
+    with open(tmp, "wb") as fh:  # a handle: np.save would append ".npy" to the name
+        np.save(fh, array)
     os.replace(tmp, run_dir / DATA)
     return subset
 
@@ -83,9 +98,13 @@ def write_run_config(
     sample: Mapping[str, Any],
     data_subset: bool,
     world_size: int = 1,
+    columns: Sequence[str] | None = None,
+    holdout: Mapping[str, Any] | None = None,
 ) -> None:
     """Write ``config.yaml``: everything needed to rebuild the run (with ``data.npy``; for a
-    user's process also ``process.py``, the bytes it was loaded from)."""
+    user's process also ``process.py``, the bytes it was loaded from). ``columns``: the names of
+    the data's columns (a ``.csv`` header), recorded as ``columns: [...]`` when given;
+    ``holdout``: for a data file, ``{fraction, rows}`` of :func:`split_rows`."""
     from .. import __version__
 
     extra = {}
@@ -106,6 +125,8 @@ def write_run_config(
             "sample": dict(sample),
             "world_size": int(world_size),
             "data_subset": bool(data_subset),
+            **({} if columns is None else {"columns": [str(c) for c in columns]}),
+            **({} if holdout is None else {"holdout": dict(holdout)}),
             "dmm_version": __version__,
         },
         run_dir / CONFIG,
@@ -156,6 +177,20 @@ class Run:
     def sample(self) -> dict[str, Any]:
         return dict(self.config.get("sample", {}))
 
+    def heldout(self) -> Tensor:
+        """The rows of a data file kept out of training (:func:`split_rows`; empty for a
+        built-in, whose evaluation draws fresh data). For a run that stored a subset of a large
+        file, the file is read again to split it as training did."""
+        holdout = self.config.get("holdout") or {}
+        if not holdout.get("rows"):
+            return self.data[:0]
+        data = self.data
+        if self.config.get("data_subset", False):
+            data = read_data(str(self.config["data"]), 1, int(self.config.get("seed", 0)))
+            data = self.process.space.validate(data)
+        _, rows = split_rows(len(data), float(holdout["fraction"]), int(self.config["seed"]))
+        return data[rows]
+
 
 def check_device(name: str) -> None:
     """``--device``: ``cpu``, ``cuda`` or ``cuda:N``, and CUDA present when asked for."""
@@ -165,8 +200,14 @@ def check_device(name: str) -> None:
         raise UsageError("--device cuda requested but CUDA is not available")
 
 
-def load_run(run_dir: str | Path, ema: bool = True, device: str = "cpu") -> Run:
-    """Rebuild process and model from ``run_dir`` and load the (EMA) weights of its checkpoint."""
+def load_run(
+    run_dir: str | Path, ema: bool = True, device: str = "cpu", started: bool = False
+) -> Run:
+    """Rebuild process and model from ``run_dir`` and load the (EMA) weights of its checkpoint.
+
+    ``started=True`` also accepts a run killed before its first checkpoint (``config.yaml`` and
+    ``data.npy`` written, no ``checkpoint.pt``): the model keeps the initial weights of its seed
+    and ``checkpoint`` is empty."""
     check_device(device)
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -188,6 +229,8 @@ def load_run(run_dir: str | Path, ema: bool = True, device: str = "cpu") -> Run:
         raise UsageError(f"could not read {run_dir / DATA}: {' '.join(str(exc).split())}") from None
     data = torch.from_numpy(np.ascontiguousarray(array))
     built = build(spec, data, config["params"], seed=int(config.get("seed", 0)))
+    if started and not (run_dir / CHECKPOINT).exists():
+        return Run(run_dir, config, built, {})
     state = load_checkpoint(run_dir / CHECKPOINT, device)
     try:
         built.model.load_state_dict(state["ema" if ema else "model"])

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import os
+import secrets
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +18,7 @@ from torch import Tensor
 
 from ..reversal import Reversal
 from ..samplers import simulate
+from .config import seed_argument
 from .errors import UsageError
 from .rundir import Run, load_run, sampler_for
 
@@ -20,22 +26,30 @@ from .rundir import Run, load_run, sampler_for
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "sample",
-        help="write samples of a trained run to a .npy file",
+        help="write samples of a trained run to a .npy, .csv or .parquet file",
         description="Simulate the learned backward process of the run in DIR.",
     )
     p.add_argument("run_dir", metavar="DIR", help="run folder written by dmm train")
     p.add_argument("-n", type=int, required=True, help="number of samples")
-    p.add_argument("-o", "--output", required=True, metavar="OUT.npy", help="output .npy file")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="output file: .npy (any shape), .csv or .parquet (one column per coordinate, "
+        "named as in the training .csv)",
+    )
     add_sampling_options(p)
-    p.add_argument("--force", action="store_true", help="overwrite OUT.npy if it exists")
+    p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     p.set_defaults(func=run)
 
 
 def add_sampling_options(p: argparse.ArgumentParser) -> None:
-    """``--steps --sampler --seed --no-ema --denoise/--no-denoise --device`` (shared with eval)."""
+    """``--steps --sampler --seed --no-ema --denoise/--no-denoise --device --quiet`` (shared by
+    sample, eval and plot)."""
     p.add_argument("--steps", type=int, help="sampler steps (default: the run's sample_steps)")
     p.add_argument("--sampler", help="sampler name (default: the run's sampler)")
-    p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    p.add_argument("--seed", type=seed_argument, default=0, help="sampling seed (default 0)")
     p.add_argument("--no-ema", action="store_true", help="use the raw weights instead of the EMA")
     p.add_argument(
         "--denoise",
@@ -44,6 +58,7 @@ def add_sampling_options(p: argparse.ArgumentParser) -> None:
         help="end with the process's denoising step (default: the run's setting)",
     )
     p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def sampling_setup(run: Run, args: argparse.Namespace) -> dict[str, Any]:
@@ -87,28 +102,125 @@ def draw(
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    out = Path(args.output)
-    if out.suffix != ".npy":
-        raise UsageError(f"output must be a .npy file, got '{out}'")
+#: the output formats of ``dmm sample``, by suffix
+FORMATS = (".npy", ".csv", ".parquet")
+
+Callback = Callable[[int, Tensor, Tensor], None]
+
+
+def show_progress(args: argparse.Namespace) -> bool:
+    """A progress bar unless ``--quiet`` or stderr is not a terminal."""
+    return not getattr(args, "quiet", False) and sys.stderr.isatty()
+
+
+@contextmanager
+def progress(
+    args: argparse.Namespace, total: int, desc: str, then: Callback | None = None
+) -> Iterator[Callback | None]:
+    """A ``callback(k, t, y)`` for :func:`~dmm.samplers.simulate` that advances a progress bar
+    (with ETA, on stderr) of ``total`` steps and then calls ``then``; just ``then`` when
+    :func:`show_progress` says no or tqdm (the ``cli`` extra) is not installed."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        tqdm = None
+    if tqdm is None or not show_progress(args):
+        yield then
+        return
+    bar = tqdm(
+        total=total, desc=desc, unit="step", file=sys.stderr, leave=False, dynamic_ncols=True
+    )
+
+    def step(k: int, t: Tensor, y: Tensor) -> None:
+        bar.update(1)
+        if then is not None:
+            then(k, t, y)
+
+    try:
+        yield step
+    finally:
+        bar.close()
+
+
+def check_output(out: Path, force: bool) -> None:
+    """Refuse an unknown suffix, a folder, an existing file (unless ``force``), a missing folder
+    and ``.parquet`` without pyarrow, before anything is sampled."""
+    if out.suffix.lower() not in FORMATS:
+        raise UsageError(f"output must be a .npy, .csv or .parquet file, got '{out}'")
     if out.is_dir():
-        raise UsageError(f"output '{out}' is a folder, not a .npy file")
-    if out.exists() and not args.force:
+        raise UsageError(f"output '{out}' is a folder, not a file")
+    if out.exists() and not force:
         raise UsageError(f"'{out}' already exists; use --force to overwrite it")
     if not out.parent.is_dir():
         raise UsageError(f"output folder '{out.parent}' does not exist")
-    run_ = load_run(args.run_dir, ema=not args.no_ema, device=args.device)
-    setup = sampling_setup(run_, args)
-    y = draw(run_, setup, args.n, args.seed, args.device)
-    array = y.cpu().numpy()
-    if not y.is_floating_point():
-        array = array.astype(np.int64)
-    tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp.npy")  # unique: concurrent runs
+    if out.suffix.lower() == ".parquet":
+        _parquet()
+
+
+def _parquet():
     try:
-        np.save(tmp, array)
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise UsageError("writing .parquet needs pyarrow: pip install pyarrow") from None
+    return pa, pq
+
+
+def column_names(run: Run, width: int) -> list[str]:
+    """The run's training ``.csv`` header when it has ``width`` names, else ``x0, x1, ...``."""
+    names = run.config.get("columns")
+    if isinstance(names, list) and len(names) == width:
+        return [str(name) for name in names]
+    return [f"x{i}" for i in range(width)]
+
+
+def write_samples(array: np.ndarray, out: Path, names: list[str]) -> None:
+    """Write ``array`` to ``out`` atomically: a temporary file with a unique name in the same
+    folder, renamed over ``out``; removed if anything fails. ``.csv`` and ``.parquet`` hold
+    one column per flattened coordinate (``names``), integers as integers."""
+    writer = {".npy": _write_npy, ".csv": _write_csv, ".parquet": _write_parquet}
+    tmp = out.with_name(f".{out.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")  # unique
+    try:
+        writer[out.suffix.lower()](tmp, array, names)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _write_npy(path: Path, array: np.ndarray, names: list[str]) -> None:
+    with path.open("xb") as handle:
+        np.save(handle, array)
+
+
+def _write_csv(path: Path, array: np.ndarray, names: list[str]) -> None:
+    table = array.reshape(len(array), -1)
+    if table.dtype.kind in "iu":
+        fmt = "%d"
+    else:  # enough digits to read every value back exactly in its own precision
+        fmt = "%.9g" if table.dtype.itemsize <= 4 else "%.17g"
+    with path.open("x", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerow(names)
+        np.savetxt(handle, table, fmt=fmt, delimiter=",")
+
+
+def _write_parquet(path: Path, array: np.ndarray, names: list[str]) -> None:
+    pa, pq = _parquet()
+    table = array.reshape(len(array), -1)
+    columns = [pa.array(np.ascontiguousarray(table[:, i])) for i in range(table.shape[1])]
+    pq.write_table(pa.table(columns, names=names), str(path))
+
+
+def run(args: argparse.Namespace) -> int:
+    out = Path(args.output)
+    check_output(out, args.force)
+    run_ = load_run(args.run_dir, ema=not args.no_ema, device=args.device)
+    setup = sampling_setup(run_, args)
+    with progress(args, setup["steps"], "sampling") as callback:
+        y = draw(run_, setup, args.n, args.seed, args.device, callback)
+    array = y.cpu().numpy()
+    if not y.is_floating_point():
+        array = array.astype(np.int64)
+    write_samples(array, out, column_names(run_, int(np.prod(array.shape[1:]))))
     finite = bool(torch.isfinite(y).all()) if y.is_floating_point() else True
     extra = "" if finite else " (WARNING: some samples are not finite)"
     if finite and bool(run_.process.space.outside(y).any()):

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from ..data.files import read_columns
 from ..training import CHECKPOINT, LOG, TrainConfig, init_distributed, train
 from .catalog import Entry, build, get_process
 from .catalog.user import is_user_source, record
@@ -24,16 +26,20 @@ from .config import (
     parse_sets,
     read_config_file,
     sample_settings,
+    seed_argument,
     split_overrides,
 )
+from .config import seed as config_seed
 from .errors import UsageError
 from .rundir import (
+    HOLDOUT,
     LOSS_PLOT,
     RUN_FILES,
     check_device,
     load_run,
     read_data,
     save_data,
+    split_rows,
     write_run_config,
 )
 
@@ -57,7 +63,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=int, help="training steps")
     p.add_argument("--batch-size", type=int, help="batch size")
     p.add_argument("--out", help="run folder (default runs/<process>-<data>)")
-    p.add_argument("--seed", type=int, help="seed of data, initialisation and training (default 0)")
+    p.add_argument(
+        "--seed", type=seed_argument, help="seed of data, initialisation and training (default 0)"
+    )
     p.add_argument("--config", help="YAML file with process/data/params/train/sample entries")
     p.add_argument(
         "--set",
@@ -79,6 +87,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", help="cpu or cuda (default cpu)")
     p.add_argument(
         "--n-data", type=int, help=f"draws from a built-in data set (default {DEFAULT_N_DATA})"
+    )
+    p.add_argument(
+        "--holdout",
+        type=float,
+        metavar="FRACTION",
+        help=f"share of a data file's rows kept out of training, for the validation loss and "
+        f"dmm eval (default {HOLDOUT})",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -132,7 +147,8 @@ def _resolve(
     params = spec.with_params(over["process"])
     if saved is not None and params != spec.with_params(saved.get("params", {})):
         raise UsageError("process parameters cannot change when resuming a run")
-    seed = args.seed if args.seed is not None else int(content.get("seed", 0))
+    given_seed = over["train"].pop("seed", content.get("seed", 0))  # --set seed=N or the file
+    seed = args.seed if args.seed is not None else config_seed(given_seed)
     flags = {"steps": args.steps, "batch_size": args.batch_size, "device": args.device}
     train_values = {
         **spec.train_defaults,
@@ -141,11 +157,21 @@ def _resolve(
         "seed": seed,
     }
     n_data = args.n_data if args.n_data is not None else int(content.get("n_data", DEFAULT_N_DATA))
+    saved_holdout = None
+    if saved is not None:  # a run from before held-out splits trained on every row: keep that
+        saved_holdout = (saved.get("holdout") or {}).get("fraction", 0.0)
+    if saved_holdout is not None and args.holdout is not None and args.holdout != saved_holdout:
+        raise UsageError(f"--holdout {args.holdout} differs from the run's {saved_holdout}")
+    holdout = args.holdout if args.holdout is not None else saved_holdout
+    holdout = HOLDOUT if holdout is None else float(holdout)
+    if not 0 <= holdout < 1:
+        raise UsageError(f"--holdout must be in [0, 1), got {holdout}")
     return {
         "spec": spec,
         "data": str(data),
         "seed": seed,
         "n_data": n_data,
+        "holdout": holdout,
         "params": params,
         "train": train_values,
         "sample": over["sample"],
@@ -165,7 +191,7 @@ def run(args: argparse.Namespace) -> int:
     if args.resume:
         if not out_arg:
             raise UsageError("--resume needs the run folder: dmm train --resume DIR")
-        previous = load_run(out_arg)  # checks folder, config, data and checkpoint
+        previous = load_run(out_arg, started=True)  # checks folder, config, data, checkpoint
         saved = previous.config
     cfg = _resolve(args, saved, None if previous is None else previous.spec)
     spec = cfg["spec"]
@@ -175,9 +201,10 @@ def run(args: argparse.Namespace) -> int:
     if world > 1 and cfg["train"].get("micro_batches", 1) % world:
         cfg["train"]["micro_batches"] = world  # one micro-batch per process
     train_config: TrainConfig = make_train_config(cfg["train"])
-    if previous is not None and int(previous.checkpoint["step"]) > train_config.steps:
+    done = int(previous.checkpoint.get("step", 0)) if previous is not None else 0
+    if done > train_config.steps:
         raise UsageError(
-            f"run '{out_arg}' is already at step {int(previous.checkpoint['step'])}; "
+            f"run '{out_arg}' is already at step {done}; "
             f"--steps {train_config.steps} would go back (give at least that many)"
         )
     out = Path(out_arg or _default_out(spec.name, cfg["data"]))
@@ -186,16 +213,22 @@ def run(args: argparse.Namespace) -> int:
         data = previous.data
     else:
         data = read_data(cfg["data"], cfg["n_data"], cfg["seed"])
+    columns = saved.get("columns") if saved is not None else read_columns(cfg["data"])
     if len(data) < 2:
         raise UsageError(f"need at least 2 rows of training data, got {len(data)}")
     built = build(spec, data, cfg["params"], seed=cfg["seed"])  # initial weights from the seed
-    data = built.data
+    data = built.data  # every row validated; the process is built from all of them
     sample = sample_settings(built, cfg["sample"])
-    val_data = None
+    holdout = None
     if cfg["data"] in _builtins():
         val_data = read_data(
             cfg["data"], min(train_config.val_size, cfg["n_data"]), cfg["seed"] + 1
         )
+        rows = data
+    else:  # a file: a random share of its rows is never trained on
+        keep, held = split_rows(len(data), cfg["holdout"], cfg["seed"])
+        holdout = {"fraction": cfg["holdout"], "rows": len(held)}
+        rows, val_data = data[keep], (data[held][: train_config.val_size] if len(held) else None)
 
     try:
         out.exists()
@@ -222,6 +255,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             out.mkdir(parents=True, exist_ok=True)
             lock = _lock(out)  # before --force touches anything: a running train keeps its folder
+            for name in RUN_FILES:  # temporaries left by a killed train or sample
+                (out / (name + ".tmp")).unlink(missing_ok=True)
         except OSError as exc:
             raise UsageError(f"cannot write run folder '{out}': {exc.strerror or exc}") from None
     failed = True
@@ -239,42 +274,53 @@ def run(args: argparse.Namespace) -> int:
                 out,
                 spec,
                 _data_record(cfg["data"]),
-                cfg["n_data"],
+                cfg["n_data"] if holdout is None else len(data),  # a file: the rows it had
                 cfg["seed"],
                 built.params,
                 asdict(train_config),
                 sample,
                 subset,
                 world,
+                columns=columns,
+                holdout=holdout,
             )
         _barrier(world)
         if rank == 0:
             print(
-                f"training {spec.name} on {cfg['data']} ({tuple(data.shape)}, {data.dtype}) for "
-                f"{train_config.steps} steps, batch {train_config.batch_size}, world size {world}"
-                f" -> {out}",
+                f"training {spec.name} on {cfg['data']} ({tuple(rows.shape)}, {data.dtype}"
+                + ("" if not holdout else f"; {holdout['rows']} more rows held out")
+                + f") for {train_config.steps} steps, batch {train_config.batch_size}, world size "
+                f"{world} -> {out}",
                 flush=True,
             )
+            if holdout is not None and not holdout["rows"]:
+                print(
+                    f"note: no held-out rows ({len(data)} rows, holdout {cfg['holdout']}): the "
+                    "validation loss uses training rows, and dmm eval needs a separate --data "
+                    "file",
+                    flush=True,
+                )
             for note in built.notes:  # e.g. a reference simulated from the training rows
                 print(f"note: {note}", flush=True)
         result = train(
             built.model,
             built.loss,
-            data,
+            rows,
             train_config,
             val_data=val_data,
             run_dir=out,
-            resume=bool(args.resume),
+            resume=bool(previous is not None and previous.checkpoint),  # else from step 0
             progress=rank == 0 and not args.quiet,
         )
         if rank == 0:
-            _loss_plot(result.history, out / LOSS_PLOT)
+            plotted = _loss_plot(result.history, out / LOSS_PLOT)
             last = result.history[-1] if result.history else {}
             val = next((r["val_loss"] for r in reversed(result.history) if "val_loss" in r), None)
             print(
                 f"done: step {result.step}, loss {last.get('loss', float('nan')):.4g}"
                 + (f", val loss {val:.4g}" if val is not None else "")
-                + f"; wrote {out / CHECKPOINT}, {out / LOG}, {out / LOSS_PLOT}",
+                + f"; wrote {out / CHECKPOINT}, {out / LOG}"
+                + (f", {out / LOSS_PLOT}" if plotted else ""),
                 flush=True,
             )
         failed = False
@@ -363,9 +409,17 @@ def _barrier(world: int) -> None:
         torch.distributed.barrier()
 
 
-def _loss_plot(history: list[dict[str, Any]], path: Path) -> None:
+def _loss_plot(history: list[dict[str, Any]], path: Path) -> bool:
+    """Draw ``loss.png``; without the optional ``plot`` extra, say so on stderr and skip it."""
     try:
         from ..plotting import plot_loss
-    except ImportError:  # matplotlib is an optional extra
-        return
+    except ImportError as exc:  # matplotlib and pillow are the optional extra ``plot``
+        print(
+            f"dmm: note: {path.name} not written ({exc.name or 'matplotlib'} is not installed; "
+            "pip install 'denoising-markov-models[plot]')",
+            file=sys.stderr,
+            flush=True,
+        )
+        return False
     plot_loss(history, path)
+    return True

@@ -17,7 +17,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from dmm.data.registry import register_dataset
+from dmm.data.registry import DatasetInfo, register_dataset
+from dmm.spaces import Discrete
 
 DIGITS_LEVELS = 17
 DIGITS_TEST_SIZE = 300
@@ -82,6 +83,23 @@ def tiny_chain(n: int, generator: torch.Generator) -> Tensor:
     return torch.stack([k // TINY_S, k % TINY_S], 1)
 
 
-register_dataset("digits", digits)
-register_dataset("digits-test", digits_test)
-register_dataset("tiny-chain", tiny_chain)
+_DIGITS_SPACE = Discrete(64, DIGITS_LEVELS)
+register_dataset(
+    "digits",
+    digits,
+    DatasetInfo(
+        _DIGITS_SPACE, "8x8 handwritten digits, 17 grey levels (1497 training images)", torch.int64
+    ),
+)
+register_dataset(
+    "digits-test",
+    digits_test,
+    DatasetInfo(_DIGITS_SPACE, "the 300 held-out test images of digits", torch.int64),
+)
+register_dataset(
+    "tiny-chain",
+    tiny_chain,
+    DatasetInfo(
+        Discrete(TINY_D, TINY_S), "a known correlated law on 16 states (exact oracles)", torch.int64
+    ),
+)

@@ -13,7 +13,7 @@ import numpy as np
 
 from dmm.data.errors import DataError
 
-__all__ = ["check_shape", "load_array"]
+__all__ = ["check_shape", "load_array", "read_columns"]
 
 _MAX_LISTED_ROWS = 5
 
@@ -46,6 +46,24 @@ def load_array(path: str | Path) -> np.ndarray:
         )
     _validate(array, path, min_ndim=2 if suffix == ".csv" else 1)
     return array
+
+
+def read_columns(path: str | Path) -> list[str] | None:
+    """The column names of a ``.csv`` file's header row; ``None`` when its first row holds a
+    number (no header) or ``path`` is not a ``.csv`` file. An empty name becomes ``x<i>``.
+
+    Raises:
+        DataError: the file cannot be read.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".csv":
+        return None
+    lines = _csv_lines(path)
+    first = next(lines, None)
+    lines.close()
+    if first is None or not _is_header(first[1]):
+        return None
+    return [name or f"x{i}" for i, name in enumerate(first[1])]
 
 
 def check_shape(x: np.ndarray, event_shape: tuple[int, ...]) -> None:
@@ -84,21 +102,35 @@ def _read_npy(path: Path) -> np.ndarray:
     return array
 
 
-def _read_csv(path: Path) -> np.ndarray:
+def _csv_lines(path: Path):
+    """``(line number, stripped fields)`` of the non-blank rows of a ``.csv`` file, lazily."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            lines = [
-                (number, [field.strip() for field in row])
-                for number, row in enumerate(csv.reader(handle), start=1)
-                if any(field.strip() for field in row)
-            ]
+            for number, row in enumerate(csv.reader(handle), start=1):
+                if any(field.strip() for field in row):
+                    yield number, [field.strip() for field in row]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise DataError(f"could not read '{path}' as a .csv file ({_one_line(exc)})") from exc
-    if lines and not any(_is_number(field) for field in lines[0][1]):
-        lines = lines[1:]  # a header row of column names
+
+
+def _is_header(fields: list[str]) -> bool:
+    """A row of column names: no field is a number."""
+    return not any(_is_number(field) for field in fields)
+
+
+def _read_csv(path: Path) -> np.ndarray:
+    lines = list(_csv_lines(path))
+    header = lines[0] if lines and _is_header(lines[0][1]) else None
+    if header is not None:
+        lines = lines[1:]
     if not lines:
         raise DataError(f"'{path}' contains no data rows")
     width = len(lines[0][1])
+    if header is not None and len(header[1]) != width:
+        raise DataError(
+            f"'{path}' header row has {len(header[1])} names "
+            f"but the first data row has {width} values"
+        )
     for number, fields in lines:
         if len(fields) != width:
             raise DataError(

@@ -18,9 +18,10 @@ from functools import partial
 import torch
 
 from ..processes.jump_laws import StudentTJumps
+from ..spaces import Euclidean, Torus
 from ..spaces.torus import wrap
 from . import toy2d
-from .registry import register_dataset
+from .registry import DatasetInfo, register_dataset
 
 _DTYPE = torch.float32
 
@@ -56,11 +57,25 @@ def on_torus(n: int, generator: torch.Generator, base, scale: float) -> torch.Te
 
 for _nu in (1.5, 3):
     for _d in (2, 8):
-        register_dataset(f"student-t-{_nu:g}-{_d}d", partial(student_t, nu=float(_nu), dim=_d))
+        register_dataset(
+            f"student-t-{_nu:g}-{_d}d",
+            partial(student_t, nu=float(_nu), dim=_d),
+            DatasetInfo(
+                Euclidean(_d),
+                f"multivariate Student-t, nu = {_nu:g}: heavy tails"
+                + (" (infinite variance)" if _nu < 2 else ""),
+            ),
+        )
 for _d in (2, 8):
-    register_dataset(f"stable-1.5-{_d}d", partial(symmetric_stable, alpha=1.5, dim=_d))
+    register_dataset(
+        f"stable-1.5-{_d}d",
+        partial(symmetric_stable, alpha=1.5, dim=_d),
+        DatasetInfo(Euclidean(_d), "isotropic symmetric alpha-stable, alpha = 1.5: heavy tails"),
+    )
 register_dataset(
-    "torus-checkerboard", partial(on_torus, base=toy2d.checkerboard, scale=math.pi / 2)
+    "torus-checkerboard",
+    partial(on_torus, base=toy2d.checkerboard, scale=math.pi / 2),
+    DatasetInfo(Torus(2), "checkerboard scaled to a periodic 4x4 board on the torus"),
 )
 for _name in ("swissroll", "moons", "8gaussians", "circles", "pinwheel"):
     _base = {
@@ -70,6 +85,10 @@ for _name in ("swissroll", "moons", "8gaussians", "circles", "pinwheel"):
         "circles": toy2d.circles,
         "pinwheel": toy2d.pinwheel,
     }[_name]
-    register_dataset(f"torus-{_name}", partial(on_torus, base=_base, scale=math.pi / 3))
+    register_dataset(
+        f"torus-{_name}",
+        partial(on_torus, base=_base, scale=math.pi / 3),
+        DatasetInfo(Torus(2), f"{_name} scaled by pi/3 and wrapped onto the torus"),
+    )
 
 __all__ = ["on_torus", "positive_stable", "student_t", "symmetric_stable"]

@@ -100,11 +100,27 @@ def export_sklearn(name: str, path: str | Path) -> Path:
 
 
 def _register() -> None:
-    from dmm.data.registry import BUILTIN_DATASETS, register_dataset
+    from dmm.data.registry import BUILTIN_DATASETS, DatasetInfo, register_dataset
+    from dmm.spaces import PositiveOrthant
 
-    for name, fn in (("orthant-gmm-2d", orthant_gmm_2d), ("orthant-gmm-10d", orthant_gmm_10d)):
+    for name, fn, info in (
+        (
+            "orthant-gmm-2d",
+            orthant_gmm_2d,
+            DatasetInfo(
+                PositiveOrthant(2), "4 Gaussians cut to the quadrant, two on the axes, one at 0"
+            ),
+        ),
+        (
+            "orthant-gmm-10d",
+            orthant_gmm_10d,
+            DatasetInfo(
+                PositiveOrthant(10), "5 Gaussians cut to the orthant, 40% of their means on an axis"
+            ),
+        ),
+    ):
         if name not in BUILTIN_DATASETS:
-            register_dataset(name, fn)
+            register_dataset(name, fn, info)
 
 
 _register()

@@ -1,8 +1,14 @@
-"""Named data sets and the resolver from a user's data spec (a name or a file path) to a tensor."""
+"""Named data sets and the resolver from a user's data spec (a name or a file path) to a tensor.
+
+Each named data set is a sampler (:data:`BUILTIN_DATASETS`) and, declared next to its
+registration, a :class:`DatasetInfo`: the state space one draw lies in (hence its event shape), its
+dtype and a one-line description (:data:`DATASET_INFO`, what ``dmm data`` lists).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -11,11 +17,35 @@ import torch
 from dmm.data import toy2d
 from dmm.data.errors import DataError
 from dmm.data.files import load_array
+from dmm.spaces import Euclidean, Space
 
-__all__ = ["BUILTIN_DATASETS", "Sampler", "load_data", "register_dataset"]
+__all__ = [
+    "BUILTIN_DATASETS",
+    "DATASET_INFO",
+    "DatasetInfo",
+    "Sampler",
+    "load_data",
+    "register_dataset",
+]
 
 Sampler = Callable[[int, torch.Generator], torch.Tensor]
 """A data set sampler: ``f(n, generator) -> Tensor`` of shape ``(n, *event_shape)``."""
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What one draw of a named data set is: a point of ``space`` (so its shape is the space's
+    event shape) of dtype ``dtype``, described in one line."""
+
+    space: Space
+    description: str
+    dtype: torch.dtype = torch.float32
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The event shape of one draw."""
+        return tuple(self.space.event_shape)
+
 
 BUILTIN_DATASETS: dict[str, Sampler] = {
     "checkerboard": toy2d.checkerboard,
@@ -27,9 +57,25 @@ BUILTIN_DATASETS: dict[str, Sampler] = {
 }
 """Every named data set, by name. Modules add their own with :func:`register_dataset`."""
 
+_R2 = Euclidean(2)
+DATASET_INFO: dict[str, DatasetInfo] = {
+    "checkerboard": DatasetInfo(
+        _R2, "uniform on the 8 black cells of a 4x4 checkerboard on [-2, 2]^2"
+    ),
+    "swissroll": DatasetInfo(_R2, "noisy 2-D spiral (swiss roll seen from above)"),
+    "moons": DatasetInfo(_R2, "two interleaving noisy half circles"),
+    "8gaussians": DatasetInfo(_R2, "8 Gaussians (std 0.15) on a circle of radius 1.4"),
+    "circles": DatasetInfo(_R2, "two noisy concentric circles of radii 1 and 2"),
+    "pinwheel": DatasetInfo(_R2, "5 curved Gaussian arms of a pinwheel"),
+}
+"""The declared space, dtype and description of each named data set (``dmm data`` lists them)."""
 
-def register_dataset(name: str, fn: Sampler, *, overwrite: bool = False) -> None:
-    """Register a sampler under ``name`` so :func:`load_data` (and the CLI) can find it.
+
+def register_dataset(
+    name: str, fn: Sampler, info: DatasetInfo | None = None, *, overwrite: bool = False
+) -> None:
+    """Register a sampler under ``name`` so :func:`load_data` (and the CLI) can find it; ``info``
+    declares what one draw is (the built-ins all declare it).
 
     Raises:
         ValueError: if ``name`` is empty or already registered and ``overwrite`` is false.
@@ -39,6 +85,10 @@ def register_dataset(name: str, fn: Sampler, *, overwrite: bool = False) -> None
     if name in BUILTIN_DATASETS and not overwrite:
         raise ValueError(f"data set {name!r} is already registered (pass overwrite=True)")
     BUILTIN_DATASETS[name] = fn
+    if info is not None:
+        DATASET_INFO[name] = info
+    else:
+        DATASET_INFO.pop(name, None)
 
 
 def load_data(spec: str, n: int, generator: torch.Generator) -> torch.Tensor:

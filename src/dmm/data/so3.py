@@ -176,11 +176,21 @@ __all__ = [
 
 
 def _register() -> None:
-    from .registry import register_dataset
+    from ..spaces import Torus
+    from ..spaces.so3 import SO3
+    from .registry import DatasetInfo, register_dataset
 
-    register_dataset("so3-mixture-16", lambda n, g: so3_mixture(n, g, 16))
-    register_dataset("so3-mixture-64", lambda n, g: so3_mixture(n, g, 64))
-    register_dataset("torus-vonmises", torus_vonmises)
+    for k in (16, 64):
+        register_dataset(
+            f"so3-mixture-{k}",
+            lambda n, g, k=k: so3_mixture(n, g, k),
+            DatasetInfo(SO3(), f"mixture of {k} wrapped normals on SO(3), std {MIXTURE_STD:g}"),
+        )
+    register_dataset(
+        "torus-vonmises",
+        torus_vonmises,
+        DatasetInfo(Torus(2), "mixture of 4 products of von Mises laws on the torus"),
+    )
 
 
 _register()

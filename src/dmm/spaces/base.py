@@ -13,6 +13,15 @@ class SupportError(ValueError):
     """Data lie outside a state space; the message names the offending rows."""
 
 
+def shape_hint(shape: tuple[int, ...], event_shape: tuple[int, ...]) -> str:
+    """What to do about data of ``shape`` where rows of ``event_shape`` were expected: a reshape
+    when the rows hold the right number of values, else their count against the space's."""
+    have, need = math.prod(shape[1:]), math.prod(event_shape)
+    if len(shape) >= 1 and have == need:
+        return f"reshape them to (n, {', '.join(map(str, event_shape))}), one sample per row"
+    return f"one sample per row: these rows hold {have} values, the space needs {need}"
+
+
 def _row_list(bad: Tensor, limit: int = 5) -> str:
     rows = torch.nonzero(bad).flatten().tolist()
     shown = ", ".join(str(r) for r in rows[:limit])
@@ -54,7 +63,7 @@ class Space:
         if tuple(x.shape[1:]) != tuple(self.event_shape):
             raise SupportError(
                 f"data has shape {tuple(x.shape)}, expected (n, {', '.join(map(str, self.event_shape))})"
-                f" for {self.name}"
+                f" for {self.name}: {shape_hint(tuple(x.shape), self.event_shape)}"
             )
         if x.is_floating_point():
             finite = torch.isfinite(x.reshape(x.shape[0], -1)).all(dim=1)
@@ -62,12 +71,19 @@ class Space:
                 raise SupportError(f"data has NaN or infinite values in {_row_list(~finite)}")
         bad = self.outside(x)
         if bad.any():
+            hint = self.outside_hint(x[bad])
             raise SupportError(
                 f"data outside {self.name} ({self.support_text}) in {_row_list(bad)}"
+                + (f"; {hint}" if hint else "")
             )
         return x
 
     support_text: str = ""
+
+    def outside_hint(self, rows: Tensor) -> str:
+        """What to do about ``rows``, the data rows outside the support (one clause, or ``""``);
+        :meth:`validate` appends it to its error."""
+        return ""
 
     def features(self, x: Tensor) -> Tensor:
         """Flat features ``(batch, feature_dim)`` a network reads."""

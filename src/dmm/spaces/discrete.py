@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .base import Space, SupportError, _row_list
+from .base import Space, SupportError, _row_list, shape_hint
 
 
 class Discrete(Space):
@@ -46,7 +46,8 @@ class Discrete(Space):
         if x.ndim != 2 or x.shape[1] != self.d:
             raise SupportError(
                 f"data has shape {tuple(x.shape)}, expected (n, {self.d}) for "
-                f"{self.name} (d = {self.d} coordinates per sample)"
+                f"{self.name} (d = {self.d} coordinates per sample): "
+                f"{shape_hint(tuple(x.shape), self.event_shape)}"
             )
         if x.is_floating_point():
             flat = x.reshape(x.shape[0], -1)
@@ -57,16 +58,23 @@ class Discrete(Space):
             if not integral.all():
                 raise SupportError(
                     f"data has non-integer values in {_row_list(~integral)} "
-                    f"({self.name} takes {self.support_text})"
+                    f"({self.name} takes {self.support_text}); round or bin them to integer codes"
                 )
         elif x.dtype == torch.bool or x.is_complex():
             raise SupportError(f"data of dtype {x.dtype} cannot be states of {self.name}")
         bad = self.outside(x)
         if bad.any():
             raise SupportError(
-                f"data outside {self.name} ({self.support_text}) in {_row_list(bad)}"
+                f"data outside {self.name} ({self.support_text}) in {_row_list(bad)}; "
+                f"{self.outside_hint(x[bad])}"
             )
         return x.long()
+
+    def outside_hint(self, rows: Tensor) -> str:
+        low, high = int(rows.min()), int(rows.max())
+        if low < 0:
+            return f"values down to {low}: shift the codes to start at 0"
+        return f"values up to {high} need S >= {high + 1}"
 
     def one_hot(self, x: Tensor) -> Tensor:
         """``(batch, d, n_states)`` float one-hot encoding."""

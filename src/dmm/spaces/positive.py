@@ -102,6 +102,11 @@ class PositiveOrthant(Space):
             bad = bad | (flat < math.exp(-bound)) | (flat > math.exp(bound))
         return bad.any(dim=1)
 
+    def outside_hint(self, rows: Tensor) -> str:
+        if (rows <= 0).any():
+            return "shift the data so that every coordinate is > 0 (e.g. x - min + c, c > 0)"
+        return "rescale the data into that range"
+
     def features(self, x: Tensor) -> Tensor:
         loc, scale = self.log_loc.to(x), self.log_scale.to(x)
         return ((torch.log(x) - loc) / scale).reshape(x.shape[0], -1)

@@ -14,7 +14,7 @@ import math
 import torch
 from torch import Tensor
 
-from .base import Space, SupportError
+from .base import Space, SupportError, shape_hint
 from .discrete import Discrete
 
 
@@ -102,7 +102,7 @@ class Product(Space):
         if x.ndim != 2 or x.shape[1] != self.event_shape[0]:
             raise SupportError(
                 f"data has shape {tuple(x.shape)}, expected (n, {self.event_shape[0]}) for "
-                f"{self.name}"
+                f"{self.name}: {shape_hint(tuple(x.shape), self.event_shape)}"
             )
         if x.dtype == torch.bool or x.is_complex():
             raise SupportError(f"data of dtype {x.dtype} cannot be states of {self.name}")

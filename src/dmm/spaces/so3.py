@@ -114,6 +114,9 @@ class SO3(Space):
         det = torch.linalg.det(x.to(torch.float64)).to(x.dtype)
         return (orth > self.atol) | ((det - 1).abs() > self.atol)
 
+    def outside_hint(self, rows: Tensor) -> str:
+        return "project near-rotations M onto SO(3) first (U Vᵀ from the SVD M = U S Vᵀ)"
+
     def exp(self, y: Tensor, v: Tensor) -> Tensor:
         """Geodesic from ``y`` with body-frame velocity ``v`` for unit time: ``y exp(v̂)``."""
         return project(y @ exp_map(v))

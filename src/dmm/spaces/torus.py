@@ -63,6 +63,9 @@ class Torus(Space):
         x = x.reshape(x.shape[0], -1)
         return ((x < -math.pi) | (x >= math.pi)).any(dim=1)
 
+    def outside_hint(self, rows: Tensor) -> str:
+        return "wrap them into [-π, π) first (dmm.spaces.torus.wrap; angles in radians)"
+
     @property
     def feature_dim(self) -> int:
         return 2 * self.d

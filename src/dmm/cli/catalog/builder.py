@@ -15,6 +15,7 @@ from torch import Tensor, nn
 from ...losses import Loss
 from ...processes import Process
 from ...samplers import Sampler
+from ...spaces import SupportError
 from ..errors import USER_ERRORS, UsageError
 from .spec import PROCESSES, Entry
 
@@ -23,7 +24,8 @@ from .spec import PROCESSES, Entry
 class Built:
     """A process with its model (untrained), loss and samplers, made from one configuration.
 
-    ``params`` are the entry's parameters after the overrides; ``data`` the training data after
+    ``params`` are the entry's parameters after the overrides, with the values chosen for
+    "choose for me" parameters (``S=0``, ``network=auto``); ``data`` the training data after
     the state space's validation (a space may map data into itself, e.g. a wrapping torus);
     ``samplers`` maps names to zero-argument factories.
     """
@@ -95,7 +97,7 @@ def build(
             raise UsageError(
                 f"cannot build process '{entry.name}' with {values}: {_line(exc)}"
             ) from None
-        valid = process.space.validate(data)  # SupportError names the rows
+        valid = _validate(entry, process, data)
         try:
             parts = entry.parts(process, valid, values, context_dim)
         except USER_ERRORS:
@@ -106,7 +108,7 @@ def build(
             ) from None
     return Built(
         entry,
-        values,
+        {**values, **parts.resolved},
         parts.process,
         valid,
         parts.model,
@@ -117,6 +119,20 @@ def build(
         parts.denoise,
         parts.notes,
     )
+
+
+def _validate(entry: Entry, process: Process, data: Tensor) -> Tensor:
+    """``process.space.validate(data)`` (a :class:`SupportError` names the rows); when the data
+    have the right shape and finite values but lie outside the space, the error ends with the
+    entry's ``data_hint`` (what to do instead)."""
+    try:
+        return process.space.validate(data)
+    except SupportError as exc:
+        shaped = tuple(data.shape[1:]) == tuple(process.space.event_shape)
+        finite = not data.is_floating_point() or bool(torch.isfinite(data).all())
+        if not (entry.data_hint and shaped and finite):
+            raise
+        raise SupportError(f"{_line(exc)}; {entry.data_hint}") from None
 
 
 @contextlib.contextmanager

@@ -23,17 +23,41 @@ from .schedules import ScheduleChoice
 from .spec import ProcessSpec, register_process
 
 CHAIN_PARAMS: dict[str, Any] = {
-    "S": 0,  # number of data values; 0 = max(data) + 1
+    "S": 0,
     "t_min": 1e-3,
-    "eps": 1e-3,  # log-linear schedule: the slowest mode keeps weight eps at T = 1
-    "parameterisation": "mean",  # mean | ratio
-    "network": "auto",  # auto (transformer for d > 8, else MLP) | mlp | transformer
+    "eps": 1e-3,
+    "parameterisation": "mean",
+    "network": "auto",
     "hidden": 256,
-    "depth": 3,  # MLP
+    "depth": 3,
     "width": 64,
     "layers": 2,
-    "heads": 4,  # transformer
+    "heads": 4,
 }
+CHAIN_HELP: dict[str, str] = {
+    "S": "number of values per coordinate, data in 0..S-1; 0 (the default) takes "
+    "S = max(data) + 1 (at least 2)",
+    "t_min": "smallest time trained and sampled",
+    "eps": "log-linear schedule: the slowest mode of the rate matrix keeps weight eps at T = 1 "
+    "(smaller: closer to the reference at T)",
+    "parameterisation": "mean (the network gives p(x0|y) and the ratios follow) or ratio "
+    "(the network gives the log-ratios directly)",
+    "network": "backbone: mlp, transformer, or auto = the MLP while a coordinate has at most 512 "
+    "states (S, plus 1 for MASK; the MLP is cheaper per step there, measured), else the transformer",
+    "hidden": "width of the MLP's hidden layers (network=mlp)",
+    "depth": "number of residual hidden layers of the MLP (network=mlp)",
+    "width": "token width of the transformer (network=transformer)",
+    "layers": "number of transformer blocks (network=transformer)",
+    "heads": "attention heads per block, dividing width (network=transformer)",
+}
+#: ``network=auto`` picks the MLP while a coordinate takes at most this many values (``n_states``:
+#: ``S``, plus MASK), the transformer above. Measured per training step at the default sizes (MLP
+#: 256×3, transformer width 64 × 2 layers; benchmarks/chains_network_cost.py, benchmarks/README.md):
+#: the MLP was 1.9× (tiny-chain, d = 2), 7.4× (digits, d = 64) and 15× (d = 256) cheaper, still
+#: 1.45× cheaper at 257 states (d = 64), and 1.3× dearer at 1025 states (d = 16). The MLP's cost
+#: grows like ``d · n_states · hidden``, the transformer's like ``d · width² + d² · width``, so the
+#: crossover sits in ``n_states`` (flop count: about ``512 + d/3``), not in ``d``.
+AUTO_MLP_MAX_STATES = 512
 CHAIN_SAMPLERS = {
     "tweedie": lambda p: TweedieStep(),
     "euler": lambda p: ChainEuler(),
@@ -64,9 +88,7 @@ def chain_model(
         )
     cls = kinds[params["parameterisation"]]
     out = process.S if cls is MeanRatios else process.n_states
-    network = params["network"]
-    if network == "auto":
-        network = "transformer" if process.d > 8 else "mlp"
+    network = chain_network(process, params)
     if network == "mlp":
         net: nn.Module = MLP(
             process.space.feature_dim,
@@ -90,6 +112,25 @@ def chain_model(
     return cls(net, process)
 
 
+def chain_network(process: ChainProcess, params: Mapping[str, Any]) -> str:
+    """The backbone ``network`` names, ``auto`` resolved by :data:`AUTO_MLP_MAX_STATES`."""
+    if params["network"] != "auto":
+        return str(params["network"])
+    return "mlp" if process.n_states <= AUTO_MLP_MAX_STATES else "transformer"
+
+
+def _resolve(process: Process, params: Mapping[str, Any]) -> dict[str, Any]:
+    """``S`` and ``network`` as built (``S=0`` and ``network=auto`` are read from the data)."""
+    assert isinstance(process, ChainProcess)
+    return {"S": int(process.S), "network": chain_network(process, params)}
+
+
+LOSS_HELP = (
+    "score_entropy (denoising score entropy) or masked_elbo (the masked-diffusion ELBO, "
+    "needs parameterisation=mean)"
+)
+
+
 def chain_loss(process: Process, params: Mapping[str, Any]) -> Loss:
     if params.get("loss", "score_entropy") == "masked_elbo":
         if params["parameterisation"] != "mean":
@@ -111,7 +152,13 @@ def _load_rate_matrix(path: str) -> Tensor:
     return torch.from_numpy(np.load(path)).to(torch.float64)
 
 
-def _spec(name: str, summary: str, extra: dict[str, Any], build) -> ProcessSpec:
+#: what to do with data a chain rejects (appended to the support error)
+CHAIN_DATA_HINT = "S=0 (the default) takes S = max(data) + 1; for continuous data use vp"
+
+
+def _spec(
+    name: str, summary: str, extra: dict[str, Any], build, help: dict[str, str]
+) -> ProcessSpec:
     return ProcessSpec(
         name,
         summary,
@@ -124,6 +171,9 @@ def _spec(name: str, summary: str, extra: dict[str, Any], build) -> ProcessSpec:
         sample_steps=256,
         denoise=True,  # end on p_θ(x_0|y): no MASK values (or t_min noise) left in samples
         evaluate=chain_evaluate_spec,
+        help={**CHAIN_HELP, **help},
+        data_hint=CHAIN_DATA_HINT,
+        resolve=_resolve,
     )
 
 
@@ -133,6 +183,7 @@ register_process(
         "uniform-jump chain on {0..S-1}^d, reference uniform",
         {},
         lambda x, p: UniformChain(*_shape(x, p), _schedule(p), t_min=p["t_min"]),
+        {},
     )
 )
 register_process(
@@ -141,6 +192,7 @@ register_process(
         "absorbing (masking) chain on {0..S-1}^d, reference all-MASK",
         {"loss": "score_entropy"},
         lambda x, p: AbsorbingChain(*_shape(x, p), _schedule(p), t_min=p["t_min"]),
+        {"loss": LOSS_HELP},
     )
 )
 register_process(
@@ -155,6 +207,11 @@ register_process(
             kind=p["kind"],
             bandwidth=p["bandwidth"] or None,
         ),
+        {
+            "kind": "birth_death (jumps to the neighbouring values a-1, a+1) or gaussian "
+            "(jumps a -> b at a rate proportional to exp(-(a-b)^2 / 2 bandwidth^2))",
+            "bandwidth": "width of the gaussian kind's jumps in values; 0 takes S/8",
+        },
     )
 )
 register_process(
@@ -165,5 +222,9 @@ register_process(
         lambda x, p: ChainProcess(
             _load_rate_matrix(p["rate_matrix"]), _shape(x, p)[0], _schedule(p), t_min=p["t_min"]
         ),
+        {
+            "rate_matrix": "path of a .npy S x S rate matrix R (off-diagonal rates >= 0), required",
+            "S": "unused: S is the size of rate_matrix",
+        },
     )
 )

@@ -18,6 +18,12 @@ from .schedules import ScheduleChoice
 from .spec import ProcessSpec, register_process
 
 MODEL_PARAMS = {"hidden": 256, "depth": 3, "parameterisation": "eps"}
+MODEL_HELP = {
+    "hidden": "width of the MLP's hidden layers",
+    "depth": "number of residual hidden layers of the MLP",
+    "parameterisation": "what the network outputs: eps (the noise), score, x0 (the clean data) "
+    "or potential (a scalar whose gradient is the score)",
+}
 PARAMETERISATIONS = {
     "score": ScoreParam,
     "eps": EpsParam,
@@ -71,12 +77,37 @@ def flat_dim(data: Tensor) -> int:
 
 _COMMON = {**MODEL_PARAMS, "weighting": "eps", "t_min": 1e-3}
 _VP_PARAMS = {**_COMMON, "schedule": "linear", "beta_min": 0.1, "beta_max": 20.0}
+#: sentences of the parameters shared by the diffusions (the other families reuse the first two)
+T_MIN_HELP = "smallest time trained and sampled: the score is singular at t = 0"
+WEIGHTING_HELP = (
+    "weight of the DSM loss over time: eps (the usual noise-prediction loss) or kl "
+    "(lambda = D_t, the path-KL bound that dmm eval reports)"
+)
+_COMMON_HELP = {**MODEL_HELP, "weighting": WEIGHTING_HELP, "t_min": T_MIN_HELP}
+_VP_HELP = {
+    **_COMMON_HELP,
+    "schedule": "noise rate beta(t): linear from beta_min to beta_max, or cosine "
+    "(Nichol-Dhariwal; ignores beta_min and beta_max)",
+    "beta_min": "noise rate beta(0) of the linear schedule",
+    "beta_max": "noise rate beta(1) of the linear schedule: at T = 1 little of the data is left",
+}
 _VP_SCHEDULE = ScheduleChoice(("linear", "cosine"), "beta_min", "beta_max")
 
 
-def _spec(name: str, summary: str, params: dict[str, Any], build) -> ProcessSpec:
+def _spec(
+    name: str, summary: str, params: dict[str, Any], build, help: dict[str, str]
+) -> ProcessSpec:
     return ProcessSpec(
-        name, summary, params, build, mlp_model, dsm_loss, DIFFUSION_SAMPLERS, "em", denoise=True
+        name,
+        summary,
+        params,
+        build,
+        mlp_model,
+        dsm_loss,
+        DIFFUSION_SAMPLERS,
+        "em",
+        denoise=True,
+        help=help,
     )
 
 
@@ -86,6 +117,7 @@ register_process(
         "variance-preserving SDE on R^d, reference N(0, I)",
         _VP_PARAMS,
         lambda x, p: VP(flat_dim(x), _VP_SCHEDULE(p), t_min=p["t_min"]),
+        _VP_HELP,
     )
 )
 register_process(
@@ -94,6 +126,7 @@ register_process(
         "sub-VP SDE on R^d, reference N(0, I)",
         _VP_PARAMS,
         lambda x, p: SubVP(flat_dim(x), _VP_SCHEDULE(p), t_min=p["t_min"]),
+        _VP_HELP,
     )
 )
 register_process(
@@ -102,6 +135,11 @@ register_process(
         "variance-exploding SDE on R^d, reference N(0, sigma_max^2 I)",
         {**_COMMON, "sigma_min": 0.01, "sigma_max": 10.0},
         lambda x, p: VE(flat_dim(x), p["sigma_min"], p["sigma_max"], t_min=p["t_min"]),
+        {
+            **_COMMON_HELP,
+            "sigma_min": "noise scale at t = 0 of sigma(t) = sigma_min (sigma_max/sigma_min)^t",
+            "sigma_max": "noise scale at T = 1, the reference's std: at least the data's spread",
+        },
     )
 )
 register_process(
@@ -110,5 +148,6 @@ register_process(
         "Ornstein-Uhlenbeck dX = -X dt + sqrt(2) dW on R^d, reference N(0, I)",
         {**_COMMON, "T": 5.0},
         lambda x, p: OU(flat_dim(x), T=p["T"], t_min=p["t_min"]),
+        {**_COMMON_HELP, "T": "time horizon: a fraction e^-T of the data's mean is left at T"},
     )
 )

@@ -39,6 +39,20 @@ _MODEL = {
 }
 
 
+_MODEL_HELP = {
+    "hidden": "width of the MLP's hidden layers",
+    "depth": "number of residual hidden layers of the MLP",
+    "parameterisation": "jump-ratio model: direct (a network of (y, x - y, t)) or potential "
+    "(exp(U(x) - U(y)) from a scalar network U)",
+    "proposals": "jumps drawn per training sample to estimate the jump loss",
+    "sampler_proposals": "jumps proposed per sample in each tau-leaping step",
+}
+_LOSS_HELP = {
+    "loss": "denoising (score entropy over the latent kernel; lower variance) or implicit",
+    "divergence": "kl (score entropy) or logistic (same minimiser, bounded gradient)",
+}
+
+
 def ratio_model(
     process: Process, params: Mapping[str, Any], context_dim: int = 0, squash: bool = False
 ) -> nn.Module:
@@ -110,6 +124,19 @@ register_process(
         "tau-leaping",
         sample_steps=200,
         evaluate=_torus_evaluate,
+        help={
+            **_MODEL_HELP,
+            **_LOSS_HELP,
+            "sigma_jump": "std of the wrapped-Gaussian jumps (radians)",
+            "rate_schedule": "jump rate over time: exponential or linear from rate_min to rate_max",
+            "rate_min": "jump rate at t = 0",
+            "rate_max": "jump rate at t = T",
+            "T": "time horizon of the forward process",
+            "t_min": "smallest time trained and sampled",
+            "wrap": "true: wrap data angles into [-pi, pi) instead of rejecting them",
+            "weighting": "unit (every time alike) or kl (the path-KL factor, spans 400x)",
+        },
+        data_hint="--set wrap=true wraps them for you",
         # benchmarks/jumps_ablation.py: 0.874 of the samples on black cells at 1e-3, 0.824 at 2e-3
         train_defaults={"lr": 1e-3},
     )
@@ -222,5 +249,29 @@ register_process(
         },
         "split-anchored",
         sample_steps=200,
+        help={
+            **_MODEL_HELP,
+            **_LOSS_HELP,
+            "parameterisation": "jump-ratio model: tail-potential (a potential with the jump "
+            "law's tail, learned part bounded by tail_bound), direct or potential",
+            "jumps": "jump law: student-t (compound Poisson) or stable (truncated alpha-stable)",
+            "nu": "tail index of the Student-t jumps (smaller: heavier tails)",
+            "jump_scale": "scale of the Student-t jumps",
+            "rate": "rate of the Student-t jumps per unit time",
+            "alpha": "index of the stable jumps, in (0, 2)",
+            "epsilon": "truncation of the stable law: smaller keeps more small jumps",
+            "intensity": "intensity c of the stable Levy measure",
+            "truncation": "variance (scale-mixture truncation, has a denoising loss) or radius "
+            "(jumps above epsilon, the small ones replaced by Brownian motion)",
+            "theta": "mean-reversion rate of dX = -theta X dt + dJ",
+            "T": "time horizon of the forward process",
+            "t_min": "smallest time trained and sampled",
+            "ratio_cap": "cap on the target ratio in the denoising kl loss (finite variance under "
+            "heavy tails)",
+            "anchor_scale": "scale of the Cauchy anchor the split-anchored sampler proposes from",
+            "anchor_weight": "share of the split-anchored sampler's proposals drawn from the anchor",
+            "tail_scale": "scale of the Student-t tail of the tail-potential model",
+            "tail_bound": "bound C on the learned part of the tail-potential model",
+        },
     )
 )

@@ -13,7 +13,15 @@ from typing import Any
 from torch import Tensor
 
 from ...processes.manifold_brownian import SO3Brownian, TorusBrownian
-from .gaussian import DIFFUSION_SAMPLERS, MODEL_PARAMS, dsm_loss, mlp_model
+from .gaussian import (
+    DIFFUSION_SAMPLERS,
+    MODEL_HELP,
+    MODEL_PARAMS,
+    T_MIN_HELP,
+    WEIGHTING_HELP,
+    dsm_loss,
+    mlp_model,
+)
 from .schedules import ScheduleChoice
 from .spec import ProcessSpec, register_process
 
@@ -26,6 +34,16 @@ MANIFOLD_PARAMS: dict[str, Any] = {
     "sigma_max": 3.0,
 }
 
+
+MANIFOLD_HELP: dict[str, str] = {
+    **MODEL_HELP,
+    "parameterisation": "what the network outputs: score (a tangent vector; the only one that "
+    "applies on a curved space)",
+    "weighting": WEIGHTING_HELP,
+    "t_min": T_MIN_HELP,
+    "sigma_min": "noise scale at t = 0 of the geometric schedule sigma_min (sigma_max/sigma_min)^t",
+    "sigma_max": "noise scale at T = 1: large enough (about 3) that the law is close to uniform",
+}
 
 _schedule = ScheduleChoice(("geometric",), "sigma_min", "sigma_max", key=None)
 
@@ -44,6 +62,8 @@ register_process(
         dsm_loss,
         DIFFUSION_SAMPLERS,
         "em",
+        help=MANIFOLD_HELP,
+        data_hint="for data that are not angles use vp",
     )
 )
 
@@ -57,5 +77,6 @@ register_process(
         dsm_loss,
         DIFFUSION_SAMPLERS,
         "em",
+        help=MANIFOLD_HELP,
     )
 )

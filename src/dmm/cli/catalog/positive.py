@@ -20,7 +20,7 @@ from ...losses import kl_weighting
 from ...processes.positive import GBM, GeometricOU, log_eps_weighting, log_moments
 from ...scores import PotentialParam, ScoreParam
 from ...scores.log_coordinates import LogScoreParam
-from .gaussian import DIFFUSION_SAMPLERS, dsm_loss, mlp_model
+from .gaussian import DIFFUSION_SAMPLERS, MODEL_HELP, T_MIN_HELP, dsm_loss, mlp_model
 from .schedules import ScheduleChoice
 from .spec import ProcessSpec, register_process
 
@@ -37,6 +37,19 @@ _COMMON = {
     "t_min": 1e-3,
 }
 
+
+_HELP = {
+    "hidden": MODEL_HELP["hidden"],
+    "depth": MODEL_HELP["depth"],
+    "parameterisation": "what the network outputs: log-score (y * score, bounded at the axes), "
+    "score or potential",
+    "weighting": "weight of the DSM loss: kl (lambda = D(y) = sigma^2 y^2, the path-KL bound) or "
+    "log-eps (the noise-prediction loss in log coordinates)",
+    "t_min": T_MIN_HELP,
+    "T": "time horizon of the forward process",
+}
+#: what to do with data outside the orthant (appended to the support error)
+POSITIVE_DATA_HINT = "or use vp, which takes any real data"
 
 _GBM_SCHEDULE = ScheduleChoice(("geometric", "constant"), "s_min", "s_max")
 _OU_SCHEDULE = ScheduleChoice(("linear", "constant"), "beta_min", "beta_max")
@@ -106,6 +119,16 @@ register_process(
         positive_dsm,
         SAMPLERS,
         "em",
+        help={
+            **_HELP,
+            "sigma": "volatility of the GBM (in units of sigma_units)",
+            "sigma_units": "data (sigma times the data's log-std, per coordinate) or absolute",
+            "schedule": "time change: geometric (log-noise scale from s_min to s_max, like VE) "
+            "or constant (plain GBM, ignores s_min and s_max)",
+            "s_min": "noise scale of log X at t = 0 (in units of sigma)",
+            "s_max": "noise scale of log X at T (in units of sigma): large against the data",
+        },
+        data_hint=POSITIVE_DATA_HINT,
     )
 )
 register_process(
@@ -125,5 +148,14 @@ register_process(
         positive_dsm,
         SAMPLERS,
         "em",
+        help={
+            **_HELP,
+            "theta": "mean-reversion rate of log X towards the data's log-mean",
+            "schedule": "time change beta(t): linear from beta_min to beta_max (like VP) or "
+            "constant (plain geometric OU, ignores beta_min and beta_max)",
+            "beta_min": "rate beta(0) of the linear time change",
+            "beta_max": "rate beta(1) of the linear time change",
+        },
+        data_hint=POSITIVE_DATA_HINT,
     )
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from torch import Tensor, nn
@@ -35,6 +36,9 @@ class Parts:
     denoise: bool
     #: what the recipe chose for the user and should say (e.g. a simulated reference)
     notes: tuple[str, ...] = ()
+    #: parameters whose value was chosen from the data (``S=0``, ``network=auto``) with the value
+    #: chosen: a run records these, so that it rebuilds the same model whatever later defaults say
+    resolved: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Entry:
@@ -43,8 +47,12 @@ class Entry:
     name: str
     summary: str
     params: Mapping[str, Any]
+    #: one sentence per parameter: what it does (``dmm processes NAME`` prints them)
+    help: Mapping[str, str] = MappingProxyType({})
     train_defaults: Mapping[str, Any]
     evaluate: Callable[[Process, nn.Module, Tensor], dict[str, float]] | None
+    #: appended to a support error of the data (one clause: what to do instead)
+    data_hint: str = ""
 
     def make(self, data: Tensor, params: Mapping[str, Any]) -> Process:
         """The forward process for training data ``data`` (not yet validated)."""
@@ -114,7 +122,8 @@ class ProcessSpec(Entry):
     the untrained model; ``loss(process, params)`` the training loss; ``samplers`` maps sampler
     names to factories taking ``params``. ``params`` are the defaults a user overrides with
     ``--set KEY=VALUE``. ``evaluate(process, model, data)``, when given, adds family-specific
-    numbers to ``dmm eval`` (e.g. the NLL bound in bits/dim for chains).
+    numbers to ``dmm eval`` (e.g. the NLL bound in bits/dim for chains). ``help`` says in one
+    sentence what each parameter does, ``data_hint`` what to do with data outside the space.
     """
 
     name: str
@@ -132,6 +141,12 @@ class ProcessSpec(Entry):
     #: extra defaults for the training loop (e.g. a smaller learning rate)
     train_defaults: Mapping[str, Any] = field(default_factory=dict)
     evaluate: Callable[[Process, nn.Module, Tensor], dict[str, float]] | None = None
+    #: one sentence per parameter (every built-in entry has one for each of its ``params``)
+    help: Mapping[str, str] = field(default_factory=dict)
+    #: what to do when the data lie outside the space (one clause, appended to the support error)
+    data_hint: str = ""
+    #: ``resolve(process, params)``: the values chosen for parameters that say "choose for me"
+    resolve: Callable[[Process, Mapping[str, Any]], Mapping[str, Any]] | None = None
 
     def make(self, data: Tensor, params: Mapping[str, Any]) -> Process:
         return self.build(data, params)
@@ -150,8 +165,16 @@ class ProcessSpec(Entry):
             self.default_sampler,
             int(self.sample_steps),
             bool(self.denoise),
+            resolved=dict(self.resolve(process, params)) if self.resolve else {},
         )
 
+
+#: one sentence per sampling parameter (the ``sample`` part of a configuration)
+SAMPLE_HELP: dict[str, str] = {
+    "sampler": "the backward-process simulator dmm sample/eval/plot use (listed under samplers)",
+    "sample_steps": "number of time steps of the sampler from T down to t_min",
+    "denoise": "end with the process's denoising step (Tweedie's mean, or argmax of p(x0|y))",
+}
 
 PROCESSES: dict[str, ProcessSpec] = {}
 
@@ -160,6 +183,9 @@ def register_process(spec: ProcessSpec) -> ProcessSpec:
     """Add ``spec`` to :data:`PROCESSES` (names are unique)."""
     if spec.name in PROCESSES:
         raise ValueError(f"process '{spec.name}' is already registered")
+    stray = sorted(set(spec.help) - set(spec.params))
+    if stray:
+        raise ValueError(f"help for unknown parameter(s) {stray} of process '{spec.name}'")
     if spec.default_sampler not in spec.samplers:
         raise ValueError(
             f"default sampler '{spec.default_sampler}' not among {list(spec.samplers)}"

@@ -25,6 +25,11 @@ from .spec import Entry, Parts
 
 #: the parameters of a user's process (``t_min: None`` keeps the process's own)
 USER_PARAMS: dict[str, Any] = {"hidden": 256, "depth": 3, "t_min": None}
+USER_HELP: dict[str, str] = {
+    "hidden": "width of the hidden layers of the recipe's MLP",
+    "depth": "number of hidden layers of the recipe's MLP",
+    "t_min": "smallest time trained and sampled (none: the process's own t_min)",
+}
 #: the one sampler of a user's process: the recipe's
 DEFAULT_SAMPLER = "default"
 
@@ -41,6 +46,7 @@ class UserProcess(Entry):
     code: bytes
     summary: str = "your own process"
     params: Mapping[str, Any] = field(default_factory=lambda: dict(USER_PARAMS))
+    help: Mapping[str, str] = field(default_factory=lambda: dict(USER_HELP))
     train_defaults: Mapping[str, Any] = field(default_factory=dict)
     evaluate: None = None
 

@@ -1,0 +1,90 @@
+"""A data file's held-out rows: never trained on, used for the validation loss and by dmm eval;
+config.yaml records the values a run resolved."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import yaml
+from cli_tiny import TINY
+
+import dmm.cli.train
+from dmm.cli.main import main
+from dmm.cli.rundir import load_run, split_rows
+
+
+@pytest.mark.parametrize("n, fraction", [(500, 0.1), (21, 0.1), (7, 0.5), (10, 0.0), (19, 0.1)])
+def test_split_rows_partitions_the_rows(n, fraction):
+    keep, held = split_rows(n, fraction, seed=3)
+    assert torch.equal(torch.cat([keep, held]).sort().values, torch.arange(n))
+    expected = int(n * fraction) if int(n * fraction) >= 2 else 0
+    assert len(held) == expected
+    assert torch.equal(keep, keep.sort().values) and torch.equal(held, held.sort().values)
+    again, _ = split_rows(n, fraction, seed=3)
+    assert torch.equal(keep, again)  # a resumed run splits the same way
+    if expected:
+        other, _ = split_rows(n, fraction, seed=4)
+        assert not torch.equal(keep, other)
+
+
+def _file(tmp_path, n=400):
+    x = np.random.default_rng(0).normal(size=(n, 3)).astype(np.float32)
+    x[:, 0] = np.arange(n)  # each row is identified by its first column
+    path = tmp_path / "rows.npy"
+    np.save(path, x)
+    return path, x
+
+
+def test_a_file_run_never_trains_on_its_heldout_rows(tmp_path, monkeypatch):
+    path, x = _file(tmp_path)
+    seen = {}
+    real = dmm.cli.train.train
+
+    def spy(model, loss, data, config, **kwargs):
+        seen["train"], seen["val"] = data.clone(), kwargs["val_data"].clone()
+        return real(model, loss, data, config, **kwargs)
+
+    monkeypatch.setattr(dmm.cli.train, "train", spy)
+    out = tmp_path / "run"
+    assert main(["train", "--process", "vp", "--data", str(path), "--out", str(out), *TINY]) == 0
+    trained, val = seen["train"][:, 0].long(), seen["val"][:, 0].long()
+    assert len(trained) == 360 and len(val) == 40
+    assert not set(trained.tolist()) & set(val.tolist())
+    held = load_run(out).heldout()
+    assert torch.equal(held[:, 0].long(), val)  # the rows dmm eval compares against
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    assert config["holdout"] == {"fraction": 0.1, "rows": 40} and config["n_data"] == 400
+
+
+def test_holdout_zero_trains_on_every_row_and_says_so(tmp_path, capsys):
+    path, _ = _file(tmp_path, 50)
+    out = tmp_path / "run"
+    argv = ["train", "--process", "vp", "--data", str(path), "--out", str(out), *TINY]
+    assert main([*argv, "--holdout", "0"]) == 0
+    assert "note: no held-out rows" in capsys.readouterr().out
+    assert len(load_run(out).heldout()) == 0
+    assert main(["train", "--resume", str(out), "--holdout", "0.2", "--quiet"]) == 2
+    assert "differs from the run's" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["1", "-0.1", "nan"])
+def test_a_bad_holdout_is_one_line(tmp_path, capsys, value):
+    path, _ = _file(tmp_path, 50)
+    out = tmp_path / "run"
+    argv = ["train", "--process", "vp", "--data", str(path), "--out", str(out), *TINY]
+    assert main([*argv, "--holdout", value]) == 2
+    assert "--holdout must be in [0, 1)" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_config_records_resolved_values(tmp_path):
+    codes = np.random.default_rng(0).integers(0, 5, size=(200, 3))
+    path = tmp_path / "codes.npy"
+    np.save(path, codes)
+    out = tmp_path / "run"
+    argv = ["train", "--process", "uniform", "--data", str(path), "--out", str(out), *TINY]
+    assert main(argv) == 0
+    params = yaml.safe_load((out / "config.yaml").read_text())["params"]
+    assert params["S"] == 5 and params["network"] == "mlp"  # were S: 0 and network: auto
+    assert main(["sample", str(out), "-n", "4", "-o", str(tmp_path / "s.npy")]) == 0
