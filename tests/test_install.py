@@ -93,4 +93,14 @@ def test_a_plain_install_trains_and_samples(tmp_path):
     assert "wrote 10 samples" in sampled.stdout
     x = np.load(work / "s.npy")
     assert x.shape == (10, 2) and np.isfinite(x).all()
+    for command in (["plot", "run"], ["demo", "--out", "demo"]):  # they draw: one line, status 2
+        drawn = subprocess.run(
+            [str(dmm), *command], cwd=work, env=env, capture_output=True, text=True, timeout=600
+        )
+        assert drawn.returncode == 2, drawn.stderr
+        assert drawn.stderr.strip().splitlines() == [
+            f"dmm: error: dmm {command[0]} draws figures and needs matplotlib: "
+            "pip install 'denoising-markov-models[plot]'"
+        ]
+    assert not (work / "demo").exists()
     print(f"plain install, train and sample took {time.perf_counter() - start:.1f} s")

@@ -188,7 +188,22 @@ def load_checkpoint(path: Path, device: str = "cpu") -> dict[str, Any]:
         raise CheckpointError(f"corrupt checkpoint {path}: {type(exc).__name__}") from None
     if not isinstance(state, dict) or not {"model", "ema", "step"} <= set(state):
         raise CheckpointError(f"corrupt checkpoint {path}: missing model/ema/step")
+    step = state["step"]
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise CheckpointError(f"corrupt checkpoint {path}: step is {step!r}")
+    if not all(isinstance(state[k], dict) for k in ("model", "ema")):
+        raise CheckpointError(f"corrupt checkpoint {path}: model/ema are not state dicts")
     return state
+
+
+def check_resumable(state: dict[str, Any], path: Path) -> None:
+    """:class:`CheckpointError` unless ``state`` (from :func:`load_checkpoint`) holds what
+    :func:`train` needs to continue: the optimizer, the generator state and the history."""
+    missing = [k for k in ("optimizer", "generator", "history") if k not in state]
+    if missing:
+        raise CheckpointError(f"checkpoint {path} cannot be resumed: no {', '.join(missing)}")
+    if not isinstance(state["generator"], torch.Tensor) or not isinstance(state["history"], list):
+        raise CheckpointError(f"corrupt checkpoint {path}: generator/history")
 
 
 @torch.no_grad()
@@ -252,6 +267,7 @@ def train(
         if run_dir is None:
             raise ValueError("resume needs run_dir")
         state = load_checkpoint(run_dir / CHECKPOINT, config.device)
+        check_resumable(state, run_dir / CHECKPOINT)
         model.load_state_dict(state["model"])
         ema.load_state_dict(state["ema"])
         opt.load_state_dict(state["optimizer"])

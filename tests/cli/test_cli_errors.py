@@ -449,3 +449,29 @@ def test_a_reader_that_goes_away_is_no_error():
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 141, err
     assert err == b""
+
+
+def test_non_finite_samples_are_an_error_unless_kept(capsys, tiny_run, tmp_path):
+    import shutil
+
+    broken = tmp_path / "nan"
+    shutil.copytree(tiny_run, broken)
+    state = torch.load(broken / "checkpoint.pt", weights_only=True)
+    name = next(k for k in state["ema"] if k.endswith("bias"))
+    state["ema"][name][0] = float("nan")  # a weight that makes every sample NaN
+    torch.save(state, broken / "checkpoint.pt")
+    out = tmp_path / "x.npy"
+    argv = ["sample", str(broken), "-n", "20", "-o", str(out)]
+    _fails(capsys, argv, "20 of 20 samples are not finite", "--keep-nonfinite")
+    assert not out.exists() and sorted(os.listdir(tmp_path)) == ["nan"]
+    _fails(capsys, ["eval", str(broken), "--data", "moons", "-n", "20"], "not finite")
+    _fails(capsys, ["plot", str(broken), "-n", "20"], "not finite")
+    assert main([*argv, "--keep-nonfinite"]) == 0
+    assert "WARNING: 20 samples are not finite" in capsys.readouterr().out
+    assert np.isnan(np.load(out)).all()
+
+
+def test_a_bad_set_value_is_refused_even_when_a_flag_overrides_it(capsys, tmp_path):
+    _fails(capsys, [*_train(tmp_path / "r"), "--set", "steps=abc"], "steps")
+    _fails(capsys, [*_train(tmp_path / "r"), "--set", "batch_size=-32"], "batch_size")
+    assert not (tmp_path / "r").exists()

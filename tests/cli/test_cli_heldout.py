@@ -88,3 +88,36 @@ def test_config_records_resolved_values(tmp_path):
     params = yaml.safe_load((out / "config.yaml").read_text())["params"]
     assert params["S"] == 5 and params["network"] == "mlp"  # were S: 0 and network: auto
     assert main(["sample", str(out), "-n", "4", "-o", str(tmp_path / "s.npy")]) == 0
+
+
+def test_eval_compares_with_rows_the_model_never_saw(tmp_path, capsys):
+    import json
+
+    path, x = _file(tmp_path)
+    out = tmp_path / "run"
+    argv = ["train", "--process", "vp", "--data", str(path), "--out", str(out), *TINY]
+    assert main(argv) == 0
+    capsys.readouterr()
+    for extra in ([], ["--data", str(path)]):  # the run's own file: its held-out rows
+        assert main(["eval", str(out), "-n", "100", "--quiet", *extra]) == 0
+        report = json.loads(capsys.readouterr().out)
+        assert report["reference"] == "the 40 rows of rows.npy held out at training time"
+        assert report["n"] == report["two_sample"]["n"] == 20  # the floor halves the 40 rows
+        assert report["n_samples"] == 100
+        assert 0.0 <= report["two_sample"]["c2st_auc"] <= 1.0
+    other = tmp_path / "other.npy"
+    np.save(other, x[:30])
+    assert main(["eval", str(out), "-n", "100", "--quiet", "--data", str(other)]) == 0
+    assert json.loads(capsys.readouterr().out)["reference"] == f"the 30 rows of {other}"
+
+
+def test_eval_of_a_run_without_heldout_rows_needs_another_file(tmp_path, capsys):
+    path, _ = _file(tmp_path, 60)
+    out = tmp_path / "run"
+    argv = ["train", "--process", "vp", "--data", str(path), "--out", str(out), *TINY]
+    assert main([*argv, "--holdout", "0"]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(out), "-n", "50", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "kept 0 of its rows out of training" in err[0]
+    assert not (out / "eval.json").exists()

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from .config import seed_argument
-from .errors import UsageError
+from .errors import UsageError, require_plotting
 
 GALLERY_FILES = ("gallery.png", "metrics.md", "metrics.json")
 
@@ -31,6 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    require_plotting("dmm demo")
     from ..demo import PANELS
     from ..demo.runner import run_gallery
 

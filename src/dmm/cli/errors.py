@@ -22,6 +22,19 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+def require_plotting(command: str) -> None:
+    """:class:`UsageError` naming the extra to install when matplotlib or pillow (the optional
+    ``plot`` extra) is missing."""
+    try:
+        import matplotlib  # noqa: F401
+        import PIL  # noqa: F401
+    except ImportError as exc:
+        raise UsageError(
+            f"{command} draws figures and needs {exc.name or 'matplotlib'}: "
+            "pip install 'denoising-markov-models[plot]'"
+        ) from None
+
+
 def one_line(exc: BaseException) -> str:
     """The exception's message collapsed to one line."""
     text = " ".join(str(exc).split())

@@ -7,16 +7,19 @@ import argparse
 import json
 import math
 import os
+from pathlib import Path
 from typing import Any
 
 import torch
+from torch import Tensor
 
 from ..metrics import two_sample_report
+from ..metrics.classifier import c2st_auc
 from ..metrics.report import error_report
 from .errors import UsageError
-from .rundir import EVAL, read_data
+from .rundir import EVAL, Run, read_data
 from .rundir import load_run as _load_run
-from .sample import add_sampling_options, draw, progress, sampling_setup
+from .sample import add_sampling_options, draw, progress, require_finite, sampling_setup
 
 #: the numerical term compares at most this many samples (two extra sampler runs)
 NUMERICAL_N = 1000
@@ -27,11 +30,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "eval",
         help="evaluate a trained run against data (prints JSON)",
-        description="Sample the run in DIR and compare with --data; prints one "
-        "JSON object and writes DIR/eval.json.",
+        description="Sample the run in DIR and compare with data the model was never trained "
+        "on: fresh draws of a built-in data set, the rows of a data file held out at training "
+        "time, or another file; prints one JSON object and writes DIR/eval.json.",
     )
     p.add_argument("run_dir", metavar="DIR", help="run folder written by dmm train")
-    p.add_argument("--data", required=True, help="built-in data set name or .npy/.csv file")
+    p.add_argument(
+        "--data",
+        help="built-in data set name or .npy/.csv file (default: the run's own data: fresh "
+        "draws of a built-in, the held-out rows of a file)",
+    )
     p.add_argument("-n", type=int, default=2000, help="samples to compare (default 2000)")
     add_sampling_options(p)
     p.set_defaults(func=run)
@@ -48,25 +56,53 @@ def _finite(obj: Any) -> Any:
     return obj
 
 
-def eval_data(spec: str, n: int, seed: int, builtin: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(reference, floor_data)``: for a built-in, ``n`` fresh draws and ``2n`` more held out;
-    for a file, its rows shuffled (the floor then splits the same rows)."""
-    if builtin:
+def eval_data(run: Run, spec: str | None, n: int, seed: int) -> tuple[Tensor, Tensor, str]:
+    """``(reference, floor_data, what)``: data the model was never trained on.
+
+    A built-in (``spec`` or the run's): ``n`` fresh draws and ``2n`` more for the noise floor.
+    The run's own data file (``spec`` naming it, or ``None``): the rows held out at training
+    time; the floor splits the same rows in two. Another file: all its rows, likewise.
+    """
+    from ..data import BUILTIN_DATASETS
+
+    own = str(run.config.get("data", ""))
+    spec = own if spec is None else spec
+    if spec in BUILTIN_DATASETS:
         x = read_data(spec, 3 * n, seed + EVAL_SEED_OFFSET)
-        return x[:n], x[n:]
-    x = read_data(spec, n, seed)
+        return x[:n], x[n:], f"{n} fresh draws of {spec}"
+    if own not in BUILTIN_DATASETS and Path(spec).resolve() == Path(own):
+        x = run.heldout()
+        if len(x) < 4:
+            raise UsageError(
+                f"run '{run.dir}' kept {len(x)} of its rows out of training (dmm train "
+                "--holdout); evaluating on training rows would flatter it: give --data FILE "
+                "with rows it never saw"
+            )
+        what = f"the {len(x)} rows of {Path(own).name} held out at training time"
+    else:
+        x = read_data(spec, n, seed)
+        what = f"the {len(x)} rows of {spec}"
     perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
-    return x[perm], x[perm]
+    return x[perm], x[perm], what
+
+
+def _c2st(samples: Tensor, reference: Tensor, seed: int) -> dict[str, Any]:
+    """The classifier two-sample test's ROC AUC (0.5: indistinguishable) on all the reference
+    rows, or ``None`` with the reason (scikit-learn missing, too few rows)."""
+    m = min(len(samples), len(reference))
+    try:
+        auc = c2st_auc(samples[:m], reference[:m], seed=seed)
+    except (ImportError, ValueError) as exc:
+        return {"c2st_auc": None, "c2st_note": " ".join(str(exc).split())}
+    return {"c2st_auc": auc, "c2st_n": m}
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data import BUILTIN_DATASETS
-
     if args.n < 2:
         raise UsageError(f"-n must be at least 2, got {args.n}")
     run_ = _load_run(args.run_dir, ema=not args.no_ema, device=args.device)
     setup = sampling_setup(run_, args)
-    reference, floor_data = eval_data(args.data, args.n, args.seed, args.data in BUILTIN_DATASETS)
+    reference, floor_data, what = eval_data(run_, args.data, args.n, args.seed)
     if len(floor_data) < 4:
         raise UsageError(f"--data needs at least 4 rows for the noise floor, got {len(floor_data)}")
     reference = run_.process.space.validate(reference)  # shape, finiteness, support (names rows)
@@ -75,8 +111,10 @@ def run(args: argparse.Namespace) -> int:
     reference, floor_data = reference.to(device), floor_data.to(device)
     with progress(args, setup["steps"], "sampling") as callback:
         samples = draw(run_, setup, args.n, args.seed, device, callback)
+    require_finite(samples)  # the metrics of non-finite samples are meaningless
     g = torch.Generator().manual_seed(args.seed)
     two = two_sample_report(samples.cpu(), reference.cpu(), floor_data.cpu(), args.n, g)
+    two.update(_c2st(samples.cpu(), reference.cpu(), args.seed))
     n_num = min(args.n, NUMERICAL_N)
 
     def sample_with(n: int, steps: int) -> torch.Tensor:
@@ -99,8 +137,10 @@ def run(args: argparse.Namespace) -> int:
         {
             "run": str(run_.dir),
             "process": run_.spec.name,
-            "data": args.data,
-            "n": args.n,
+            "data": args.data or run_.config.get("data"),
+            "reference": what,
+            "n": int(two["n"]),  # the rows each two-sample metric compared
+            "n_samples": args.n,
             "sampler": setup["sampler_name"],
             "steps": setup["steps"],
             "denoise": setup["denoise"],

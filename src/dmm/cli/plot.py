@@ -9,7 +9,14 @@ import argparse
 import torch
 
 from .rundir import GIF, LOSS_PLOT, SAMPLES_PLOT, load_run
-from .sample import add_sampling_options, column_names, draw, progress, sampling_setup
+from .sample import (
+    add_sampling_options,
+    column_names,
+    draw,
+    progress,
+    require_finite,
+    sampling_setup,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -27,8 +34,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .errors import UsageError, require_plotting
+
+    require_plotting("dmm plot")
     from .. import plotting
-    from .errors import UsageError
 
     if args.n < 1 or args.frames < 2:
         raise UsageError("-n must be positive and --frames at least 2")
@@ -64,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         frames.append((run_.process.t_min, y.cpu()))
     with progress(args, steps, f"{SAMPLES_PLOT} samples") as callback:
         samples = draw(run_, setup, args.n, args.seed, args.device, callback).cpu()
+    require_finite(samples)
     title = (
         f"{run_.spec.name} on {run_.config.get('data', '')}: {args.n} samples "
         f"({setup['sampler_name']}, {steps} steps)"

@@ -41,6 +41,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     add_sampling_options(p)
     p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    p.add_argument(
+        "--keep-nonfinite",
+        action="store_true",
+        help="write the samples even if some are not finite (otherwise an error, nothing written)",
+    )
     p.set_defaults(func=run)
 
 
@@ -155,6 +160,24 @@ def check_output(out: Path, force: bool) -> None:
         raise UsageError(f"output folder '{out.parent}' does not exist")
     if out.suffix.lower() == ".parquet":
         _parquet()
+    if not os.access(out.parent, os.W_OK | os.X_OK):  # what access(2) cannot see (e.g. /proc
+        raise UsageError(f"cannot write to '{out.parent}'")  # for root) fails at the write
+
+
+def require_finite(y: Tensor, keep: bool = False) -> str:
+    """:class:`UsageError` if some samples are not finite (unless ``keep``: then a warning to
+    print)."""
+    if not y.is_floating_point():
+        return ""
+    bad = int((~torch.isfinite(y.reshape(len(y), -1))).any(dim=1).sum())
+    if not bad:
+        return ""
+    if keep:
+        return f" (WARNING: {bad} samples are not finite)"
+    raise UsageError(
+        f"{bad} of {len(y)} samples are not finite: the model or the sampler diverged (try more "
+        "--steps, another --sampler, or retrain with a smaller lr); --keep-nonfinite writes them"
+    )
 
 
 def _parquet():
@@ -183,6 +206,8 @@ def write_samples(array: np.ndarray, out: Path, names: list[str]) -> None:
     try:
         writer[out.suffix.lower()](tmp, array, names)
         os.replace(tmp, out)
+    except OSError as exc:
+        raise UsageError(f"cannot write '{out}': {exc.strerror or exc}") from None
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -217,13 +242,12 @@ def run(args: argparse.Namespace) -> int:
     setup = sampling_setup(run_, args)
     with progress(args, setup["steps"], "sampling") as callback:
         y = draw(run_, setup, args.n, args.seed, args.device, callback)
+    extra = require_finite(y, args.keep_nonfinite)
     array = y.cpu().numpy()
     if not y.is_floating_point():
         array = array.astype(np.int64)
     write_samples(array, out, column_names(run_, int(np.prod(array.shape[1:]))))
-    finite = bool(torch.isfinite(y).all()) if y.is_floating_point() else True
-    extra = "" if finite else " (WARNING: some samples are not finite)"
-    if finite and bool(run_.process.space.outside(y).any()):
+    if not extra and bool(run_.process.space.outside(y).any()):
         extra = f" ({int(run_.process.space.outside(y).sum())} outside the state space)"
     print(
         f"wrote {args.n} samples of shape {tuple(y.shape[1:])} to {out} "

@@ -17,7 +17,14 @@ from typing import Any
 import torch
 
 from ..data.files import read_columns
-from ..training import CHECKPOINT, LOG, TrainConfig, init_distributed, train
+from ..training import (
+    CHECKPOINT,
+    LOG,
+    TrainConfig,
+    check_resumable,
+    init_distributed,
+    train,
+)
 from .catalog import Entry, build, get_process
 from .catalog.user import is_user_source, record
 from .config import (
@@ -149,6 +156,7 @@ def _resolve(
         raise UsageError("process parameters cannot change when resuming a run")
     given_seed = over["train"].pop("seed", content.get("seed", 0))  # --set seed=N or the file
     seed = args.seed if args.seed is not None else config_seed(given_seed)
+    make_train_config({**spec.train_defaults, **over["train"]})  # check --set values a flag hides
     flags = {"steps": args.steps, "batch_size": args.batch_size, "device": args.device}
     train_values = {
         **spec.train_defaults,
@@ -156,7 +164,9 @@ def _resolve(
         **{k: v for k, v in flags.items() if v is not None},
         "seed": seed,
     }
-    n_data = args.n_data if args.n_data is not None else int(content.get("n_data", DEFAULT_N_DATA))
+    n_data = args.n_data if args.n_data is not None else content.get("n_data", DEFAULT_N_DATA)
+    if isinstance(n_data, bool) or not isinstance(n_data, int):
+        raise UsageError(f"n_data must be a positive integer, got {n_data!r}")
     saved_holdout = None
     if saved is not None:  # a run from before held-out splits trained on every row: keep that
         saved_holdout = (saved.get("holdout") or {}).get("fraction", 0.0)
@@ -192,6 +202,8 @@ def run(args: argparse.Namespace) -> int:
         if not out_arg:
             raise UsageError("--resume needs the run folder: dmm train --resume DIR")
         previous = load_run(out_arg, started=True)  # checks folder, config, data, checkpoint
+        if previous.checkpoint:  # before anything is written
+            check_resumable(previous.checkpoint, Path(out_arg) / CHECKPOINT)
         saved = previous.config
     cfg = _resolve(args, saved, None if previous is None else previous.spec)
     spec = cfg["spec"]
