@@ -14,6 +14,7 @@ import torch
 import yaml
 from cli_tiny import TINY
 
+import dmm.cli.sample
 from dmm.cli.main import main
 from dmm.data import DataError
 from dmm.data.digits import digits_split
@@ -145,10 +146,11 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(
     out = tmp_path / "s.csv"
     out.write_text("keep")
 
-    def broken(*args, **kwargs):
+    def broken(path, array, names):  # half a file, then the disk is full
+        path.write_text("x0,x1\n1.0,")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(np, "savetxt", broken)
+    monkeypatch.setattr(dmm.cli.sample, "_write_csv", broken)
     assert _sample(tiny_run, out, "--force") == 2
     assert capsys.readouterr().err == f"dmm: error: cannot write '{out}': No space left on device\n"
     assert out.read_text() == "keep"

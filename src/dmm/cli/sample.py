@@ -9,6 +9,7 @@ import secrets
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..data import DataError
+from ..data.files import load_array, read_columns
 from ..reversal import Reversal
-from ..samplers import simulate
+from ..samplers import Inpaint, simulate
+from ..spaces import Discrete
 from .config import seed_argument
 from .errors import UsageError
 from .rundir import Run, load_run, sampler_for
@@ -30,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Simulate the learned backward process of the run in DIR.",
     )
     p.add_argument("run_dir", metavar="DIR", help="run folder written by dmm train")
-    p.add_argument("-n", type=int, required=True, help="number of samples")
+    p.add_argument("-n", type=int, help="number of samples (with --given: its rows)")
     p.add_argument(
         "-o",
         "--output",
@@ -38,6 +42,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="OUT",
         help="output file: .npy (any shape), .csv or .parquet (one column per coordinate, "
         "named as in the training .csv)",
+    )
+    p.add_argument(
+        "--given",
+        metavar="PARTIAL",
+        help="a .npy/.csv file whose empty (NaN) cells are filled in given its other cells, one "
+        "output row per row (inpainting)",
     )
     add_sampling_options(p)
     p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
@@ -87,24 +97,94 @@ def sampling_setup(run: Run, args: argparse.Namespace) -> dict[str, Any]:
     return {"sampler_name": name, "sampler": sampler, "steps": steps, "denoise": denoise}
 
 
+@dataclass(frozen=True)
+class Given:
+    """Cells to keep: ``observed`` (a boolean mask of the states' shape) and their ``values``;
+    ``mode`` is :class:`~dmm.samplers.Inpaint`'s."""
+
+    observed: Tensor
+    values: Tensor
+    mode: str
+
+
+def given_cells(run: Run, path: str) -> Given:
+    """The cells of the file ``path`` (NaN or empty: to fill) checked against the run's space.
+
+    Absorbing chains keep the observed cells clean (``clamp``: their unmasked cells are clean
+    under the forward process); other processes need an exact forward transition, which resets
+    the observed cells to a fresh draw of ``p_{t|0}(·|x_obs)`` after every step (``replace``, the
+    replacement method). Other processes are refused with one line.
+    """
+    process = run.process
+    if isinstance(process.space, Discrete) and process.space.mask:
+        mode = "clamp"
+    elif process.has_exact_transition:
+        mode = "replace"
+    else:
+        raise UsageError(
+            f"--given fills cells by the replacement method, which needs a process with an exact "
+            f"forward transition; {run.spec.name} has none"
+        )
+    try:
+        partial = torch.from_numpy(load_array(path, missing=True)).to(torch.float64)
+    except DataError as exc:
+        raise UsageError(f"--given: {exc}") from None
+    shape = tuple(process.space.event_shape)
+    if tuple(partial.shape[1:]) != shape:
+        flat = int(np.prod(shape))
+        if partial.ndim == 2 and partial.shape[1] == flat:
+            partial = partial.reshape(len(partial), *shape)
+        else:
+            raise UsageError(
+                f"--given rows have shape {tuple(partial.shape[1:])}, the run's states {shape}"
+            )
+    observed = ~torch.isnan(partial)
+    example = run.data[:1].to(torch.float64).expand_as(partial)  # a valid value for every cell
+    filled = torch.where(observed, partial, example)
+    if not run.data.is_floating_point():
+        if bool((filled != filled.round()).any()):
+            raise UsageError("--given cells of a finite state space must be integers")
+        filled = filled.round().long()
+    else:
+        filled = filled.to(run.data.dtype)
+    process.space.validate(filled)  # out-of-space cells: a SupportError naming the rows
+    return Given(observed, filled, mode)
+
+
 def draw(
-    run: Run, setup: dict[str, Any], n: int, seed: int, device: str = "cpu", callback=None
+    run: Run,
+    setup: dict[str, Any],
+    n: int,
+    seed: int,
+    device: str = "cpu",
+    callback=None,
+    given: Given | None = None,
 ) -> Tensor:
-    """``n`` samples of the run's model with the sampling ``setup``."""
+    """``n`` samples of the run's model with the sampling ``setup``; with ``given``, one per
+    row of it, its observed cells kept (inpainting)."""
     if n < 1:
         raise UsageError(f"-n must be positive, got {n}")
     g = torch.Generator(device=device).manual_seed(seed)
     rev = Reversal(run.process, run.model)
-    return simulate(
+    sampler, y_init = setup["sampler"], None
+    if given is not None:
+        observed, values = given.observed.to(device), given.values.to(device)
+        sampler = Inpaint(sampler, observed, values, given.mode)
+        y_init = sampler.initial(run.process, n, g).to(device)
+    y = simulate(
         rev,
-        setup["sampler"],
+        sampler,
         n,
         setup["steps"],
         g,
+        y_init=y_init,
         denoise=setup["denoise"],
         callback=callback,
         device=device,
     )
+    if given is not None:  # the final denoising step may move them: the observed cells exactly
+        y = torch.where(observed, values.to(y.dtype), y)
+    return y
 
 
 #: the output formats of ``dmm sample``, by suffix
@@ -218,14 +298,13 @@ def _write_npy(path: Path, array: np.ndarray, names: list[str]) -> None:
 
 
 def _write_csv(path: Path, array: np.ndarray, names: list[str]) -> None:
-    table = array.reshape(len(array), -1)
-    if table.dtype.kind in "iu":
-        fmt = "%d"
-    else:  # enough digits to read every value back exactly in its own precision
-        fmt = "%.9g" if table.dtype.itemsize <= 4 else "%.17g"
+    # integers as integers; floats in the shortest text that reads back the same value in their
+    # own precision (0.2 in float32 is written 0.2, not 0.200000003)
+    table = array.reshape(len(array), -1).astype(str)
     with path.open("x", newline="") as handle:
-        csv.writer(handle, lineterminator="\n").writerow(names)
-        np.savetxt(handle, table, fmt=fmt, delimiter=",")
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(names)
+        writer.writerows(table.tolist())
 
 
 def _write_parquet(path: Path, array: np.ndarray, names: list[str]) -> None:
@@ -238,19 +317,30 @@ def _write_parquet(path: Path, array: np.ndarray, names: list[str]) -> None:
 def run(args: argparse.Namespace) -> int:
     out = Path(args.output)
     check_output(out, args.force)
+    if args.n is None and args.given is None:
+        raise UsageError("-n is required (the number of samples), or --given PARTIAL")
     run_ = load_run(args.run_dir, ema=not args.no_ema, device=args.device)
     setup = sampling_setup(run_, args)
+    given = given_cells(run_, args.given) if args.given is not None else None
+    n = args.n if given is None else len(given.values)
+    if given is not None and args.n is not None and args.n != n:
+        raise UsageError(f"-n {args.n} differs from the {n} rows of --given (leave -n out)")
     with progress(args, setup["steps"], "sampling") as callback:
-        y = draw(run_, setup, args.n, args.seed, args.device, callback)
+        y = draw(run_, setup, n, args.seed, args.device, callback, given)
     extra = require_finite(y, args.keep_nonfinite)
     array = y.cpu().numpy()
     if not y.is_floating_point():
         array = array.astype(np.int64)
-    write_samples(array, out, column_names(run_, int(np.prod(array.shape[1:]))))
+    width = int(np.prod(array.shape[1:]))
+    names = column_names(run_, width)
+    header = read_columns(args.given) if args.given is not None else None
+    if header is not None and len(header) == width:  # --given's own header names its cells
+        names = header
+    write_samples(array, out, names)
     if not extra and bool(run_.process.space.outside(y).any()):
         extra = f" ({int(run_.process.space.outside(y).sum())} outside the state space)"
     print(
-        f"wrote {args.n} samples of shape {tuple(y.shape[1:])} to {out} "
+        f"wrote {n} samples of shape {tuple(y.shape[1:])} to {out} "
         f"({setup['sampler_name']}, {setup['steps']} steps"
         f"{', denoised' if setup['denoise'] else ''}){extra}"
     )

@@ -18,7 +18,7 @@ __all__ = ["check_shape", "load_array", "read_columns"]
 _MAX_LISTED_ROWS = 5
 
 
-def load_array(path: str | Path) -> np.ndarray:
+def load_array(path: str | Path, missing: bool = False) -> np.ndarray:
     """Read a numeric array from a ``.npy`` or ``.csv`` file and validate it.
 
     A ``.npy`` file may hold any numeric array with at least one axis (rows are samples). A
@@ -26,9 +26,14 @@ def load_array(path: str | Path) -> np.ndarray:
     of non-numeric column names that is skipped; it always gives a 2-D array ``(rows, columns)``,
     of dtype ``int64`` if every value is an integer literal and ``float64`` otherwise.
 
+    ``missing=True`` reads cells to fill in: NaN values (and empty ``.csv`` cells, read as NaN)
+    are allowed, and a ``.csv`` row of empty cells (``,,``) is a row of NaN; infinite values are
+    still refused.
+
     Raises:
         DataError: missing or unreadable file, unsupported extension, empty array, non-numeric
-            content, NaN or infinite values, or an array with too few dimensions.
+            content, NaN (unless ``missing``) or infinite values, or an array with too few
+            dimensions.
     """
     path = Path(path)
     if not path.exists():
@@ -39,12 +44,12 @@ def load_array(path: str | Path) -> np.ndarray:
     if suffix == ".npy":
         array = _read_npy(path)
     elif suffix == ".csv":
-        array = _read_csv(path)
+        array = _read_csv(path, missing)
     else:
         raise DataError(
             f"unsupported data file extension '{path.suffix}' for '{path}' (expected .npy or .csv)"
         )
-    _validate(array, path, min_ndim=2 if suffix == ".csv" else 1)
+    _validate(array, path, min_ndim=2 if suffix == ".csv" else 1, missing=missing)
     return array
 
 
@@ -102,12 +107,13 @@ def _read_npy(path: Path) -> np.ndarray:
     return array
 
 
-def _csv_lines(path: Path):
-    """``(line number, stripped fields)`` of the non-blank rows of a ``.csv`` file, lazily."""
+def _csv_lines(path: Path, missing: bool = False):
+    """``(line number, stripped fields)`` of the non-blank rows of a ``.csv`` file, lazily
+    (``missing``: a row of empty cells such as ``,,`` is a row, only an empty line is blank)."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             for number, row in enumerate(csv.reader(handle), start=1):
-                if any(field.strip() for field in row):
+                if any(field.strip() for field in row) or (missing and len(row) > 1):
                     yield number, [field.strip() for field in row]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise DataError(f"could not read '{path}' as a .csv file ({_one_line(exc)})") from exc
@@ -118,8 +124,10 @@ def _is_header(fields: list[str]) -> bool:
     return not any(_is_number(field) for field in fields)
 
 
-def _read_csv(path: Path) -> np.ndarray:
-    lines = list(_csv_lines(path))
+def _read_csv(path: Path, missing: bool = False) -> np.ndarray:
+    lines = list(_csv_lines(path, missing))
+    if missing:  # an empty cell is a cell to fill
+        lines = [(number, [field or "nan" for field in fields]) for number, fields in lines]
     header = lines[0] if lines and _is_header(lines[0][1]) else None
     if header is not None:
         lines = lines[1:]
@@ -160,7 +168,7 @@ def _is_number(field: str) -> bool:
     return True
 
 
-def _validate(array: np.ndarray, path: Path, min_ndim: int) -> None:
+def _validate(array: np.ndarray, path: Path, min_ndim: int, missing: bool = False) -> None:
     if array.ndim < min_ndim:
         raise DataError(
             f"'{path}' holds an array with {array.ndim} dimensions (shape {array.shape}); "
@@ -169,12 +177,14 @@ def _validate(array: np.ndarray, path: Path, min_ndim: int) -> None:
     if array.size == 0:
         raise DataError(f"'{path}' holds an empty array (shape {array.shape})")
     if array.dtype.kind == "f":
-        finite = np.isfinite(array.reshape(array.shape[0], -1)).all(axis=1)
+        rows = array.reshape(array.shape[0], -1)
+        finite = (~np.isinf(rows) if missing else np.isfinite(rows)).all(axis=1)
         if not finite.all():
             bad = np.flatnonzero(~finite)
             listed = ", ".join(str(i) for i in bad[:_MAX_LISTED_ROWS])
             more = ", ..." if bad.size > _MAX_LISTED_ROWS else ""
             raise DataError(
-                f"'{path}' has NaN or infinite values in {bad.size} of {array.shape[0]} rows "
+                f"'{path}' has {'infinite' if missing else 'NaN or infinite'} values in "
+                f"{bad.size} of {array.shape[0]} rows "
                 f"(0-based row indices: {listed}{more})"
             )
