@@ -56,7 +56,7 @@ def test_levy_ou_builds_both_laws(jumps, loss, loss_type):
         assert (type(first).__name__ == "LatentScoreMatching") == (loss == "denoising")
     y = simulate(Reversal(proc, model), built.sampler("split-tau"), 8, 3, g)
     assert torch.isfinite(y).all()
-    with pytest.raises(ValueError, match="unknown jump law"):
+    with pytest.raises(ValueError, match="'jumps' of process 'levy-ou' must be one of: student-t"):
         build("levy-ou", data, {"jumps": "cauchy"})
 
 

@@ -136,6 +136,7 @@ def file_overrides(spec: Entry, content: Mapping[str, Any]) -> dict[str, dict[st
             "data_subset",
             "columns",
             "holdout",
+            "context",
         ):
             continue
         if key in ("params", "train", "sample"):

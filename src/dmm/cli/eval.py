@@ -56,8 +56,12 @@ def _finite(obj: Any) -> Any:
     return obj
 
 
-def eval_data(run: Run, spec: str | None, n: int, seed: int) -> tuple[Tensor, Tensor, str]:
-    """``(reference, floor_data, what)``: data the model was never trained on.
+def eval_data(
+    run: Run, spec: str | None, n: int, seed: int
+) -> tuple[Tensor, Tensor, str, Tensor | None]:
+    """``(reference, floor_data, what, context)``: data the model was never trained on, and for
+    a conditional run the raw context rows of the reference rows (its samples are drawn one per
+    reference row, with its context: the joint law of the held-out rows is what is compared).
 
     A built-in (``spec`` or the run's): ``n`` fresh draws and ``2n`` more for the noise floor.
     The run's own data file (``spec`` naming it, or ``None``): the rows held out at training
@@ -67,10 +71,17 @@ def eval_data(run: Run, spec: str | None, n: int, seed: int) -> tuple[Tensor, Te
 
     own = str(run.config.get("data", ""))
     spec = own if spec is None else spec
+    is_own = own not in BUILTIN_DATASETS and Path(spec).resolve() == Path(own)
+    if run.context is not None and not is_own:
+        raise UsageError(
+            "a conditional run is evaluated on its own held-out rows, whose contexts drive the "
+            "samples: leave out --data"
+        )
     if spec in BUILTIN_DATASETS:
         x = read_data(spec, 3 * n, seed + EVAL_SEED_OFFSET)
-        return x[:n], x[n:], f"{n} fresh draws of {spec}"
-    if own not in BUILTIN_DATASETS and Path(spec).resolve() == Path(own):
+        return x[:n], x[n:], f"{n} fresh draws of {spec}", None
+    context = None
+    if is_own:
         x = run.heldout()
         if len(x) < 4:
             raise UsageError(
@@ -79,11 +90,13 @@ def eval_data(run: Run, spec: str | None, n: int, seed: int) -> tuple[Tensor, Te
                 "with rows it never saw"
             )
         what = f"the {len(x)} rows of {Path(own).name} held out at training time"
+        if run.context is not None:
+            context = run.heldout_context()
     else:
         x = read_data(spec, n, seed)
         what = f"the {len(x)} rows of {spec}"
     perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
-    return x[perm], x[perm], what
+    return x[perm], x[perm], what, None if context is None else context[perm]
 
 
 def _c2st(samples: Tensor, reference: Tensor, seed: int) -> dict[str, Any]:
@@ -102,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"-n must be at least 2, got {args.n}")
     run_ = _load_run(args.run_dir, ema=not args.no_ema, device=args.device)
     setup = sampling_setup(run_, args)
-    reference, floor_data, what = eval_data(run_, args.data, args.n, args.seed)
+    reference, floor_data, what, context = eval_data(run_, args.data, args.n, args.seed)
+    n_samples = args.n if context is None else len(context)  # conditional: one per row
     if len(floor_data) < 4:
         raise UsageError(f"--data needs at least 4 rows for the noise floor, got {len(floor_data)}")
     reference = run_.process.space.validate(reference)  # shape, finiteness, support (names rows)
@@ -110,16 +124,18 @@ def run(args: argparse.Namespace) -> int:
     device = args.device
     reference, floor_data = reference.to(device), floor_data.to(device)
     with progress(args, setup["steps"], "sampling") as callback:
-        samples = draw(run_, setup, args.n, args.seed, device, callback)
+        samples = draw(run_, setup, n_samples, args.seed, device, callback, context=context)
     require_finite(samples)  # the metrics of non-finite samples are meaningless
     g = torch.Generator().manual_seed(args.seed)
-    two = two_sample_report(samples.cpu(), reference.cpu(), floor_data.cpu(), args.n, g)
+    two = two_sample_report(samples.cpu(), reference.cpu(), floor_data.cpu(), n_samples, g)
     two.update(_c2st(samples.cpu(), reference.cpu(), args.seed))
-    n_num = min(args.n, NUMERICAL_N)
+    n_num = min(n_samples, NUMERICAL_N)
 
     def sample_with(n: int, steps: int) -> torch.Tensor:
         with progress(args, steps, f"numerical term, {steps} steps") as callback:
-            return draw(run_, {**setup, "steps": steps}, n, args.seed + 1, device, callback).cpu()
+            ctx = None if context is None else context[:n]
+            step_setup = {**setup, "steps": steps}
+            return draw(run_, step_setup, n, args.seed + 1, device, callback, context=ctx).cpu()
 
     report = error_report(
         run_.process,
@@ -131,8 +147,11 @@ def run(args: argparse.Namespace) -> int:
         n_num,
         torch.Generator(device=reference.device).manual_seed(args.seed),
         seed=args.seed,
+        context=None if context is None else run_.context.encode(context).to(device),
     )
-    family = run_.spec.evaluate(run_.process, run_.model, reference) if run_.spec.evaluate else {}
+    family = {}  # the family's own numbers are for unconditional models
+    if run_.spec.evaluate and context is None:
+        family = run_.spec.evaluate(run_.process, run_.model, reference)
     out = _finite(
         {
             "run": str(run_.dir),
@@ -140,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
             "data": args.data or run_.config.get("data"),
             "reference": what,
             "n": int(two["n"]),  # the rows each two-sample metric compared
-            "n_samples": args.n,
+            "n_samples": n_samples,
             "sampler": setup["sampler_name"],
             "steps": setup["steps"],
             "denoise": setup["denoise"],

@@ -57,10 +57,17 @@ def run(args: argparse.Namespace) -> int:
     from ..reversal import Reversal
     from ..samplers import simulate
 
+    # a conditional run draws with the training rows' contexts (cycled): its samples then
+    # follow the data's own mix of contexts, comparable with the data drawn beside them
+    context = None
+    if run_.context is not None:
+        rows = run_.context_rows()
+        context = rows[torch.arange(args.n) % len(rows)]
+    encoded = None if context is None else run_.context.encode(context[:n_gif]).to(args.device)
     g = torch.Generator(device=args.device).manual_seed(args.seed)
     with progress(args, steps, f"{GIF} frames", then=record) as callback:
         y = simulate(
-            Reversal(run_.process, run_.model),
+            Reversal(run_.process, run_.model, encoded),
             setup["sampler"],
             n_gif,
             steps,
@@ -72,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
     if setup["denoise"]:
         frames.append((run_.process.t_min, y.cpu()))
     with progress(args, steps, f"{SAMPLES_PLOT} samples") as callback:
-        samples = draw(run_, setup, args.n, args.seed, args.device, callback).cpu()
+        samples = draw(run_, setup, args.n, args.seed, args.device, callback, context=context)
+    samples = samples.cpu()
     require_finite(samples)
     title = (
         f"{run_.spec.name} on {run_.config.get('data', '')}: {args.n} samples "

@@ -1,5 +1,6 @@
 """``dmm processes [NAME]``: the registered processes with their parameters and defaults; with
-``NAME``, one process's parameters, each with its default and a sentence saying what it does."""
+``NAME``, one process's parameters, each with its default, its choices (a string parameter with a
+fixed set of values) and a sentence saying what it does."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ def describe() -> list[dict]:
             "name": s.name,
             "summary": s.summary,
             "params": dict(s.params),
+            "choices": {k: list(v) for k, v in s.choices.items()},
             "samplers": list(s.samplers),
             "default_sampler": s.default_sampler,
             "sample_steps": s.sample_steps,
@@ -47,8 +49,9 @@ def describe() -> list[dict]:
 
 def explain(name: str) -> dict[str, Any]:
     """Process ``name``'s parameters in three groups (``process``, ``sample``, ``train``), each
-    ``{key: {"default": value, "help": sentence}}``; :class:`UsageError` listing the known names
-    for an unknown ``name``."""
+    ``{key: {"default": value, "help": sentence}}``, a process parameter with declared choices
+    with ``"choices": [...]`` too; :class:`UsageError` listing the known names for an unknown
+    ``name``."""
     if name not in PROCESSES:
         raise UsageError(f"unknown process '{name}' (known: {', '.join(sorted(PROCESSES))})")
     spec: ProcessSpec = PROCESSES[name]
@@ -66,7 +69,12 @@ def explain(name: str) -> dict[str, Any]:
         "summary": spec.summary,
         "samplers": list(spec.samplers),
         "process": {
-            k: {"default": v, "help": spec.help.get(k, "")} for k, v in spec.params.items()
+            k: {
+                "default": v,
+                "help": spec.help.get(k, ""),
+                **({"choices": list(spec.choices[k])} if k in spec.choices else {}),
+            }
+            for k, v in spec.params.items()
         },
         "sample": {k: {"default": v, "help": SAMPLE_HELP[k]} for k, v in sample_defaults.items()},
         "train": train,
@@ -89,7 +97,8 @@ def _print_group(title: str, group: dict[str, dict[str, Any]]) -> None:
     keys = {k: f"{k}={_value(e['default'])}" for k, e in group.items()}
     width = max(map(len, keys.values()))
     for k, e in group.items():
-        print(f"  {keys[k]:<{width}}  {e['help']}".rstrip())
+        choices = f"({' | '.join(e['choices'])}): " if "choices" in e else ""
+        print(f"  {keys[k]:<{width}}  {choices}{e['help']}".rstrip())
 
 
 def _print_one(r: dict[str, Any]) -> None:

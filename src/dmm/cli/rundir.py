@@ -26,6 +26,7 @@ from ..samplers import Sampler
 from ..training import CHECKPOINT, LOG, CheckpointError, load_checkpoint
 from .catalog import Built, Entry, UserProcess, build, get_process, load_user_process
 from .catalog.user import is_user_source
+from .context import CONTEXT, Context
 from .errors import UsageError
 
 CONFIG = "config.yaml"
@@ -37,7 +38,18 @@ EVAL = "eval.json"
 #: the copy of a user's process file
 PROCESS_COPY = "process.py"
 #: every file a run folder may hold (``--force`` removes exactly these)
-RUN_FILES = (CONFIG, DATA, CHECKPOINT, LOG, LOSS_PLOT, SAMPLES_PLOT, GIF, EVAL, PROCESS_COPY)
+RUN_FILES = (
+    CONFIG,
+    DATA,
+    CONTEXT,
+    CHECKPOINT,
+    LOG,
+    LOSS_PLOT,
+    SAMPLES_PLOT,
+    GIF,
+    EVAL,
+    PROCESS_COPY,
+)
 MAX_DATA_BYTES = 50 * 2**20
 #: the share of a data file's rows kept out of training for validation and ``dmm eval``
 HOLDOUT = 0.1
@@ -80,6 +92,14 @@ def save_data(data: Tensor, run_dir: Path, seed: int) -> bool:
     return subset
 
 
+def save_context(rows: Tensor, run_dir: Path) -> None:
+    """Write ``context.npy``: the raw context rows of a conditional run (one per data row)."""
+    tmp = run_dir / (CONTEXT + ".tmp")
+    with open(tmp, "wb") as fh:
+        np.save(fh, rows.cpu().numpy())
+    os.replace(tmp, run_dir / CONTEXT)
+
+
 def write_yaml(obj: Mapping[str, Any], path: Path) -> None:
     """Write ``obj`` as YAML atomically."""
     tmp = path.with_name(path.name + ".tmp")
@@ -100,11 +120,13 @@ def write_run_config(
     world_size: int = 1,
     columns: Sequence[str] | None = None,
     holdout: Mapping[str, Any] | None = None,
+    context: Mapping[str, Any] | None = None,
 ) -> None:
     """Write ``config.yaml``: everything needed to rebuild the run (with ``data.npy``; for a
     user's process also ``process.py``, the bytes it was loaded from). ``columns``: the names of
     the data's columns (a ``.csv`` header), recorded as ``columns: [...]`` when given;
-    ``holdout``: for a data file, ``{fraction, rows}`` of :func:`split_rows`."""
+    ``holdout``: for a data file, ``{fraction, rows}`` of :func:`split_rows`; ``context``: a
+    conditional run's :meth:`~dmm.cli.context.Context.to_config`."""
     from .. import __version__
 
     extra = {}
@@ -127,6 +149,7 @@ def write_run_config(
             "data_subset": bool(data_subset),
             **({} if columns is None else {"columns": [str(c) for c in columns]}),
             **({} if holdout is None else {"holdout": dict(holdout)}),
+            **({} if context is None else {"context": dict(context)}),
             "dmm_version": __version__,
         },
         run_dir / CONFIG,
@@ -176,6 +199,31 @@ class Run:
     @property
     def sample(self) -> dict[str, Any]:
         return dict(self.config.get("sample", {}))
+
+    @property
+    def context(self) -> Context | None:
+        """How a conditional run reads its context (``None``: the run is unconditional)."""
+        return Context.from_config(self.config.get("context"))
+
+    def context_rows(self) -> Tensor:
+        """The raw context rows of a conditional run (``context.npy``, one per data row)."""
+        path = self.dir / CONTEXT
+        try:
+            rows = torch.from_numpy(np.load(path, allow_pickle=False)).double()
+        except (OSError, ValueError, EOFError) as exc:
+            raise UsageError(f"could not read {path}: {' '.join(str(exc).split())}") from None
+        context = self.context
+        if rows.ndim != 2 or context is None or rows.shape != (len(self.data), context.dim):
+            raise UsageError(f"{path} does not match the run's data and config.yaml")
+        return rows
+
+    def heldout_context(self) -> Tensor:
+        """The raw context rows of :meth:`heldout`'s rows."""
+        holdout = self.config.get("holdout") or {}
+        if not holdout.get("rows"):
+            return self.context_rows()[:0]
+        _, rows = split_rows(len(self.data), float(holdout["fraction"]), int(self.config["seed"]))
+        return self.context_rows()[rows]
 
     def heldout(self) -> Tensor:
         """The rows of a data file kept out of training (:func:`split_rows`; empty for a
@@ -228,7 +276,9 @@ def load_run(
     except (OSError, ValueError, EOFError) as exc:
         raise UsageError(f"could not read {run_dir / DATA}: {' '.join(str(exc).split())}") from None
     data = torch.from_numpy(np.ascontiguousarray(array))
-    built = build(spec, data, config["params"], seed=int(config.get("seed", 0)))
+    context = Context.from_config(config.get("context"))
+    context_dim = 0 if context is None else context.dim
+    built = build(spec, data, config["params"], context_dim, seed=int(config.get("seed", 0)))
     if started and not (run_dir / CHECKPOINT).exists():
         return Run(run_dir, config, built, {})
     state = load_checkpoint(run_dir / CHECKPOINT, device)

@@ -23,6 +23,7 @@ from ..reversal import Reversal
 from ..samplers import Inpaint, simulate
 from ..spaces import Discrete
 from .config import seed_argument
+from .context import sample_rows
 from .errors import UsageError
 from .rundir import Run, load_run, sampler_for
 
@@ -48,6 +49,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="PARTIAL",
         help="a .npy/.csv file whose empty (NaN) cells are filled in given its other cells, one "
         "output row per row (inpainting)",
+    )
+    p.add_argument(
+        "--context",
+        metavar="FILE|V1,V2,...",
+        help="for a conditional run: a .npy/.csv file of context rows (one sample per row) or "
+        "one context vector for all -n samples",
     )
     add_sampling_options(p)
     p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
@@ -159,13 +166,19 @@ def draw(
     device: str = "cpu",
     callback=None,
     given: Given | None = None,
+    context: Tensor | None = None,
 ) -> Tensor:
     """``n`` samples of the run's model with the sampling ``setup``; with ``given``, one per
-    row of it, its observed cells kept (inpainting)."""
+    row of it, its observed cells kept (inpainting); ``context``: the raw context rows of a
+    conditional run, one per sample."""
     if n < 1:
         raise UsageError(f"-n must be positive, got {n}")
     g = torch.Generator(device=device).manual_seed(seed)
-    rev = Reversal(run.process, run.model)
+    spec = run.context
+    if (spec is None) != (context is None):
+        raise UsageError("a conditional run samples with a context, an unconditional one without")
+    encoded = None if spec is None or context is None else spec.encode(context).to(device)
+    rev = Reversal(run.process, run.model, encoded)
     sampler, y_init = setup["sampler"], None
     if given is not None:
         observed, values = given.observed.to(device), given.values.to(device)
@@ -317,16 +330,18 @@ def _write_parquet(path: Path, array: np.ndarray, names: list[str]) -> None:
 def run(args: argparse.Namespace) -> int:
     out = Path(args.output)
     check_output(out, args.force)
-    if args.n is None and args.given is None:
-        raise UsageError("-n is required (the number of samples), or --given PARTIAL")
     run_ = load_run(args.run_dir, ema=not args.no_ema, device=args.device)
     setup = sampling_setup(run_, args)
     given = given_cells(run_, args.given) if args.given is not None else None
     n = args.n if given is None else len(given.values)
     if given is not None and args.n is not None and args.n != n:
         raise UsageError(f"-n {args.n} differs from the {n} rows of --given (leave -n out)")
+    context = sample_rows(run_.context, args.context, n)
+    n = len(context) if context is not None else n
+    if n is None:
+        raise UsageError("-n is required (the number of samples), or --given PARTIAL")
     with progress(args, setup["steps"], "sampling") as callback:
-        y = draw(run_, setup, n, args.seed, args.device, callback, given)
+        y = draw(run_, setup, n, args.seed, args.device, callback, given, context)
     extra = require_finite(y, args.keep_nonfinite)
     array = y.cpu().numpy()
     if not y.is_floating_point():

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import Tensor
 
 from ..data.files import read_columns
 from ..training import (
@@ -37,14 +38,18 @@ from .config import (
     split_overrides,
 )
 from .config import seed as config_seed
+from .context import Context, read_rows, split_columns
 from .errors import UsageError
 from .rundir import (
     HOLDOUT,
     LOSS_PLOT,
+    MAX_DATA_BYTES,
     RUN_FILES,
+    Run,
     check_device,
     load_run,
     read_data,
+    save_context,
     save_data,
     split_rows,
     write_run_config,
@@ -101,6 +106,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="FRACTION",
         help=f"share of a data file's rows kept out of training, for the validation loss and "
         f"dmm eval (default {HOLDOUT})",
+    )
+    p.add_argument(
+        "--context",
+        metavar="FILE",
+        help="condition on a context: a .npy/.csv file with one row of numbers per data row",
+    )
+    p.add_argument(
+        "--context-column",
+        dest="context_columns",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="condition on this column of the training .csv (taken out of the data; repeatable)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -226,9 +244,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         data = read_data(cfg["data"], cfg["n_data"], cfg["seed"])
     columns = saved.get("columns") if saved is not None else read_columns(cfg["data"])
+    data, raw_context, columns = _context(args, cfg, previous, data, columns)
     if len(data) < 2:
         raise UsageError(f"need at least 2 rows of training data, got {len(data)}")
-    built = build(spec, data, cfg["params"], seed=cfg["seed"])  # initial weights from the seed
+    context_dim = 0 if raw_context is None else raw_context.shape[1]
+    built = build(spec, data, cfg["params"], context_dim, seed=cfg["seed"])  # weights: the seed
     data = built.data  # every row validated; the process is built from all of them
     sample = sample_settings(built, cfg["sample"])
     holdout = None
@@ -241,6 +261,16 @@ def run(args: argparse.Namespace) -> int:
         keep, held = split_rows(len(data), cfg["holdout"], cfg["seed"])
         holdout = {"fraction": cfg["holdout"], "rows": len(held)}
         rows, val_data = data[keep], (data[held][: train_config.val_size] if len(held) else None)
+    context, val_context, context_spec = None, None, None
+    if raw_context is not None:  # standardised by the training rows' mean and spread
+        context_spec = (
+            Context.from_config(saved["context"])
+            if saved is not None
+            else Context.fit(raw_context[keep], _context_source(args))
+        )
+        encoded = context_spec.encode(raw_context)
+        context = encoded[keep]
+        val_context = encoded[held][: train_config.val_size] if val_data is not None else None
 
     try:
         out.exists()
@@ -282,6 +312,8 @@ def run(args: argparse.Namespace) -> int:
                 if saved is None
                 else bool(saved.get("data_subset", False))
             )
+            if raw_context is not None and saved is None:
+                save_context(raw_context, out)
             write_run_config(
                 out,
                 spec,
@@ -295,6 +327,7 @@ def run(args: argparse.Namespace) -> int:
                 world,
                 columns=columns,
                 holdout=holdout,
+                context=None if context_spec is None else context_spec.to_config(),
             )
         _barrier(world)
         if rank == 0:
@@ -319,7 +352,9 @@ def run(args: argparse.Namespace) -> int:
             built.loss,
             rows,
             train_config,
+            context=context,
             val_data=val_data,
+            val_context=val_context,
             run_dir=out,
             resume=bool(previous is not None and previous.checkpoint),  # else from step 0
             progress=rank == 0 and not args.quiet,
@@ -350,6 +385,47 @@ def run(args: argparse.Namespace) -> int:
     if world > 1:
         torch.distributed.destroy_process_group()
     return 0
+
+
+def _context(
+    args: argparse.Namespace,
+    cfg: dict[str, Any],
+    previous: Run | None,
+    data: Tensor,
+    columns: list[str] | None,
+) -> tuple[Tensor, Tensor | None, list[str] | None]:
+    """``(data, raw context rows or None, the data's column names)``: a resumed run's own
+    context, or the rows of ``--context FILE``, or the ``--context-column`` columns taken out of
+    the training ``.csv``."""
+    given = args.context is not None or bool(args.context_columns)
+    if previous is not None:
+        if given:
+            raise UsageError("a resumed run keeps its context: leave out --context")
+        if previous.config.get("context"):
+            return data, previous.context_rows(), columns
+        return data, None, columns
+    if not given:
+        return data, None, columns
+    if args.context is not None and args.context_columns:
+        raise UsageError("give --context FILE or --context-column NAME, not both")
+    if cfg["data"] in _builtins():
+        raise UsageError(
+            "conditioning needs a data file whose rows the context rows match, not a built-in"
+        )
+    if data.element_size() * data.numel() > MAX_DATA_BYTES:
+        raise UsageError("conditioning on data over 50 MB is not supported")
+    if args.context_columns:
+        return split_columns(data, columns, args.context_columns, cfg["data"])
+    rows = read_rows(args.context, "--context")
+    if len(rows) != len(data):
+        raise UsageError(f"--context has {len(rows)} rows, the data {len(data)}")
+    return data, rows, columns
+
+
+def _context_source(args: argparse.Namespace) -> dict[str, Any]:
+    if args.context_columns:
+        return {"columns": list(args.context_columns)}
+    return {"file": str(Path(args.context).resolve())}
 
 
 def _discard(out: Path, rank: int, resume: bool) -> None:

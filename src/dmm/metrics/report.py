@@ -37,12 +37,20 @@ def terminal_term(process: Process, data: Tensor) -> dict[str, Any]:
 
 @torch.no_grad()
 def _mean_per_sample(
-    loss: Loss, model: nn.Module, data: Tensor, generator: torch.Generator, chunk: int
+    loss: Loss,
+    model: nn.Module,
+    data: Tensor,
+    generator: torch.Generator,
+    chunk: int,
+    context: Tensor | None = None,
 ) -> tuple[float, float]:
     values = []
     for i in range(0, len(data), chunk):
+        ctx = None if context is None else context[i : i + chunk]
         with torch.enable_grad():  # some losses differentiate the model
-            values.append(loss.per_sample(model, data[i : i + chunk], generator).detach().double())
+            values.append(
+                loss.per_sample(model, data[i : i + chunk], generator, ctx).detach().double()
+            )
     v = torch.cat(values)
     std = float(v.std()) if len(v) > 1 else math.nan
     return float(v.mean()), std / math.sqrt(len(v))
@@ -55,16 +63,17 @@ def estimation_term(
     data: Tensor,
     generator: torch.Generator,
     chunk: int = 1024,
+    context: Tensor | None = None,
 ) -> dict[str, Any]:
-    """The KL-weighted loss on ``data`` with its standard error: the estimation term up to a θ-free
-    constant (MATH.md §4–§5).
+    """The KL-weighted loss on ``data`` (rows of ``context`` for a conditional model) with its
+    standard error: the estimation term up to a θ-free constant (MATH.md §4–§5).
 
     Evaluates ``loss.kl_form()`` (a loss trained with another named weighting, e.g. DSM's ε-loss or
     the unit-weighted jump loss, is re-weighted), times ``T - t_min`` for losses whose samples are
     the integrand at ``t ~ U(t_min, T)`` (``per_unit_time``; the chain ELBOs already integrate).
     """
     kl_loss = loss.kl_form()
-    mean, se = _mean_per_sample(kl_loss, model, data, generator, chunk)
+    mean, se = _mean_per_sample(kl_loss, model, data, generator, chunk, context)
     scale = process.T - process.t_min if kl_loss.per_unit_time else 1.0
     factor = " times (T - t_min)" if kl_loss.per_unit_time else ""
     return {
@@ -122,14 +131,16 @@ def error_report(
     n: int,
     generator: torch.Generator,
     seed: int = 0,
+    context: Tensor | None = None,
 ) -> dict[str, Any]:
-    """All three terms of MATH.md §8 for a trained ``model`` on evaluation ``data``;
+    """All three terms of MATH.md §8 for a trained ``model`` on evaluation ``data`` (and its
+    ``context`` rows for a conditional model);
     ``generator`` (on ``data``'s device) draws the loss's times and noise; ``seed`` picks the
     floor's split.
     """
     return {
         "terminal": terminal_term(process, data),
-        "estimation": estimation_term(process, model, loss, data, generator),
+        "estimation": estimation_term(process, model, loss, data, generator, context=context),
         "numerical": numerical_term(sample, steps, n, data, seed),
     }
 

@@ -17,8 +17,10 @@ from ...networks import MLP
 from ...networks.transformer import Transformer
 from ...processes import Process
 from ...processes.chains import AbsorbingChain, ChainProcess, OrdinalChain, UniformChain
+from ...processes.rate_matrices import check_rate_matrix
 from ...samplers.chains import ChainEuler, ExactChainSampler, TauLeaping, TweedieStep
 from ...scores.ratios import ChainRatioModel, DirectRatios, MeanRatios
+from ..errors import UsageError, one_line
 from .schedules import ScheduleChoice
 from .spec import ProcessSpec, register_process
 
@@ -58,6 +60,18 @@ CHAIN_HELP: dict[str, str] = {
 #: grows like ``d · n_states · hidden``, the transformer's like ``d · width² + d² · width``, so the
 #: crossover sits in ``n_states`` (flop count: about ``512 + d/3``), not in ``d``.
 AUTO_MLP_MAX_STATES = 512
+#: ``parameterisation``: the network gives p(x0|y) (``mean``) or the log-ratios (``ratio``)
+RATIO_MODELS: dict[str, type[ChainRatioModel]] = {"mean": MeanRatios, "ratio": DirectRatios}
+NETWORKS = ("auto", "mlp", "transformer")
+CHAIN_LOSSES = ("score_entropy", "masked_elbo")
+#: checked by :func:`~dmm.processes.rate_matrices.ordinal_rate_matrix` too (kept equal by
+#: tests/cli/test_catalog_choices.py)
+ORDINAL_KINDS = ("birth_death", "gaussian")
+#: the values of the string parameters every chain has (``rate_matrix`` is a free-form path)
+CHAIN_CHOICES: dict[str, tuple[str, ...]] = {
+    "parameterisation": tuple(RATIO_MODELS),
+    "network": NETWORKS,
+}
 CHAIN_SAMPLERS = {
     "tweedie": lambda p: TweedieStep(),
     "euler": lambda p: ChainEuler(),
@@ -81,12 +95,12 @@ def chain_model(
 ) -> ChainRatioModel:
     """A ratio model: mean (default) or direct parameterisation on an MLP or a transformer."""
     assert isinstance(process, ChainProcess)
-    kinds = {"mean": MeanRatios, "ratio": DirectRatios}
-    if params["parameterisation"] not in kinds:
+    if params["parameterisation"] not in RATIO_MODELS:
         raise ValueError(
-            f"unknown parameterisation '{params['parameterisation']}' (known: mean, ratio)"
+            f"unknown parameterisation '{params['parameterisation']}' "
+            f"(known: {', '.join(RATIO_MODELS)})"
         )
-    cls = kinds[params["parameterisation"]]
+    cls = RATIO_MODELS[params["parameterisation"]]
     out = process.S if cls is MeanRatios else process.n_states
     network = chain_network(process, params)
     if network == "mlp":
@@ -108,7 +122,7 @@ def chain_model(
             context_dim,
         )
     else:
-        raise ValueError(f"unknown network '{network}' (known: auto, mlp, transformer)")
+        raise ValueError(f"unknown network '{network}' (known: {', '.join(NETWORKS)})")
     return cls(net, process)
 
 
@@ -132,12 +146,14 @@ LOSS_HELP = (
 
 
 def chain_loss(process: Process, params: Mapping[str, Any]) -> Loss:
-    if params.get("loss", "score_entropy") == "masked_elbo":
+    """``score_entropy`` (a chain without a ``loss`` parameter) or ``masked_elbo``."""
+    loss = params.get("loss", "score_entropy")
+    if loss not in CHAIN_LOSSES:
+        raise ValueError(f"unknown loss '{loss}' (known: {', '.join(CHAIN_LOSSES)})")
+    if loss == "masked_elbo":
         if params["parameterisation"] != "mean":
             raise ValueError("loss=masked_elbo needs parameterisation=mean")
         return MaskedELBO(process)  # type: ignore[arg-type]
-    if params.get("loss", "score_entropy") != "score_entropy":
-        raise ValueError(f"unknown loss '{params['loss']}' (known: score_entropy, masked_elbo)")
     return ScoreEntropy(process)  # type: ignore[arg-type]
 
 
@@ -147,9 +163,29 @@ def chain_evaluate_spec(process: Process, model: nn.Module, data: Tensor) -> dic
 
 
 def _load_rate_matrix(path: str) -> Tensor:
+    """The rate matrix in the ``.npy`` file ``path`` (float64, diagonal set so that rows sum to 0);
+    :class:`UsageError` naming the file and what is wrong: missing or unreadable, not one real
+    array, not square ``S×S`` with ``S >= 2``, non-finite values, negative off-diagonal rates."""
     if not path:
-        raise ValueError("process 'chain' needs rate_matrix=PATH.npy (an S×S rate matrix)")
-    return torch.from_numpy(np.load(path)).to(torch.float64)
+        raise UsageError("process 'chain' needs rate_matrix=PATH.npy (an S×S rate matrix)")
+    where = f"rate_matrix '{path}'"
+    try:
+        array = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise UsageError(f"{where}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{where}: is a folder, not a .npy file") from None
+    except (OSError, ValueError, EOFError) as exc:
+        raise UsageError(f"{where}: cannot read it as a .npy array: {one_line(exc)}") from None
+    if not isinstance(array, np.ndarray):  # an .npz archive
+        array.close()
+        raise UsageError(f"{where}: holds several arrays (.npz), not one S×S matrix")
+    if array.dtype == np.bool_ or array.dtype.kind not in "iuf":
+        raise UsageError(f"{where}: holds {array.dtype} values, not real numbers")
+    try:
+        return check_rate_matrix(torch.from_numpy(array.astype(np.float64)))
+    except ValueError as exc:
+        raise UsageError(f"{where}: {one_line(exc)}") from None
 
 
 #: what to do with data a chain rejects (appended to the support error)
@@ -157,7 +193,12 @@ CHAIN_DATA_HINT = "S=0 (the default) takes S = max(data) + 1; for continuous dat
 
 
 def _spec(
-    name: str, summary: str, extra: dict[str, Any], build, help: dict[str, str]
+    name: str,
+    summary: str,
+    extra: dict[str, Any],
+    build,
+    help: dict[str, str],
+    choices: dict[str, tuple[str, ...]] | None = None,
 ) -> ProcessSpec:
     return ProcessSpec(
         name,
@@ -174,6 +215,7 @@ def _spec(
         help={**CHAIN_HELP, **help},
         data_hint=CHAIN_DATA_HINT,
         resolve=_resolve,
+        choices={**CHAIN_CHOICES, **(choices or {})},
     )
 
 
@@ -193,6 +235,7 @@ register_process(
         {"loss": "score_entropy"},
         lambda x, p: AbsorbingChain(*_shape(x, p), _schedule(p), t_min=p["t_min"]),
         {"loss": LOSS_HELP},
+        {"loss": CHAIN_LOSSES},
     )
 )
 register_process(
@@ -212,6 +255,7 @@ register_process(
             "(jumps a -> b at a rate proportional to exp(-(a-b)^2 / 2 bandwidth^2))",
             "bandwidth": "width of the gaussian kind's jumps in values; 0 takes S/8",
         },
+        {"kind": ORDINAL_KINDS},
     )
 )
 register_process(

@@ -92,10 +92,18 @@ _VP_HELP = {
     "beta_max": "noise rate beta(1) of the linear schedule: at T = 1 little of the data is left",
 }
 _VP_SCHEDULE = ScheduleChoice(("linear", "cosine"), "beta_min", "beta_max")
+#: the names the model and the loss look up (one source of truth)
+_CHOICES = {"parameterisation": tuple(PARAMETERISATIONS), "weighting": tuple(WEIGHTINGS)}
+_VP_CHOICES = {**_CHOICES, "schedule": _VP_SCHEDULE.names}
 
 
 def _spec(
-    name: str, summary: str, params: dict[str, Any], build, help: dict[str, str]
+    name: str,
+    summary: str,
+    params: dict[str, Any],
+    build,
+    help: dict[str, str],
+    choices: dict[str, tuple[str, ...]] = _CHOICES,
 ) -> ProcessSpec:
     return ProcessSpec(
         name,
@@ -108,6 +116,7 @@ def _spec(
         "em",
         denoise=True,
         help=help,
+        choices=choices,
     )
 
 
@@ -118,6 +127,7 @@ register_process(
         _VP_PARAMS,
         lambda x, p: VP(flat_dim(x), _VP_SCHEDULE(p), t_min=p["t_min"]),
         _VP_HELP,
+        _VP_CHOICES,
     )
 )
 register_process(
@@ -127,6 +137,7 @@ register_process(
         _VP_PARAMS,
         lambda x, p: SubVP(flat_dim(x), _VP_SCHEDULE(p), t_min=p["t_min"]),
         _VP_HELP,
+        _VP_CHOICES,
     )
 )
 register_process(

@@ -47,6 +47,17 @@ _MODEL_HELP = {
     "proposals": "jumps drawn per training sample to estimate the jump loss",
     "sampler_proposals": "jumps proposed per sample in each tau-leaping step",
 }
+#: the values of the string parameters; the loss classes and ``LevyOU.truncated_stable`` check
+#: ``divergence``, ``weighting`` and ``truncation`` against their own lists (kept equal by
+#: tests/cli/test_catalog_choices.py), the functions below read the others from here
+RATIO_PARAMETERISATIONS = ("direct", "potential")
+LOSSES = ("denoising", "implicit")
+DIVERGENCES = ("kl", "logistic")
+JUMP_WEIGHTINGS = ("unit", "kl")
+JUMP_LAWS = ("student-t", "stable")
+TRUNCATIONS = ("radius", "variance")
+LEVY_PARAMETERISATIONS = ("tail-potential", *RATIO_PARAMETERISATIONS)
+
 _LOSS_HELP = {
     "loss": "denoising (score entropy over the latent kernel; lower variance) or implicit",
     "divergence": "kl (score entropy) or logistic (same minimiser, bounded gradient)",
@@ -58,8 +69,10 @@ def ratio_model(
 ) -> nn.Module:
     """``direct`` (network of ``(y, x - y, t)``) or ``potential`` (``exp(U(x) - U(y))``)."""
     kind, f = params["parameterisation"], process.space.feature_dim
-    if kind not in ("direct", "potential"):
-        raise ValueError(f"unknown ratio parameterisation '{kind}' (known: direct, potential)")
+    if kind not in RATIO_PARAMETERISATIONS:
+        raise ValueError(
+            f"unknown ratio parameterisation '{kind}' (known: {', '.join(RATIO_PARAMETERISATIONS)})"
+        )
     net = MLP(
         2 * f if kind == "direct" else f,
         1,
@@ -91,9 +104,8 @@ def _torus_evaluate(process: TorusJump, model: nn.Module, data: Tensor) -> dict[
 def _torus_loss(process: TorusJump, p: Mapping[str, Any]) -> Loss:
     """``denoising`` (MATH.md §5d, latent ``Γ = (x_0, N)``; lower variance) or ``implicit``;
     ``divergence``: ``kl`` (score entropy) or ``logistic`` (same minimiser, bounded gradient)."""
-    losses = {"denoising": DenoisingJumpScoreEntropy, "implicit": ImplicitScoreEntropy}
-    if p["loss"] not in losses:
-        raise ValueError(f"unknown loss '{p['loss']}' (known: {', '.join(losses)})")
+    if p["loss"] not in LOSSES:
+        raise ValueError(f"unknown loss '{p['loss']}' (known: {', '.join(LOSSES)})")
     k, divergence = int(p["proposals"]), p["divergence"]
     if p["loss"] == "implicit":
         return ImplicitScoreEntropy(process, k, divergence=divergence)
@@ -137,6 +149,13 @@ register_process(
             "weighting": "unit (every time alike) or kl (the path-KL factor, spans 400x)",
         },
         data_hint="--set wrap=true wraps them for you",
+        choices={
+            "parameterisation": RATIO_PARAMETERISATIONS,
+            "rate_schedule": _RATE_SCHEDULE.names,
+            "loss": LOSSES,
+            "weighting": JUMP_WEIGHTINGS,
+            "divergence": DIVERGENCES,
+        },
         # benchmarks/jumps_ablation.py: 0.874 of the samples on black cells at 1e-3, 0.824 at 2e-3
         train_defaults={"lr": 1e-3},
     )
@@ -151,7 +170,7 @@ def _levy_build(data: Tensor, p: Mapping[str, Any]) -> LevyOU:
         return LevyOU.truncated_stable(
             flat_dim(data), p["alpha"], p["epsilon"], p["intensity"], p["truncation"], **common
         )
-    raise ValueError(f"unknown jump law '{p['jumps']}' (known: student-t, stable)")
+    raise ValueError(f"unknown jump law '{p['jumps']}' (known: {', '.join(JUMP_LAWS)})")
 
 
 def _levy_model(process: LevyOU, p: Mapping[str, Any], context_dim: int) -> nn.Module:
@@ -181,8 +200,8 @@ def _levy_loss(process: LevyOU, p: Mapping[str, Any]) -> Loss:
     :class:`DenoisingJumpScoreEntropy`, plus :class:`LatentScoreMatching` for a Brownian part);
     needs a scale-mixture jump law and falls back to ``implicit`` otherwise (radial stable
     truncation). ``implicit``: :class:`ImplicitScoreEntropy` (+ Hutchinson ISM)."""
-    if p["loss"] not in ("denoising", "implicit"):
-        raise ValueError(f"unknown loss '{p['loss']}' (known: denoising, implicit)")
+    if p["loss"] not in LOSSES:
+        raise ValueError(f"unknown loss '{p['loss']}' (known: {', '.join(LOSSES)})")
     denoising = p["loss"] == "denoising" and process.has_latent_kernel
     k, divergence = int(p["proposals"]), p["divergence"]
     if denoising and divergence == "logistic":  # weights <= 1: no cap needed
@@ -272,6 +291,13 @@ register_process(
             "anchor_weight": "share of the split-anchored sampler's proposals drawn from the anchor",
             "tail_scale": "scale of the Student-t tail of the tail-potential model",
             "tail_bound": "bound C on the learned part of the tail-potential model",
+        },
+        choices={
+            "parameterisation": LEVY_PARAMETERISATIONS,
+            "jumps": JUMP_LAWS,
+            "truncation": TRUNCATIONS,
+            "loss": LOSSES,
+            "divergence": DIVERGENCES,
         },
     )
 )

@@ -2,23 +2,26 @@
 
 Both use denoising score matching with the KL weighting (``D = β I`` in an orthonormal frame, so the
 loss is the manifold's metric) and the generic diffusion samplers, which step along geodesics.
-The score is a tangent vector (``score`` parameterisation); ``eps``/``x0`` need a Gaussian kernel
-and ``potential`` differentiates in ambient coordinates, so on SO(3) only ``score`` applies.
+The score is a tangent vector: the network outputs it (``score``) or a scalar whose Riemannian
+gradient it is (``potential``); ``eps``/``x0`` and the ``eps`` weighting need a Gaussian kernel,
+which neither process has, so they are not offered.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from torch import Tensor
 
+from ...losses import kl_weighting
 from ...processes.manifold_brownian import SO3Brownian, TorusBrownian
+from ...scores import PotentialParam, ScoreParam
 from .gaussian import (
     DIFFUSION_SAMPLERS,
     MODEL_HELP,
     MODEL_PARAMS,
     T_MIN_HELP,
-    WEIGHTING_HELP,
     dsm_loss,
     mlp_model,
 )
@@ -35,11 +38,19 @@ MANIFOLD_PARAMS: dict[str, Any] = {
 }
 
 
+PARAMETERISATIONS = {"score": ScoreParam, "potential": PotentialParam}
+WEIGHTINGS = {"kl": kl_weighting}
+MANIFOLD_CHOICES = {"parameterisation": tuple(PARAMETERISATIONS), "weighting": tuple(WEIGHTINGS)}
+#: the family's model and loss: the shared builders with this family's tables
+manifold_model = partial(mlp_model, parameterisations=PARAMETERISATIONS)
+manifold_dsm = partial(dsm_loss, weightings=WEIGHTINGS)
+
 MANIFOLD_HELP: dict[str, str] = {
     **MODEL_HELP,
-    "parameterisation": "what the network outputs: score (a tangent vector; the only one that "
-    "applies on a curved space)",
-    "weighting": WEIGHTING_HELP,
+    "parameterisation": "what the network outputs: score (a tangent vector) or potential (a "
+    "scalar whose Riemannian gradient is the score)",
+    "weighting": "weight of the DSM loss over time: kl (lambda = D_t, the path-KL bound that dmm "
+    "eval reports; eps needs a Gaussian kernel)",
     "t_min": T_MIN_HELP,
     "sigma_min": "noise scale at t = 0 of the geometric schedule sigma_min (sigma_max/sigma_min)^t",
     "sigma_max": "noise scale at T = 1: large enough (about 3) that the law is close to uniform",
@@ -58,11 +69,12 @@ register_process(
         "Brownian motion on the torus [-pi, pi)^d (wrapped-normal kernel), reference uniform",
         MANIFOLD_PARAMS,
         lambda x, p: TorusBrownian(_torus_dim(x), _schedule(p), t_min=p["t_min"]),
-        mlp_model,
-        dsm_loss,
+        manifold_model,
+        manifold_dsm,
         DIFFUSION_SAMPLERS,
         "em",
         help=MANIFOLD_HELP,
+        choices=MANIFOLD_CHOICES,
         data_hint="for data that are not angles use vp",
     )
 )
@@ -73,10 +85,11 @@ register_process(
         "Brownian motion on SO(3) (IGSO(3) kernel), geodesic random walk sampler, reference Haar",
         MANIFOLD_PARAMS,
         lambda x, p: SO3Brownian(_schedule(p), t_min=p["t_min"]),
-        mlp_model,
-        dsm_loss,
+        manifold_model,
+        manifold_dsm,
         DIFFUSION_SAMPLERS,
         "em",
         help=MANIFOLD_HELP,
+        choices=MANIFOLD_CHOICES,
     )
 )

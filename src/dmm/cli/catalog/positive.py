@@ -53,6 +53,10 @@ POSITIVE_DATA_HINT = "or use vp, which takes any real data"
 
 _GBM_SCHEDULE = ScheduleChoice(("geometric", "constant"), "s_min", "s_max")
 _OU_SCHEDULE = ScheduleChoice(("linear", "constant"), "beta_min", "beta_max")
+#: ``sigma_units``: ``sigma`` in units of the data's log-std, or absolute
+SIGMA_UNITS = ("data", "absolute")
+#: the names the model and the loss look up (one source of truth)
+_CHOICES = {"parameterisation": tuple(PARAMETERISATIONS), "weighting": tuple(WEIGHTINGS)}
 
 
 def _safe_log_moments(data: Tensor) -> tuple[Tensor, Tensor]:
@@ -65,8 +69,10 @@ def _safe_log_moments(data: Tensor) -> tuple[Tensor, Tensor]:
 def build_gbm(data: Tensor, p: Mapping[str, Any]) -> GBM:
     mean, std = _safe_log_moments(data)
     schedule = _GBM_SCHEDULE(p)
-    if p["sigma_units"] not in ("data", "absolute"):
-        raise ValueError(f"sigma_units must be 'data' or 'absolute', got '{p['sigma_units']}'")
+    if p["sigma_units"] not in SIGMA_UNITS:
+        raise ValueError(
+            f"sigma_units must be one of {', '.join(SIGMA_UNITS)}, got '{p['sigma_units']}'"
+        )
     sigma = p["sigma"] * std if p["sigma_units"] == "data" else p["sigma"]
     return GBM(
         len(mean),
@@ -129,6 +135,7 @@ register_process(
             "s_max": "noise scale of log X at T (in units of sigma): large against the data",
         },
         data_hint=POSITIVE_DATA_HINT,
+        choices={**_CHOICES, "sigma_units": SIGMA_UNITS, "schedule": _GBM_SCHEDULE.names},
     )
 )
 register_process(
@@ -157,5 +164,6 @@ register_process(
             "beta_max": "rate beta(1) of the linear time change",
         },
         data_hint=POSITIVE_DATA_HINT,
+        choices={**_CHOICES, "schedule": _OU_SCHEDULE.names},
     )
 )

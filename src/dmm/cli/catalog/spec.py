@@ -1,8 +1,9 @@
 """Catalogue entries: how the command line turns a process name and ``KEY=VALUE`` parameters into
 library objects. Strings stop here; the library takes objects.
 
-An entry has defaults (``params``), checks and coerces a user's overrides (:meth:`Entry.with_params`,
-the one place parameters are type-checked), makes the process from training data
+An entry has defaults (``params``), the values each string parameter may take (``choices``), checks
+and coerces a user's overrides (:meth:`Entry.with_params`, the one place parameters are
+type-checked), makes the process from training data
 (:meth:`Entry.make`) and derives the model, loss and samplers for it (:meth:`Entry.parts`).
 :class:`ProcessSpec` is a named catalogue entry; :mod:`.user` adds entries for a user's own process.
 """
@@ -49,6 +50,8 @@ class Entry:
     params: Mapping[str, Any]
     #: one sentence per parameter: what it does (``dmm processes NAME`` prints them)
     help: Mapping[str, str] = MappingProxyType({})
+    #: the values a string parameter may take (a free-form one, e.g. a path, has none)
+    choices: Mapping[str, tuple[str, ...]] = MappingProxyType({})
     train_defaults: Mapping[str, Any]
     evaluate: Callable[[Process, nn.Module, Tensor], dict[str, float]] | None
     #: appended to a support error of the data (one clause: what to do instead)
@@ -67,9 +70,10 @@ class Entry:
     def with_params(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
         """The defaults updated by ``overrides``, each value coerced to its default's type.
 
-        :class:`UsageError` for an unknown key (naming the valid ones) or a value of the wrong
-        type. Numbers may be given as strings (``"1e-3"``), booleans as ``true``/``false``; a
-        default of ``None`` takes a number or ``None``.
+        :class:`UsageError` for an unknown key (naming the valid ones), a value of the wrong
+        type or one outside the parameter's ``choices`` (every key is checked, whether or not the
+        configuration reads it). Numbers may be given as strings (``"1e-3"``), booleans as
+        ``true``/``false``; a default of ``None`` takes a number or ``None``.
         """
         unknown = sorted(set(overrides) - set(self.params))
         if unknown:
@@ -79,6 +83,12 @@ class Entry:
             )
         out = dict(self.params)
         for key, value in overrides.items():
+            allowed = self.choices.get(key)
+            if allowed is not None and not (isinstance(value, str) and value in allowed):
+                raise UsageError(
+                    f"parameter '{key}' of process '{self.name}' must be one of: "
+                    f"{', '.join(allowed)}; got {value!r}"
+                )
             out[key] = coerce(key, value, self.params[key])
         return out
 
@@ -107,8 +117,10 @@ def coerce(key: str, value: Any, default: Any) -> Any:
                 raise UsageError(f"parameter '{key}' must be an integer, got {value!r}")
             return int(number)
         return float(number)
-    if isinstance(default, str) and value is not None:
-        return str(value)
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise UsageError(f"parameter '{key}' must be a string, got {value!r}")
+        return value
     return value
 
 
@@ -124,6 +136,8 @@ class ProcessSpec(Entry):
     ``--set KEY=VALUE``. ``evaluate(process, model, data)``, when given, adds family-specific
     numbers to ``dmm eval`` (e.g. the NLL bound in bits/dim for chains). ``help`` says in one
     sentence what each parameter does, ``data_hint`` what to do with data outside the space.
+    ``choices`` names the values of each string parameter (every one but a free-form string such as
+    a path): :meth:`with_params` rejects any other value, read or not.
     """
 
     name: str
@@ -147,6 +161,8 @@ class ProcessSpec(Entry):
     data_hint: str = ""
     #: ``resolve(process, params)``: the values chosen for parameters that say "choose for me"
     resolve: Callable[[Process, Mapping[str, Any]], Mapping[str, Any]] | None = None
+    #: the values each string parameter may take (:meth:`with_params` rejects any other)
+    choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def make(self, data: Tensor, params: Mapping[str, Any]) -> Process:
         return self.build(data, params)
@@ -180,12 +196,22 @@ PROCESSES: dict[str, ProcessSpec] = {}
 
 
 def register_process(spec: ProcessSpec) -> ProcessSpec:
-    """Add ``spec`` to :data:`PROCESSES` (names are unique)."""
+    """Add ``spec`` to :data:`PROCESSES` (names are unique; ``help`` and ``choices`` name its
+    parameters, and a parameter's default is among its choices)."""
     if spec.name in PROCESSES:
         raise ValueError(f"process '{spec.name}' is already registered")
-    stray = sorted(set(spec.help) - set(spec.params))
-    if stray:
-        raise ValueError(f"help for unknown parameter(s) {stray} of process '{spec.name}'")
+    for what, keys in (("help", spec.help), ("choices", spec.choices)):
+        stray = sorted(set(keys) - set(spec.params))
+        if stray:
+            raise ValueError(f"{what} for unknown parameter(s) {stray} of process '{spec.name}'")
+    for key, allowed in spec.choices.items():
+        if not isinstance(allowed, tuple) or not all(isinstance(c, str) for c in allowed):
+            raise ValueError(f"choices of parameter '{key}' must be a tuple of strings")
+        if spec.params[key] not in allowed:
+            raise ValueError(
+                f"default {spec.params[key]!r} of parameter '{key}' of process '{spec.name}' "
+                f"is not among its choices {allowed}"
+            )
     if spec.default_sampler not in spec.samplers:
         raise ValueError(
             f"default sampler '{spec.default_sampler}' not among {list(spec.samplers)}"

@@ -1,0 +1,126 @@
+"""Conditioning from the command line: ``dmm train --context FILE`` / ``--context-column NAME``
+and ``dmm sample --context``; eval and plot of a conditional run."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from dmm.cli.main import main
+
+SMALL = ["--quiet", "--set", "hidden=64", "--set", "depth=2", "--set", "log_every=50"]
+
+
+def _fails(capsys, argv, needle):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("dmm: error: ") and needle in err[0], err
+
+
+@pytest.fixture(scope="module")
+def labelled(tmp_path_factory):
+    """Two clusters at x = -2 (label 0) and x = +2 (label 1), std 0.3; the label is column 2."""
+    folder = tmp_path_factory.mktemp("cond")
+    rng = np.random.default_rng(0)
+    label = rng.integers(0, 2, 1000)
+    xy = rng.normal(size=(1000, 2)) * 0.3
+    xy[:, 0] += np.where(label == 1, 2.0, -2.0)
+    path = folder / "cond.csv"
+    with path.open("w") as fh:
+        fh.write("x,label,y\n")
+        for (x, y), c in zip(xy, label):
+            fh.write(f"{x},{c},{y}\n")
+    np.save(folder / "xy.npy", xy.astype(np.float32))
+    np.save(folder / "label.npy", label.astype(np.float64))
+    run = folder / "run"
+    torch.set_num_threads(1)
+    argv = ["train", "--process", "vp", "--data", str(path), "--out", str(run), "--steps", "400"]
+    assert main([*argv, "--context-column", "label", *SMALL]) == 0
+    return folder, run
+
+
+def test_samples_follow_their_context(labelled, tmp_path, capsys):
+    # tolerance: the clusters sit at -2 and +2 with std 0.3; a model that ignored the label
+    # would put the mean of x near 0 for both (its mixture's mean), so |mean - (+-2)| < 0.5 fails
+    # it and passes a conditional model with 500 samples (standard error 0.013)
+    folder, run = labelled
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    assert config["columns"] == ["x", "y"] and config["context"]["dim"] == 1
+    assert config["context"]["source"] == {"columns": ["label"]}
+    for label, centre in ((0, -2.0), (1, 2.0)):
+        out = tmp_path / f"s{label}.csv"
+        argv = ["sample", str(run), "-n", "500", "--context", str(label), "-o", str(out)]
+        assert main([*argv, "--steps", "100", "--quiet"]) == 0
+        assert out.read_text().splitlines()[0] == "x,y"
+        x = np.loadtxt(out, delimiter=",", skiprows=1)
+        assert abs(x[:, 0].mean() - centre) < 0.5, (label, x.mean(0))
+    # a file of context rows: one sample per row
+    np.save(tmp_path / "c.npy", np.array([0.0] * 100 + [1.0] * 100))
+    out = tmp_path / "rows.npy"
+    argv = ["sample", str(run), "--context", str(tmp_path / "c.npy"), "-o", str(out)]
+    assert main([*argv, "--steps", "100", "--quiet"]) == 0
+    x = np.load(out)
+    assert x.shape == (200, 2) and x[:100, 0].mean() < -1.5 and x[100:, 0].mean() > 1.5
+
+
+def test_a_context_file_trains_the_same_model_as_a_context_column(labelled, tmp_path):
+    folder, run = labelled
+    other = tmp_path / "run"
+    argv = ["train", "--process", "vp", "--data", str(folder / "xy.npy"), "--out", str(other)]
+    argv += ["--steps", "400", "--context", str(folder / "label.npy"), *SMALL]
+    assert main(argv) == 0
+    a, b = (torch.load(r / "checkpoint.pt", weights_only=True) for r in (run, other))
+    for name, value in a["ema"].items():  # same rows, same contexts, same seed
+        assert torch.allclose(value, b["ema"][name], atol=1e-5), name
+
+
+def test_eval_and_plot_use_the_rows_own_contexts(labelled, capsys):
+    _, run = labelled
+    assert main(["eval", str(run), "--steps", "50", "--quiet"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["reference"] == "the 100 rows of cond.csv held out at training time"
+    assert report["n_samples"] == 100 and report["family"] == {}
+    assert report["error_report"]["estimation"]["value"] is not None
+    _fails(capsys, ["eval", str(run), "--data", "moons"], "evaluated on its own held-out rows")
+    assert main(["plot", str(run), "-n", "200", "--steps", "20", "--frames", "3", "--quiet"]) == 0
+
+
+def test_context_errors_are_one_line(labelled, tmp_path, capsys):
+    folder, run = labelled
+    out = tmp_path / "s.npy"
+    _fails(capsys, ["sample", str(run), "-n", "5", "-o", str(out)], "the run is conditional")
+    two = ["sample", str(run), "-n", "5", "--context", "1,2", "-o", str(out)]
+    _fails(capsys, two, "--context rows have 2 numbers, the run's context 1")
+    _fails(capsys, ["sample", str(run), "--context", "1", "-o", str(out)], "-n is required")
+    _fails(capsys, ["sample", str(run), "-n", "5", "--context", "a", "-o", str(out)], "numbers")
+    _fails(capsys, ["sample", str(run), "-n", "5", "--context", "nan", "-o", str(out)], "finite")
+    train = ["train", "--process", "vp", "--out", str(tmp_path / "r"), *SMALL]
+    xy, csv = str(folder / "xy.npy"), str(folder / "cond.csv")
+    np.save(tmp_path / "short.npy", np.zeros(7))
+    _fails(capsys, [*train, "--data", xy, "--context", str(tmp_path / "short.npy")], "7 rows")
+    _fails(capsys, [*train, "--data", "moons", "--context", xy], "not a built-in")
+    _fails(capsys, [*train, "--data", csv, "--context-column", "z"], "no such column")
+    _fails(capsys, [*train, "--data", xy, "--context-column", "x"], "header row")
+    _fails(capsys, [*train, "--data", csv, "--context-column", "x", "--context-column", "label",
+                    "--context-column", "y"], "nothing is left")  # fmt: skip
+    _fails(capsys, ["train", "--resume", str(run), "--context", xy], "keeps its context")
+    assert not (tmp_path / "r").exists() and not out.exists()
+
+
+def test_a_conditional_run_resumes_exactly(labelled, tmp_path):
+    folder, _ = labelled
+
+    def train(out, steps):
+        argv = ["train", "--process", "vp", "--data", str(folder / "cond.csv"), "--out", str(out)]
+        argv += ["--steps", str(steps), "--context-column", "label", *SMALL]
+        return main([*argv, "--set", "checkpoint_every=30"])
+
+    assert train(tmp_path / "full", 60) == 0
+    assert train(tmp_path / "cut", 30) == 0
+    assert main(["train", "--resume", str(tmp_path / "cut"), "--steps", "60", "--quiet"]) == 0
+    a, b = (torch.load(tmp_path / r / "checkpoint.pt", weights_only=True) for r in ("full", "cut"))
+    assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
