@@ -33,9 +33,9 @@ class CheckpointError(ValueError):
 
 
 #: a step loss above this multiple of ``|loss|`` at the first step (the untrained model's) is
-#: divergence; ordinary training stays far below it (the largest ratio seen over 400 default steps
-#: of eleven catalogue processes was about 30, for a loss that crosses zero; ``vp`` with ``lr=10``
-#: reached 3e12)
+#: divergence; ordinary training stays far below it (benchmarks/divergence_margin.py: over 400
+#: default steps of eleven catalogue processes the largest ratio was 30, for levy-ou, whose loss
+#: crosses zero; ``vp`` with ``lr=10`` crossed the threshold at step 68)
 DIVERGENCE_FACTOR = 1e4
 #: seeds are integers in ``[0, MAX_SEED]``: room for the offsets derived seeds add, below 2^63
 MAX_SEED = 2**62
