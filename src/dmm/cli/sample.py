@@ -20,7 +20,7 @@ from torch import Tensor
 from ..data import DataError
 from ..data.files import load_array, read_columns
 from ..reversal import Reversal
-from ..samplers import Inpaint, simulate
+from ..samplers import Inpaint, denoise_nfe, simulate
 from ..spaces import Discrete
 from .config import seed_argument
 from .context import sample_rows
@@ -67,9 +67,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def add_sampling_options(p: argparse.ArgumentParser) -> None:
-    """``--steps --sampler --seed --no-ema --denoise/--no-denoise --device --quiet`` (shared by
-    sample, eval and plot)."""
-    p.add_argument("--steps", type=int, help="sampler steps (default: the run's sample_steps)")
+    """``--steps|--nfe --sampler --seed --no-ema --denoise/--no-denoise --device --quiet`` (shared
+    by sample, eval and plot)."""
+    budget = p.add_mutually_exclusive_group()
+    budget.add_argument("--steps", type=int, help="sampler steps (default: the run's sample_steps)")
+    budget.add_argument(
+        "--nfe",
+        type=int,
+        metavar="N",
+        help="network evaluations to spend instead of --steps: the most steps of the sampler "
+        "whose evaluations, with the final denoising step's, are at most N",
+    )
     p.add_argument("--sampler", help="sampler name (default: the run's sampler)")
     p.add_argument("--seed", type=seed_argument, default=0, help="sampling seed (default 0)")
     p.add_argument("--no-ema", action="store_true", help="use the raw weights instead of the EMA")
@@ -84,10 +92,20 @@ def add_sampling_options(p: argparse.ArgumentParser) -> None:
 
 
 def sampling_setup(run: Run, args: argparse.Namespace) -> dict[str, Any]:
-    """Sampler, steps and denoise from the run's config and the command line."""
+    """Sampler, steps, denoise and the run's network evaluations (``nfe``; ``None`` when the
+    sampler's cost is random) from the run's config and the command line (``--nfe N``: the most
+    steps whose evaluations, denoising included, are at most ``N``)."""
     name, sampler = sampler_for(run, args.sampler)
-    steps = args.steps
-    if steps is None:
+    denoise = args.denoise if args.denoise is not None else bool(run.sample.get("denoise", False))
+    last = denoise_nfe(run.process) if denoise else 0  # the final denoising step's evaluations
+    steps, budget = args.steps, getattr(args, "nfe", None)
+    if budget is not None:
+        try:
+            steps = sampler.steps_for(budget - last)
+        except ValueError as exc:
+            spent = f", {last} of them for the denoising step" if last else ""
+            raise UsageError(f"--nfe {budget}{spent}: {exc}") from None
+    elif steps is None:
         value = run.sample.get("sample_steps", run.built.sample_steps)
         try:
             steps = int(value)
@@ -97,11 +115,17 @@ def sampling_setup(run: Run, args: argparse.Namespace) -> dict[str, Any]:
             ) from None
     if steps < 1:
         raise UsageError(f"--steps must be positive, got {steps}")
-    denoise = args.denoise if args.denoise is not None else bool(run.sample.get("denoise", False))
     if denoise:
         run.process.require("denoiser", "--denoise")
     sampler.check(run.process)  # MissingCapability if it cannot simulate this process
-    return {"sampler_name": name, "sampler": sampler, "steps": steps, "denoise": denoise}
+    nfe = sampler.nfe(steps)
+    return {
+        "sampler_name": name,
+        "sampler": sampler,
+        "steps": steps,
+        "denoise": denoise,
+        "nfe": None if nfe is None else nfe + last,
+    }
 
 
 @dataclass(frozen=True)
@@ -357,6 +381,8 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"wrote {n} samples of shape {tuple(y.shape[1:])} to {out} "
         f"({setup['sampler_name']}, {setup['steps']} steps"
-        f"{', denoised' if setup['denoise'] else ''}){extra}"
+        f"{', denoised' if setup['denoise'] else ''}, "
+        f"{'a random number of' if setup['nfe'] is None else setup['nfe']} network evaluations)"
+        f"{extra}"
     )
     return 0

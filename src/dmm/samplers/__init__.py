@@ -1,8 +1,11 @@
 """Discretisations of the backward process and the ``simulate`` loop."""
 
-from .base import Sampler, simulate, time_grid
+from .base import Sampler, denoise_nfe, simulate, time_grid
 from .chains import ChainEuler, ExactChainSampler, TauLeaping, TweedieStep, sample_denoised
+from .dpm_solver import DPMSolver1
+from .dpm_solver_2m import DPMSolver2M
 from .euler_maruyama import EulerMaruyama
+from .grids import edm_grid, log_snr, logsnr_grid
 from .inpaint import Inpaint
 from .jumps import JumpTauLeaping, JumpThinning, Splitting
 from .jumps_anchor import AnchoredJumpTauLeaping
@@ -20,11 +23,17 @@ __all__ = [
     "TauLeaping",
     "TweedieStep",
     "sample_denoised",
+    "DPMSolver1",
+    "DPMSolver2M",
     "EulerMaruyama",
     "FlowEuler",
     "FlowHeun",
     "PredictorCorrector",
     "Sampler",
+    "denoise_nfe",
+    "edm_grid",
+    "log_snr",
+    "logsnr_grid",
     "simulate",
     "time_grid",
 ]

@@ -2,8 +2,12 @@
 
 A sampler is one discretisation of the backward process: ``step(rev, y, t, t_next, generator)``
 moves ``y`` from forward time ``t`` down to ``t_next < t``. It declares which block types it can
-simulate (``supports``, a set of :class:`~dmm.processes.base.Block` classes) and its weak order; ``simulate`` owns the time grid, the starting draw from
-the reference law, progress, callbacks and the optional final denoising step.
+simulate (``supports``, a set of :class:`~dmm.processes.base.Block` classes), its weak order and
+its cost (``nfe_per_step`` network evaluations per step); ``simulate`` owns the time grid (the
+sampler's :meth:`~Sampler.default_grid` unless one is given), the starting draw from the reference
+law, progress, callbacks and the optional final denoising step. ``simulate`` calls
+:meth:`~Sampler.start` once before the first step: a multistep sampler resets the history it keeps
+between steps there (so one sampler object serves one run at a time).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import torch
 from torch import Tensor
 
 from ..processes.base import Block, MissingCapability, Process, expand_time
+from ..processes.product import ProductProcess
 from ..reversal import Reversal
 
 
@@ -25,6 +30,38 @@ class Sampler:
     supports: ClassVar[frozenset[type[Block]]] = frozenset()
     #: weak order of the discretisation (``None`` when not a fixed order)
     order: ClassVar[float | None] = None
+    #: network (model) evaluations per step (``None`` when not fixed, e.g. thinning)
+    nfe_per_step: ClassVar[int | None] = None
+
+    def nfe(self, steps: int) -> int | None:
+        """Network evaluations of a run of ``steps`` steps (``None`` when not fixed)."""
+        return None if self.nfe_per_step is None else steps * self.nfe_per_step
+
+    def steps_for(self, budget: int) -> int:
+        """The most steps whose :meth:`nfe` is at most ``budget``; ``ValueError`` if even one step
+        costs more, or if the cost is not fixed."""
+        if self.nfe_per_step is None:
+            raise ValueError(f"{type(self).__name__} has no fixed number of network evaluations")
+        cost = self.nfe  # a subclass may count a run differently from steps * nfe_per_step
+        if budget < cost(1):
+            raise ValueError(
+                f"{budget} network evaluations are fewer than one step of "
+                f"{type(self).__name__} ({cost(1)})"
+            )
+        steps = max(1, budget // max(1, self.nfe_per_step))
+        while steps > 1 and cost(steps) > budget:
+            steps -= 1
+        while steps < budget and cost(steps + 1) <= budget:
+            steps += 1
+        return steps
+
+    def default_grid(self, process: Process, steps: int) -> Tensor:
+        """The grid ``simulate`` uses when it is given none: uniform in time (:func:`time_grid`)."""
+        return time_grid(process, steps)
+
+    def start(self, rev: Reversal, grid: Tensor) -> None:
+        """Called by ``simulate`` before the first step of a run on ``grid``; a multistep sampler
+        forgets its previous steps here. Nothing to do for a one-step sampler."""
 
     def check(self, process: Process) -> None:
         """Raise :class:`MissingCapability` if the process has a block this sampler cannot simulate."""
@@ -44,14 +81,19 @@ class Sampler:
 
 
 def time_grid(
-    process: Process, steps: int, t_start: float | None = None, t_end: float | None = None
+    process: Process,
+    steps: int,
+    t_start: float | None = None,
+    t_end: float | None = None,
+    dtype: torch.dtype | None = None,
 ) -> Tensor:
-    """Uniform grid from ``t_start`` (default ``T``) down to ``t_end`` (default ``t_min``)."""
+    """Uniform grid from ``t_start`` (default ``T``) down to ``t_end`` (default ``t_min``); grids
+    uniform in the log-SNR or the EDM noise level are in :mod:`dmm.samplers.grids`."""
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
     t0 = process.T if t_start is None else t_start
     t1 = process.t_min if t_end is None else t_end
-    return torch.linspace(t0, t1, steps + 1, dtype=torch.get_default_dtype())
+    return torch.linspace(t0, t1, steps + 1, dtype=dtype or torch.get_default_dtype())
 
 
 @torch.no_grad()
@@ -71,8 +113,9 @@ def simulate(
 ) -> Tensor:
     """Simulate the backward process ``rev`` with ``sampler`` and return ``n`` samples at ``t_min``.
 
-    ``y_init`` (default: ``n`` draws from the reference law) starts at ``grid[0]`` (default: a uniform
-    grid from ``T`` to ``t_min`` with ``steps`` steps). ``denoise=True`` ends with the process's final
+    ``y_init`` (default: ``n`` draws from the reference law) starts at ``grid[0]`` (default: the
+    sampler's :meth:`~Sampler.default_grid` from ``T`` to ``t_min`` with ``steps`` steps, uniform
+    in time unless the sampler says otherwise). ``denoise=True`` ends with the process's final
     denoising step (Tweedie's mean for Gaussian kernels). ``callback(k, t, y)`` is called after each
     step, e.g. to record a trajectory.
     """
@@ -80,9 +123,10 @@ def simulate(
     sampler.check(process)
     if denoise:
         process.require("denoiser", "denoise=True")
-    grid = time_grid(process, steps) if grid is None else grid
+    grid = sampler.default_grid(process, steps) if grid is None else grid
     y = process.reference.sample(n, generator, device) if y_init is None else y_init
     grid = grid.to(y.device if y.is_floating_point() else device)
+    sampler.start(rev, grid)
     iterator = range(len(grid) - 1)
     if progress:
         iterator = _progress(iterator, "sampling")
@@ -96,6 +140,14 @@ def simulate(
     return y
 
 
+def denoise_nfe(process: Process) -> int:
+    """Network evaluations of ``process.denoise``: one, or one per factor with a denoiser for a
+    product (each factor's head is read by its own call of the joint model)."""
+    if isinstance(process, ProductProcess):
+        return sum(int(f.has_denoiser) for f in process.factors)
+    return 1
+
+
 def _progress(iterable, desc: str):
     try:
         from tqdm.auto import tqdm
@@ -104,4 +156,4 @@ def _progress(iterable, desc: str):
     return tqdm(iterable, desc=desc, leave=False)
 
 
-__all__ = ["MissingCapability", "Sampler", "simulate", "time_grid"]
+__all__ = ["MissingCapability", "Sampler", "denoise_nfe", "simulate", "time_grid"]

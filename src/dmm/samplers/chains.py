@@ -32,6 +32,7 @@ class FactorisedChainSampler(Sampler):
     """A step that draws every coordinate independently from :meth:`coordinate_probs`."""
 
     supports: ClassVar[frozenset[type]] = frozenset({Chain})
+    nfe_per_step: ClassVar[int] = 1  # the ratios at the step's start
 
     def coordinate_probs(self, rev: Reversal, y: Tensor, t: Tensor, t_next: Tensor) -> Tensor:
         """``(batch, d, n_states)`` law of each coordinate after the step, given ``y``."""
@@ -93,6 +94,7 @@ class ExactChainSampler(Sampler):
 
     supports: ClassVar[frozenset[type]] = frozenset({Chain})
     order: ClassVar[float | None] = None
+    nfe_per_step: ClassVar[None] = None  # random: one per candidate event, plus the bounds
 
     def __init__(self, safety: float = 2.0, max_events: int = 100_000) -> None:
         self.safety, self.max_events = float(safety), int(max_events)

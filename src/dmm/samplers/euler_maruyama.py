@@ -20,6 +20,7 @@ class EulerMaruyama(Sampler):
 
     supports: ClassVar[frozenset[type]] = frozenset({Diffusion})
     order: ClassVar[float] = 1.0
+    nfe_per_step: ClassVar[int] = 1
 
     def __init__(self, block: Diffusion | None = None) -> None:
         self.block = block  # None: the process's one diffusion block

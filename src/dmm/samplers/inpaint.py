@@ -28,6 +28,13 @@ class Inpaint(Sampler):
         self.sampler, self.observed, self.values, self.mode = sampler, observed.bool(), values, mode
         self.supports = sampler.supports
         self.order = sampler.order
+        self.nfe_per_step = sampler.nfe_per_step
+
+    def default_grid(self, process: Process, steps: int) -> Tensor:
+        return self.sampler.default_grid(process, steps)
+
+    def start(self, rev: Reversal, grid: Tensor) -> None:
+        self.sampler.start(rev, grid)
 
     def check(self, process: Process) -> None:
         self.sampler.check(process)

@@ -42,6 +42,7 @@ class JumpTauLeaping(Sampler):
 
     supports: ClassVar[frozenset[type]] = frozenset({Jumps})
     order: ClassVar[float] = 1.0
+    nfe_per_step: ClassVar[int] = 1  # one model call on the batch × proposals rows
 
     def __init__(self, proposals: int = 16) -> None:
         if proposals < 1:
@@ -68,6 +69,7 @@ class JumpThinning(Sampler):
 
     supports: ClassVar[frozenset[type]] = frozenset({Jumps})
     order: ClassVar[None] = None
+    nfe_per_step: ClassVar[None] = None  # random: one per candidate event
 
     def __init__(self, ratio_bound: float | Callable[[Tensor], Tensor]) -> None:
         self.ratio_bound = ratio_bound
@@ -120,6 +122,8 @@ class Splitting(Sampler):
         self.supports = frozenset().union(*(s.supports for s in samplers))  # type: ignore[misc]
         orders = [s.order for s in samplers]
         self.order = None if None in orders else min(1.0, *orders)  # type: ignore[misc]
+        costs = [s.nfe_per_step for s in samplers]
+        self.nfe_per_step = None if None in costs else sum(costs)  # type: ignore[misc]
 
     def step(self, rev: Reversal, y: Tensor, t: Tensor, t_next: Tensor, generator) -> Tensor:
         for sampler in self.samplers:

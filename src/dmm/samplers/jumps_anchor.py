@@ -43,6 +43,7 @@ class AnchoredJumpTauLeaping(Sampler):
 
     supports: ClassVar[frozenset[type]] = frozenset({Jumps})
     order: ClassVar[float] = 1.0
+    nfe_per_step: ClassVar[int] = 1  # one model call on the batch × proposals rows
 
     def __init__(
         self,

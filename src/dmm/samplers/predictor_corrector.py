@@ -22,11 +22,14 @@ class PredictorCorrector(Sampler):
 
     supports: ClassVar[frozenset[type]] = frozenset({Diffusion})
     order: ClassVar[float] = 1.0
+    #: the predictor's score, then one per corrector step (2 with the default ``n_corrector=1``)
+    nfe_per_step: ClassVar[int] = 2
 
     def __init__(self, n_corrector: int = 1, snr: float = 0.1) -> None:
         if n_corrector < 0 or snr <= 0:
             raise ValueError(f"need n_corrector >= 0 and snr > 0, got {n_corrector}, {snr}")
         self.n_corrector, self.snr = int(n_corrector), float(snr)
+        self.nfe_per_step = 1 + self.n_corrector  # type: ignore[misc]
         self.predictor = EulerMaruyama()
 
     def step(self, rev: Reversal, y: Tensor, t: Tensor, t_next: Tensor, generator) -> Tensor:

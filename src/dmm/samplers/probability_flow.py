@@ -23,6 +23,7 @@ class FlowEuler(Sampler):
 
     supports: ClassVar[frozenset[type]] = frozenset({Diffusion})
     order: ClassVar[float] = 1.0
+    nfe_per_step: ClassVar[int] = 1
 
     def step(self, rev: Reversal, y: Tensor, t: Tensor, t_next: Tensor, generator) -> Tensor:
         return _move(rev, y, flow_velocity(rev, y, t), t - t_next)
@@ -33,6 +34,8 @@ class FlowHeun(Sampler):
 
     supports: ClassVar[frozenset[type]] = frozenset({Diffusion})
     order: ClassVar[float] = 2.0
+    #: both velocities at every step, the last one included (no evaluation is saved)
+    nfe_per_step: ClassVar[int] = 2
 
     def step(self, rev: Reversal, y: Tensor, t: Tensor, t_next: Tensor, generator) -> Tensor:
         h = t - t_next

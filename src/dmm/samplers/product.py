@@ -22,6 +22,8 @@ class ProductSampler(Sampler):
         self.samplers = samplers
         orders = [s.order for s in samplers]
         self.order = None if None in orders else min(1.0, *orders)  # type: ignore[misc]
+        costs = [s.nfe_per_step for s in samplers]  # each factor's step calls the joint model
+        self.nfe_per_step = None if None in costs else sum(costs)  # type: ignore[misc]
 
     def check(self, process: Process) -> None:
         if not isinstance(process, ProductProcess):

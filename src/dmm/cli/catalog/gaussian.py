@@ -12,7 +12,16 @@ from torch import Tensor, nn
 from ...losses import DenoisingScoreMatching, Loss, eps_weighting, kl_weighting
 from ...networks import MLP
 from ...processes import OU, VE, VP, Process, SubVP
-from ...samplers import EulerMaruyama, FlowEuler, FlowHeun, PredictorCorrector, Sampler
+from ...samplers import (
+    DPMSolver1,
+    DPMSolver2M,
+    EulerMaruyama,
+    FlowEuler,
+    FlowHeun,
+    PredictorCorrector,
+    Sampler,
+    logsnr_grid,
+)
 from ...scores import EpsParam, PotentialParam, ScoreParam, X0Param
 from .schedules import ScheduleChoice
 from .spec import ProcessSpec, register_process
@@ -35,6 +44,13 @@ DIFFUSION_SAMPLERS: dict[str, Callable[[Mapping[str, Any]], Sampler]] = {
     "pc": lambda p: PredictorCorrector(),
     "ode-euler": lambda p: FlowEuler(),
     "ode-heun": lambda p: FlowHeun(),
+}
+#: the four Gaussian-kernel processes add the exponential integrators (DPM-Solver++ in
+#: data-prediction form, on a grid uniform in log-SNR), which need the kernel (alpha_t, s_t)
+GAUSSIAN_SAMPLERS: dict[str, Callable[[Mapping[str, Any]], Sampler]] = {
+    **DIFFUSION_SAMPLERS,
+    "dpm1": lambda p: DPMSolver1(logsnr_grid),
+    "dpm2": lambda p: DPMSolver2M(logsnr_grid),
 }
 WEIGHTINGS = {"eps": eps_weighting, "kl": kl_weighting}
 
@@ -112,7 +128,7 @@ def _spec(
         build,
         mlp_model,
         dsm_loss,
-        DIFFUSION_SAMPLERS,
+        GAUSSIAN_SAMPLERS,
         "em",
         denoise=True,
         help=help,

@@ -1,0 +1,62 @@
+"""``--nfe N``: a budget of network evaluations for whichever sampler, and the count printed by
+``dmm sample``; the exponential integrators ``dpm1``/``dpm2`` run on a trained VP run."""
+
+import numpy as np
+import pytest
+
+from dmm.cli.main import main
+
+
+def _sample(tiny_run, tmp_path, *extra):
+    out = tmp_path / "x.npy"
+    argv = ["sample", str(tiny_run), "-n", "20", "-o", str(out), "--force", "--quiet", *extra]
+    return main(argv), out
+
+
+@pytest.mark.parametrize(
+    "sampler, nfe, denoise, steps, used",
+    [
+        ("ode-heun", 11, "--denoise", 5, 11),  # 2 per step + 1 for the denoising step
+        ("ode-heun", 12, "--denoise", 5, 11),  # the 12th evaluation would need half a step
+        ("ode-heun", 12, "--no-denoise", 6, 12),
+        ("pc", 7, "--no-denoise", 3, 6),  # one predictor and one corrector evaluation per step
+        ("dpm2", 10, "--denoise", 9, 10),
+        ("em", 4, "--no-denoise", 4, 4),
+    ],
+)
+def test_nfe_picks_the_most_steps_within_the_budget(
+    tiny_run, tmp_path, capsys, sampler, nfe, denoise, steps, used
+):
+    rc, out = _sample(tiny_run, tmp_path, "--sampler", sampler, "--nfe", str(nfe), denoise)
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert f"({sampler}, {steps} steps" in text and f"{used} network evaluations)" in text
+    assert np.isfinite(np.load(out)).all()
+
+
+def test_steps_print_their_count(tiny_run, tmp_path, capsys):
+    rc, _ = _sample(tiny_run, tmp_path, "--sampler", "ode-heun", "--steps", "4", "--denoise")
+    assert rc == 0
+    assert "(ode-heun, 4 steps, denoised, 9 network evaluations)" in capsys.readouterr().out
+
+
+def test_nfe_below_one_step_is_an_error(tiny_run, tmp_path, capsys):
+    rc, out = _sample(tiny_run, tmp_path, "--sampler", "ode-heun", "--nfe", "2", "--denoise")
+    err = capsys.readouterr().err
+    assert rc == 2 and not out.exists()
+    assert "--nfe 2, 1 of them for the denoising step" in err and "fewer than one step" in err
+
+
+def test_nfe_and_steps_exclude_each_other(tiny_run, tmp_path, capsys):
+    rc, out = _sample(tiny_run, tmp_path, "--nfe", "10", "--steps", "5")
+    assert rc == 2 and not out.exists()
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("sampler", ["dpm1", "dpm2"])
+def test_exponential_integrators_sample_a_vp_run(tiny_run, tmp_path, capsys, sampler):
+    rc, out = _sample(tiny_run, tmp_path, "--sampler", sampler, "--steps", "6")
+    assert rc == 0
+    x = np.load(out)
+    assert x.shape == (20, 2) and np.isfinite(x).all()
+    assert f"({sampler}, 6 steps" in capsys.readouterr().out
