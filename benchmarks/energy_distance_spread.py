@@ -28,7 +28,7 @@ def main() -> None:
     torch.manual_seed(0)
     built = build("vp", data)
     process = built.process
-    result = train(built.model, built.loss, data, TrainConfig(steps=1500, batch_size=256))
+    result = train(built.model, built.loss, built.data, TrainConfig(steps=1500, batch_size=256))
     rev = Reversal(process, result.ema)
     n = 4000
     test = mix.sample(n, g)
@@ -36,7 +36,7 @@ def main() -> None:
     ratios = []
     for seed in range(6):
         y = simulate(rev, EulerMaruyama(), n, 500, torch.Generator().manual_seed(seed))
-        ratios.append(energy_distance(y, mix.sample(n, g), unbiased=False) / floor)
+        ratios.append(energy_distance(built.decode(y), mix.sample(n, g), unbiased=False) / floor)
     moved = (process.denoise(rev, y, expand_time(process.t_min, n, y)) - y).abs().max().item()
     print(
         f"floor {floor:.5f}; energy / floor over 6 draws: " + ", ".join(f"{r:.2f}" for r in ratios)

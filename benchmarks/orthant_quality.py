@@ -65,7 +65,10 @@ def violations(y: torch.Tensor) -> float:
 def run_one(process_name: str, train_x: torch.Tensor, test: torch.Tensor, args) -> dict:
     mean, std = train_x.mean(0), train_x.std(0)
     fit_x = (train_x - mean) / std if process_name == "vp" else train_x
-    built = build(process_name, fit_x, {"hidden": args.hidden, "depth": args.depth})
+    params = {"hidden": args.hidden, "depth": args.depth}
+    if process_name == "vp":  # standardised above, by this script's own protocol
+        params["standardise"] = False
+    built = build(process_name, fit_x, params)
     process = built.process
     config = TrainConfig(
         steps=args.steps,

@@ -28,11 +28,11 @@ def test_trained_vp_within_twice_the_noise_floor():
     torch.manual_seed(0)
     built = build("vp", data)
     process = built.process
-    result = train(built.model, built.loss, data, TrainConfig(steps=4000, batch_size=512))
+    result = train(built.model, built.loss, built.data, TrainConfig(steps=4000, batch_size=512))
     rev = Reversal(process, result.ema)
     value = floor = 0.0
     for _ in range(4):
-        samples = simulate(rev, EulerMaruyama(), 4000, 500, g, denoise=True)
+        samples = built.decode(simulate(rev, EulerMaruyama(), 4000, 500, g, denoise=True))
         test = mix.sample(4000, g)
         value += energy_distance(samples, test, unbiased=False) / 4
         floor += energy_distance(mix.sample(4000, g), test, unbiased=False) / 4

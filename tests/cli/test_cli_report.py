@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 import torch
+import yaml
 from scipy.integrate import quad
 
 from dmm.cli.main import main
@@ -111,5 +112,8 @@ def test_dmm_eval_terminal_term_is_the_vp_closed_form(tiny_run, tmp_path, capsys
     )
     report = json.loads(capsys.readouterr().out)
     terminal = report["error_report"]["terminal"]["value"]
+    # the terms live in the model's coordinates: the run standardised its data with this map
+    scaling = yaml.safe_load((tiny_run / "config.yaml").read_text())["scaling"]
+    z = (x - np.array(scaling["mean"])) / np.array(scaling["scale"])
     # float32 data: relative tolerance 1e-5
-    assert terminal == pytest.approx(_vp_kl_by_hand(x.astype(np.float32), 0.1, 20.0), rel=1e-5)
+    assert terminal == pytest.approx(_vp_kl_by_hand(z.astype(np.float32), 0.1, 20.0), rel=1e-5)

@@ -7,6 +7,8 @@ import math
 from dmm.demo import PANELS
 from dmm.demo.orthant import PANEL
 
+STRUCTURE = ["c2st_auc", "precision", "recall"]
+
 
 def test_orthant_panel_quick(tmp_path) -> None:
     assert PANEL in PANELS
@@ -14,4 +16,10 @@ def test_orthant_panel_quick(tmp_path) -> None:
     assert result.figure.exists()
     assert result.metrics["gbm_violations"] == 0.0  # positivity by construction, any model
     assert all(math.isfinite(v) for v in result.metrics.values())
-    assert "gbm" in result.summary
+    # the structure-seeing numbers come first, in the table and in the caption
+    assert list(result.metrics)[:6] == [f"{m}_{k}" for m in ("gbm", "vp") for k in STRUCTURE]
+    for key in list(result.metrics)[:6]:
+        assert 0.0 <= result.metrics[key] <= 1.0
+    gbm, vp = result.summary.split("; vp: ")
+    assert gbm.startswith("gbm: C2ST AUC ") and vp.startswith("C2ST AUC ")
+    assert gbm.index("recall") < gbm.index("energy") and vp.index("recall") < vp.index("floor")

@@ -137,6 +137,7 @@ def file_overrides(spec: Entry, content: Mapping[str, Any]) -> dict[str, dict[st
             "columns",
             "holdout",
             "context",
+            "scaling",
         ):
             continue
         if key in ("params", "train", "sample"):

@@ -22,6 +22,7 @@ from torch import Tensor
 from ..data import DataError
 from ..data.files import load_array
 from .errors import UsageError
+from .scaling import ColumnScaling
 
 #: the raw context rows of a conditional run
 CONTEXT = "context.npy"
@@ -40,10 +41,8 @@ class Context:
 
     @classmethod
     def fit(cls, rows: Tensor, source: Mapping[str, Any]) -> Context:
-        rows = rows.double()
-        std = rows.std(dim=0, unbiased=False) if len(rows) > 1 else torch.zeros(rows.shape[1])
-        scale = torch.where(std > 0, std, torch.ones_like(std))
-        return cls(rows.shape[1], tuple(rows.mean(0).tolist()), tuple(scale.tolist()), source)
+        scaling = ColumnScaling.fit(rows)
+        return cls(rows.shape[1], scaling.mean, scaling.scale, source)
 
     @classmethod
     def from_config(cls, entry: Mapping[str, Any] | None) -> Context | None:
@@ -69,9 +68,7 @@ class Context:
 
     def encode(self, rows: Tensor) -> Tensor:
         """Raw rows ``(n, dim)`` as the network sees them (float32)."""
-        mean = torch.tensor(self.mean, dtype=torch.float64)
-        scale = torch.tensor(self.scale, dtype=torch.float64)
-        return ((rows.double() - mean) / scale).float()
+        return ColumnScaling(self.mean, self.scale).encode(rows.double()).float()
 
 
 def read_rows(path: str, what: str) -> Tensor:

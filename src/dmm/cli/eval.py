@@ -13,7 +13,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..metrics import two_sample_report
+from ..metrics import precision_recall, two_sample_report
 from ..metrics.classifier import c2st_auc
 from ..metrics.report import error_report
 from .errors import UsageError
@@ -110,6 +110,42 @@ def _c2st(samples: Tensor, reference: Tensor, seed: int) -> dict[str, Any]:
     return {"c2st_auc": auc, "c2st_n": m}
 
 
+#: the neighbourhood size of the k-NN precision and recall (Kynkäänniemi et al. 2019 use 3)
+PR_K = 3
+
+
+def _manifold(samples: Tensor, reference: Tensor) -> dict[str, Any]:
+    """k-NN precision and recall on the rows :func:`_c2st` compares, or ``None`` with the
+    reason when there are too few rows."""
+    m = min(len(samples), len(reference))
+    try:
+        pr = precision_recall(samples[:m], reference[:m], PR_K)
+    except ValueError as exc:
+        return {"precision": None, "recall": None, "pr_note": " ".join(str(exc).split())}
+    return {"precision": pr["precision"], "recall": pr["recall"], "pr_k": PR_K, "pr_n": m}
+
+
+def _off_support(spec: str, samples: Tensor, reference: Tensor) -> dict[str, Any]:
+    """The share of samples off the declared support of the built-in ``spec`` (with the share
+    of the reference rows off it, and what the support is); empty when none is declared."""
+    from ..data.registry import BUILTIN_DATASETS, DATASET_INFO
+
+    info = DATASET_INFO.get(spec) if spec in BUILTIN_DATASETS else None
+    if info is None or info.support is None:
+        return {}
+
+    def off(x: Tensor) -> float:
+        return float((~info.support(x)).double().mean())
+
+    return {
+        "off_support": off(samples),
+        "off_support_reference": off(reference),
+        "off_support_n": len(samples),
+        "off_support_reference_n": len(reference),
+        "support_note": info.support_note,
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     if args.n < 2:
         raise UsageError(f"-n must be at least 2, got {args.n}")
@@ -127,21 +163,32 @@ def run(args: argparse.Namespace) -> int:
         samples = draw(run_, setup, n_samples, args.seed, device, callback, context=context)
     require_finite(samples)  # the metrics of non-finite samples are meaningless
     g = torch.Generator().manual_seed(args.seed)
-    two = two_sample_report(samples.cpu(), reference.cpu(), floor_data.cpu(), n_samples, g)
-    two.update(_c2st(samples.cpu(), reference.cpu(), args.seed))
+    cpu_samples, cpu_reference = samples.cpu(), reference.cpu()
+    structure = {  # the metrics that see blur and mass in empty regions
+        **_c2st(cpu_samples, cpu_reference, args.seed),
+        **_manifold(cpu_samples, cpu_reference),
+        **_off_support(str(args.data or run_.config.get("data", "")), cpu_samples, cpu_reference),
+    }
+    lead = [k for k in ("c2st_auc", "precision", "recall", "off_support") if k in structure]
+    two = {
+        **{k: structure[k] for k in lead},  # first in the JSON, then their details
+        **structure,
+        **two_sample_report(cpu_samples, cpu_reference, floor_data.cpu(), n_samples, g),
+    }
     n_num = min(n_samples, NUMERICAL_N)
 
     def sample_with(n: int, steps: int) -> torch.Tensor:
         with progress(args, steps, f"numerical term, {steps} steps") as callback:
             ctx = None if context is None else context[:n]
             step_setup = {**setup, "steps": steps}
-            return draw(run_, step_setup, n, args.seed + 1, device, callback, context=ctx).cpu()
+            y = draw(run_, step_setup, n, args.seed + 1, device, callback, context=ctx)
+            return run_.built.encode(y).cpu()  # compared with the encoded reference rows
 
     report = error_report(
         run_.process,
         run_.model,
         run_.built.loss,
-        reference,
+        run_.built.encode(reference),  # the terms live in the model's coordinates
         sample_with,
         setup["steps"],
         n_num,

@@ -28,6 +28,7 @@ from .catalog import Built, Entry, UserProcess, build, get_process, load_user_pr
 from .catalog.user import is_user_source
 from .context import CONTEXT, Context
 from .errors import UsageError
+from .scaling import ColumnScaling
 
 CONFIG = "config.yaml"
 DATA = "data.npy"
@@ -121,12 +122,14 @@ def write_run_config(
     columns: Sequence[str] | None = None,
     holdout: Mapping[str, Any] | None = None,
     context: Mapping[str, Any] | None = None,
+    scaling: Mapping[str, Any] | None = None,
 ) -> None:
     """Write ``config.yaml``: everything needed to rebuild the run (with ``data.npy``; for a
     user's process also ``process.py``, the bytes it was loaded from). ``columns``: the names of
     the data's columns (a ``.csv`` header), recorded as ``columns: [...]`` when given;
     ``holdout``: for a data file, ``{fraction, rows}`` of :func:`split_rows`; ``context``: a
-    conditional run's :meth:`~dmm.cli.context.Context.to_config`."""
+    conditional run's :meth:`~dmm.cli.context.Context.to_config`; ``scaling``: the map of a
+    standardised run (:class:`~dmm.cli.scaling.ColumnScaling`)."""
     from .. import __version__
 
     extra = {}
@@ -150,10 +153,22 @@ def write_run_config(
             **({} if columns is None else {"columns": [str(c) for c in columns]}),
             **({} if holdout is None else {"holdout": dict(holdout)}),
             **({} if context is None else {"context": dict(context)}),
+            **({} if scaling is None else {"scaling": dict(scaling)}),
             "dmm_version": __version__,
         },
         run_dir / CONFIG,
     )
+
+
+def saved_params(spec: Entry, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A run's recorded process parameters; a run trained before an entry had ``standardise``
+    (which now defaults to true) trained on raw values: it keeps ``standardise: false``."""
+    if params is not None and not isinstance(params, Mapping):
+        raise UsageError(f"config.yaml: 'params' must be a mapping, got {type(params).__name__}")
+    params = dict(params or {})
+    if "standardise" in spec.params and "standardise" not in params:
+        params["standardise"] = False
+    return params
 
 
 def lookup_process(config: Mapping[str, Any], run_dir: Path) -> Entry:
@@ -194,7 +209,12 @@ class Run:
 
     @property
     def data(self) -> Tensor:
-        return self.built.data
+        """The training data in the data's own coordinates (``built.data`` is the model's)."""
+        return self.built.decode(self.built.data)
+
+    def stored_data(self) -> Tensor:
+        """``data.npy`` exactly as written (a resumed run rebuilds from these very bits)."""
+        return _read_data_file(self.dir)
 
     @property
     def sample(self) -> dict[str, Any]:
@@ -240,6 +260,16 @@ class Run:
         return data[rows]
 
 
+def _read_data_file(run_dir: Path) -> Tensor:
+    if not (run_dir / DATA).is_file():
+        raise UsageError(f"run folder '{run_dir}' has no {DATA}")
+    try:
+        array = np.load(run_dir / DATA, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise UsageError(f"could not read {run_dir / DATA}: {' '.join(str(exc).split())}") from None
+    return torch.from_numpy(np.ascontiguousarray(array))
+
+
 def check_device(name: str) -> None:
     """``--device``: ``cpu``, ``cuda`` or ``cuda:N``, and CUDA present when asked for."""
     if name not in ("cpu", "cuda") and not name.startswith("cuda:"):
@@ -269,16 +299,15 @@ def load_run(
         if key not in config:
             raise UsageError(f"{run_dir / CONFIG} has no '{key}' entry")
     spec = lookup_process(config, run_dir)
-    if not (run_dir / DATA).is_file():
-        raise UsageError(f"run folder '{run_dir}' has no {DATA}")
-    try:
-        array = np.load(run_dir / DATA, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as exc:
-        raise UsageError(f"could not read {run_dir / DATA}: {' '.join(str(exc).split())}") from None
-    data = torch.from_numpy(np.ascontiguousarray(array))
+    data = _read_data_file(run_dir)
     context = Context.from_config(config.get("context"))
     context_dim = 0 if context is None else context.dim
-    built = build(spec, data, config["params"], context_dim, seed=int(config.get("seed", 0)))
+    try:
+        scaling = ColumnScaling.from_config(config["scaling"]) if config.get("scaling") else None
+    except ValueError as exc:
+        raise UsageError(f"{run_dir / CONFIG}: {exc}") from None
+    params = saved_params(spec, config["params"])
+    built = build(spec, data, params, context_dim, seed=int(config.get("seed", 0)), scaling=scaling)
     if started and not (run_dir / CHECKPOINT).exists():
         return Run(run_dir, config, built, {})
     state = load_checkpoint(run_dir / CHECKPOINT, device)

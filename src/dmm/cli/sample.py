@@ -136,6 +136,8 @@ class Given:
     observed: Tensor
     values: Tensor
     mode: str
+    #: the given cells in the data's coordinates (``values`` are in the model's)
+    raw: Tensor
 
 
 def given_cells(run: Run, path: str) -> Given:
@@ -178,8 +180,9 @@ def given_cells(run: Run, path: str) -> Given:
         filled = filled.round().long()
     else:
         filled = filled.to(run.data.dtype)
-    process.space.validate(filled)  # out-of-space cells: a SupportError naming the rows
-    return Given(observed, filled, mode)
+    values = run.built.encode(filled)  # the model's coordinates (a standardised run)
+    process.space.validate(values)  # out-of-space cells: a SupportError naming the rows
+    return Given(observed, values, mode, filled)
 
 
 def draw(
@@ -219,8 +222,9 @@ def draw(
         callback=callback,
         device=device,
     )
+    y = run.built.decode(y)  # the data's own coordinates (a standardised run's map inverted)
     if given is not None:  # the final denoising step may move them: the observed cells exactly
-        y = torch.where(observed, values.to(y.dtype), y)
+        y = torch.where(observed, given.raw.to(device=y.device, dtype=y.dtype), y)
     return y
 
 

@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 
 from ..data.files import read_columns
+from ..processes.base import MissingCapability
 from ..training import (
     CHECKPOINT,
     LOG,
@@ -26,7 +27,7 @@ from ..training import (
     init_distributed,
     train,
 )
-from .catalog import Entry, build, get_process
+from .catalog import Built, Entry, build, get_process
 from .catalog.user import is_user_source, record
 from .config import (
     file_overrides,
@@ -51,6 +52,7 @@ from .rundir import (
     read_data,
     save_context,
     save_data,
+    saved_params,
     split_rows,
     write_run_config,
 )
@@ -166,11 +168,13 @@ def _resolve(
     data = args.data or content.get("data")
     if not data:
         raise UsageError("--data is required (a built-in name or a .npy/.csv file)")
+    if saved is not None:  # a run from before `standardise` keeps training on raw values
+        content["params"] = saved_params(spec, content.get("params"))
     over = file_overrides(spec, content)
     for section, values in split_overrides(spec, parse_sets(args.sets)).items():
         over[section].update(values)
     params = spec.with_params(over["process"])
-    if saved is not None and params != spec.with_params(saved.get("params", {})):
+    if saved is not None and params != spec.with_params(saved_params(spec, saved.get("params"))):
         raise UsageError("process parameters cannot change when resuming a run")
     given_seed = over["train"].pop("seed", content.get("seed", 0))  # --set seed=N or the file
     seed = args.seed if args.seed is not None else config_seed(given_seed)
@@ -240,7 +244,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(out_arg or _default_out(spec.name, cfg["data"]))
 
     if previous is not None and not saved.get("data_subset", False):
-        data = previous.data
+        data = previous.stored_data()
     else:
         data = read_data(cfg["data"], cfg["n_data"], cfg["seed"])
     columns = saved.get("columns") if saved is not None else read_columns(cfg["data"])
@@ -248,13 +252,16 @@ def run(args: argparse.Namespace) -> int:
     if len(data) < 2:
         raise UsageError(f"need at least 2 rows of training data, got {len(data)}")
     context_dim = 0 if raw_context is None else raw_context.shape[1]
-    built = build(spec, data, cfg["params"], context_dim, seed=cfg["seed"])  # weights: the seed
-    data = built.data  # every row validated; the process is built from all of them
+    scaling = None if previous is None else previous.built.scaling  # a resumed run keeps its map
+    built = build(spec, data, cfg["params"], context_dim, seed=cfg["seed"], scaling=scaling)
+    given_data = data  # data.npy: what build was given, so that a rebuild is bit for bit the same
+    data = built.data  # every row validated (and standardised); the process is built from all
+    _warn_terminal(built)
     sample = sample_settings(built, cfg["sample"])
     holdout = None
     if cfg["data"] in _builtins():
-        val_data = read_data(
-            cfg["data"], min(train_config.val_size, cfg["n_data"]), cfg["seed"] + 1
+        val_data = built.encode(
+            read_data(cfg["data"], min(train_config.val_size, cfg["n_data"]), cfg["seed"] + 1)
         )
         rows = data
     else:  # a file: a random share of its rows is never trained on
@@ -308,7 +315,7 @@ def run(args: argparse.Namespace) -> int:
                 for name in RUN_FILES:
                     (out / name).unlink(missing_ok=True)
             subset = (
-                save_data(data, out, cfg["seed"])
+                save_data(given_data, out, cfg["seed"])
                 if saved is None
                 else bool(saved.get("data_subset", False))
             )
@@ -328,6 +335,7 @@ def run(args: argparse.Namespace) -> int:
                 columns=columns,
                 holdout=holdout,
                 context=None if context_spec is None else context_spec.to_config(),
+                scaling=None if built.scaling is None else built.scaling.to_config(),
             )
         _barrier(world)
         if rank == 0:
@@ -385,6 +393,26 @@ def run(args: argparse.Namespace) -> int:
     if world > 1:
         torch.distributed.destroy_process_group()
     return 0
+
+
+#: ``dmm train`` warns when the mean terminal KL (nats) of the data exceeds this
+TERMINAL_WARNING_NATS = 1.0
+
+
+def _warn_terminal(built: Built) -> None:
+    """A note when the data's scale leaves much of it at ``T``: the terminal term of the error
+    bound, ``mean KL(p_{T|0}(·|x_0) || q)``, is then large whatever the model learns."""
+    try:
+        kl = float(built.process.terminal_kl(built.data).double().mean())
+    except MissingCapability:
+        return
+    if kl > TERMINAL_WARNING_NATS:
+        fix = "--set standardise=true or " if built.params.get("standardise") is False else ""
+        print(
+            f"note: the data's scale leaves a terminal KL of {kl:.3g} nats (the forward process "
+            f"does not reach its reference by T); try {fix}a longer or noisier schedule",
+            flush=True,
+        )
 
 
 def _context(

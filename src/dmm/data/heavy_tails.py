@@ -72,10 +72,24 @@ for _d in (2, 8):
         partial(symmetric_stable, alpha=1.5, dim=_d),
         DatasetInfo(Euclidean(_d), "isotropic symmetric alpha-stable, alpha = 1.5: heavy tails"),
     )
+
+
+def torus_checkerboard_support(y: torch.Tensor) -> torch.Tensor:
+    """The 8 closed black cells of the periodic 4x4 board on ``[-π, π)^2``, grown by ``10^-6``
+    of a cell: the float32 draws of ``wrap(x π/2)`` land within rounding of the cells of ``x``."""
+    return toy2d.on_black_cells(y.to(torch.float64) * (2.0 / math.pi), periodic=True, tol=1e-6)
+
+
 register_dataset(
     "torus-checkerboard",
     partial(on_torus, base=toy2d.checkerboard, scale=math.pi / 2),
-    DatasetInfo(Torus(2), "checkerboard scaled to a periodic 4x4 board on the torus"),
+    DatasetInfo(
+        Torus(2),
+        "checkerboard scaled to a periodic 4x4 board on the torus",
+        support=torus_checkerboard_support,
+        support_note="the 8 closed black cells of the periodic board on [-pi, pi)^2 (to within "
+        "1e-6 of a cell, the float32 rounding of the draws)",
+    ),
 )
 for _name in ("swissroll", "moons", "8gaussians", "circles", "pinwheel"):
     _base = {
@@ -91,4 +105,10 @@ for _name in ("swissroll", "moons", "8gaussians", "circles", "pinwheel"):
         DatasetInfo(Torus(2), f"{_name} scaled by pi/3 and wrapped onto the torus"),
     )
 
-__all__ = ["on_torus", "positive_stable", "student_t", "symmetric_stable"]
+__all__ = [
+    "on_torus",
+    "positive_stable",
+    "student_t",
+    "symmetric_stable",
+    "torus_checkerboard_support",
+]

@@ -2,7 +2,8 @@
 
 Each named data set is a sampler (:data:`BUILTIN_DATASETS`) and, declared next to its
 registration, a :class:`DatasetInfo`: the state space one draw lies in (hence its event shape), its
-dtype and a one-line description (:data:`DATASET_INFO`, what ``dmm data`` lists).
+dtype, a one-line description (:data:`DATASET_INFO`, what ``dmm data`` lists) and, where the set's
+support is known, a membership test for it (``dmm eval`` reports the share of samples off it).
 """
 
 from __future__ import annotations
@@ -19,11 +20,15 @@ from dmm.data.errors import DataError
 from dmm.data.files import load_array
 from dmm.spaces import Euclidean, Space
 
+Support = Callable[[torch.Tensor], torch.Tensor]
+"""A membership test ``f(x) -> Tensor`` of bools, one per row of ``x``: is the row on the support?"""
+
 __all__ = [
     "BUILTIN_DATASETS",
     "DATASET_INFO",
     "DatasetInfo",
     "Sampler",
+    "Support",
     "load_data",
     "register_dataset",
 ]
@@ -35,11 +40,22 @@ Sampler = Callable[[int, torch.Generator], torch.Tensor]
 @dataclass(frozen=True)
 class DatasetInfo:
     """What one draw of a named data set is: a point of ``space`` (so its shape is the space's
-    event shape) of dtype ``dtype``, described in one line."""
+    event shape) of dtype ``dtype``, described in one line.
+
+    ``support``, where the set's support is known, tells for each row of a batch whether it is on
+    it; ``support_note`` says in one line what "on the support" means (exact, or a band of stated
+    width around a noiseless shape, with the share of fresh draws it holds).
+    """
 
     space: Space
     description: str
     dtype: torch.dtype = torch.float32
+    support: Support | None = None
+    support_note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.support is not None and not self.support_note:
+            raise ValueError("a DatasetInfo with a support needs a support_note saying what it is")
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -58,17 +74,59 @@ BUILTIN_DATASETS: dict[str, Sampler] = {
 """Every named data set, by name. Modules add their own with :func:`register_dataset`."""
 
 _R2 = Euclidean(2)
+
+
+def _band(shape: str, share: str = "1 - e^-8 = 0.99966") -> str:
+    return (
+        f"within {toy2d.BAND_STDS:g} noise standard deviations of {shape} (holds a fresh draw "
+        f"with probability >= {share})"
+    )
+
+
 DATASET_INFO: dict[str, DatasetInfo] = {
     "checkerboard": DatasetInfo(
-        _R2, "uniform on the 8 black cells of a 4x4 checkerboard on [-2, 2]^2"
+        _R2,
+        "uniform on the 8 black cells of a 4x4 checkerboard on [-2, 2]^2",
+        support=toy2d.checkerboard_support,
+        support_note="exactly the 8 closed black cells of the board on [-2, 2]^2",
     ),
-    "swissroll": DatasetInfo(_R2, "noisy 2-D spiral (swiss roll seen from above)"),
-    "moons": DatasetInfo(_R2, "two interleaving noisy half circles"),
-    "8gaussians": DatasetInfo(_R2, "8 Gaussians (std 0.15) on a circle of radius 1.4"),
-    "circles": DatasetInfo(_R2, "two noisy concentric circles of radii 1 and 2"),
-    "pinwheel": DatasetInfo(_R2, "5 curved Gaussian arms of a pinwheel"),
+    "swissroll": DatasetInfo(
+        _R2,
+        "noisy 2-D spiral (swiss roll seen from above)",
+        support=toy2d.swissroll_support,
+        support_note=_band("the noiseless spiral"),
+    ),
+    "moons": DatasetInfo(
+        _R2,
+        "two interleaving noisy half circles",
+        support=toy2d.moons_support,
+        support_note=_band("the two noiseless half circles"),
+    ),
+    "8gaussians": DatasetInfo(
+        _R2,
+        "8 Gaussians (std 0.15) on a circle of radius 1.4",
+        support=toy2d.eight_gaussians_support,
+        support_note=_band("one of the 8 centres"),
+    ),
+    "circles": DatasetInfo(
+        _R2,
+        "two noisy concentric circles of radii 1 and 2",
+        support=toy2d.circles_support,
+        support_note=_band("the two noiseless circles"),
+    ),
+    "pinwheel": DatasetInfo(
+        _R2,
+        "5 curved Gaussian arms of a pinwheel",
+        support=toy2d.pinwheel_support,
+        support_note=_band(
+            f"the 5 noiseless arms, radius 1 +- {toy2d.BAND_STDS:g} radial noise standard "
+            "deviations",
+            "0.99987",
+        ),
+    ),
 }
-"""The declared space, dtype and description of each named data set (``dmm data`` lists them)."""
+"""The declared space, dtype, description and (where known) support of each named data set
+(``dmm data`` lists them)."""
 
 
 def register_dataset(

@@ -1,6 +1,7 @@
 """Metrics: two-sample distances between generated samples and reference data."""
 
 from dmm.metrics.classifier import c2st_auc
+from dmm.metrics.manifold import in_knn_manifold, knn_radii, precision_recall
 from dmm.metrics.two_sample import (
     Metric,
     default_bandwidths,
@@ -17,9 +18,12 @@ __all__ = [
     "c2st_auc",
     "default_bandwidths",
     "energy_distance",
+    "in_knn_manifold",
+    "knn_radii",
     "ks_per_feature",
     "mmd",
     "noise_floor",
+    "precision_recall",
     "sliced_wasserstein",
     "two_sample_report",
 ]

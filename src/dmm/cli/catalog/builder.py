@@ -17,6 +17,7 @@ from ...processes import Process
 from ...samplers import Sampler
 from ...spaces import SupportError
 from ..errors import USER_ERRORS, UsageError
+from ..scaling import ColumnScaling
 from .spec import PROCESSES, Entry
 
 
@@ -41,6 +42,16 @@ class Built:
     sample_steps: int
     denoise: bool
     notes: tuple[str, ...] = ()
+    #: the affine map from the data's coordinates to the model's (``standardise=true``)
+    scaling: ColumnScaling | None = None
+
+    def encode(self, x: Tensor) -> Tensor:
+        """Data-space rows in the model's coordinates (``data`` is already encoded)."""
+        return x if self.scaling is None else self.scaling.encode(x)
+
+    def decode(self, y: Tensor) -> Tensor:
+        """Model-space rows (samples) back in the data's coordinates."""
+        return y if self.scaling is None else self.scaling.decode(y)
 
     def sampler(self, name: str | None = None) -> Sampler:
         """A new sampler ``name`` (default: the entry's); :class:`UsageError` listing the known
@@ -77,6 +88,7 @@ def build(
     params: Mapping[str, Any] | None = None,
     context_dim: int = 0,
     seed: int | None = None,
+    scaling: ColumnScaling | None = None,
 ) -> Built:
     """Process, validated data, model, loss and samplers for ``spec`` (a name or an entry) on the
     training data ``data``, with ``params`` overriding the entry's defaults.
@@ -85,9 +97,23 @@ def build(
     ``torch.manual_seed(seed)`` without touching the global generator; without it, from the
     global generator. Bad parameters raise :class:`UsageError` (one line, naming the process),
     data outside the state space a :class:`~dmm.spaces.SupportError` naming the rows.
+
+    An entry with ``standardise=true`` trains on ``(x - mean) / std`` per coordinate:
+    ``scaling`` (a run's recorded map) or one fitted to ``data``; ``Built.decode`` maps samples
+    back.
     """
     entry = get_process(spec) if isinstance(spec, str) else spec
     values = entry.with_params(params or {})
+    if values.get("standardise", False):
+        scaling = scaling if scaling is not None else ColumnScaling.fit(data)
+        if len(scaling.mean) != data[0].numel():
+            raise UsageError(
+                f"data rows have {data[0].numel()} coordinates, the run's standardisation "
+                f"{len(scaling.mean)}"
+            )
+        data = scaling.encode(data)
+    else:
+        scaling = None
     with _seeded(seed):
         try:
             process = entry.make(data, values)
@@ -118,6 +144,7 @@ def build(
         parts.sample_steps,
         parts.denoise,
         parts.notes,
+        scaling,
     )
 
 

@@ -91,7 +91,7 @@ def flat_dim(data: Tensor) -> int:
     return int(torch.tensor(data.shape[1:]).prod())
 
 
-_COMMON = {**MODEL_PARAMS, "weighting": "eps", "t_min": 1e-3}
+_COMMON = {**MODEL_PARAMS, "weighting": "eps", "t_min": 1e-3, "standardise": True}
 _VP_PARAMS = {**_COMMON, "schedule": "linear", "beta_min": 0.1, "beta_max": 20.0}
 #: sentences of the parameters shared by the diffusions (the other families reuse the first two)
 T_MIN_HELP = "smallest time trained and sampled: the score is singular at t = 0"
@@ -99,7 +99,16 @@ WEIGHTING_HELP = (
     "weight of the DSM loss over time: eps (the usual noise-prediction loss) or kl "
     "(lambda = D_t, the path-KL bound that dmm eval reports)"
 )
-_COMMON_HELP = {**MODEL_HELP, "weighting": WEIGHTING_HELP, "t_min": T_MIN_HELP}
+STANDARDISE_HELP = (
+    "train on (x - mean) / std per coordinate (the map is recorded in the run and samples are "
+    "mapped back); false trains on the raw values"
+)
+_COMMON_HELP = {
+    **MODEL_HELP,
+    "weighting": WEIGHTING_HELP,
+    "t_min": T_MIN_HELP,
+    "standardise": STANDARDISE_HELP,
+}
 _VP_HELP = {
     **_COMMON_HELP,
     "schedule": "noise rate beta(t): linear from beta_min to beta_max, or cosine "

@@ -1,0 +1,70 @@
+"""A per-column affine map ``x ↦ (x - mean) / scale``: how a run standardises its data (the
+processes on ``R^d``) and its context rows, recorded in ``config.yaml`` and inverted for samples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+
+@dataclass(frozen=True)
+class ColumnScaling:
+    """``encode(x) = (x - mean) / scale`` per coordinate of a row (trailing axes flattened);
+    ``scale`` is the coordinate's standard deviation, 1 where that is 0."""
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+
+    @classmethod
+    def fit(cls, rows: Tensor) -> ColumnScaling:
+        """Mean and spread of the rows whose coordinates are all finite (others are left to the
+        state space's check, which names them)."""
+        flat = rows.reshape(len(rows), -1).double()
+        flat = flat[torch.isfinite(flat).all(dim=1)]
+        if len(flat) == 0:
+            return cls((0.0,) * rows[0].numel(), (1.0,) * rows[0].numel())
+        std = flat.std(dim=0, unbiased=False)
+        scale = torch.where(std > 0, std, torch.ones_like(std))
+        return cls(tuple(flat.mean(0).tolist()), tuple(scale.tolist()))
+
+    @classmethod
+    def from_config(cls, entry: Mapping[str, Any]) -> ColumnScaling:
+        """From ``{"mean": [...], "scale": [...]}`` (``ValueError`` if malformed)."""
+        try:
+            mean = tuple(float(v) for v in entry["mean"])
+            scale = tuple(float(v) for v in entry["scale"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(
+                f"a column scaling needs numeric mean and scale lists ({exc})"
+            ) from None
+        if len(mean) != len(scale) or any(not s > 0 for s in scale):
+            raise ValueError("a column scaling needs as many positive scales as means")
+        return cls(mean, scale)
+
+    def to_config(self) -> dict[str, list[float]]:
+        return {"mean": list(self.mean), "scale": list(self.scale)}
+
+    def _tensors(self, like: Tensor) -> tuple[Tensor, Tensor]:
+        shape = like.shape[1:]
+        mean = torch.tensor(self.mean, dtype=torch.float64, device=like.device).reshape(shape)
+        scale = torch.tensor(self.scale, dtype=torch.float64, device=like.device).reshape(shape)
+        return mean, scale
+
+    def encode(self, x: Tensor) -> Tensor:
+        """Rows in the model's coordinates (the dtype of ``x`` if floating, else float32)."""
+        mean, scale = self._tensors(x)
+        dtype = x.dtype if x.is_floating_point() else torch.float32
+        return ((x.double() - mean) / scale).to(dtype)
+
+    def decode(self, y: Tensor) -> Tensor:
+        """Rows back in the data's coordinates."""
+        mean, scale = self._tensors(y)
+        return (y.double() * scale + mean).to(y.dtype)
+
+
+__all__ = ["ColumnScaling"]

@@ -1,0 +1,83 @@
+"""``dmm eval``'s structure-seeing metrics: C2ST AUC, k-NN precision and recall, and the share of
+samples off a built-in's declared support, first in ``two_sample`` and with honest row counts."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from cli_tiny import TINY
+
+from dmm.cli.main import main
+from dmm.data.registry import DATASET_INFO
+
+LEAD = ["c2st_auc", "precision", "recall", "off_support"]
+
+
+def _eval(capsys, *argv: str) -> dict:
+    assert main(["eval", *argv]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture(scope="module")
+def checkerboard_run(tmp_path_factory):
+    """A tiny VP run on ``checkerboard`` (the settings of cli_tiny.py)."""
+    out = tmp_path_factory.mktemp("runs") / "vp-checkerboard"
+    args = ["train", "--process", "vp", "--data", "checkerboard", "--out", str(out), *TINY]
+    assert main(args) == 0
+    return out
+
+
+def test_moons_run_reports_the_structure_metrics_first(tiny_run, capsys):
+    report = _eval(capsys, str(tiny_run), "--data", "moons", "-n", "200", "--steps", "5")
+    two = report["two_sample"]
+    assert list(two)[:4] == LEAD
+    for key in LEAD + ["off_support_reference"]:
+        assert 0.0 <= two[key] <= 1.0, key
+    # every count is the number of rows actually compared: 200 samples, 200 fresh reference rows
+    assert report["n_samples"] == 200 and report["reference"] == "200 fresh draws of moons"
+    assert two["c2st_n"] == two["pr_n"] == 200 and two["pr_k"] == 3
+    assert two["off_support_n"] == two["off_support_reference_n"] == 200
+    for key in ("off_support", "off_support_reference"):
+        assert (two[key] * 200) == pytest.approx(round(two[key] * 200))  # a share of 200 rows
+    assert two["support_note"] == DATASET_INFO["moons"].support_note
+    # fresh draws are in the 4-sigma band with probability >= 0.99966: 200 draws have at most
+    # 4 off it except with probability ~1e-7
+    assert two["off_support_reference"] <= 4 / 200
+
+
+def test_checkerboard_run_is_seen_off_the_board(checkerboard_run, capsys):
+    report = _eval(capsys, str(checkerboard_run), "-n", "300", "--steps", "5")
+    two = report["two_sample"]
+    assert list(two)[:4] == LEAD
+    assert report["reference"] == "300 fresh draws of checkerboard"
+    assert two["c2st_n"] == two["pr_n"] == two["off_support_n"] == 300
+    assert two["support_note"] == DATASET_INFO["checkerboard"].support_note
+    assert two["off_support_reference"] == 0.0  # the support is exact: every fresh draw is on it
+    # 20 training steps and 5 sampler steps have not learned the board: at these settings every
+    # sample lands in a white cell or off the board (seeds 0-2 all give 1.0); 0.1 is far below
+    assert two["off_support"] > 0.1
+    assert 0.0 <= two["precision"] <= 1.0 and 0.0 <= two["recall"] <= 1.0
+    assert two["c2st_auc"] > 0.6  # the classifier sees the blur too
+
+
+def test_a_data_file_has_no_declared_support(tiny_run, tmp_path, capsys):
+    path = tmp_path / "rows.csv"
+    np.savetxt(path, np.random.default_rng(0).normal(size=(60, 2)), delimiter=",")
+    two = _eval(capsys, str(tiny_run), "--data", str(path), "-n", "40", "--steps", "3")[
+        "two_sample"
+    ]
+    assert list(two)[:3] == LEAD[:3]
+    assert not any(key.startswith("off_support") or key == "support_note" for key in two)
+    # a whole file: all 60 rows are the reference, 40 samples are drawn; both tests use 40 each
+    assert two["c2st_n"] == two["pr_n"] == 40
+    assert 0.0 <= two["precision"] <= 1.0 and 0.0 <= two["recall"] <= 1.0
+
+
+def test_too_few_rows_say_why_instead_of_a_number(tiny_run, capsys):
+    two = _eval(capsys, str(tiny_run), "--data", "moons", "-n", "3", "--steps", "2")["two_sample"]
+    assert two["precision"] is None and two["recall"] is None
+    assert "k + 1 = 4" in two["pr_note"]
+    assert two["c2st_auc"] is None and "c2st_note" in two
+    assert 0.0 <= two["off_support"] <= 1.0 and two["off_support_n"] == 3

@@ -1,0 +1,67 @@
+"""Processes on R^d standardise their data by default: the map is recorded in the run, samples
+come back in the data's coordinates, and a run from before the map keeps training on raw values."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import yaml
+
+from dmm.cli.main import main
+from dmm.cli.rundir import load_run
+
+SMALL = ["--quiet", "--set", "hidden=64", "--set", "depth=2", "--set", "sample_steps=100"]
+
+
+def _gaussian(tmp_path, n=2000):
+    x = np.random.default_rng(0).normal(size=(n, 2)) * [50.0, 0.01] + [1000.0, -3.0]
+    path = tmp_path / "far.npy"
+    np.save(path, x.astype(np.float32))
+    return path, x
+
+
+def test_samples_come_back_in_the_datas_coordinates(tmp_path, capsys):
+    # tolerance: after 600 steps on N((1000, -3), diag(50, 0.01)^2) the samples' mean and std
+    # are within 10% of a standard deviation and 15% of it; without the map the data would sit
+    # 20 reference standard deviations away from the reference law (terminal KL ~ 1e3 nats)
+    path, x = _gaussian(tmp_path)
+    out = tmp_path / "run"
+    argv = ["train", "--process", "vp", "--data", str(path), "--out", str(out), "--steps", "600"]
+    assert main([*argv, *SMALL]) == 0
+    assert "terminal KL" not in capsys.readouterr().out
+    scaling = yaml.safe_load((out / "config.yaml").read_text())["scaling"]
+    np.testing.assert_allclose(scaling["mean"], [1000.0, -3.0], rtol=1e-2)
+    np.testing.assert_allclose(scaling["scale"], [50.0, 0.01], rtol=0.05)
+    assert main(["sample", str(out), "-n", "2000", "-o", str(tmp_path / "s.npy"), "--quiet"]) == 0
+    s = np.load(tmp_path / "s.npy")
+    std = np.array([50.0, 0.01])
+    assert (np.abs(s.mean(0) - [1000.0, -3.0]) < 0.1 * std).all(), s.mean(0)
+    assert (np.abs(s.std(0) / std - 1) < 0.15).all(), s.std(0)
+    run = load_run(out)
+    torch.testing.assert_close(run.data, torch.from_numpy(np.load(out / "data.npy")))
+
+
+def test_raw_values_warn_about_the_terminal_term(tmp_path, capsys):
+    path, _ = _gaussian(tmp_path, 200)
+    argv = ["train", "--process", "vp", "--data", str(path), "--out", str(tmp_path / "raw")]
+    assert main([*argv, "--steps", "5", *SMALL, "--set", "standardise=false"]) == 0
+    out = capsys.readouterr().out
+    assert "note: the data's scale leaves a terminal KL of" in out
+    assert "--set standardise=true" in out
+    assert "scaling" not in yaml.safe_load((tmp_path / "raw" / "config.yaml").read_text())
+
+
+def test_a_run_from_before_the_map_keeps_raw_values(tiny_run, tmp_path):
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(tiny_run, old)
+    config = yaml.safe_load((old / "config.yaml").read_text())
+    del config["scaling"], config["params"]["standardise"]  # what an older version wrote
+    (old / "config.yaml").write_text(yaml.safe_dump(config))
+    run = load_run(old)
+    assert run.built.scaling is None and run.params["standardise"] is False
+    assert load_run(tiny_run).built.scaling is not None
+    assert main(["train", "--resume", str(old), "--steps", "25", "--quiet"]) == 0
+    resumed = yaml.safe_load((old / "config.yaml").read_text())
+    assert resumed["params"]["standardise"] is False and "scaling" not in resumed
