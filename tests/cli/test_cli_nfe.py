@@ -60,3 +60,11 @@ def test_exponential_integrators_sample_a_vp_run(tiny_run, tmp_path, capsys, sam
     x = np.load(out)
     assert x.shape == (20, 2) and np.isfinite(x).all()
     assert f"({sampler}, 6 steps" in capsys.readouterr().out
+
+
+def test_eval_records_the_network_evaluations(tiny_run, capsys):
+    import json
+
+    assert main(["eval", str(tiny_run), "-n", "50", "--sampler", "dpm2", "--nfe", "8"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["sampler"] == "dpm2" and report["nfe"] <= 8 and report["steps"] >= 1

@@ -209,6 +209,7 @@ def run(args: argparse.Namespace) -> int:
             "n_samples": n_samples,
             "sampler": setup["sampler_name"],
             "steps": setup["steps"],
+            "nfe": setup["nfe"],  # network evaluations per sample (None: not fixed)
             "denoise": setup["denoise"],
             "ema": not args.no_ema,
             "step": int(run_.checkpoint["step"]),
