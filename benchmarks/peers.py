@@ -1,0 +1,374 @@
+"""dmm's VP diffusion against flow-matching peers, with the same network, optimiser and budget.
+
+Methods:
+
+- ``dmm``: ``vp`` from ``dmm.cli.catalog.build`` (standardised data, the recipe's ε-DSM loss),
+  trained with ``dmm.training.train``; sampled with each of ``ode-euler``, ``ode-heun``, ``dpm1``,
+  ``dpm2`` and ``em`` (the recipe's final Tweedie step included and counted), best one reported.
+- ``icfm``: torchcfm's ``ConditionalFlowMatcher`` (I-CFM, its default ``sigma = 0``).
+- ``otcfm``: torchcfm's ``ExactOptimalTransportConditionalFlowMatcher`` (exact OT pairing of
+  each batch, ``sigma = 0``).
+- ``fm``: Meta's ``flow_matching``, ``AffineProbPath(CondOTScheduler())``, sampled with its
+  ``ODESolver`` (torchdiffeq's fixed-grid ``euler``, ``midpoint``, ``heun2``).
+
+Every method trains ``dmm.networks.MLP(d, d, hidden, depth)`` (the peers' velocity net gets ``t``
+as the MLP's time input) from the same initial weights, on the same standardised rows (the peers
+see ``built.data`` and their samples are decoded with ``built.decode`` like dmm's), through the
+same loop: ``dmm.training.train`` with one ``TrainConfig`` (Adam, warm-up then cosine, gradient
+clip, EMA; the same batch indices), the peers' losses wrapped in dmm's loss interface. All sample
+with the EMA weights. The peers integrate from noise at ``t = 0`` to data at ``t = 1`` on a
+uniform grid (torchcfm ships no sampler: its Euler, midpoint and Heun loops are written here),
+each with Euler (1 evaluation per step), midpoint and Heun (2 per step). Every evaluation is
+counted: a run that spends more than its budget is an error.
+
+For each budget (network evaluations, default 10, 20, 50, 100) each method's best sampler is
+chosen by the C2ST AUC of one draw against one set of fresh data draws; the reported numbers come
+from a second draw of the winner scored against other fresh draws, so the choice among dmm's five
+samplers and the peers' three does not pick up its own noise. Reported: C2ST AUC
+(``dmm.metrics.c2st_auc``), energy distance (V-statistic) over its noise floor (two fresh draws
+of the same size), the share of samples off ``DATASET_INFO[name].support`` where it exists, k-NN
+precision and recall (k = 3), and the CPU seconds of training (one thread).
+
+``gmm10`` is a 10-D Gaussian mixture made here: weight 0.25 on a narrow component
+``N(μ, 0.05² I)`` with ``|μ| = 3`` in a seeded random direction, weight 0.75 on a broad correlated
+one ``N(0, Q diag(λ) Qᵀ)``, ``λ`` log-spaced from 0.05 to 2, ``Q`` a seeded random rotation.
+
+    python benchmarks/peers.py --sets checkerboard moons --steps 2000 --json docs/results/peers.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from dmm.cli.catalog import Built, build
+from dmm.data import load_data
+from dmm.data.registry import DATASET_INFO
+from dmm.metrics import c2st_auc, energy_distance, noise_floor, precision_recall
+from dmm.networks import MLP
+from dmm.reversal import Reversal
+from dmm.samplers import denoise_nfe, simulate
+from dmm.training import TrainConfig, train
+
+BUILTIN_SETS = ("checkerboard", "moons", "8gaussians", "swissroll", "pinwheel")
+DMM_SAMPLERS = ("ode-euler", "ode-heun", "dpm1", "dpm2", "em")
+#: peer solver -> network evaluations per step
+PEER_SOLVERS = {"euler": 1, "midpoint": 2, "heun": 2}
+PEERS = ("icfm", "otcfm", "fm")
+BUDGETS = (10, 20, 50, 100)
+N_DATA = 20000
+#: the broad component's variances along its principal axes
+GMM10_VARIANCES = torch.logspace(math.log10(0.05), math.log10(2.0), 10)
+
+
+def gmm10_shape() -> tuple[Tensor, Tensor]:
+    """The narrow component's mean ``μ`` and the broad one's covariance root ``Q diag(√λ)`` of the
+    10-D mixture of the module docstring (fixed by seed 0)."""
+    shape = torch.Generator().manual_seed(0)
+    direction = torch.randn(10, generator=shape)
+    q, _ = torch.linalg.qr(torch.randn(10, 10, generator=shape))
+    return 3.0 * direction / direction.norm(), q * GMM10_VARIANCES.sqrt()
+
+
+def gmm10(n: int, generator: torch.Generator) -> Tensor:
+    """``n`` rows of the 10-D mixture: weight 0.25 on ``N(μ, 0.05² I)``, 0.75 on the broad one."""
+    mu, root = gmm10_shape()
+    narrow = torch.rand(n, generator=generator) < 0.25
+    z = torch.randn(n, 10, generator=generator)
+    return torch.where(narrow[:, None], mu + 0.05 * z, z @ root.T)
+
+
+def draw(name: str, n: int, seed: int) -> Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return gmm10(n, g) if name == "gmm10" else load_data(name, n, g)
+
+
+# --------------------------------------------------------------------------- the peers' losses
+
+
+def peer_targets() -> tuple[dict[str, Callable], dict[str, str]]:
+    """``{peer: target(x0, x1, t) -> (x_t, u_t)}`` for the importable peers, and
+    ``{peer: why it is missing}`` for the others."""
+    targets: dict[str, Callable] = {}
+    missing: dict[str, str] = {}
+    try:
+        from torchcfm.conditional_flow_matching import (
+            ConditionalFlowMatcher,
+            ExactOptimalTransportConditionalFlowMatcher,
+        )
+
+        for name, matcher in (
+            ("icfm", ConditionalFlowMatcher(sigma=0.0)),
+            ("otcfm", ExactOptimalTransportConditionalFlowMatcher(sigma=0.0)),
+        ):
+            targets[name] = lambda x0, x1, t, m=matcher: m.sample_location_and_conditional_flow(
+                x0, x1, t
+            )[1:]
+    except ImportError as exc:
+        missing["icfm"] = missing["otcfm"] = f"torchcfm cannot be imported ({exc})"
+    try:
+        from flow_matching.path import AffineProbPath
+        from flow_matching.path.scheduler import CondOTScheduler
+
+        path = AffineProbPath(scheduler=CondOTScheduler())
+
+        def condot(x0: Tensor, x1: Tensor, t: Tensor) -> tuple[Tensor, Tensor]:
+            sample = path.sample(x_0=x0, x_1=x1, t=t)
+            return sample.x_t, sample.dx_t
+
+        targets["fm"] = condot
+    except ImportError as exc:
+        missing["fm"] = f"flow_matching cannot be imported ({exc})"
+    return targets, missing
+
+
+class FlowMatchingLoss:
+    """A peer's regression ``|v_θ(x_t, t) - u_t|²`` (mean over coordinates) with ``x_0 ~ N(0, I)``,
+    ``x_1`` the data row and ``t ~ U(0, 1)``, in the form ``dmm.training.train`` calls a loss."""
+
+    def __init__(self, target: Callable[[Tensor, Tensor, Tensor], tuple[Tensor, Tensor]]) -> None:
+        self.target = target
+
+    def per_sample(
+        self, model: nn.Module, x1: Tensor, generator: torch.Generator, context=None
+    ) -> Tensor:
+        x0 = torch.randn(x1.shape, generator=generator, device=x1.device, dtype=x1.dtype)
+        t = torch.rand(len(x1), generator=generator, device=x1.device, dtype=x1.dtype)
+        xt, ut = self.target(x0, x1, t)
+        return ((model(xt, t) - ut) ** 2).mean(dim=1)
+
+    def __call__(self, model, x1, generator=None, context=None) -> Tensor:
+        return self.per_sample(model, x1, generator, context).mean()
+
+
+# --------------------------------------------------------------------------- the peers' samplers
+
+
+class Counted(nn.Module):
+    """``velocity(x, t)`` with ``t`` broadcast to the batch, counting its calls."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model, self.calls = model, 0
+
+    def forward(self, x: Tensor, t: Tensor) -> Tensor:
+        self.calls += 1
+        return self.model(x, t.to(x.dtype).expand(len(x)))
+
+
+def integrate(v: Callable[[Tensor, Tensor], Tensor], x: Tensor, steps: int, method: str) -> Tensor:
+    """Fixed-grid Euler, midpoint or Heun from ``t = 0`` to ``t = 1`` (torchcfm's side)."""
+    grid = torch.linspace(0.0, 1.0, steps + 1)
+    for t, t_next in zip(grid[:-1], grid[1:]):
+        h = t_next - t
+        k1 = v(x, t)
+        if method == "euler":
+            x = x + h * k1
+        elif method == "midpoint":
+            x = x + h * v(x + 0.5 * h * k1, t + 0.5 * h)
+        else:
+            x = x + 0.5 * h * (k1 + v(x + h * k1, t_next))
+    return x
+
+
+def peer_sample(peer: str, model: nn.Module, solver: str, budget: int, n: int, d: int, seed: int):
+    """``n`` samples (model coordinates) of a trained peer with ``solver`` within ``budget``
+    evaluations, and the evaluations spent."""
+    steps = budget // PEER_SOLVERS[solver]
+    v = Counted(model)
+    x0 = torch.randn(n, d, generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        if peer == "fm":
+            from flow_matching.solver import ODESolver
+
+            method = {"euler": "euler", "midpoint": "midpoint", "heun": "heun2"}[solver]
+            x = ODESolver(velocity_model=v).sample(
+                x_init=x0, step_size=None, method=method, time_grid=torch.linspace(0, 1, steps + 1)
+            )
+        else:
+            x = integrate(v, x0, steps, solver)
+    if v.calls != steps * PEER_SOLVERS[solver] or v.calls > budget:
+        raise RuntimeError(f"{peer}/{solver}: {v.calls} evaluations for a budget of {budget}")
+    return x, v.calls
+
+
+def dmm_sample(built: Built, ema: nn.Module, name: str, budget: int, n: int, seed: int):
+    """``n`` samples (model coordinates) of dmm's sampler ``name`` within ``budget`` evaluations
+    (the recipe's final denoising step counted), and the evaluations spent."""
+    sampler = built.sampler(name)
+    last = denoise_nfe(built.process) if built.denoise else 0
+    steps = sampler.steps_for(budget - last)
+    y = simulate(
+        Reversal(built.process, ema),
+        sampler,
+        n,
+        steps,
+        torch.Generator().manual_seed(seed),
+        denoise=built.denoise,
+    )
+    return y, sampler.nfe(steps) + last
+
+
+# --------------------------------------------------------------------------- one data set
+
+
+def scores(x: Tensor, ref: Tensor, floor: float, name: str) -> dict[str, float | None]:
+    support = DATASET_INFO[name].support if name in DATASET_INFO else None
+    pr = precision_recall(x, ref, k=3)
+    energy = energy_distance(x, ref, unbiased=False)
+    return {
+        "c2st_auc": c2st_auc(x, ref),
+        "energy_ratio": energy / floor,
+        "off_support": None if support is None else float((~support(x)).double().mean()),
+        "precision": pr["precision"],
+        "recall": pr["recall"],
+    }
+
+
+def run_set(name: str, args: argparse.Namespace, targets: dict[str, Callable]) -> list[dict]:
+    seed, n = args.seed, args.n_eval
+    data = draw(name, N_DATA, seed)
+    select_ref, ref = draw(name, n, 10_000 + seed), draw(name, n, 20_000 + seed)
+    energy = lambda a, b: energy_distance(a, b, unbiased=False)  # noqa: E731
+    floor = noise_floor(energy, draw(name, 2 * n, 30_000 + seed), n, torch.Generator())
+    built = build("vp", data, {"hidden": args.hidden, "depth": args.depth}, seed=seed)
+    d = built.data.shape[1]
+    config = TrainConfig(
+        steps=args.steps,
+        batch_size=args.batch,
+        seed=seed,
+        log_every=args.steps,
+        val_every=args.steps,
+        checkpoint_every=args.steps,
+    )
+    rows = []
+    for method in ("dmm", *targets):
+        np.random.seed(seed)  # torchcfm's OT plan draws its pairs from numpy's global generator
+        if method == "dmm":
+            model, loss = built.model, built.loss
+        else:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)  # what build(seed=seed) does for dmm's MLP
+                model, loss = MLP(d, d, args.hidden, args.depth), FlowMatchingLoss(targets[method])
+        start, wall = time.process_time(), time.perf_counter()
+        result = train(model, loss, built.data, config)
+        cpu, wall = time.process_time() - start, time.perf_counter() - wall
+        ema = result.ema.eval()
+        solvers = DMM_SAMPLERS if method == "dmm" else tuple(PEER_SOLVERS)
+
+        def sample(solver: str, budget: int, s: int, method=method, ema=ema):
+            if method == "dmm":
+                y, nfe = dmm_sample(built, ema, solver, budget, n, s)
+            else:
+                y, nfe = peer_sample(method, ema, solver, budget, n, d, s)
+            return built.decode(y).float(), nfe
+
+        for budget in args.budgets:
+            choice = {}
+            for solver in solvers:
+                x, _ = sample(solver, budget, 100 + seed)
+                choice[solver] = c2st_auc(x, select_ref) if torch.isfinite(x).all() else 1.0
+            best = min(choice, key=choice.get)
+            x, nfe = sample(best, budget, 200 + seed)
+            row = {"set": name, "method": method, "budget": budget, "nfe": nfe, "sampler": best}
+            row |= scores(x, ref, floor, name)
+            row |= {"train_cpu_s": cpu, "train_wall_s": wall, "selection_auc": choice}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    return rows
+
+
+# --------------------------------------------------------------------------- table and entry
+
+
+def table(rows: Sequence[dict]) -> str:
+    head = (
+        "| set | method | NFE budget (used) | sampler | C2ST AUC | energy / floor | off-support "
+        "| precision | recall | train CPU s |\n|---|---|---|---|---|---|---|---|---|---|"
+    )
+    lines = [head]
+    for r in rows:
+        off = "—" if r["off_support"] is None else f"{r['off_support']:.3f}"
+        lines.append(
+            f"| {r['set']} | {r['method']} | {r['budget']} ({r['nfe']}) | {r['sampler']} "
+            f"| {r['c2st_auc']:.3f} | {r['energy_ratio']:.2f} | {off} | {r['precision']:.3f} "
+            f"| {r['recall']:.3f} | {r['train_cpu_s']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sets", nargs="+", default=[*BUILTIN_SETS, "gmm10"])
+    parser.add_argument("--steps", type=int, default=5000)
+    parser.add_argument("--hidden", type=int, default=256)
+    parser.add_argument("--depth", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=512)
+    parser.add_argument("--n-eval", type=int, default=2000)
+    parser.add_argument("--budgets", type=int, nargs="+", default=list(BUDGETS))
+    parser.add_argument("--peers", nargs="+", default=list(PEERS), help="a subset, or none")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    unknown = set(args.sets) - {*BUILTIN_SETS, "gmm10"}
+    peers = [] if args.peers == ["none"] else args.peers
+    if unknown or set(peers) - set(PEERS) or min(args.budgets) < 2:
+        parser.error(
+            f"sets from {BUILTIN_SETS + ('gmm10',)}, peers from {PEERS} or none, budgets >= 2"
+        )
+    args.peers = peers
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> dict:
+    """Run the comparison; returns what ``--json`` writes."""
+    args = parse(argv)
+    torch.set_num_threads(1)
+    try:  # scikit-learn's classifier (C2ST) runs OpenMP threads
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except ImportError:
+        pass
+    available, missing = peer_targets()
+    targets = {p: available[p] for p in args.peers if p in available}
+    for peer in args.peers:
+        if peer in missing:
+            print(f"skipping {peer}: {missing[peer]}", file=sys.stderr)
+    rows = [row for name in args.sets for row in run_set(name, args, targets)]
+    print(table(rows))
+    out = {
+        "command": "python benchmarks/peers.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "settings": {k: v for k, v in vars(args).items() if k != "json"},
+        "versions": versions(),
+        "skipped": {p: missing[p] for p in args.peers if p in missing},
+        "rows": rows,
+    }
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1, default=str) + "\n")
+    return out
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for package in ("torch", "denoising-markov-models", "torchcfm", "flow-matching", "pot"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            pass
+    return found
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""benchmarks/peers.py: its dmm-only path end to end on a tiny budget, the 10-D mixture it makes,
+the peers' ODE loops against an exact solution, and (where torchcfm and flow_matching are
+installed, the ``bench`` extra) the peers' path."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "peers.py"
+TINY = ["--steps", "30", "--hidden", "32", "--depth", "1", "--batch", "64", "--n-eval", "200"]
+TINY += ["--budgets", "10", "--sets", "moons"]
+
+
+@pytest.fixture(scope="module")
+def peers():
+    spec = importlib.util.spec_from_file_location("peers_benchmark", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_dmm_only_run_scores_every_sampler_within_the_budget(peers, tmp_path, capsys):
+    out = peers.main([*TINY, "--peers", "none", "--json", str(tmp_path / "p.json")])
+    (row,) = out["rows"]
+    assert row["method"] == "dmm" and row["budget"] == 10
+    assert set(row["selection_auc"]) == set(peers.DMM_SAMPLERS)
+    assert row["sampler"] == min(row["selection_auc"], key=row["selection_auc"].get)
+    assert 2 <= row["nfe"] <= 10  # the final denoising step counted inside the budget
+    for key in ("c2st_auc", "off_support", "precision", "recall"):
+        assert 0.0 <= row[key] <= 1.0, key
+    assert math.isfinite(row["energy_ratio"]) and row["train_cpu_s"] > 0
+    assert json.loads((tmp_path / "p.json").read_text())["rows"][0]["c2st_auc"] == row["c2st_auc"]
+    assert "| moons | dmm | 10 (" in capsys.readouterr().out
+
+
+def test_gmm10_is_the_documented_mixture(peers):
+    x = peers.draw("gmm10", 20000, 3)
+    assert x.shape == (20000, 10) and torch.equal(x, peers.draw("gmm10", 20000, 3))
+    mu, root = peers.gmm10_shape()
+    near = (x - mu).norm(dim=1) < 0.5  # the narrow component (std 0.05 per coordinate)
+    # share 0.25 (binomial sd 0.003 at n = 20000); the broad rest has the declared covariance
+    assert abs(mu.norm() - 3) < 1e-5 and abs(float(near.double().mean()) - 0.25) < 0.015
+    assert torch.allclose(x[near].std(0), torch.full((10,), 0.05), rtol=0.1)
+    eig = torch.linalg.eigvalsh(torch.cov(x[~near].T))
+    assert torch.allclose(eig, peers.GMM10_VARIANCES, rtol=0.1)
+    off_diag = torch.corrcoef(x[~near].T) - torch.eye(10)
+    assert off_diag.abs().max() > 0.3  # correlated, not axis-aligned
+
+
+class Identity(nn.Module):
+    def forward(self, x, t):  # dx/dt = x: x(1) = e x(0)
+        return x
+
+
+@pytest.mark.parametrize("solver,tol", [("euler", 0.05), ("midpoint", 0.01), ("heun", 0.01)])
+def test_peer_loops_solve_a_linear_ode_and_spend_their_budget(peers, solver, tol):
+    x, calls = peers.peer_sample("icfm", Identity(), solver, 10, 50, 2, seed=0)
+    x0 = torch.randn(50, 2, generator=torch.Generator().manual_seed(0))
+    assert calls == 10
+    assert float((x - math.e * x0).norm() / (math.e * x0).norm()) < tol
+    if importlib.util.find_spec("flow_matching") is not None:
+        y, calls = peers.peer_sample("fm", Identity(), solver, 10, 50, 2, seed=0)
+        assert calls == 10 and torch.allclose(x, y, atol=1e-5)
+
+
+@pytest.mark.slow  # ~13 s: four trainings
+def test_peers_path_and_icfm_equals_condot(peers):
+    pytest.importorskip("torchcfm")
+    pytest.importorskip("flow_matching")
+    rows = {r["method"]: r for r in peers.main([*TINY, "--peers", "icfm", "otcfm", "fm"])["rows"]}
+    assert set(rows) == {"dmm", "icfm", "otcfm", "fm"}
+    for r in rows.values():
+        assert r["nfe"] <= 10 and 0.0 <= r["c2st_auc"] <= 1.0
+    # I-CFM with sigma = 0 and the CondOT path are the same regression (x_t = t x1 + (1-t) x0,
+    # u = x1 - x0); fed the same draws they train and sample the same model
+    assert rows["icfm"]["c2st_auc"] == pytest.approx(rows["fm"]["c2st_auc"], abs=1e-3)
