@@ -58,3 +58,19 @@ def test_steps_for_a_budget():
     with pytest.raises(ValueError, match="no fixed number"):
         ExactChainSampler().steps_for(100)
     assert ExactChainSampler().nfe(10) is None and Sampler().nfe(3) is None
+
+
+def test_composite_samplers_start_their_parts():
+    # a multistep part must forget its previous run when the composite starts a new one
+    from dmm.samplers import Splitting
+    from dmm.samplers.product import ProductSampler
+
+    for make in (
+        Splitting,
+        ProductSampler,
+        lambda s: Inpaint(s, torch.ones(1, 1), torch.zeros(1, 1)),
+    ):
+        part = DPMSolver2M()
+        part._previous = ("stale",)
+        make(part).start(None, torch.linspace(1.0, 0.001, 3))
+        assert part._previous is None

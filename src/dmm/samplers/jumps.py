@@ -125,6 +125,10 @@ class Splitting(Sampler):
         costs = [s.nfe_per_step for s in samplers]
         self.nfe_per_step = None if None in costs else sum(costs)  # type: ignore[misc]
 
+    def start(self, rev: Reversal, grid: Tensor) -> None:
+        for sampler in self.samplers:
+            sampler.start(rev, grid)
+
     def step(self, rev: Reversal, y: Tensor, t: Tensor, t_next: Tensor, generator) -> Tensor:
         for sampler in self.samplers:
             y = sampler.step(rev, y, t, t_next, generator)

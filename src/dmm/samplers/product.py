@@ -37,6 +37,13 @@ class ProductSampler(Sampler):
         for sampler, factor in zip(self.samplers, process.factors):
             sampler.check(factor)
 
+    def start(self, rev: Reversal, grid: Tensor) -> None:
+        # a factor's backward process depends on the other factors' current coordinates, which
+        # a run has not drawn yet: the factors' samplers start with the joint one (a multistep
+        # sampler only forgets its previous steps here)
+        for sampler in self.samplers:
+            sampler.start(rev, grid)
+
     def step(self, rev: Reversal, y: Tensor, t: Tensor, t_next: Tensor, generator) -> Tensor:
         space = rev.process.space
         for k, sampler in enumerate(self.samplers):
