@@ -382,7 +382,8 @@ def gallery(tiles: Sequence[tuple[str, Path]], path: str | Path, width: int = 14
     font = ImageFont.load_default(size=22)
     rows = []
     for title, png in tiles:
-        im = Image.open(png).convert("RGB")
+        with Image.open(png) as source:  # closed at once, not when collected
+            im = source.convert("RGB")
         im = im.resize((width, max(1, round(im.height * width / im.width))), Image.LANCZOS)
         lines = title.splitlines() or [""]
         band = Image.new("RGB", (width, 14 + 30 * len(lines)), "white")

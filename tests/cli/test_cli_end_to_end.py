@@ -96,8 +96,8 @@ def test_plot_draws_samples_and_gif(tiny_run, capsys):
 
     assert main(["plot", str(tiny_run), "-n", "100", "--steps", "6", "--frames", "4"]) == 0
     assert (tiny_run / "samples.png").is_file()
-    gif = Image.open(tiny_run / "backward.gif")
-    assert gif.n_frames >= 4  # start, the recorded steps, then the resting frames
+    with Image.open(tiny_run / "backward.gif") as gif:  # closed: no ResourceWarning later
+        assert gif.n_frames >= 4  # start, the recorded steps, then the resting frames
     assert "backward.gif" in capsys.readouterr().out
 
 
