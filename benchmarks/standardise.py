@@ -39,7 +39,8 @@ def _data(name: str, folder: Path) -> str:
     return str(path)
 
 
-def _cli(argv: list[str]) -> str:
+def run_cli(argv: list[str]) -> str:
+    """``dmm ARGV`` in this process; its stdout (exits on a non-zero status)."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         status = main(argv)
@@ -60,12 +61,12 @@ def main_() -> None:
             data = _data(name, folder)
             for standardise in (False, True):
                 run = folder / f"{name}-{standardise}"
-                _cli(
+                run_cli(
                     ["train", "--process", "vp", "--data", data, "--out", str(run), "--quiet"]
                     + ["--steps", str(steps), "--set", f"standardise={str(standardise).lower()}"]
                 )
                 report = json.loads(
-                    _cli(["eval", str(run), "--sampler", "ode-heun", "--steps", "50", "--quiet"])
+                    run_cli(["eval", str(run), "--sampler", "ode-heun", "--steps", "50", "--quiet"])
                 )
                 two = report["two_sample"]
                 row = {

@@ -11,16 +11,13 @@ noise floor. Several seeds, because one run's AUC moves by about 0.01-0.02 betwe
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import statistics
 import tempfile
 from pathlib import Path
 
 import torch
-
-from dmm.cli.main import main
+from standardise import run_cli  # the sibling script: dmm commands in this process
 
 #: variant name -> ``--set`` overrides of the defaults
 VARIANTS = {
@@ -28,15 +25,6 @@ VARIANTS = {
     "schedule=cosine": ["--set", "schedule=cosine"],
     "standardise=false": ["--set", "standardise=false"],
 }
-
-
-def _cli(argv: list[str]) -> str:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        status = main(argv)
-    if status != 0:
-        raise SystemExit(f"dmm {' '.join(argv)} exited {status}")
-    return out.getvalue()
 
 
 def main_() -> None:
@@ -54,13 +42,13 @@ def main_() -> None:
             for variant, sets in VARIANTS.items():
                 for seed in args.seeds:
                     run = Path(tmp) / f"{data}-{len(rows)}"
-                    _cli(
+                    run_cli(
                         ["train", "--process", "vp", "--data", data, "--out", str(run), "--quiet"]
                         + ["--steps", str(args.steps), "--batch-size", str(args.batch)]
                         + ["--seed", str(seed), *sets]
                     )
                     report = json.loads(
-                        _cli(["eval", str(run), "--sampler", "ode-heun", "--steps", "50"])
+                        run_cli(["eval", str(run), "--sampler", "ode-heun", "--steps", "50"])
                     )
                     two = report["two_sample"]
                     rows.append(
