@@ -25,6 +25,8 @@ from ..processes import Process
 from ..samplers import Sampler
 from ..training import CHECKPOINT, LOG, CheckpointError, load_checkpoint
 from .catalog import Built, Entry, UserProcess, build, get_process, load_user_process
+from .catalog.tabular import NAME as TABULAR
+from .catalog.tabular import TabularEntry
 from .catalog.user import is_user_source
 from .context import CONTEXT, Context
 from .errors import UsageError
@@ -38,6 +40,8 @@ GIF = "backward.gif"
 EVAL = "eval.json"
 #: the copy of a user's process file
 PROCESS_COPY = "process.py"
+#: a table run's schema (also in ``config.yaml``, with the encoding's statistics)
+SCHEMA = "schema.yaml"
 #: every file a run folder may hold (``--force`` removes exactly these)
 RUN_FILES = (
     CONFIG,
@@ -50,6 +54,8 @@ RUN_FILES = (
     GIF,
     EVAL,
     PROCESS_COPY,
+    SCHEMA,
+    "eval.md",
 )
 MAX_DATA_BYTES = 50 * 2**20
 #: the share of a data file's rows kept out of training for validation and ``dmm eval``
@@ -132,7 +138,10 @@ def write_run_config(
     standardised run (:class:`~dmm.cli.scaling.ColumnScaling`)."""
     from .. import __version__
 
-    extra = {}
+    extra: dict[str, Any] = {}
+    if isinstance(spec, TabularEntry) and spec.codec is not None:
+        write_yaml(spec.codec.schema.to_config(), run_dir / SCHEMA)
+        extra = {"table": spec.codec.to_config()}
     if isinstance(spec, UserProcess) and spec.file is not None:
         tmp = run_dir / (PROCESS_COPY + ".tmp")
         tmp.write_bytes(spec.code)
@@ -176,6 +185,15 @@ def lookup_process(config: Mapping[str, Any], run_dir: Path) -> Entry:
     ``module:NAME`` whose copy ``process.py`` stands in (with a warning) for an original that has
     changed (its hash differs from ``process_sha256``) or is missing."""
     name = str(config["process"])
+    if name == TABULAR and isinstance(config.get("table"), Mapping):
+        from ..tabular.codec import TableCodec
+
+        try:
+            return TabularEntry(TableCodec.from_config(config["table"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UsageError(
+                f"config.yaml: bad 'table' entry ({' '.join(str(exc).split())})"
+            ) from None
     if is_user_source(name):
         return load_user_process(name, run_dir / PROCESS_COPY, config.get("process_sha256"))
     return get_process(name)

@@ -56,6 +56,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="for a conditional run: a .npy/.csv file of context rows (one sample per row) or "
         "one context vector for all -n samples",
     )
+    p.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="COLUMN=VALUE",
+        help="a table run: sample rows with this cell fixed (repeatable; the other cells are "
+        "drawn given it)",
+    )
     add_sampling_options(p)
     p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     p.add_argument(
@@ -360,6 +368,12 @@ def run(args: argparse.Namespace) -> int:
     check_output(out, args.force)
     run_ = load_run(args.run_dir, ema=not args.no_ema, device=args.device)
     setup = sampling_setup(run_, args)
+    from .tables import is_table_run
+
+    if is_table_run(run_):
+        return _run_table(args, run_, setup, out)
+    if args.where:
+        raise UsageError("--where fixes columns of a table run (dmm train --process tabular)")
     given = given_cells(run_, args.given) if args.given is not None else None
     n = args.n if given is None else len(given.values)
     if given is not None and args.n is not None and args.n != n:
@@ -388,5 +402,45 @@ def run(args: argparse.Namespace) -> int:
         f"{', denoised' if setup['denoise'] else ''}, "
         f"{'a random number of' if setup['nfe'] is None else setup['nfe']} network evaluations)"
         f"{extra}"
+    )
+    return 0
+
+
+def _run_table(args: argparse.Namespace, run: Run, setup: dict[str, Any], out: Path) -> int:
+    """``dmm sample`` of a table run: a table with the training table's header, column order and
+    value types; ``--given`` fills the empty cells of a table, ``--where`` fixes columns."""
+    from ..tabular.io import TABLE_FORMATS, write_table
+    from .tables import draw_table, load_source, where_frame
+
+    if out.suffix.lower() not in TABLE_FORMATS:
+        raise UsageError(f"a table run writes .csv or .parquet, not '{out.suffix or out.name}'")
+    if args.context is not None:
+        raise UsageError("a table run has no --context: fix columns with --where COLUMN=VALUE")
+    if args.given is not None and args.where:
+        raise UsageError("give either --given (cells to keep) or --where, not both")
+    partial, fill = None, True
+    if args.given is not None:
+        partial = load_source(args.given)
+        if args.n is not None and args.n != len(partial):
+            raise UsageError(
+                f"-n {args.n} differs from the {len(partial)} rows of --given (leave -n out)"
+            )
+    elif args.where:
+        if args.n is None:
+            raise UsageError("-n is required (the number of samples)")
+        partial, fill = where_frame(run, args.where, args.n), False
+    elif args.n is None:
+        raise UsageError("-n is required (the number of samples), or --given PARTIAL")
+    n = len(partial) if partial is not None else args.n
+    if n < 1:
+        raise UsageError(f"-n must be positive, got {n}")
+    with progress(args, setup["steps"], "sampling") as callback:
+        frame = draw_table(run, setup, n, args.seed, args.device, callback, partial, fill)
+    write_table(frame, out)
+    what = "rows" if partial is None else ("filled rows" if fill else "conditional rows")
+    print(
+        f"wrote {n} {what} of {frame.shape[1]} columns to {out} ({setup['sampler_name']}, "
+        f"{setup['steps']} steps{', denoised' if setup['denoise'] else ''}, "
+        f"{'a random number of' if setup['nfe'] is None else setup['nfe']} network evaluations)"
     )
     return 0

@@ -28,6 +28,7 @@ from ..training import (
     train,
 )
 from .catalog import Built, Entry, build, get_process
+from .catalog.tabular import TabularEntry
 from .catalog.user import is_user_source, record
 from .config import (
     file_overrides,
@@ -121,6 +122,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=[],
         metavar="NAME",
         help="condition on this column of the training .csv (taken out of the data; repeatable)",
+    )
+    p.add_argument(
+        "--schema",
+        metavar="FILE",
+        help="with --process tabular: a YAML file of column types (COLUMN: real|positive|integer|"
+        "ordinal|categorical|constant) that override the inferred ones",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -243,11 +250,34 @@ def run(args: argparse.Namespace) -> int:
         )
     out = Path(out_arg or _default_out(spec.name, cfg["data"]))
 
+    table = isinstance(spec, TabularEntry)
+    if previous is None and args.schema is not None and not table:
+        raise UsageError("--schema describes a table's columns: use it with --process tabular")
+    if previous is not None and args.schema is not None:
+        raise UsageError("--schema cannot change when resuming a run (it keeps its schema)")
     if previous is not None and not saved.get("data_subset", False):
         data = previous.stored_data()
+        columns = saved.get("columns")
+    elif table:
+        from .tables import training_table
+
+        rows_wanted = args.n_data if args.n_data is not None else None
+        spec, frame = training_table(cfg["data"], args.schema, rows_wanted, cfg["seed"])
+        cfg["spec"] = spec
+        data, columns = spec.codec.encode(frame), [str(c) for c in frame.columns]
+        print(
+            f"schema of {cfg['data']} ({len(frame)} rows"
+            + ("" if args.schema else "; inferred, override with --schema FILE")
+            + f"):\n{spec.codec.schema.describe()}",
+            flush=True,
+        )
     else:
         data = read_data(cfg["data"], cfg["n_data"], cfg["seed"])
-    columns = saved.get("columns") if saved is not None else read_columns(cfg["data"])
+        columns = saved.get("columns") if saved is not None else read_columns(cfg["data"])
+    if table and (args.context is not None or args.context_columns):
+        raise UsageError(
+            "a table run is conditioned at sampling time: dmm sample RUN --where COLUMN=VALUE"
+        )
     data, raw_context, columns = _context(args, cfg, previous, data, columns)
     if len(data) < 2:
         raise UsageError(f"need at least 2 rows of training data, got {len(data)}")
@@ -513,7 +543,11 @@ def _builtins() -> set[str]:
 
 
 def _data_record(data: str) -> str:
-    return data if data in _builtins() else str(Path(data).resolve())
+    from .tables import builtin_tables
+
+    if data in _builtins() or data in builtin_tables():
+        return data
+    return str(Path(data).resolve())
 
 
 def _process_record(process: str) -> str:

@@ -19,6 +19,8 @@ from ...spaces import SupportError
 from ..errors import USER_ERRORS, UsageError
 from ..scaling import ColumnScaling
 from .spec import PROCESSES, Entry
+from .tabular import NAME as TABULAR
+from .tabular import TabularEntry
 
 
 @dataclass
@@ -74,9 +76,12 @@ def get_process(name: str) -> Entry:
         from .user import load_user_process
 
         return load_user_process(name)
+    if name == TABULAR:
+        return TabularEntry()
     if name not in PROCESSES:
         raise UsageError(
-            f"unknown process '{name}' (known: {', '.join(sorted(PROCESSES))}; or your own: "
+            f"unknown process '{name}' (known: {', '.join(sorted([*PROCESSES, TABULAR]))}; or "
+            f"your own: "
             f"FILE.py:NAME or package.module:NAME)"
         )
     return PROCESSES[name]

@@ -1,0 +1,93 @@
+"""``--process tabular``: a mixed-type table (``.csv``/``.parquet`` or a built-in table) learnt by
+the product of one forward process per column type (:mod:`dmm.tabular.codec`).
+
+The entry is bound to a :class:`~dmm.tabular.codec.TableCodec` (the table's schema and the
+statistics of its encoding): ``dmm train`` binds it to the table it reads, a run folder to the
+codec its ``config.yaml`` records. The model, loss and sampler are the recipe's for the product.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from torch import Tensor
+
+from ...processes import Process
+from ..errors import UsageError
+from .spec import Entry, Parts
+
+if TYPE_CHECKING:  # pandas is imported only by commands that read or write tables
+    from ...tabular.codec import TableCodec
+
+NAME = "tabular"
+PARAMS: dict[str, Any] = {"hidden": 256, "depth": 3, "t_min": 1e-3}
+HELP: dict[str, str] = {
+    "hidden": "width of the hidden layers of the one MLP over the whole row",
+    "depth": "number of hidden layers of that MLP",
+    "t_min": "smallest time trained and sampled (every factor's)",
+}
+#: the one sampler: splitting over the column types' samplers (Euler-Maruyama for the
+#: diffusions, the analytic step for the chains), ending with each factor's denoising step
+SAMPLER = "split"
+SUMMARY = (
+    "mixed table (.csv/.parquet): VP for real and integer columns, geometric OU for positive "
+    "ones, ordinal and absorbing chains for ordered integers and categories; one network"
+)
+
+
+@dataclass(frozen=True)
+class TabularEntry(Entry):
+    """The ``tabular`` entry, bound to ``codec`` (``None``: not yet bound to a table)."""
+
+    codec: TableCodec | None = None  # noqa: F821
+    name: str = NAME
+    summary: str = SUMMARY
+    params: Mapping[str, Any] = field(default_factory=lambda: dict(PARAMS))
+    help: Mapping[str, str] = field(default_factory=lambda: dict(HELP))
+    train_defaults: Mapping[str, Any] = field(default_factory=dict)
+    evaluate: None = None
+
+    def make(self, data: Tensor, params: Mapping[str, Any]) -> Process:
+        if self.codec is None:
+            raise UsageError("process 'tabular' learns a table: --data TABLE.csv (or .parquet)")
+        if data.ndim != 2 or data.shape[1] != self.codec.width:
+            raise UsageError(
+                f"the encoded table has {tuple(data.shape[1:])} columns, the schema "
+                f"{self.codec.width}"
+            )
+        process = self.codec.process()
+        if not 0 < params["t_min"] < process.T:
+            raise UsageError(f"need 0 < t_min < T = {process.T}, got t_min={params['t_min']}")
+        if params["t_min"] != process.t_min:
+            for factor in getattr(process, "factors", (process,)):
+                factor.t_min = float(params["t_min"])
+            process.t_min = float(params["t_min"])
+        return process
+
+    def parts(
+        self, process: Process, data: Tensor, params: Mapping[str, Any], context_dim: int
+    ) -> Parts:
+        from ...recipe import recipe
+
+        r = recipe(
+            process, data, hidden=params["hidden"], depth=params["depth"], context_dim=context_dim
+        )
+        return Parts(
+            r.process,
+            r.model,
+            r.loss,
+            {SAMPLER: lambda: r.sampler},
+            SAMPLER,
+            int(r.sample_steps),
+            bool(r.denoise),
+            tuple(r.notes),
+        )
+
+
+def tabular_entry(codec: TableCodec | None = None) -> TabularEntry:
+    return TabularEntry(codec)
+
+
+__all__ = ["NAME", "TabularEntry", "tabular_entry"]

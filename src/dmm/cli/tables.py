@@ -1,0 +1,192 @@
+"""Tables on the command line (``--process tabular``): reading the training table and its schema,
+sampling tables, filling empty cells (``--given``), sampling under ``--where column=value``, and
+evaluating a table run. :class:`dmm.tabular.TabularModel` uses the same functions.
+
+Filling cells is the replacement method (:class:`~dmm.samplers.Inpaint`, ``mode="replace"``):
+every factor of a table's process has an exact transition, so after each backward step the given
+cells are reset to a fresh draw of ``p_{t|0}(·|given)``. An empty cell to fill is asked for a
+value: its empty-cell indicator is given as *not empty*; a categorical cell drawn as the *empty*
+level is drawn again (its row, up to :data:`REDRAWS` times).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..data.errors import DataError
+from ..tabular.codec import TableCodec
+from ..tabular.io import read_table
+from ..tabular.schema import Schema, read_schema_file, resolve_schema
+from .catalog.tabular import TabularEntry
+from .errors import UsageError
+from .rundir import Run
+
+#: how often the rows whose filled categorical cell came out *empty* are drawn again
+REDRAWS = 8
+
+
+def is_table_run(run: Run) -> bool:
+    return isinstance(run.spec, TabularEntry)
+
+
+def codec_of(run: Run) -> TableCodec:
+    assert isinstance(run.spec, TabularEntry) and run.spec.codec is not None
+    return run.spec.codec
+
+
+def builtin_tables() -> list[str]:
+    try:
+        from ..tabular.datasets import table_names
+    except ImportError:
+        return []
+    return table_names()
+
+
+def load_source(source: str, n: int | None = None, seed: int = 0) -> pd.DataFrame:
+    """A table file, or the built-in table ``source`` (``n`` rows drawn with ``seed``)."""
+    if source in builtin_tables():
+        from ..tabular.datasets import load_table
+
+        return load_table(source, n, seed)[0].reset_index(drop=True)
+    if not Path(source).suffix:
+        raise DataError(
+            f"unknown table '{source}' (built-in: {', '.join(builtin_tables()) or 'none'}; or a "
+            ".csv/.parquet file)"
+        )
+    return read_table(source)
+
+
+def training_table(
+    source: str, schema_file: str | None, n: int | None, seed: int
+) -> tuple[TabularEntry, pd.DataFrame]:
+    """The ``tabular`` entry bound to the table ``source`` (its schema inferred, with the types
+    of ``schema_file`` forced) and the table itself."""
+    frame = load_source(source, n, seed)
+    declared: Mapping[str, str] | Schema | None = None
+    if schema_file is not None:
+        declared = read_schema_file(schema_file)
+    schema = resolve_schema(frame, declared)
+    return TabularEntry(TableCodec.fit(frame, schema)), frame
+
+
+def partial_rows(run: Run, frame: pd.DataFrame, fill_empty: bool) -> Any:
+    """The :class:`~dmm.cli.sample.Given` of ``frame``'s filled cells. ``fill_empty``: its
+    empty cells are to be given values (imputation); otherwise whether they are empty is drawn
+    too (conditional sampling)."""
+    from .sample import Given
+
+    codec = codec_of(run)
+    values, given = codec.encode_partial(frame)
+    if not fill_empty:  # the indicators of unnamed cells are drawn, not given
+        for k, slot in enumerate(codec.slots):
+            if slot.indicator:
+                given[:, k] = torch.tensor(frame[slot.column].notna().to_numpy())
+    return Given(given, values, "replace", values)
+
+
+def where_frame(run: Run, items: Sequence[str], n: int) -> pd.DataFrame:
+    """``n`` rows with the ``--where column=value`` cells filled and every other cell empty."""
+    codec = codec_of(run)
+    frame = pd.DataFrame({c: [None] * n for c in codec.schema.names}, dtype=object)
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UsageError(f"--where '{item}': expected COLUMN=VALUE")
+        if name not in codec.schema.names:
+            raise UsageError(
+                f"--where '{item}': no column '{name}' (columns: {', '.join(codec.schema.names)})"
+            )
+        column = codec.schema[name]
+        value: Any = text
+        if column.type not in ("categorical", "constant") or column.numeric_levels:
+            try:
+                value = float(text)
+            except ValueError:
+                raise UsageError(f"--where '{item}': '{name}' takes numbers") from None
+        if column.type == "categorical" and str(_level(value)) not in column.levels:
+            levels = ", ".join(column.levels[:12]) + (", ..." if len(column.levels) > 12 else "")
+            raise UsageError(
+                f"--where '{item}': '{text}' is not a level of '{name}' (levels: {levels})"
+            )
+        frame[name] = [value] * n
+    return frame
+
+
+def _level(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def draw_table(
+    run: Run,
+    setup: dict[str, Any],
+    n: int,
+    seed: int,
+    device: str = "cpu",
+    callback: Callable | None = None,
+    partial: pd.DataFrame | None = None,
+    fill_empty: bool = True,
+) -> pd.DataFrame:
+    """``n`` synthetic rows of a table run, or one per row of ``partial`` with its cells kept
+    and its empty cells filled (``fill_empty``) or left to the model (module doc)."""
+    from .sample import draw, require_finite
+
+    codec = codec_of(run)
+    if partial is None:
+        y = draw(run, setup, n, seed, device, callback)
+        require_finite(y)
+        return codec.decode(y)
+    partial = partial.reset_index(drop=True)
+    given = partial_rows(run, partial, fill_empty)
+    y = draw(run, setup, len(partial), seed, device, callback, given)
+    require_finite(y)
+    out = codec.decode(y)
+    todo = _empty_draws(codec, partial, out) if fill_empty else np.zeros(len(out), dtype=bool)
+    for attempt in range(REDRAWS):
+        if not todo.any():
+            break
+        rows = np.flatnonzero(todo)
+        sub = type(given)(given.observed[rows], given.values[rows], given.mode, given.raw[rows])
+        again = codec.decode(draw(run, setup, len(rows), seed + 1 + attempt, device, None, sub))
+        again.index = rows
+        out.loc[rows] = again
+        todo = _empty_draws(codec, partial, out)
+    for c in codec.schema.columns:  # real cells exactly as given (the others decode exactly)
+        keep = partial[c.name].notna().to_numpy()
+        if c.type in ("real", "positive") and keep.any():
+            out.loc[keep, c.name] = pd.to_numeric(partial.loc[keep, c.name]).to_numpy(float)
+    return out
+
+
+def _empty_draws(codec: TableCodec, partial: pd.DataFrame, out: pd.DataFrame) -> np.ndarray:
+    """Rows where a cell to fill came out empty."""
+    bad = np.zeros(len(out), dtype=bool)
+    for name in codec.schema.names:
+        bad |= (partial[name].isna() & out[name].isna()).to_numpy()
+    return bad
+
+
+def read_partial(path: str) -> pd.DataFrame:
+    return load_source(path)
+
+
+__all__ = [
+    "REDRAWS",
+    "builtin_tables",
+    "codec_of",
+    "draw_table",
+    "is_table_run",
+    "load_source",
+    "partial_rows",
+    "read_partial",
+    "training_table",
+    "where_frame",
+]

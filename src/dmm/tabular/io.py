@@ -1,0 +1,109 @@
+"""Tables in and out: ``.csv`` (a header row; text, numbers and empty cells) and ``.parquet``
+(with pyarrow), or a built-in table by name (:mod:`dmm.tabular.datasets`)."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from ..data.errors import DataError
+
+#: file formats of tables, by suffix
+TABLE_FORMATS = (".csv", ".parquet")
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """The table in ``path``. Empty cells (and ``NA``, ``NaN``, ``null``) are missing values.
+    One-line :class:`~dmm.data.DataError` for a missing file, another format, ragged rows, a
+    header without data or repeated column names."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_FORMATS:
+        raise DataError(f"unsupported table file '{path}' (expected {' or '.join(TABLE_FORMATS)})")
+    if not path.is_file():
+        raise DataError(f"table file not found: '{path}'")
+    if suffix == ".parquet":
+        try:
+            frame = pd.read_parquet(path)
+        except ImportError:
+            raise DataError(
+                "reading .parquet needs pyarrow: pip install pyarrow (or use .csv)"
+            ) from None
+        except Exception as exc:  # pyarrow's own errors: one line
+            raise DataError(f"cannot read '{path}': {_line(exc)}") from None
+    else:
+        _check_rows(path)
+        try:
+            frame = pd.read_csv(path, skipinitialspace=True)
+        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+            raise DataError(f"cannot read '{path}': {_line(exc)}") from None
+    if frame.shape[1] == 0 or len(frame) == 0:
+        raise DataError(f"'{path}' has no data rows (a header row, then one row per record)")
+    names = [str(c) for c in frame.columns]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated or any(n.startswith("Unnamed: ") for n in names):
+        raise DataError(
+            f"'{path}': every column needs its own name in the header row"
+            + (f" (repeated: {repeated})" if repeated else " (some are empty)")
+        )
+    frame.columns = names
+    return frame
+
+
+def _check_rows(path: Path) -> None:
+    """Ragged rows: every row must have as many cells as the header."""
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            if header is None:
+                raise DataError(f"'{path}' is empty (expected a header row, then data rows)")
+            names = [h.strip() for h in header]
+            repeated = sorted({h for h in names if names.count(h) > 1 and h})
+            if repeated or not all(names):
+                raise DataError(
+                    f"'{path}': every column needs its own name in the header row"
+                    + (f" (repeated: {repeated})" if repeated else " (some are empty)")
+                )
+            for number, row in enumerate(reader, start=2):
+                if row and len(row) != len(header):
+                    raise DataError(
+                        f"'{path}' line {number} has {len(row)} cells, the header "
+                        f"{len(header)} (every row needs one cell per column; leave a cell "
+                        "empty for a missing value)"
+                    )
+    except UnicodeDecodeError:
+        raise DataError(f"'{path}' is not a UTF-8 text file") from None
+    except csv.Error as exc:
+        raise DataError(f"cannot read '{path}': {_line(exc)}") from None
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write ``frame`` to ``.csv`` or ``.parquet`` atomically (a temporary file, then renamed):
+    a crash leaves no half-written table."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_FORMATS:
+        raise DataError(f"unsupported output '{path}' for a table (expected .csv or .parquet)")
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        if suffix == ".parquet":
+            try:
+                frame.to_parquet(tmp, index=False)
+            except ImportError:
+                raise DataError("writing .parquet needs pyarrow: pip install pyarrow") from None
+        else:
+            frame.to_csv(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+__all__ = ["TABLE_FORMATS", "read_table", "write_table"]

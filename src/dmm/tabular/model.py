@@ -1,0 +1,191 @@
+"""``TabularModel``: a mixed-type table generator with the scikit-learn shape.
+
+    model = TabularModel(steps=5000).fit(frame)       # a pandas DataFrame
+    synthetic = model.sample(1000)                    # a DataFrame: same columns, order, types
+    filled = model.impute(frame_with_empty_cells)     # every empty cell filled given the others
+    model.save("runs/my-table"); TabularModel.load("runs/my-table")
+
+A fitted model *is* a run folder in the format ``dmm train --process tabular`` writes, so
+``dmm sample``, ``dmm eval`` and ``dmm plot`` read a saved model and ``TabularModel.load`` reads
+a run trained on the command line. Like the command line, this sits above the library: it uses
+the catalogue's ``tabular`` entry (:mod:`dmm.cli.catalog.tabular`) and the run-folder code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import weakref
+from collections.abc import Mapping
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .schema import Schema, resolve_schema
+
+
+class TabularModel:
+    """A denoising Markov model of a table (:mod:`dmm.tabular.codec` for the process).
+
+    Parameters are stored as given (scikit-learn style); ``fit`` sets ``run_dir_`` and
+    ``schema_``. ``schema``: column types to force (``{column: type}``) or a full
+    :class:`~dmm.tabular.schema.Schema`; ``run_dir``: where the run folder goes (default: a
+    temporary folder, kept until :meth:`save` copies it or the process exits);
+    ``sample_steps``: sampler steps (default the recipe's); ``progress``: a progress bar."""
+
+    def __init__(
+        self,
+        steps: int = 5000,
+        batch_size: int = 256,
+        lr: float | None = None,
+        hidden: int = 256,
+        depth: int = 3,
+        schema: Mapping[str, str] | Schema | None = None,
+        seed: int = 0,
+        sample_steps: int | None = None,
+        device: str = "cpu",
+        run_dir: str | Path | None = None,
+        progress: bool = False,
+    ) -> None:
+        self.steps, self.batch_size, self.lr = steps, batch_size, lr
+        self.hidden, self.depth, self.schema = hidden, depth, schema
+        self.seed, self.sample_steps, self.device = seed, sample_steps, device
+        self.run_dir, self.progress = run_dir, progress
+
+    # --- fitting ------------------------------------------------------------------------------
+
+    def fit(self, frame: pd.DataFrame) -> TabularModel:
+        """Train on every row of ``frame`` (hold rows out yourself to evaluate)."""
+        from ..cli.catalog import build
+        from ..cli.catalog.tabular import TabularEntry
+        from ..cli.config import make_train_config, sample_settings
+        from ..cli.rundir import save_data, write_run_config
+        from ..tabular.codec import TableCodec
+        from ..training import train
+
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"fit takes a pandas DataFrame, got {type(frame).__name__}")
+        frame = frame.reset_index(drop=True)
+        frame.columns = [str(c) for c in frame.columns]
+        schema = resolve_schema(frame, self.schema)
+        entry = TabularEntry(TableCodec.fit(frame, schema))
+        data = entry.codec.encode(frame)
+        params = {"hidden": self.hidden, "depth": self.depth}
+        built = build(entry, data, params, seed=self.seed)
+        values: dict[str, Any] = {
+            "steps": self.steps,
+            "batch_size": self.batch_size,
+            "seed": self.seed,
+            "device": self.device,
+        }
+        if self.lr is not None:
+            values["lr"] = self.lr
+        config = make_train_config(values)
+        sample = sample_settings(built, {})
+        if self.sample_steps is not None:
+            sample["sample_steps"] = int(self.sample_steps)
+        out = Path(self.run_dir) if self.run_dir is not None else _temporary(self)
+        out.mkdir(parents=True, exist_ok=True)
+        subset = save_data(data, out, self.seed)
+        write_run_config(
+            out,
+            entry,
+            "(a DataFrame given to TabularModel.fit)",
+            len(frame),
+            self.seed,
+            built.params,
+            asdict(config),
+            sample,
+            subset,
+            columns=list(frame.columns),
+            holdout={"fraction": 0.0, "rows": 0},
+        )
+        train(built.model, built.loss, built.data, config, run_dir=out, progress=self.progress)
+        self.run_dir_, self.schema_ = out, schema
+        self._run = None
+        return self
+
+    # --- sampling -----------------------------------------------------------------------------
+
+    def sample(self, n: int, seed: int = 0, where: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """``n`` synthetic rows; ``where={column: value}`` fixes those cells and draws the rest
+        given them."""
+        from ..cli.tables import draw_table, where_frame
+
+        run = self._loaded()
+        partial = None
+        if where:
+            partial = where_frame(run, [f"{k}={v}" for k, v in where.items()], int(n))
+        return draw_table(run, self._setup(run), int(n), seed, self.device, None, partial, False)
+
+    def impute(self, frame: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+        """``frame`` with every empty cell filled by a draw given the row's other cells (the
+        replacement method, :mod:`dmm.cli.tables`)."""
+        from ..cli.tables import draw_table
+
+        run = self._loaded()
+        return draw_table(run, self._setup(run), len(frame), seed, self.device, None, frame, True)
+
+    # --- persistence --------------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> Path:
+        """Copy the run folder to ``path`` (which must not exist or be empty)."""
+        self._loaded()
+        path = Path(path)
+        if path.exists() and any(path.iterdir()):
+            raise FileExistsError(f"'{path}' exists and is not empty")
+        if path.resolve() != Path(self.run_dir_).resolve():
+            shutil.copytree(self.run_dir_, path, dirs_exist_ok=True)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, device: str = "cpu") -> TabularModel:
+        """A model from a run folder (saved, or trained by ``dmm train --process tabular``)."""
+        from ..cli.rundir import load_run
+        from ..cli.tables import codec_of, is_table_run
+
+        run = load_run(path, device=device)
+        if not is_table_run(run):
+            raise ValueError(f"'{path}' is a run of process '{run.spec.name}', not a table run")
+        train = run.config.get("train", {})
+        model = cls(
+            steps=int(train.get("steps", 0)),
+            batch_size=int(train.get("batch_size", 256)),
+            hidden=int(run.params["hidden"]),
+            depth=int(run.params["depth"]),
+            seed=int(run.config.get("seed", 0)),
+            device=device,
+            run_dir=path,
+        )
+        model.run_dir_, model.schema_, model._run = Path(path), codec_of(run).schema, run
+        return model
+
+    def _loaded(self):
+        if not hasattr(self, "run_dir_"):
+            raise RuntimeError("this TabularModel is not fitted: call fit(frame) first")
+        if getattr(self, "_run", None) is None:
+            from ..cli.rundir import load_run
+
+            self._run = load_run(self.run_dir_, device=self.device)
+        return self._run
+
+    def _setup(self, run) -> dict[str, Any]:
+        from ..cli.sample import sampling_setup
+
+        args = argparse.Namespace(
+            sampler=None, steps=None, nfe=None, denoise=None, no_ema=False, seed=0
+        )
+        return sampling_setup(run, args)
+
+
+def _temporary(owner: object) -> Path:
+    """A run folder removed when ``owner`` is collected (or at exit)."""
+    path = Path(tempfile.mkdtemp(prefix="dmm-table-"))
+    weakref.finalize(owner, shutil.rmtree, path, True)
+    return path
+
+
+__all__ = ["TabularModel"]

@@ -1,0 +1,327 @@
+"""Column types of a mixed table, inferred from the data or declared in a schema file.
+
+Each type says which forward process its column gets (:mod:`dmm.tabular.codec`):
+
+=============  ===============================================================  ==================
+type           values                                                           forward process
+=============  ===============================================================  ==================
+real           any real number                                                  VP, standardised
+positive       strictly positive reals (prices, sizes, areas)                   geometric OU
+integer        integers with many values (continuous process, then rounding)    VP, standardised
+ordinal        integers ``min..max`` with few values and a natural order        ordinal chain
+categorical    strings, booleans, or numbers with at most two distinct values   absorbing chain
+constant       one value in every row (kept as is, not modelled)                none
+=============  ===============================================================  ==================
+
+Inference (:func:`infer_schema`), per column: text or booleans -> ``categorical``; one value and
+no missing cell -> ``constant``; numbers with at most two distinct values -> ``categorical``;
+integers with at most :data:`ORDINAL_MAX_LEVELS` values between their minimum and maximum ->
+``ordinal``; other integers -> ``integer``; reals all above zero -> ``positive``; other reals
+-> ``real``. A schema file (YAML) overrides any of these: either a mapping ``column: type`` or
+the full form that :meth:`Schema.to_config` writes. A column whose every cell is empty is an
+error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from ..data.errors import DataError
+
+#: the column types and the one-line description ``dmm`` prints for each
+TYPES: dict[str, str] = {
+    "real": "VP diffusion after standardisation",
+    "positive": "geometric OU (log X is OU): samples positive by construction",
+    "integer": "VP diffusion after standardisation, rounded to integers in the data's range",
+    "ordinal": "ordinal (birth-death) chain on min..max",
+    "categorical": "absorbing (masking) chain over the levels",
+    "constant": "not modelled: the one value is copied",
+}
+#: integer columns with at most this many values from their minimum to maximum are ordinal
+ORDINAL_MAX_LEVELS = 16
+#: numeric columns keep their printed precision when every value has at most this many decimals
+MAX_DECIMALS = 6
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its ``name``, its ``type`` (a key of :data:`TYPES`) and what decoding needs.
+
+    ``levels``: a categorical column's values in code order (as text; ``numeric_levels`` when
+    they were numbers in the data, so that samples give numbers back) or a constant's value;
+    ``low``/``high``: an ordinal's or integer's range; ``decimals``: the printed precision of a
+    numeric column (``None``: full precision); ``missing``: whether training rows had empty
+    cells (then the model also learns where cells are empty)."""
+
+    name: str
+    type: str
+    levels: tuple[str, ...] = ()
+    numeric_levels: bool = False
+    low: float | None = None
+    high: float | None = None
+    decimals: int | None = None
+    missing: bool = False
+
+    def to_config(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "type": self.type}
+        if self.levels:
+            out["levels"] = list(self.levels)
+        if self.numeric_levels:
+            out["numeric_levels"] = True
+        for key in ("low", "high", "decimals"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        if self.missing:
+            out["missing"] = True
+        return out
+
+    @classmethod
+    def from_config(cls, item: Mapping[str, Any]) -> Column:
+        return cls(
+            str(item["name"]),
+            str(item["type"]),
+            tuple(str(v) for v in item.get("levels", ())),
+            bool(item.get("numeric_levels", False)),
+            item.get("low"),
+            item.get("high"),
+            item.get("decimals"),
+            bool(item.get("missing", False)),
+        )
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The columns of a table, in the table's order."""
+
+    columns: tuple[Column, ...] = field(default_factory=tuple)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def __getitem__(self, name: str) -> Column:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(name)
+
+    def kinds(self) -> dict[str, str]:
+        """``numeric`` or ``categorical`` per column (what the table metrics need)."""
+        return {
+            c.name: "categorical" if c.type in ("categorical", "constant") else "numeric"
+            for c in self.columns
+        }
+
+    def to_config(self) -> dict[str, Any]:
+        return {"columns": [c.to_config() for c in self.columns]}
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Schema:
+        return cls(tuple(Column.from_config(item) for item in config["columns"]))
+
+    def describe(self) -> str:
+        """One line per column: name, type, what the type means here."""
+        width = max(len(c.name) for c in self.columns)
+        lines = []
+        for c in self.columns:
+            detail = ""
+            if c.type == "categorical":
+                shown = ", ".join(c.levels[:6]) + (", ..." if len(c.levels) > 6 else "")
+                detail = f"{len(c.levels)} levels: {shown}"
+            elif c.type in ("ordinal", "integer"):
+                detail = f"{_number(c.low)}..{_number(c.high)}"
+            elif c.type == "constant":
+                detail = f"= {c.levels[0]}"
+            if c.missing:
+                detail += ("; " if detail else "") + "has empty cells"
+            lines.append(f"  {c.name:<{width}}  {c.type:<11}  {detail}".rstrip())
+        return "\n".join(lines)
+
+
+def _number(value: float | None) -> str:
+    return "?" if value is None else f"{value:g}"
+
+
+def _is_text(series: pd.Series) -> bool:
+    return not (pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series))
+
+
+def _decimals(values: np.ndarray) -> int | None:
+    for k in range(MAX_DECIMALS + 1):
+        if np.allclose(values, np.round(values, k), rtol=0, atol=1e-9 * max(1.0, 10.0**-k)):
+            return k
+    return None
+
+
+def _text_levels(values: pd.Series) -> tuple[tuple[str, ...], bool]:
+    """The distinct values as text in a stable order (numbers by value), and whether numeric."""
+    if pd.api.types.is_bool_dtype(values) or not _is_text(values):
+        distinct = sorted(pd.unique(values))
+        return tuple(_format_level(v) for v in distinct), not pd.api.types.is_bool_dtype(values)
+    return tuple(sorted(str(v) for v in pd.unique(values))), False
+
+
+def _format_level(value: Any) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    number = float(value)
+    return str(int(number)) if number.is_integer() else repr(number)
+
+
+def infer_column(name: str, series: pd.Series, type: str | None = None) -> Column:
+    """The :class:`Column` of ``series`` (module doc); ``type`` forces the type (checked against
+    the data: :class:`~dmm.data.DataError` naming the rows that contradict it)."""
+    present = series.dropna()
+    missing = bool(len(present) < len(series))
+    if not len(present):
+        raise DataError(f"column '{name}' has no values (every cell is empty): drop it")
+    text = _is_text(present)
+    numbers = None
+    if not text:
+        numbers = present.to_numpy(dtype=float)
+        if not np.isfinite(numbers).all():
+            rows = _rows(series.index[series.notna()][~np.isfinite(numbers)])
+            raise DataError(f"column '{name}' has infinite values (rows {rows})")
+    if type is None:
+        type = _infer_type(present, numbers, missing)
+    if type not in TYPES:
+        raise DataError(f"column '{name}': unknown type '{type}' (known: {', '.join(TYPES)})")
+    if type in ("categorical", "constant"):
+        levels, numeric = _text_levels(present)
+        if type == "constant" and (len(levels) > 1 or missing):
+            raise DataError(
+                f"column '{name}' is declared constant but has {len(levels)} values"
+                + (" and empty cells" if missing else "")
+            )
+        return Column(name, type, levels, numeric, missing=missing)
+    if numbers is None:
+        bad = present.index[pd.to_numeric(present, errors="coerce").isna()]
+        raise DataError(
+            f"column '{name}' is declared {type} but has text values (rows {_rows(bad)}, "
+            f"e.g. {str(present[bad[0]])!r})"
+        )
+    if type == "positive" and (numbers <= 0).any():
+        bad = series.index[series.notna()][numbers <= 0]
+        raise DataError(
+            f"column '{name}' is declared positive but has values <= 0 (rows {_rows(bad)}): "
+            "declare it real"
+        )
+    if type in ("integer", "ordinal") and not np.all(numbers == np.round(numbers)):
+        bad = series.index[series.notna()][numbers != np.round(numbers)]
+        raise DataError(
+            f"column '{name}' is declared {type} but has non-integer values (rows {_rows(bad)})"
+        )
+    low, high = float(numbers.min()), float(numbers.max())
+    if type == "ordinal":
+        return Column(name, type, low=low, high=high, missing=missing)
+    if type == "integer":
+        return Column(name, type, low=low, high=high, decimals=0, missing=missing)
+    return Column(name, type, low=low, high=high, decimals=_decimals(numbers), missing=missing)
+
+
+def _infer_type(present: pd.Series, numbers: np.ndarray | None, missing: bool) -> str:
+    if numbers is None:
+        return "categorical" if present.nunique() > 1 or missing else "constant"
+    distinct = np.unique(numbers)
+    if len(distinct) == 1 and not missing:
+        return "constant"
+    if len(distinct) <= 2:
+        return "categorical"
+    if np.all(distinct == np.round(distinct)):
+        span = distinct[-1] - distinct[0] + 1
+        return "ordinal" if span <= ORDINAL_MAX_LEVELS else "integer"
+    return "positive" if distinct[0] > 0 else "real"
+
+
+def _rows(index: Any, limit: int = 5) -> str:
+    """Row numbers as a user counts them (1 = the first data row)."""
+    rows = [int(i) + 1 for i in list(index)[: limit + 1]]
+    shown = ", ".join(map(str, rows[:limit]))
+    return shown + (", ..." if len(rows) > limit else "")
+
+
+def infer_schema(frame: pd.DataFrame, declared: Mapping[str, str] | None = None) -> Schema:
+    """The schema of ``frame``; ``declared`` maps column names to types that override the
+    inference (a name not in the table is a :class:`~dmm.data.DataError`)."""
+    declared = dict(declared or {})
+    unknown = [name for name in declared if name not in frame.columns]
+    if unknown:
+        raise DataError(
+            f"the schema names column(s) {unknown} that the table does not have "
+            f"(columns: {', '.join(map(str, frame.columns))})"
+        )
+    if frame.shape[1] == 0:
+        raise DataError("the table has no columns")
+    return Schema(
+        tuple(
+            infer_column(str(name), frame[name].reset_index(drop=True), declared.get(name))
+            for name in frame.columns
+        )
+    )
+
+
+def read_schema_file(path: str | Path) -> dict[str, str] | Schema:
+    """A schema file: ``{column: type}`` (the types to force; the rest inferred) or a full
+    schema as :meth:`Schema.to_config` writes it."""
+    path = Path(path)
+    try:
+        content = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise DataError(f"cannot read schema file '{path}': {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise DataError(f"schema file '{path}' is not valid YAML: {_line(exc)}") from None
+    if isinstance(content, Mapping) and isinstance(content.get("columns"), list):
+        try:
+            return Schema.from_config(content)
+        except (KeyError, TypeError) as exc:
+            raise DataError(f"schema file '{path}': bad column entry ({_line(exc)})") from None
+    if not isinstance(content, Mapping) or not all(isinstance(v, str) for v in content.values()):
+        raise DataError(
+            f"schema file '{path}' must map column names to types ({', '.join(TYPES)}), "
+            "e.g. 'price: positive'"
+        )
+    bad = {k: v for k, v in content.items() if v not in TYPES}
+    if bad:
+        name, value = next(iter(bad.items()))
+        raise DataError(
+            f"schema file '{path}': column '{name}' has unknown type '{value}' "
+            f"(known: {', '.join(TYPES)})"
+        )
+    return {str(k): v for k, v in content.items()}
+
+
+def resolve_schema(frame: pd.DataFrame, schema: Mapping[str, str] | Schema | None) -> Schema:
+    """``frame``'s schema: inferred, with a mapping's types forced, or a full schema checked
+    column by column against the data (its levels and ranges are refitted to ``frame``)."""
+    if isinstance(schema, Schema):
+        missing = [c.name for c in schema.columns if c.name not in frame.columns]
+        if missing:
+            raise DataError(
+                f"the schema names column(s) {missing} that the table does not have "
+                f"(columns: {', '.join(map(str, frame.columns))})"
+            )
+        schema = {c.name: c.type for c in schema.columns}
+    return infer_schema(frame, schema)
+
+
+def _line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+__all__ = [
+    "Column",
+    "ORDINAL_MAX_LEVELS",
+    "Schema",
+    "TYPES",
+    "infer_column",
+    "infer_schema",
+    "read_schema_file",
+    "resolve_schema",
+]

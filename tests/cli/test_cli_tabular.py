@@ -1,0 +1,241 @@
+"""``dmm train --process tabular``: mixed tables in and out, filling cells, conditioning, the hard
+cases that break other tabular generators, and one-line errors for bad tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from dmm.cli.main import main
+from dmm.cli.rundir import load_run
+
+#: a tiny budget: these tests check plumbing and types, not quality
+TINY = [
+    "--steps",
+    "20",
+    "--batch-size",
+    "32",
+    "--quiet",
+    "--set",
+    "hidden=16",
+    "--set",
+    "depth=1",
+    "--set",
+    "val_size=32",
+    "--set",
+    "sample_steps=8",
+]
+
+
+def _table(n: int = 120, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    colour = rng.choice(["red", "green", "blue"], n)
+    frame = pd.DataFrame(
+        {
+            "colour": colour,
+            "size": np.where(colour == "red", 3.0, 1.0) + rng.normal(size=n).round(2),
+            "price": np.exp(rng.normal(size=n)).round(2),
+            "stars": rng.integers(1, 6, n),
+            "visits": rng.integers(0, 400, n),
+            "member": rng.random(n) < 0.3,
+        }
+    )
+    frame.loc[[i for i in (3, 8, 20) if i < n], "price"] = np.nan
+    frame.loc[[i for i in (5, 30) if i < n], "colour"] = None
+    return frame
+
+
+def _norm(value):
+    """A cell as text, an integral float as an integer (a column with empty cells reads as
+    floats)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _fails(capsys, argv, needle):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("dmm: error: ") and needle in err[0], err
+
+
+@pytest.fixture(scope="module")
+def table_run(tmp_path_factory):
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("tables")
+    data = root / "table.csv"
+    _table().to_csv(data, index=False)
+    out = root / "run"
+    argv = ["train", "--process", "tabular", "--data", str(data), "--out", str(out), *TINY]
+    assert main(argv) == 0
+    return out
+
+
+def test_a_run_records_its_schema(table_run):
+    config = load_run(table_run).config
+    types = {c["name"]: c["type"] for c in config["table"]["columns"]}
+    assert types == {
+        "colour": "categorical",
+        "size": "real",
+        "price": "positive",
+        "stars": "ordinal",
+        "visits": "integer",
+        "member": "categorical",
+    }
+    assert (table_run / "schema.yaml").is_file()
+    assert config["holdout"]["rows"] == 12
+
+
+def test_samples_keep_header_order_and_types(table_run, tmp_path, capsys):
+    out = tmp_path / "synthetic.csv"
+    assert main(["sample", str(table_run), "-n", "200", "-o", str(out), "--quiet"]) == 0
+    assert "wrote 200 rows of 6 columns" in capsys.readouterr().out
+    frame = pd.read_csv(out)
+    assert list(frame.columns) == ["colour", "size", "price", "stars", "visits", "member"]
+    assert set(frame["colour"].dropna()) <= {"red", "green", "blue"}
+    assert (frame["price"].dropna() > 0).all()
+    assert frame["stars"].dropna().isin(range(1, 6)).all()
+    assert frame["visits"].dropna().between(0, 399).all()
+    assert all(v == int(v) for v in frame["visits"].dropna())
+    assert set(frame["member"]) <= {True, False}
+    assert out.read_text().splitlines()[1].count(",") == 5
+
+
+def test_given_fills_every_empty_cell_and_keeps_the_others(table_run, tmp_path, capsys):
+    partial = _table(10, seed=3).astype(object)
+    partial.loc[0, ["size", "colour"]] = [np.nan, None]
+    partial.loc[1, ["price", "stars", "visits"]] = np.nan
+    partial.loc[2, :] = None  # a row with every cell to fill
+    path = tmp_path / "partial.csv"
+    partial.to_csv(path, index=False)
+    out = tmp_path / "filled.csv"
+    assert main(["sample", str(table_run), "--given", str(path), "-o", str(out), "--quiet"]) == 0
+    assert "wrote 10 filled rows" in capsys.readouterr().out
+    filled = pd.read_csv(out)
+    assert not filled.isna().any().any()  # no cell left empty, even where the data had some
+    given = pd.read_csv(path)
+    keep = given.notna()
+    for name in given.columns:
+        a, b = given.loc[keep[name], name], filled.loc[keep[name], name]
+        assert [_norm(v) for v in a] == [_norm(v) for v in b], name
+
+
+def test_where_fixes_columns(table_run, tmp_path, capsys):
+    out = tmp_path / "red.csv"
+    argv = ["sample", str(table_run), "-n", "30", "--where", "colour=red", "--where", "stars=4"]
+    assert main([*argv, "-o", str(out), "--quiet"]) == 0
+    frame = pd.read_csv(out)
+    assert (frame["colour"] == "red").all() and (frame["stars"] == 4).all()
+    _fails(capsys, [*argv[:4], "--where", "colour=purple", "-o", str(tmp_path / "x.csv")], "purple")
+    _fails(capsys, [*argv[:4], "--where", "weight=3", "-o", str(tmp_path / "x.csv")], "'weight'")
+    _fails(capsys, [*argv[:4], "--where", "stars", "-o", str(tmp_path / "x.csv")], "COLUMN=VALUE")
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_a_table_run_writes_tables_only(table_run, tmp_path, capsys):
+    _fails(capsys, ["sample", str(table_run), "-n", "3", "-o", str(tmp_path / "x.npy")], ".csv")
+
+
+def _train(tmp_path, frame: pd.DataFrame, *extra: str) -> int:
+    data = tmp_path / "t.csv"
+    frame.to_csv(data, index=False)
+    out = tmp_path / "run"
+    return main(["train", "--process", "tabular", "--data", str(data), "--out", str(out), *TINY, *extra])
+
+
+def _sample(tmp_path, n: int = 50) -> pd.DataFrame:
+    out = tmp_path / "s.csv"
+    assert main(["sample", str(tmp_path / "run"), "-n", str(n), "-o", str(out), "--quiet"]) == 0
+    return pd.read_csv(out, keep_default_na=False, na_values=[""])
+
+
+def test_only_categorical_columns(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.choice(list("xyz"), 80), "b": rng.choice(list("uv"), 80)})
+    assert _train(tmp_path, frame) == 0
+    s = _sample(tmp_path)
+    assert set(s["a"]) <= set("xyz") and set(s["b"]) <= set("uv")
+
+
+def test_only_numeric_columns(tmp_path):
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(80, 3)), columns=list("abc"))
+    assert _train(tmp_path, frame) == 0
+    assert np.isfinite(_sample(tmp_path).to_numpy(float)).all()
+
+
+def test_many_exact_zeros_one_level_and_a_thousand_levels(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "rain": np.where(rng.random(n) < 0.7, 0.0, rng.exponential(size=n).round(2)),
+            "unit": ["mm"] * n,
+            "station": [f"s{i}" for i in rng.integers(0, 1000, n)],
+        }
+    )
+    assert _train(tmp_path, frame) == 0
+    s = _sample(tmp_path)
+    assert (s["unit"] == "mm").all() and set(s["station"]) <= set(frame["station"])
+    assert np.isfinite(s["rain"]).all()
+
+
+def test_a_hundred_columns_train_with_a_finite_loss(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(64, 60)), columns=[f"x{i}" for i in range(60)])
+    for i in range(40):
+        frame[f"c{i}"] = rng.choice(["a", "b", "c"], 64)
+    assert _train(tmp_path, frame) == 0
+    log = (tmp_path / "run" / "log.jsonl").read_text().splitlines()
+    import json
+
+    assert all(np.isfinite(json.loads(line)["loss"]) for line in log if '"loss"' in line)
+    assert _sample(tmp_path, 5).shape == (5, 100)
+
+
+def test_bad_tables_are_one_line_errors(tmp_path, capsys):
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("a,b\n1,2\n3,4,5\n")
+    base = ["train", "--process", "tabular", "--out", str(tmp_path / "r"), *TINY]
+    _fails(capsys, [*base, "--data", str(ragged)], "line 3 has 3 cells")
+    good = tmp_path / "good.csv"
+    _table().to_csv(good, index=False)
+    schema = tmp_path / "schema.yaml"
+    schema.write_text("weight: real\n")
+    _fails(capsys, [*base, "--data", str(good), "--schema", str(schema)], "'weight'")
+    schema.write_text("size: positive\n")
+    _fails(capsys, [*base, "--data", str(good), "--schema", str(schema)], "values <= 0 (rows")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("a,b\n1,\n2,\n3,\n")
+    _fails(capsys, [*base, "--data", str(empty)], "'b' has no values")
+    _fails(capsys, [*base, "--data", "no-such-table"], "unknown table")
+    assert not (tmp_path / "r").exists()
+
+
+def test_schema_file_overrides(tmp_path):
+    schema = tmp_path / "schema.yaml"
+    schema.write_text("stars: categorical\nvisits: real\n")
+    assert _train(tmp_path, _table(), "--schema", str(schema)) == 0
+    types = {c["name"]: c["type"] for c in load_run(tmp_path / "run").config["table"]["columns"]}
+    assert types["stars"] == "categorical" and types["visits"] == "real"
+
+
+def test_the_python_api_reads_and_writes_the_same_run_folders(table_run, tmp_path):
+    from dmm.tabular import TabularModel
+
+    loaded = TabularModel.load(table_run)
+    assert list(loaded.sample(5).columns) == list(_table().columns)
+    model = TabularModel(steps=10, batch_size=32, hidden=16, depth=1, sample_steps=5).fit(_table())
+    synthetic = model.sample(7, seed=1)
+    assert synthetic.shape == (7, 6) and str(synthetic["stars"].dtype) == "Int64"
+    holes = _table(6, seed=2)
+    holes.loc[0, "size"] = np.nan
+    holes.loc[1, "colour"] = None
+    filled = model.impute(holes)
+    assert not filled.isna().any().any() and filled.loc[2, "size"] == holes.loc[2, "size"]
+    saved = model.save(tmp_path / "saved")
+    assert (saved / "schema.yaml").is_file()
+    out = tmp_path / "from-cli.csv"
+    assert main(["sample", str(saved), "-n", "4", "-o", str(out), "--quiet"]) == 0
+    assert list(pd.read_csv(out).columns) == list(_table().columns)

@@ -1,0 +1,48 @@
+"""Reading and writing tables: one-line errors for bad files, atomic writes."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from dmm.data.errors import DataError
+from dmm.tabular.io import read_table, write_table
+
+
+def test_csv_round_trip_with_text_and_empty_cells(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("name,size,kind\nA,1.5,x\nB,,y\n,2.0,\n")
+    frame = read_table(path)
+    assert list(frame.columns) == ["name", "size", "kind"] and len(frame) == 3
+    assert frame["size"].isna().sum() == 1 and frame["name"].isna().sum() == 1
+    out = tmp_path / "out.csv"
+    write_table(frame, out)
+    assert out.read_text().splitlines()[0] == "name,size,kind"
+    assert not (tmp_path / "out.csv.tmp").exists()
+    pd.testing.assert_frame_equal(read_table(out), frame)
+
+
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("a,b\n1,2\n3,4,5\n", "line 3 has 3 cells, the header 2"),
+        ("a,b\n1\n", "line 2 has 1 cells"),
+        ("", "is empty"),
+        ("a,b\n", "no data rows"),
+        ("a,a\n1,2\n", "repeated"),
+        ("a,\n1,2\n", "some are empty"),
+    ],
+)
+def test_bad_csv_files_are_one_line_errors(tmp_path, text, needle):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    with pytest.raises(DataError, match=needle) as info:
+        read_table(path)
+    assert "\n" not in str(info.value)
+
+
+def test_missing_and_unsupported_files(tmp_path):
+    with pytest.raises(DataError, match="not found"):
+        read_table(tmp_path / "absent.csv")
+    with pytest.raises(DataError, match="unsupported table file"):
+        read_table(tmp_path / "t.xlsx")
