@@ -239,3 +239,18 @@ def test_the_python_api_reads_and_writes_the_same_run_folders(table_run, tmp_pat
     out = tmp_path / "from-cli.csv"
     assert main(["sample", str(saved), "-n", "4", "-o", str(out), "--quiet"]) == 0
     assert list(pd.read_csv(out).columns) == list(_table().columns)
+
+
+def test_eval_and_plot_of_a_table_run(table_run, capsys):
+    import json
+
+    assert main(["eval", str(table_run), "--quiet", "-n", "60"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["reference"] == "the 12 rows held out at training time"
+    assert out["n_synthetic"] == 60 and out["n_test"] == 12
+    for key in ("c2st_auc", "w1_train", "w1_test", "coverage_test", "column_shape"):
+        assert out[key] is not None, key
+    assert (table_run / "eval.md").read_text().startswith("# ")
+    assert main(["plot", str(table_run), "--quiet", "-n", "60"]) == 0
+    for name in ("marginals.png", "correlation.png", "scatter.png"):
+        assert (table_run / name).stat().st_size > 1000

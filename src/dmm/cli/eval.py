@@ -21,6 +21,8 @@ from .rundir import EVAL, Run, read_data
 from .rundir import load_run as _load_run
 from .sample import add_sampling_options, draw, progress, require_finite, sampling_setup
 
+#: samples compared by default (a table run: as many as its training rows)
+DEFAULT_N = 2000
 #: the numerical term compares at most this many samples (two extra sampler runs)
 NUMERICAL_N = 1000
 EVAL_SEED_OFFSET = 1_000_003
@@ -40,7 +42,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="built-in data set name or .npy/.csv file (default: the run's own data: fresh "
         "draws of a built-in, the held-out rows of a file)",
     )
-    p.add_argument("-n", type=int, default=2000, help="samples to compare (default 2000)")
+    p.add_argument(
+        "-n",
+        type=int,
+        help="samples to compare (default 2000; a table run: as many as its training rows)",
+    )
     add_sampling_options(p)
     p.set_defaults(func=run)
 
@@ -147,10 +153,16 @@ def _off_support(spec: str, samples: Tensor, reference: Tensor) -> dict[str, Any
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.n < 2:
+    if args.n is None:
+        args.n = DEFAULT_N if not _table_dir(args.run_dir) else None
+    if args.n is not None and args.n < 2:
         raise UsageError(f"-n must be at least 2, got {args.n}")
     run_ = _load_run(args.run_dir, ema=not args.no_ema, device=args.device)
     setup = sampling_setup(run_, args)
+    from .tables import is_table_run
+
+    if is_table_run(run_):
+        return _run_table(args, run_, setup)
     reference, floor_data, what, context = eval_data(run_, args.data, args.n, args.seed)
     n_samples = args.n if context is None else len(context)  # conditional: one per row
     if len(floor_data) < 4:
@@ -223,4 +235,49 @@ def run(args: argparse.Namespace) -> int:
     tmp.write_text(json.dumps(out, indent=2) + "\n")
     os.replace(tmp, run_.dir / EVAL)
     print(text)
+    return 0
+
+
+def _table_dir(run_dir: str) -> bool:
+    """Whether ``run_dir`` holds a table run (read before anything is built)."""
+    try:
+        from .config import read_config_file
+
+        return str(read_config_file(Path(run_dir) / "config.yaml").get("process")) == "tabular"
+    except Exception:  # no or a bad config: load_run reports it
+        return False
+
+
+def _run_table(args: argparse.Namespace, run: Run, setup: dict[str, Any]) -> int:
+    """``dmm eval`` of a table run: the table metrics as JSON (printed and ``eval.json``) and
+    a Markdown report (``eval.md``)."""
+    from ..tabular.metrics import report_markdown
+    from .tables import evaluate_table
+
+    with progress(args, setup["steps"], "sampling") as callback:
+        result, _, _ = evaluate_table(
+            run, setup, args.n, args.seed, args.data, args.device, callback
+        )
+    out = _finite(
+        {
+            "run": str(run.dir),
+            "process": run.spec.name,
+            "data": args.data or run.config.get("data"),
+            "sampler": setup["sampler_name"],
+            "steps": setup["steps"],
+            "nfe": setup["nfe"],
+            "step": int(run.checkpoint["step"]),
+            **result,
+        }
+    )
+    tmp = run.dir / (EVAL + ".tmp")
+    tmp.write_text(json.dumps(out, indent=2) + "\n")
+    os.replace(tmp, run.dir / EVAL)
+    report = run.dir / "eval.md"
+    tmp = run.dir / "eval.md.tmp"
+    tmp.write_text(
+        report_markdown(out, title=f"{run.dir.name}: synthetic rows against {result['reference']}")
+    )
+    os.replace(tmp, report)
+    print(json.dumps(out))
     return 0

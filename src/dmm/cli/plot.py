@@ -43,6 +43,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("-n must be positive and --frames at least 2")
     run_ = load_run(args.run_dir, ema=not args.no_ema, device=args.device)
     setup = sampling_setup(run_, args)
+    from .tables import is_table_run
+
+    if is_table_run(run_):
+        return _plot_table(args, run_, setup)
     steps = setup["steps"]
     every = max(1, -(-steps // (args.frames - 1)))  # ceil: at most `frames` frames
     frames: list[tuple[float, torch.Tensor]] = []
@@ -94,4 +98,33 @@ def run(args: argparse.Namespace) -> int:
     if history:
         plotting.plot_loss(history, run_.dir / LOSS_PLOT)
     print(f"wrote {run_.dir / SAMPLES_PLOT}, {run_.dir / GIF} ({len(frames)} frames)")
+    return 0
+
+
+def _plot_table(args: argparse.Namespace, run, setup) -> int:
+    """A table run: ``marginals.png`` (every column, real training rows against synthetic),
+    ``correlation.png`` (pairwise association, held-out rows against synthetic) and
+    ``scatter.png`` (the first two numeric columns, coloured by the first categorical one)."""
+    from ..tabular.plots import plot_correlation_difference, plot_marginals, plot_scatter
+    from .tables import codec_of, evaluate_table
+
+    kinds = codec_of(run).schema.kinds()
+    with progress(args, setup["steps"], "sampling") as callback:
+        result, _, synthetic = evaluate_table(
+            run, setup, args.n, args.seed, None, args.device, callback
+        )
+    from .tables import split_frames
+
+    train, _ = split_frames(run)
+    written = [
+        plot_marginals(train, synthetic, kinds, run.dir / "marginals.png"),
+        plot_correlation_difference(result, run.dir / "correlation.png"),
+    ]
+    numeric = [c for c, k in kinds.items() if k == "numeric"]
+    categorical = [c for c, k in kinds.items() if k == "categorical" and train[c].nunique() > 1]
+    axes = (numeric + categorical)[:2]
+    if len(axes) == 2:
+        hue = next((c for c in categorical if c not in axes), None)
+        written.append(plot_scatter(train, synthetic, *axes, run.dir / "scatter.png", hue=hue))
+    print(f"wrote {', '.join(str(p) for p in written)}")
     return 0

@@ -12,6 +12,8 @@ from typing import Any
 from ..training import TrainConfig
 from .catalog import PROCESSES, ProcessSpec
 from .catalog.spec import SAMPLE_HELP
+from .catalog.tabular import NAME as TABULAR
+from .catalog.tabular import SAMPLER, TabularEntry
 from .catalog.user import USER_PARAMS
 from .errors import UsageError
 
@@ -52,8 +54,11 @@ def explain(name: str) -> dict[str, Any]:
     ``{key: {"default": value, "help": sentence}}``, a process parameter with declared choices
     with ``"choices": [...]`` too; :class:`UsageError` listing the known names for an unknown
     ``name``."""
+    if name == TABULAR:
+        return _explain_tabular()
     if name not in PROCESSES:
-        raise UsageError(f"unknown process '{name}' (known: {', '.join(sorted(PROCESSES))})")
+        known = ", ".join(sorted([*PROCESSES, TABULAR]))
+        raise UsageError(f"unknown process '{name}' (known: {known})")
     spec: ProcessSpec = PROCESSES[name]
     train = {
         f.name: {"default": spec.train_defaults.get(f.name, f.default), "help": f.metadata["help"]}
@@ -76,6 +81,26 @@ def explain(name: str) -> dict[str, Any]:
             }
             for k, v in spec.params.items()
         },
+        "sample": {k: {"default": v, "help": SAMPLE_HELP[k]} for k, v in sample_defaults.items()},
+        "train": train,
+    }
+
+
+def _explain_tabular() -> dict[str, Any]:
+    """The ``tabular`` entry: its parameters and the process each column type gets."""
+    from ..tabular.schema import TYPES
+
+    entry = TabularEntry()
+    train = {
+        f.name: {"default": f.default, "help": f.metadata["help"]} for f in fields(TrainConfig)
+    }
+    sample_defaults = {"sampler": SAMPLER, "sample_steps": 500, "denoise": True}
+    return {
+        "name": entry.name,
+        "summary": entry.summary,
+        "samplers": [SAMPLER],
+        "column_types": dict(TYPES),
+        "process": {k: {"default": v, "help": entry.help[k]} for k, v in entry.params.items()},
         "sample": {k: {"default": v, "help": SAMPLE_HELP[k]} for k, v in sample_defaults.items()},
         "train": train,
     }
@@ -108,6 +133,11 @@ def _print_one(r: dict[str, Any]) -> None:
         for s in r["samplers"]
     )
     print(f"samplers: {samplers}")
+    if "column_types" in r:
+        print("\ncolumn types (inferred from the table, or --schema FILE with COLUMN: TYPE):")
+        width = max(map(len, r["column_types"]))
+        for kind, text in r["column_types"].items():
+            print(f"  {kind:<{width}}  {text}")
     _print_group("\nprocess parameters (dmm train --set KEY=VALUE):", r["process"])
     _print_group("\nsampling parameters (defaults of dmm sample/eval/plot):", r["sample"])
     _print_group("\ntraining parameters:", r["train"])
@@ -141,6 +171,10 @@ def run(args: argparse.Namespace) -> int:
         "your own process: --process FILE.py:NAME or package.module:NAME (NAME a Process or a "
         "factory taking the data); params: hidden={hidden}, depth={depth}, t_min (default: the "
         "process's own); sampler: default (the recipe's)".format(**USER_PARAMS)
+    )
+    print(
+        f"tables: --process tabular --data TABLE.csv ({TabularEntry().summary}); "
+        "dmm processes tabular"
     )
     print("dmm processes NAME explains one process's parameters")
     return 0

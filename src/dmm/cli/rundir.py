@@ -56,6 +56,9 @@ RUN_FILES = (
     PROCESS_COPY,
     SCHEMA,
     "eval.md",
+    "marginals.png",
+    "correlation.png",
+    "scatter.png",
 )
 MAX_DATA_BYTES = 50 * 2**20
 #: the share of a data file's rows kept out of training for validation and ``dmm eval``

@@ -190,3 +190,45 @@ __all__ = [
     "training_table",
     "where_frame",
 ]
+
+
+def split_frames(run: Run) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The run's training rows and the rows it held out, as tables."""
+    from .rundir import split_rows
+
+    codec = codec_of(run)
+    data = run.built.data
+    holdout = run.config.get("holdout") or {}
+    keep, held = split_rows(len(data), float(holdout.get("fraction", 0.0)), int(run.config["seed"]))
+    return codec.decode(data[keep]), codec.decode(data[held])
+
+
+def evaluate_table(
+    run: Run,
+    setup: dict[str, Any],
+    n: int | None,
+    seed: int,
+    data: str | None = None,
+    device: str = "cpu",
+    callback: Callable | None = None,
+) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+    """The table metrics (:func:`dmm.tabular.metrics.evaluate`) of ``n`` synthetic rows (default:
+    as many as the training rows) against the held-out rows, or the table ``data``; with the
+    reference and synthetic tables."""
+    from ..tabular.metrics import evaluate
+
+    train, test = split_frames(run)
+    what = f"the {len(test)} rows held out at training time"
+    if data is not None:
+        test = load_source(data)
+        what = f"the {len(test)} rows of {data}"
+        codec_of(run).encode(test)  # the same columns, levels and ranges (one-line errors)
+    if len(test) < 4:
+        raise UsageError(
+            f"run '{run.dir}' kept {len(test)} rows out of training (dmm train --holdout); "
+            "evaluating on training rows would flatter it: give --data TABLE with rows it never saw"
+        )
+    n = len(train) if n is None else n
+    synthetic = draw_table(run, setup, n, seed, device, callback)
+    result = evaluate(train, test, synthetic, codec_of(run).schema.kinds(), seed=seed)
+    return {"reference": what, **result}, test, synthetic
