@@ -254,3 +254,32 @@ def test_eval_and_plot_of_a_table_run(table_run, capsys):
     assert main(["plot", str(table_run), "--quiet", "-n", "60"]) == 0
     for name in ("marginals.png", "correlation.png", "scatter.png"):
         assert (table_run / name).stat().st_size > 1000
+
+
+def test_draws_combine_fillings(table_run, tmp_path, capsys):
+    partial = _table(6, seed=4).astype(object)
+    partial.loc[0, "size"] = np.nan
+    partial.loc[1, "colour"] = None
+    partial.loc[2, "stars"] = np.nan
+    path = tmp_path / "partial.csv"
+    partial.to_csv(path, index=False)
+    out = tmp_path / "filled.csv"
+    argv = ["sample", str(table_run), "--given", str(path), "--quiet", "--draws", "3"]
+    assert main([*argv, "-o", str(out)]) == 0
+    filled = pd.read_csv(out)
+    assert not filled.isna().any().any() and filled["stars"].isin(range(1, 6)).all()
+    other = str(tmp_path / "other.csv")
+    _fails(capsys, ["sample", str(table_run), "-n", "3", "--draws", "2", "-o", other], "--given")
+
+
+def test_combine_draws_takes_means_medians_and_modes(table_run):
+    from dmm.cli.tables import codec_of, combine_draws
+
+    codec = codec_of(load_run(table_run))
+    a, b, c = _table(3, 0), _table(3, 1), _table(3, 2)
+    b["colour"] = a["colour"]
+    out = combine_draws(codec, [a, b, c])
+    np.testing.assert_allclose(out["size"], ((a["size"] + b["size"] + c["size"]) / 3).round(2))
+    assert list(out["colour"]) == list(a["colour"])
+    stars = np.median(np.stack([a["stars"], b["stars"], c["stars"]]), axis=0)
+    assert list(out["stars"]) == list(stars.astype(int))

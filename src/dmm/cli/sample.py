@@ -57,6 +57,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "one context vector for all -n samples",
     )
     p.add_argument(
+        "--draws",
+        type=int,
+        default=1,
+        metavar="K",
+        help="a table run with --given: fill each cell with the mean (numbers) or most frequent "
+        "value (categories) of K draws instead of one draw",
+    )
+    p.add_argument(
         "--where",
         action="append",
         default=[],
@@ -372,8 +380,11 @@ def run(args: argparse.Namespace) -> int:
 
     if is_table_run(run_):
         return _run_table(args, run_, setup, out)
-    if args.where:
-        raise UsageError("--where fixes columns of a table run (dmm train --process tabular)")
+    if args.where or args.draws != 1:
+        raise UsageError(
+            f"{'--where' if args.where else '--draws'} is for table runs "
+            "(dmm train --process tabular)"
+        )
     given = given_cells(run_, args.given) if args.given is not None else None
     n = args.n if given is None else len(given.values)
     if given is not None and args.n is not None and args.n != n:
@@ -410,7 +421,7 @@ def _run_table(args: argparse.Namespace, run: Run, setup: dict[str, Any], out: P
     """``dmm sample`` of a table run: a table with the training table's header, column order and
     value types; ``--given`` fills the empty cells of a table, ``--where`` fixes columns."""
     from ..tabular.io import TABLE_FORMATS, write_table
-    from .tables import draw_table, load_source, where_frame
+    from .tables import codec_of, combine_draws, draw_table, load_source, where_frame
 
     if out.suffix.lower() not in TABLE_FORMATS:
         raise UsageError(f"a table run writes .csv or .parquet, not '{out.suffix or out.name}'")
@@ -434,8 +445,15 @@ def _run_table(args: argparse.Namespace, run: Run, setup: dict[str, Any], out: P
     n = len(partial) if partial is not None else args.n
     if n < 1:
         raise UsageError(f"-n must be positive, got {n}")
-    with progress(args, setup["steps"], "sampling") as callback:
-        frame = draw_table(run, setup, n, args.seed, args.device, callback, partial, fill)
+    if args.draws < 1 or (args.draws > 1 and args.given is None):
+        raise UsageError("--draws K (K >= 1) combines K fillings of --given PARTIAL")
+    frames = []
+    for k in range(args.draws):
+        with progress(args, setup["steps"], "sampling") as callback:
+            frames.append(
+                draw_table(run, setup, n, args.seed + k, args.device, callback, partial, fill)
+            )
+    frame = frames[0] if len(frames) == 1 else combine_draws(codec_of(run), frames)
     write_table(frame, out)
     what = "rows" if partial is None else ("filled rows" if fill else "conditional rows")
     print(

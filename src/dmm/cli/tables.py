@@ -232,3 +232,29 @@ def evaluate_table(
     synthetic = draw_table(run, setup, n, seed, device, callback)
     result = evaluate(train, test, synthetic, codec_of(run).schema.kinds(), seed=seed)
     return {"reference": what, **result}, test, synthetic
+
+
+def combine_draws(codec: TableCodec, draws: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """One table from several draws of the same rows (multiple imputation): per cell the mean of
+    the draws for ``real`` and ``positive`` columns (rounded to the column's precision), the
+    median for ``integer`` and ``ordinal`` ones, the most frequent value for categories (empty
+    cells count as a value)."""
+    out = draws[0].copy()
+    for c in codec.schema.columns:
+        stack = pd.concat([d[c.name].reset_index(drop=True) for d in draws], axis=1)
+        if c.type in ("real", "positive"):
+            values = stack.astype(float).mean(axis=1)
+            out[c.name] = values.round(c.decimals) if c.decimals is not None else values
+        elif c.type in ("integer", "ordinal"):
+            out[c.name] = stack.astype("Float64").median(axis=1).round().astype("Int64")
+        elif c.type == "categorical":
+            out[c.name] = [_mode(row) for row in stack.itertuples(index=False)]
+    return out
+
+
+def _mode(values: Sequence[Any]) -> Any:
+    counts: dict[Any, int] = {}
+    for v in values:
+        key = None if pd.isna(v) else v
+        counts[key] = counts.get(key, 0) + 1
+    return max(counts, key=lambda k: counts[k])
