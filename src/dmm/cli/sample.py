@@ -154,6 +154,8 @@ class Given:
     mode: str
     #: the given cells in the data's coordinates (``values`` are in the model's)
     raw: Tensor
+    #: RePaint's repeats of each step (:class:`~dmm.samplers.Inpaint`)
+    resample: int = 1
 
 
 def given_cells(run: Run, path: str) -> Given:
@@ -225,7 +227,7 @@ def draw(
     sampler, y_init = setup["sampler"], None
     if given is not None:
         observed, values = given.observed.to(device), given.values.to(device)
-        sampler = Inpaint(sampler, observed, values, given.mode)
+        sampler = Inpaint(sampler, observed, values, given.mode, given.resample)
         y_init = sampler.initial(run.process, n, g).to(device)
     y = simulate(
         rev,

@@ -11,6 +11,7 @@ level is drawn again (its row, up to :data:`REDRAWS` times).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,7 @@ def training_table(
     return TabularEntry(TableCodec.fit(frame, schema)), frame
 
 
-def partial_rows(run: Run, frame: pd.DataFrame, fill_empty: bool) -> Any:
+def partial_rows(run: Run, frame: pd.DataFrame, fill_empty: bool, resample: int = 1) -> Any:
     """The :class:`~dmm.cli.sample.Given` of ``frame``'s filled cells. ``fill_empty``: its
     empty cells are to be given values (imputation); otherwise whether they are empty is drawn
     too (conditional sampling)."""
@@ -87,7 +88,7 @@ def partial_rows(run: Run, frame: pd.DataFrame, fill_empty: bool) -> Any:
         for k, slot in enumerate(codec.slots):
             if slot.indicator:
                 given[:, k] = torch.tensor(frame[slot.column].notna().to_numpy())
-    return Given(given, values, "replace", values)
+    return Given(given, values, "replace", values, resample)
 
 
 def where_frame(run: Run, items: Sequence[str], n: int) -> pd.DataFrame:
@@ -134,9 +135,11 @@ def draw_table(
     callback: Callable | None = None,
     partial: pd.DataFrame | None = None,
     fill_empty: bool = True,
+    resample: int = 1,
 ) -> pd.DataFrame:
     """``n`` synthetic rows of a table run, or one per row of ``partial`` with its cells kept
-    and its empty cells filled (``fill_empty``) or left to the model (module doc)."""
+    and its empty cells filled (``fill_empty``) or left to the model (module doc); ``resample``:
+    RePaint's repeats of each step for the cells to fill (:class:`~dmm.samplers.Inpaint`)."""
     from .sample import draw, require_finite
 
     codec = codec_of(run)
@@ -145,7 +148,7 @@ def draw_table(
         require_finite(y)
         return codec.decode(y)
     partial = partial.reset_index(drop=True)
-    given = partial_rows(run, partial, fill_empty)
+    given = partial_rows(run, partial, fill_empty, resample)
     y = draw(run, setup, len(partial), seed, device, callback, given)
     require_finite(y)
     out = codec.decode(y)
@@ -154,7 +157,9 @@ def draw_table(
         if not todo.any():
             break
         rows = np.flatnonzero(todo)
-        sub = type(given)(given.observed[rows], given.values[rows], given.mode, given.raw[rows])
+        sub = dataclasses.replace(
+            given, observed=given.observed[rows], values=given.values[rows], raw=given.raw[rows]
+        )
         again = codec.decode(draw(run, setup, len(rows), seed + 1 + attempt, device, None, sub))
         again.index = rows
         out.loc[rows] = again

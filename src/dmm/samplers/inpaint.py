@@ -4,6 +4,12 @@
 coordinates: ``mode="clamp"`` to their clean values (natural for the absorbing chain, whose unmasked
 coordinates are clean), ``mode="replace"`` to a fresh draw of the forward kernel
 ``p_{t_next|0}(·|values)`` (the replacement method; needs an exact transition).
+
+``resample=U`` (RePaint, Lugmayr et al. 2022) repeats each step ``U`` times: after a step to
+``t_next`` and the reset, the row is carried forward again to ``t`` by one forward step of the
+process and the backward step is taken anew, so that the free coordinates have time to agree with
+the given ones. ``U - 1`` extra backward steps per step; for one-step samplers only (a multistep
+sampler's memory would see the same step twice).
 """
 
 from __future__ import annotations
@@ -21,14 +27,23 @@ class Inpaint(Sampler):
     *event_shape)``, ``values`` the observed states (only entries under the mask are read)."""
 
     def __init__(
-        self, sampler: Sampler, observed: Tensor, values: Tensor, mode: str = "clamp"
+        self,
+        sampler: Sampler,
+        observed: Tensor,
+        values: Tensor,
+        mode: str = "clamp",
+        resample: int = 1,
     ) -> None:
         if mode not in ("clamp", "replace"):
             raise ValueError(f"mode must be 'clamp' or 'replace', got {mode!r}")
+        if int(resample) < 1:
+            raise ValueError(f"resample must be at least 1, got {resample}")
         self.sampler, self.observed, self.values, self.mode = sampler, observed.bool(), values, mode
+        self.resample = int(resample)
         self.supports = sampler.supports
         self.order = sampler.order
-        self.nfe_per_step = sampler.nfe_per_step
+        cost = sampler.nfe_per_step
+        self.nfe_per_step = None if cost is None else cost * self.resample
 
     def default_grid(self, process: Process, steps: int) -> Tensor:
         return self.sampler.default_grid(process, steps)
@@ -57,8 +72,14 @@ class Inpaint(Sampler):
         return self.apply(process, y, torch.full((n,), process.T), generator)
 
     def step(self, rev: Reversal, y: Tensor, t: Tensor, t_next: Tensor, generator) -> Tensor:
-        y = self.sampler.step(rev, y, t, t_next, generator)
-        return self.apply(rev.process, y, t_next, generator)
+        process = rev.process
+        for u in range(self.resample):
+            if u:  # back to t by the forward process, then the backward step again
+                y = process.forward_step(y, t_next, t - t_next, generator)
+            y = self.apply(
+                process, self.sampler.step(rev, y, t, t_next, generator), t_next, generator
+            )
+        return y
 
 
 __all__ = ["Inpaint"]

@@ -121,12 +121,15 @@ class TabularModel:
             partial = where_frame(run, [f"{k}={v}" for k, v in where.items()], int(n))
         return draw_table(run, self._setup(run), int(n), seed, self.device, None, partial, False)
 
-    def impute(self, frame: pd.DataFrame, seed: int = 0, draws: int = 1) -> pd.DataFrame:
+    def impute(
+        self, frame: pd.DataFrame, seed: int = 0, draws: int = 1, resample: int = 1
+    ) -> pd.DataFrame:
         """``frame`` with every empty cell filled by a draw given the row's other cells (the
         replacement method, :mod:`dmm.cli.tables`); with ``draws > 1``, the cell-wise mean (or
         median, or most frequent level) of that many draws
         (:func:`~dmm.cli.tables.combine_draws`): a point estimate, as mean imputation or
-        k-NN give, rather than one plausible value."""
+        k-NN give, rather than one plausible value. ``resample``: RePaint's repeats of each
+        sampler step (:class:`~dmm.samplers.Inpaint`)."""
         from ..cli.tables import codec_of, combine_draws, draw_table
 
         if draws < 1:
@@ -134,7 +137,7 @@ class TabularModel:
         run = self._loaded()
         setup = self._setup(run)
         filled = [
-            draw_table(run, setup, len(frame), seed + k, self.device, None, frame, True)
+            draw_table(run, setup, len(frame), seed + k, self.device, None, frame, True, resample)
             for k in range(draws)
         ]
         return filled[0] if draws == 1 else combine_draws(codec_of(run), filled)
