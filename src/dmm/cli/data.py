@@ -75,4 +75,12 @@ def run(args: argparse.Namespace) -> int:
     for row in [header, *rows]:
         print("  ".join(f"{cell:<{w}}" for cell, w in zip(row, widths)) + "  " + row[4])
     print("\nuse: dmm train --data NAME (drawn with --n-data rows from --seed)")
+    from ..tabular.datasets import TABLES
+
+    width = max(map(len, TABLES))
+    print("\ntables (dmm train --process tabular --data NAME; all rows, or --n-data of them):")
+    for name, table in TABLES.items():
+        print(
+            f"  {name:<{width}}  {table.description} (target {table.target}; needs the {table.extra} extra)"
+        )
     return 0
