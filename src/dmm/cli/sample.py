@@ -461,6 +461,7 @@ def _run_table(args: argparse.Namespace, run: Run, setup: dict[str, Any], out: P
     print(
         f"wrote {n} {what} of {frame.shape[1]} columns to {out} ({setup['sampler_name']}, "
         f"{setup['steps']} steps{', denoised' if setup['denoise'] else ''}, "
-        f"{'a random number of' if setup['nfe'] is None else setup['nfe']} network evaluations)"
+        f"{'a random number of' if setup['nfe'] is None else setup['nfe']} network evaluations"
+        + (f" per draw, {args.draws} draws combined)" if args.draws > 1 else ")")
     )
     return 0
