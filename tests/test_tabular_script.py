@@ -23,7 +23,9 @@ def bench():
 def test_dmm_and_the_baseline_imputers_on_iris(bench, tmp_path):
     out = tmp_path / "t.json"
     argv = ["--quick", "--methods", "dmm", "--imputers", "mean-mode,knn,dmm", "--steps", "20"]
-    bench.main([*argv, "--dmm-draws", "2", "--json", str(out), "--markdown", str(tmp_path / "t.md")])
+    bench.main(
+        [*argv, "--dmm-draws", "2", "--json", str(out), "--markdown", str(tmp_path / "t.md")]
+    )
     report = json.loads(out.read_text())
     text = json.dumps(report)
     for key in ("c2st_auc", "w1_test", "coverage_test"):

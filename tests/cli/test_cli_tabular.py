@@ -142,7 +142,9 @@ def _train(tmp_path, frame: pd.DataFrame, *extra: str) -> int:
     data = tmp_path / "t.csv"
     frame.to_csv(data, index=False)
     out = tmp_path / "run"
-    return main(["train", "--process", "tabular", "--data", str(data), "--out", str(out), *TINY, *extra])
+    return main(
+        ["train", "--process", "tabular", "--data", str(data), "--out", str(out), *TINY, *extra]
+    )
 
 
 def _sample(tmp_path, n: int = 50) -> pd.DataFrame:
@@ -283,3 +285,12 @@ def test_combine_draws_takes_means_medians_and_modes(table_run):
     assert list(out["colour"]) == list(a["colour"])
     stars = np.median(np.stack([a["stars"], b["stars"], c["stars"]]), axis=0)
     assert list(out["stars"]) == list(stars.astype(int))
+
+
+def test_the_factors_share_one_network_evaluation_per_step(table_run, tmp_path, capsys):
+    out = tmp_path / "s.csv"
+    assert main(["sample", str(table_run), "-n", "4", "-o", str(out), "--quiet"]) == 0
+    assert "(euler, 8 steps, denoised, 9 network evaluations)" in capsys.readouterr().out
+    argv = ["sample", str(table_run), "-n", "4", "-o", str(out), "--quiet", "--force"]
+    assert main([*argv, "--sampler", "split"]) == 0  # five factors, one evaluation each
+    assert "(split, 8 steps, denoised, 41 network evaluations)" in capsys.readouterr().out

@@ -27,16 +27,18 @@ def _counts(c: torch.Tensor, S: int) -> torch.Tensor:
     return torch.bincount(c.long(), minlength=S).double() / c.numel()
 
 
+@pytest.mark.parametrize("simultaneous", [False, True], ids=["split", "simultaneous"])
 @pytest.mark.parametrize(
     "chain", [UniformChain(1, 3), AbsorbingChain(1, 3)], ids=["uniform", "absorbing"]
 )
-def test_split_sampler_with_exact_coordinates_reproduces_the_joint_law(chain):
+def test_split_sampler_with_exact_coordinates_reproduces_the_joint_law(chain, simultaneous):
     p, oracle = _oracle(chain)
     g = torch.Generator().manual_seed(0)
     x0 = oracle.sample(N, g)
     t_end = torch.full((N,), p.t_min)
     exact = p.sample_transition(x0, t_end, g)  # exact draws of p_{t_min}
-    rows = simulate(Reversal(p, oracle), ProductSampler(EulerMaruyama(), TweedieStep()), N, 800, g)
+    sampler = ProductSampler(EulerMaruyama(), TweedieStep(), simultaneous=simultaneous)
+    rows = simulate(Reversal(p, oracle), sampler, N, 800, g)
     assert rows.shape == (N, 3)
     x, c = rows[:, :2], rows[:, 2]
     ex, ec = exact[:, :2], exact[:, 2]
@@ -102,3 +104,22 @@ def test_a_chain_step_that_ignores_the_other_factor_loses_the_dependence():
     x, c = rows[:, :2], rows[:, 2]
     worst = max((x[c == k].mean(0) - MEANS[k]).abs().max().item() for k in range(3))
     assert worst > 0.5
+
+
+def test_a_simultaneous_step_reads_one_network_evaluation():
+    from dmm.recipe import default_model
+
+    p = product(VP(2), AbsorbingChain(1, 3), UniformChain(2, 4))
+    model = default_model(p, hidden=16, depth=1)
+    calls = []
+    model.net.register_forward_hook(lambda *args: calls.append(1))
+    g = torch.Generator().manual_seed(0)
+    for simultaneous, per_step in ((False, 3), (True, 1)):
+        sampler = ProductSampler(
+            EulerMaruyama(), TweedieStep(), TweedieStep(), simultaneous=simultaneous
+        )
+        assert sampler.nfe_per_step == per_step
+        calls.clear()
+        with torch.no_grad():
+            simulate(Reversal(p, model), sampler, 5, 4, g, denoise=True)
+        assert len(calls) == 4 * per_step + 1  # and one for the final denoising step

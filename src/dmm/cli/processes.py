@@ -13,7 +13,7 @@ from ..training import TrainConfig
 from .catalog import PROCESSES, ProcessSpec
 from .catalog.spec import SAMPLE_HELP
 from .catalog.tabular import NAME as TABULAR
-from .catalog.tabular import SAMPLER, TabularEntry
+from .catalog.tabular import SAMPLER, SPLIT, TabularEntry
 from .catalog.user import USER_PARAMS
 from .errors import UsageError
 
@@ -98,7 +98,7 @@ def _explain_tabular() -> dict[str, Any]:
     return {
         "name": entry.name,
         "summary": entry.summary,
-        "samplers": [SAMPLER],
+        "samplers": [SAMPLER, SPLIT],
         "column_types": dict(TYPES),
         "process": {k: {"default": v, "help": entry.help[k]} for k, v in entry.params.items()},
         "sample": {k: {"default": v, "help": SAMPLE_HELP[k]} for k, v in sample_defaults.items()},

@@ -14,6 +14,8 @@ draw of ``t`` (:class:`dmm.losses.product.ProductLoss`), the sampler a splitting
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import torch
 from torch import Tensor
 
@@ -108,13 +110,20 @@ class ProductProcess(Process):
         return sum(f.terminal_kl(p) for f, p in zip(self.factors, self.space.split(x0)))
 
     def denoise(self, rev, y: Tensor, t: Tensor) -> Tensor:
-        """Each factor with a denoiser applies it with its own head; the others stay as they are."""
-        from ..scores.product import factor_reversal
+        """Each factor with a denoiser applies it with its own head, all from the row ``y`` (one
+        network evaluation for a :class:`~dmm.scores.product.ProductModel`); the others stay as
+        they are."""
+        from ..scores.product import ProductModel, factor_reversal
 
         parts = []
-        for k, f in enumerate(self.factors):
-            part = self.space.part(y, k)
-            parts.append(f.denoise(factor_reversal(rev, k, y), part, t) if f.has_denoiser else part)
+        shared = (
+            rev.model.shared_outputs() if isinstance(rev.model, ProductModel) else nullcontext()
+        )
+        with shared:
+            for k, f in enumerate(self.factors):
+                part = self.space.part(y, k)
+                reversal = factor_reversal(rev, k, y)
+                parts.append(f.denoise(reversal, part, t) if f.has_denoiser else part)
         return self.space.join(parts)
 
 

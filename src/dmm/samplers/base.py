@@ -19,7 +19,6 @@ import torch
 from torch import Tensor
 
 from ..processes.base import Block, MissingCapability, Process, expand_time
-from ..processes.product import ProductProcess
 from ..reversal import Reversal
 
 
@@ -141,10 +140,8 @@ def simulate(
 
 
 def denoise_nfe(process: Process) -> int:
-    """Network evaluations of ``process.denoise``: one, or one per factor with a denoiser for a
-    product (each factor's head is read by its own call of the joint model)."""
-    if isinstance(process, ProductProcess):
-        return sum(int(f.has_denoiser) for f in process.factors)
+    """Network evaluations of ``process.denoise``: one (a product's factors read one evaluation
+    of the joint model at the same row)."""
     return 1
 
 

@@ -17,6 +17,9 @@ contexts (repeats for proposals, subsets for thinning) keeps the rows aligned.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import torch
 from torch import Tensor, nn
 
@@ -51,6 +54,18 @@ class ProductModel(nn.Module):
         self.process, self.net = process, net
         self.heads = nn.ModuleList(heads)
         self.widths = [head_width(h) for h in heads]
+        self._shared: list[tuple[Tensor, Tensor, Tensor | None, list[Tensor]]] | None = None
+
+    @contextlib.contextmanager
+    def shared_outputs(self) -> Iterator[None]:
+        """Within the block, a second call of :meth:`outputs` at the same rows, times and context
+        returns the first call's result: the factors of one simultaneous sampler step read one
+        network evaluation (:class:`~dmm.samplers.product.ProductSampler`)."""
+        self._shared = []
+        try:
+            yield
+        finally:
+            self._shared = None
 
     def features(self, y: Tensor, t: Tensor) -> Tensor:
         space = self.process.space
@@ -64,8 +79,16 @@ class ProductModel(nn.Module):
 
     def outputs(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> list[Tensor]:
         """Every head's slice of the network output at rows ``y``."""
-        out = self.net(self.features(y, t), t / self.process.T, context)
-        return list(torch.split(out, self.widths, dim=1))
+        if self._shared is not None:
+            for y0, t0, c0, out in self._shared:
+                if _same(y0, y) and _same(t0, t) and _same(c0, context):
+                    return out
+        out = list(
+            torch.split(self.net(self.features(y, t), t / self.process.T, context), self.widths, 1)
+        )
+        if self._shared is not None:
+            self._shared.append((y, t, context, out))
+        return out
 
     def view(self, k: int) -> FactorView:
         return FactorView(self, k)
@@ -132,6 +155,12 @@ class FactorView:
 
     def ratio(self, y: Tensor, x: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
         return torch.exp(self.log_ratio(y, x, t, context).clamp(-LOG_RATIO_MAX, LOG_RATIO_MAX))
+
+
+def _same(a: Tensor | None, b: Tensor | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return a.shape == b.shape and bool(torch.equal(a, b))
 
 
 def factor_context(space, y: Tensor, k: int, context: Tensor | None) -> Tensor:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from torch import Tensor
 
 from ...processes import Process
+from ...samplers import Sampler
+from ...samplers.product import ProductSampler
 from ..errors import UsageError
 from .spec import Entry, Parts
 
@@ -28,9 +30,11 @@ HELP: dict[str, str] = {
     "depth": "number of hidden layers of that MLP",
     "t_min": "smallest time trained and sampled (every factor's)",
 }
-#: the one sampler: splitting over the column types' samplers (Euler-Maruyama for the
-#: diffusions, the analytic step for the chains), ending with each factor's denoising step
-SAMPLER = "split"
+#: the samplers: every column type's step (Euler-Maruyama for the diffusions, the analytic step
+#: for the chains) from the same row, one network evaluation per step (``euler``, the default),
+#: or in turn, one evaluation per factor (``split``); both end with each factor's denoising step
+SAMPLER = "euler"
+SPLIT = "split"
 SUMMARY = (
     "mixed table (.csv/.parquet): VP for real and integer columns, geometric OU for positive "
     "ones, ordinal and absorbing chains for ordered integers and categories; one network"
@@ -78,12 +82,24 @@ class TabularEntry(Entry):
             r.process,
             r.model,
             r.loss,
-            {SAMPLER: lambda: r.sampler},
+            {SAMPLER: lambda: _product_sampler(r.sampler, True), SPLIT: lambda: _split(r.sampler)},
             SAMPLER,
             int(r.sample_steps),
             bool(r.denoise),
             tuple(r.notes),
         )
+
+
+def _product_sampler(sampler: Sampler, simultaneous: bool) -> Sampler:
+    """The recipe's sampler, or for a product its factors' samplers stepped simultaneously or in
+    turn (a table of one column type has one factor: its own sampler)."""
+    if not isinstance(sampler, ProductSampler):
+        return sampler
+    return ProductSampler(*sampler.samplers, simultaneous=simultaneous)
+
+
+def _split(sampler: Sampler) -> Sampler:
+    return _product_sampler(sampler, False)
 
 
 def tabular_entry(codec: TableCodec | None = None) -> TabularEntry:
