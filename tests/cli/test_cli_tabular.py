@@ -294,3 +294,14 @@ def test_the_factors_share_one_network_evaluation_per_step(table_run, tmp_path, 
     argv = ["sample", str(table_run), "-n", "4", "-o", str(out), "--quiet", "--force"]
     assert main([*argv, "--sampler", "split"]) == 0  # five factors, one evaluation each
     assert "(split, 8 steps, denoised, 41 network evaluations)" in capsys.readouterr().out
+
+
+def test_a_table_run_resumes_with_its_schema(tmp_path, capsys):
+    assert _train(tmp_path, _table()) == 0
+    run = str(tmp_path / "run")
+    assert main(["train", "--resume", run, "--steps", "30", "--quiet"]) == 0
+    assert "done: step 30" in capsys.readouterr().out
+    schema = tmp_path / "schema.yaml"
+    schema.write_text("stars: categorical\n")
+    argv = ["train", "--resume", run, "--steps", "40", "--schema", str(schema)]
+    _fails(capsys, argv, "--schema cannot change")

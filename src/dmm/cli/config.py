@@ -138,6 +138,7 @@ def file_overrides(spec: Entry, content: Mapping[str, Any]) -> dict[str, dict[st
             "holdout",
             "context",
             "scaling",
+            "table",
         ):
             continue
         if key in ("params", "train", "sample"):
