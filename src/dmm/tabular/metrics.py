@@ -33,8 +33,10 @@ with a missing target left out) on ``S`` and, for reference, on ``R_train``, and
 
 Distances in the scaled space of ForestDiffusion (Jolicoeur-Martineau et al. 2023): a numeric
 column is min-max scaled with the *training* range, ``(x - min_train) / (max_train - min_train)``;
-a categorical column is one-hot encoded over all levels seen in any of the three tables (each
-one-hot column as is, so a mismatch costs 2 in L1 and √2 in Euclidean distance). A numeric column
+a categorical column is one-hot encoded over all levels seen in any of the three tables, each
+entry divided by 2 (:data:`CATEGORY_SCALE`, as ForestDiffusion's ``minmax_scale_dummy(...,
+divide_by=2)``), so a mismatch costs 1 in L1 — the Gower distance — and ``1/√2`` in Euclidean
+distance. A numeric column
 with a missing cell in any table gets the scaled training median in place of the missing value
 plus a 0/1 missing-indicator column (a table without missing cells gets no indicators). The
 classifiers use the same features (trees do not care about the scaling), except
@@ -84,6 +86,8 @@ OTHER = "<other>"
 #: the classifiers (C2ST, ML efficiency) see a categorical column of more levels than this as its
 #: ``MAX_LEVELS - 1`` most frequent training levels plus OTHER (features and target alike)
 MAX_LEVELS = 30
+#: one-hot entries of a categorical column in the scaled space (ForestDiffusion: divide_by=2)
+CATEGORY_SCALE = 0.5
 NUMERIC, CATEGORICAL = "numeric", "categorical"
 _BLOCK_ELEMENTS = 1 << 22  # entries per block of a pairwise distance matrix (32 MiB in float64)
 
@@ -172,7 +176,7 @@ class _Space:
             else:
                 index = self.params[c]
                 codes = np.fromiter((index[v] for v in table[c]), dtype=np.int64)
-                blocks.append(np.eye(len(index))[codes])
+                blocks.append(CATEGORY_SCALE * np.eye(len(index))[codes])
         n = len(next(iter(table.values())))
         return np.concatenate(blocks, axis=1) if blocks else np.zeros((n, 0))
 
@@ -194,9 +198,10 @@ class _Space:
 @dataclass(frozen=True)
 class _Points:
     """Rows of the scaled space, compact: the numeric coordinates (scaled values and missing
-    indicators) and one level code per categorical column, whose one-hot block is implicit — two
-    rows with different levels differ by 1 in two one-hot coordinates, so a mismatch adds 2 to
-    the L1 distance and 2 to the squared Euclidean one. Pairwise distances then cost
+    indicators) and one level code per categorical column, whose one-hot block (entries
+    :data:`CATEGORY_SCALE`) is implicit — two rows with different levels differ by ½ in two
+    one-hot coordinates, so a mismatch adds 1 to the L1 distance and ½ to the squared Euclidean
+    one. Pairwise distances then cost
     ``O(numeric columns + categorical columns)`` per pair whatever the number of levels."""
 
     numeric: np.ndarray
@@ -230,8 +235,9 @@ def _pairwise(a: np.ndarray | _Points, b: np.ndarray | _Points, metric: str) -> 
         d = cdist(a.numeric, b.numeric, metric="sqeuclidean" if squared else "cityblock")
     else:
         d = np.zeros((len(a), len(b)))
+    cost = CATEGORY_SCALE**2 * 2.0 if squared else CATEGORY_SCALE * 2.0  # two one-hot entries
     for j in range(a.codes.shape[1]):
-        d += 2.0 * (a.codes[:, j, None] != b.codes[None, :, j])
+        d += cost * (a.codes[:, j, None] != b.codes[None, :, j])
     return np.sqrt(d) if squared else d
 
 
