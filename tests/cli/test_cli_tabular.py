@@ -305,3 +305,10 @@ def test_a_table_run_resumes_with_its_schema(tmp_path, capsys):
     schema.write_text("stars: categorical\n")
     argv = ["train", "--resume", run, "--steps", "40", "--schema", str(schema)]
     _fails(capsys, argv, "--schema cannot change")
+
+
+def test_eval_without_scikit_learn_names_the_extra(table_run, capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    _fails(capsys, ["eval", str(table_run), "--quiet"], "denoising-markov-models[metrics]")

@@ -220,8 +220,15 @@ def evaluate_table(
     """The table metrics (:func:`dmm.tabular.metrics.evaluate`) of ``n`` synthetic rows (default:
     as many as the training rows) against the held-out rows, or the table ``data``; with the
     reference and synthetic tables."""
-    from ..tabular.metrics import evaluate
+    try:
+        import sklearn  # noqa: F401
 
+        from ..tabular.metrics import evaluate
+    except ImportError as exc:
+        raise UsageError(
+            f"the table metrics need {exc.name or 'scikit-learn'}: "
+            "pip install 'denoising-markov-models[metrics]'"
+        ) from None
     train, test = split_frames(run)
     what = f"the {len(test)} rows held out at training time"
     if data is not None:
