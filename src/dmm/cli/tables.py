@@ -179,24 +179,6 @@ def _empty_draws(codec: TableCodec, partial: pd.DataFrame, out: pd.DataFrame) ->
     return bad
 
 
-def read_partial(path: str) -> pd.DataFrame:
-    return load_source(path)
-
-
-__all__ = [
-    "REDRAWS",
-    "builtin_tables",
-    "codec_of",
-    "draw_table",
-    "is_table_run",
-    "load_source",
-    "partial_rows",
-    "read_partial",
-    "training_table",
-    "where_frame",
-]
-
-
 def split_frames(run: Run) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The run's training rows and the rows it held out, as tables."""
     from .rundir import split_rows
@@ -270,3 +252,19 @@ def _mode(values: Sequence[Any]) -> Any:
         key = None if pd.isna(v) else v
         counts[key] = counts.get(key, 0) + 1
     return max(counts, key=lambda k: counts[k])
+
+
+__all__ = [
+    "REDRAWS",
+    "builtin_tables",
+    "codec_of",
+    "combine_draws",
+    "draw_table",
+    "evaluate_table",
+    "is_table_run",
+    "load_source",
+    "partial_rows",
+    "split_frames",
+    "training_table",
+    "where_frame",
+]

@@ -40,10 +40,9 @@ from ..processes import VP, AbsorbingChain, OrdinalChain, Process
 from ..processes.positive import GeometricOU
 from ..processes.product import product
 from ..processes.rate_matrices import LogLinearSchedule
+from ..processes.schedules import LinearSchedule
 from .schema import Column, Schema
 
-#: an empty categorical cell's level, in the codes of a column with empty cells (the last code)
-EMPTY = "<empty>"
 #: the indicator slot of a numeric column with empty cells is named ``column + INDICATOR``
 INDICATOR = " (empty)"
 #: the factor kinds, in the order the factors appear in an encoded row
@@ -145,8 +144,6 @@ class TableCodec:
         if factor.kind == "real":
             return VP(d, T=T, t_min=T_MIN)
         if factor.kind == "positive":
-            from ..processes.schedules import LinearSchedule
-
             mean = torch.tensor([self.stats[s.column]["mean"] for s in factor.slots])
             std = torch.tensor([self.stats[s.column]["std"] for s in factor.slots])
             return GeometricOU(
@@ -341,4 +338,4 @@ def _rows(index: Sequence[int] | np.ndarray, limit: int = 5) -> str:
     return ", ".join(map(str, rows[:limit])) + (", ..." if len(rows) > limit else "")
 
 
-__all__ = ["EMPTY", "Factor", "INDICATOR", "Slot", "TableCodec"]
+__all__ = ["Factor", "INDICATOR", "Slot", "TableCodec"]
