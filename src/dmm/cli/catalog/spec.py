@@ -42,6 +42,33 @@ class Parts:
     resolved: Mapping[str, Any] = field(default_factory=dict)
 
 
+def recipe_parts(
+    process: Process,
+    data: Tensor,
+    params: Mapping[str, Any],
+    context_dim: int,
+    samplers: Callable[[Sampler], Mapping[str, Callable[[], Sampler]]],
+    default_sampler: str,
+) -> Parts:
+    """:class:`Parts` from :func:`dmm.recipe.recipe` on an MLP of ``params["hidden"]`` ×
+    ``params["depth"]``; ``samplers(recipe_sampler)`` names the sampler factories."""
+    from ...recipe import recipe
+
+    r = recipe(
+        process, data, hidden=params["hidden"], depth=params["depth"], context_dim=context_dim
+    )
+    return Parts(
+        r.process,
+        r.model,
+        r.loss,
+        samplers(r.sampler),
+        default_sampler,
+        int(r.sample_steps),
+        bool(r.denoise),
+        tuple(r.notes),
+    )
+
+
 class Entry:
     """The interface :func:`~dmm.cli.catalog.build` needs; subclasses hold the fields."""
 

@@ -8,17 +8,18 @@ codec its ``config.yaml`` records. The model, loss and sampler are the recipe's 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from torch import Tensor
 
 from ...processes import Process
+from ...processes.product import ProductProcess
 from ...samplers import Sampler
 from ...samplers.product import ProductSampler
 from ..errors import UsageError
-from .spec import Entry, Parts
+from .spec import Entry, Parts, recipe_parts
 
 if TYPE_CHECKING:  # pandas is imported only by commands that read or write tables
     from ...tabular.codec import TableCodec
@@ -65,7 +66,8 @@ class TabularEntry(Entry):
         if not 0 < params["t_min"] < process.T:
             raise UsageError(f"need 0 < t_min < T = {process.T}, got t_min={params['t_min']}")
         if params["t_min"] != process.t_min:
-            for factor in getattr(process, "factors", (process,)):
+            factors = process.factors if isinstance(process, ProductProcess) else (process,)
+            for factor in factors:
                 factor.t_min = float(params["t_min"])
             process.t_min = float(params["t_min"])
         return process
@@ -73,21 +75,13 @@ class TabularEntry(Entry):
     def parts(
         self, process: Process, data: Tensor, params: Mapping[str, Any], context_dim: int
     ) -> Parts:
-        from ...recipe import recipe
+        def samplers(sampler: Sampler) -> dict[str, Callable[[], Sampler]]:
+            return {
+                SAMPLER: lambda: _product_sampler(sampler, True),
+                SPLIT: lambda: _product_sampler(sampler, False),
+            }
 
-        r = recipe(
-            process, data, hidden=params["hidden"], depth=params["depth"], context_dim=context_dim
-        )
-        return Parts(
-            r.process,
-            r.model,
-            r.loss,
-            {SAMPLER: lambda: _product_sampler(r.sampler, True), SPLIT: lambda: _split(r.sampler)},
-            SAMPLER,
-            int(r.sample_steps),
-            bool(r.denoise),
-            tuple(r.notes),
-        )
+        return recipe_parts(process, data, params, context_dim, samplers, SAMPLER)
 
 
 def _product_sampler(sampler: Sampler, simultaneous: bool) -> Sampler:
@@ -96,10 +90,6 @@ def _product_sampler(sampler: Sampler, simultaneous: bool) -> Sampler:
     if not isinstance(sampler, ProductSampler):
         return sampler
     return ProductSampler(*sampler.samplers, simultaneous=simultaneous)
-
-
-def _split(sampler: Sampler) -> Sampler:
-    return _product_sampler(sampler, False)
 
 
 def tabular_entry(codec: TableCodec | None = None) -> TabularEntry:

@@ -21,7 +21,7 @@ from torch import Tensor
 
 from ...processes import Process
 from ..errors import UsageError
-from .spec import Entry, Parts
+from .spec import Entry, Parts, recipe_parts
 
 #: the parameters of a user's process (``t_min: None`` keeps the process's own)
 USER_PARAMS: dict[str, Any] = {"hidden": 256, "depth": 3, "t_min": None}
@@ -77,21 +77,10 @@ class UserProcess(Entry):
     def parts(
         self, process: Process, data: Tensor, params: Mapping[str, Any], context_dim: int
     ) -> Parts:
-        from ...recipe import recipe
+        def samplers(sampler):
+            return {DEFAULT_SAMPLER: lambda: sampler}
 
-        r = recipe(
-            process, data, hidden=params["hidden"], depth=params["depth"], context_dim=context_dim
-        )
-        return Parts(
-            r.process,
-            r.model,
-            r.loss,
-            {DEFAULT_SAMPLER: lambda: r.sampler},
-            DEFAULT_SAMPLER,
-            int(r.sample_steps),
-            bool(r.denoise),
-            tuple(r.notes),
-        )
+        return recipe_parts(process, data, params, context_dim, samplers, DEFAULT_SAMPLER)
 
 
 def is_user_source(text: str) -> bool:
