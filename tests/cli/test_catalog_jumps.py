@@ -36,6 +36,22 @@ def test_torus_jump_end_to_end_smoke_and_bad_input():
     )
 
 
+def test_torus_jump_time_dependent_size_from_the_catalogue():
+    g = torch.Generator().manual_seed(0)
+    data = load_data("torus-checkerboard", 64, g)
+    params = {"hidden": 16, "depth": 1, "sigma_jump": 1.0, "sigma_jump_min": 0.1}
+    built = build("torus-jump", data, params)
+    proc = built.process
+    assert proc.sigma_jump_min == 0.1 and proc.jumps.scale is not None
+    assert float(proc.jumps.scale(torch.tensor(0.0))) == pytest.approx(0.1)
+    assert torch.isfinite(built.loss(built.model, data, g))
+    y = simulate(Reversal(proc, built.model), built.sampler("tau-leaping"), 16, 3, g)
+    assert y.shape == (16, 2)
+    assert build("torus-jump", data, {"hidden": 16, "depth": 1}).process.jumps.scale is None
+    with pytest.raises(ValueError, match="sigma_jump_min"):
+        build("torus-jump", data, {"sigma_jump_min": 2.0})
+
+
 @pytest.mark.parametrize(
     "jumps,loss,loss_type",
     [

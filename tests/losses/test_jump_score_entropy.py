@@ -21,18 +21,23 @@ MIX = standard_torus_mixture(1)
 EXACT = ExactTorusRatio(PROCESS, MIX)
 
 
+#: the same data under a time-dependent jump size σ_J(t) = 0.2 (0.9/0.2)^t (MATH.md §5d)
+SCALED = TorusJump(1, sigma_jump=0.9, sigma_jump_min=0.2)
+EXACT_SCALED = ExactTorusRatio(SCALED, MIX)
+
+
 class Perturbed(nn.Module):
     """``log ρ = log ρ* + ε (h(x) - h(y))``: a potential-form error of size ε."""
 
-    def __init__(self, eps: float) -> None:
+    def __init__(self, eps: float, exact: nn.Module = EXACT) -> None:
         super().__init__()
-        self.eps = eps
+        self.eps, self.exact = eps, exact
 
     def h(self, x):
         return (torch.sin(x) + 0.5 * torch.cos(2 * x - 1.0))[:, 0]
 
     def log_ratio(self, y, x, t, context=None):
-        return EXACT.log_ratio(y, x, t) + self.eps * (self.h(x) - self.h(y))
+        return self.exact.log_ratio(y, x, t) + self.eps * (self.h(x) - self.h(y))
 
 
 class Flat(nn.Module):
@@ -57,10 +62,10 @@ class OneSide(nn.Module):
 SIDES = pytest.mark.parametrize("side", [lambda m: m, OneSide], ids=["two-sided", "one-sided"])
 
 
-def quadrature(integrand, nt=48, ny=128, nw=24) -> float:
-    """``∫ λ(t) E_{y~p_t, w~g} integrand(y, y⊕w, t, p_t(y), p_t(y⊕w)) dt`` by Gauss–Legendre in t,
-    periodic trapezoid in y, Gauss–Hermite in w."""
-    p = PROCESS
+def quadrature(integrand, nt=48, ny=128, nw=24, p=PROCESS) -> float:
+    """``∫ λ(t) E_{y~p_t, w~g_t} integrand(y, y⊕w, t, p_t(y), p_t(y⊕w)) dt`` by Gauss–Legendre in
+    t, periodic trapezoid in y, Gauss–Hermite in w (scaled by σ_J(t) under a time-dependent
+    size)."""
     tn, tw = np.polynomial.legendre.leggauss(nt)
     # substitution t = t_min + (T - t_min) u² concentrates nodes near t_min where p_t moves fastest
     u, uw = 0.5 * (tn + 1), 0.5 * tw
@@ -69,10 +74,11 @@ def quadrature(integrand, nt=48, ny=128, nw=24) -> float:
     wn, ww = np.polynomial.hermite_e.hermegauss(nw)
     wn, ww = torch.tensor(wn) * p.sigma_jump, torch.tensor(ww / ww.sum())
     y = torch.linspace(-math.pi, math.pi, ny + 1, dtype=torch.float64)[:-1]
-    yy, w = y.repeat_interleave(nw)[:, None], wn.repeat(ny)[:, None]
-    x = p.space.wrap(yy + w)
+    yy = y.repeat_interleave(nw)[:, None]
     total = 0.0
     for t, weight in zip(ts, tws, strict=True):
+        size = 1.0 if p.jumps.scale is None else float(p.jumps.scale(t))
+        x = p.space.wrap(yy + size * wn.repeat(ny)[:, None])
         tt = torch.full((ny * nw,), float(t), dtype=torch.float64)
         py, px = MIX.density(yy, p, tt), MIX.density(x, p, tt)
         inner = (integrand(yy, x, tt, py, px).reshape(ny, nw) * ww).sum(1)
@@ -85,7 +91,8 @@ def quadrature(integrand, nt=48, ny=128, nw=24) -> float:
 
 
 def path_kl(model, **grid) -> float:
-    """Jump path-KL: ``∫ λ E_{y~p_t} ∫ g(w) [ρ_θ - r log ρ_θ + K(r)] dw dt``, ``r = p_t(y⊕w)/p_t(y)``."""
+    """Jump path-KL: ``∫ λ E_{y~p_t} ∫ g_t(w) [ρ_θ - r log ρ_θ + K(r)] dw dt``,
+    ``r = p_t(y⊕w)/p_t(y)``."""
 
     def integrand(y, x, t, py, px):
         r, lr = px / py, model.log_ratio(y, x, t).double()
@@ -159,9 +166,8 @@ def test_requires_jumps():
 # --- the denoising form (latent kernel Γ = (x_0, N σ_J²)) -------------------------------------------
 
 
-def _denoising_difference(model, loss=None, side=lambda m: m, n=40000):
+def _denoising_difference(model, loss=None, side=lambda m: m, n=40000, p=PROCESS, exact=EXACT):
     """As :func:`_implicit_difference`, for a denoising loss (default: the KL form, 4 proposals)."""
-    p = PROCESS
     loss = loss or DenoisingJumpScoreEntropy(p, proposals=4)
     g = torch.Generator().manual_seed(1)
     x0 = MIX.sample(n, g)
@@ -169,13 +175,33 @@ def _denoising_difference(model, loss=None, side=lambda m: m, n=40000):
     y, latent, atom = p.sample_latent(x0, t, g)
     gen = torch.Generator
     a = loss.per_sample_at(side(model), y, latent, atom, t, gen().manual_seed(5)).double()
-    b = loss.per_sample_at(side(EXACT), y, latent, atom, t, gen().manual_seed(5)).double()
+    b = loss.per_sample_at(side(exact), y, latent, atom, t, gen().manual_seed(5)).double()
     return (p.T - p.t_min) * (a - b)
 
 
 @pytest.mark.parametrize("model", [Perturbed(0.6), Flat()], ids=["perturbed", "flat"])
 def test_denoising_loss_difference_equals_path_kl_difference(model):
     _assert_matches(_denoising_difference(model), path_kl(model), 0.08)
+
+
+@pytest.mark.parametrize("eps", [0.6, None], ids=["perturbed", "flat"])
+def test_time_dependent_jump_size_keeps_both_losses_exact(eps):
+    # under σ_J(t) the jumps of the loss come from g_t and the latent kernel mixes the sizes of
+    # the jumps that happened; both forms must still equal the path KL up to a constant
+    model = Flat() if eps is None else Perturbed(eps, EXACT_SCALED)
+    want = path_kl(model, p=SCALED)
+    assert want > 0.2  # informative: a 25% error in the loss would fail below
+    den = _denoising_difference(model, p=SCALED, exact=EXACT_SCALED)
+    _assert_matches(den, want, 0.08)
+    g = torch.Generator().manual_seed(1)
+    n = 40000
+    x0 = MIX.sample(n, g)
+    t = SCALED.sample_times(n, g)
+    xt = SCALED.sample_marginal(x0, t, g)
+    loss = ImplicitScoreEntropy(SCALED, proposals=4)
+    a = loss.per_sample_at(model, xt, t, torch.Generator().manual_seed(5)).double()
+    b = loss.per_sample_at(EXACT_SCALED, xt, t, torch.Generator().manual_seed(5)).double()
+    _assert_matches((SCALED.T - SCALED.t_min) * (a - b), want, 0.1)
 
 
 def test_denoising_form_has_lower_variance_than_the_implicit_form():

@@ -90,7 +90,8 @@ class ImplicitScoreEntropy(_JumpScoreEntropy):
         """The loss at given samples ``x_t ~ p_t`` and times ``t`` (``(batch,)``)."""
         p, j, k, n = self.process, self.jumps, self.proposals, xt.shape[0]
         sides = 1 if antisymmetric(model) else 2
-        w = j.law.sample((sides, n, k), generator, xt).reshape(sides, n * k, *p.space.tangent_shape)
+        w = j.sample_law(t[None, :, None], (sides, n, k), generator, xt)
+        w = w.reshape(sides, n * k, *p.space.tangent_shape)
         x = xt.repeat_interleave(k, dim=0)
         tk = t.repeat_interleave(k)
         ck = None if context is None else context.repeat_interleave(k, dim=0)
@@ -206,7 +207,7 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
     ) -> Tensor:
         """The loss at given ``(y, Γ, atom) ~ sample_latent`` and times ``t`` (``(batch,)``)."""
         p, j, k, n = self.process, self.jumps, self.proposals, y.shape[0]
-        w = j.law.sample((n, k), generator, y).reshape(n * k, *p.space.tangent_shape)
+        w = j.sample_law(t[:, None], (n, k), generator, y).reshape(n * k, *p.space.tangent_shape)
         ys, tk, lat = (
             y.repeat_interleave(k, 0),
             t.repeat_interleave(k),

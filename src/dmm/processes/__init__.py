@@ -15,6 +15,7 @@ from .diffusion import Diffusion
 from .gaussian import OU, VE, VP, GaussianDiffusion, SubVP
 from .jump_laws import (
     GaussianJumps,
+    GeometricJumpScale,
     JumpLaw,
     StableMixtureJumps,
     StudentTJumps,
@@ -37,6 +38,7 @@ from .sde import SDE
 from .torus_jump import TorusJump, TorusUniform
 
 __all__ = [
+    "GeometricJumpScale",
     "ProductProcess",
     "product",
     "GaussianJumps",

@@ -58,6 +58,24 @@ class JumpLaw:
         raise NotImplementedError(f"{type(self).__name__} is not a Gaussian scale mixture")
 
 
+class GeometricJumpScale:
+    """A time-dependent jump size (MATH.md §5d): at time ``t`` the jumps are ``s(t) w``, ``w ~ g``,
+    with ``s(t) = s_0^{1 - t/T}``: ``s(0) = s_0`` (small jumps near the data when ``s_0 < 1``) and
+    ``s(T) = 1`` (the law ``g`` itself at the end). The jump law at time ``t`` is then
+    ``g_t(w) = s(t)^{-d} g(w / s(t))``, symmetric when ``g`` is."""
+
+    def __init__(self, start: float, T: float = 1.0) -> None:
+        if not start > 0 or not T > 0:
+            raise ValueError(f"need a positive start scale and T, got {start}, {T}")
+        self.start, self.T = float(start), float(T)
+
+    def __call__(self, t: Tensor) -> Tensor:
+        return torch.exp(math.log(self.start) * (1 - t / self.T))
+
+    def __repr__(self) -> str:
+        return f"GeometricJumpScale(start={self.start}, T={self.T})"
+
+
 def _randn(shape, dim, generator, like) -> Tensor:
     return torch.randn((*shape, dim), generator=generator, device=like.device, dtype=like.dtype)
 

@@ -58,8 +58,11 @@ class Jumps(Block):
     ``rate`` is ``λ``: a number, a :class:`~dmm.processes.schedules.Schedule` (whose integral is
     ``Λ``) or a callable ``t -> λ(t)``, whose integral ``Λ(t) = ∫_0^t λ`` is then taken by
     32-point Gauss–Legendre quadrature unless ``integral`` is given. ``law`` is the jump density
-    ``g`` (a :class:`~dmm.processes.jump_laws.JumpLaw`). ``generator_samples`` jumps per point
-    estimate :meth:`generator`.
+    ``g`` (a :class:`~dmm.processes.jump_laws.JumpLaw`). ``scale`` (optional, a callable
+    ``t -> s(t) > 0`` such as :class:`~dmm.processes.jump_laws.GeometricJumpScale`) makes the
+    jump law time-dependent: a jump at time ``t`` is ``s(t) w``, ``w ~ g``, so the law at ``t`` is
+    ``g_t(w) = s(t)^{-d} g(w / s(t))`` and every ``g`` above reads ``g_t`` (MATH.md §5d).
+    ``generator_samples`` jumps per point estimate :meth:`generator`.
     """
 
     generator_samples: int = 128
@@ -69,6 +72,7 @@ class Jumps(Block):
         rate: float | Schedule | Callable[[Tensor], Tensor | float],
         law: JumpLaw,
         integral: Callable[[Tensor], Tensor] | None = None,
+        scale: Callable[[Tensor], Tensor] | None = None,
     ) -> None:
         if not isinstance(law, JumpLaw):
             raise TypeError(f"law must be a JumpLaw (e.g. GaussianJumps), got {law!r}")
@@ -77,10 +81,48 @@ class Jumps(Block):
                 raise ValueError(f"jump rate must be positive, got {rate}")
         elif not (isinstance(rate, Schedule) or callable(rate)):
             raise TypeError(f"rate must be a number, a Schedule or a callable, got {rate!r}")
-        self.rate, self.law, self._integral = rate, law, integral
+        if scale is not None and not callable(scale):
+            raise TypeError(f"scale must be a callable t -> s(t), got {scale!r}")
+        self.rate, self.law, self._integral, self.scale = rate, law, integral, scale
 
     def __repr__(self) -> str:
-        return f"Jumps(rate={self.rate!r}, law={self.law!r})"
+        tail = "" if self.scale is None else f", scale={self.scale!r}"
+        return f"Jumps(rate={self.rate!r}, law={self.law!r}{tail})"
+
+    # the jump law at time t ----------------------------------------------------------------
+    def sample_law(
+        self, t: Tensor, shape: tuple[int, ...], generator: torch.Generator | None, like: Tensor
+    ) -> Tensor:
+        """Draws of ``g_t``, shape ``(*shape, dim)``; ``t`` broadcasts to ``shape``."""
+        w = self.law.sample(shape, generator, like)
+        if self.scale is None:
+            return w
+        s = torch.as_tensor(self.scale(t), dtype=w.dtype, device=w.device).expand(shape)
+        return w * s[..., None]
+
+    def law_log_prob(self, w: Tensor, t: Tensor) -> Tensor:
+        """``log g_t(w)`` over the last axis; ``t`` broadcasts to ``w.shape[:-1]``."""
+        if self.scale is None:
+            return self.law.log_prob(w)
+        s = torch.as_tensor(self.scale(t), dtype=w.dtype, device=w.device).expand(w.shape[:-1])
+        return self.law.log_prob(w / s[..., None]) - w.shape[-1] * torch.log(s)
+
+    def jump_times(self, u: Tensor, t0: Tensor, t1: Tensor) -> Tensor:
+        """The times ``s ∈ [t0, t1]`` with ``Λ(s) = Λ(t0) + u (Λ(t1) - Λ(t0))``: for ``u ~ U(0,
+        1)`` the time of one jump of the Poisson process on ``[t0, t1]`` (density
+        ``λ(s) / (Λ(t1) - Λ(t0))``). ``t0, t1`` broadcast to ``u``; bisection to 2^-48 of the
+        interval (``Λ`` is increasing)."""
+        u = u.to(torch.float64)
+        lo = torch.as_tensor(t0, dtype=torch.float64, device=u.device).expand(u.shape).clone()
+        hi = torch.as_tensor(t1, dtype=torch.float64, device=u.device).expand(u.shape).clone()
+        big_a, big_b = self.jump_integral(lo), self.jump_integral(hi)
+        target = big_a + u * (big_b - big_a)
+        for _ in range(48):
+            mid = 0.5 * (lo + hi)
+            below = self.jump_integral(mid) < target
+            lo = torch.where(below, mid, lo)
+            hi = torch.where(below, hi, mid)
+        return 0.5 * (lo + hi)
 
     def jump_rate(self, t: Tensor) -> Tensor:
         """``λ(t)``, shape of ``t``."""
@@ -109,14 +151,26 @@ class Jumps(Block):
         return space.step(x, w, 0.0, one, torch.zeros_like(w))
 
     def sample_jumps(
-        self, space: Space, x: Tensor, count: Tensor, generator: torch.Generator | None
+        self,
+        space: Space,
+        x: Tensor,
+        count: Tensor,
+        generator: torch.Generator | None,
+        t0: Tensor | None = None,
+        t1: Tensor | None = None,
     ) -> Tensor:
-        """Sum of ``count[i]`` independent jumps per row (a tangent vector, not yet applied)."""
+        """Sum of ``count[i]`` independent jumps per row (a tangent vector, not yet applied): the
+        jumps of the Poisson process on ``[t0, t1]`` (their times matter only under a ``scale``)."""
         n_max = int(count.max()) if count.numel() else 0
         total = torch.zeros(x.shape[0], *space.tangent_shape, dtype=x.dtype, device=x.device)
         if n_max == 0:
             return total
-        w = self.law.sample((x.shape[0], n_max), generator, x)
+        if self.scale is None:
+            w = self.law.sample((x.shape[0], n_max), generator, x)
+        else:
+            u = torch.rand((x.shape[0], n_max), generator=generator, device=x.device)
+            s = self.jump_times(u, t0.reshape(-1, 1), t1.reshape(-1, 1)).to(x.dtype)
+            w = self.sample_law(s, (x.shape[0], n_max), generator, x)
         mask = torch.arange(n_max, device=x.device)[None, :] < count[:, None]
         w = (w * mask[..., None].to(w.dtype)).sum(1)
         return total + w.reshape(total.shape)
@@ -124,8 +178,11 @@ class Jumps(Block):
     def forward_step(self, space, x, t, h, generator) -> Tensor:
         """Exact step of this block alone: ``N ~ Poisson(Λ(t+h) - Λ(t))`` jumps from ``g``."""
         mean = self.jump_integral(t + h) - self.jump_integral(t)
-        count = sample_poisson(mean.expand(x.shape[0]), generator)
-        moved = self.jump_destination(space, x, self.sample_jumps(space, x, count, generator))
+        n = x.shape[0]
+        count = sample_poisson(mean.expand(n), generator)
+        t0 = torch.as_tensor(t, dtype=x.dtype, device=x.device).expand(n)
+        jumps = self.sample_jumps(space, x, count, generator, t0, t0 + h)
+        moved = self.jump_destination(space, x, jumps)
         # no jump: x stays exactly put
         return torch.where((count > 0).reshape(-1, *[1] * (x.ndim - 1)), moved, x)
 
@@ -137,7 +194,11 @@ class Jumps(Block):
         w = self.law.sample((m,), g, x)
         n = x.shape[0]
         xs = x.repeat_interleave(m, dim=0)
-        ws = w.repeat(n, 1).reshape(n * m, *space.tangent_shape)
+        ws = w.repeat(n, 1)
+        if self.scale is not None:
+            s = torch.as_tensor(self.scale(t), dtype=x.dtype, device=x.device).expand(n)
+            ws = ws * s.repeat_interleave(m)[:, None]
+        ws = ws.reshape(n * m, *space.tangent_shape)
         fx = f(xs).reshape(n, m)
         fy = f(self.jump_destination(space, xs, ws)).reshape(n, m)
         lam = expand_batch(self.jump_rate(t), fx).reshape(n)

@@ -1,10 +1,10 @@
 """Pure-jump forward process on the torus ``[-π, π)^d`` with wrapped Gaussian jumps (MATH.md §6).
 
-Generator ``L_t f(x) = λ(t) E_{w~N(0, σ_J² I)} [f(wrap(x + w)) - f(x)]`` (no drift, no diffusion).
-Backward generator ``←L_τ f(y) = λ(t) ∫ g(y ⊖ x) ρ(y, x, t) [f(x) - f(y)] dx`` with the ratio
-``ρ = p_t(x)/p_t(y)``. Kernel: ``N ~ Poisson(Λ(t))`` jumps, ``x_t = wrap(x_0 + √N σ_J ξ)``, an
-atom of
-mass ``e^{-Λ(t)}`` at ``x_0``; reference: the uniform law.
+Generator ``L_t f(x) = λ(t) E_{w~N(0, σ_J(t)² I)} [f(wrap(x + w)) - f(x)]`` (no drift, no
+diffusion). Backward generator ``←L_τ f(y) = λ(t) ∫ g_t(y ⊖ x) ρ(y, x, t) [f(x) - f(y)] dx`` with
+the ratio ``ρ = p_t(x)/p_t(y)``. Kernel: ``N ~ Poisson(Λ(t))`` jumps at times ``s_1..s_N``,
+``x_t = wrap(x_0 + (Σ_k σ_J(s_k)²)^{1/2} ξ)`` (MATH.md §5d), an atom of mass ``e^{-Λ(t)}`` at
+``x_0``; reference: the uniform law. With a constant jump size the sum is ``N σ_J²``.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from ..spaces import Torus
 from ..spaces.base import expand_batch
 from ..spaces.torus import wrapped_normal_log_prob
 from .base import Process
-from .jump_laws import GaussianJumps
-from .jumps import Jumps, sample_poisson
+from .jump_laws import GaussianJumps, GeometricJumpScale
+from .jumps import Jumps, _gauss_legendre, sample_poisson
 from .references import Reference
 from .schedules import ExponentialSchedule, Schedule
 
@@ -63,6 +63,10 @@ class TorusJump(Process):
     ``N(0, σ_J² I)`` with ``σ_J = 0.6`` (``Λ(1) σ_J² = 11``: mixed like a wrapped normal of
     variance 11); reference uniform. See the module docstring for both generators.
 
+    ``sigma_jump_min`` (optional) makes the jump size time-dependent,
+    ``σ_J(t) = σ_min (σ_J / σ_min)^{t/T}``: small jumps near the data, ``σ_J`` at ``T``
+    (:class:`~dmm.processes.jump_laws.GeometricJumpScale`).
+
     ``has_exact_transition`` stays ``False`` because there is no conditional *score* (the kernel
     has an atom); the exact kernel sampler is :meth:`sample_transition`, used by
     :meth:`sample_marginal`. The latent kernel (``Γ = (x_0, N σ_J²)``) serves the denoising loss.
@@ -78,9 +82,16 @@ class TorusJump(Process):
         rate: Schedule | None = None,
         T: float = 1.0,
         t_min: float = 1e-3,
+        sigma_jump_min: float | None = None,
     ) -> None:
         self.d = int(d)
         self.sigma_jump = float(sigma_jump)
+        if sigma_jump_min is not None and not 0 < sigma_jump_min <= sigma_jump:
+            raise ValueError(
+                f"need 0 < sigma_jump_min <= sigma_jump, got {sigma_jump_min}, {sigma_jump}"
+            )
+        same = sigma_jump_min is None or sigma_jump_min == sigma_jump
+        self.sigma_jump_min = None if same else float(sigma_jump_min)
         self.jump_law = GaussianJumps(self.d, self.sigma_jump)
         # exponential rate: the jumped variance Λ(t)σ_J² grows by the same factor per unit time, so
         # uniform time grids (training and sampling) spend most of their points where p_t still
@@ -89,12 +100,19 @@ class TorusJump(Process):
         # 12x) but lost the checkerboard (0.53 on black cells against 0.88): no single jump size
         # serves both
         self.rate = rate or ExponentialSchedule(0.45, 181.5)
-        self.jumps = Jumps(self.rate, self.jump_law)
+        scale = (
+            None
+            if self.sigma_jump_min is None
+            else GeometricJumpScale(self.sigma_jump_min / self.sigma_jump, T)
+        )
+        self.jumps = Jumps(self.rate, self.jump_law, scale=scale)
         super().__init__(Torus(self.d), (self.jumps,), TorusUniform(self.d), T, t_min)
 
     def __repr__(self) -> str:
+        low = "" if self.sigma_jump_min is None else f", sigma_jump_min={self.sigma_jump_min}"
         return (
-            f"TorusJump(d={self.d}, sigma_jump={self.sigma_jump}, rate={self.rate!r}, T={self.T})"
+            f"TorusJump(d={self.d}, sigma_jump={self.sigma_jump}{low}, rate={self.rate!r}, "
+            f"T={self.T})"
         )
 
     # exact kernel ------------------------------------------------------------------------------
@@ -106,24 +124,57 @@ class TorusJump(Process):
     def sample_latent(
         self, x0: Tensor, t: Tensor, generator: torch.Generator | None
     ) -> tuple[Tensor, Tensor, Tensor]:
-        """``(x_t, Γ, N = 0)`` with ``Γ = (x_0, N σ_J²)``: given ``x_0`` and the number of jumps
-        ``N``, ``x_t`` is the wrapped normal ``WN(x_0, N σ_J² I)``, a point mass when ``N = 0``
-        (latent kernel of the denoising loss, MATH.md §5d)."""
+        """``(x_t, Γ, N = 0)`` with ``Γ = (x_0, V)``, ``V = Σ_{k ≤ N} σ_J(s_k)²`` (``N σ_J²`` for a
+        constant jump size): given ``x_0`` and the jumps, ``x_t`` is the wrapped normal
+        ``WN(x_0, V I)``, a point mass when ``N = 0`` (latent kernel of the denoising loss,
+        MATH.md §5d). Jump times are drawn given ``N`` (i.i.d. with density ``λ(s)/Λ(t)``)."""
         t = torch.as_tensor(t, dtype=x0.dtype, device=x0.device).expand(x0.shape[0])
-        count = sample_poisson(self.jumps.jump_integral(t), generator).to(x0.dtype)
+        count = sample_poisson(self.jumps.jump_integral(t), generator)
         xi = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
-        moved = self.space.wrap(x0 + expand_batch(count.sqrt(), x0) * self.sigma_jump * xi)
+        var = self._jumped_variance(count, t, generator).to(x0.dtype)
+        moved = self.space.wrap(x0 + expand_batch(var.sqrt(), x0) * xi)
         atom = count == 0
         xt = torch.where(atom.reshape(-1, *[1] * (x0.ndim - 1)), x0, moved)  # the atom stays at x_0
-        return xt, torch.cat([x0, (count * self.sigma_jump**2)[:, None]], 1), atom
+        return xt, torch.cat([x0, var[:, None]], 1), atom
+
+    def _jumped_variance(
+        self, count: Tensor, t: Tensor, generator: torch.Generator | None
+    ) -> Tensor:
+        """``Σ_{k ≤ N} σ_J(s_k)²`` per row, the ``N = count`` jump times drawn on ``[0, t]``."""
+        if self.jumps.scale is None:
+            return count.to(t.dtype) * self.sigma_jump**2
+        n_max = int(count.max()) if count.numel() else 0
+        if n_max == 0:
+            return torch.zeros_like(t)
+        u = torch.rand((t.shape[0], n_max), generator=generator, device=t.device)
+        times = self.jumps.jump_times(u, torch.zeros_like(t)[:, None], t[:, None]).to(t.dtype)
+        size = (self.sigma_jump * self.jumps.scale(times)) ** 2
+        used = torch.arange(n_max, device=t.device)[None, :] < count[:, None]
+        return (size * used).sum(1)
 
     def latent_log_density(self, x: Tensor, latent: Tensor, t: Tensor) -> Tensor:
         """``log WN(x; x_0, N σ_J² I)`` (normalised measure), ``Γ = (x_0, N σ_J²)``, ``N ≥ 1``."""
-        var = latent[:, -1:].clamp_min(self.sigma_jump**2).expand_as(x)
+        floor = (self.sigma_jump_min or self.sigma_jump) ** 2
+        var = latent[:, -1:].clamp_min(floor).expand_as(x)
         return wrapped_normal_log_prob(self.space.wrap(x - latent[:, :-1]), var).sum(-1)
 
     def sample_marginal(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Tensor:
         return self.sample_transition(x0, t, generator)
+
+    def fourier_multiplier(self, k2: Tensor, t: Tensor) -> Tensor:
+        """``φ_t(k) = E e^{ik·(X_t - X_0)} = exp(-∫_0^t λ(s) (1 - e^{-σ_J(s)²|k|²/2}) ds)`` for
+        ``|k|² = k2`` (``(m,)``) and times ``t`` (``(n,)``): ``(n, m)``, float64. A constant jump
+        size gives ``exp(-Λ(t)(1 - e^{-σ_J²|k|²/2}))``; otherwise 64-point Gauss–Legendre."""
+        k2, t = k2.to(torch.float64), t.to(torch.float64)
+        if self.jumps.scale is None:
+            lam = self.jumps.jump_integral(t)[:, None]
+            return torch.exp(-lam * -torch.expm1(-0.5 * self.sigma_jump**2 * k2)[None])
+        nodes, weights = _gauss_legendre(t, 64)
+        s = 0.5 * t[:, None] * (nodes + 1)  # (n, 64)
+        size = (self.sigma_jump * self.jumps.scale(s)) ** 2
+        weight = 0.5 * t[:, None] * weights * self.jumps.jump_rate(s)  # (n, 64)
+        inner = -torch.expm1(-0.5 * size[:, None, :] * k2[None, :, None])  # (n, m, 64)
+        return torch.exp(-(inner * weight[:, None, :]).sum(-1))
 
     # terminal mismatch (MATH.md §6) -------------------------------------------------------------
     def atom_mass(self, t: float | None = None) -> float:
@@ -135,12 +186,15 @@ class TorusJump(Process):
 
     def continuous_chi2(self) -> float:
         """``χ²_c = Σ_{k≠0} c_k²`` with ``c_k = (e^{-Λ(1-e^{-σ_J²|k|²/2})} - e^{-Λ})/(1 -
-        e^{-Λ})``."""
-        lam = float(self.jumps.jump_integral(torch.tensor(self.T, dtype=torch.float64)))
-        m_max = int(math.ceil(2 * (80 + 2 * math.log(lam + 1)) / self.sigma_jump**2))
+        e^{-Λ})``; with a time-dependent jump size the exponent is
+        ``-∫_0^T λ(s) (1 - e^{-σ_J(s)²|k|²/2}) ds`` (64-point Gauss–Legendre in ``s``)."""
+        T = torch.tensor([self.T], dtype=torch.float64)
+        lam = float(self.jumps.jump_integral(T))
+        smallest = (self.sigma_jump_min or self.sigma_jump) ** 2
+        m_max = int(math.ceil(2 * (80 + 2 * math.log(lam + 1)) / smallest))
         m = torch.arange(m_max + 1, dtype=torch.float64)
         atom = math.exp(-lam)
-        c = (torch.exp(-lam * -torch.expm1(-0.5 * self.sigma_jump**2 * m)) - atom) / (1 - atom)
+        c = (self.fourier_multiplier(m, T)[0] - atom) / (1 - atom)
         counts = lattice_shell_counts(self.d, m_max)
         return float((counts[1:] * c[1:] ** 2).sum())
 

@@ -22,11 +22,17 @@ def log_ratio(rev: Reversal, y: Tensor, x: Tensor, t: Tensor) -> Tensor:
 
 
 def propose(
-    rev: Reversal, y: Tensor, k: int, generator: torch.Generator | None, block: Jumps | None = None
+    rev: Reversal,
+    y: Tensor,
+    t: Tensor,
+    k: int,
+    generator: torch.Generator | None,
+    block: Jumps | None = None,
 ) -> Tensor:
-    """``k`` jump proposals ``w ~ g`` per row: shape ``(batch, k, *tangent_shape)``."""
-    law = (block or rev.process.block(Jumps)).law
-    w = law.sample((y.shape[0], k), generator, y)
+    """``k`` jump proposals ``w ~ g_t`` per row at times ``t`` (``(batch,)``): shape ``(batch, k,
+    *tangent_shape)``."""
+    j = block or rev.process.block(Jumps)
+    w = j.sample_law(t.reshape(-1, 1), (y.shape[0], k), generator, y)
     return w.reshape(y.shape[0], k, *rev.process.space.tangent_shape)
 
 
@@ -44,7 +50,8 @@ def backward_intensity(
     lr = log_ratio(rev.repeat(k), ys, xs, t.repeat_interleave(k)).reshape(n, k)
     if not j.law.symmetric:
         flat = ws.reshape(n * k, -1)
-        lr = lr + (j.law.log_prob(-flat) - j.law.log_prob(flat)).reshape(n, k)
+        tk = t.repeat_interleave(k)
+        lr = lr + (j.law_log_prob(-flat, tk) - j.law_log_prob(flat, tk)).reshape(n, k)
     rate = expand_batch(j.jump_rate(t), lr) * torch.exp(lr.clamp(max=60.0))
     return rate, xs.reshape(n, k, *y.shape[1:])
 

@@ -50,7 +50,7 @@ class JumpTauLeaping(Sampler):
         self.proposals = int(proposals)
 
     def step(self, rev: Reversal, y: Tensor, t: Tensor, t_next: Tensor, generator) -> Tensor:
-        w = propose(rev, y, self.proposals, generator)
+        w = propose(rev, y, t, self.proposals, generator)
         rate, xs = backward_intensity(rev, y, w, t)
         p_jump = -torch.expm1(-(t - t_next) * rate.mean(1))
         u = torch.rand(p_jump.shape, generator=generator, device=y.device, dtype=p_jump.dtype)
@@ -95,7 +95,7 @@ class JumpThinning(Sampler):
                 return y
             idx = torch.nonzero(active).flatten()
             ya, sa = y[idx], s[idx]
-            w = propose(rev, ya, 1, generator)
+            w = propose(rev, ya, sa, 1, generator)
             rate, xs = backward_intensity(rev.rows(idx), ya, w, sa)
             accept_p = rate[:, 0] / bound[idx]
             self.max_excess = max(self.max_excess, float(accept_p.max()))

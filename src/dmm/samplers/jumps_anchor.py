@@ -74,11 +74,11 @@ class AnchoredJumpTauLeaping(Sampler):
         n, k, beta = y.shape[0], self.proposals, self.anchor_weight
         flat = y.reshape(n, -1)
         anchor = self._anchor(flat.shape[1])
-        local = flat[:, None, :] + j.law.sample((n, k), generator, flat)
+        local = flat[:, None, :] + j.sample_law(t.reshape(n, 1), (n, k), generator, flat)
         far = anchor.sample((n, k), generator, flat)
         pick = torch.rand((n, k, 1), generator=generator, device=y.device, dtype=y.dtype) < beta
         xs = torch.where(pick, far, local)  # (n, k, d)
-        log_g = j.law.log_prob(flat[:, None, :] - xs)  # g symmetric: g(y - x) = g(x - y)
+        log_g = j.law_log_prob(flat[:, None, :] - xs, t.reshape(n, 1))  # g_t(y - x) = g_t(x - y)
         log_q = torch.logaddexp(log_g + math.log(1 - beta), anchor.log_prob(xs) + math.log(beta))
         ys = y.repeat_interleave(k, dim=0)
         xk = xs.reshape(n * k, *y.shape[1:])

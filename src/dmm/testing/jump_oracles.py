@@ -2,7 +2,9 @@
 jumps.
 
 Data ``p_0 = Σ_c w_c WN(μ_c, v_c I)`` on ``T^d``. Under :class:`~dmm.processes.torus_jump.TorusJump`
-the Fourier coefficients multiply by ``φ_t(k) = exp(-Λ(t)(1 - e^{-σ_J²|k|²/2}))``, so
+the Fourier coefficients multiply by ``φ_t(k) = exp(-Λ(t)(1 - e^{-σ_J²|k|²/2}))`` (with a
+time-dependent jump size, ``exp(-∫_0^t λ(s)(1 - e^{-σ_J(s)²|k|²/2}) ds)``:
+:meth:`~dmm.processes.torus_jump.TorusJump.fourier_multiplier`), so
 
     p_t(x) = Σ_k Σ_c w_c e^{-v_c|k|²/2} φ_t(k) cos(k·(x - μ_c))
 
@@ -48,8 +50,7 @@ class WrappedNormalMixture:
         """Complex Fourier coefficients ``ĉ_k(t) = Σ_c w_c e^{-v_c|k|²/2 - i k·μ_c} φ_t(k)``, shape
         ``(len(t), 2K+1, ..., 2K+1)`` (one axis per dimension, ``k_i = -K..K``)."""
         k2 = (self.k**2).sum(1)
-        lam = process.jumps.jump_integral(t.to(torch.float64))[:, None]
-        phi = torch.exp(-lam * -torch.expm1(-0.5 * process.sigma_jump**2 * k2)[None])
+        phi = process.fourier_multiplier(k2, t)
         damp = self.weights[:, None] * torch.exp(-0.5 * self.variances[:, None] * k2)
         base = (damp * torch.exp(-1j * (self.means @ self.k.T))).sum(0)
         side = 2 * self.kmax + 1

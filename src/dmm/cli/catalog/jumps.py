@@ -88,7 +88,7 @@ _RATE_SCHEDULE = ScheduleChoice(("exponential", "linear"), "rate_min", "rate_max
 
 def _torus_build(data: Tensor, p: Mapping[str, Any]) -> TorusJump:
     rate = _RATE_SCHEDULE(p)
-    proc = TorusJump(flat_dim(data), p["sigma_jump"], rate, p["T"], p["t_min"])
+    proc = TorusJump(flat_dim(data), p["sigma_jump"], rate, p["T"], p["t_min"], p["sigma_jump_min"])
     proc.space = Torus(proc.d, wrap_data=bool(p["wrap"]))
     return proc
 
@@ -119,6 +119,7 @@ register_process(
         {
             **_MODEL,
             "sigma_jump": 0.6,
+            "sigma_jump_min": None,
             "rate_schedule": "exponential",
             "rate_min": 0.45,
             "rate_max": 181.5,
@@ -139,7 +140,10 @@ register_process(
         help={
             **_MODEL_HELP,
             **_LOSS_HELP,
-            "sigma_jump": "std of the wrapped-Gaussian jumps (radians)",
+            "sigma_jump": "std of the wrapped-Gaussian jumps (radians); at t = T when "
+            "sigma_jump_min is set",
+            "sigma_jump_min": "std of the jumps at t = 0: the size grows geometrically to "
+            "sigma_jump at T (none: constant)",
             "rate_schedule": "jump rate over time: exponential or linear from rate_min to rate_max",
             "rate_min": "jump rate at t = 0",
             "rate_max": "jump rate at t = T",

@@ -1,0 +1,174 @@
+"""``torus-jump`` with a constant against a time-dependent jump size, through the CLI.
+
+    python benchmarks/torus_jump_sizes.py --json docs/results/torus_jump_sizes.json
+    python benchmarks/torus_jump_sizes.py --steps 2000 --set hidden=128 depth=2   # a cheaper sweep
+
+For each configuration (``--configs``; ``NAME:KEY=VALUE,KEY=VALUE``) and data set (``--data``:
+``torus-checkerboard``, ``torus-swissroll``, ``torus-moons`` and a mixture of four von Mises
+products of concentration 50, ``vonmises50``), the script runs
+``dmm train --process torus-jump --data D --steps S --set …`` (everything else the CLI's
+defaults) and ``dmm sample RUN -n N``, then scores the samples on the periodic embedding
+``(cos x, sin x)`` against ``N`` fresh draws of the same data: the C2ST AUC
+(:func:`dmm.metrics.c2st_auc`, 0.5 = indistinguishable), the energy distance over its noise floor
+(:func:`dmm.metrics.two_sample_report`), for the checkerboard the share of samples on black cells
+(the data: 1.0, uniform samples: 0.5), for the von Mises mixture the share within 0.3 of a mode.
+It also reports the wall-clock seconds of ``dmm train`` (one thread) and the logged losses (first, median, largest; stable:
+every logged loss below ``10 max(1, |first|)``). One training at a time, one thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from dmm.data import load_data
+from dmm.demo.torus_jump import black_cell_fraction
+from dmm.metrics import c2st_auc, two_sample_report
+
+CONFIGS = {
+    "constant-0.6": {},
+    "constant-0.6-logistic": {"divergence": "logistic"},
+    "0.1-to-0.6-logistic": {"sigma_jump_min": 0.1, "divergence": "logistic"},
+    "0.15-to-1.0-logistic": {"sigma_jump_min": 0.15, "sigma_jump": 1.0, "divergence": "logistic"},
+}
+DATA = ("torus-checkerboard", "torus-swissroll", "torus-moons", "vonmises50")
+MODES = np.array([[-2.0, -2.0], [-2.0, 1.0], [1.0, -1.0], [2.5, 2.5]])
+
+
+def von_mises_mixture(n: int, kappa: float, seed: int) -> np.ndarray:
+    """Four products of von Mises laws of concentration ``kappa`` on ``[-π, π)²``."""
+    rng = np.random.default_rng(seed)
+    c = rng.integers(0, len(MODES), n)
+    return np.stack([rng.vonmises(MODES[c, i], kappa) for i in range(2)], 1).astype(np.float32)
+
+
+def near_modes(x: np.ndarray, radius: float = 0.3) -> float:
+    d = np.angle(np.exp(1j * (x[:, None, :] - MODES[None])))  # wrapped differences
+    return float((np.sqrt((d**2).sum(-1)).min(1) < radius).mean())
+
+
+def draws(name: str, n: int, seed: int) -> np.ndarray:
+    if name == "vonmises50":
+        return von_mises_mixture(n, 50.0, seed)
+    return load_data(name, n, torch.Generator().manual_seed(seed)).numpy()
+
+
+def features(x: np.ndarray) -> torch.Tensor:
+    return torch.tensor(np.concatenate([np.cos(x), np.sin(x)], 1), dtype=torch.float32)
+
+
+def dmm(*args: str) -> str | None:
+    """Run ``dmm ARGS``; ``None`` on success, else its one-line error (e.g. a diverged training)."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    print("$ dmm " + " ".join(args), flush=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "dmm.cli.main", *args], env=env, stderr=subprocess.PIPE, text=True
+    )
+    sys.stderr.write(done.stderr)
+    if done.returncode == 0:
+        return None
+    return (done.stderr.strip().splitlines() or ["(no message)"])[-1]
+
+
+def parse_config(text: str) -> tuple[str, dict[str, str]]:
+    name, _, rest = text.partition(":")
+    pairs = [p for p in rest.split(",") if p]
+    return name, dict(p.split("=", 1) for p in pairs)
+
+
+def run_one(
+    data: str, name: str, params: dict, args: argparse.Namespace, out: Path
+) -> dict[str, float]:
+    run = out / f"{data}_{name}"
+    done = (run / "samples.npy").exists() or (run / "error.txt").exists()
+    if not (args.resume and done):
+        for stale in ("samples.npy", "error.txt"):
+            (run / stale).unlink(missing_ok=True)
+        source = data
+        if data == "vonmises50":
+            source = str(out / "vonmises50.npy")
+            np.save(source, von_mises_mixture(20000, 50.0, 0))
+        sets = [
+            f"{k}={v}" for k, v in {**params, **dict(s.split("=", 1) for s in args.set)}.items()
+        ]
+        t0 = time.perf_counter()
+        cmd = ["train", "--process", "torus-jump", "--data", source, "--steps", str(args.steps),
+               "--out", str(run), "--force", "--quiet", "--seed", str(args.seed)]  # fmt: skip
+        for item in sets:
+            cmd += ["--set", item]
+        error = dmm(*cmd)
+        (run / "train_seconds.txt").write_text(str(time.perf_counter() - t0))
+        if error:  # recorded: a training that diverges is a result here
+            (run / "error.txt").write_text(error)
+        else:
+            error = dmm("sample", str(run), "-n", str(args.n), "-o", str(run / "samples.npy"))
+            if error:
+                raise RuntimeError(error)
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    losses = [r["loss"] for r in log if "loss" in r]
+    if (run / "error.txt").exists():
+        return {
+            "error": (run / "error.txt").read_text(),
+            "train_seconds": float((run / "train_seconds.txt").read_text()),
+            "loss_first": losses[0] if losses else None,
+            "loss_max": max(losses) if losses else None,
+            "stable": False,
+        }
+    x = np.load(run / "samples.npy")
+    held = draws(data, 3 * args.n, 1000 + args.seed)
+    report = two_sample_report(
+        features(x), features(held[: args.n]), features(held[args.n :]), args.n,
+        torch.Generator().manual_seed(0),
+    )  # fmt: skip
+    row = {
+        "c2st_auc": c2st_auc(features(x), features(held[: args.n])),
+        "energy_ratio": report["energy_ratio"],
+        "train_seconds": float((run / "train_seconds.txt").read_text()),
+        "loss_first": losses[0],
+        "loss_median": float(np.median(losses)),
+        "loss_max": max(losses),
+        "stable": max(losses) < 10 * max(1.0, abs(losses[0])),
+    }
+    if data == "torus-checkerboard":
+        row["black_cells"] = black_cell_fraction(torch.tensor(x))
+    if data == "vonmises50":
+        row["near_modes"] = near_modes(x)
+        row["near_modes_data"] = near_modes(held[: args.n])
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", nargs="*", default=list(DATA))
+    ap.add_argument("--configs", nargs="*", default=[f"{k}:" + ",".join(f"{a}={b}" for a, b in v.items()) for k, v in CONFIGS.items()])  # fmt: skip
+    ap.add_argument("--steps", type=int, default=4000)
+    ap.add_argument("--n", type=int, default=4000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--set", nargs="*", default=[], help="KEY=VALUE for every configuration")
+    ap.add_argument("--out", type=Path, default=Path("runs/torus_jump_sizes"))
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--resume", action="store_true", help="reuse sampled runs in --out")
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    results: dict = {"steps": args.steps, "n": args.n, "set": args.set, "runs": {}}
+    for config in args.configs:
+        name, params = parse_config(config)
+        for data in args.data:
+            row = run_one(data, name, params, args, args.out)
+            results["runs"].setdefault(name, {"params": params})[data] = row
+            print(json.dumps({name: {data: row}}), flush=True)
+            if args.json:
+                args.json.write_text(json.dumps(results, indent=1) + "\n")
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
