@@ -1,7 +1,8 @@
 """The headline tables of docs/tabular.md from benchmarks/tabular.py's JSON: per table and method
 the C2ST AUC, W1 to the training and held-out rows and coverage of the held-out rows (means over
 the draws), and the imputation RMSE / accuracy; bold marks the best value and those within
-``--tie`` of it.
+``--tie`` of it. The ``oracle`` row (the training rows themselves) is shown in italics and left
+out of the comparison: it is the floor the held-out numbers are read against.
 
     python benchmarks/tabular_headline.py docs/results/tabular.json
 """
@@ -12,6 +13,8 @@ import argparse
 import json
 from pathlib import Path
 
+#: the reference row: the training rows as the synthetic table
+ORACLE = "oracle"
 #: metric, column title, whether lower is better
 METRICS = (
     ("c2st_auc", "C2ST AUC", None),  # best: closest to 0.5
@@ -19,6 +22,11 @@ METRICS = (
     ("w1_test", "W1 test", True),
     ("coverage_test", "coverage test", False),
 )
+
+
+def _mean(summary: dict, key: str) -> bool:
+    """Whether ``summary`` has a mean for ``key`` (a failed or skipped method has none)."""
+    return (summary.get(key) or {}).get("mean") is not None
 
 
 def _best(values: dict[str, float], lower: bool | None) -> float:
@@ -51,15 +59,21 @@ def headline(report: dict, tie: float) -> str:
             cells = []
             for key, _, lower in METRICS:
                 value = means[key].get(m)
-                best = _best(means[key], lower) if means[key] else 0.0
-                cells.append("—" if value is None else _cell(value, best, lower, tie))
-            lines.append(f"| {name} | {m} | " + " | ".join(cells) + " |")
+                rivals = {k: v for k, v in means[key].items() if k != ORACLE}
+                if value is None:
+                    cells.append("—")
+                elif m == ORACLE:
+                    cells.append(f"*{value:.3f}*")
+                else:
+                    cells.append(_cell(value, _best(rivals, lower), lower, tie))
+            label = f"*{m}*" if m == ORACLE else m
+            lines.append(f"| {name} | {label} | " + " | ".join(cells) + " |")
     lines += ["", "| table | imputer | RMSE (scaled) | accuracy |", "|---|---|---|---|"]
     for name in tables:
         rows = report["tables"][name].get("imputation", {})
         done = {m: r["summary"] for m, r in rows.items() if r.get("summary")}
-        rmse = {m: s["rmse_scaled"]["mean"] for m, s in done.items() if s.get("rmse_scaled")}
-        acc = {m: s["accuracy"]["mean"] for m, s in done.items() if s.get("accuracy")}
+        rmse = {m: s["rmse_scaled"]["mean"] for m, s in done.items() if _mean(s, "rmse_scaled")}
+        acc = {m: s["accuracy"]["mean"] for m, s in done.items() if _mean(s, "accuracy")}
         for m in done:
             a = "—" if m not in rmse else _cell(rmse[m], min(rmse.values()), True, tie)
             b = "—" if m not in acc else _cell(acc[m], max(acc.values()), False, tie)
