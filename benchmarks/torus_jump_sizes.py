@@ -105,6 +105,7 @@ def run_one(
         for item in sets:
             cmd += ["--set", item]
         error = dmm(*cmd)
+        run.mkdir(parents=True, exist_ok=True)  # dmm removes a run that failed before a checkpoint
         (run / "train_seconds.txt").write_text(str(time.perf_counter() - t0))
         if error:  # recorded: a training that diverges is a result here
             (run / "error.txt").write_text(error)
@@ -112,7 +113,8 @@ def run_one(
             error = dmm("sample", str(run), "-n", str(args.n), "-o", str(run / "samples.npy"))
             if error:
                 raise RuntimeError(error)
-    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    lines = (run / "log.jsonl").read_text().splitlines() if (run / "log.jsonl").exists() else []
+    log = [json.loads(line) for line in lines]
     losses = [r["loss"] for r in log if "loss" in r]
     if (run / "error.txt").exists():
         return {
