@@ -4,7 +4,7 @@ the draws), and the imputation RMSE / accuracy; bold marks the best value and th
 ``--tie`` of it. The ``oracle`` row (the training rows themselves) is shown in italics and left
 out of the comparison: it is the floor the held-out numbers are read against.
 
-    python benchmarks/tabular_headline.py docs/results/tabular.json
+    python benchmarks/tabular_headline.py docs/results/tabular_3x5.json
 """
 
 from __future__ import annotations
