@@ -124,6 +124,14 @@ class Jumps(Block):
             hi = torch.where(below, hi, mid)
         return 0.5 * (lo + hi)
 
+    def draw_jump_times(
+        self, count: Tensor, t0: Tensor, t1: Tensor, generator: torch.Generator | None
+    ) -> Tensor:
+        """``(n, max count)`` float64 jump times on ``[t0[i], t1[i]]`` (entries past ``count[i]``
+        are drawn too and meant to be masked out)."""
+        u = torch.rand((count.shape[0], int(count.max())), generator=generator, device=count.device)
+        return self.jump_times(u, t0.reshape(-1, 1), t1.reshape(-1, 1))
+
     def jump_rate(self, t: Tensor) -> Tensor:
         """``λ(t)``, shape of ``t``."""
         if isinstance(self.rate, (int, float)):
@@ -168,8 +176,7 @@ class Jumps(Block):
         if self.scale is None:
             w = self.law.sample((x.shape[0], n_max), generator, x)
         else:
-            u = torch.rand((x.shape[0], n_max), generator=generator, device=x.device)
-            s = self.jump_times(u, t0.reshape(-1, 1), t1.reshape(-1, 1)).to(x.dtype)
+            s = self.draw_jump_times(count, t0, t1, generator).to(x.dtype)
             w = self.sample_law(s, (x.shape[0], n_max), generator, x)
         mask = torch.arange(n_max, device=x.device)[None, :] < count[:, None]
         w = (w * mask[..., None].to(w.dtype)).sum(1)

@@ -146,8 +146,7 @@ class TorusJump(Process):
         n_max = int(count.max()) if count.numel() else 0
         if n_max == 0:
             return torch.zeros_like(t)
-        u = torch.rand((t.shape[0], n_max), generator=generator, device=t.device)
-        times = self.jumps.jump_times(u, torch.zeros_like(t)[:, None], t[:, None]).to(t.dtype)
+        times = self.jumps.draw_jump_times(count, torch.zeros_like(t), t, generator).to(t.dtype)
         size = (self.sigma_jump * self.jumps.scale(times)) ** 2
         used = torch.arange(n_max, device=t.device)[None, :] < count[:, None]
         return (size * used).sum(1)
