@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from jumps_stability import features, near_modes, von_mises_mixture  # the same data and checks
 
 from dmm.data import load_data
 from dmm.demo.torus_jump import black_cell_fraction
@@ -40,29 +41,12 @@ CONFIGS = {
     "0.15-to-1.0-logistic": {"sigma_jump_min": 0.15, "sigma_jump": 1.0, "divergence": "logistic"},
 }
 DATA = ("torus-checkerboard", "torus-swissroll", "torus-moons", "vonmises50")
-MODES = np.array([[-2.0, -2.0], [-2.0, 1.0], [1.0, -1.0], [2.5, 2.5]])
-
-
-def von_mises_mixture(n: int, kappa: float, seed: int) -> np.ndarray:
-    """Four products of von Mises laws of concentration ``kappa`` on ``[-π, π)²``."""
-    rng = np.random.default_rng(seed)
-    c = rng.integers(0, len(MODES), n)
-    return np.stack([rng.vonmises(MODES[c, i], kappa) for i in range(2)], 1).astype(np.float32)
-
-
-def near_modes(x: np.ndarray, radius: float = 0.3) -> float:
-    d = np.angle(np.exp(1j * (x[:, None, :] - MODES[None])))  # wrapped differences
-    return float((np.sqrt((d**2).sum(-1)).min(1) < radius).mean())
 
 
 def draws(name: str, n: int, seed: int) -> np.ndarray:
     if name == "vonmises50":
         return von_mises_mixture(n, 50.0, seed)
     return load_data(name, n, torch.Generator().manual_seed(seed)).numpy()
-
-
-def features(x: np.ndarray) -> torch.Tensor:
-    return torch.tensor(np.concatenate([np.cos(x), np.sin(x)], 1), dtype=torch.float32)
 
 
 def dmm(*args: str) -> str | None:
