@@ -9,18 +9,23 @@ from dmm.cli.catalog import build, get_process
 from dmm.data import orthant_gmm_2d
 from dmm.losses import DenoisingScoreMatching, kl_weighting
 from dmm.processes import GBM, GeometricOU
-from dmm.scores.log_coordinates import LogScoreParam
+from dmm.processes.positive import log_eps_weighting
+from dmm.scores.log_coordinates import LogEpsParam, LogScoreParam
 from dmm.spaces import SupportError
 
 
 @pytest.mark.parametrize("name,cls", [("gbm", GBM), ("geometric-ou", GeometricOU)])
-def test_catalog_builds_log_score_model_and_kl_dsm(name, cls) -> None:
+def test_catalog_builds_log_eps_model_and_dsm(name, cls) -> None:
     data = orthant_gmm_2d(500, torch.Generator().manual_seed(0))
     built = build(name, data, {"hidden": 16, "depth": 1})
     process, model, loss = built.process, built.model, built.loss
     assert isinstance(process, cls)
-    assert isinstance(model, LogScoreParam)
-    assert isinstance(loss, DenoisingScoreMatching) and loss.weighting is kl_weighting
+    assert isinstance(model, LogEpsParam)
+    assert isinstance(loss, DenoisingScoreMatching) and loss.weighting is log_eps_weighting
+    kl = build(
+        name, data, {"hidden": 16, "depth": 1, "parameterisation": "log-score", "weighting": "kl"}
+    )
+    assert type(kl.model) is LogScoreParam and kl.loss.weighting is kl_weighting
     assert torch.isfinite(loss(model, data, torch.Generator().manual_seed(1)))
     assert "pc" not in built.samplers and built.default_sampler == "em"
     # the reference has the data's log-moments (geometric-ou) / those of log X_T (gbm)

@@ -1,5 +1,6 @@
 """LogScoreParam: the network predicts y ⊙ s, so DSM with D = σ² diag(y²) stays finite with data
-piled up at the axes, and sampling never leaves the orthant, whatever the network outputs."""
+piled up at the axes, and sampling never leaves the orthant, whatever the network outputs.
+LogEpsParam: the network predicts the noise of log X_t, y ⊙ s = -1 - ε/√v_t."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from dmm.losses import DenoisingScoreMatching, kl_weighting
 from dmm.networks import MLP
 from dmm.processes import GBM, VP, GeometricOU
 from dmm.processes.base import expand_time
+from dmm.processes.positive import log_eps_weighting
 from dmm.reversal import Reversal
 from dmm.samplers import EulerMaruyama, FlowEuler, FlowHeun, simulate
 from dmm.scores import ScoreParam
-from dmm.scores.log_coordinates import LogScoreParam
+from dmm.scores.log_coordinates import LogEpsParam, LogScoreParam
 
 
 def _axis_data(n: int = 512) -> torch.Tensor:
@@ -36,6 +38,44 @@ def test_score_is_network_output_divided_by_y() -> None:
 def test_log_score_param_rejects_processes_off_the_orthant() -> None:
     with pytest.raises(TypeError, match="positive orthant"):
         LogScoreParam(MLP(2, 2, 8, 1), VP(2))
+    with pytest.raises(TypeError, match="positive orthant"):
+        LogEpsParam(MLP(2, 2, 8, 1), VP(2))
+
+
+@pytest.mark.parametrize("make", [GBM.from_data, GeometricOU.from_data])
+def test_log_eps_of_the_true_noise_is_the_conditional_score(make) -> None:
+    # For one x_0 the exact noise of log X_t is (log y - α log x_0 - c)/√v: fed through the
+    # parameterisation it must give the conditional score of MATH.md §6 (exact identity).
+    x0 = _axis_data(64)
+    p = make(x0)
+    model = LogEpsParam(MLP(2, 2, 8, 1), p)
+    t = torch.linspace(p.t_min, p.T, 64)
+    y = p.sample_transition(x0, t, torch.Generator().manual_seed(4))
+    alpha, c, v = p.log_kernel(t)
+    eps = (torch.log(y) - alpha * torch.log(x0) - c) / v.sqrt()
+    torch.testing.assert_close(
+        model.from_raw(eps, y, t), p.conditional_score(y, x0, t), rtol=1e-4, atol=1e-6
+    )
+
+
+@pytest.mark.parametrize("make", [GBM.from_data, GeometricOU.from_data])
+def test_log_eps_weighted_dsm_is_the_noise_prediction_loss(make) -> None:
+    # λ = v_t y² and y ⊙ s_θ = -1 - ε_θ/√v_t: ℓ = ½ |ε_θ(X_t, t) - ε|² exactly, with ε the standard
+    # normal draw of log X_t (recovered from the same generator stream).
+    x0 = _axis_data()
+    p = make(x0)
+    model = LogEpsParam(MLP(2, 2, 16, 1), p)
+    torch.nn.init.normal_(model.net.out.weight)
+    per = DenoisingScoreMatching(p, log_eps_weighting).per_sample(
+        model, x0, torch.Generator().manual_seed(1)
+    )
+    g = torch.Generator().manual_seed(1)
+    t = p.sample_times(len(x0), g)
+    xt = p.sample_transition(x0, t, g)
+    alpha, c, v = p.log_kernel(t)
+    eps = (torch.log(xt) - alpha * torch.log(x0) - c) / v.sqrt()
+    expected = 0.5 * ((model.raw(xt, t) - eps) ** 2).sum(1)
+    torch.testing.assert_close(per, expected, rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("make", [GBM.from_data, GeometricOU.from_data])
@@ -59,14 +99,17 @@ def test_kl_weighted_dsm_is_the_bounded_log_coordinate_residual(make) -> None:
 
 
 @pytest.mark.parametrize("make", [GBM.from_data, GeometricOU.from_data])
-def test_training_on_data_at_the_axes_is_finite_and_learns(make) -> None:
+@pytest.mark.parametrize(
+    "param, weighting", [(LogScoreParam, kl_weighting), (LogEpsParam, log_eps_weighting)]
+)
+def test_training_on_data_at_the_axes_is_finite_and_learns(make, param, weighting) -> None:
     # 60 Adam steps on data with coordinates down to 1e-8: every loss and gradient finite, and the
     # mean loss of the last 10 steps below that of the first 10 (the fit improves; no clamping).
     torch.manual_seed(0)
     x0 = _axis_data()
     p = make(x0)
-    model = LogScoreParam(MLP(2, 2, 32, 2), p)
-    loss = DenoisingScoreMatching(p, kl_weighting)
+    model = param(MLP(2, 2, 32, 2), p)
+    loss = DenoisingScoreMatching(p, weighting)
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     g = torch.Generator().manual_seed(2)
     history = []
@@ -82,7 +125,7 @@ def test_training_on_data_at_the_axes_is_finite_and_learns(make) -> None:
 
 
 @pytest.mark.parametrize("make", [GBM.from_data, GeometricOU.from_data])
-@pytest.mark.parametrize("param", [LogScoreParam, ScoreParam])
+@pytest.mark.parametrize("param", [LogScoreParam, LogEpsParam, ScoreParam])
 def test_a_random_network_never_leaves_the_orthant(make, param) -> None:
     # A deliberately bad model (random output layer, weights ~ N(0, 3²)) driving EM, the flow ODE
     # (Euler, Heun) from the reference: every sample stays a positive finite float. With the plain

@@ -9,7 +9,7 @@ Continuous jumps: ``ratio(y, x, t)`` (``DirectRatio``, ``PotentialRatio``, ``Jum
 from .body_frame import BodyFrameScore
 from .conversions import eps_to_score, score_to_eps, score_to_x0, x0_to_score
 from .jump_ratios import DirectRatio, JumpDiffusionModel, NoDiffusionScore, PotentialRatio
-from .log_coordinates import LogScoreParam
+from .log_coordinates import LogEpsParam, LogScoreParam
 from .models import EpsParam, PotentialParam, ScaledScoreParam, ScoreModel, ScoreParam, X0Param
 from .ratios import DirectRatios, MeanRatios
 
@@ -19,6 +19,7 @@ __all__ = [
     "DirectRatios",
     "EpsParam",
     "JumpDiffusionModel",
+    "LogEpsParam",
     "LogScoreParam",
     "MeanRatios",
     "NoDiffusionScore",

@@ -59,12 +59,15 @@ class DirectRatio(JumpRatioModel):
     ``(features(y), features(x - y))`` (on the torus ``features`` are ``cos, sin``, so the
     displacement is read modulo ``2π``) and has ``dim_out = 1``."""
 
-    def _half(self, y: Tensor, x: Tensor, t: Tensor, context: Tensor | None) -> Tensor:
-        z = torch.cat([self._features(y, t), self._features(x - y, t)], dim=1)
-        return self.net(z, t / self.process.T, context).reshape(y.shape[0])
-
     def log_ratio(self, y, x, t, context=None):
-        return self._half(y, x, t, context) - self._half(x, y, t, context)
+        # both halves in one batched call: (y, x - y) in the first m rows, (x, y - x) in the rest
+        m = y.shape[0]
+        a, b = torch.cat([y, x]), torch.cat([x, y])
+        tt = torch.cat([t, t])
+        z = torch.cat([self._features(a, tt), self._features(b - a, tt)], dim=1)
+        both = self.net(z, tt / self.process.T, None if context is None else torch.cat([context, context]))
+        both = both.reshape(2 * m)
+        return both[:m] - both[m:]
 
 
 class PotentialRatio(JumpRatioModel):

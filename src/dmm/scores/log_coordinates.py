@@ -7,6 +7,7 @@ stays bounded. The network predicts that bounded quantity and the score follows 
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
 from ..processes.base import Process
@@ -36,3 +37,32 @@ class LogScoreParam(ScoreModel):
 
     def from_raw(self, out: Tensor, y: Tensor, t: Tensor) -> Tensor:
         return out / y
+
+
+class LogEpsParam(LogScoreParam):
+    """The network predicts the noise of ``log X_t``: for a process whose logarithm is Gaussian,
+    ``log X_t | x_0 ~ N(α_t log x_0 + c_t, v_t)``, so ``y ⊙ ∇ log p_{t|0} = -1 - ε / √v_t`` with
+    ``ε`` the standard normal noise of ``log X_t``; hence ``y ⊙ s_θ = -1 - ε_θ(y, t) / √v_t``.
+
+    The analogue of :class:`~dmm.scores.EpsParam` in log coordinates: the network's target is of
+    size one at every ``t``, where :class:`LogScoreParam`'s grows like ``1/√v_t`` as ``t → 0``.
+    With the ``log-eps`` weighting (``λ = v_t y²``) the DSM loss is ``½|ε_θ - ε|²``.
+    """
+
+    def __init__(self, net: nn.Module | None, process: Process) -> None:
+        super().__init__(net, process)
+        if not hasattr(process, "log_kernel"):
+            raise TypeError(
+                f"LogEpsParam needs a process whose logarithm has a Gaussian kernel "
+                f"(log_kernel); {type(process).__name__} has none (use LogScoreParam)"
+            )
+
+    def log_score(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
+        return self._log_score(self.raw(y, t, context), t)
+
+    def _log_score(self, out: Tensor, t: Tensor) -> Tensor:
+        _, _, v = self.process.log_kernel(t)
+        return -1 - out * torch.rsqrt(v).to(out)
+
+    def from_raw(self, out: Tensor, y: Tensor, t: Tensor) -> Tensor:
+        return self._log_score(out, t) / y

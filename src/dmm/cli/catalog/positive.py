@@ -1,8 +1,9 @@
 """The orthant diffusions: ``gbm`` and ``geometric-ou``.
 
-Both are fitted to the training data's log-moments (reference law and network features) and use the
-log-coordinate score parameterisation (the network predicts ``y ⊙ s``) with DSM weighted by
-``D(y) = σ² diag(y²)`` (the KL weighting). Defaults use a time change so that a uniform sampler grid
+Both are fitted to the training data's log-moments (reference law and network features). By default
+the network predicts the noise of ``log X_t`` (``y ⊙ s = -1 - ε/√v_t``) and the DSM loss is the
+noise-prediction loss in log coordinates (``λ = v_t y²``), as ``vp``'s ε-loss; ``log-score``
+(``y ⊙ s``) with the KL weighting ``D(y) = σ² diag(y²)`` is the path-KL form. Defaults use a time change so that a uniform sampler grid
 gives well-spread noise levels: ``gbm`` is the VE SDE in standardised log coordinates,
 ``geometric-ou`` the VP SDE (``schedule=constant`` gives the plain rows of MATH.md §6).
 """
@@ -19,21 +20,28 @@ from torch import Tensor
 from ...losses import kl_weighting
 from ...processes.positive import GBM, GeometricOU, log_eps_weighting, log_moments
 from ...scores import PotentialParam, ScoreParam
-from ...scores.log_coordinates import LogScoreParam
+from ...scores.log_coordinates import LogEpsParam, LogScoreParam
 from .gaussian import DIFFUSION_SAMPLERS, MODEL_HELP, T_MIN_HELP, dsm_loss, mlp_model
 from .schedules import ScheduleChoice
 from .spec import ProcessSpec, register_process
 
-PARAMETERISATIONS = {"log-score": LogScoreParam, "score": ScoreParam, "potential": PotentialParam}
+PARAMETERISATIONS = {
+    "log-score": LogScoreParam,
+    "log-eps": LogEpsParam,
+    "score": ScoreParam,
+    "potential": PotentialParam,
+}
 #: the flat-coordinate Langevin corrector of ``pc`` is not offered: its step ``δ ∝ 1/|s|²`` and its
 #: ``√(2δ)/y`` noise in log coordinates are meaningless where ``|s| ~ 1/y`` blows up at the axes
 SAMPLERS = {k: v for k, v in DIFFUSION_SAMPLERS.items() if k != "pc"}
 WEIGHTINGS = {"kl": kl_weighting, "log-eps": log_eps_weighting}
+#: ``log-eps`` with its own weighting, measured against ``log-score`` with the KL weighting (the
+#: earlier default) in benchmarks/orthant_quality.py (docs/positive.md)
 _COMMON = {
     "hidden": 256,
     "depth": 3,
-    "parameterisation": "log-score",
-    "weighting": "kl",
+    "parameterisation": "log-eps",
+    "weighting": "log-eps",
     "t_min": 1e-3,
 }
 
@@ -42,7 +50,7 @@ _HELP = {
     "hidden": MODEL_HELP["hidden"],
     "depth": MODEL_HELP["depth"],
     "parameterisation": "what the network outputs: log-score (y * score, bounded at the axes), "
-    "score or potential",
+    "log-eps (the noise of log X_t: y * score = -1 - eps / sqrt(v_t)), score or potential",
     "weighting": "weight of the DSM loss: kl (lambda = D(y) = sigma^2 y^2, the path-KL bound) or "
     "log-eps (the noise-prediction loss in log coordinates)",
     "t_min": T_MIN_HELP,
