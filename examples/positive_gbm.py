@@ -12,14 +12,15 @@ from __future__ import annotations
 import torch
 
 from dmm.data import orthant_gmm_2d
-from dmm.losses import DenoisingScoreMatching, kl_weighting
+from dmm.losses import DenoisingScoreMatching
 from dmm.metrics import energy_distance
 from dmm.networks import MLP
 from dmm.processes import GBM
 from dmm.processes.manifold_brownian import GeometricSchedule
+from dmm.processes.positive import log_eps_weighting
 from dmm.reversal import Reversal
 from dmm.samplers import EulerMaruyama, simulate
-from dmm.scores.log_coordinates import LogScoreParam
+from dmm.scores.log_coordinates import LogEpsParam
 from dmm.training import TrainConfig, train
 
 
@@ -29,8 +30,9 @@ def main() -> None:
     data, held_out = orthant_gmm_2d(10_000, g), orthant_gmm_2d(1000, g)
     process = GBM.from_data(data, sigma=1.0, schedule=GeometricSchedule(0.01, 5.0))
     process.space.validate(data)  # SupportError naming the rows if any value is <= 0
-    model = LogScoreParam(MLP(process.space.feature_dim, 2, 64, 2), process)
-    loss = DenoisingScoreMatching(process, kl_weighting)  # weight D(y) = σ² diag(y²)
+    # the network predicts the noise of log X_t; the loss is |ε_θ - ε|² / 2 (weight v_t y²)
+    model = LogEpsParam(MLP(process.space.feature_dim, 2, 64, 2), process)
+    loss = DenoisingScoreMatching(process, log_eps_weighting)
     ema = train(model, loss, data, TrainConfig(steps=800, batch_size=256, log_every=800)).ema
     with torch.no_grad():
         y = simulate(Reversal(process, ema), EulerMaruyama(), 1000, 100, g)

@@ -131,3 +131,23 @@ def test_latent_losses_need_a_latent_kernel():
         DenoisingJumpScoreEntropy(radial)
     with pytest.raises(TypeError, match="latent kernel"):
         LatentScoreMatching(VP(2))
+
+
+class AntisymmetricPotential(Potential):
+    """The same model declaring ``log ρ(x, y) = -log ρ(y, x)`` (true for any potential)."""
+
+    antisymmetric = True
+
+
+@pytest.mark.parametrize("name", list(PROCESSES))
+def test_capped_denoising_loss_reuses_the_forward_ratios_for_an_antisymmetric_model(name):
+    # the backward terms -log ρ(y⊕w, y) (on the atom and below the cap) are taken as +log ρ(y, y⊕w)
+    # for a model that declares antisymmetry instead of evaluating it again: same numbers exactly
+    p = PROCESSES[name]
+    y, latent, atom, t = _samples(p, 2000, 1)
+    loss = DenoisingJumpScoreEntropy(p, 4, ratio_cap=3.0)
+    plain = loss.per_sample_at(Potential(1.0), y, latent, atom, t, torch.Generator().manual_seed(2))
+    shared = loss.per_sample_at(
+        AntisymmetricPotential(1.0), y, latent, atom, t, torch.Generator().manual_seed(2)
+    )
+    torch.testing.assert_close(shared, plain)

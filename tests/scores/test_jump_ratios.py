@@ -8,7 +8,13 @@ import torch
 from dmm.networks import MLP
 from dmm.processes import LevyOU, TorusJump
 from dmm.reversal import Reversal, backward_intensity
-from dmm.scores.jump_ratios import DirectRatio, JumpDiffusionModel, NoDiffusionScore, PotentialRatio
+from dmm.scores.jump_ratios import (
+    DirectRatio,
+    JumpDiffusionModel,
+    NoDiffusionScore,
+    PotentialRatio,
+    proposal_log_ratios,
+)
 
 
 def randomised(net):
@@ -67,3 +73,26 @@ def test_backward_intensity_is_rate_times_ratio():
         t.repeat_interleave(4),
     ).reshape(5, 4)
     assert torch.allclose(rate, want, rtol=1e-5)
+
+
+def test_proposal_log_ratios_equal_the_pairwise_ratios():
+    # K destinations per row: a potential shares U(y) across them (its own log_ratios_to), a direct
+    # ratio goes through the pairs; both must equal log_ratio on the repeated pairs, with context.
+    p = LevyOU.student_t(3)
+    g = torch.Generator().manual_seed(5)
+    n, k = 6, 4
+    y, x = torch.randn(n, 3, generator=g), torch.randn(n, k, 3, generator=g)
+    t, ctx = torch.rand(n, generator=g), torch.randn(n, 2, generator=g)
+    potential = PotentialRatio(randomised(MLP(3, 1, 16, 2, context_dim=2)), p)
+    direct = DirectRatio(randomised(MLP(6, 1, 16, 2, context_dim=2)), p)
+    both = JumpDiffusionModel(NoDiffusionScore(p), potential)
+    for model in (potential, direct, both):
+        pairs = model.log_ratio(
+            y.repeat_interleave(k, 0),
+            x.reshape(n * k, 3),
+            t.repeat_interleave(k),
+            ctx.repeat_interleave(k, 0),
+        ).reshape(n, k)
+        shared = proposal_log_ratios(model, y, x, t, ctx)
+        assert pairs.abs().max() > 1e-3  # not trivially zero
+        torch.testing.assert_close(shared, pairs, rtol=1e-5, atol=1e-5)

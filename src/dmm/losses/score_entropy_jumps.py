@@ -18,6 +18,7 @@ from torch.nn import functional as F
 
 from ..processes.base import Process
 from ..processes.jumps import Jumps
+from ..scores.jump_ratios import proposal_log_ratios
 from ..spaces.base import expand_batch
 from .base import Loss, Noised
 
@@ -97,7 +98,8 @@ class ImplicitScoreEntropy(_JumpScoreEntropy):
         ck = None if context is None else context.repeat_interleave(k, dim=0)
         # first term: ρ_θ(x, x ⊕ w); second: log ρ_θ(z ⊕ w', z) (backward jump from the later
         # position), which is -log ρ_θ(x, x ⊕ w) for an antisymmetric model with w' = w
-        up = model.log_ratio(x, j.jump_destination(p.space, x, w[0]), tk, ck)
+        ahead = j.jump_destination(p.space, x, w[0]).reshape(n, k, *xt.shape[1:])
+        up = proposal_log_ratios(model, xt, ahead, t, context).reshape(n * k)
         if sides == 1:
             back = -up
         else:
@@ -215,7 +217,7 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
         )
         xs = j.jump_destination(p.space, ys, w)
         ck = None if context is None else context.repeat_interleave(k, dim=0)
-        lr = model.log_ratio(ys, xs, tk, ck).reshape(n, k)
+        lr = proposal_log_ratios(model, y, xs.reshape(n, k, *y.shape[1:]), t, context)
         on_atom = atom.repeat_interleave(k).reshape(n, k)
         if self.divergence == "logistic":
             per = self._logistic(model, ys, xs, tk, ck, lat, lr, on_atom)
@@ -237,8 +239,11 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
         per = (rho - forward * (lr - log_r + 1)).reshape(n * k)
         idx = (backward > 0).nonzero().flatten()
         if idx.numel():
-            cb = None if ck is None else ck[idx]
-            back = model.log_ratio(xs[idx], ys[idx], tk[idx], cb)
+            if antisymmetric(model):  # log ρ(y⊕w, y) = -log ρ(y, y⊕w): no second evaluation
+                back = -lr.reshape(n * k)[idx]
+            else:
+                cb = None if ck is None else ck[idx]
+                back = model.log_ratio(xs[idx], ys[idx], tk[idx], cb)
             per = per.index_put((idx,), per[idx] - backward[idx] * back)
         per = per.reshape(n, k)
         weight = j.jump_rate(t).reshape(n) if self.weighting == "kl" else torch.ones_like(t)

@@ -12,6 +12,7 @@ import torch
 from torch import Tensor
 
 from ..processes.jumps import Jumps
+from ..scores.jump_ratios import proposal_log_ratios
 from ..spaces.base import expand_batch
 from .base import Reversal
 
@@ -47,7 +48,7 @@ def backward_intensity(
     ys = y.repeat_interleave(k, dim=0)
     ws = w.reshape(n * k, *w.shape[2:])
     xs = j.jump_destination(rev.process.space, ys, ws)
-    lr = log_ratio(rev.repeat(k), ys, xs, t.repeat_interleave(k)).reshape(n, k)
+    lr = proposal_log_ratios(rev.model, y, xs.reshape(n, k, *y.shape[1:]), t, rev.context)
     if not j.law.symmetric:
         flat = ws.reshape(n * k, -1)
         tk = t.repeat_interleave(k)

@@ -26,7 +26,7 @@ from torch import Tensor
 from ..processes.jump_laws import JumpLaw, StudentTJumps
 from ..processes.jumps import Jumps
 from ..reversal import Reversal
-from ..reversal.jumps import log_ratio
+from ..scores.jump_ratios import proposal_log_ratios
 from ..spaces import Euclidean
 from .base import Sampler
 from .jumps import _choose
@@ -80,9 +80,8 @@ class AnchoredJumpTauLeaping(Sampler):
         xs = torch.where(pick, far, local)  # (n, k, d)
         log_g = j.law_log_prob(flat[:, None, :] - xs, t.reshape(n, 1))  # g_t(y - x) = g_t(x - y)
         log_q = torch.logaddexp(log_g + math.log(1 - beta), anchor.log_prob(xs) + math.log(beta))
-        ys = y.repeat_interleave(k, dim=0)
         xk = xs.reshape(n * k, *y.shape[1:])
-        lr = log_ratio(rev.repeat(k), ys, xk, t.repeat_interleave(k)).reshape(n, k)
+        lr = proposal_log_ratios(rev.model, y, xs.reshape(n, k, *y.shape[1:]), t, rev.context)
         lr = lr + log_g - log_q
         rate = j.jump_rate(t).reshape(n, 1) * torch.exp(lr.clamp(max=60.0))
         return rate, xk.reshape(n, k, *y.shape[1:])

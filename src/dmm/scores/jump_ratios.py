@@ -65,7 +65,9 @@ class DirectRatio(JumpRatioModel):
         a, b = torch.cat([y, x]), torch.cat([x, y])
         tt = torch.cat([t, t])
         z = torch.cat([self._features(a, tt), self._features(b - a, tt)], dim=1)
-        both = self.net(z, tt / self.process.T, None if context is None else torch.cat([context, context]))
+        both = self.net(
+            z, tt / self.process.T, None if context is None else torch.cat([context, context])
+        )
         both = both.reshape(2 * m)
         return both[:m] - both[m:]
 
@@ -76,6 +78,18 @@ class PotentialRatio(JumpRatioModel):
 
     def potential(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
         return self.net(self._features(y, t), t / self.process.T, context).reshape(y.shape[0])
+
+    def log_ratios_to(
+        self, y: Tensor, x: Tensor, t: Tensor, context: Tensor | None = None
+    ) -> Tensor:
+        """``log ρ_θ(y, x_k, t) = U(x_k) - U(y)`` for ``K`` destinations per row (``x``:
+        ``(n, K, *event)``, result ``(n, K)``): ``U`` at ``n (K + 1)`` points in one call, where
+        pairs from :meth:`log_ratio` would evaluate ``U(y)`` ``K`` times."""
+        n, k = x.shape[0], x.shape[1]
+        tt = torch.cat([t, t.repeat_interleave(k)])
+        ct = None if context is None else torch.cat([context, context.repeat_interleave(k, 0)])
+        u = self.potential(torch.cat([y, x.reshape(n * k, *x.shape[2:])]), tt, ct)
+        return u[n:].reshape(n, k) - u[:n, None]
 
     def log_ratio(self, y, x, t, context=None):
         both = self.potential(
@@ -156,11 +170,30 @@ class JumpDiffusionModel(nn.Module):
     def log_ratio(self, y, x, t, context=None) -> Tensor:
         return self.ratio_model.log_ratio(y, x, t, context)
 
+    def log_ratios_to(self, y, x, t, context=None) -> Tensor:
+        return proposal_log_ratios(self.ratio_model, y, x, t, context)
+
     def ratio(self, y, x, t, context=None) -> Tensor:
         return self.ratio_model.ratio(y, x, t, context)
 
 
+def proposal_log_ratios(
+    model: nn.Module, y: Tensor, x: Tensor, t: Tensor, context: Tensor | None = None
+) -> Tensor:
+    """``log ρ_θ(y_i, x_ik, t_i)`` for ``K`` destinations per row: ``y`` ``(n, *event)``, ``x``
+    ``(n, K, *event)``, ``t`` ``(n,)``; returns ``(n, K)``. A model with ``log_ratios_to`` shares
+    the work on ``y`` across its ``K`` proposals (a potential: ``n (K + 1)`` evaluations instead of
+    ``2 n K``); any other model gets the ``n K`` pairs through ``log_ratio``."""
+    if hasattr(model, "log_ratios_to"):
+        return model.log_ratios_to(y, x, t, context)
+    n, k = x.shape[0], x.shape[1]
+    ck = None if context is None else context.repeat_interleave(k, 0)
+    ys, xs = y.repeat_interleave(k, 0), x.reshape(n * k, *x.shape[2:])
+    return model.log_ratio(ys, xs, t.repeat_interleave(k), ck).reshape(n, k)
+
+
 __all__ = [
+    "proposal_log_ratios",
     "DirectRatio",
     "JumpDiffusionModel",
     "NoDiffusionScore",
