@@ -36,7 +36,7 @@ from dmm.scores import (
     DirectRatio,
     EpsParam,
     JumpDiffusionModel,
-    LogScoreParam,
+    LogEpsParam,
     MeanRatios,
     ScaledScoreParam,
 )
@@ -50,7 +50,7 @@ DATA = torch.randn(64, 2)
     "process, model, loss, sampler",
     [
         (VP(2), EpsParam, DenoisingScoreMatching, EulerMaruyama),
-        (GBM(2), LogScoreParam, DenoisingScoreMatching, EulerMaruyama),
+        (GBM(2), LogEpsParam, DenoisingScoreMatching, EulerMaruyama),
         (
             SDE(lambda x, t: -x, lambda x, t: 1.0, 2),
             ScaledScoreParam,

@@ -1,7 +1,8 @@
 """Recipes derived from the blocks: from a process alone, the model heads, the loss and the sampler.
 
 * **Model.** One head per score coordinate the blocks read (MATH.md §3): a score for a diffusion
-  block (``EpsParam`` for a Gaussian kernel, ``LogScoreParam`` on the positive orthant,
+  block (``EpsParam`` for a Gaussian kernel, ``LogEpsParam`` for a Gaussian kernel in log
+  coordinates on the positive orthant, ``LogScoreParam`` on the orthant otherwise,
   ``ScaledScoreParam`` without a kernel, its scale measured from the training rows by forward
   simulation, ``ScoreParam`` otherwise), ratios for a chain (``MeanRatios``), a ratio for jumps
   (``DirectRatio``); a jump-diffusion pairs a score and a ratio head; a product has one network
@@ -54,7 +55,14 @@ from .processes.product import ProductProcess
 from .processes.references import SimulatedReference
 from .samplers import EulerMaruyama, JumpTauLeaping, Sampler, Splitting, TweedieStep
 from .samplers.product import ProductSampler
-from .scores import DirectRatio, JumpDiffusionModel, LogScoreParam, MeanRatios, ScoreParam
+from .scores import (
+    DirectRatio,
+    JumpDiffusionModel,
+    LogEpsParam,
+    LogScoreParam,
+    MeanRatios,
+    ScoreParam,
+)
 from .scores.jump_ratios import PotentialRatio
 from .scores.models import EpsParam, ScaledScoreParam
 from .scores.product import ProductModel, head_width
@@ -238,11 +246,14 @@ def default_sample_steps(process: Process) -> int:
 
 def score_head(process: Process, net: nn.Module | None) -> nn.Module:
     """The score parameterisation for a diffusion block on ``process``'s space: ε for a Gaussian
-    kernel, ``y ⊙ s`` on the positive orthant, ``σ̂(t) s`` on ``R^d`` without a kernel, the score
+    kernel, the ε of ``log X_t`` for a log-Gaussian kernel on the positive orthant, ``y ⊙ s`` on
+    the orthant otherwise, ``σ̂(t) s`` on ``R^d`` without a kernel, the score
     itself otherwise."""
     if isinstance(process, GaussianDiffusion):
         return EpsParam(net, process)
     if isinstance(process.space, PositiveOrthant):
+        if hasattr(process, "log_kernel"):
+            return LogEpsParam(net, process)
         return LogScoreParam(net, process)
     if _simulated(process) and isinstance(process.space, Euclidean):
         return ScaledScoreParam(net, process)
