@@ -27,6 +27,19 @@ def _axis_data(n: int = 512) -> torch.Tensor:
     return torch.where(pick, tiny, bulk)
 
 
+def _dsm_batch(p, model, weighting, x0):
+    """The per-sample DSM loss on ``x0`` (generator seed 1) and the draw it used, recovered from
+    the same stream: ``(loss, x_t, t, ε)`` with ``ε`` the standard normal noise of ``log x_t``."""
+    per = DenoisingScoreMatching(p, weighting).per_sample(
+        model, x0, torch.Generator().manual_seed(1)
+    )
+    g = torch.Generator().manual_seed(1)
+    t = p.sample_times(len(x0), g)
+    xt = p.sample_transition(x0, t, g)
+    alpha, c, v = p.log_kernel(t)
+    return per, xt, t, (torch.log(xt) - alpha * torch.log(x0) - c) / v.sqrt()
+
+
 def test_score_is_network_output_divided_by_y() -> None:
     p = GBM.from_data(_axis_data())
     model = LogScoreParam(MLP(2, 2, 16, 1), p)
@@ -66,14 +79,7 @@ def test_log_eps_weighted_dsm_is_the_noise_prediction_loss(make) -> None:
     p = make(x0)
     model = LogEpsParam(MLP(2, 2, 16, 1), p)
     torch.nn.init.normal_(model.net.out.weight)
-    per = DenoisingScoreMatching(p, log_eps_weighting).per_sample(
-        model, x0, torch.Generator().manual_seed(1)
-    )
-    g = torch.Generator().manual_seed(1)
-    t = p.sample_times(len(x0), g)
-    xt = p.sample_transition(x0, t, g)
-    alpha, c, v = p.log_kernel(t)
-    eps = (torch.log(xt) - alpha * torch.log(x0) - c) / v.sqrt()
+    per, xt, t, eps = _dsm_batch(p, model, log_eps_weighting, x0)
     expected = 0.5 * ((model.raw(xt, t) - eps) ** 2).sum(1)
     torch.testing.assert_close(per, expected, rtol=1e-4, atol=1e-4)
 
@@ -86,13 +92,8 @@ def test_kl_weighted_dsm_is_the_bounded_log_coordinate_residual(make) -> None:
     p = make(x0)
     model = LogScoreParam(MLP(2, 2, 16, 1), p)
     torch.nn.init.normal_(model.net.out.weight)
-    loss = DenoisingScoreMatching(p, kl_weighting)
-    per = loss.per_sample(model, x0, torch.Generator().manual_seed(1))
-    g = torch.Generator().manual_seed(1)
-    t = p.sample_times(len(x0), g)
-    xt = p.sample_transition(x0, t, g)
-    alpha, c, v = p.log_kernel(t)
-    y_target = -1 - (torch.log(xt) - alpha * torch.log(x0) - c) / v
+    per, xt, t, eps = _dsm_batch(p, model, kl_weighting, x0)
+    y_target = -1 - eps / p.log_kernel(t)[2].sqrt()
     sig2 = p.log_sigma(t) ** 2
     expected = 0.5 * (sig2 * (model.log_score(xt, t) - y_target) ** 2).sum(1)
     torch.testing.assert_close(per, expected, rtol=1e-4, atol=1e-4)
