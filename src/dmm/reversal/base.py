@@ -37,9 +37,3 @@ class Reversal:
     def rows(self, index: Tensor) -> Reversal:
         """The same backward process for the rows ``index`` of the batch (context follows)."""
         return self.with_context(None if self.context is None else self.context[index])
-
-    def repeat(self, k: int) -> Reversal:
-        """The same backward process for every row repeated ``k`` times in place
-        (``repeat_interleave``, as for ``k`` proposals per row; context follows)."""
-        ctx = self.context
-        return self.with_context(None if ctx is None else ctx.repeat_interleave(k, dim=0))

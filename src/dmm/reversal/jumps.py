@@ -17,11 +17,6 @@ from ..spaces.base import expand_batch
 from .base import Reversal
 
 
-def log_ratio(rev: Reversal, y: Tensor, x: Tensor, t: Tensor) -> Tensor:
-    """``log ρ_θ(y, x, t)`` for the backward jump ``y → x`` (``(batch,)``)."""
-    return rev.model.log_ratio(y, x, t, rev.context)
-
-
 def propose(
     rev: Reversal,
     y: Tensor,
@@ -57,4 +52,4 @@ def backward_intensity(
     return rate, xs.reshape(n, k, *y.shape[1:])
 
 
-__all__ = ["backward_intensity", "log_ratio", "propose"]
+__all__ = ["backward_intensity", "propose"]

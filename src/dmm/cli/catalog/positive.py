@@ -3,8 +3,8 @@
 Both are fitted to the training data's log-moments (reference law and network features). By default
 the network predicts the noise of ``log X_t`` (``y ⊙ s = -1 - ε/√v_t``) and the DSM loss is the
 noise-prediction loss in log coordinates (``λ = v_t y²``), as ``vp``'s ε-loss; ``log-score``
-(``y ⊙ s``) with the KL weighting ``D(y) = σ² diag(y²)`` is the path-KL form. Defaults use a time change so that a uniform sampler grid
-gives well-spread noise levels: ``gbm`` is the VE SDE in standardised log coordinates,
+(``y ⊙ s``) with the KL weighting ``D(y) = σ² diag(y²)`` is the path-KL form. Defaults use a time
+change so that a uniform sampler grid gives well-spread noise levels: ``gbm`` is the VE SDE in standardised log coordinates,
 ``geometric-ou`` the VP SDE (``schedule=constant`` gives the plain rows of MATH.md §6).
 """
 
