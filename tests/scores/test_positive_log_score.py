@@ -27,9 +27,14 @@ def _axis_data(n: int = 512) -> torch.Tensor:
     return torch.where(pick, tiny, bulk)
 
 
-def _dsm_batch(p, model, weighting, x0):
-    """The per-sample DSM loss on ``x0`` (generator seed 1) and the draw it used, recovered from
-    the same stream: ``(loss, x_t, t, ε)`` with ``ε`` the standard normal noise of ``log x_t``."""
+def _dsm_batch(make, param, weighting):
+    """A random ``param`` model on the process ``make(x0)`` of data at the axes, its per-sample
+    DSM loss (generator seed 1) and the draw the loss used, recovered from the same stream:
+    ``(process, model, loss, x_t, t, ε)`` with ``ε`` the standard normal noise of ``log x_t``."""
+    x0 = _axis_data()
+    p = make(x0)
+    model = param(MLP(2, 2, 16, 1), p)
+    torch.nn.init.normal_(model.net.out.weight)
     per = DenoisingScoreMatching(p, weighting).per_sample(
         model, x0, torch.Generator().manual_seed(1)
     )
@@ -37,7 +42,7 @@ def _dsm_batch(p, model, weighting, x0):
     t = p.sample_times(len(x0), g)
     xt = p.sample_transition(x0, t, g)
     alpha, c, v = p.log_kernel(t)
-    return per, xt, t, (torch.log(xt) - alpha * torch.log(x0) - c) / v.sqrt()
+    return p, model, per, xt, t, (torch.log(xt) - alpha * torch.log(x0) - c) / v.sqrt()
 
 
 def test_score_is_network_output_divided_by_y() -> None:
@@ -75,11 +80,7 @@ def test_log_eps_of_the_true_noise_is_the_conditional_score(make) -> None:
 def test_log_eps_weighted_dsm_is_the_noise_prediction_loss(make) -> None:
     # λ = v_t y² and y ⊙ s_θ = -1 - ε_θ/√v_t: ℓ = ½ |ε_θ(X_t, t) - ε|² exactly, with ε the standard
     # normal draw of log X_t (recovered from the same generator stream).
-    x0 = _axis_data()
-    p = make(x0)
-    model = LogEpsParam(MLP(2, 2, 16, 1), p)
-    torch.nn.init.normal_(model.net.out.weight)
-    per, xt, t, eps = _dsm_batch(p, model, log_eps_weighting, x0)
+    _, model, per, xt, t, eps = _dsm_batch(make, LogEpsParam, log_eps_weighting)
     expected = 0.5 * ((model.raw(xt, t) - eps) ** 2).sum(1)
     torch.testing.assert_close(per, expected, rtol=1e-4, atol=1e-4)
 
@@ -88,11 +89,7 @@ def test_log_eps_weighted_dsm_is_the_noise_prediction_loss(make) -> None:
 def test_kl_weighted_dsm_is_the_bounded_log_coordinate_residual(make) -> None:
     # ℓ = ½ Σ σ_i² y_i² (s_i - target_i)² = ½ Σ σ_i² (net_i - y_i target_i)², y ⊙ target =
     # -1 - (log y - mean)/v: no 1/y survives. Checked exactly on a batch with a random network.
-    x0 = _axis_data()
-    p = make(x0)
-    model = LogScoreParam(MLP(2, 2, 16, 1), p)
-    torch.nn.init.normal_(model.net.out.weight)
-    per, xt, t, eps = _dsm_batch(p, model, kl_weighting, x0)
+    p, model, per, xt, t, eps = _dsm_batch(make, LogScoreParam, kl_weighting)
     y_target = -1 - eps / p.log_kernel(t)[2].sqrt()
     sig2 = p.log_sigma(t) ** 2
     expected = 0.5 * (sig2 * (model.log_score(xt, t) - y_target) ** 2).sum(1)
