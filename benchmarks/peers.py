@@ -2,7 +2,8 @@
 
 Methods:
 
-- ``dmm``: ``vp`` from ``dmm.cli.catalog.build`` (standardised data, the recipe's ε-DSM loss),
+- ``dmm``: ``vp`` from ``dmm.cli.catalog.build`` with its CLI defaults (``--set KEY=VALUE``
+  changes one, as ``dmm train --set`` does),
   trained with ``dmm.training.train``; sampled with each of ``ode-euler``, ``ode-heun``, ``dpm1``,
   ``dpm2`` and ``em`` (the recipe's final Tweedie step included and counted), best one reported.
 - ``icfm``: torchcfm's ``ConditionalFlowMatcher`` (I-CFM, its default ``sigma = 0``).
@@ -51,6 +52,7 @@ import torch
 from torch import Tensor, nn
 
 from dmm.cli.catalog import Built, build
+from dmm.cli.config import parse_sets
 from dmm.data import load_data
 from dmm.data.registry import DATASET_INFO
 from dmm.metrics import c2st_auc, energy_distance, noise_floor, precision_recall
@@ -240,7 +242,8 @@ def run_set(name: str, args: argparse.Namespace, targets: dict[str, Callable]) -
     select_ref, ref = draw(name, n, 10_000 + seed), draw(name, n, 20_000 + seed)
     energy = lambda a, b: energy_distance(a, b, unbiased=False)  # noqa: E731
     floor = noise_floor(energy, draw(name, 2 * n, 30_000 + seed), n, torch.Generator())
-    built = build("vp", data, {"hidden": args.hidden, "depth": args.depth}, seed=seed)
+    params = {"hidden": args.hidden, "depth": args.depth, **parse_sets(args.set)}
+    built = build("vp", data, params, seed=seed)
     d = built.data.shape[1]
     config = TrainConfig(
         steps=args.steps,
@@ -317,6 +320,9 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--budgets", type=int, nargs="+", default=list(BUDGETS))
     parser.add_argument("--peers", nargs="+", default=list(PEERS), help="a subset, or none")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="a parameter of dmm's vp"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     unknown = set(args.sets) - {*BUILTIN_SETS, "gmm10"}

@@ -24,6 +24,8 @@ VARIANTS = {
     "defaults (linear schedule, standardised)": [],
     "schedule=cosine": ["--set", "schedule=cosine"],
     "standardise=false": ["--set", "standardise=false"],
+    "target=batch": ["--set", "target=batch"],
+    "schedule=cosine, target=batch": ["--set", "schedule=cosine", "--set", "target=batch"],
 }
 
 

@@ -1,7 +1,14 @@
 """Training losses: each a (named reweighting of the) path-space KL up to a constant."""
 
 from .base import Loss, Noised, SumLoss
-from .dsm import DenoisingScoreMatching, eps_weighting, kl_weighting, time_scaled_weighting
+from .dsm import (
+    DenoisingScoreMatching,
+    batch_posterior_target,
+    conditional_target,
+    eps_weighting,
+    kl_weighting,
+    time_scaled_weighting,
+)
 from .dsm_latent import LatentScoreMatching
 from .ism import ImplicitScoreMatching
 from .score_entropy import ImplicitScoreEntropyChain, MaskedELBO, ScoreEntropy
@@ -19,6 +26,8 @@ __all__ = [
     "Loss",
     "Noised",
     "SumLoss",
+    "batch_posterior_target",
+    "conditional_target",
     "eps_weighting",
     "kl_weighting",
     "time_scaled_weighting",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -14,6 +15,48 @@ from ..spaces.base import expand_batch
 from .base import Loss, Noised
 
 Weighting = Callable[[Process, Tensor, Tensor], Tensor]
+#: ``target(process, x_t, x_0, t, context) -> (batch, ...)``: what the score is regressed on
+Target = Callable[[Process, Tensor, Tensor, Tensor, Tensor | None], Tensor]
+
+
+def conditional_target(
+    process: Process, xt: Tensor, x0: Tensor, t: Tensor, context: Tensor | None = None
+) -> Tensor:
+    """``∇log p_{t|0}(x_t | x_0)``, each row's own conditional score (Vincent's DSM target)."""
+    return process.conditional_score(xt, x0, t)
+
+
+def batch_posterior_target(
+    process: Process, xt: Tensor, x0: Tensor, t: Tensor, context: Tensor | None = None
+) -> Tensor:
+    """The stable target field (Xu et al. 2023): row ``i``'s conditional score averaged over the
+    batch's data rows ``j`` under their posterior given ``x_t^i``,
+
+        ŝ_i = Σ_j w_ij ∇log p_{t|0}(x_t^i | x_0^j),   w_ij ∝ p_{t|0}(x_t^i | x_0^j),
+
+    a self-normalised estimate of ``E[∇log p_{t|0}(x_t | X_0) | x_t] = ∇log p_t(x_t)``, the
+    minimiser of DSM. Row ``i``'s own ``x_0^i`` is among the ``j``, so where the kernel is narrow
+    (small ``t``) the weights sit on it and ``ŝ_i`` is the DSM target; where it is wide, ``ŝ_i``
+    averages out the noise of one draw. Bias ``O(1/n)`` in the batch size ``n``: consistent, not
+    unbiased. With ``context`` only rows of the same context (exactly equal) enter, so a
+    conditional model learns ``∇log p_t(x_t | c)``; continuous contexts reduce to DSM.
+
+    For a Gaussian kernel ``N(α_t x_0, s_t² I)`` the conditional score is linear in ``x_0``:
+    ``ŝ_i = -(x_t^i - α_t x̄_0^i) / s_t²`` with ``x̄_0^i = Σ_j w_ij x_0^j`` and
+    ``log w_ij = (α_t x_t^i·x_0^j - ½ α_t² |x_0^j|²) / s_t² + const_i``; one ``n × n`` matrix.
+    """
+    if not isinstance(process, GaussianDiffusion):
+        raise TypeError("the batch posterior target needs a Gaussian kernel N(α_t x_0, s_t² I)")
+    n = x0.shape[0]
+    a, s = process.kernel(t)
+    a, s2 = a.reshape(n, 1), s.reshape(n, 1) ** 2
+    rows, noisy = x0.reshape(n, -1), xt.reshape(n, -1)
+    logits = (a * (noisy @ rows.T) - 0.5 * a**2 * (rows**2).sum(1)) / s2
+    if context is not None:
+        c = context.reshape(n, -1)
+        logits = logits.masked_fill(~(c[:, None] == c[None]).all(-1), -math.inf)
+    mean = torch.softmax(logits, dim=1) @ rows
+    return (-(noisy - a * mean) / s2).reshape(xt.shape)
 
 
 def kl_weighting(process: Process, x: Tensor, t: Tensor) -> Tensor:
@@ -43,13 +86,22 @@ def eps_weighting(process: Process, x: Tensor, t: Tensor) -> Tensor:
 class DenoisingScoreMatching(Loss):
     """``ℓ = E ½ | s_θ(x_t, t) - ∇log p_{t|0}(x_t | x_0) |²_λ``, ``t ~ U(t_min, T)``,
     ``x_t ~ p_{t|0}(·|x_0)``; ``λ = D_t`` (:func:`kl_weighting`, default) or ``s_t²``
-    (:func:`eps_weighting`). Needs the diffusion block and an exact transition."""
+    (:func:`eps_weighting`). Needs the diffusion block and an exact transition.
 
-    def __init__(self, process: Process, weighting: Weighting = kl_weighting) -> None:
+    ``target`` replaces the conditional score by another estimate of ``∇log p_t(x_t)`` with the
+    same minimiser, e.g. :func:`batch_posterior_target`; :meth:`kl_form` (the error report) always
+    uses the conditional score, whose loss is the path KL up to a constant."""
+
+    def __init__(
+        self,
+        process: Process,
+        weighting: Weighting = kl_weighting,
+        target: Target = conditional_target,
+    ) -> None:
         process.block(Diffusion)
         process.require("exact_transition", "denoising score matching")
         super().__init__(process)
-        self.weighting = weighting
+        self.weighting, self.target = weighting, target
 
     def kl_form(self) -> DenoisingScoreMatching:
         return DenoisingScoreMatching(self.process, kl_weighting)
@@ -67,7 +119,7 @@ class DenoisingScoreMatching(Loss):
         context: Tensor | None = None,
     ) -> Tensor:
         p, xt = self.process, noised.xt
-        target = p.conditional_score(xt, x0, t)
+        target = self.target(p, xt, x0, t, context)
         err = model.score(xt, t, context) - target
         w = self.weighting(p, xt, t)
         return 0.5 * (w * err**2).reshape(x0.shape[0], -1).sum(1)

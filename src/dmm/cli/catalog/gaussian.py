@@ -9,7 +9,14 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from ...losses import DenoisingScoreMatching, Loss, eps_weighting, kl_weighting
+from ...losses import (
+    DenoisingScoreMatching,
+    Loss,
+    batch_posterior_target,
+    conditional_target,
+    eps_weighting,
+    kl_weighting,
+)
 from ...networks import MLP
 from ...processes import OU, VE, VP, Process, SubVP
 from ...samplers import (
@@ -53,6 +60,8 @@ GAUSSIAN_SAMPLERS: dict[str, Callable[[Mapping[str, Any]], Sampler]] = {
     "dpm2": lambda p: DPMSolver2M(logsnr_grid),
 }
 WEIGHTINGS = {"eps": eps_weighting, "kl": kl_weighting}
+#: what DSM regresses the score on (a process whose entry has no ``target`` uses the first)
+TARGETS = {"conditional": conditional_target, "batch": batch_posterior_target}
 
 
 def mlp_model(
@@ -78,12 +87,15 @@ def dsm_loss(
     params: Mapping[str, Any],
     weightings: Mapping[str, Callable] = WEIGHTINGS,
 ) -> Loss:
-    """DSM with the weighting named by ``params['weighting']`` (looked up in ``weightings``)."""
+    """DSM with the weighting named by ``params['weighting']`` (looked up in ``weightings``) and
+    the target named by ``params['target']`` (:data:`TARGETS`; the conditional score if the
+    entry has no such parameter)."""
     if params["weighting"] not in weightings:
         raise ValueError(
             f"unknown weighting '{params['weighting']}' (known: {', '.join(sorted(weightings))})"
         )
-    return DenoisingScoreMatching(process, weightings[params["weighting"]])
+    target = TARGETS[params.get("target", "conditional")]
+    return DenoisingScoreMatching(process, weightings[params["weighting"]], target)
 
 
 def flat_dim(data: Tensor) -> int:
@@ -91,7 +103,13 @@ def flat_dim(data: Tensor) -> int:
     return int(torch.tensor(data.shape[1:]).prod())
 
 
-_COMMON = {**MODEL_PARAMS, "weighting": "eps", "t_min": 1e-3, "standardise": True}
+_COMMON = {
+    **MODEL_PARAMS,
+    "weighting": "eps",
+    "target": "conditional",
+    "t_min": 1e-3,
+    "standardise": True,
+}
 _VP_PARAMS = {**_COMMON, "schedule": "linear", "beta_min": 0.1, "beta_max": 20.0}
 #: sentences of the parameters shared by the diffusions (the other families reuse the first two)
 T_MIN_HELP = "smallest time trained and sampled: the score is singular at t = 0"
@@ -103,9 +121,15 @@ STANDARDISE_HELP = (
     "train on (x - mean) / std per coordinate (the map is recorded in the run and samples are "
     "mapped back); false trains on the raw values"
 )
+TARGET_HELP = (
+    "what the score is regressed on: conditional (each row's own noise, the usual DSM) or batch "
+    "(the posterior average of that over the batch's rows, Xu et al. 2023: lower variance, same "
+    "minimiser as the batch grows)"
+)
 _COMMON_HELP = {
     **MODEL_HELP,
     "weighting": WEIGHTING_HELP,
+    "target": TARGET_HELP,
     "t_min": T_MIN_HELP,
     "standardise": STANDARDISE_HELP,
 }
@@ -118,7 +142,11 @@ _VP_HELP = {
 }
 _VP_SCHEDULE = ScheduleChoice(("linear", "cosine"), "beta_min", "beta_max")
 #: the names the model and the loss look up (one source of truth)
-_CHOICES = {"parameterisation": tuple(PARAMETERISATIONS), "weighting": tuple(WEIGHTINGS)}
+_CHOICES = {
+    "parameterisation": tuple(PARAMETERISATIONS),
+    "weighting": tuple(WEIGHTINGS),
+    "target": tuple(TARGETS),
+}
 _VP_CHOICES = {**_CHOICES, "schedule": _VP_SCHEDULE.names}
 
 
