@@ -149,7 +149,7 @@ def test_registration_checks_the_choices():
     base = dataclasses.replace(PROCESSES["vp"], name="test-choices")
     bad = [
         ({"nonsense": ("a",)}, r"choices for unknown parameter\(s\) \['nonsense'\]"),
-        ({"schedule": ("cosine",)}, r"default 'linear' of parameter 'schedule'.*not among"),
+        ({"schedule": ("linear",)}, r"default 'cosine' of parameter 'schedule'.*not among"),
         ({"schedule": ["linear", "cosine"]}, "must be a tuple of strings"),
         ({"hidden": ("256",)}, "default 256 of parameter 'hidden'"),
     ]

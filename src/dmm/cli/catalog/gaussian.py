@@ -18,7 +18,7 @@ from ...losses import (
     kl_weighting,
 )
 from ...networks import MLP
-from ...processes import OU, VE, VP, Process, SubVP
+from ...processes import OU, VE, VP, LinearSchedule, Process, SubVP
 from ...samplers import (
     DPMSolver1,
     DPMSolver2M,
@@ -106,7 +106,7 @@ def flat_dim(data: Tensor) -> int:
 _COMMON = {
     **MODEL_PARAMS,
     "weighting": "eps",
-    "target": "conditional",
+    "target": "batch",
     "t_min": 1e-3,
     "standardise": True,
 }
@@ -141,6 +141,14 @@ _VP_HELP = {
     "beta_max": "noise rate beta(1) of the linear schedule: at T = 1 little of the data is left",
 }
 _VP_SCHEDULE = ScheduleChoice(("linear", "cosine"), "beta_min", "beta_max")
+
+
+def _vp_schedule(params: Mapping[str, Any]):
+    """The schedule of ``params``; ``beta_min`` and ``beta_max`` are checked even where the
+    cosine schedule ignores them, so a bad value never passes silently."""
+    LinearSchedule(params["beta_min"], params["beta_max"])
+    return _VP_SCHEDULE(params)
+
 #: the names the model and the loss look up (one source of truth)
 _CHOICES = {
     "parameterisation": tuple(PARAMETERISATIONS),
@@ -177,8 +185,8 @@ register_process(
     _spec(
         "vp",
         "variance-preserving SDE on R^d, reference N(0, I)",
-        _VP_PARAMS,
-        lambda x, p: VP(flat_dim(x), _VP_SCHEDULE(p), t_min=p["t_min"]),
+        {**_VP_PARAMS, "schedule": "cosine"},
+        lambda x, p: VP(flat_dim(x), _vp_schedule(p), t_min=p["t_min"]),
         _VP_HELP,
         _VP_CHOICES,
     )
@@ -188,7 +196,7 @@ register_process(
         "subvp",
         "sub-VP SDE on R^d, reference N(0, I)",
         _VP_PARAMS,
-        lambda x, p: SubVP(flat_dim(x), _VP_SCHEDULE(p), t_min=p["t_min"]),
+        lambda x, p: SubVP(flat_dim(x), _vp_schedule(p), t_min=p["t_min"]),
         _VP_HELP,
         _VP_CHOICES,
     )
