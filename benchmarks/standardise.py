@@ -39,6 +39,10 @@ def _data(name: str, folder: Path) -> str:
     return str(path)
 
 
+#: the settings the recorded table was measured with (vp's defaults until 2026-12-02)
+PINNED = ["--set", "schedule=linear", "--set", "target=conditional"]
+
+
 def run_cli(argv: list[str]) -> str:
     """``dmm ARGV`` in this process; its stdout (exits on a non-zero status)."""
     out = io.StringIO()
@@ -64,6 +68,7 @@ def main_() -> None:
                 run_cli(
                     ["train", "--process", "vp", "--data", data, "--out", str(run), "--quiet"]
                     + ["--steps", str(steps), "--set", f"standardise={str(standardise).lower()}"]
+                    + PINNED
                 )
                 report = json.loads(
                     run_cli(["eval", str(run), "--sampler", "ode-heun", "--steps", "50", "--quiet"])

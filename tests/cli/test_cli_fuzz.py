@@ -382,7 +382,7 @@ VP_SETS = [
     "hidden=abc", "hidden=2.5", "hidden=-3", "hidden=0", "hidden=[1, 2]", "hidden={a: 1}",
     "hidden=~", "hidden=true", "hidden=.inf", "hidden=", "depth=abc", "depth=0", "depth=-1",
     "depth=2.5", "t_min=abc", "t_min=0", "t_min=-1", "t_min=5", "t_min=.nan", "beta_min=abc",
-    "beta_max=-1", "beta_max=0", "schedule=bogus", "schedule=3", "weighting=l3",
+    "beta_max=-1", "beta_max=0", "schedule=bogus", "schedule=3", "weighting=l3", "target=mean",
     "parameterisation=foo", "parameterisation=1", "steps=abc", "steps=-1", "steps=0",
     "steps=2.5", "steps=.inf", "steps=[1]", "batch_size=0", "batch_size=abc", "batch_size=-32",
     "lr=abc", "lr=0", "lr=-1", "lr=.nan", "lr=-.inf", "lr=[1]", "warmup=-1", "warmup=abc",

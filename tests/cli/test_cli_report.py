@@ -124,3 +124,60 @@ def test_dmm_eval_terminal_term_is_the_vp_closed_form(tiny_run, tmp_path, capsys
     # float32: the cosine integral at T takes the log of cos θ(1) ≈ 0.0067, which keeps about
     # five digits (measured relative error 2e-5); tolerance 1e-4
     assert terminal == pytest.approx(_vp_cosine_kl_by_hand(z.astype(np.float32)), rel=1e-4)
+
+
+def test_dmm_eval_likelihood_in_data_coordinates(tiny_run, tmp_path, capsys):
+    # The run standardised its data, y = (x - m) / k per coordinate, so the density of rows in
+    # the data's coordinates is p_x(x) = p_y(y) / Π k: the reported value must be the model's
+    # log-likelihood of the encoded rows minus Σ log k, computed here without the CLI. Tolerance
+    # 1e-3 relative: eval permutes the rows and the adaptive solver's step control sees the whole
+    # batch, so the two solves (rtol 1e-5) take different steps (measured gap 3e-4 relative).
+    from dmm.cli.rundir import load_run
+    from dmm.metrics.likelihood import flow_log_likelihood
+    from dmm.reversal import Reversal
+
+    x = np.random.default_rng(5).normal(size=(12, 2)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    argv = ["eval", str(tiny_run), "--data", str(tmp_path / "x.npy"), "-n", "12", "--steps", "3"]
+    assert main([*argv, "--likelihood", "--quiet"]) == 0
+    got = json.loads(capsys.readouterr().out)["likelihood"]
+    assert got["n"] == 12 and got["nfe"] > 10
+    run = load_run(str(tiny_run))
+    y = run.built.encode(torch.from_numpy(x))
+    model = flow_log_likelihood(Reversal(run.process, run.model), y).log_prob.double().mean()
+    scale = yaml.safe_load((tiny_run / "config.yaml").read_text())["scaling"]["scale"]
+    expected = float(model) - sum(math.log(s) for s in scale)
+    assert got["log_likelihood"] == pytest.approx(expected, rel=1e-3)
+    assert got["bits_per_dim"] == pytest.approx(-got["log_likelihood"] / (2 * math.log(2)))
+
+
+def test_dmm_eval_likelihood_refuses_a_process_off_r_d(tmp_path, capsys):
+    run = tmp_path / "gbm"
+    data = np.random.default_rng(0).lognormal(size=(200, 2)).astype(np.float32)
+    np.save(tmp_path / "pos.npy", data)
+    assert (
+        main(
+            [
+                "train",
+                "--process",
+                "gbm",
+                "--data",
+                str(tmp_path / "pos.npy"),
+                "--out",
+                str(run),
+                "--steps",
+                "2",
+                "--quiet",
+                "--set",
+                "hidden=8",
+                "--set",
+                "depth=1",
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["eval", str(run), "--likelihood", "-n", "8", "--steps", "2", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "--likelihood needs a diffusion on R^d" in err and "Traceback" not in err
+    assert not (run / "eval.json").exists()

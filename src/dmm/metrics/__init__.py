@@ -1,6 +1,7 @@
 """Metrics: two-sample distances between generated samples and reference data."""
 
 from dmm.metrics.classifier import c2st_auc
+from dmm.metrics.likelihood import FlowLikelihood, flow_log_likelihood
 from dmm.metrics.manifold import in_knn_manifold, knn_radii, precision_recall
 from dmm.metrics.two_sample import (
     Metric,
@@ -14,10 +15,12 @@ from dmm.metrics.two_sample import (
 )
 
 __all__ = [
+    "FlowLikelihood",
     "Metric",
     "c2st_auc",
     "default_bandwidths",
     "energy_distance",
+    "flow_log_likelihood",
     "in_knn_manifold",
     "knn_radii",
     "ks_per_feature",

@@ -149,6 +149,7 @@ def _vp_schedule(params: Mapping[str, Any]):
     LinearSchedule(params["beta_min"], params["beta_max"])
     return _VP_SCHEDULE(params)
 
+
 #: the names the model and the loss look up (one source of truth)
 _CHOICES = {
     "parameterisation": tuple(PARAMETERISATIONS),
