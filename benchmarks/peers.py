@@ -12,15 +12,15 @@ Methods:
 - ``fm``: Meta's ``flow_matching``, ``AffineProbPath(CondOTScheduler())``, sampled with its
   ``ODESolver`` (torchdiffeq's fixed-grid ``euler``, ``midpoint``, ``heun2``).
 
-Every method trains ``dmm.networks.MLP(d, d, hidden, depth)`` (the peers' velocity net gets ``t``
-as the MLP's time input) from the same initial weights, on the same standardised rows (the peers
-see ``built.data`` and their samples are decoded with ``built.decode`` like dmm's), through the
-same loop: ``dmm.training.train`` with one ``TrainConfig`` (Adam, warm-up then cosine, gradient
-clip, EMA; the same batch indices), the peers' losses wrapped in dmm's loss interface. All sample
-with the EMA weights. The peers integrate from noise at ``t = 0`` to data at ``t = 1`` on a
-uniform grid (torchcfm ships no sampler: its Euler, midpoint and Heun loops are written here),
-each with Euler (1 evaluation per step), midpoint and Heun (2 per step). Every evaluation is
-counted: a run that spends more than its budget is an error.
+Every method trains ``dmm.networks.MLP(d, d, hidden, depth, fourier=...)`` (``fourier`` as dmm's
+``--set`` gives it; the peers' velocity net gets ``t`` as the MLP's time input) from the same
+initial weights, on the same standardised rows (the peers see ``built.data`` and their samples are
+decoded with ``built.decode`` like dmm's), through the same loop: ``dmm.training.train`` with one
+``TrainConfig`` (Adam, warm-up then cosine, gradient clip, EMA; the same batch indices), the peers'
+losses wrapped in dmm's loss interface. All sample with the EMA weights. The peers integrate from
+noise at ``t = 0`` to data at ``t = 1`` on a uniform grid (torchcfm ships no sampler: its Euler,
+midpoint and Heun loops are written here), each with Euler (1 evaluation per step), midpoint and
+Heun (2 per step). Every evaluation is counted: a run that spends more than its budget is an error.
 
 For each budget (network evaluations, default 10, 20, 50, 100) each method's best sampler is
 chosen by the C2ST AUC of one draw against one set of fresh data draws; the reported numbers come
@@ -261,7 +261,10 @@ def run_set(name: str, args: argparse.Namespace, targets: dict[str, Callable]) -
         else:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)  # what build(seed=seed) does for dmm's MLP
-                model, loss = MLP(d, d, args.hidden, args.depth), FlowMatchingLoss(targets[method])
+                net = MLP(
+                    d, d, args.hidden, args.depth, fourier=int(built.params.get("fourier", 0))
+                )
+                model, loss = net, FlowMatchingLoss(targets[method])
         start, wall = time.process_time(), time.perf_counter()
         result = train(model, loss, built.data, config)
         cpu, wall = time.process_time() - start, time.perf_counter() - wall

@@ -31,6 +31,7 @@ VARIANTS = (
     "schedule=linear,target=conditional,standardise=false",
     "schedule=linear,target=batch",
     "schedule=cosine,target=batch",
+    "schedule=cosine,target=batch,fourier=5",
 )
 
 

@@ -1,7 +1,7 @@
 """Backbones: networks that map (features, time, context) to outputs. No process mathematics."""
 
-from .mlp import MLP, TimeEmbedding
+from .mlp import MLP, FourierFeatures, TimeEmbedding
 from .symmetric_tensors import SymmetricTensorLayout
 from .transformer import Transformer
 
-__all__ = ["Transformer", "MLP", "SymmetricTensorLayout", "TimeEmbedding"]
+__all__ = ["FourierFeatures", "MLP", "SymmetricTensorLayout", "TimeEmbedding", "Transformer"]

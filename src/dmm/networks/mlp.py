@@ -23,18 +23,43 @@ class TimeEmbedding(nn.Module):
         return self.proj(torch.cat([arg.sin(), arg.cos()], dim=1))
 
 
+class FourierFeatures(nn.Module):
+    """``x ↦ (x, sin(π 2^k x), cos(π 2^k x))_{k < n}`` per coordinate: fixed frequencies, so a
+    small network can draw edges much sharper than its inputs' scale (Tancik et al. 2020)."""
+
+    def __init__(self, dim: int, n: int) -> None:
+        super().__init__()
+        if n < 0:
+            raise ValueError(f"the number of frequencies must be >= 0, got {n}")
+        self.register_buffer("freqs", math.pi * 2.0 ** torch.arange(n), persistent=False)
+        self.dim_out = dim * (1 + 2 * n)
+
+    def forward(self, x: Tensor) -> Tensor:
+        arg = (x[..., None] * self.freqs).flatten(1)
+        return torch.cat([x, arg.sin(), arg.cos()], dim=1)
+
+
 class MLP(nn.Module):
     """``net(x, t, context) -> (batch, dim_out)``: residual SiLU blocks, time and context added to
-    every hidden layer. A backbone only: it knows no mathematics of the process."""
+    every hidden layer; with ``fourier = n > 0`` the input is first expanded by
+    :class:`FourierFeatures` with ``n`` frequencies. A backbone only: it knows no mathematics of
+    the process."""
 
     def __init__(
-        self, dim_in: int, dim_out: int, hidden: int = 256, depth: int = 3, context_dim: int = 0
+        self,
+        dim_in: int,
+        dim_out: int,
+        hidden: int = 256,
+        depth: int = 3,
+        context_dim: int = 0,
+        fourier: int = 0,
     ) -> None:
         super().__init__()
         if dim_in <= 0 or dim_out <= 0 or hidden <= 0 or depth <= 0:
             raise ValueError("MLP dimensions and depth must be positive")
         self.dim_in, self.dim_out, self.context_dim = dim_in, dim_out, context_dim
-        self.inp = nn.Linear(dim_in, hidden)
+        self.fourier = FourierFeatures(dim_in, fourier) if fourier else None
+        self.inp = nn.Linear(self.fourier.dim_out if fourier else dim_in, hidden)
         self.time = TimeEmbedding(hidden)
         self.context = nn.Linear(context_dim, hidden) if context_dim > 0 else None
         self.layers = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(depth))
@@ -49,7 +74,7 @@ class MLP(nn.Module):
             if context is None:
                 raise ValueError("this network was built with a context input; pass context")
             cond = cond + self.context(context.to(cond.dtype))
-        h = self.inp(x) + cond
+        h = self.inp(x if self.fourier is None else self.fourier(x)) + cond
         for layer, norm in zip(self.layers, self.norms):
             h = h + layer(nn.functional.silu(norm(h)))
         return self.out(nn.functional.silu(h))

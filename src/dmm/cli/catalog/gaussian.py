@@ -33,10 +33,12 @@ from ...scores import EpsParam, PotentialParam, ScoreParam, X0Param
 from .schedules import ScheduleChoice
 from .spec import ProcessSpec, register_process
 
-MODEL_PARAMS = {"hidden": 256, "depth": 3, "parameterisation": "eps"}
+MODEL_PARAMS = {"hidden": 256, "depth": 3, "fourier": 0, "parameterisation": "eps"}
 MODEL_HELP = {
     "hidden": "width of the MLP's hidden layers",
     "depth": "number of residual hidden layers of the MLP",
+    "fourier": "n > 0 feeds the MLP sin and cos of pi 2^k x (k < n) beside each input coordinate: "
+    "sharper edges in low dimension (docs/euclidean.md)",
     "parameterisation": "what the network outputs: eps (the noise), score, x0 (the clean data) "
     "or potential (a scalar whose gradient is the score)",
 }
@@ -77,7 +79,12 @@ def mlp_model(
         raise ValueError(f"unknown parameterisation '{name}' (known: {sorted(parameterisations)})")
     out = 1 if name == "potential" else process.space.dim
     net = MLP(
-        process.space.feature_dim, out, int(params["hidden"]), int(params["depth"]), context_dim
+        process.space.feature_dim,
+        out,
+        int(params["hidden"]),
+        int(params["depth"]),
+        context_dim,
+        int(params.get("fourier", 0)),
     )
     return parameterisations[name](net, process)
 

@@ -1,0 +1,47 @@
+"""The MLP backbone's optional Fourier input features."""
+
+import math
+
+import pytest
+import torch
+
+from dmm.networks import MLP, FourierFeatures
+
+
+def test_fourier_features_are_the_coordinates_and_their_sines_and_cosines():
+    x = torch.tensor([[0.25, -0.5]])
+    out = FourierFeatures(2, 2)(x)
+    # layout: x, then sin of (x_1 f_0, x_1 f_1, x_2 f_0, x_2 f_1), then the cosines
+    args = torch.tensor([0.25 * math.pi, 0.5 * math.pi, -0.5 * math.pi, -math.pi])
+    torch.testing.assert_close(out, torch.cat([x[0], args.sin(), args.cos()])[None])
+    assert FourierFeatures(3, 4).dim_out == 27
+
+
+def test_fourier_mlp_starts_at_zero_and_learns_an_edge_a_plain_one_blurs():
+    # A step in x at 0 (a checkerboard edge, in one coordinate): after the same 300 Adam steps the
+    # Fourier MLP's error at the points nearest the edge is far below the plain MLP's. Measured
+    # mean square errors on |x| < 0.1: 1.1e-4 with features, 5.5e-3 without; the test asks for
+    # a factor 5.
+    torch.manual_seed(0)
+    x = torch.linspace(-1, 1, 401)[:, None]
+    y = (x > 0).float()
+    t = torch.zeros(len(x))
+    errors = {}
+    for n in (0, 5):
+        net = MLP(1, 1, hidden=64, depth=2, fourier=n)
+        assert net(x, t).abs().max() == 0  # zero-initialised output layer
+        opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+        for _ in range(300):
+            opt.zero_grad()
+            loss = ((net(x, t) - y) ** 2).mean()
+            loss.backward()
+            opt.step()
+        near = x[:, 0].abs() < 0.1
+        with torch.no_grad():
+            errors[n] = float(((net(x, t) - y)[near] ** 2).mean())
+    assert errors[5] < 0.2 * errors[0]
+
+
+def test_fourier_needs_a_non_negative_count():
+    with pytest.raises(ValueError, match=">= 0"):
+        MLP(2, 2, fourier=-1)
