@@ -68,30 +68,28 @@ PEER_SOLVERS = {"euler": 1, "midpoint": 2, "heun": 2}
 PEERS = ("icfm", "otcfm", "fm")
 BUDGETS = (10, 20, 50, 100)
 N_DATA = 20000
-#: the broad component's variances along its principal axes
-GMM10_VARIANCES = torch.logspace(math.log10(0.05), math.log10(2.0), 10)
-
-
-def gmm10_shape() -> tuple[Tensor, Tensor]:
+def gmm_shape(dim: int = 10) -> tuple[Tensor, Tensor]:
     """The narrow component's mean ``μ`` and the broad one's covariance root ``Q diag(√λ)`` of the
-    10-D mixture of the module docstring (fixed by seed 0)."""
+    ``dim``-D mixture of the module docstring (fixed by seed 0; ``λ`` log-spaced from 0.05 to 2)."""
     shape = torch.Generator().manual_seed(0)
-    direction = torch.randn(10, generator=shape)
-    q, _ = torch.linalg.qr(torch.randn(10, 10, generator=shape))
-    return 3.0 * direction / direction.norm(), q * GMM10_VARIANCES.sqrt()
+    direction = torch.randn(dim, generator=shape)
+    q, _ = torch.linalg.qr(torch.randn(dim, dim, generator=shape))
+    variances = torch.logspace(math.log10(0.05), math.log10(2.0), dim)
+    return 3.0 * direction / direction.norm(), q * variances.sqrt()
 
 
-def gmm10(n: int, generator: torch.Generator) -> Tensor:
-    """``n`` rows of the 10-D mixture: weight 0.25 on ``N(μ, 0.05² I)``, 0.75 on the broad one."""
-    mu, root = gmm10_shape()
+def gmm(dim: int, n: int, generator: torch.Generator) -> Tensor:
+    """``n`` rows of the ``dim``-D mixture: weight 0.25 on ``N(μ, 0.05² I)``, 0.75 on the broad
+    one (``gmm10`` is ``dim = 10``)."""
+    mu, root = gmm_shape(dim)
     narrow = torch.rand(n, generator=generator) < 0.25
-    z = torch.randn(n, 10, generator=generator)
+    z = torch.randn(n, dim, generator=generator)
     return torch.where(narrow[:, None], mu + 0.05 * z, z @ root.T)
 
 
 def draw(name: str, n: int, seed: int) -> Tensor:
     g = torch.Generator().manual_seed(seed)
-    return gmm10(n, g) if name == "gmm10" else load_data(name, n, g)
+    return gmm(10, n, g) if name == "gmm10" else load_data(name, n, g)
 
 
 # --------------------------------------------------------------------------- the peers' losses
