@@ -68,6 +68,8 @@ PEER_SOLVERS = {"euler": 1, "midpoint": 2, "heun": 2}
 PEERS = ("icfm", "otcfm", "fm")
 BUDGETS = (10, 20, 50, 100)
 N_DATA = 20000
+
+
 def gmm_shape(dim: int = 10) -> tuple[Tensor, Tensor]:
     """The narrow component's mean ``μ`` and the broad one's covariance root ``Q diag(√λ)`` of the
     ``dim``-D mixture of the module docstring (fixed by seed 0; ``λ`` log-spaced from 0.05 to 2)."""
