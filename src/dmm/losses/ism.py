@@ -9,6 +9,7 @@ from torch import Tensor, nn
 
 from ..processes.base import Process
 from ..processes.diffusion import Diffusion
+from ..spaces.base import exact_divergence
 from .base import Loss, Noised
 
 
@@ -45,10 +46,7 @@ class ImplicitScoreMatching(Loss):
         quad = 0.5 * (s * ds).reshape(n, -1).sum(1)
         flat = ds.reshape(n, -1)
         if self.divergence == "exact":
-            div = torch.zeros(n, dtype=xt.dtype, device=xt.device)
-            for i in range(flat.shape[1]):
-                (g,) = torch.autograd.grad(flat[:, i].sum(), xt, create_graph=True)
-                div = div + g.reshape(n, -1)[:, i]
+            div = exact_divergence(ds, xt, create_graph=True)
         else:
             eps = torch.randint(0, 2, flat.shape, generator=generator, device=xt.device)
             eps = (2 * eps - 1).to(flat.dtype)

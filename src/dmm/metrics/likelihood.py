@@ -25,6 +25,7 @@ from torch import Tensor
 from ..processes.diffusion import Diffusion
 from ..reversal.base import Reversal
 from ..reversal.diffusion import flow_velocity
+from ..spaces.base import exact_divergence
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,7 @@ def field_and_divergence(field: Callable[[Tensor], Tensor], y: Tensor) -> tuple[
     with torch.enable_grad():
         y = y.detach().requires_grad_(True)
         v = field(y)
-        div = torch.zeros(y.shape[0], dtype=y.dtype, device=y.device)
-        for i in range(y.shape[1]):
-            (g,) = torch.autograd.grad(v[:, i].sum(), y, retain_graph=i < y.shape[1] - 1)
-            div = div + g[:, i]
+        div = exact_divergence(v, y)
     return v.detach(), div.detach()
 
 

@@ -160,3 +160,18 @@ def expand_batch(t: Tensor, x: Tensor) -> Tensor:
     if t.ndim == 0:
         return t
     return t.reshape(t.shape[0], *([1] * (x.ndim - 1)))
+
+
+def exact_divergence(v: Tensor, x: Tensor, create_graph: bool = False) -> Tensor:
+    """``Σ_i ∂v_i/∂x_i`` per row, for ``v`` computed from ``x`` (``x.requires_grad``) row by row:
+    one autograd pass per coordinate (``create_graph``: keep it differentiable, for losses)."""
+    n = x.shape[0]
+    flat = v.reshape(n, -1)
+    div = torch.zeros(n, dtype=x.dtype, device=x.device)
+    for i in range(flat.shape[1]):
+        last = i == flat.shape[1] - 1
+        (g,) = torch.autograd.grad(
+            flat[:, i].sum(), x, create_graph=create_graph, retain_graph=create_graph or not last
+        )
+        div = div + g.reshape(n, -1)[:, i]
+    return div
