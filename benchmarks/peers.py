@@ -5,7 +5,8 @@ Methods:
 - ``dmm``: ``vp`` from ``dmm.cli.catalog.build`` with its CLI defaults (``--set KEY=VALUE``
   changes one, as ``dmm train --set`` does),
   trained with ``dmm.training.train``; sampled with each of ``ode-euler``, ``ode-heun``, ``dpm1``,
-  ``dpm2`` and ``em`` (the recipe's final Tweedie step included and counted), best one reported.
+  ``dpm2`` and ``em`` (``em`` ends with the recipe's final Tweedie step, included and counted; the
+  deterministic samplers end without it, as ``dmm sample`` does by default), best one reported.
 - ``icfm``: torchcfm's ``ConditionalFlowMatcher`` (I-CFM, its default ``sigma = 0``).
 - ``otcfm``: torchcfm's ``ExactOptimalTransportConditionalFlowMatcher`` (exact OT pairing of
   each batch, ``sigma = 0``).
@@ -205,9 +206,10 @@ def peer_sample(peer: str, model: nn.Module, solver: str, budget: int, n: int, d
 
 def dmm_sample(built: Built, ema: nn.Module, name: str, budget: int, n: int, seed: int):
     """``n`` samples (model coordinates) of dmm's sampler ``name`` within ``budget`` evaluations
-    (the recipe's final denoising step counted), and the evaluations spent."""
+    (the final denoising step, where taken, counted), and the evaluations spent."""
     sampler = built.sampler(name)
-    last = denoise_nfe(built.process) if built.denoise else 0
+    denoise = built.denoise and not sampler.deterministic  # what `dmm sample` does by default
+    last = denoise_nfe(built.process) if denoise else 0
     steps = sampler.steps_for(budget - last)
     y = simulate(
         Reversal(built.process, ema),
@@ -215,7 +217,7 @@ def dmm_sample(built: Built, ema: nn.Module, name: str, budget: int, n: int, see
         n,
         steps,
         torch.Generator().manual_seed(seed),
-        denoise=built.denoise,
+        denoise=denoise,
     )
     return y, sampler.nfe(steps) + last
 

@@ -5,8 +5,9 @@ Each variant is ``dmm train --process vp`` (or ``--process``) with the ``--set``
 lists, the same budget and seeds, evaluated by ``dmm eval`` (probability-flow Heun, 50 steps)
 against fresh draws: C2ST AUC, the fraction of samples off the data set's support, and the energy
 distance over its noise floor. Several seeds, because one run's AUC moves by about 0.01-0.02
-between seeds. The names spell every setting out, so a row means the same thing whatever the
-defaults are when it is run (``vp``'s defaults since 2026-12-02: cosine schedule, batch target).
+between seeds. The names spell every changed setting out, and the rest is pinned to ``BASE`` (the
+defaults when the first rows were measured), so a row means the same thing whatever the defaults
+are when it is run.
 
     python benchmarks/vp_defaults.py --json docs/results/vp_defaults.json
     python benchmarks/vp_defaults.py --process ve --sets checkerboard --seeds 0 \
@@ -24,6 +25,8 @@ from pathlib import Path
 import torch
 from standardise import run_cli  # the sibling script: dmm commands in this process
 
+#: the settings every variant starts from (a variant's own ``--set`` come after and win)
+BASE = "parameterisation=eps,weighting=eps,grid=auto"
 #: the variants of ``vp``: its settings spelled out (``--set`` for each)
 VARIANTS = (
     "schedule=linear,target=conditional",
@@ -32,6 +35,8 @@ VARIANTS = (
     "schedule=linear,target=batch",
     "schedule=cosine,target=batch",
     "schedule=cosine,target=batch,fourier=5",
+    "schedule=cosine,target=batch,parameterisation=velocity,weighting=straight",
+    "schedule=cosine,target=batch,parameterisation=velocity,weighting=straight,fourier=5",
 )
 
 
@@ -69,7 +74,7 @@ def main_() -> None:
                             "--quiet",
                         ]
                         + ["--steps", str(args.steps), "--batch-size", str(args.batch)]
-                        + ["--seed", str(seed), *sets_of(variant)]
+                        + ["--seed", str(seed), *sets_of(BASE), *sets_of(variant)]
                     )
                     report = json.loads(
                         run_cli(["eval", str(run), "--sampler", "ode-heun", "--steps", "50"])

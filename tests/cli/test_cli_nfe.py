@@ -34,6 +34,22 @@ def test_nfe_picks_the_most_steps_within_the_budget(
     assert np.isfinite(np.load(out)).all()
 
 
+@pytest.mark.parametrize(
+    "sampler, steps, shown",
+    [
+        ("dpm2", 10, "(dpm2, 10 steps, 10 network evaluations)"),  # deterministic: no denoising
+        ("ode-euler", 10, "(ode-euler, 10 steps, 10 network evaluations)"),
+        ("em", 9, "(em, 9 steps, denoised, 10 network evaluations)"),  # the run's setting
+    ],
+)
+def test_denoising_by_default_only_after_a_stochastic_sampler(
+    tiny_run, tmp_path, capsys, sampler, steps, shown
+):
+    rc, _ = _sample(tiny_run, tmp_path, "--sampler", sampler, "--nfe", "10")
+    assert rc == 0
+    assert shown in capsys.readouterr().out
+
+
 def test_steps_print_their_count(tiny_run, tmp_path, capsys):
     rc, _ = _sample(tiny_run, tmp_path, "--sampler", "ode-heun", "--steps", "4", "--denoise")
     assert rc == 0

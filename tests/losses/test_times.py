@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from dmm.losses import Loss, SumLoss
-from dmm.losses.times import LogUniformMixture, UniformTimes
+from dmm.losses.times import LogUniformMixture, StraightPathTimes, UniformTimes, straight_time
 from dmm.processes import VP
 
 PROCESS = VP(1)  # t in [1e-3, 1]
@@ -28,7 +28,9 @@ def _draw(law):
     return t.double(), (torch.ones_like(t) if w is None else w).double()
 
 
-@pytest.mark.parametrize("law", [UniformTimes(), LogUniformMixture(), LogUniformMixture(0.9)])
+@pytest.mark.parametrize(
+    "law", [UniformTimes(), LogUniformMixture(), LogUniformMixture(0.9), StraightPathTimes()]
+)
 def test_weighted_draws_estimate_the_time_average(law):
     t, w = _draw(law)
     assert float(t.min()) >= LO and float(t.max()) <= HI
@@ -44,6 +46,18 @@ def test_the_mixture_density_integrates_to_one():
     t = LO * (HI / LO) ** u  # ∫ q dt = ∫ q(t) t log(HI/LO) du
     total = torch.trapezoid(law.density(PROCESS, t) * t * math.log(HI / LO), u)
     assert abs(float(total) - 1) < 1e-6
+
+
+def test_the_straight_path_density_integrates_to_one_and_draws_u_uniformly():
+    law = StraightPathTimes()
+    t = torch.linspace(LO, HI, 400_001, dtype=torch.float64)
+    assert abs(float(torch.trapezoid(law.density(PROCESS, t), t)) - 1) < 1e-6
+    # u_t of the draws is uniform on [u(t_min), u(T)]: every decile within 4 standard errors
+    t_draw, _ = law.draw(PROCESS, N, torch.Generator().manual_seed(1))
+    ends = straight_time(PROCESS, torch.tensor([LO, HI], dtype=torch.float64))
+    u = (straight_time(PROCESS, t_draw.double()) - ends[0]) / (ends[1] - ends[0])
+    counts = torch.histc(u, bins=10, min=0.0, max=1.0) / N
+    assert float((counts - 0.1).abs().max()) < 4 * math.sqrt(0.1 * 0.9 / N)
 
 
 def test_the_mixture_cuts_the_variance_of_a_one_over_t_integrand():

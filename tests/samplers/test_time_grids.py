@@ -12,6 +12,7 @@ from dmm.samplers import (
     log_snr,
     logsnr_grid,
     simulate,
+    straight_grid,
     time_grid,
 )
 from dmm.testing import ExactScore, standard_mixture
@@ -22,7 +23,9 @@ F64 = torch.float64
 
 
 @pytest.mark.parametrize(
-    "grid", [time_grid, logsnr_grid, edm_grid], ids=["uniform", "logsnr", "edm"]
+    "grid",
+    [time_grid, logsnr_grid, edm_grid, straight_grid],
+    ids=["uniform", "logsnr", "edm", "straight"],
 )
 @pytest.mark.parametrize("process", PROCESSES, ids=IDS)
 def test_monotone_with_exact_endpoints(process, grid):
@@ -32,6 +35,14 @@ def test_monotone_with_exact_endpoints(process, grid):
     assert bool((g[1:] < g[:-1]).all())
     part = grid(process, 5, t_start=0.8, t_end=0.1, dtype=F64)
     assert part[0].item() == 0.8 and part[-1].item() == 0.1 and bool((part[1:] < part[:-1]).all())
+
+
+@pytest.mark.parametrize("process", PROCESSES, ids=IDS)
+def test_straight_spacing_is_uniform_in_the_straight_time(process):
+    # u = s/(α + s) = σ/(1 + σ): its steps agree to 1e-9 after the bisection
+    a, s = process.kernel(straight_grid(process, 20, dtype=F64))
+    steps = (s / (a + s)).diff()
+    torch.testing.assert_close(steps, steps.mean().expand(20), rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("process", PROCESSES, ids=IDS)

@@ -101,7 +101,9 @@ def add_sampling_options(p: argparse.ArgumentParser) -> None:
         "--denoise",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="end with the process's denoising step (default: the run's setting)",
+        help="end with the process's denoising step (default: the run's setting, except after a "
+        "deterministic sampler: ode-euler, ode-heun, dpm1 and dpm2 end on t_min with no noise "
+        "injected, and the step would cost one network evaluation for nothing)",
     )
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -112,7 +114,8 @@ def sampling_setup(run: Run, args: argparse.Namespace) -> dict[str, Any]:
     sampler's cost is random) from the run's config and the command line (``--nfe N``: the most
     steps whose evaluations, denoising included, are at most ``N``)."""
     name, sampler = sampler_for(run, args.sampler)
-    denoise = args.denoise if args.denoise is not None else bool(run.sample.get("denoise", False))
+    default = bool(run.sample.get("denoise", False)) and not sampler.deterministic
+    denoise = args.denoise if args.denoise is not None else default
     last = denoise_nfe(run.process) if denoise else 0  # the final denoising step's evaluations
     steps, budget = args.steps, getattr(args, "nfe", None)
     if budget is not None:

@@ -7,12 +7,14 @@ from .dsm import (
     conditional_target,
     eps_weighting,
     kl_weighting,
+    straight_weighting,
     time_scaled_weighting,
 )
 from .dsm_latent import LatentScoreMatching
 from .ism import ImplicitScoreMatching
 from .score_entropy import ImplicitScoreEntropyChain, MaskedELBO, ScoreEntropy
 from .score_entropy_jumps import DenoisingJumpScoreEntropy, ImplicitScoreEntropy
+from .times import LogUniformMixture, StraightPathTimes, TimeLaw, UniformTimes
 
 __all__ = [
     "DenoisingJumpScoreEntropy",
@@ -30,5 +32,10 @@ __all__ = [
     "conditional_target",
     "eps_weighting",
     "kl_weighting",
+    "LogUniformMixture",
+    "StraightPathTimes",
+    "TimeLaw",
+    "UniformTimes",
+    "straight_weighting",
     "time_scaled_weighting",
 ]

@@ -13,6 +13,7 @@ from ..processes.diffusion import Diffusion
 from ..processes.gaussian import GaussianDiffusion
 from ..spaces.base import expand_batch
 from .base import Loss, Noised
+from .times import StraightPathTimes
 
 Weighting = Callable[[Process, Tensor, Tensor], Tensor]
 #: ``target(process, x_t, x_0, t, context) -> (batch, ...)``: what the score is regressed on
@@ -41,22 +42,28 @@ def batch_posterior_target(
     unbiased. With ``context`` only rows of the same context (exactly equal) enter, so a
     conditional model learns ``∇log p_t(x_t | c)``; continuous contexts reduce to DSM.
 
-    For a Gaussian kernel ``N(α_t x_0, s_t² I)`` the conditional score is linear in ``x_0``:
-    ``ŝ_i = -(x_t^i - α_t x̄_0^i) / s_t²`` with ``x̄_0^i = Σ_j w_ij x_0^j`` and
-    ``log w_ij = (α_t x_t^i·x_0^j - ½ α_t² |x_0^j|²) / s_t² + const_i``; one ``n × n`` matrix.
+    It needs a kernel that is Gaussian in some coordinates ``u``
+    (:meth:`~dmm.processes.Process.gaussian_coordinates`): ``u(X_t) | x_0 ~ N(α u(x_0) + c,
+    diag v)``. The conditional score is then affine in ``u(x_0)``, so ``ŝ_i`` is the conditional
+    score at the posterior mean ``ū_0^i = Σ_j w_ij u(x_0^j)``, and (the Jacobian of ``u`` at
+    ``x_t^i`` does not depend on ``j``)
+
+        log w_ij = Σ_k [α (u(x_t^i) - c)_k u(x_0^j)_k - ½ α² u(x_0^j)_k²] / v_k + const_i,
+
+    one ``n × n`` matrix. For ``vp`` (``u = x``) ``ŝ_i = -(x_t^i - α_t ū_0^i) / s_t²``; for the
+    orthant diffusions ``u = log x``.
     """
-    if not isinstance(process, GaussianDiffusion):
-        raise TypeError("the batch posterior target needs a Gaussian kernel N(α_t x_0, s_t² I)")
+    kernel = process.gaussian_coordinates(t)
     n = x0.shape[0]
-    a, s = process.kernel(t)
-    a, s2 = a.reshape(n, 1), s.reshape(n, 1) ** 2
-    rows, noisy = x0.reshape(n, -1), xt.reshape(n, -1)
-    logits = (a * (noisy @ rows.T) - 0.5 * a**2 * (rows**2).sum(1)) / s2
+    rows, noisy = kernel.to(x0).reshape(n, -1), kernel.to(xt).reshape(n, -1)
+    a = kernel.alpha.reshape(n, 1)
+    precision = (a**2 / kernel.var).expand_as(noisy)
+    logits = (a * (noisy - kernel.shift) / kernel.var) @ rows.T - 0.5 * precision @ (rows**2).T
     if context is not None:
         c = context.reshape(n, -1)
         logits = logits.masked_fill(~(c[:, None] == c[None]).all(-1), -math.inf)
     mean = torch.softmax(logits, dim=1) @ rows
-    return (-(noisy - a * mean) / s2).reshape(xt.shape)
+    return process.conditional_score(xt, kernel.back(mean.reshape(x0.shape)), t)
 
 
 def kl_weighting(process: Process, x: Tensor, t: Tensor) -> Tensor:
@@ -81,6 +88,22 @@ def eps_weighting(process: Process, x: Tensor, t: Tensor) -> Tensor:
     if not isinstance(process, GaussianDiffusion):
         raise TypeError("eps_weighting needs a Gaussian kernel N(α_t x_0, s_t² I)")
     return expand_batch(process.std(t) ** 2, x)
+
+
+def straight_weighting(process: Process, x: Tensor, t: Tensor) -> Tensor:
+    """``λ = s_t² (1 + σ_t)² (T - t_min) q(t)``, ``σ_t = s_t/α_t`` and ``q`` the density of
+    :class:`~dmm.losses.times.StraightPathTimes`: drawn from that law, each row's weight is
+    ``w λ = s_t² (1 + σ_t)²``, and the loss is conditional flow matching's (Lipman et al. 2022)
+    for this kernel, ``E_u |v_θ - (ε - x_0)|²`` with ``u = s_t/(α_t + s_t) ~ U`` (since
+    ``v̂ - v = (1 + σ_t)(ε̂ - ε)``). It weights large noise far more than the ε-loss, which
+    is what few-step samplers need. Not a KL bound. Draw ``t`` from that law
+    (``loss.with_times(StraightPathTimes())``; the catalogue's ``weighting=straight`` does):
+    under uniform times the weights span orders of magnitude near ``T``."""
+    if not isinstance(process, GaussianDiffusion):
+        raise TypeError("straight_weighting needs a Gaussian kernel N(α_t x_0, s_t² I)")
+    a, s = process.kernel(t)
+    q = StraightPathTimes().density(process, t)
+    return expand_batch(s**2 * (1 + s / a) ** 2 * (process.T - process.t_min) * q, x)
 
 
 class DenoisingScoreMatching(Loss):

@@ -10,6 +10,10 @@ error report do not depend on ``q``, its variance does.
   own scale), uniform draws put 1% of a batch on ``t < 0.01 T`` while those rows carry most of the
   gradient's variance; the mixture draws them ``~ a / log(T/t_min)`` of the time with weights
   below 1, and its uniform part keeps ``w ≤ 1/(1 - a)`` at large ``t``.
+* :class:`StraightPathTimes` — for a Gaussian kernel ``N(α_t x_0, s_t² I)``, ``u = s_t/(α_t + s_t)``
+  uniform: the time law of rectified flow / flow matching carried to this process (its
+  density, ``q(t) ∝ du/dt = u(1 - u) g_t² / (2 s_t²)``, is what
+  :func:`~dmm.losses.dsm.straight_weighting` is written against).
 """
 
 from __future__ import annotations
@@ -21,6 +25,11 @@ import torch
 from torch import Tensor
 
 from ..processes.base import Process
+from ..processes.gaussian import GaussianDiffusion
+
+#: bisection halvings of the straight-path law: ``T / 2^40`` is far below the float32 resolution
+#: of the training times
+_BISECTIONS = 40
 
 
 class TimeLaw:
@@ -65,4 +74,52 @@ class LogUniformMixture(TimeLaw):
         return t, 1.0 / ((hi - lo) * self.density(process, t))
 
 
-__all__ = ["LogUniformMixture", "TimeLaw", "UniformTimes"]
+def _gaussian(process: Process) -> GaussianDiffusion:
+    if not isinstance(process, GaussianDiffusion):
+        raise TypeError(
+            f"the straight-path time law needs a Gaussian kernel N(α_t x_0, s_t² I); "
+            f"{process.name} has none"
+        )
+    return process
+
+
+def straight_time(process: Process, t: Tensor) -> Tensor:
+    """``u_t = s_t / (α_t + s_t)``, increasing from ``≈ 0`` to ``≈ 1``."""
+    a, s = _gaussian(process).kernel(t)
+    return s / (a + s)
+
+
+@dataclass(frozen=True)
+class StraightPathTimes(TimeLaw):
+    """``u_t = s_t/(α_t + s_t) ~ U(u_{t_min}, u_T)``: density
+    ``q(t) = u_t (1 - u_t) g_t² / (2 s_t²) / (u_T - u_{t_min})`` (``dλ_t/dt = -g_t²/(2 s_t²)``
+    for ``λ = log(α/s)``, and ``u = 1/(1 + e^λ)``); weights ``w = 1/((T - t_min) q(t))``."""
+
+    def density(self, process: Process, t: Tensor) -> Tensor:
+        gauss = _gaussian(process)
+        ends = torch.tensor([process.t_min, process.T], dtype=t.dtype, device=t.device)
+        u_lo, u_hi = straight_time(gauss, ends)
+        u, s = straight_time(gauss, t), gauss.std(t)
+        return u * (1 - u) * gauss.diffusion_sq(t) / (2 * s**2) / (u_hi - u_lo)
+
+    def draw(self, process, n, generator, device=None):
+        lo, hi = process.t_min, process.T
+        ends = torch.tensor([lo, hi], device=device)
+        u_lo, u_hi = straight_time(process, ends)
+        target = u_lo + (u_hi - u_lo) * torch.rand(n, generator=generator, device=device)
+        lo_t, hi_t = torch.full_like(target, lo), torch.full_like(target, hi)
+        for _ in range(_BISECTIONS):
+            mid = 0.5 * (lo_t + hi_t)
+            below = straight_time(process, mid) < target  # u increases with t
+            lo_t, hi_t = torch.where(below, mid, lo_t), torch.where(below, hi_t, mid)
+        t = (0.5 * (lo_t + hi_t)).clamp(lo, hi)
+        return t, 1.0 / ((hi - lo) * self.density(process, t))
+
+
+__all__ = [
+    "LogUniformMixture",
+    "StraightPathTimes",
+    "TimeLaw",
+    "UniformTimes",
+    "straight_time",
+]

@@ -1,6 +1,6 @@
 """Forward processes as values: a space, a tuple of generator blocks, a reference law."""
 
-from .base import Block, MissingCapability, Process, SimulationError
+from .base import Block, CoordinateGaussian, MissingCapability, Process, SimulationError
 from .chains import (
     AbsorbingChain,
     AbsorbingRates,
@@ -57,6 +57,7 @@ __all__ = [
     "AbsorbingRates",
     "UniformRates",
     "Block",
+    "CoordinateGaussian",
     "SimulationError",
     "ChainProcess",
     "LogLinearSchedule",

@@ -15,6 +15,7 @@ implements :meth:`Process.sample_transition` and :meth:`Process.conditional_scor
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ClassVar, TypeVar
 
 import torch
@@ -26,6 +27,24 @@ from .references import Reference
 
 class MissingCapability(TypeError):
     """A loss, model or sampler needs a capability the process does not declare."""
+
+
+@dataclass(frozen=True)
+class CoordinateGaussian:
+    """A transition kernel that is Gaussian in the coordinates ``u = to(x)``:
+
+        u(X_t) | X_0 = x_0  ~  N(α u(x_0) + c, diag(v)),
+
+    on the rows' flattened coordinates; ``alpha`` has shape ``(batch, 1)``, ``shift`` and ``var``
+    shape ``(batch, 1)`` or ``(batch, d)``, and ``back`` inverts ``to``. Gaussian diffusions have
+    ``u = x``, ``c = 0``, ``v = s_t²``; the orthant diffusions ``u = log x``.
+    """
+
+    to: Callable[[Tensor], Tensor]
+    back: Callable[[Tensor], Tensor]
+    alpha: Tensor
+    shift: Tensor
+    var: Tensor
 
 
 class SimulationError(RuntimeError):
@@ -154,6 +173,11 @@ class Process:
         """``∇_x log p_{t|0}(x_t | x_0)`` (tangent vector)."""
         raise MissingCapability(f"{self.name} has no closed-form conditional score")
 
+    def gaussian_coordinates(self, t: Tensor) -> CoordinateGaussian:
+        """The kernel at times ``t`` (``(batch,)``) as a Gaussian in some coordinates, where it is
+        one (:class:`CoordinateGaussian`); what the batch-posterior DSM target needs."""
+        raise MissingCapability(f"{self.name} has no kernel that is Gaussian in some coordinates")
+
     def sample_latent(
         self, x0: Tensor, t: Tensor, generator: torch.Generator | None
     ) -> tuple[Tensor, Tensor, Tensor]:
@@ -254,6 +278,7 @@ def expand_time(t: Tensor | float, n: int, like: Tensor) -> Tensor:
 __all__ = [
     "Block",
     "CAPABILITIES",
+    "CoordinateGaussian",
     "MissingCapability",
     "Process",
     "SimulationError",

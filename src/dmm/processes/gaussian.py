@@ -14,10 +14,14 @@ from torch import Tensor
 
 from ..spaces import Euclidean
 from ..spaces.base import expand_batch
-from .base import Process
+from .base import CoordinateGaussian, Process
 from .diffusion import Diffusion
 from .references import Normal
 from .schedules import ConstantSchedule, LinearSchedule, Schedule
+
+
+def _identity(x: Tensor) -> Tensor:
+    return x
 
 
 class GaussianDiffusion(Process):
@@ -74,6 +78,13 @@ class GaussianDiffusion(Process):
         a, s = self.kernel(t)
         a, s = expand_batch(a, xt), expand_batch(s, xt)
         return -(xt - a * x0) / s**2
+
+    def gaussian_coordinates(self, t: Tensor) -> CoordinateGaussian:
+        """``N(α_t x_0, s_t² I)`` in the coordinates ``x`` themselves."""
+        a, s = self.kernel(t)
+        return CoordinateGaussian(
+            _identity, _identity, a[:, None], torch.zeros_like(a)[:, None], s[:, None] ** 2
+        )
 
     def denoise(self, rev, y: Tensor, t: Tensor) -> Tensor:
         """Tweedie's mean ``E[X_0 | X_t = y] = (y + s_t² s_θ(y, t)) / α_t``."""

@@ -23,7 +23,7 @@ import torch
 from torch import Tensor
 
 from ..spaces.positive import PositiveOrthant, exp_positive
-from .base import Process
+from .base import CoordinateGaussian, Process
 from .diffusion import Diffusion
 from .references import Reference
 from .schedules import ConstantSchedule, Schedule
@@ -137,6 +137,10 @@ class LogGaussianDiffusion(Process):
     def conditional_score(self, xt: Tensor, x0: Tensor, t: Tensor) -> Tensor:
         alpha, c, v = self.log_kernel(t)
         return -(1 + (torch.log(xt) - alpha * torch.log(x0) - c) / v) / xt
+
+    def gaussian_coordinates(self, t: Tensor) -> CoordinateGaussian:
+        """``log X_t | x_0 ~ N(α_t log x_0 + c_t, diag v_t)``: Gaussian in ``u = log x``."""
+        return CoordinateGaussian(torch.log, exp_positive, *self.log_kernel(t))
 
     def denoise(self, rev, y: Tensor, t: Tensor) -> Tensor:
         """``exp E[log X_0 | X_t = y]`` by Tweedie in log coordinates:

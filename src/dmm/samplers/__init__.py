@@ -5,7 +5,7 @@ from .chains import ChainEuler, ExactChainSampler, TauLeaping, TweedieStep, samp
 from .dpm_solver import DPMSolver1
 from .dpm_solver_2m import DPMSolver2M
 from .euler_maruyama import EulerMaruyama
-from .grids import edm_grid, log_snr, logsnr_grid
+from .grids import edm_grid, log_snr, logsnr_grid, straight_grid
 from .inpaint import Inpaint
 from .jumps import JumpTauLeaping, JumpThinning, Splitting
 from .jumps_anchor import AnchoredJumpTauLeaping
@@ -34,6 +34,7 @@ __all__ = [
     "edm_grid",
     "log_snr",
     "logsnr_grid",
+    "straight_grid",
     "simulate",
     "time_grid",
 ]

@@ -31,6 +31,12 @@ class Sampler:
     order: ClassVar[float | None] = None
     #: network (model) evaluations per step (``None`` when not fixed, e.g. thinning)
     nfe_per_step: ClassVar[int | None] = None
+    #: a deterministic (ODE) discretisation: its last step lands on ``t_min`` with no noise
+    #: injected, so a final denoising step has little left to remove (the CLI skips it by default)
+    deterministic: ClassVar[bool] = False
+    #: the grid function ``simulate`` uses when it is given no grid (``None``: uniform in time);
+    #: see :mod:`dmm.samplers.grids` for grids uniform in a function of the log-SNR
+    grid: Callable[[Process, int], Tensor] | None = None
 
     def nfe(self, steps: int) -> int | None:
         """Network evaluations of a run of ``steps`` steps (``None`` when not fixed)."""
@@ -55,8 +61,9 @@ class Sampler:
         return steps
 
     def default_grid(self, process: Process, steps: int) -> Tensor:
-        """The grid ``simulate`` uses when it is given none: uniform in time (:func:`time_grid`)."""
-        return time_grid(process, steps)
+        """The grid ``simulate`` uses when it is given none: :attr:`grid`, else uniform in time
+        (:func:`time_grid`)."""
+        return (self.grid or time_grid)(process, steps)
 
     def start(self, rev: Reversal, grid: Tensor) -> None:
         """Called by ``simulate`` before the first step of a run on ``grid``; a multistep sampler

@@ -38,6 +38,7 @@ class ExponentialIntegrator(Sampler):
     (uniform in ``λ`` unless ``grid`` says otherwise), ``x̂_0`` and the step's coefficients."""
 
     supports: ClassVar[frozenset[type]] = frozenset({Diffusion})
+    deterministic: ClassVar[bool] = True
     nfe_per_step: ClassVar[int] = 1
 
     def __init__(self, grid: Grid = logsnr_grid) -> None:
@@ -46,9 +47,6 @@ class ExponentialIntegrator(Sampler):
     def check(self, process: Process) -> None:
         super().check(process)
         gaussian_kernel(process, type(self).__name__)
-
-    def default_grid(self, process: Process, steps: int) -> Tensor:
-        return self.grid(process, steps)
 
     @staticmethod
     def predict_x0(rev: Reversal, y: Tensor, t: Tensor) -> Tensor:

@@ -7,7 +7,10 @@ bisection on ``λ(t)``, so it needs nothing of the process but its kernel:
 
 * :func:`logsnr_grid` — uniform in ``λ`` (DPM-Solver, Lu et al. 2022);
 * :func:`edm_grid` — uniform in ``σ^{1/ρ}`` (Karras et al. 2022, ``ρ = 7``):
-  ``σ_i = (σ_max^{1/ρ} + i/N (σ_min^{1/ρ} - σ_max^{1/ρ}))^ρ``.
+  ``σ_i = (σ_max^{1/ρ} + i/N (σ_min^{1/ρ} - σ_max^{1/ρ}))^ρ``;
+* :func:`straight_grid` — uniform in ``u = σ/(1 + σ) = s_t/(α_t + s_t)``, the time of the straight
+  path: ``y/(α_t + s_t) = (1 - u) x_0 + u ε``, so this grid is the uniform grid of rectified flow /
+  conditional flow matching (Liu et al. 2022, Lipman et al. 2022) carried to this process.
 
 Both run from ``t_start`` (default ``T``) down to ``t_end`` (default ``t_min``), endpoints exact.
 """
@@ -43,10 +46,13 @@ def log_snr(process: GaussianDiffusion, t: Tensor) -> Tensor:
     return torch.log(a) - torch.log(s)
 
 
-def _time_of(process: GaussianDiffusion, lam: Tensor, lo: float, hi: float) -> Tensor:
-    """The times in ``[lo, hi]`` where ``λ_t = lam`` (``λ`` decreasing in ``t``), by bisection."""
-    lo_t = torch.full_like(lam, lo)
-    hi_t = torch.full_like(lam, hi)
+def time_of_log_snr(
+    process: GaussianDiffusion, lam: Tensor, lo: float | Tensor, hi: float | Tensor
+) -> Tensor:
+    """The times in ``[lo, hi]`` (numbers, or tensors shaped like ``lam``) where ``λ_t = lam``
+    (``λ`` decreasing in ``t``), by bisection."""
+    lo_t = torch.as_tensor(lo, dtype=lam.dtype, device=lam.device).expand_as(lam).clone()
+    hi_t = torch.as_tensor(hi, dtype=lam.dtype, device=lam.device).expand_as(lam).clone()
     for _ in range(_BISECTIONS):
         mid = 0.5 * (lo_t + hi_t)
         above = log_snr(process, mid) > lam  # λ(mid) still too large: the time is later
@@ -75,7 +81,7 @@ def _grid_in(
     ends = torch.tensor([t0, t1], dtype=torch.float64)
     u = to_u(log_snr(gauss, ends))
     lam = from_u(torch.linspace(float(u[0]), float(u[1]), steps + 1, dtype=torch.float64))
-    grid = _time_of(gauss, lam, t1, t0)
+    grid = time_of_log_snr(gauss, lam, t1, t0)
     grid[0], grid[-1] = t0, t1  # exact endpoints, whatever the bisection's last bit
     return grid.to(dtype or torch.get_default_dtype())
 
@@ -116,4 +122,32 @@ def edm_grid(
     )
 
 
-__all__ = ["edm_grid", "gaussian_kernel", "log_snr", "logsnr_grid"]
+def straight_grid(
+    process: Process,
+    steps: int,
+    t_start: float | None = None,
+    t_end: float | None = None,
+    dtype: torch.dtype | None = None,
+) -> Tensor:
+    """``steps + 1`` times with ``u = σ_t/(1 + σ_t)`` uniformly spaced (the straight path's time;
+    ``σ_t = e^{-λ_t}``, so ``u = 1/(1 + e^{λ_t})``)."""
+    return _grid_in(
+        process,
+        steps,
+        lambda lam: torch.sigmoid(-lam),
+        lambda u: torch.log1p(-u) - torch.log(u),
+        t_start,
+        t_end,
+        dtype,
+        "the straight-path grid",
+    )
+
+
+__all__ = [
+    "edm_grid",
+    "gaussian_kernel",
+    "log_snr",
+    "logsnr_grid",
+    "straight_grid",
+    "time_of_log_snr",
+]

@@ -10,7 +10,15 @@ from .body_frame import BodyFrameScore
 from .conversions import eps_to_score, score_to_eps, score_to_x0, x0_to_score
 from .jump_ratios import DirectRatio, JumpDiffusionModel, NoDiffusionScore, PotentialRatio
 from .log_coordinates import LogEpsParam, LogScoreParam
-from .models import EpsParam, PotentialParam, ScaledScoreParam, ScoreModel, ScoreParam, X0Param
+from .models import (
+    EpsParam,
+    PotentialParam,
+    ScaledScoreParam,
+    ScoreModel,
+    ScoreParam,
+    VelocityParam,
+    X0Param,
+)
 from .ratios import DirectRatios, MeanRatios
 
 __all__ = [
@@ -28,6 +36,7 @@ __all__ = [
     "ScaledScoreParam",
     "ScoreModel",
     "ScoreParam",
+    "VelocityParam",
     "X0Param",
     "eps_to_score",
     "score_to_eps",

@@ -137,6 +137,20 @@ class X0Param(_GaussianParam):
         return x0_to_score(out, y, expand_batch(p.alpha(t), y), expand_batch(p.std(t), y))
 
 
+class VelocityParam(_GaussianParam):
+    """The network predicts the velocity of the straight path (rectified flow / flow matching's
+    target): with ``u = s_t/(α_t + s_t)``, ``y/(α_t + s_t) = (1 - u) x_0 + u ε`` and
+    ``v = ε - x_0``, so ``ε̂ = y/(α_t + s_t) + (1 - u) v_θ(y, t)`` and ``s_θ = -ε̂ / s_t``.
+    Well conditioned at both ends: ``x̂_0 = y/(α_t + s_t) - u v_θ`` near pure noise, ``ε̂`` near
+    the data."""
+
+    def from_raw(self, out: Tensor, y: Tensor, t: Tensor) -> Tensor:
+        a, s = self.process.kernel(t)
+        a, s = expand_batch(a, y), expand_batch(s, y)
+        eps = (y + a * out) / (a + s)
+        return eps_to_score(eps, s)
+
+
 class PotentialParam(ScoreModel):
     """The network outputs a scalar potential ``U_θ = log φ_θ``; ``s_θ = ∇U_θ`` (conservative by
     construction), the gradient taken in the space's metric. The backbone must have ``dim_out = 1``."""

@@ -12,10 +12,12 @@ from torch import Tensor, nn
 from ...losses import (
     DenoisingScoreMatching,
     Loss,
+    StraightPathTimes,
     batch_posterior_target,
     conditional_target,
     eps_weighting,
     kl_weighting,
+    straight_weighting,
 )
 from ...networks import MLP
 from ...processes import OU, VE, VP, LinearSchedule, Process, SubVP
@@ -28,8 +30,10 @@ from ...samplers import (
     PredictorCorrector,
     Sampler,
     logsnr_grid,
+    straight_grid,
+    time_grid,
 )
-from ...scores import EpsParam, PotentialParam, ScoreParam, X0Param
+from ...scores import EpsParam, PotentialParam, ScoreParam, VelocityParam, X0Param
 from .schedules import ScheduleChoice
 from .spec import ProcessSpec, register_process
 
@@ -39,13 +43,15 @@ MODEL_HELP = {
     "depth": "number of residual hidden layers of the MLP",
     "fourier": "n > 0 feeds the MLP sin and cos of pi 2^k x (k < n) beside each input coordinate: "
     "sharper edges in low dimension (docs/euclidean.md)",
-    "parameterisation": "what the network outputs: eps (the noise), score, x0 (the clean data) "
+    "parameterisation": "what the network outputs: eps (the noise), score, x0 (the clean data), "
+    "velocity (eps - x0, the straight path's velocity, as flow matching) "
     "or potential (a scalar whose gradient is the score)",
 }
 PARAMETERISATIONS = {
     "score": ScoreParam,
     "eps": EpsParam,
     "x0": X0Param,
+    "velocity": VelocityParam,
     "potential": PotentialParam,
 }
 DIFFUSION_SAMPLERS: dict[str, Callable[[Mapping[str, Any]], Sampler]] = {
@@ -54,14 +60,31 @@ DIFFUSION_SAMPLERS: dict[str, Callable[[Mapping[str, Any]], Sampler]] = {
     "ode-euler": lambda p: FlowEuler(),
     "ode-heun": lambda p: FlowHeun(),
 }
+#: the time grids of the deterministic samplers (``grid``); ``auto`` keeps each sampler's own
+#: (uniform in time for ode-euler and ode-heun, uniform in log-SNR for dpm1 and dpm2)
+GRIDS: dict[str, Callable | None] = {
+    "auto": None,
+    "uniform": time_grid,
+    "log-snr": logsnr_grid,
+    "straight": straight_grid,
+}
+
+
+def _grid(params: Mapping[str, Any], own: Callable) -> Callable:
+    return GRIDS[params.get("grid", "auto")] or own
+
+
 #: the four Gaussian-kernel processes add the exponential integrators (DPM-Solver++ in
-#: data-prediction form, on a grid uniform in log-SNR), which need the kernel (alpha_t, s_t)
+#: data-prediction form), which need the kernel (alpha_t, s_t); they and the two flow samplers
+#: run on the grid named by ``grid``
 GAUSSIAN_SAMPLERS: dict[str, Callable[[Mapping[str, Any]], Sampler]] = {
     **DIFFUSION_SAMPLERS,
-    "dpm1": lambda p: DPMSolver1(logsnr_grid),
-    "dpm2": lambda p: DPMSolver2M(logsnr_grid),
+    "ode-euler": lambda p: FlowEuler(_grid(p, time_grid)),
+    "ode-heun": lambda p: FlowHeun(_grid(p, time_grid)),
+    "dpm1": lambda p: DPMSolver1(_grid(p, logsnr_grid)),
+    "dpm2": lambda p: DPMSolver2M(_grid(p, logsnr_grid)),
 }
-WEIGHTINGS = {"eps": eps_weighting, "kl": kl_weighting}
+WEIGHTINGS = {"eps": eps_weighting, "kl": kl_weighting, "straight": straight_weighting}
 #: what DSM regresses the score on (a process whose entry has no ``target`` uses the first)
 TARGETS = {"conditional": conditional_target, "batch": batch_posterior_target}
 
@@ -102,7 +125,10 @@ def dsm_loss(
             f"unknown weighting '{params['weighting']}' (known: {', '.join(sorted(weightings))})"
         )
     target = TARGETS[params.get("target", "conditional")]
-    return DenoisingScoreMatching(process, weightings[params["weighting"]], target)
+    weighting = weightings[params["weighting"]]
+    loss = DenoisingScoreMatching(process, weighting, target)
+    # the straight weighting is written against its own time law (straight_weighting's doc)
+    return loss.with_times(StraightPathTimes()) if weighting is straight_weighting else loss
 
 
 def flat_dim(data: Tensor) -> int:
@@ -116,13 +142,20 @@ _COMMON = {
     "target": "batch",
     "t_min": 1e-3,
     "standardise": True,
+    "grid": "auto",
 }
 _VP_PARAMS = {**_COMMON, "schedule": "linear", "beta_min": 0.1, "beta_max": 20.0}
 #: sentences of the parameters shared by the diffusions (the other families reuse the first two)
 T_MIN_HELP = "smallest time trained and sampled: the score is singular at t = 0"
 WEIGHTING_HELP = (
-    "weight of the DSM loss over time: eps (the usual noise-prediction loss) or kl "
-    "(lambda = D_t, the path-KL bound that dmm eval reports)"
+    "weight of the DSM loss over time: eps (the usual noise-prediction loss), kl "
+    "(lambda = D_t, the path-KL bound that dmm eval reports) or straight (flow matching's loss "
+    "and time law carried to this kernel: more weight on large noise)"
+)
+GRID_HELP = (
+    "time grid of the deterministic samplers (ode-euler, ode-heun, dpm1, dpm2): auto (uniform in "
+    "t for ode-*, in log-SNR for dpm*), uniform, log-snr (uniform in log(alpha_t/s_t)) or "
+    "straight (uniform in s_t/(alpha_t + s_t), the straight path's time)"
 )
 STANDARDISE_HELP = (
     "train on (x - mean) / std per coordinate (the map is recorded in the run and samples are "
@@ -139,6 +172,7 @@ _COMMON_HELP = {
     "target": TARGET_HELP,
     "t_min": T_MIN_HELP,
     "standardise": STANDARDISE_HELP,
+    "grid": GRID_HELP,
 }
 _VP_HELP = {
     **_COMMON_HELP,
@@ -162,6 +196,7 @@ _CHOICES = {
     "parameterisation": tuple(PARAMETERISATIONS),
     "weighting": tuple(WEIGHTINGS),
     "target": tuple(TARGETS),
+    "grid": tuple(GRIDS),
 }
 _VP_CHOICES = {**_CHOICES, "schedule": _VP_SCHEDULE.names}
 
@@ -174,11 +209,16 @@ def _spec(
     help: dict[str, str],
     choices: dict[str, tuple[str, ...]] = _CHOICES,
 ) -> ProcessSpec:
+    def make(data: Tensor, p: Mapping[str, Any]) -> Process:
+        if p["grid"] not in GRIDS:  # read only by the samplers: refuse it at build, not at sampling
+            raise ValueError(f"unknown grid '{p['grid']}' (known: {', '.join(GRIDS)})")
+        return build(data, p)
+
     return ProcessSpec(
         name,
         summary,
         params,
-        build,
+        make,
         mlp_model,
         dsm_loss,
         GAUSSIAN_SAMPLERS,
@@ -193,7 +233,14 @@ register_process(
     _spec(
         "vp",
         "variance-preserving SDE on R^d, reference N(0, I)",
-        {**_VP_PARAMS, "schedule": "cosine"},
+        # measured in benchmarks/vp_defaults.py and benchmarks/peers.py (docs/euclidean.md)
+        {
+            **_VP_PARAMS,
+            "schedule": "cosine",
+            "parameterisation": "velocity",
+            "weighting": "straight",
+            "grid": "straight",
+        },
         lambda x, p: VP(flat_dim(x), _vp_schedule(p), t_min=p["t_min"]),
         _VP_HELP,
         _VP_CHOICES,

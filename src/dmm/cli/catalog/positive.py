@@ -21,7 +21,15 @@ from ...losses import kl_weighting
 from ...processes.positive import GBM, GeometricOU, log_eps_weighting, log_moments
 from ...scores import PotentialParam, ScoreParam
 from ...scores.log_coordinates import LogEpsParam, LogScoreParam
-from .gaussian import DIFFUSION_SAMPLERS, MODEL_HELP, T_MIN_HELP, dsm_loss, mlp_model
+from .gaussian import (
+    DIFFUSION_SAMPLERS,
+    MODEL_HELP,
+    T_MIN_HELP,
+    TARGET_HELP,
+    TARGETS,
+    dsm_loss,
+    mlp_model,
+)
 from .schedules import ScheduleChoice
 from .spec import ProcessSpec, register_process
 
@@ -42,6 +50,7 @@ _COMMON = {
     "depth": 3,
     "parameterisation": "log-eps",
     "weighting": "log-eps",
+    "target": "conditional",
     "t_min": 1e-3,
 }
 
@@ -53,6 +62,7 @@ _HELP = {
     "log-eps (the noise of log X_t: y * score = -1 - eps / sqrt(v_t)), score or potential",
     "weighting": "weight of the DSM loss: kl (lambda = D(y) = sigma^2 y^2, the path-KL bound) or "
     "log-eps (the noise-prediction loss in log coordinates)",
+    "target": TARGET_HELP + "; in log coordinates, where the kernel is Gaussian",
     "t_min": T_MIN_HELP,
     "T": "time horizon of the forward process",
 }
@@ -64,7 +74,11 @@ _OU_SCHEDULE = ScheduleChoice(("linear", "constant"), "beta_min", "beta_max")
 #: ``sigma_units``: ``sigma`` in units of the data's log-std, or absolute
 SIGMA_UNITS = ("data", "absolute")
 #: the names the model and the loss look up (one source of truth)
-_CHOICES = {"parameterisation": tuple(PARAMETERISATIONS), "weighting": tuple(WEIGHTINGS)}
+_CHOICES = {
+    "parameterisation": tuple(PARAMETERISATIONS),
+    "weighting": tuple(WEIGHTINGS),
+    "target": tuple(TARGETS),
+}
 
 
 def _safe_log_moments(data: Tensor) -> tuple[Tensor, Tensor]:
