@@ -139,7 +139,7 @@ def test_straight_weighting_with_velocity_is_the_flow_matching_loss():
     g = torch.Generator().manual_seed(0)
     x0 = torch.randn(64, 2, dtype=torch.float64, generator=g)
     t = loss.times.draw(process, 64, g)[0].double()
-    w = 1 / ((process.T - process.t_min) * loss.times.density(process, t))  # the draw's weight
+    w = 1 / ((process.T - process.t_min) * loss.times.density(process, t))  # q, not the draws q~
     eps = torch.randn(64, 2, dtype=torch.float64, generator=g)
     a, s = process.kernel(t)
     xt = a[:, None] * x0 + s[:, None] * eps

@@ -27,9 +27,6 @@ from torch import Tensor
 from ..processes.base import Process
 from ..processes.gaussian import GaussianDiffusion
 
-#: bisection halvings of the straight-path law: ``T / 2^40`` is far below the float32 resolution
-#: of the training times
-_BISECTIONS = 40
 
 
 class TimeLaw:
@@ -93,7 +90,15 @@ def straight_time(process: Process, t: Tensor) -> Tensor:
 class StraightPathTimes(TimeLaw):
     """``u_t = s_t/(α_t + s_t) ~ U(u_{t_min}, u_T)``: density
     ``q(t) = u_t (1 - u_t) g_t² / (2 s_t²) / (u_T - u_{t_min})`` (``dλ_t/dt = -g_t²/(2 s_t²)``
-    for ``λ = log(α/s)``, and ``u = 1/(1 + e^λ)``); weights ``w = 1/((T - t_min) q(t))``."""
+    for ``λ = log(α/s)``, and ``u = 1/(1 + e^λ)``).
+
+    Drawn by the inverse of ``u`` interpolated linearly between ``knots`` times (uniform in
+    ``t``): the draws' density is then piecewise constant, ``q̃(t) = Δu_k/Δt_k /
+    (u_T - u_{t_min})`` on knot interval ``k``, and the weights ``w = 1/((T - t_min) q̃(t))`` are
+    exact for it (``q̃`` is within ``O(Δt²)`` of ``q``). A handful of tensor operations per
+    batch: no bisection loop in the training step."""
+
+    knots: int = 1025
 
     def density(self, process: Process, t: Tensor) -> Tensor:
         gauss = _gaussian(process)
@@ -104,16 +109,14 @@ class StraightPathTimes(TimeLaw):
 
     def draw(self, process, n, generator, device=None):
         lo, hi = process.t_min, process.T
-        ends = torch.tensor([lo, hi], device=device)
-        u_lo, u_hi = straight_time(process, ends)
-        target = u_lo + (u_hi - u_lo) * torch.rand(n, generator=generator, device=device)
-        lo_t, hi_t = torch.full_like(target, lo), torch.full_like(target, hi)
-        for _ in range(_BISECTIONS):
-            mid = 0.5 * (lo_t + hi_t)
-            below = straight_time(process, mid) < target  # u increases with t
-            lo_t, hi_t = torch.where(below, mid, lo_t), torch.where(below, hi_t, mid)
-        t = (0.5 * (lo_t + hi_t)).clamp(lo, hi)
-        return t, 1.0 / ((hi - lo) * self.density(process, t))
+        knots = torch.linspace(lo, hi, self.knots, device=device)
+        u = straight_time(process, knots)
+        du, dt = u.diff(), knots.diff()
+        target = u[0] + (u[-1] - u[0]) * torch.rand(n, generator=generator, device=device)
+        k = (torch.searchsorted(u, target, right=True) - 1).clamp(0, len(du) - 1)
+        t = (knots[k] + (target - u[k]) * dt[k] / du[k]).clamp(lo, hi)
+        density = du[k] / dt[k] / (u[-1] - u[0])
+        return t, 1.0 / ((hi - lo) * density)
 
 
 __all__ = [
