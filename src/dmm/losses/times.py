@@ -28,7 +28,6 @@ from ..processes.base import Process
 from ..processes.gaussian import GaussianDiffusion
 
 
-
 class TimeLaw:
     """``draw(process, n, generator, device) -> (t, w)``: ``n`` times and their importance weights
     (``None`` for weight 1)."""
