@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 from ..processes.base import Process
 from ..processes.diffusion import Diffusion
-from ..processes.gaussian import GaussianDiffusion
+from ..processes.gaussian import GaussianDiffusion, gaussian_kernel
 from ..spaces.base import expand_batch
 from .base import Loss, Noised
 from .times import StraightPathTimes
@@ -99,9 +99,7 @@ def straight_weighting(process: Process, x: Tensor, t: Tensor) -> Tensor:
     is what few-step samplers need. Not a KL bound. Draw ``t`` from that law
     (``loss.with_times(StraightPathTimes())``; the catalogue's ``weighting=straight`` does):
     under uniform times the weights span orders of magnitude near ``T``."""
-    if not isinstance(process, GaussianDiffusion):
-        raise TypeError("straight_weighting needs a Gaussian kernel N(α_t x_0, s_t² I)")
-    a, s = process.kernel(t)
+    a, s = gaussian_kernel(process, "straight_weighting").kernel(t)
     q = StraightPathTimes().density(process, t)
     return expand_batch(s**2 * (1 + s / a) ** 2 * (process.T - process.t_min) * q, x)
 

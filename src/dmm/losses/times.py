@@ -25,7 +25,7 @@ import torch
 from torch import Tensor
 
 from ..processes.base import Process
-from ..processes.gaussian import GaussianDiffusion
+from ..processes.gaussian import gaussian_kernel
 
 
 class TimeLaw:
@@ -70,18 +70,9 @@ class LogUniformMixture(TimeLaw):
         return t, 1.0 / ((hi - lo) * self.density(process, t))
 
 
-def _gaussian(process: Process) -> GaussianDiffusion:
-    if not isinstance(process, GaussianDiffusion):
-        raise TypeError(
-            f"the straight-path time law needs a Gaussian kernel N(α_t x_0, s_t² I); "
-            f"{process.name} has none"
-        )
-    return process
-
-
 def straight_time(process: Process, t: Tensor) -> Tensor:
     """``u_t = s_t / (α_t + s_t)``, increasing from ``≈ 0`` to ``≈ 1``."""
-    a, s = _gaussian(process).kernel(t)
+    a, s = gaussian_kernel(process, "the straight-path time law").kernel(t)
     return s / (a + s)
 
 
@@ -100,7 +91,7 @@ class StraightPathTimes(TimeLaw):
     knots: int = 1025
 
     def density(self, process: Process, t: Tensor) -> Tensor:
-        gauss = _gaussian(process)
+        gauss = gaussian_kernel(process, "the straight-path time law")
         ends = torch.tensor([process.t_min, process.T], dtype=t.dtype, device=t.device)
         u_lo, u_hi = straight_time(gauss, ends)
         u, s = straight_time(gauss, t), gauss.std(t)

@@ -14,10 +14,21 @@ from torch import Tensor
 
 from ..spaces import Euclidean
 from ..spaces.base import expand_batch
-from .base import CoordinateGaussian, Process
+from .base import CoordinateGaussian, MissingCapability, Process
 from .diffusion import Diffusion
 from .references import Normal
 from .schedules import ConstantSchedule, LinearSchedule, Schedule
+
+
+def gaussian_kernel(process: Process, what: str) -> GaussianDiffusion:
+    """``process`` if it has a Gaussian kernel ``(α_t, s_t)``, else :class:`MissingCapability`
+    naming ``what`` needed it."""
+    if not isinstance(process, GaussianDiffusion):
+        raise MissingCapability(
+            f"{what} needs a Gaussian kernel N(α_t x_0, s_t² I) (VP, VE, sub-VP, OU); "
+            f"{process.name} has none"
+        )
+    return process
 
 
 def _identity(x: Tensor) -> Tensor:

@@ -22,22 +22,11 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from ..processes.base import MissingCapability, Process
-from ..processes.gaussian import GaussianDiffusion
+from ..processes.base import Process
+from ..processes.gaussian import GaussianDiffusion, gaussian_kernel
 
 #: bisection halvings: ``T / 2^64`` is far below float64 resolution
 _BISECTIONS = 64
-
-
-def gaussian_kernel(process: Process, what: str) -> GaussianDiffusion:
-    """``process`` if it has a Gaussian kernel ``(α_t, s_t)``, else :class:`MissingCapability`
-    naming ``what`` needed it."""
-    if not isinstance(process, GaussianDiffusion):
-        raise MissingCapability(
-            f"{what} needs a Gaussian kernel N(α_t x_0, s_t² I) (VP, VE, sub-VP, OU); "
-            f"{process.name} has none"
-        )
-    return process
 
 
 def log_snr(process: GaussianDiffusion, t: Tensor) -> Tensor:
