@@ -7,9 +7,10 @@ import torch
 
 from dmm.cli.catalog import build, get_process
 from dmm.data import orthant_gmm_2d
-from dmm.losses import DenoisingScoreMatching, kl_weighting
-from dmm.processes import GBM, GeometricOU
+from dmm.losses import DenoisingScoreMatching, StraightPathTimes, kl_weighting, straight_weighting
+from dmm.processes import GBM, GeometricOU, MissingCapability
 from dmm.processes.positive import log_eps_weighting
+from dmm.scores import VelocityParam
 from dmm.scores.log_coordinates import LogEpsParam, LogScoreParam
 from dmm.spaces import SupportError
 
@@ -49,3 +50,21 @@ def test_unknown_options_are_named() -> None:
         build("gbm", data, {"schedule": "cosine"})
     with pytest.raises(ValueError, match="log-eps"):
         build("gbm", data, {"weighting": "eps"})
+
+
+@pytest.mark.parametrize("name", ["gbm", "geometric-ou"])
+def test_the_straight_path_loss_in_log_coordinates(name) -> None:
+    data = orthant_gmm_2d(500, torch.Generator().manual_seed(0))
+    params = {"hidden": 16, "depth": 1, "parameterisation": "velocity", "weighting": "straight"}
+    built = build(name, data, params)
+    assert isinstance(built.model, VelocityParam) and built.loss.weighting is straight_weighting
+    assert isinstance(built.loss.times, StraightPathTimes)
+    assert torch.isfinite(built.loss(built.model, data, torch.Generator().manual_seed(1)))
+
+
+def test_the_straight_path_needs_one_noise_level() -> None:
+    # gbm with an absolute sigma has a different noise level per standardised coordinate
+    data = orthant_gmm_2d(500, torch.Generator().manual_seed(0))
+    for params in ({"weighting": "straight"}, {"parameterisation": "velocity"}):
+        with pytest.raises(MissingCapability, match="same noise level in every coordinate"):
+            build("gbm", data, {"hidden": 16, "depth": 1, "sigma_units": "absolute", **params})

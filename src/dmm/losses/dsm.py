@@ -10,7 +10,6 @@ from torch import Tensor, nn
 
 from ..processes.base import Process
 from ..processes.diffusion import Diffusion
-from ..processes.gaussian import GaussianDiffusion, gaussian_kernel
 from ..spaces.base import expand_batch
 from .base import Loss, Noised
 from .times import StraightPathTimes
@@ -51,11 +50,11 @@ def batch_posterior_target(
         log w_ij = Σ_k [α (u(x_t^i) - c)_k u(x_0^j)_k - ½ α² u(x_0^j)_k²] / v_k + const_i,
 
     one ``n × n`` matrix. For ``vp`` (``u = x``) ``ŝ_i = -(x_t^i - α_t ū_0^i) / s_t²``; for the
-    orthant diffusions ``u = log x``.
+    orthant diffusions ``u`` is the standardised ``log x``.
     """
     kernel = process.gaussian_coordinates(t)
-    n = x0.shape[0]
-    rows, noisy = kernel.to(x0).reshape(n, -1), kernel.to(xt).reshape(n, -1)
+    n, to = x0.shape[0], kernel.coords.to
+    rows, noisy = to(x0).reshape(n, -1), to(xt).reshape(n, -1)
     a = kernel.alpha.reshape(n, 1)
     precision = (a**2 / kernel.var).expand_as(noisy)
     logits = (a * (noisy - kernel.shift) / kernel.var) @ rows.T - 0.5 * precision @ (rows**2).T
@@ -63,7 +62,8 @@ def batch_posterior_target(
         c = context.reshape(n, -1)
         logits = logits.masked_fill(~(c[:, None] == c[None]).all(-1), -math.inf)
     mean = torch.softmax(logits, dim=1) @ rows
-    return process.conditional_score(xt, kernel.back(mean.reshape(x0.shape)), t)
+    eps = (noisy - kernel.shift - a * mean) * torch.rsqrt(kernel.var)
+    return kernel.noise_score(eps, xt.reshape(n, -1)).reshape(xt.shape)
 
 
 def kl_weighting(process: Process, x: Tensor, t: Tensor) -> Tensor:
@@ -84,24 +84,30 @@ def time_scaled_weighting(scale: Callable[[Tensor], Tensor]) -> Weighting:
 
 
 def eps_weighting(process: Process, x: Tensor, t: Tensor) -> Tensor:
-    """``λ = s_t²``: the usual ε-loss ``½|ε_θ - ε|²`` of Gaussian kernels (not a KL bound)."""
-    if not isinstance(process, GaussianDiffusion):
-        raise TypeError("eps_weighting needs a Gaussian kernel N(α_t x_0, s_t² I)")
-    return expand_batch(process.std(t) ** 2, x)
+    """``λ = v_t / (du/dx)²`` for a kernel that is ``N(α_t u_0 + c_t, diag v_t)`` in some
+    coordinates ``u`` (:meth:`~dmm.processes.CoordinateGaussian.noise_weight`): the usual ε-loss
+    ``½|ε_θ - ε|²`` (not a KL bound). ``λ = s_t²`` for the Gaussian diffusions, ``v_t x²`` for
+    the orthant diffusions (``log X_t`` Gaussian)."""
+    kernel = process.gaussian_coordinates(t)
+    return kernel.noise_weight(x.reshape(x.shape[0], -1)).reshape(x.shape)
 
 
 def straight_weighting(process: Process, x: Tensor, t: Tensor) -> Tensor:
-    """``λ = s_t² (1 + σ_t)² (T - t_min) q(t)``, ``σ_t = s_t/α_t`` and ``q`` the density of
-    :class:`~dmm.losses.times.StraightPathTimes`: drawn from that law, each row's weight is
-    ``w λ = s_t² (1 + σ_t)²``, and the loss is conditional flow matching's (Lipman et al. 2022)
-    for this kernel, ``E_u |v_θ - (ε - x_0)|²`` with ``u = s_t/(α_t + s_t) ~ U`` (since
-    ``v̂ - v = (1 + σ_t)(ε̂ - ε)``). It weights large noise far more than the ε-loss, which
-    is what few-step samplers need. Not a KL bound. Draw ``t`` from that law
+    """``λ = λ_ε (1 + σ_t)² (T - t_min) q(t)``, with :func:`eps_weighting`'s ``λ_ε``,
+    ``σ_t = s_t/α_t`` for a kernel ``N(α_t u_0, s_t² I)`` in some coordinates ``u``, and ``q``
+    the density of :class:`~dmm.losses.times.StraightPathTimes`: drawn from that law, each row's
+    weight is ``w λ = λ_ε (1 + σ_t)²``, and the loss is conditional flow matching's (Lipman et
+    al. 2022) for this kernel, ``E_u |v_θ - (ε - u_0)|²`` with ``u = s_t/(α_t + s_t) ~ U``
+    (since ``v̂ - v = (1 + σ_t)(ε̂ - ε)``). It weights large noise far more than the ε-loss,
+    which is what few-step samplers need. Not a KL bound. Draw ``t`` from that law
     (``loss.with_times(StraightPathTimes())``; the catalogue's ``weighting=straight`` does):
     under uniform times the weights span orders of magnitude near ``T``."""
-    a, s = gaussian_kernel(process, "straight_weighting").kernel(t)
-    q = StraightPathTimes().density(process, t)
-    return expand_batch(s**2 * (1 + s / a) ** 2 * (process.T - process.t_min) * q, x)
+    kernel = process.gaussian_coordinates(t)
+    a, s = kernel.isotropic("straight_weighting")
+    q = StraightPathTimes().density(process, t)[:, None]
+    flat = x.reshape(x.shape[0], -1)
+    lam = kernel.noise_weight(flat) * (1 + s / a) ** 2 * (process.T - process.t_min) * q
+    return lam.reshape(x.shape)
 
 
 class DenoisingScoreMatching(Loss):

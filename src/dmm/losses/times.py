@@ -10,10 +10,10 @@ error report do not depend on ``q``, its variance does.
   own scale), uniform draws put 1% of a batch on ``t < 0.01 T`` while those rows carry most of the
   gradient's variance; the mixture draws them ``~ a / log(T/t_min)`` of the time with weights
   below 1, and its uniform part keeps ``w ≤ 1/(1 - a)`` at large ``t``.
-* :class:`StraightPathTimes` — for a Gaussian kernel ``N(α_t x_0, s_t² I)``, ``u = s_t/(α_t + s_t)``
-  uniform: the time law of rectified flow / flow matching carried to this process (its
-  density, ``q(t) ∝ du/dt = u(1 - u) g_t² / (2 s_t²)``, is what
-  :func:`~dmm.losses.dsm.straight_weighting` is written against).
+* :class:`StraightPathTimes` — for a kernel ``N(α_t u_0, s_t² I)`` in some coordinates ``u``,
+  ``u = s_t/(α_t + s_t)`` uniform: the time law of rectified flow / flow matching carried to
+  this process (its density, ``q(t) ∝ du/dt``, is what :func:`~dmm.losses.dsm.straight_weighting`
+  is written against).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import torch
 from torch import Tensor
 
 from ..processes.base import Process
-from ..processes.gaussian import gaussian_kernel
 
 
 class TimeLaw:
@@ -71,42 +70,47 @@ class LogUniformMixture(TimeLaw):
 
 
 def straight_time(process: Process, t: Tensor) -> Tensor:
-    """``u_t = s_t / (α_t + s_t)``, increasing from ``≈ 0`` to ``≈ 1``."""
-    a, s = gaussian_kernel(process, "the straight-path time law").kernel(t)
-    return s / (a + s)
+    """``u_t = s_t / (α_t + s_t)``, increasing from ``≈ 0`` to ``≈ 1``, for a kernel that is
+    ``N(α_t u_0, s_t² I)`` in some coordinates ``u`` (:meth:`CoordinateGaussian.isotropic
+    <dmm.processes.CoordinateGaussian.isotropic>`)."""
+    a, s = process.gaussian_coordinates(t).isotropic("the straight-path time law")
+    return (s / (a + s)).reshape(t.shape)
 
 
 @dataclass(frozen=True)
 class StraightPathTimes(TimeLaw):
-    """``u_t = s_t/(α_t + s_t) ~ U(u_{t_min}, u_T)``: density
-    ``q(t) = u_t (1 - u_t) g_t² / (2 s_t²) / (u_T - u_{t_min})`` (``dλ_t/dt = -g_t²/(2 s_t²)``
-    for ``λ = log(α/s)``, and ``u = 1/(1 + e^λ)``).
+    """``u_t = s_t/(α_t + s_t) ~ U(u_{t_min}, u_T)``, for any kernel with
+    :func:`straight_time`: the time law of flow matching carried to this process.
 
     Drawn by the inverse of ``u`` interpolated linearly between ``knots`` times (uniform in
     ``t``): the draws' density is then piecewise constant, ``q̃(t) = Δu_k/Δt_k /
-    (u_T - u_{t_min})`` on knot interval ``k``, and the weights ``w = 1/((T - t_min) q̃(t))`` are
-    exact for it (``q̃`` is within ``O(Δt²)`` of ``q``). A handful of tensor operations per
-    batch: no bisection loop in the training step."""
+    (u_T - u_{t_min})`` on knot interval ``k``, within ``O(Δt)`` of ``du/dt / (u_T -
+    u_{t_min})`` (for the Gaussian diffusions ``du/dt = u (1 - u) g_t² / (2 s_t²)``).
+    :meth:`density` is ``q̃``, so the weights ``w = 1/((T - t_min) q̃(t))`` are exact for the
+    draws. A handful of tensor operations per batch: no bisection loop in the training step."""
 
     knots: int = 1025
 
+    def _table(self, process: Process, device, dtype) -> tuple[Tensor, Tensor, Tensor]:
+        """The knot times, ``u`` there, and ``q̃`` on each knot interval."""
+        knots = torch.linspace(process.t_min, process.T, self.knots, device=device, dtype=dtype)
+        u = straight_time(process, knots)
+        return knots, u, u.diff() / knots.diff() / (u[-1] - u[0])
+
     def density(self, process: Process, t: Tensor) -> Tensor:
-        gauss = gaussian_kernel(process, "the straight-path time law")
-        ends = torch.tensor([process.t_min, process.T], dtype=t.dtype, device=t.device)
-        u_lo, u_hi = straight_time(gauss, ends)
-        u, s = straight_time(gauss, t), gauss.std(t)
-        return u * (1 - u) * gauss.diffusion_sq(t) / (2 * s**2) / (u_hi - u_lo)
+        """``q̃(t)``, the density of the draws (class doc)."""
+        knots, _, q = self._table(process, t.device, t.dtype)
+        k = (torch.searchsorted(knots, t.contiguous(), right=True) - 1).clamp(0, len(q) - 1)
+        return q[k]
 
     def draw(self, process, n, generator, device=None):
         lo, hi = process.t_min, process.T
-        knots = torch.linspace(lo, hi, self.knots, device=device)
-        u = straight_time(process, knots)
-        du, dt = u.diff(), knots.diff()
+        knots, u, q = self._table(process, device, torch.get_default_dtype())
         target = u[0] + (u[-1] - u[0]) * torch.rand(n, generator=generator, device=device)
-        k = (torch.searchsorted(u, target, right=True) - 1).clamp(0, len(du) - 1)
-        t = (knots[k] + (target - u[k]) * dt[k] / du[k]).clamp(lo, hi)
-        density = du[k] / dt[k] / (u[-1] - u[0])
-        return t, 1.0 / ((hi - lo) * density)
+        k = (torch.searchsorted(u, target, right=True) - 1).clamp(0, len(q) - 1)
+        du = u[k + 1] - u[k]
+        t = (knots[k] + (target - u[k]) * (knots[k + 1] - knots[k]) / du).clamp(lo, hi)
+        return t, 1.0 / ((hi - lo) * q[k])
 
 
 __all__ = [

@@ -1,6 +1,14 @@
 """Forward processes as values: a space, a tuple of generator blocks, a reference law."""
 
-from .base import Block, CoordinateGaussian, MissingCapability, Process, SimulationError
+from .base import (
+    IDENTITY,
+    Block,
+    CoordinateGaussian,
+    Coordinates,
+    MissingCapability,
+    Process,
+    SimulationError,
+)
 from .chains import (
     AbsorbingChain,
     AbsorbingRates,
@@ -58,6 +66,8 @@ __all__ = [
     "UniformRates",
     "Block",
     "CoordinateGaussian",
+    "Coordinates",
+    "IDENTITY",
     "SimulationError",
     "ChainProcess",
     "LogLinearSchedule",

@@ -29,22 +29,70 @@ class MissingCapability(TypeError):
     """A loss, model or sampler needs a capability the process does not declare."""
 
 
+class Coordinates:
+    """An elementwise bijection ``u = to(x)`` of a state's coordinates, ``back`` its inverse,
+    with what a score needs to change coordinates: ``slope = du/dx`` and ``curvature =
+    d log(du/dx)/dx`` (elementwise), so that ``∇_x log p_X = slope ⊙ ∇_u log p_U + curvature``.
+    This base class is the identity ``u = x``; subclasses override all four."""
+
+    def to(self, x: Tensor) -> Tensor:
+        return x
+
+    def back(self, u: Tensor) -> Tensor:
+        return u
+
+    def slope(self, x: Tensor) -> Tensor:
+        return torch.ones_like(x)
+
+    def curvature(self, x: Tensor) -> Tensor:
+        return torch.zeros_like(x)
+
+
+#: ``u = x``
+IDENTITY = Coordinates()
+
+
 @dataclass(frozen=True)
 class CoordinateGaussian:
-    """A transition kernel that is Gaussian in the coordinates ``u = to(x)``:
+    """A transition kernel that is Gaussian in the coordinates ``u`` (:class:`Coordinates`):
 
         u(X_t) | X_0 = x_0  ~  N(α u(x_0) + c, diag(v)),
 
     on the rows' flattened coordinates; ``alpha`` has shape ``(batch, 1)``, ``shift`` and ``var``
-    shape ``(batch, 1)`` or ``(batch, d)``, and ``back`` inverts ``to``. Gaussian diffusions have
-    ``u = x``, ``c = 0``, ``v = s_t²``; the orthant diffusions ``u = log x``.
+    shape ``(batch, 1)`` or ``(batch, d)``. Gaussian diffusions have ``u = x``, ``c = 0``,
+    ``v = s_t²``; the orthant diffusions ``u = (log x - m)/σ_0``, the standardised logarithm.
+
+    Writing ``u(X_t) = α u(x_0) + c + √v ε``, three things follow for any such kernel: the
+    batch-posterior DSM target, the weighting that turns DSM into the ε-loss
+    (:meth:`noise_weight`), and the score of a predicted noise (:meth:`noise_score`); where
+    ``v`` is one number per row (:meth:`isotropic`), also the straight path of flow matching.
     """
 
-    to: Callable[[Tensor], Tensor]
-    back: Callable[[Tensor], Tensor]
+    coords: Coordinates
     alpha: Tensor
     shift: Tensor
     var: Tensor
+
+    def noise_score(self, eps: Tensor, x: Tensor) -> Tensor:
+        """``∇_x log p_{t|0}(x | x_0)`` for the ``x_0`` whose noise at ``x`` is ``eps``:
+        ``slope(x) ⊙ (-ε/√v) + curvature(x)``; ``eps`` and ``x`` flattened, ``(batch, d)``."""
+        c = self.coords
+        return -c.slope(x) * eps * torch.rsqrt(self.var) + c.curvature(x)
+
+    def noise_weight(self, x: Tensor) -> Tensor:
+        """``λ = v / slope(x)²``: the DSM weighting under which ``½|s_θ - s|²_λ`` is
+        ``½|ε_θ - ε|²`` (``s_t²`` for Gaussian diffusions); ``x`` flattened."""
+        return self.var / self.coords.slope(x) ** 2
+
+    def isotropic(self, what: str) -> tuple[Tensor, Tensor]:
+        """``(α, s)``, each ``(batch, 1)``, where every coordinate has the same noise level
+        ``v = s²``; otherwise :class:`MissingCapability` naming ``what`` needed it."""
+        if self.var.shape[-1] != 1:
+            raise MissingCapability(
+                f"{what} needs the same noise level in every coordinate; this kernel has one "
+                "per coordinate"
+            )
+        return self.alpha, self.var.sqrt()
 
 
 class SimulationError(RuntimeError):

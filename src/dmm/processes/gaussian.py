@@ -14,7 +14,7 @@ from torch import Tensor
 
 from ..spaces import Euclidean
 from ..spaces.base import expand_batch
-from .base import CoordinateGaussian, MissingCapability, Process
+from .base import IDENTITY, CoordinateGaussian, MissingCapability, Process
 from .diffusion import Diffusion
 from .references import Normal
 from .schedules import ConstantSchedule, LinearSchedule, Schedule
@@ -29,10 +29,6 @@ def gaussian_kernel(process: Process, what: str) -> GaussianDiffusion:
             f"{process.name} has none"
         )
     return process
-
-
-def _identity(x: Tensor) -> Tensor:
-    return x
 
 
 class GaussianDiffusion(Process):
@@ -94,7 +90,7 @@ class GaussianDiffusion(Process):
         """``N(α_t x_0, s_t² I)`` in the coordinates ``x`` themselves."""
         a, s = self.kernel(t)
         return CoordinateGaussian(
-            _identity, _identity, a[:, None], torch.zeros_like(a)[:, None], s[:, None] ** 2
+            IDENTITY, a[:, None], torch.zeros_like(a)[:, None], s[:, None] ** 2
         )
 
     def denoise(self, rev, y: Tensor, t: Tensor) -> Tensor:

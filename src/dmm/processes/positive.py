@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import copy
 import math
+from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
 from torch import Tensor
 
 from ..spaces.positive import PositiveOrthant, exp_positive
-from .base import CoordinateGaussian, Process
+from .base import CoordinateGaussian, Coordinates, Process
 from .diffusion import Diffusion
 from .references import Reference
 from .schedules import ConstantSchedule, Schedule
@@ -68,6 +69,27 @@ class LogNormal(Reference):
         return f"LogNormal(log_mean={self.log_mean.tolist()}, log_std={self.log_std.tolist()})"
 
 
+@dataclass(frozen=True)
+class StandardLog(Coordinates):
+    """``u = (log x - m)/s`` elementwise, ``m`` and ``s`` per coordinate (the data's log-moments):
+    ``slope = 1/(s x)``, ``curvature = -1/x``."""
+
+    mean: Tensor
+    std: Tensor
+
+    def to(self, x: Tensor) -> Tensor:
+        return (torch.log(x) - self.mean.to(x)) / self.std.to(x)
+
+    def back(self, u: Tensor) -> Tensor:
+        return exp_positive(self.mean.to(u) + self.std.to(u) * u)
+
+    def slope(self, x: Tensor) -> Tensor:
+        return 1 / (self.std.to(x) * x)
+
+    def curvature(self, x: Tensor) -> Tensor:
+        return -1 / x
+
+
 class LogGaussianDiffusion(Process):
     """Base: ``log X`` is linear Gaussian. Subclasses give :meth:`log_drift` (``β a``),
     :meth:`log_kernel` (``α_t``, ``c_t``, ``v_t``) and the reference law.
@@ -101,6 +123,11 @@ class LogGaussianDiffusion(Process):
         self.data_log_mean = _vec(data_log_mean, self.dim)
         self.data_log_std = _vec(data_log_std, self.dim)
         space = PositiveOrthant(self.dim, self.data_log_mean, self.data_log_std)
+        self.coordinates = StandardLog(self.data_log_mean, self.data_log_std)
+        # in the standardised logarithm every coordinate has the same noise level when σ_i is
+        # proportional to the data's log-std (the catalogue's default): the straight path needs it
+        ratio = self.sigma / self.data_log_std
+        self.isotropic = bool(torch.allclose(ratio, ratio[0].expand_as(ratio), rtol=1e-5))
         block = Diffusion(self.drift, self.diffusion, divergence=self.diffusion_divergence)
         super().__init__(space, (block,), None, T, t_min)  # subclasses set the reference
 
@@ -139,8 +166,19 @@ class LogGaussianDiffusion(Process):
         return -(1 + (torch.log(xt) - alpha * torch.log(x0) - c) / v) / xt
 
     def gaussian_coordinates(self, t: Tensor) -> CoordinateGaussian:
-        """``log X_t | x_0 ~ N(α_t log x_0 + c_t, diag v_t)``: Gaussian in ``u = log x``."""
-        return CoordinateGaussian(torch.log, exp_positive, *self.log_kernel(t))
+        """``log X_t | x_0 ~ N(α_t log x_0 + c_t, diag v_t)``: Gaussian in the standardised
+        logarithm ``u = (log x - m_0)/s_0`` (the data's log-moments), with ``α_t``, shift
+        ``(c_t + (α_t - 1) m_0)/s_0`` and variance ``v_t/s_0²``; one column of variance when
+        it is the same in every coordinate (``σ_i ∝ s_{0,i}``)."""
+        alpha, c, v = self.log_kernel(t)
+        m, sd = self.data_log_mean.to(t), self.data_log_std.to(t)
+        var = v / sd**2
+        return CoordinateGaussian(
+            self.coordinates,
+            alpha,
+            (c + (alpha - 1) * m) / sd,
+            var[:, :1] if self.isotropic else var,
+        )
 
     def denoise(self, rev, y: Tensor, t: Tensor) -> Tensor:
         """``exp E[log X_0 | X_t = y]`` by Tweedie in log coordinates:
@@ -296,6 +334,7 @@ __all__ = [
     "GeometricOU",
     "LogGaussianDiffusion",
     "LogNormal",
+    "StandardLog",
     "log_eps_weighting",
     "log_moments",
 ]

@@ -12,7 +12,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from ..processes.base import Process
+from ..processes.base import MissingCapability, Process
 from ..processes.gaussian import GaussianDiffusion
 from ..spaces.base import expand_batch
 from .conversions import eps_to_score, x0_to_score
@@ -137,18 +137,32 @@ class X0Param(_GaussianParam):
         return x0_to_score(out, y, expand_batch(p.alpha(t), y), expand_batch(p.std(t), y))
 
 
-class VelocityParam(_GaussianParam):
+class VelocityParam(ScoreModel):
     """The network predicts the velocity of the straight path (rectified flow / flow matching's
-    target): with ``u = s_t/(α_t + s_t)``, ``y/(α_t + s_t) = (1 - u) x_0 + u ε`` and
-    ``v = ε - x_0``, so ``ε̂ = y/(α_t + s_t) + (1 - u) v_θ(y, t)`` and ``s_θ = -ε̂ / s_t``.
-    Well conditioned at both ends: ``x̂_0 = y/(α_t + s_t) - u v_θ`` near pure noise, ``ε̂`` near
-    the data."""
+    target), for any kernel that is ``N(α_t u_0 + c_t, s_t² I)`` in some coordinates ``u``
+    (:meth:`~dmm.processes.Process.gaussian_coordinates`; ``u = x`` for the Gaussian
+    diffusions, the standardised ``log x`` for the orthant ones). With ``τ = s_t/(α_t + s_t)``
+    and ``u' = u(y) - c_t``, ``u'/(α_t + s_t) = (1 - τ) u_0 + τ ε`` and ``v = ε - u_0``, so
+    ``ε̂ = (u' + α_t v_θ(y, t))/(α_t + s_t)``, and the score is the kernel's score at that
+    noise (:meth:`~dmm.processes.CoordinateGaussian.noise_score`; ``-ε̂/s_t`` for
+    ``u = x``). Well conditioned at both ends: ``û_0 = u'/(α_t + s_t) - τ v_θ`` near pure
+    noise, ``ε̂`` near the data."""
+
+    def __init__(self, net: nn.Module | None, process: Process) -> None:
+        t = torch.full((1,), process.T)
+        try:
+            process.gaussian_coordinates(t).isotropic(type(self).__name__)
+        except MissingCapability as err:
+            raise MissingCapability(f"{err} (use ScoreParam or PotentialParam)") from None
+        super().__init__(net, process)
 
     def from_raw(self, out: Tensor, y: Tensor, t: Tensor) -> Tensor:
-        a, s = self.process.kernel(t)
-        a, s = expand_batch(a, y), expand_batch(s, y)
-        eps = (y + a * out) / (a + s)
-        return eps_to_score(eps, s)
+        kernel = self.process.gaussian_coordinates(t)
+        a, s = kernel.isotropic(type(self).__name__)
+        n = y.shape[0]
+        flat = y.reshape(n, -1)
+        eps = (kernel.coords.to(flat) - kernel.shift + a * out.reshape(n, -1)) / (a + s)
+        return kernel.noise_score(eps, flat).reshape(y.shape)
 
 
 class PotentialParam(ScoreModel):

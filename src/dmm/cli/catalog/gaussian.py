@@ -127,8 +127,12 @@ def dsm_loss(
     target = TARGETS[params.get("target", "conditional")]
     weighting = weightings[params["weighting"]]
     loss = DenoisingScoreMatching(process, weighting, target)
+    if weighting is not straight_weighting:
+        return loss
+    # refused here, not at the first step, where the kernel has no straight path
+    process.gaussian_coordinates(torch.full((1,), process.T)).isotropic("weighting=straight")
     # the straight weighting is written against its own time law (straight_weighting's doc)
-    return loss.with_times(StraightPathTimes()) if weighting is straight_weighting else loss
+    return loss.with_times(StraightPathTimes())
 
 
 def flat_dim(data: Tensor) -> int:

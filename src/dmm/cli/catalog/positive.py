@@ -17,9 +17,9 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ...losses import kl_weighting
+from ...losses import kl_weighting, straight_weighting
 from ...processes.positive import GBM, GeometricOU, log_eps_weighting, log_moments
-from ...scores import PotentialParam, ScoreParam
+from ...scores import PotentialParam, ScoreParam, VelocityParam
 from ...scores.log_coordinates import LogEpsParam, LogScoreParam
 from .gaussian import (
     DIFFUSION_SAMPLERS,
@@ -36,13 +36,14 @@ from .spec import ProcessSpec, register_process
 PARAMETERISATIONS = {
     "log-score": LogScoreParam,
     "log-eps": LogEpsParam,
+    "velocity": VelocityParam,
     "score": ScoreParam,
     "potential": PotentialParam,
 }
 #: the flat-coordinate Langevin corrector of ``pc`` is not offered: its step ``δ ∝ 1/|s|²`` and its
 #: ``√(2δ)/y`` noise in log coordinates are meaningless where ``|s| ~ 1/y`` blows up at the axes
 SAMPLERS = {k: v for k, v in DIFFUSION_SAMPLERS.items() if k != "pc"}
-WEIGHTINGS = {"kl": kl_weighting, "log-eps": log_eps_weighting}
+WEIGHTINGS = {"kl": kl_weighting, "log-eps": log_eps_weighting, "straight": straight_weighting}
 #: ``log-eps`` with its own weighting, measured against ``log-score`` with the KL weighting (the
 #: earlier default) in benchmarks/orthant_quality.py (docs/positive.md)
 _COMMON = {
@@ -59,9 +60,12 @@ _HELP = {
     "hidden": MODEL_HELP["hidden"],
     "depth": MODEL_HELP["depth"],
     "parameterisation": "what the network outputs: log-score (y * score, bounded at the axes), "
-    "log-eps (the noise of log X_t: y * score = -1 - eps / sqrt(v_t)), score or potential",
-    "weighting": "weight of the DSM loss: kl (lambda = D(y) = sigma^2 y^2, the path-KL bound) or "
-    "log-eps (the noise-prediction loss in log coordinates)",
+    "log-eps (the noise of log X_t: y * score = -1 - eps / sqrt(v_t)), velocity (eps - u_0 in "
+    "the standardised log coordinates u, the straight path of flow matching), score or "
+    "potential",
+    "weighting": "weight of the DSM loss: kl (lambda = D(y) = sigma^2 y^2, the path-KL bound), "
+    "log-eps (the noise-prediction loss in log coordinates) or straight (flow matching's loss "
+    "and time law in the standardised log coordinates; needs sigma_units=data for gbm)",
     "target": TARGET_HELP + "; in log coordinates, where the kernel is Gaussian",
     "t_min": T_MIN_HELP,
     "T": "time horizon of the forward process",
