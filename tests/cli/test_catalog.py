@@ -80,7 +80,10 @@ def test_build_seeds_the_model_without_touching_the_global_generator():
     for x, y in zip(a.model.parameters(), b.model.parameters(), strict=True):
         assert torch.equal(x, y)
     assert a.params["hidden"] == 8 and a.sample_steps == 500 and a.denoise
-    assert sorted(a.samplers) == ["dpm1", "dpm2", "em", "ode-euler", "ode-heun", "pc"]
+    assert sorted(a.samplers) == [
+        *["dpm1", "dpm2", "em", "ode-euler", "ode-heun", "pc"],
+        *["straight-euler", "straight-heun", "straight-midpoint"],
+    ]
     with pytest.raises(UsageError, match="unknown sampler 'rk4'.*em"):
         a.sampler("rk4")
 

@@ -7,8 +7,14 @@ import torch
 
 from dmm.cli.catalog import build, get_process
 from dmm.data import orthant_gmm_2d
-from dmm.losses import DenoisingScoreMatching, StraightPathTimes, kl_weighting, straight_weighting
-from dmm.processes import GBM, GeometricOU, MissingCapability
+from dmm.losses import (
+    DenoisingScoreMatching,
+    StraightPathTimes,
+    batch_posterior_target,
+    kl_weighting,
+    straight_weighting,
+)
+from dmm.processes import GBM, GeometricOU
 from dmm.processes.positive import log_eps_weighting
 from dmm.scores import VelocityParam
 from dmm.scores.log_coordinates import LogEpsParam, LogScoreParam
@@ -16,13 +22,20 @@ from dmm.spaces import SupportError
 
 
 @pytest.mark.parametrize("name,cls", [("gbm", GBM), ("geometric-ou", GeometricOU)])
-def test_catalog_builds_log_eps_model_and_dsm(name, cls) -> None:
+def test_catalog_builds_velocity_model_and_straight_dsm(name, cls) -> None:
     data = orthant_gmm_2d(500, torch.Generator().manual_seed(0))
     built = build(name, data, {"hidden": 16, "depth": 1})
     process, model, loss = built.process, built.model, built.loss
     assert isinstance(process, cls)
-    assert isinstance(model, LogEpsParam)
-    assert isinstance(loss, DenoisingScoreMatching) and loss.weighting is log_eps_weighting
+    assert isinstance(model, VelocityParam)
+    assert isinstance(loss, DenoisingScoreMatching) and loss.weighting is straight_weighting
+    assert loss.target is batch_posterior_target
+    eps = build(
+        name,
+        data,
+        {"hidden": 16, "depth": 1, "parameterisation": "log-eps"} | {"weighting": "log-eps"},
+    )
+    assert type(eps.model) is LogEpsParam and eps.loss.weighting is log_eps_weighting
     kl = build(
         name, data, {"hidden": 16, "depth": 1, "parameterisation": "log-score", "weighting": "kl"}
     )
@@ -60,11 +73,3 @@ def test_the_straight_path_loss_in_log_coordinates(name) -> None:
     assert isinstance(built.model, VelocityParam) and built.loss.weighting is straight_weighting
     assert isinstance(built.loss.times, StraightPathTimes)
     assert torch.isfinite(built.loss(built.model, data, torch.Generator().manual_seed(1)))
-
-
-def test_the_straight_path_needs_one_noise_level() -> None:
-    # gbm with an absolute sigma has a different noise level per standardised coordinate
-    data = orthant_gmm_2d(500, torch.Generator().manual_seed(0))
-    for params in ({"weighting": "straight"}, {"parameterisation": "velocity"}):
-        with pytest.raises(MissingCapability, match="same noise level in every coordinate"):
-            build("gbm", data, {"hidden": 16, "depth": 1, "sigma_units": "absolute", **params})

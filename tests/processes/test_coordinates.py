@@ -8,7 +8,15 @@ import pytest
 import torch
 
 from dmm.losses import eps_weighting
-from dmm.processes import GBM, IDENTITY, VP, GeometricOU, MissingCapability, TorusJump
+from dmm.processes import (
+    GBM,
+    IDENTITY,
+    VP,
+    CoordinateGaussian,
+    GeometricOU,
+    MissingCapability,
+    TorusJump,
+)
 from dmm.processes.positive import StandardLog, log_eps_weighting
 
 DATA = torch.exp(0.7 * torch.randn(256, 3, generator=torch.Generator().manual_seed(0)) + 1.0)
@@ -35,10 +43,15 @@ def test_slope_and_curvature_are_the_derivatives_of_the_map(coords) -> None:
 
 def _processes():
     x = DATA.double()
-    return [VP(3), GBM.from_data(x), GeometricOU.from_data(x, theta=0.5)]
+    # gbm with one absolute sigma: its coordinates are scaled by σ, not by the data's log-std
+    absolute = GBM.from_data(x, sigma=0.8, relative=False)
+    return [VP(3), GBM.from_data(x), absolute, GeometricOU.from_data(x, theta=0.5)]
 
 
-@pytest.mark.parametrize("process", _processes(), ids=["vp", "gbm", "geometric-ou"])
+IDS = ["vp", "gbm", "gbm-absolute", "geometric-ou"]
+
+
+@pytest.mark.parametrize("process", _processes(), ids=IDS)
 def test_the_noise_score_is_the_conditional_score(process) -> None:
     # x_t = back(α u_0 + c + s ε): the kernel's score at ε is ∇log p_{t|0}(x_t | x_0) (float64)
     torch.set_default_dtype(torch.float64)
@@ -56,18 +69,17 @@ def test_the_noise_score_is_the_conditional_score(process) -> None:
         torch.set_default_dtype(torch.float32)
 
 
-@pytest.mark.parametrize("process", _processes()[1:], ids=["gbm", "geometric-ou"])
+@pytest.mark.parametrize("process", _processes()[1:], ids=IDS[1:])
 def test_the_eps_weighting_of_the_orthant_diffusions_is_v_x_squared(process) -> None:
     x, t = DATA.double(), torch.linspace(0.01, 1.0, len(DATA), dtype=torch.float64)
     torch.testing.assert_close(eps_weighting(process, x, t), log_eps_weighting(process, x, t))
 
 
 def test_noise_levels_that_differ_per_coordinate_are_named() -> None:
-    # σ_i not proportional to the data's log-std: the standardised kernel has one variance per
-    # coordinate, and the straight path (one time per row) does not exist
-    gbm = GBM.from_data(DATA, sigma=1.0, relative=False)
+    # one variance per coordinate: the straight path (one time per row) does not exist
+    t = torch.full((4,), 0.5)
+    kernel = CoordinateGaussian(IDENTITY, torch.ones(4, 1), torch.zeros(4, 1), torch.rand(4, 3))
     with pytest.raises(MissingCapability, match="same noise level in every coordinate"):
-        gbm.gaussian_coordinates(torch.full((4,), 0.5)).isotropic("the straight path")
-    assert GBM.from_data(DATA).gaussian_coordinates(torch.full((4,), 0.5)).var.shape == (4, 1)
+        kernel.isotropic("the straight path")
     with pytest.raises(MissingCapability, match="Gaussian in some coordinates"):
-        TorusJump(2).gaussian_coordinates(torch.full((4,), 0.5))
+        TorusJump(2).gaussian_coordinates(t)

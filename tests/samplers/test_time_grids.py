@@ -75,7 +75,7 @@ def test_bad_arguments_and_processes_without_a_gaussian_kernel():
         edm_grid(VP(2), 4, rho=0)
     sde = SDE(lambda x, t: -x, lambda x, t: torch.ones_like(x), 2)
     for grid in (logsnr_grid, edm_grid):
-        with pytest.raises(MissingCapability, match="Gaussian kernel"):
+        with pytest.raises(MissingCapability, match="Gaussian in some coordinates"):
             grid(sde, 4)
 
 

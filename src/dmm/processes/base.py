@@ -79,6 +79,12 @@ class CoordinateGaussian:
         c = self.coords
         return -c.slope(x) * eps * torch.rsqrt(self.var) + c.curvature(x)
 
+    def score_noise(self, score: Tensor, x: Tensor) -> Tensor:
+        """The noise ``ε`` whose :meth:`noise_score` at ``x`` is ``score`` (its inverse):
+        ``ε = √v (curvature(x) - score) / slope(x)``; flattened, ``(batch, d)``."""
+        c = self.coords
+        return (c.curvature(x) - score) * self.var.sqrt() / c.slope(x)
+
     def noise_weight(self, x: Tensor) -> Tensor:
         """``λ = v / slope(x)²``: the DSM weighting under which ``½|s_θ - s|²_λ`` is
         ``½|ε_θ - ε|²`` (``s_t²`` for Gaussian diffusions); ``x`` flattened."""

@@ -71,8 +71,8 @@ class LogNormal(Reference):
 
 @dataclass(frozen=True)
 class StandardLog(Coordinates):
-    """``u = (log x - m)/s`` elementwise, ``m`` and ``s`` per coordinate (the data's log-moments):
-    ``slope = 1/(s x)``, ``curvature = -1/x``."""
+    """``u = (log x - m)/s`` elementwise, ``m`` and ``s`` per coordinate: ``slope = 1/(s x)``,
+    ``curvature = -1/x``."""
 
     mean: Tensor
     std: Tensor
@@ -123,11 +123,12 @@ class LogGaussianDiffusion(Process):
         self.data_log_mean = _vec(data_log_mean, self.dim)
         self.data_log_std = _vec(data_log_std, self.dim)
         space = PositiveOrthant(self.dim, self.data_log_mean, self.data_log_std)
-        self.coordinates = StandardLog(self.data_log_mean, self.data_log_std)
-        # in the standardised logarithm every coordinate has the same noise level when σ_i is
-        # proportional to the data's log-std (the catalogue's default): the straight path needs it
-        ratio = self.sigma / self.data_log_std
-        self.isotropic = bool(torch.allclose(ratio, ratio[0].expand_as(ratio), rtol=1e-5))
+        # the logarithm centred on the data and scaled per coordinate in proportion to σ_i, so
+        # that every coordinate has the same noise level (what the straight path needs), the
+        # scales averaging the data's log-std: exactly that log-std when σ_i ∝ s_{0,i} (the
+        # catalogue's default, sigma_units=data)
+        scale = self.sigma * (self.data_log_std / self.sigma).mean()
+        self.coordinates = StandardLog(self.data_log_mean, scale)
         block = Diffusion(self.drift, self.diffusion, divergence=self.diffusion_divergence)
         super().__init__(space, (block,), None, T, t_min)  # subclasses set the reference
 
@@ -166,19 +167,14 @@ class LogGaussianDiffusion(Process):
         return -(1 + (torch.log(xt) - alpha * torch.log(x0) - c) / v) / xt
 
     def gaussian_coordinates(self, t: Tensor) -> CoordinateGaussian:
-        """``log X_t | x_0 ~ N(α_t log x_0 + c_t, diag v_t)``: Gaussian in the standardised
-        logarithm ``u = (log x - m_0)/s_0`` (the data's log-moments), with ``α_t``, shift
-        ``(c_t + (α_t - 1) m_0)/s_0`` and variance ``v_t/s_0²``; one column of variance when
-        it is the same in every coordinate (``σ_i ∝ s_{0,i}``)."""
+        """``log X_t | x_0 ~ N(α_t log x_0 + c_t, diag v_t)``: Gaussian in ``u = (log x - m_0)/k``
+        (:class:`StandardLog`; ``m_0`` the data's log-mean, ``k_i ∝ σ_i``), with ``α_t``, shift
+        ``(c_t + (α_t - 1) m_0)/k`` and variance ``v_t/k²``, the same in every coordinate
+        (``v_{t,i} ∝ σ_i²``): one column."""
         alpha, c, v = self.log_kernel(t)
-        m, sd = self.data_log_mean.to(t), self.data_log_std.to(t)
-        var = v / sd**2
-        return CoordinateGaussian(
-            self.coordinates,
-            alpha,
-            (c + (alpha - 1) * m) / sd,
-            var[:, :1] if self.isotropic else var,
-        )
+        m, k = self.data_log_mean.to(t), self.coordinates.std.to(t)
+        var = (v / k**2).mean(1, keepdim=True)  # equal columns, up to rounding
+        return CoordinateGaussian(self.coordinates, alpha, (c + (alpha - 1) * m) / k, var)
 
     def denoise(self, rev, y: Tensor, t: Tensor) -> Tensor:
         """``exp E[log X_0 | X_t = y]`` by Tweedie in log coordinates:

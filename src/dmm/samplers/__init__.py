@@ -11,6 +11,7 @@ from .jumps import JumpTauLeaping, JumpThinning, Splitting
 from .jumps_anchor import AnchoredJumpTauLeaping
 from .predictor_corrector import PredictorCorrector
 from .probability_flow import FlowEuler, FlowHeun
+from .straight import StraightEuler, StraightHeun, StraightMidpoint
 
 __all__ = [
     "AnchoredJumpTauLeaping",
@@ -30,6 +31,9 @@ __all__ = [
     "FlowHeun",
     "PredictorCorrector",
     "Sampler",
+    "StraightEuler",
+    "StraightHeun",
+    "StraightMidpoint",
     "denoise_nfe",
     "edm_grid",
     "log_snr",

@@ -1,6 +1,7 @@
 """Time grids for Gaussian-kernel processes, uniform in a function of the log-SNR.
 
-For a kernel ``N(α_t x_0, s_t² I)`` the half log-SNR is ``λ_t = log(α_t / s_t)`` and the noise level
+For a kernel ``N(α_t x_0, s_t² I)`` (in ``x`` or in other coordinates, as the orthant diffusions'
+standardised logarithm) the half log-SNR is ``λ_t = log(α_t / s_t)`` and the noise level
 ``σ_t = s_t / α_t = e^{-λ_t}``; both are monotone in ``t`` (``λ`` decreases from ``λ(t_min)`` to
 ``λ(T)``). A grid is built in the variable ``u = φ(λ)`` and mapped back to forward time by
 bisection on ``λ(t)``, so it needs nothing of the process but its kernel:
@@ -23,20 +24,22 @@ import torch
 from torch import Tensor
 
 from ..processes.base import Process
-from ..processes.gaussian import GaussianDiffusion, gaussian_kernel
+from ..processes.gaussian import gaussian_kernel
 
 #: bisection halvings: ``T / 2^64`` is far below float64 resolution
 _BISECTIONS = 64
 
 
-def log_snr(process: GaussianDiffusion, t: Tensor) -> Tensor:
-    """``λ_t = log(α_t / s_t)`` (half the log signal-to-noise ratio)."""
-    a, s = process.kernel(t)
-    return torch.log(a) - torch.log(s)
+def log_snr(process: Process, t: Tensor) -> Tensor:
+    """``λ_t = log(α_t / s_t)`` (half the log signal-to-noise ratio) of a kernel that is
+    ``N(α_t u_0 + c_t, s_t² I)`` in some coordinates ``u`` (``u = x`` for the Gaussian
+    diffusions; :meth:`~dmm.processes.CoordinateGaussian.isotropic`)."""
+    a, s = process.gaussian_coordinates(t).isotropic("the log-SNR")
+    return (torch.log(a) - torch.log(s)).reshape(t.shape)
 
 
 def time_of_log_snr(
-    process: GaussianDiffusion, lam: Tensor, lo: float | Tensor, hi: float | Tensor
+    process: Process, lam: Tensor, lo: float | Tensor, hi: float | Tensor
 ) -> Tensor:
     """The times in ``[lo, hi]`` (numbers, or tensors shaped like ``lam``) where ``λ_t = lam``
     (``λ`` decreasing in ``t``), by bisection."""
@@ -60,7 +63,7 @@ def _grid_in(
     dtype: torch.dtype | None,
     what: str,
 ) -> Tensor:
-    gauss = gaussian_kernel(process, what)
+    process.gaussian_coordinates(torch.full((1,), process.T)).isotropic(what)
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
     t0 = process.T if t_start is None else float(t_start)
@@ -68,9 +71,9 @@ def _grid_in(
     if not t0 > t1:
         raise ValueError(f"need t_start > t_end, got {t0} and {t1}")
     ends = torch.tensor([t0, t1], dtype=torch.float64)
-    u = to_u(log_snr(gauss, ends))
+    u = to_u(log_snr(process, ends))
     lam = from_u(torch.linspace(float(u[0]), float(u[1]), steps + 1, dtype=torch.float64))
-    grid = time_of_log_snr(gauss, lam, t1, t0)
+    grid = time_of_log_snr(process, lam, t1, t0)
     grid[0], grid[-1] = t0, t1  # exact endpoints, whatever the bisection's last bit
     return grid.to(dtype or torch.get_default_dtype())
 

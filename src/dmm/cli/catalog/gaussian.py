@@ -29,6 +29,9 @@ from ...samplers import (
     FlowHeun,
     PredictorCorrector,
     Sampler,
+    StraightEuler,
+    StraightHeun,
+    StraightMidpoint,
     logsnr_grid,
     straight_grid,
     time_grid,
@@ -84,6 +87,14 @@ GAUSSIAN_SAMPLERS: dict[str, Callable[[Mapping[str, Any]], Sampler]] = {
     "dpm1": lambda p: DPMSolver1(_grid(p, logsnr_grid)),
     "dpm2": lambda p: DPMSolver2M(_grid(p, logsnr_grid)),
 }
+#: flow matching's integrators on the straight path (Euler, midpoint, Heun in ``τ``), for any kernel
+#: that is Gaussian with one noise level in some coordinates: the Gaussian and orthant diffusions
+STRAIGHT_SAMPLERS: dict[str, Callable[[Mapping[str, Any]], Sampler]] = {
+    "straight-euler": lambda p: StraightEuler(_grid(p, straight_grid)),
+    "straight-midpoint": lambda p: StraightMidpoint(_grid(p, straight_grid)),
+    "straight-heun": lambda p: StraightHeun(_grid(p, straight_grid)),
+}
+GAUSSIAN_SAMPLERS.update(STRAIGHT_SAMPLERS)
 WEIGHTINGS = {"eps": eps_weighting, "kl": kl_weighting, "straight": straight_weighting}
 #: what DSM regresses the score on (a process whose entry has no ``target`` uses the first)
 TARGETS = {"conditional": conditional_target, "batch": batch_posterior_target}
@@ -157,9 +168,10 @@ WEIGHTING_HELP = (
     "and time law carried to this kernel: more weight on large noise)"
 )
 GRID_HELP = (
-    "time grid of the deterministic samplers (ode-euler, ode-heun, dpm1, dpm2): auto (uniform in "
-    "t for ode-*, in log-SNR for dpm*), uniform, log-snr (uniform in log(alpha_t/s_t)) or "
-    "straight (uniform in s_t/(alpha_t + s_t), the straight path's time)"
+    "time grid of the deterministic samplers (ode-*, dpm*, straight-*): auto (uniform in t for "
+    "ode-*, in log-SNR for dpm*, in the straight path's time for straight-*), uniform, log-snr "
+    "(uniform in log(alpha_t/s_t)) or straight (uniform in s_t/(alpha_t + s_t), the straight "
+    "path's time)"
 )
 STANDARDISE_HELP = (
     "train on (x - mean) / std per coordinate (the map is recorded in the run and samples are "

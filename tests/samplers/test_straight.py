@@ -1,0 +1,154 @@
+"""Flow matching's integrators on the straight path (``straight-euler``, ``-midpoint``, ``-heun``)
+against exact scores: exact for point-mass data (the straight path is then a straight line), in
+``x`` for ``vp`` and in the standardised logarithm for ``gbm``; measured orders 1, 2, 2; the 10-NFE
+comparison with probability-flow Euler; positivity on the orthant (MATH.md §9)."""
+
+import math
+
+import pytest
+import torch
+
+from dmm.processes import GBM, SDE, VP, CosineSchedule, GeometricOU, MissingCapability
+from dmm.reversal import Reversal
+from dmm.samplers import (
+    DPMSolver2M,
+    FlowEuler,
+    FlowHeun,
+    StraightEuler,
+    StraightHeun,
+    StraightMidpoint,
+    logsnr_grid,
+    simulate,
+    straight_grid,
+)
+from dmm.testing import ExactScore, GaussianMixture, standard_mixture
+
+F64 = torch.float64
+SAMPLERS = [StraightEuler(), StraightMidpoint(), StraightHeun()]
+NAMES = ["euler", "midpoint", "heun"]
+
+
+class PointScore(torch.nn.Module):
+    """The exact score of ``p_t`` for data ``δ_μ``: the kernel's own conditional score."""
+
+    def __init__(self, process, mu):
+        super().__init__()
+        self.process, self.mu = process, mu
+
+    def score(self, y, t, context=None):
+        return self.process.conditional_score(y, self.mu.expand_as(y), t)
+
+
+def _start(process, n, seed):
+    return process.reference.sample(n, torch.Generator().manual_seed(seed)).to(F64)
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS, ids=NAMES)
+@pytest.mark.parametrize("name", ["vp", "gbm", "geometric-ou"])
+def test_exact_for_point_mass_data(name, sampler):
+    # Data δ_μ: the velocity ε - u_0 is constant along each path, so z moves on a straight line,
+    # z_τ = (1 - τ) u(μ) + τ ε, and any of the three integrators lands on it exactly (float64
+    # rounding) in 3 steps; a wrong shift, scale or Jacobian term (gbm's -1/x) breaks this
+    mu = torch.tensor([[0.7, 1.3]], dtype=F64)
+    rows = torch.exp(torch.randn(64, 2, generator=torch.Generator().manual_seed(0))).to(F64)
+    process = {
+        "vp": VP(2, CosineSchedule()),
+        "gbm": GBM.from_data(rows),
+        "geometric-ou": GeometricOU.from_data(rows, theta=0.5),
+    }[name]
+    rev = Reversal(process, PointScore(process, mu))
+    y_T = _start(process, 32, 1)
+    out = simulate(rev, sampler, 32, y_init=y_T, grid=straight_grid(process, 3, dtype=F64))
+    ends = torch.tensor([process.T, process.t_min], dtype=F64)
+    kernel = process.gaussian_coordinates(ends)
+    a, s = kernel.isotropic("test")
+    u_mu = kernel.coords.to(mu)
+    eps = (kernel.coords.to(y_T) - kernel.shift[:1] - a[:1] * u_mu) / s[:1]
+    exact = kernel.coords.back(a[1:] * u_mu + kernel.shift[1:] + s[1:] * eps)
+    torch.testing.assert_close(out, exact, rtol=1e-9, atol=1e-9)
+
+
+def _slope(steps, errs) -> float:
+    x = -torch.log(torch.tensor(steps, dtype=F64))
+    y = torch.log(torch.tensor(errs, dtype=F64))
+    x, y = x - x.mean(), y - y.mean()
+    return float((x * y).sum() / (x * x).sum())
+
+
+@pytest.fixture(scope="module")
+def vp_flow():
+    # VP (linear β) with the exact score of the standard mixture, 200 points in float64; the
+    # reference is FlowHeun on 4000 log-SNR steps
+    process = VP(2)
+    rev = Reversal(process, ExactScore(process, standard_mixture()))
+    start = _start(process, 200, 0)
+    ref = simulate(rev, FlowHeun(), 200, y_init=start, grid=logsnr_grid(process, 4000, dtype=F64))
+    return rev, start, ref
+
+
+@pytest.mark.parametrize(
+    "sampler, lo, hi",
+    [(StraightEuler(), 0.85, 1.2), (StraightMidpoint(), 1.75, 2.3), (StraightHeun(), 1.75, 2.3)],
+    ids=NAMES,
+)
+def test_measured_order(vp_flow, sampler, lo, hi):
+    # the straight grid at 20..160 steps, error = mean |y - y_ref| at t_min. Measured slopes
+    # 0.99, 1.90 and 1.90 (successive: 1.83, 1.91, 1.96 for both second-order rules); the next
+    # order up or down fails
+    rev, start, ref = vp_flow
+    errs = []
+    for k in (20, 40, 80, 160):
+        grid = straight_grid(rev.process, k, dtype=F64)
+        errs.append(
+            float((simulate(rev, sampler, 200, y_init=start, grid=grid) - ref).norm(dim=1).mean())
+        )
+    assert lo <= _slope((20, 40, 80, 160), errs) <= hi, errs
+    assert math.isfinite(errs[-1])
+
+
+@pytest.mark.parametrize(
+    "variance, measured", [(None, 4.16), (1e-4, 5.51)], ids=["standard", "concentrated"]
+)
+def test_ten_evaluations_against_probability_flow_euler(variance, measured):
+    # At 10 network evaluations (5 midpoint steps on the straight grid) the midpoint rule ends
+    # closer to the exact-score flow than FlowEuler (10 steps, uniform grid) by the measured
+    # factors (4000 points, seeds 0 and 1: 4.16/4.12 and 5.51/5.55), where DPM-Solver-2M on the
+    # same grid reaches 2.9 and 3.3; required: at least 3 (the metrics issue's threshold).
+    # Reference: 2M with 1000 log-SNR steps.
+    process, base = VP(2, CosineSchedule()), standard_mixture()
+    mix = (
+        base
+        if variance is None
+        else GaussianMixture(base.weights, base.means, torch.full((3,), variance))
+    )
+    rev = Reversal(process, ExactScore(process, mix))
+    start = _start(process, 4000, 0)
+    ref = simulate(rev, DPMSolver2M(), 4000, 1000, y_init=start)
+    mid = StraightMidpoint()
+    assert mid.nfe(5) == FlowEuler().nfe(10) == 10
+    midpoint = (simulate(rev, mid, 4000, 5, y_init=start) - ref).norm(dim=1)
+    euler = (simulate(rev, FlowEuler(), 4000, 10, y_init=start) - ref).norm(dim=1)
+    ratio = float(euler.mean() / midpoint.mean())
+    assert ratio >= 3, (ratio, measured)
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS, ids=NAMES)
+def test_orthant_samples_stay_positive_whatever_the_network(sampler):
+    # a score far from any density's (random and large): z is mapped back through exp
+    rows = torch.exp(torch.randn(64, 2, generator=torch.Generator().manual_seed(0)))
+    process = GBM.from_data(rows)
+
+    class Wild(torch.nn.Module):
+        def score(self, y, t, context=None):
+            g = torch.Generator().manual_seed(int(1e6 * float(t[0])) % 1000)
+            return 50 * torch.randn(y.shape, generator=g) / y
+
+    out = simulate(Reversal(process, Wild()), sampler, 256, 4)
+    assert bool(torch.isfinite(out).all()) and bool((out > 0).all())
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS, ids=NAMES)
+def test_needs_a_straight_path(sampler):
+    sde = SDE(lambda x, t: -x, lambda x, t: torch.ones_like(x), 2)
+    with pytest.raises(MissingCapability, match="Gaussian in some coordinates"):
+        sampler.check(sde)
