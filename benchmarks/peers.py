@@ -5,8 +5,9 @@ Methods:
 - ``dmm``: ``vp`` from ``dmm.cli.catalog.build`` with its CLI defaults (``--set KEY=VALUE``
   changes one, as ``dmm train --set`` does),
   trained with ``dmm.training.train``; sampled with each of ``ode-euler``, ``ode-heun``, ``dpm1``,
-  ``dpm2`` and ``em`` (``em`` ends with the recipe's final Tweedie step, included and counted; the
-  deterministic samplers end without it, as ``dmm sample`` does by default), best one reported.
+  ``dpm2``, ``straight-euler``, ``straight-midpoint``, ``straight-heun`` and ``em`` (``em`` ends
+  with the recipe's final Tweedie step, included and counted; the deterministic samplers end
+  without it, as ``dmm sample`` does by default), best one reported.
 - ``icfm``: torchcfm's ``ConditionalFlowMatcher`` (I-CFM, its default ``sigma = 0``).
 - ``otcfm``: torchcfm's ``ExactOptimalTransportConditionalFlowMatcher`` (exact OT pairing of
   each batch, ``sigma = 0``).
@@ -25,7 +26,7 @@ Heun (2 per step). Every evaluation is counted: a run that spends more than its 
 
 For each budget (network evaluations, default 10, 20, 50, 100) each method's best sampler is
 chosen by the C2ST AUC of one draw against one set of fresh data draws; the reported numbers come
-from a second draw of the winner scored against other fresh draws, so the choice among dmm's five
+from a second draw of the winner scored against other fresh draws, so the choice among dmm's eight
 samplers and the peers' three does not pick up its own noise. Reported: C2ST AUC
 (``dmm.metrics.c2st_auc``), energy distance (V-statistic) over its noise floor (two fresh draws
 of the same size), the share of samples off ``DATASET_INFO[name].support`` where it exists, k-NN
@@ -63,7 +64,16 @@ from dmm.samplers import denoise_nfe, simulate
 from dmm.training import TrainConfig, train
 
 BUILTIN_SETS = ("checkerboard", "moons", "8gaussians", "swissroll", "pinwheel")
-DMM_SAMPLERS = ("ode-euler", "ode-heun", "dpm1", "dpm2", "em")
+DMM_SAMPLERS = (
+    "ode-euler",
+    "ode-heun",
+    "dpm1",
+    "dpm2",
+    "straight-euler",
+    "straight-midpoint",
+    "straight-heun",
+    "em",
+)
 #: peer solver -> network evaluations per step
 PEER_SOLVERS = {"euler": 1, "midpoint": 2, "heun": 2}
 PEERS = ("icfm", "otcfm", "fm")

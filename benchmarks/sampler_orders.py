@@ -3,9 +3,11 @@ of a Gaussian mixture on VP (the setup of tests/samplers/test_exponential_integr
 
 Order: 200 starting points (float64, seed 0), each sampler on the log-SNR grid at 20, 40, 80, 160
 steps; error = mean over points of |y - y_ref| at t_min, y_ref = FlowHeun with 4000 log-SNR steps;
-slope of log(error) against log(1/steps). 10 NFE: 2000 starting points, DPM-Solver-2M on the
-log-SNR, straight-path and uniform grids (10 steps) and FlowEuler on its uniform grid (10 steps)
-against 2M with 1000 log-SNR steps; ratio = FlowEuler's mean error / 2M's, for the standard
+slope of log(error) against log(1/steps) (the straight-path samplers on the straight grid). 10 NFE:
+2000 starting points, DPM-Solver-2M on the log-SNR, straight-path and uniform grids (10 steps),
+the straight-path samplers on the straight grid (10 evaluations: 10 Euler steps, 5 midpoint or
+Heun steps) and FlowEuler on its uniform grid (10 steps) against 2M with 1000 log-SNR steps;
+ratio = FlowEuler's mean error / the sampler's, for the standard
 mixture (component variance 0.1-0.2) and for concentrated data (variance 1e-4), on VP with the
 linear schedule (the class default) and the cosine schedule (the CLI default).
 
@@ -23,6 +25,9 @@ from dmm.samplers import (
     DPMSolver2M,
     FlowEuler,
     FlowHeun,
+    StraightEuler,
+    StraightHeun,
+    StraightMidpoint,
     logsnr_grid,
     simulate,
     straight_grid,
@@ -51,21 +56,31 @@ def orders() -> None:
         ("dpm2", DPMSolver2M()),
         ("ode-euler", FlowEuler()),
         ("ode-heun", FlowHeun()),
+        ("straight-euler", StraightEuler()),
+        ("straight-midpoint", StraightMidpoint()),
+        ("straight-heun", StraightHeun()),
     ]:
+        # the straight-path samplers on their own grid (uniform in s/(α + s)), the others log-SNR
+        grid, where = (
+            (straight_grid, "straight") if name.startswith("straight") else (logsnr_grid, "log-SNR")
+        )
         errs = []
         for k in STEPS:
-            y = simulate(rev, sampler, 200, y_init=start, grid=logsnr_grid(process, k, dtype=F64))
+            y = simulate(rev, sampler, 200, y_init=start, grid=grid(process, k, dtype=F64))
             errs.append((y - ref).norm(dim=1).mean().item())
         shown = " ".join(f"{e:.2e}" for e in errs)
         print(
-            f"order  {name:9s} log-SNR grid, steps {STEPS}: errors {shown}  slope {slope(STEPS, errs):.2f}"
+            f"order  {name:17s} {where} grid, steps {STEPS}: errors {shown}  "
+            f"slope {slope(STEPS, errs):.2f}"
         )
 
 
 def ten_step_error(case, sampler, grid) -> float:
-    """Mean distance at ``t_min`` to the reference after 10 steps of ``sampler`` on ``grid``."""
+    """Mean distance at ``t_min`` to the reference after 10 evaluations of ``sampler`` on
+    ``grid`` (10 steps, or 5 for the two-evaluation rules)."""
     rev, process, start, ref = case
-    y = simulate(rev, sampler, len(start), y_init=start, grid=grid(process, 10, dtype=F64))
+    steps = sampler.steps_for(10)
+    y = simulate(rev, sampler, len(start), y_init=start, grid=grid(process, steps, dtype=F64))
     return float((y - ref).norm(dim=1).mean())
 
 
@@ -84,6 +99,16 @@ def ten_nfe() -> None:
             dpm2 = {g: ten_step_error(case, DPMSolver2M(), grid) for g, grid in grids.items()}
             shown = ", ".join(f"{g} {e:.3e} (ratio {euler / e:.2f})" for g, e in dpm2.items())
             print(f"10 NFE {schedule} {label}: ode-euler (uniform) {euler:.3e}; dpm2 on {shown}")
+            straight = {
+                name: ten_step_error(case, sampler, straight_grid)
+                for name, sampler in (
+                    ("straight-euler", StraightEuler()),
+                    ("straight-midpoint", StraightMidpoint()),
+                    ("straight-heun", StraightHeun()),
+                )
+            }
+            shown = ", ".join(f"{g} {e:.3e} (ratio {euler / e:.2f})" for g, e in straight.items())
+            print(f"10 NFE {schedule} {label}: on the straight grid, {shown}")
 
 
 if __name__ == "__main__":

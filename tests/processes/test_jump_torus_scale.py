@@ -139,3 +139,19 @@ def test_terminal_bound_uses_the_scaled_multiplier():
         2 * ((exact_multiplier(p, k * k, 1.0) - atom) / (1 - atom)) ** 2 for k in range(1, 40)
     )
     assert abs(p.continuous_chi2() - direct) < 1e-9 + 1e-6 * direct
+
+
+def test_the_oracle_density_shares_coefficients_between_rows_of_the_same_time():
+    # many distinct times (the per-time branch, coefficients once per distinct time and |k|²
+    # shell) against one row at a time (the shared-coefficient branch): equal to rounding
+    from dmm.testing.jump_oracles import standard_torus_mixture
+
+    process = TorusJump(2, sigma_jump=0.9, sigma_jump_min=0.2)
+    mix = standard_torus_mixture(2)
+    g = torch.Generator().manual_seed(0)
+    times = 0.05 + 0.9 * torch.rand(30, generator=g, dtype=torch.float64)
+    t = times[torch.randint(0, 30, (90,), generator=g)]
+    x = (2 * torch.rand(90, 2, generator=g, dtype=torch.float64) - 1) * math.pi
+    together = mix.density(x, process, t)
+    alone = torch.cat([mix.density(x[i : i + 1], process, t[i : i + 1]) for i in range(90)])
+    torch.testing.assert_close(together, alone, rtol=1e-10, atol=1e-12)

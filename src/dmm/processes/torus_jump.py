@@ -168,12 +168,13 @@ class TorusJump(Process):
         if self.jumps.scale is None:
             lam = self.jumps.jump_integral(t)[:, None]
             return torch.exp(-lam * -torch.expm1(-0.5 * self.sigma_jump**2 * k2)[None])
+        k2, shell = torch.unique(k2, return_inverse=True)  # |k|² repeats: one integral per shell
         nodes, weights = _gauss_legendre(t, 64)
         s = 0.5 * t[:, None] * (nodes + 1)  # (n, 64)
         size = (self.sigma_jump * self.jumps.scale(s)) ** 2
         weight = 0.5 * t[:, None] * weights * self.jumps.jump_rate(s)  # (n, 64)
         inner = -torch.expm1(-0.5 * size[:, None, :] * k2[None, :, None])  # (n, m, 64)
-        return torch.exp(-(inner * weight[:, None, :]).sum(-1))
+        return torch.exp(-(inner * weight[:, None, :]).sum(-1))[:, shell]
 
     # terminal mismatch (MATH.md §6) -------------------------------------------------------------
     def atom_mass(self, t: float | None = None) -> float:

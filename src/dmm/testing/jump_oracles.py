@@ -83,12 +83,15 @@ class WrappedNormalMixture:
                 for i in range(0, rows.numel(), chunk):
                     r = rows[i : i + chunk]
                     out[r] = self._contract(x[r], coef[u])
-        else:  # one time per row
+        else:  # many times: coefficients once per distinct time, in chunks of times
             per = max(1, chunk // (2 * self.kmax + 1) ** (self.dim - 1) // 8)
-            for i in range(0, x.shape[0], per):
-                out[i : i + per] = self._contract(
-                    x[i : i + per], self.coefficients(process, t[i : i + per])
-                )
+            order = torch.argsort(inverse)
+            starts = torch.searchsorted(inverse[order], torch.arange(len(times) + 1))
+            for i in range(0, len(times), per):
+                j = min(i + per, len(times))
+                rows = order[starts[i] : starts[j]]
+                coef = self.coefficients(process, times[i:j])
+                out[rows] = self._contract(x[rows], coef[inverse[rows] - i])
         return out.clamp_min(1e-300)
 
 
