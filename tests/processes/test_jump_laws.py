@@ -9,6 +9,7 @@ from scipy import integrate, stats
 
 from dmm.processes.jump_laws import (
     GaussianJumps,
+    GaussianMixtureJumps,
     StableMixtureJumps,
     StudentTJumps,
     TruncatedStableJumps,
@@ -127,3 +128,30 @@ def test_scale_mixture_declarations():
     v = StudentTJumps(1, 3.0, scale=2.0).sample_scale((40000,), g, like)
     want = 3.0 * 4.0 / stats.chi2(3.0).median()
     assert abs(v.median().item() / want - 1) < 0.03
+
+
+def test_gaussian_mixture_jumps_are_normalised_and_match_their_samples():
+    law = GaussianMixtureJumps(1, (0.2, 1.0), (1.0, 3.0))  # weights normalised to 0.25, 0.75
+    assert law.weights == (0.25, 0.75)
+    total = integrate.quad(
+        lambda w: math.exp(law.log_prob(torch.tensor([[w]], dtype=torch.float64)).item()), -12, 12
+    )
+    assert abs(total[0] - 1) < 1e-8
+    # KS against the mixture's CDF; sample scales are 0.04 (share 0.25) or 1
+    g = torch.Generator().manual_seed(2)
+    w = law.sample((20000,), g, LIKE)[:, 0].numpy()
+
+    def cdf(x):
+        return 0.25 * stats.norm.cdf(x / 0.2) + 0.75 * stats.norm.cdf(x)
+
+    assert ks_stat(w, cdf) < 1.63 / math.sqrt(20000)  # 1% level
+    v = law.sample_scale((20000,), g, LIKE)
+    assert (
+        set(v.unique().tolist()) == {0.2**2, 1.0}
+        and abs(float((v < 0.5).double().mean()) - 0.25) < 0.02
+    )
+    k2 = torch.tensor([0.0, 1.0, 4.0], dtype=torch.float64)
+    want = 0.25 * torch.exp(-0.02 * k2) + 0.75 * torch.exp(-0.5 * k2)
+    torch.testing.assert_close(law.characteristic(k2), want)
+    with pytest.raises(ValueError, match="as many"):
+        GaussianMixtureJumps(1, (0.2,), (0.5, 0.5))

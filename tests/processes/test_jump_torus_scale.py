@@ -155,3 +155,51 @@ def test_the_oracle_density_shares_coefficients_between_rows_of_the_same_time():
     together = mix.density(x, process, t)
     alone = torch.cat([mix.density(x[i : i + 1], process, t[i : i + 1]) for i in range(90)])
     torch.testing.assert_close(together, alone, rtol=1e-10, atol=1e-12)
+
+
+# --- two jump sizes (sigma_jump_small) -------------------------------------------------------------
+
+
+def two_sizes(d: int = 2) -> TorusJump:
+    return TorusJump(d, sigma_jump=0.9, sigma_jump_small=0.15, small_share=0.3)
+
+
+@pytest.mark.parametrize("sampler", ["latent", "simulated"])
+def test_characteristic_function_with_two_jump_sizes(sampler):
+    # φ_t(k) = exp(-Λ(t)(1 - 0.3 e^{-0.15² k²/2} - 0.7 e^{-0.9² k²/2})), written out here
+    p = two_sizes(2)
+    n, t = 40000, 0.5
+    x0 = p.space.uniform(n, torch.Generator().manual_seed(0))
+    g = torch.Generator().manual_seed(1)
+    if sampler == "latent":
+        xt = p.sample_marginal(x0, torch.full((n,), t), g)
+    else:  # the generic block-level simulation with the jump law's own draws
+        xt = p.simulate_forward(x0, torch.tensor(t), g, steps=10)
+    lam = float(p.jumps.jump_integral(torch.tensor(t, dtype=torch.float64)))
+    for k in (1, 2, 3):
+        want = math.exp(
+            -lam
+            * (1 - 0.3 * math.exp(-0.5 * 0.15**2 * k * k) - 0.7 * math.exp(-0.5 * 0.81 * k * k))
+        )
+        got = torch.cos(k * (xt - x0)).double().mean(0)
+        assert (got - want).abs().max() < 5 * 0.71 / math.sqrt(n), (k, got, want)
+        mult = p.fourier_multiplier(torch.tensor([float(k * k)]), torch.tensor([t]))
+        assert abs(float(mult) - want) < 1e-12
+
+
+def test_two_sizes_latent_variance_and_arguments():
+    # given N jumps, V is a sum of N draws of 0.15² (share 0.3) or 0.9²: E[V | N] = N E v
+    p = two_sizes(1)
+    n, t = 40000, 0.6
+    _, latent, atom = p.sample_latent(
+        torch.zeros(n, 1), torch.full((n,), t), torch.Generator().manual_seed(4)
+    )
+    v = latent[:, -1].double()
+    mean = float(p.jumps.jump_integral(torch.tensor(t))) * (0.3 * 0.15**2 + 0.7 * 0.81)
+    assert abs(v.mean().item() - mean) < 5 * v.std().item() / math.sqrt(n)
+    assert bool((v[atom] == 0).all()) and bool((v[~atom] >= 0.15**2 * (1 - 1e-5)).all())
+    assert p.smallest_jump == 0.15
+    with pytest.raises(ValueError, match="sigma_jump_small"):
+        TorusJump(2, sigma_jump=0.6, sigma_jump_small=0.8)
+    with pytest.raises(ValueError, match="do not combine"):
+        TorusJump(2, sigma_jump=0.6, sigma_jump_small=0.2, sigma_jump_min=0.1)

@@ -23,6 +23,7 @@ from .diffusion import Diffusion
 from .gaussian import OU, VE, VP, GaussianDiffusion, SubVP
 from .jump_laws import (
     GaussianJumps,
+    GaussianMixtureJumps,
     GeometricJumpScale,
     JumpLaw,
     StableMixtureJumps,
@@ -50,6 +51,7 @@ __all__ = [
     "ProductProcess",
     "product",
     "GaussianJumps",
+    "GaussianMixtureJumps",
     "Jumps",
     "JumpLaw",
     "LevyOU",

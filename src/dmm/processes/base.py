@@ -60,7 +60,8 @@ class CoordinateGaussian:
 
     on the rows' flattened coordinates; ``alpha`` has shape ``(batch, 1)``, ``shift`` and ``var``
     shape ``(batch, 1)`` or ``(batch, d)``. Gaussian diffusions have ``u = x``, ``c = 0``,
-    ``v = s_t²``; the orthant diffusions ``u = (log x - m)/σ_0``, the standardised logarithm.
+    ``v = s_t²``; the orthant diffusions the logarithm centred and scaled per coordinate,
+    ``u = (log x - m)/k`` (:class:`~dmm.processes.positive.StandardLog`).
 
     Writing ``u(X_t) = α u(x_0) + c + √v ε``, three things follow for any such kernel: the
     batch-posterior DSM target, the weighting that turns DSM into the ε-loss

@@ -5,6 +5,7 @@ A jump law samples ``w`` in the tangent shape and evaluates ``log g(w)`` (w.r.t.
 MATH.md §5d assumes; ``symmetric`` declares it.
 
 * :class:`GaussianJumps` — ``N(0, σ_J² I)`` (wrapped by the space on the torus);
+* :class:`GaussianMixtureJumps` — ``Σ_j π_j N(0, σ_j² I)``, jumps of several sizes;
 * :class:`StudentTJumps` — multivariate Student-t with ``ν`` degrees of freedom, tail
 ``P(|w|>r) ~ r^{-ν}``;
 * :class:`TruncatedStableJumps` — the big jumps ``|w| > ε`` of the isotropic ``α``-stable Lévy
@@ -105,6 +106,53 @@ class GaussianJumps(JumpLaw):
 
     def __repr__(self) -> str:
         return f"GaussianJumps(dim={self.dim}, sigma={self.sigma})"
+
+
+class GaussianMixtureJumps(JumpLaw):
+    """``g = Σ_j π_j N(0, σ_j² I_d)``: jumps of several sizes at once (a finite Gaussian scale
+    mixture, ``V = σ_j²`` with probability ``π_j``)."""
+
+    scale_mixture: ClassVar[bool] = True
+
+    def __init__(self, dim: int, sigmas: tuple[float, ...], weights: tuple[float, ...]) -> None:
+        super().__init__(dim)
+        if len(sigmas) != len(weights) or not sigmas:
+            raise ValueError(f"need as many weights as sizes, got {sigmas} and {weights}")
+        if any(s <= 0 for s in sigmas) or any(w <= 0 for w in weights):
+            raise ValueError(f"jump sizes and weights must be positive, got {sigmas}, {weights}")
+        total = float(sum(weights))
+        self.sigmas = tuple(float(s) for s in sigmas)
+        self.weights = tuple(float(w) / total for w in weights)
+
+    def sample_scale(self, shape, generator, like):
+        """``V = σ_j²`` with probability ``π_j``."""
+        pick = torch.multinomial(
+            torch.tensor(self.weights), math.prod(shape) or 1, True, generator=generator
+        )[: math.prod(shape)]
+        var = torch.tensor([s**2 for s in self.sigmas], dtype=like.dtype)[pick]
+        return var.reshape(shape).to(like.device)
+
+    def sample(self, shape, generator, like):
+        v = self.sample_scale(shape, generator, like)
+        return v.sqrt()[..., None] * _randn(shape, self.dim, generator, like)
+
+    def log_prob(self, w: Tensor) -> Tensor:
+        sq = (w**2).sum(-1)
+        parts = [
+            math.log(pi) - 0.5 * sq / s**2 - self.dim * (math.log(s) + 0.5 * math.log(2 * math.pi))
+            for s, pi in zip(self.sigmas, self.weights, strict=True)
+        ]
+        return torch.logsumexp(torch.stack(parts), 0)
+
+    def characteristic(self, k2: Tensor) -> Tensor:
+        """``E e^{i k·w} = Σ_j π_j e^{-σ_j² |k|²/2}`` at ``|k|² = k2``."""
+        return sum(
+            pi * torch.exp(-0.5 * s**2 * k2)
+            for s, pi in zip(self.sigmas, self.weights, strict=True)
+        )
+
+    def __repr__(self) -> str:
+        return f"GaussianMixtureJumps(dim={self.dim}, sigmas={self.sigmas}, weights={self.weights})"
 
 
 class StudentTJumps(JumpLaw):

@@ -19,7 +19,7 @@ from ..spaces import Torus
 from ..spaces.base import expand_batch
 from ..spaces.torus import wrapped_normal_log_prob
 from .base import Process
-from .jump_laws import GaussianJumps, GeometricJumpScale
+from .jump_laws import GaussianJumps, GaussianMixtureJumps, GeometricJumpScale
 from .jumps import Jumps, _gauss_legendre, sample_poisson
 from .references import Reference
 from .schedules import ExponentialSchedule, Schedule
@@ -67,6 +67,12 @@ class TorusJump(Process):
     ``σ_J(t) = σ_min (σ_J / σ_min)^{t/T}``: small jumps near the data, ``σ_J`` at ``T``
     (:class:`~dmm.processes.jump_laws.GeometricJumpScale`).
 
+    ``sigma_jump_small`` (optional) makes every jump small (std ``σ_s``) with probability
+    ``small_share`` and of size ``σ_J`` otherwise (:class:`~dmm.processes.GaussianMixtureJumps`):
+    the kernel is still a wrapped normal given the jumps, of variance the sum of the jumps'
+    variances, and ``φ_t(k) = exp(-Λ(t)(1 - Σ_j π_j e^{-σ_j²|k|²/2}))``. Near the data the
+    backward process can then refine with small jumps and still return from afar with large ones.
+
     ``has_exact_transition`` stays ``False`` because there is no conditional *score* (the kernel
     has an atom); the exact kernel sampler is :meth:`sample_transition`, used by
     :meth:`sample_marginal`. The latent kernel (``Γ = (x_0, N σ_J²)``) serves the denoising loss.
@@ -83,6 +89,8 @@ class TorusJump(Process):
         T: float = 1.0,
         t_min: float = 1e-3,
         sigma_jump_min: float | None = None,
+        sigma_jump_small: float | None = None,
+        small_share: float = 0.5,
     ) -> None:
         self.d = int(d)
         self.sigma_jump = float(sigma_jump)
@@ -92,7 +100,23 @@ class TorusJump(Process):
             )
         same = sigma_jump_min is None or sigma_jump_min == sigma_jump
         self.sigma_jump_min = None if same else float(sigma_jump_min)
-        self.jump_law = GaussianJumps(self.d, self.sigma_jump)
+        if sigma_jump_small is not None:
+            if not 0 < sigma_jump_small < sigma_jump or not 0 < small_share < 1:
+                raise ValueError(
+                    f"need 0 < sigma_jump_small < sigma_jump and 0 < small_share < 1, got "
+                    f"{sigma_jump_small}, {sigma_jump}, {small_share}"
+                )
+            if self.sigma_jump_min is not None:
+                raise ValueError("sigma_jump_small and sigma_jump_min do not combine: pick one")
+        self.sigma_jump_small = None if sigma_jump_small is None else float(sigma_jump_small)
+        self.small_share = float(small_share)
+        self.jump_law = (
+            GaussianJumps(self.d, self.sigma_jump)
+            if self.sigma_jump_small is None
+            else GaussianMixtureJumps(
+                self.d, (self.sigma_jump_small, self.sigma_jump), (small_share, 1 - small_share)
+            )
+        )
         # exponential rate: the jumped variance Λ(t)σ_J² grows by the same factor per unit time, so
         # uniform time grids (training and sampling) spend most of their points where p_t still
         # has structure (docs/jumps.md, "What made the model learn"). Smaller jumps (σ_J = 0.25,
@@ -110,10 +134,17 @@ class TorusJump(Process):
 
     def __repr__(self) -> str:
         low = "" if self.sigma_jump_min is None else f", sigma_jump_min={self.sigma_jump_min}"
+        if self.sigma_jump_small is not None:
+            low += f", sigma_jump_small={self.sigma_jump_small}, small_share={self.small_share}"
         return (
             f"TorusJump(d={self.d}, sigma_jump={self.sigma_jump}{low}, rate={self.rate!r}, "
             f"T={self.T})"
         )
+
+    @property
+    def smallest_jump(self) -> float:
+        """The smallest jump std the process makes (``σ_min``, the small size, or ``σ_J``)."""
+        return self.sigma_jump_min or self.sigma_jump_small or self.sigma_jump
 
     # exact kernel ------------------------------------------------------------------------------
     def sample_transition(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Tensor:
@@ -140,7 +171,15 @@ class TorusJump(Process):
     def _jumped_variance(
         self, count: Tensor, t: Tensor, generator: torch.Generator | None
     ) -> Tensor:
-        """``Σ_{k ≤ N} σ_J(s_k)²`` per row, the ``N = count`` jump times drawn on ``[0, t]``."""
+        """``Σ_{k ≤ N} σ_J(s_k)²`` per row, the ``N = count`` jump times drawn on ``[0, t]``; with
+        two sizes, the sum of the ``N`` drawn variances."""
+        if self.sigma_jump_small is not None:
+            n_max = int(count.max()) if count.numel() else 0
+            if n_max == 0:
+                return torch.zeros_like(t)
+            size = self.jump_law.sample_scale((count.shape[0], n_max), generator, t)
+            used = torch.arange(n_max, device=t.device)[None, :] < count[:, None]
+            return (size * used).sum(1)
         if self.jumps.scale is None:
             return count.to(t.dtype) * self.sigma_jump**2
         n_max = int(count.max()) if count.numel() else 0
@@ -153,7 +192,7 @@ class TorusJump(Process):
 
     def latent_log_density(self, x: Tensor, latent: Tensor, t: Tensor) -> Tensor:
         """``log WN(x; x_0, N σ_J² I)`` (normalised measure), ``Γ = (x_0, N σ_J²)``, ``N ≥ 1``."""
-        floor = (self.sigma_jump_min or self.sigma_jump) ** 2
+        floor = self.smallest_jump**2
         var = latent[:, -1:].clamp_min(floor).expand_as(x)
         return wrapped_normal_log_prob(self.space.wrap(x - latent[:, :-1]), var).sum(-1)
 
@@ -165,6 +204,9 @@ class TorusJump(Process):
         ``|k|² = k2`` (``(m,)``) and times ``t`` (``(n,)``): ``(n, m)``, float64. A constant jump
         size gives ``exp(-Λ(t)(1 - e^{-σ_J²|k|²/2}))``; otherwise 64-point Gauss–Legendre."""
         k2, t = k2.to(torch.float64), t.to(torch.float64)
+        if self.sigma_jump_small is not None:
+            lam = self.jumps.jump_integral(t)[:, None]
+            return torch.exp(-lam * (1 - self.jump_law.characteristic(k2))[None])
         if self.jumps.scale is None:
             lam = self.jumps.jump_integral(t)[:, None]
             return torch.exp(-lam * -torch.expm1(-0.5 * self.sigma_jump**2 * k2)[None])
@@ -190,7 +232,7 @@ class TorusJump(Process):
         ``-∫_0^T λ(s) (1 - e^{-σ_J(s)²|k|²/2}) ds`` (64-point Gauss–Legendre in ``s``)."""
         T = torch.tensor([self.T], dtype=torch.float64)
         lam = float(self.jumps.jump_integral(T))
-        smallest = (self.sigma_jump_min or self.sigma_jump) ** 2
+        smallest = self.smallest_jump**2
         m_max = int(math.ceil(2 * (80 + 2 * math.log(lam + 1)) / smallest))
         m = torch.arange(m_max + 1, dtype=torch.float64)
         atom = math.exp(-lam)

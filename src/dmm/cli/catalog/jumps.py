@@ -88,7 +88,16 @@ _RATE_SCHEDULE = ScheduleChoice(("exponential", "linear"), "rate_min", "rate_max
 
 def _torus_build(data: Tensor, p: Mapping[str, Any]) -> TorusJump:
     rate = _RATE_SCHEDULE(p)
-    proc = TorusJump(flat_dim(data), p["sigma_jump"], rate, p["T"], p["t_min"], p["sigma_jump_min"])
+    proc = TorusJump(
+        flat_dim(data),
+        p["sigma_jump"],
+        rate,
+        p["T"],
+        p["t_min"],
+        p["sigma_jump_min"],
+        p["sigma_jump_small"],
+        p["small_share"],
+    )
     proc.space = Torus(proc.d, wrap_data=bool(p["wrap"]))
     return proc
 
@@ -120,6 +129,8 @@ register_process(
             **_MODEL,
             "sigma_jump": 0.6,
             "sigma_jump_min": None,
+            "sigma_jump_small": None,
+            "small_share": 0.5,
             "rate_schedule": "exponential",
             "rate_min": 0.45,
             "rate_max": 181.5,
@@ -147,6 +158,9 @@ register_process(
             "sigma_jump_min is set",
             "sigma_jump_min": "std of the jumps at t = 0: the size grows geometrically to "
             "sigma_jump at T (none: constant)",
+            "sigma_jump_small": "std of a second, small jump size: each jump is small with "
+            "probability small_share (none: one size)",
+            "small_share": "probability that a jump is small, with sigma_jump_small",
             "rate_schedule": "jump rate over time: exponential or linear from rate_min to rate_max",
             "rate_min": "jump rate at t = 0",
             "rate_max": "jump rate at t = T",
