@@ -152,3 +152,17 @@ def test_needs_a_straight_path(sampler):
     sde = SDE(lambda x, t: -x, lambda x, t: torch.ones_like(x), 2)
     with pytest.raises(MissingCapability, match="Gaussian in some coordinates"):
         sampler.check(sde)
+
+
+def test_straight_euler_is_ddim():
+    # z' = z + (τ' - τ)(ε̂ - x̂_0) = (1 - τ') x̂_0 + τ' ε̂ = (α' x̂_0 + s' ε̂)/(α' + s'): Euler in the
+    # straight path's time is DDIM (dpm1) step for step, on any grid (float64 rounding)
+    from dmm.samplers import DPMSolver1
+
+    process = VP(2, CosineSchedule())
+    rev = Reversal(process, ExactScore(process, standard_mixture()))
+    start = _start(process, 64, 3)
+    grid = straight_grid(process, 7, dtype=F64)
+    a = simulate(rev, StraightEuler(), 64, y_init=start, grid=grid)
+    b = simulate(rev, DPMSolver1(), 64, y_init=start, grid=grid)
+    torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)

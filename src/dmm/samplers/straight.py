@@ -70,7 +70,9 @@ class StraightPath(Sampler):
 
 class StraightEuler(StraightPath):
     """Euler in ``τ``: ``z ← z + (τ_next - τ) v̂(z, τ)`` (order 1; one evaluation per step).
-    Exact in one step when the data are one point (``v̂`` is then constant)."""
+    Exact in one step when the data are one point (``v̂`` is then constant). It is DDIM step for
+    step (``z_next = (1 - τ_next) û_0 + τ_next ε̂``), so for the Gaussian diffusions it equals
+    ``dpm1`` on the same grid; for the orthant diffusions it is DDIM in the standardised log."""
 
     order: ClassVar[float] = 1.0
     nfe_per_step: ClassVar[int] = 1
