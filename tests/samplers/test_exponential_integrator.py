@@ -72,17 +72,9 @@ def test_exact_for_point_mass_data(process, sampler):
 # mixture, 200 starting points in float64, each sampler's own log-SNR grid at 20..160 steps, error =
 # mean over points of |y - y_ref| at t_min, reference = FlowHeun with 4000 steps on the log-SNR grid
 # (it differs from a 4000-step DPM-Solver-2M solution by ~2e-5, below the smallest error measured,
-# 4.0e-4). Measured slopes: dpm1 1.02, dpm2 1.95 (benchmarks/sampler_orders.py).
+# 4.0e-4; the vp_flow fixture of conftest.py). Measured slopes: dpm1 1.02, dpm2 1.95
+# (benchmarks/sampler_orders.py).
 ORDER_STEPS = (20, 40, 80, 160)
-
-
-@pytest.fixture(scope="module")
-def vp_flow():
-    process = VP(2)
-    rev = Reversal(process, ExactScore(process, standard_mixture()))
-    start = _start(process, 200, 0)
-    ref = simulate(rev, FlowHeun(), 200, y_init=start, grid=logsnr_grid(process, 4000, dtype=F64))
-    return rev, start, ref
 
 
 def _error(rev, sampler, start, ref, steps) -> float:
