@@ -14,7 +14,8 @@ mean over seeds, with the standard error of the C2ST AUC.
 ``vp`` is trained on z-scores; its violating samples are reported as they are and, as
 ``vp (clipped)``, after clipping to the orthant. ``vp-log`` is ``vp`` on the z-scores of ``log x``,
 mapped back by ``exp``. A name may carry parameters (``gbm:parameterisation=log-score,weighting=kl``).
-``--x-step`` also re-samples ``gbm`` with the plain ``x``-coordinate step, which crosses zero.
+``--x-step`` also re-samples ``gbm`` with the plain ``x``-coordinate step, which crosses zero;
+``--also-sample straight-midpoint@20`` scores each trained model with another sampler too.
 
 Data: ``orthant-gmm-2d`` and ``orthant-gmm-10d`` (20 000 training draws, 2 000 held out); scikit-learn's
 wine (178 rows) and breast cancer (the 556 rows without a zero; 13 rows hold one, which the orthant
@@ -137,6 +138,24 @@ def run_one(variant: str, train_x: torch.Tensor, test: torch.Tensor, args, seed:
                 **metrics(clipped, test, scale),
             }
         )
+    for extra in args.also_sample:  # the same trained model through another sampler
+        name, _, budget = extra.partition("@")
+        sampler = built.sampler(name)
+        steps = sampler.steps_for(int(budget)) if budget else args.sample_steps
+        gen = torch.Generator().manual_seed(seed + 1)
+        y_other = simulate(Reversal(process, result.ema), sampler, n, steps, gen)
+        if process_name == "vp":
+            y_other = y_other * std + mean
+        if in_logs:
+            y_other = torch.exp(y_other)
+        rows.append(
+            {
+                "process": f"{label} ({extra})",
+                "train_seconds": seconds,
+                "violations": violations(y_other),
+                **metrics(y_other, test, scale),
+            }
+        )
     if process_name == "gbm" and args.x_step:
         plain = Reversal(process.with_log_step(False), result.ema)
         y_plain = simulate(
@@ -208,6 +227,14 @@ def main() -> None:
         "vp-log is vp on standardised log x, mapped back by exp",
     )
     ap.add_argument("--x-step", action="store_true", help="also re-sample gbm with the x step")
+    ap.add_argument(
+        "--also-sample",
+        nargs="*",
+        default=[],
+        metavar="SAMPLER[@NFE]",
+        help="also score each trained model with these catalogue samplers (at NFE network "
+        "evaluations, default --sample-steps steps), e.g. straight-midpoint@20",
+    )
     ap.add_argument("--steps", type=int, default=5000)
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--lr", type=float, default=2e-3)
