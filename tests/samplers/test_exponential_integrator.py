@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from dmm.processes import OU, SDE, VE, VP, CosineSchedule, MissingCapability, SubVP
+from dmm.processes import OU, SDE, VE, VP, MissingCapability, SubVP
 from dmm.reversal import Reversal
 from dmm.samplers import (
     DPMSolver1,
@@ -96,10 +96,7 @@ def test_measured_order(vp_flow, sampler, lo, hi):
     assert math.isfinite(errs[-1]) and errs[-1] < errs[0] / 4
 
 
-@pytest.mark.parametrize(
-    "variance, measured", [(None, 3.05), (1e-4, 3.79)], ids=["standard", "concentrated"]
-)
-def test_ten_evaluations_target(variance, measured):
+def test_ten_evaluations_target(cosine_flow):
     # The target: at 10 network evaluations, DPM-Solver-2M ends at least 3x closer to the
     # exact-score flow than FlowEuler on its uniform grid. It holds on VP with the cosine schedule
     # (the CLI's vp) and the straight-path grid, for the standard mixture (variance 0.1-0.2) and
@@ -107,19 +104,13 @@ def test_ten_evaluations_target(variance, measured):
     # starting points (seed 0; over four seeds of 2000 points, 2.9-3.3 and 3.2-4.6: the mean
     # error is ruled by the few points near the boundaries between modes). The threshold is the
     # issue's; on the standard mixture the margin is small, and the other grids do not reach it
-    # (benchmarks/sampler_orders.py: log-SNR 0.47 and 2.22, uniform 1.48 and 2.53). Reference:
-    # 2M with 1000 log-SNR steps.
-    process, base = VP(2, CosineSchedule()), standard_mixture()
-    mix = (
-        base
-        if variance is None
-        else GaussianMixture(base.weights, base.means, torch.full((3,), variance))
-    )
-    rev = Reversal(process, ExactScore(process, mix))
-    start = _start(process, 8000, 0)
-    ref = simulate(rev, DPMSolver2M(), 8000, 1000, y_init=start)
-    dpm2 = (simulate(rev, DPMSolver2M(straight_grid), 8000, 10, y_init=start) - ref).norm(dim=1)
-    euler = (simulate(rev, FlowEuler(), 8000, 10, y_init=start) - ref).norm(dim=1)
+    # (benchmarks/sampler_orders.py: log-SNR 0.47 and 2.22, uniform 1.48 and 2.53). The flows:
+    # the cosine_flow fixture of conftest.py.
+    rev, start, ref, case = cosine_flow
+    measured = {"standard": 3.05, "concentrated": 3.79}[case]
+    n = len(start)
+    dpm2 = (simulate(rev, DPMSolver2M(straight_grid), n, 10, y_init=start) - ref).norm(dim=1)
+    euler = (simulate(rev, FlowEuler(), n, 10, y_init=start) - ref).norm(dim=1)
     assert DPMSolver2M().nfe(10) == FlowEuler().nfe(10) == 10
     ratio = float(euler.mean() / dpm2.mean())
     assert ratio >= 3, (ratio, measured)
