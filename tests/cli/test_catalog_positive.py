@@ -11,11 +11,11 @@ from dmm.losses import (
     DenoisingScoreMatching,
     StraightPathTimes,
     batch_posterior_target,
+    eps_weighting,
     kl_weighting,
     straight_weighting,
 )
 from dmm.processes import GBM, GeometricOU
-from dmm.processes.positive import log_eps_weighting
 from dmm.scores import VelocityParam
 from dmm.scores.log_coordinates import LogEpsParam, LogScoreParam
 from dmm.spaces import SupportError
@@ -35,7 +35,7 @@ def test_catalog_builds_velocity_model_and_straight_dsm(name, cls) -> None:
         data,
         {"hidden": 16, "depth": 1, "parameterisation": "log-eps"} | {"weighting": "log-eps"},
     )
-    assert type(eps.model) is LogEpsParam and eps.loss.weighting is log_eps_weighting
+    assert type(eps.model) is LogEpsParam and eps.loss.weighting is eps_weighting
     kl = build(
         name, data, {"hidden": 16, "depth": 1, "parameterisation": "log-score", "weighting": "kl"}
     )

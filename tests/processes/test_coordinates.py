@@ -17,7 +17,7 @@ from dmm.processes import (
     MissingCapability,
     TorusJump,
 )
-from dmm.processes.positive import StandardLog, log_eps_weighting
+from dmm.processes.positive import StandardLog
 
 DATA = torch.exp(0.7 * torch.randn(256, 3, generator=torch.Generator().manual_seed(0)) + 1.0)
 
@@ -72,7 +72,8 @@ def test_the_noise_score_is_the_conditional_score(process) -> None:
 @pytest.mark.parametrize("process", _processes()[1:], ids=IDS[1:])
 def test_the_eps_weighting_of_the_orthant_diffusions_is_v_x_squared(process) -> None:
     x, t = DATA.double(), torch.linspace(0.01, 1.0, len(DATA), dtype=torch.float64)
-    torch.testing.assert_close(eps_weighting(process, x, t), log_eps_weighting(process, x, t))
+    _, _, v = process.log_kernel(t)  # log X_t | x_0 ~ N(α log x_0 + c, v): λ = v x² (float64)
+    torch.testing.assert_close(eps_weighting(process, x, t), v * x**2)
 
 
 def test_noise_levels_that_differ_per_coordinate_are_named() -> None:

@@ -7,11 +7,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dmm.losses import DenoisingScoreMatching, kl_weighting
+from dmm.losses import DenoisingScoreMatching, eps_weighting, kl_weighting
 from dmm.networks import MLP
 from dmm.processes import GBM, VP, GeometricOU
 from dmm.processes.base import expand_time
-from dmm.processes.positive import log_eps_weighting
 from dmm.reversal import Reversal
 from dmm.samplers import EulerMaruyama, FlowEuler, FlowHeun, simulate
 from dmm.scores import ScoreParam
@@ -80,7 +79,7 @@ def test_log_eps_of_the_true_noise_is_the_conditional_score(make) -> None:
 def test_log_eps_weighted_dsm_is_the_noise_prediction_loss(make) -> None:
     # λ = v_t y² and y ⊙ s_θ = -1 - ε_θ/√v_t: ℓ = ½ |ε_θ(X_t, t) - ε|² exactly, with ε the standard
     # normal draw of log X_t (recovered from the same generator stream).
-    _, model, per, xt, t, eps = _dsm_batch(make, LogEpsParam, log_eps_weighting)
+    _, model, per, xt, t, eps = _dsm_batch(make, LogEpsParam, eps_weighting)
     expected = 0.5 * ((model.raw(xt, t) - eps) ** 2).sum(1)
     torch.testing.assert_close(per, expected, rtol=1e-4, atol=1e-4)
 
@@ -98,7 +97,7 @@ def test_kl_weighted_dsm_is_the_bounded_log_coordinate_residual(make) -> None:
 
 @pytest.mark.parametrize("make", [GBM.from_data, GeometricOU.from_data])
 @pytest.mark.parametrize(
-    "param, weighting", [(LogScoreParam, kl_weighting), (LogEpsParam, log_eps_weighting)]
+    "param, weighting", [(LogScoreParam, kl_weighting), (LogEpsParam, eps_weighting)]
 )
 def test_training_on_data_at_the_axes_is_finite_and_learns(make, param, weighting) -> None:
     # 60 Adam steps on data with coordinates down to 1e-8: every loss and gradient finite, and the

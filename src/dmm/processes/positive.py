@@ -318,19 +318,11 @@ class GeometricOU(LogGaussianDiffusion):
         return f"GeometricOU(dim={self.dim}, theta={self.theta}, T={self.T})"
 
 
-def log_eps_weighting(process: LogGaussianDiffusion, x: Tensor, t: Tensor) -> Tensor:
-    """``λ = v_t x²``: the ε-loss in log coordinates, ``½|ε_θ - ε|²`` with
-    ``x ⊙ s = -1 - ε/√v_t`` (a named reweighting for sample quality, not the KL bound)."""
-    _, _, v = process.log_kernel(t)
-    return v * x**2
-
-
 __all__ = [
     "GBM",
     "GeometricOU",
     "LogGaussianDiffusion",
     "LogNormal",
     "StandardLog",
-    "log_eps_weighting",
     "log_moments",
 ]

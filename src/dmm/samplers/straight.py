@@ -21,6 +21,7 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
+from ..losses.times import straight_time
 from ..processes.base import Process
 from ..processes.diffusion import Diffusion
 from ..reversal import Reversal
@@ -46,11 +47,6 @@ def from_straight(process: Process, z: Tensor, t: Tensor, like: Tensor) -> Tenso
     kernel = process.gaussian_coordinates(t)
     a, s = kernel.isotropic("the straight-path samplers")
     return kernel.coords.back((a + s) * z + kernel.shift).reshape(like.shape)
-
-
-def _straight_time(process: Process, t: Tensor) -> Tensor:
-    a, s = process.gaussian_coordinates(t).isotropic("the straight-path samplers")
-    return s / (a + s)
 
 
 class StraightPath(Sampler):
@@ -79,7 +75,7 @@ class StraightEuler(StraightPath):
 
     def step(self, rev: Reversal, y: Tensor, t: Tensor, t_next: Tensor, generator) -> Tensor:
         z, tau, v = straight_state(rev, y, t)
-        tau_next = _straight_time(rev.process, t_next)
+        tau_next = straight_time(rev.process, t_next)[:, None]
         return from_straight(rev.process, z + (tau_next - tau) * v, t_next, y)
 
 
@@ -94,7 +90,7 @@ class StraightMidpoint(StraightPath):
     def step(self, rev: Reversal, y: Tensor, t: Tensor, t_next: Tensor, generator) -> Tensor:
         p = rev.process
         z, tau, v = straight_state(rev, y, t)
-        tau_next = _straight_time(p, t_next)
+        tau_next = straight_time(p, t_next)[:, None]
         tau_mid = 0.5 * (tau + tau_next)
         lam_mid = (torch.log1p(-tau_mid) - torch.log(tau_mid)).reshape(t.shape)
         t_mid = time_of_log_snr(p, lam_mid, t_next, t)
@@ -113,7 +109,7 @@ class StraightHeun(StraightPath):
     def step(self, rev: Reversal, y: Tensor, t: Tensor, t_next: Tensor, generator) -> Tensor:
         p = rev.process
         z, tau, v = straight_state(rev, y, t)
-        h = _straight_time(p, t_next) - tau
+        h = straight_time(p, t_next)[:, None] - tau
         v_next = straight_state(rev, from_straight(p, z + h * v, t_next, y), t_next)[2]
         return from_straight(p, z + 0.5 * h * (v + v_next), t_next, y)
 

@@ -19,8 +19,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ...losses import kl_weighting, straight_weighting
-from ...processes.positive import GBM, GeometricOU, log_eps_weighting, log_moments
+from ...losses import eps_weighting, kl_weighting, straight_weighting
+from ...processes.positive import GBM, GeometricOU, log_moments
 from ...scores import PotentialParam, ScoreParam, VelocityParam
 from ...scores.log_coordinates import LogEpsParam, LogScoreParam
 from .gaussian import (
@@ -47,7 +47,7 @@ PARAMETERISATIONS = {
 #: ``√(2δ)/y`` noise in log coordinates are meaningless where ``|s| ~ 1/y`` blows up at the axes
 #: flow matching's integrators run in the standardised log coordinates, so they stay positive too
 SAMPLERS = {**{k: v for k, v in DIFFUSION_SAMPLERS.items() if k != "pc"}, **STRAIGHT_SAMPLERS}
-WEIGHTINGS = {"kl": kl_weighting, "log-eps": log_eps_weighting, "straight": straight_weighting}
+WEIGHTINGS = {"kl": kl_weighting, "log-eps": eps_weighting, "straight": straight_weighting}
 #: flow matching's loss and output in the standardised log coordinates with the batch target,
 #: measured against ``log-eps`` (itself measured against ``log-score`` with the KL weighting) in
 #: benchmarks/orthant_quality.py (docs/positive.md)
