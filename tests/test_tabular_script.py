@@ -32,3 +32,31 @@ def test_dmm_and_the_baseline_imputers_on_iris(bench, tmp_path):
         assert key in text, key
     assert "| dmm |" in (tmp_path / "t.md").read_text()
     assert '"status": "failed"' not in text
+
+
+def test_the_headline_lays_a_later_run_over_the_first(bench, tmp_path):
+    # dmm rerun alone (same protocol) replaces dmm's rows beside the first run's other methods;
+    # a run of another protocol is refused
+    spec = importlib.util.spec_from_file_location(
+        "headline", SCRIPT.with_name("tabular_headline.py")
+    )
+    headline = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(headline)
+    first, later = tmp_path / "first.json", tmp_path / "later.json"
+    common = ["--quick", "--imputers", "mean-mode"]
+    bench.main([*common, "--steps", "20", "--methods", "oracle,dmm", "--json", str(first)])
+    bench.main([*common, "--steps", "40", "--methods", "dmm", "--json", str(later)])
+    (a, b) = (
+        json.loads(p.read_text())["tables"]["iris"]["methods"]["dmm"]["summary"]["w1_test"]
+        for p in (first, later)
+    )
+    assert f"{a['mean']:.3f}" != f"{b['mean']:.3f}"  # else the test could not tell
+    text = headline.main([str(first), "--with", str(later)])
+    row = next(line for line in text.splitlines() if line.startswith("| iris | dmm |"))
+    assert f"{b['mean']:.3f}" in row
+    assert "| iris | *oracle* |" in text
+    other = json.loads(later.read_text())
+    other["settings"]["hide"] = 0.5
+    later.write_text(json.dumps(other))
+    with pytest.raises(SystemExit, match="hide"):
+        headline.main([str(first), "--with", str(later)])

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+import yaml
 
 from dmm.cli.main import main
 from dmm.cli.rundir import load_run
@@ -61,14 +62,18 @@ def _fails(capsys, argv, needle):
     assert len(err) == 1 and err[0].startswith("dmm: error: ") and needle in err[0], err
 
 
-@pytest.fixture(scope="module")
-def table_run(tmp_path_factory):
+@pytest.fixture(scope="module", params=["replace", "observed-context"])
+def table_run(tmp_path_factory, request):
+    """A run of each kind: the replacement method alone (``observed_context=false``), and a
+    network trained with random observed subsets as context (the default): every command works
+    on both."""
     torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("tables")
     data = root / "table.csv"
     _table().to_csv(data, index=False)
     out = root / "run"
     argv = ["train", "--process", "tabular", "--data", str(data), "--out", str(out), *TINY]
+    argv += ["--set", f"observed_context={str(request.param == 'observed-context').lower()}"]
     assert main(argv) == 0
     return out
 
@@ -312,3 +317,19 @@ def test_eval_without_scikit_learn_names_the_extra(table_run, capsys, monkeypatc
 
     monkeypatch.setitem(sys.modules, "sklearn", None)
     _fails(capsys, ["eval", str(table_run), "--quiet"], "denoising-markov-models[metrics]")
+
+
+def test_a_run_from_before_observed_context_loads_as_trained(tmp_path, capsys):
+    # runs trained before the parameter existed have no `observed_context` in config.yaml: they
+    # trained without the context and must load (and sample) so, whatever the default is now
+    data = tmp_path / "table.csv"
+    _table().to_csv(data, index=False)
+    run = tmp_path / "run"
+    argv = ["train", "--process", "tabular", "--data", str(data), "--out", str(run), *TINY]
+    assert main([*argv, "--set", "observed_context=false"]) == 0
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    del config["params"]["observed_context"]
+    (run / "config.yaml").write_text(yaml.safe_dump(config))
+    assert load_run(run).params["observed_context"] is False
+    out = tmp_path / "s.csv"
+    assert main(["sample", str(run), "-n", "5", "-o", str(out), "--quiet"]) == 0

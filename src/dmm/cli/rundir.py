@@ -172,14 +172,21 @@ def write_run_config(
     )
 
 
+#: parameters added to entries after runs were trained without them, with the value such a run
+#: was trained with (which the new default may not be)
+BEFORE_THEIR_TIME = {"standardise": False, "observed_context": False}
+
+
 def saved_params(spec: Entry, params: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A run's recorded process parameters; a run trained before an entry had ``standardise``
-    (which now defaults to true) trained on raw values: it keeps ``standardise: false``."""
+    """A run's recorded process parameters; a run trained before an entry had a parameter of
+    :data:`BEFORE_THEIR_TIME` (``standardise``, which now defaults to true: it trained on raw
+    values) keeps the value it was trained with."""
     if params is not None and not isinstance(params, Mapping):
         raise UsageError(f"config.yaml: 'params' must be a mapping, got {type(params).__name__}")
     params = dict(params or {})
-    if "standardise" in spec.params and "standardise" not in params:
-        params["standardise"] = False
+    for key, value in BEFORE_THEIR_TIME.items():
+        if key in spec.params and key not in params:
+            params[key] = value
     return params
 
 

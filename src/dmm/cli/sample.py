@@ -19,6 +19,7 @@ from torch import Tensor
 
 from ..data import DataError
 from ..data.files import load_array, read_columns
+from ..losses.observed import ObservedSubsets
 from ..reversal import Reversal
 from ..samplers import Inpaint, denoise_nfe, simulate
 from ..spaces import Discrete
@@ -226,6 +227,10 @@ def draw(
     if (spec is None) != (context is None):
         raise UsageError("a conditional run samples with a context, an unconditional one without")
     encoded = None if spec is None or context is None else spec.encode(context).to(device)
+    if isinstance(run.built.loss, ObservedSubsets):  # the network sees the given cells too
+        rows = torch.zeros(n, 1, device=device) if given is None else given.values.to(device)
+        shown = None if given is None else given.observed.to(device)
+        encoded = run.built.loss.context(rows, shown, encoded)
     rev = Reversal(run.process, run.model, encoded)
     sampler, y_init = setup["sampler"], None
     if given is not None:

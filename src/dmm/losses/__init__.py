@@ -12,6 +12,7 @@ from .dsm import (
 )
 from .dsm_latent import LatentScoreMatching
 from .ism import ImplicitScoreMatching
+from .observed import ObservedSubsets, observed_context
 from .score_entropy import ImplicitScoreEntropyChain, MaskedELBO, ScoreEntropy
 from .score_entropy_jumps import DenoisingJumpScoreEntropy, ImplicitScoreEntropy
 from .times import LogUniformMixture, StraightPathTimes, TimeLaw, UniformTimes
@@ -27,11 +28,13 @@ __all__ = [
     "LatentScoreMatching",
     "Loss",
     "Noised",
+    "ObservedSubsets",
     "SumLoss",
     "batch_posterior_target",
     "conditional_target",
     "eps_weighting",
     "kl_weighting",
+    "observed_context",
     "LogUniformMixture",
     "StraightPathTimes",
     "TimeLaw",

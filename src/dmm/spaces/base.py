@@ -89,6 +89,12 @@ class Space:
         """Flat features ``(batch, feature_dim)`` a network reads."""
         return x.reshape(x.shape[0], -1)
 
+    def feature_mask(self, cells: Tensor) -> Tensor:
+        """Which features each cell feeds: ``cells`` is a ``(batch, *event_shape)`` mask of the
+        state's entries, the result the ``(batch, feature_dim)`` mask of the features read off
+        the masked entries (here one feature per entry, as :meth:`features`)."""
+        return cells.reshape(cells.shape[0], -1)
+
     def step(
         self, y: Tensor, drift: Tensor, sigma: Tensor | float, h: Tensor, xi: Tensor
     ) -> Tensor:

@@ -83,6 +83,10 @@ class Discrete(Space):
     def features(self, x: Tensor) -> Tensor:
         return self.one_hot(x).reshape(x.shape[0], -1)
 
+    def feature_mask(self, cells: Tensor) -> Tensor:
+        """A coordinate feeds its ``n_states`` one-hot features."""
+        return cells.reshape(cells.shape[0], -1).repeat_interleave(self.n_states, dim=1)
+
     def step(self, y, drift, sigma, h, xi) -> Tensor:
         raise TypeError(
             f"{self.name} is discrete: it has no Euler–Maruyama step (use a chain sampler)"

@@ -89,6 +89,16 @@ class Product(Space):
     def features(self, x: Tensor) -> Tensor:
         return torch.cat([f.features(p) for f, p in zip(self.factors, self.split(x))], dim=1)
 
+    def feature_mask(self, cells: Tensor) -> Tensor:
+        parts = [cells[:, self.columns(k)] for k in range(len(self.factors))]
+        return torch.cat(
+            [
+                f.feature_mask(p.reshape(p.shape[0], *f.event_shape))
+                for f, p in zip(self.factors, parts)
+            ],
+            dim=1,
+        )
+
     def outside(self, x: Tensor) -> Tensor:
         bad = torch.zeros(x.shape[0], dtype=torch.bool, device=x.device)
         for f, p in zip(self.factors, self.split(x)):

@@ -75,6 +75,11 @@ class Torus(Space):
         x = x.reshape(x.shape[0], -1)
         return torch.cat([torch.cos(x), torch.sin(x)], dim=1)
 
+    def feature_mask(self, cells: Tensor) -> Tensor:
+        """An angle feeds its cosine and its sine."""
+        cells = cells.reshape(cells.shape[0], -1)
+        return torch.cat([cells, cells], dim=1)
+
     # -- geometry ---------------------------------------------------------------------------------
     def wrap(self, x: Tensor) -> Tensor:
         """Project real coordinates onto ``[-π, π)^d``."""

@@ -34,7 +34,10 @@ class TabularModel:
     ``schema_``. ``schema``: column types to force (``{column: type}``) or a full
     :class:`~dmm.tabular.schema.Schema`; ``run_dir``: where the run folder goes (default: a
     temporary folder, kept until :meth:`save` copies it or the process exits);
-    ``sample_steps``: sampler steps (default the recipe's); ``progress``: a progress bar."""
+    ``sample_steps``: sampler steps (default the recipe's); ``progress``: a progress bar;
+    ``observed_context``: train with random observed subsets of each row as context, so that
+    :meth:`impute` and ``sample(where=...)`` condition the network on the given cells
+    (:class:`~dmm.losses.ObservedSubsets`; ``None``: the ``tabular`` entry's default)."""
 
     def __init__(
         self,
@@ -49,11 +52,13 @@ class TabularModel:
         device: str = "cpu",
         run_dir: str | Path | None = None,
         progress: bool = False,
+        observed_context: bool | None = None,
     ) -> None:
         self.steps, self.batch_size, self.lr = steps, batch_size, lr
         self.hidden, self.depth, self.schema = hidden, depth, schema
         self.seed, self.sample_steps, self.device = seed, sample_steps, device
         self.run_dir, self.progress = run_dir, progress
+        self.observed_context = observed_context
 
     # --- fitting ------------------------------------------------------------------------------
 
@@ -73,7 +78,9 @@ class TabularModel:
         schema = resolve_schema(frame, self.schema)
         entry = TabularEntry(TableCodec.fit(frame, schema))
         data = entry.codec.encode(frame)
-        params = {"hidden": self.hidden, "depth": self.depth}
+        params: dict[str, Any] = {"hidden": self.hidden, "depth": self.depth}
+        if self.observed_context is not None:
+            params["observed_context"] = bool(self.observed_context)
         built = build(entry, data, params, seed=self.seed)
         values: dict[str, Any] = {
             "steps": self.steps,
@@ -172,6 +179,7 @@ class TabularModel:
             seed=int(run.config.get("seed", 0)),
             device=device,
             run_dir=path,
+            observed_context=bool(run.params.get("observed_context", False)),
         )
         model.run_dir_, model.schema_, model._run = Path(path), codec_of(run).schema, run
         return model

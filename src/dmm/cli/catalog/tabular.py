@@ -8,12 +8,14 @@ codec its ``config.yaml`` records. The model, loss and sampler are the recipe's 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from torch import Tensor
 
+from ...losses.observed import ObservedSubsets, context_width
 from ...processes import Process
 from ...processes.product import ProductProcess
 from ...samplers import Sampler
@@ -25,11 +27,16 @@ if TYPE_CHECKING:  # pandas is imported only by commands that read or write tabl
     from ...tabular.codec import TableCodec
 
 NAME = "tabular"
-PARAMS: dict[str, Any] = {"hidden": 256, "depth": 3, "t_min": 1e-3}
+PARAMS: dict[str, Any] = {"hidden": 256, "depth": 3, "t_min": 1e-3, "observed_context": True}
 HELP: dict[str, str] = {
     "hidden": "width of the hidden layers of the one MLP over the whole row",
     "depth": "number of hidden layers of that MLP",
     "t_min": "smallest time trained and sampled (every factor's)",
+    "observed_context": (
+        "train with a random subset of each row's cells shown to the network as context "
+        "(dmm.losses.ObservedSubsets), so that --given and --where condition the network on the "
+        "given cells as well as keeping them by replacement"
+    ),
 }
 #: the samplers: every column type's step (Euler-Maruyama for the diffusions, the analytic step
 #: for the chains) from the same row, one network evaluation per step (``euler``, the default),
@@ -81,7 +88,11 @@ class TabularEntry(Entry):
                 SPLIT: lambda: _product_sampler(sampler, False),
             }
 
-        return recipe_parts(process, data, params, context_dim, samplers, SAMPLER)
+        if not params["observed_context"]:
+            return recipe_parts(process, data, params, context_dim, samplers, SAMPLER)
+        width = context_width(process.space)
+        parts = recipe_parts(process, data, params, width + context_dim, samplers, SAMPLER)
+        return dataclasses.replace(parts, loss=ObservedSubsets(parts.loss))
 
 
 def _product_sampler(sampler: Sampler, simultaneous: bool) -> Sampler:
