@@ -8,6 +8,7 @@ AUC, k-NN precision and recall, the energy distance over its noise floor, and th
 seconds; the metrics issue asks for AUC at most 0.6.
 
     python benchmarks/mixtures_cli.py --json docs/results/mixtures_cli.json
+    python benchmarks/mixtures_cli.py --set fourier=2      # a setting changed from the defaults
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ def main_() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dims", nargs="+", type=int, default=[5, 10])
     parser.add_argument("--rows", type=int, default=20000)
+    parser.add_argument(
+        "--set", dest="sets", nargs="*", default=[], help="KEY=VALUE settings passed to dmm train"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -38,12 +42,14 @@ def main_() -> None:
             np.save(data, gmm(dim, args.rows, torch.Generator().manual_seed(0)).numpy())
             run = Path(tmp) / f"run{dim}"
             start = time.process_time()
-            run_cli(["train", "--process", "vp", "--data", str(data), "--out", str(run), "--quiet"])
+            sets = [arg for item in args.sets for arg in ("--set", item)]
+            run_cli(["train", "--process", "vp", "--data", str(data), "--out", str(run), "--quiet", *sets])
             cpu = time.process_time() - start
             report = json.loads(run_cli(["eval", str(run), "--quiet"]))
             two = report["two_sample"]
             row = {
                 "dim": dim,
+                "set": args.sets,
                 "reference": report["reference"],
                 "sampler": report["sampler"],
                 "nfe": report["nfe"],

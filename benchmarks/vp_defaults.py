@@ -26,7 +26,7 @@ import torch
 from standardise import run_cli  # the sibling script: dmm commands in this process
 
 #: the settings every variant starts from (a variant's own ``--set`` come after and win)
-BASE = "parameterisation=eps,weighting=eps,grid=auto"
+BASE = "parameterisation=eps,weighting=eps,grid=auto,fourier=0"
 #: the variants of ``vp``: its settings spelled out (``--set`` for each)
 VARIANTS = (
     "schedule=linear,target=conditional",

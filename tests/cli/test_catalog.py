@@ -134,3 +134,13 @@ def test_a_new_family_is_one_file_and_one_import(tmp_path, capsys):
         assert "test-slow-ou: OU with a long horizon" in capsys.readouterr().out
     finally:
         PROCESSES.pop("test-slow-ou", None)
+
+
+def test_vp_feeds_its_mlp_three_fourier_frequencies_by_default():
+    # docs/euclidean.md: fourier=3 took the checkerboard from 15.5% to 4.6% of samples in the
+    # empty cells at no measured cost on smooth 2-D sets or the 5-D and 10-D mixtures
+    data = load_data("moons", 64, torch.Generator().manual_seed(0))
+    net = build("vp", data, {"hidden": 8, "depth": 1}, seed=0).model.net
+    assert net.fourier.dim_out == 2 * (1 + 2 * 3)
+    assert build("vp", data, {"fourier": 0}, seed=0).model.net.fourier is None
+    assert build("subvp", data, {}, seed=0).params["fourier"] == 0  # measured for vp only

@@ -65,3 +65,17 @@ def test_a_run_from_before_the_map_keeps_raw_values(tiny_run, tmp_path):
     assert main(["train", "--resume", str(old), "--steps", "25", "--quiet"]) == 0
     resumed = yaml.safe_load((old / "config.yaml").read_text())
     assert resumed["params"]["standardise"] is False and "scaling" not in resumed
+
+
+def test_a_vp_run_from_before_fourier_features_loads_without_them(tmp_path):
+    # vp's default became fourier=3 on 2026-12-03; a run whose config.yaml has no `fourier`
+    # was trained with the plain MLP and must load its checkpoint into one
+    out = tmp_path / "old"
+    argv = ["train", "--process", "vp", "--data", "moons", "--out", str(out), "--steps", "5"]
+    assert main([*argv, *SMALL, "--set", "fourier=0"]) == 0
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    del config["params"]["fourier"]
+    (out / "config.yaml").write_text(yaml.safe_dump(config))
+    run = load_run(out)
+    assert run.params["fourier"] == 0 and run.built.model.net.fourier is None
+    assert main(["sample", str(out), "-n", "5", "-o", str(tmp_path / "s.npy"), "--quiet"]) == 0

@@ -174,7 +174,7 @@ def write_run_config(
 
 #: parameters added to entries after runs were trained without them, with the value such a run
 #: was trained with (which the new default may not be)
-BEFORE_THEIR_TIME = {"standardise": False, "observed_context": False}
+BEFORE_THEIR_TIME = {"standardise": False, "observed_context": False, "fourier": 0}
 
 
 def saved_params(spec: Entry, params: Mapping[str, Any] | None) -> dict[str, Any]:

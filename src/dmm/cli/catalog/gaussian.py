@@ -249,9 +249,11 @@ register_process(
     _spec(
         "vp",
         "variance-preserving SDE on R^d, reference N(0, I)",
-        # measured in benchmarks/vp_defaults.py and benchmarks/peers.py (docs/euclidean.md)
+        # measured in benchmarks/vp_defaults.py, benchmarks/peers.py and
+        # benchmarks/mixtures_cli.py (docs/euclidean.md)
         {
             **_VP_PARAMS,
+            "fourier": 3,
             "schedule": "cosine",
             "parameterisation": "velocity",
             "weighting": "straight",
