@@ -43,7 +43,19 @@ def main_() -> None:
             run = Path(tmp) / f"run{dim}"
             start = time.process_time()
             sets = [arg for item in args.sets for arg in ("--set", item)]
-            run_cli(["train", "--process", "vp", "--data", str(data), "--out", str(run), "--quiet", *sets])
+            run_cli(
+                [
+                    "train",
+                    "--process",
+                    "vp",
+                    "--data",
+                    str(data),
+                    "--out",
+                    str(run),
+                    "--quiet",
+                    *sets,
+                ]
+            )
             cpu = time.process_time() - start
             report = json.loads(run_cli(["eval", str(run), "--quiet"]))
             two = report["two_sample"]
