@@ -62,7 +62,8 @@ def main() -> None:
     ctx_te = torch.nn.functional.one_hot(y_te, 10).float() if args.conditional else None
 
     params = {"network": args.network, "hidden": args.hidden, "S": 17, "t_min": args.t_min}
-    built = build(args.process, x_tr, params, context_dim=10 if args.conditional else 0)
+    context_dim = 10 if args.conditional else 0
+    built = build(args.process, x_tr, params, context_dim=context_dim, seed=args.seed)
     process = built.process
     config = TrainConfig(
         steps=args.steps,

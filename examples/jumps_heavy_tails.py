@@ -70,7 +70,9 @@ def parse_set(items: list[str]) -> dict[str, object]:
 
 
 def run_one(name: str, data: torch.Tensor, overrides: dict, args) -> dict[str, float]:
-    built = build(name, data, {"hidden": args.hidden, "depth": args.depth, **overrides})
+    built = build(
+        name, data, {"hidden": args.hidden, "depth": args.depth, **overrides}, seed=args.seed
+    )
     process, model, loss = built.process, built.model, built.loss
     t0 = time.time()
     run_dir = None if args.run_dir is None else Path(args.run_dir, f"{args.data}_{name}")

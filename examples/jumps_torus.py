@@ -43,7 +43,9 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(args.seed)
-    built = build("torus-jump", load_data(args.data, 20000, g), parse_sets(args.set))
+    built = build(
+        "torus-jump", load_data(args.data, 20000, g), parse_sets(args.set), seed=args.seed
+    )
     process, data, model, loss = built.process, built.data, built.model, built.loss
     t0 = time.time()
     result = train(
