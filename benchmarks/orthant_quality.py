@@ -95,11 +95,11 @@ def run_one(variant: str, train_x: torch.Tensor, test: torch.Tensor, args, seed:
     fit_raw = torch.log(train_x) if in_logs else train_x
     mean, std = fit_raw.mean(0), fit_raw.std(0)
     fit_x = (fit_raw - mean) / std if process_name == "vp" else fit_raw
-    # the same MLP for every process: no Fourier features unless a variant asks (vp's default
-    # has had fourier=3 since 2026-12-03, the orthant processes' is 0)
-    params = {"hidden": args.hidden, "depth": args.depth, "fourier": 0, **extra}
+    params = {"hidden": args.hidden, "depth": args.depth, **extra}
     if process_name == "vp":  # standardised above, by this script's own protocol
         params["standardise"] = False
+        # the orthant processes' MLP: no Fourier features (vp's default since 2026-12-03)
+        params.setdefault("fourier", 0)
     built = build(process_name, fit_x, params, seed=seed)  # seeded initial weights
     process = built.process
     config = TrainConfig(
