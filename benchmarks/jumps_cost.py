@@ -59,7 +59,8 @@ def vp_train_ms(d: int, repeats: int) -> float:
     """A ``vp`` training step (ε-DSM) with the same MLP and batch, on standard normal data."""
     g = torch.Generator().manual_seed(0)
     data = torch.randn(BATCH, d, generator=g)
-    return cpu_ms(training_step(build("vp", data, dict(NETWORK)), data, g), repeats)
+    # the same MLP as the jump processes': no Fourier features (vp's default has three)
+    return cpu_ms(training_step(build("vp", data, {**NETWORK, "fourier": 0}), data, g), repeats)
 
 
 def measure(

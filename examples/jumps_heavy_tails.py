@@ -169,7 +169,8 @@ def main() -> None:
     report.setdefault("args", {})
     overrides = {
         "levy-ou": {**levy_params(args.data), **parse_set(args.levy_set)},
-        "vp": parse_set(args.vp_set),
+        # levy-ou's MLP has no Fourier features; nor does vp's here unless --vp-set asks
+        "vp": {"fourier": 0, **parse_set(args.vp_set)},
     }
     for name in args.processes:
         res = run_one(name, data, overrides[name], args)

@@ -26,7 +26,10 @@ QUICK = {"steps": 40, "hidden": 16, "n_samples": 200, "sample_steps": 20}
 
 
 def _fit(name: str, data: torch.Tensor, cfg: dict, seed: int) -> torch.Tensor:
-    built = build(name, data, {"hidden": cfg["hidden"], "depth": 2}, seed=seed)
+    params = {"hidden": cfg["hidden"], "depth": 2}
+    if name == "vp":  # the same MLP as gbm's: no Fourier features (vp's default has three)
+        params["fourier"] = 0
+    built = build(name, data, params, seed=seed)
     config = TrainConfig(
         steps=cfg["steps"],
         batch_size=256,
