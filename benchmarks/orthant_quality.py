@@ -178,9 +178,15 @@ def run_one(variant: str, train_x: torch.Tensor, test: torch.Tensor, args, seed:
     return {"rows": rows, "n_samples": n}
 
 
+#: the row every process is compared with, seed by seed (the issue's comparator: ``vp`` on ``x``
+#: with its violations clipped)
+PAIRED_WITH = "vp (clipped)"
+
+
 def summarise(runs: list[dict]) -> list[dict]:
     """Per process: the mean and standard error over seeds of each metric (energy as a ratio to
-    that seed's floor)."""
+    that seed's floor), and of the C2ST AUC's difference to :data:`PAIRED_WITH` on the same split
+    and seed (paired: the split's own difficulty cancels)."""
     by_process: dict[str, list[dict]] = {}
     for run in runs:
         floor = run["floor"]["energy"]
@@ -196,21 +202,30 @@ def summarise(runs: list[dict]) -> list[dict]:
             v = np.array([r[key] for r in rows], dtype=float)
             row[key] = float(v.mean())
             row[key + "_se"] = float(v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else math.nan
+        base = [r["c2st"] for r in by_process.get(PAIRED_WITH, [])]
+        if len(base) == len(rows) > 1 and name != PAIRED_WITH:
+            d = np.array([r["c2st"] for r in rows]) - np.array(base)
+            row["c2st_paired"] = float(d.mean())
+            row["c2st_paired_se"] = float(d.std(ddof=1) / math.sqrt(len(d)))
         out.append(row)
     return out
 
 
 def table(results: dict) -> str:
     lines = [
-        "| data | process | C2ST AUC | energy / floor | KS mean | violations |",
-        "|---|---|---|---|---|---|",
+        f"| data | process | C2ST AUC | − {PAIRED_WITH}, paired | energy / floor | KS mean "
+        "| violations |",
+        "|---|---|---|---|---|---|---|",
     ]
     for data, res in results["data"].items():
         for r in res["summary"]:
             se = "" if math.isnan(r["c2st_se"]) else f" ± {r['c2st_se']:.3f}"
+            paired = (
+                f"{r['c2st_paired']:+.3f} ± {r['c2st_paired_se']:.3f}" if "c2st_paired" in r else ""
+            )
             lines.append(
-                f"| {data} | {r['process']} | {r['c2st']:.3f}{se} | {r['energy_ratio']:.1f} | "
-                f"{r['ks_mean']:.3f} | {100 * r['violations']:.1f}% |"
+                f"| {data} | {r['process']} | {r['c2st']:.3f}{se} | {paired} | "
+                f"{r['energy_ratio']:.1f} | {r['ks_mean']:.3f} | {100 * r['violations']:.1f}% |"
             )
     return "\n".join(lines)
 
@@ -244,7 +259,22 @@ def main() -> None:
     ap.add_argument("--depth", type=int, default=3)
     ap.add_argument("--sample-steps", type=int, default=200)
     ap.add_argument("--seeds", type=int, default=3, help="splits and training seeds 0, 1, ...")
+    ap.add_argument(
+        "--table",
+        metavar="JSON",
+        help="train nothing: rebuild the summary and the table of a saved run's JSON (rewrites "
+        "it and its .md beside it)",
+    )
     args = ap.parse_args()
+    if args.table:
+        path = Path(args.table)
+        results = json.loads(path.read_text())
+        for res in results["data"].values():
+            res["summary"] = summarise(res["runs"])
+        path.write_text(json.dumps(results, indent=1, default=_jsonable))
+        path.with_suffix(".md").write_text(table(results) + "\n")
+        print(table(results))
+        return
     torch.set_num_threads(1)
     results = {"config": vars(args), "data": {}}
     for data in args.data:
