@@ -144,3 +144,18 @@ def test_vp_feeds_its_mlp_three_fourier_frequencies_by_default():
     assert net.fourier.dim_out == 2 * (1 + 2 * 3)
     assert build("vp", data, {"fourier": 0}, seed=0).model.net.fourier is None
     assert build("subvp", data, {}, seed=0).params["fourier"] == 0  # measured for vp only
+
+
+@pytest.mark.parametrize("sampler", ["em", "pc", "ode-heun", "dpm2", "straight-midpoint"])
+def test_the_grid_parameter_reaches_every_gaussian_sampler(sampler):
+    from dmm.samplers import logsnr_grid, straight_grid, time_grid
+
+    data = load_data("moons", 64, torch.Generator().manual_seed(0))
+    for grid, expected in (("uniform", time_grid), ("log-snr", logsnr_grid)):
+        built = build("subvp", data, {"hidden": 8, "depth": 1, "grid": grid}, seed=0)
+        got = built.sampler(sampler).default_grid(built.process, 6)
+        torch.testing.assert_close(got, expected(built.process, 6))
+    auto = build("subvp", data, {"hidden": 8, "depth": 1}, seed=0)  # grid=auto: the sampler's own
+    own = {"em": time_grid, "pc": time_grid, "ode-heun": time_grid, "dpm2": logsnr_grid}
+    expected = own.get(sampler, straight_grid)(auto.process, 6)
+    torch.testing.assert_close(auto.sampler(sampler).default_grid(auto.process, 6), expected)

@@ -8,6 +8,7 @@ from dmm.reversal import Reversal
 from dmm.samplers import (
     DPMSolver2M,
     EulerMaruyama,
+    PredictorCorrector,
     edm_grid,
     log_snr,
     logsnr_grid,
@@ -80,13 +81,16 @@ def test_bad_arguments_and_processes_without_a_gaussian_kernel():
 
 
 def test_simulate_uses_the_sampler_default_grid():
-    # a grid passed to simulate wins; without one, DPM-Solver uses log-SNR and Euler–Maruyama
-    # stays uniform in time (existing samplers unchanged)
+    # a grid passed to simulate wins; without one, DPM-Solver uses log-SNR, Euler–Maruyama and
+    # predictor–corrector stay uniform in time unless given a grid of their own
     process = VP(2)
     rev = Reversal(process, ExactScore(process, standard_mixture()))
     for sampler, expected in (
         (DPMSolver2M(), logsnr_grid(process, 6)),
         (EulerMaruyama(), time_grid(process, 6)),
+        (EulerMaruyama(grid=logsnr_grid), logsnr_grid(process, 6)),
+        (PredictorCorrector(), time_grid(process, 6)),
+        (PredictorCorrector(grid=straight_grid), straight_grid(process, 6)),
     ):
         seen = []
         simulate(

@@ -63,8 +63,9 @@ DIFFUSION_SAMPLERS: dict[str, Callable[[Mapping[str, Any]], Sampler]] = {
     "ode-euler": lambda p: FlowEuler(),
     "ode-heun": lambda p: FlowHeun(),
 }
-#: the time grids of the deterministic samplers (``grid``); ``auto`` keeps each sampler's own
-#: (uniform in time for ode-euler and ode-heun, uniform in log-SNR for dpm1 and dpm2)
+#: the time grids of the samplers (``grid``); ``auto`` keeps each sampler's own (uniform in time for
+#: em, pc, ode-euler and ode-heun, uniform in log-SNR for dpm1 and dpm2, the straight path's time
+#: for straight-*)
 GRIDS: dict[str, Callable | None] = {
     "auto": None,
     "uniform": time_grid,
@@ -78,10 +79,11 @@ def _grid(params: Mapping[str, Any], own: Callable) -> Callable:
 
 
 #: the four Gaussian-kernel processes add the exponential integrators (DPM-Solver++ in
-#: data-prediction form), which need the kernel (alpha_t, s_t); they and the two flow samplers
-#: run on the grid named by ``grid``
+#: data-prediction form), which need the kernel (alpha_t, s_t); every sampler of theirs runs on
+#: the grid named by ``grid``
 GAUSSIAN_SAMPLERS: dict[str, Callable[[Mapping[str, Any]], Sampler]] = {
-    **DIFFUSION_SAMPLERS,
+    "em": lambda p: EulerMaruyama(grid=_grid(p, time_grid)),
+    "pc": lambda p: PredictorCorrector(grid=_grid(p, time_grid)),
     "ode-euler": lambda p: FlowEuler(_grid(p, time_grid)),
     "ode-heun": lambda p: FlowHeun(_grid(p, time_grid)),
     "dpm1": lambda p: DPMSolver1(_grid(p, logsnr_grid)),
@@ -168,7 +170,7 @@ WEIGHTING_HELP = (
     "and time law carried to this kernel: more weight on large noise)"
 )
 GRID_HELP = (
-    "time grid of the deterministic samplers (ode-*, dpm*, straight-*): auto (uniform in t for "
+    "time grid of the samplers: auto (uniform in t for em, pc and "
     "ode-*, in log-SNR for dpm*, in the straight path's time for straight-*), uniform, log-snr "
     "(uniform in log(alpha_t/s_t)) or straight (uniform in s_t/(alpha_t + s_t), the straight "
     "path's time)"

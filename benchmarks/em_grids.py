@@ -1,0 +1,90 @@
+"""Euler–Maruyama's time grid on `vp` from the plain CLI defaults: uniform in time, uniform in
+log-SNR, or uniform in the straight path's time (the grid `vp`'s deterministic samplers use).
+
+For each built-in data set and training seed: ``dmm train --process vp --data NAME --seed S`` with
+every default (plus ``--steps`` if given), then for each grid a copy of the run whose
+``config.yaml`` names that grid, scored by ``dmm eval COPY --seed K`` for sampling seeds
+``K = 0, 1, ...`` (2000 samples against 2000 fresh draws, the run's default sampler ``em`` at its
+default 500 steps). Prints, per data set and grid, the mean over training and sampling seeds of
+the C2ST AUC and of the share of samples off the data's support (the checkerboard's empty cells),
+with every single value in the JSON.
+
+    python benchmarks/em_grids.py --json docs/results/em_grids.json          # about 30 min
+    python benchmarks/em_grids.py --data checkerboard --seeds 2 --steps 15000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+import yaml
+from standardise import run_cli  # the sibling script
+
+GRIDS = ("uniform", "log-snr", "straight")
+
+
+def main_() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--data",
+        nargs="+",
+        default=["checkerboard", "moons", "swissroll", "8gaussians", "pinwheel"],
+    )
+    parser.add_argument("--seeds", type=int, default=1, help="training seeds 0, 1, ...")
+    parser.add_argument("--sample-seeds", type=int, default=2, help="dmm eval seeds 0, 1, ...")
+    parser.add_argument("--steps", type=int, help="training steps (default: the CLI's)")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.data:
+            for seed in range(args.seeds):
+                run = Path(tmp) / f"{name}-{seed}"
+                steps = ["--steps", str(args.steps)] if args.steps else []
+                start = time.process_time()
+                argv = ["train", "--process", "vp", "--data", name, "--seed", str(seed)]
+                run_cli([*argv, "--out", str(run), "--quiet", *steps])
+                cpu = time.process_time() - start
+                for grid in GRIDS:
+                    copy = Path(tmp) / f"{name}-{seed}-{grid}"
+                    shutil.copytree(run, copy)
+                    config = yaml.safe_load((copy / "config.yaml").read_text())
+                    config["params"]["grid"] = grid
+                    (copy / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+                    for k in range(args.sample_seeds):
+                        out = run_cli(["eval", str(copy), "--seed", str(k), "--quiet"])
+                        two = json.loads(out)["two_sample"]
+                        row = {
+                            "data": name,
+                            "seed": seed,
+                            "grid": grid,
+                            "sample_seed": k,
+                            "c2st_auc": two["c2st_auc"],
+                            "off_support": two.get("off_support"),
+                            "train_cpu_seconds": cpu,
+                        }
+                        rows.append(row)
+                        print(json.dumps(row), flush=True)
+    print("\n| data | grid | C2ST AUC | off support |\n|---|---|---|---|")
+    for name in args.data:
+        for grid in GRIDS:
+            sel = [r for r in rows if r["data"] == name and r["grid"] == grid]
+            auc = sum(r["c2st_auc"] for r in sel) / len(sel)
+            offs = [r["off_support"] for r in sel if r["off_support"] is not None]
+            off = f"{100 * sum(offs) / len(offs):.2f}%" if offs else "-"
+            print(f"| {name} | {grid} | {auc:.3f} | {off} |")
+    if args.json:
+        args.json.write_text(
+            json.dumps({"config": vars(args), "rows": rows}, indent=1, default=str)
+        )
+
+
+if __name__ == "__main__":
+    main_()
