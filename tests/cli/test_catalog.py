@@ -14,6 +14,7 @@ from dmm.cli.catalog import PROCESSES, ScheduleChoice, build, get_process, parse
 from dmm.cli.errors import UsageError
 from dmm.data import load_data
 from dmm.processes import CosineSchedule, LinearSchedule, LogLinearSchedule
+from dmm.samplers import logsnr_grid, straight_grid, time_grid
 
 
 def test_library_never_imports_the_catalogue():
@@ -148,8 +149,6 @@ def test_vp_feeds_its_mlp_three_fourier_frequencies_by_default():
 
 @pytest.mark.parametrize("sampler", ["em", "pc", "ode-heun", "dpm2", "straight-midpoint"])
 def test_the_grid_parameter_reaches_every_gaussian_sampler(sampler):
-    from dmm.samplers import logsnr_grid, straight_grid, time_grid
-
     data = load_data("moons", 64, torch.Generator().manual_seed(0))
     for grid, expected in (("uniform", time_grid), ("log-snr", logsnr_grid)):
         built = build("subvp", data, {"hidden": 8, "depth": 1, "grid": grid}, seed=0)
