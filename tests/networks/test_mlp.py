@@ -45,3 +45,16 @@ def test_fourier_mlp_starts_at_zero_and_learns_an_edge_a_plain_one_blurs():
 def test_fourier_needs_a_non_negative_count():
     with pytest.raises(ValueError, match=">= 0"):
         MLP(2, 2, fourier=-1)
+
+
+def test_grouped_rows_share_their_time_and_context_and_equal_the_flat_call():
+    # x (batch, group, dim_in) with t and context per batch row = the flat call on the repeated
+    # times and contexts, row for row
+    torch.manual_seed(0)
+    net = MLP(3, 2, hidden=16, depth=2, context_dim=2, fourier=2)
+    torch.nn.init.normal_(net.out.weight)
+    x, t, ctx = torch.randn(5, 4, 3), torch.rand(5), torch.randn(5, 2)
+    grouped = net(x, t, ctx)
+    flat = net(x.reshape(20, 3), t.repeat_interleave(4), ctx.repeat_interleave(4, 0))
+    assert grouped.shape == (5, 4, 2) and flat.abs().max() > 0
+    torch.testing.assert_close(grouped.reshape(20, 2), flat)

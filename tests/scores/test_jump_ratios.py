@@ -3,6 +3,7 @@ backward jump intensities built from them."""
 
 import math
 
+import pytest
 import torch
 
 from dmm.networks import MLP
@@ -13,6 +14,7 @@ from dmm.scores.jump_ratios import (
     JumpDiffusionModel,
     NoDiffusionScore,
     PotentialRatio,
+    TrunkRatio,
     proposal_log_ratios,
 )
 
@@ -24,9 +26,13 @@ def randomised(net):
     return net
 
 
-def test_direct_ratio_is_antisymmetric_and_periodic_on_the_torus():
+@pytest.mark.parametrize("kind", ["direct", "trunk"])
+def test_pair_ratios_are_antisymmetric_and_periodic_on_the_torus(kind):
     p = TorusJump(2)
-    model = DirectRatio(randomised(MLP(8, 1, 16, 2)), p)
+    if kind == "direct":
+        model = DirectRatio(randomised(MLP(8, 1, 16, 2)), p)
+    else:
+        model = randomised(TrunkRatio(MLP(4, 8, 16, 2), p))
     g = torch.Generator().manual_seed(1)
     y, x, t = p.space.uniform(20, g), p.space.uniform(20, g), torch.rand(20, generator=g)
     lr = model.log_ratio(y, x, t)
@@ -85,8 +91,9 @@ def test_proposal_log_ratios_equal_the_pairwise_ratios():
     t, ctx = torch.rand(n, generator=g), torch.randn(n, 2, generator=g)
     potential = PotentialRatio(randomised(MLP(3, 1, 16, 2, context_dim=2)), p)
     direct = DirectRatio(randomised(MLP(6, 1, 16, 2, context_dim=2)), p)
+    trunk = randomised(TrunkRatio(MLP(3, 8, 16, 2, context_dim=2), p))
     both = JumpDiffusionModel(NoDiffusionScore(p), potential)
-    for model in (potential, direct, both):
+    for model in (potential, direct, trunk, both):
         pairs = model.log_ratio(
             y.repeat_interleave(k, 0),
             x.reshape(n * k, 3),
@@ -96,3 +103,18 @@ def test_proposal_log_ratios_equal_the_pairwise_ratios():
         shared = proposal_log_ratios(model, y, x, t, ctx)
         assert pairs.abs().max() > 1e-3  # not trivially zero
         torch.testing.assert_close(shared, pairs, rtol=1e-5, atol=1e-5)
+
+
+def test_trunk_ratio_starts_at_one_with_live_trunk_features():
+    # zero head: ρ = 1 for every pair at initialisation (as the zero output layer of the other
+    # models), while the trunk's own output layer is not zero, so the first step moves the head
+    # along features that already depend on the point
+    p = TorusJump(2)
+    model = TrunkRatio(MLP(4, 8, 16, 2), p)
+    g = torch.Generator().manual_seed(4)
+    y, x, t = p.space.uniform(12, g), p.space.uniform(12, g), torch.rand(12, generator=g)
+    assert torch.equal(model.log_ratio(y, x, t), torch.zeros(12))
+    h = model.trunk(y[:, None], t)
+    assert h.shape == (12, 1, 8) and h.std(0).min() > 0
+    model.log_ratio(y, x, t).sum().backward()
+    assert model.head.weight.grad.abs().max() > 0

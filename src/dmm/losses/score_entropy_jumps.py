@@ -210,23 +210,21 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
         """The loss at given ``(y, Γ, atom) ~ sample_latent`` and times ``t`` (``(batch,)``)."""
         p, j, k, n = self.process, self.jumps, self.proposals, y.shape[0]
         w = j.sample_law(t[:, None], (n, k), generator, y).reshape(n * k, *p.space.tangent_shape)
-        ys, tk, lat = (
-            y.repeat_interleave(k, 0),
-            t.repeat_interleave(k),
-            latent.repeat_interleave(k, 0),
-        )
+        ys, tk = y.repeat_interleave(k, 0), t.repeat_interleave(k)
         xs = j.jump_destination(p.space, ys, w)
         ck = None if context is None else context.repeat_interleave(k, dim=0)
         lr = proposal_log_ratios(model, y, xs.reshape(n, k, *y.shape[1:]), t, context)
         on_atom = atom.repeat_interleave(k).reshape(n, k)
+        with torch.no_grad():  # log p_{t|Γ}(y ⊕ w_k) - log p_{t|Γ}(y), the kernel at y once
+            kernel = self.kernel
+            at_y = kernel.latent_log_density(y, latent, t).repeat_interleave(k)
+            log_r = kernel.latent_log_density(xs, latent.repeat_interleave(k, 0), tk) - at_y
         if self.divergence == "logistic":
-            per = self._logistic(model, ys, xs, tk, ck, lat, lr, on_atom)
+            per = self._logistic(model, ys, xs, tk, ck, log_r, lr, on_atom)
             weight = j.jump_rate(t).reshape(n) if self.weighting == "kl" else torch.ones_like(t)
             return weight * per.mean(1)
         rho = torch.exp(lr.clamp(max=30.0))
         with torch.no_grad():
-            kernel = self.kernel
-            log_r = kernel.latent_log_density(xs, lat, tk) - kernel.latent_log_density(ys, lat, tk)
             log_r = torch.where(on_atom.reshape(-1), 0.0, log_r).clamp(max=30.0).reshape(n, k)
             r = torch.exp(log_r)
             # weights of the forward term -log ρ(y, y⊕w) and of the backward term -log ρ(y⊕w, y)
@@ -249,12 +247,11 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
         weight = j.jump_rate(t).reshape(n) if self.weighting == "kl" else torch.ones_like(t)
         return weight * per.mean(1)
 
-    def _logistic(self, model, ys, xs, tk, ck, lat, lr, on_atom) -> Tensor:
-        """Per-proposal logistic terms, ``(n, k)`` (class doc); ``lr = log ρ_θ(y, y⊕w)``."""
+    def _logistic(self, model, ys, xs, tk, ck, log_r, lr, on_atom) -> Tensor:
+        """Per-proposal logistic terms, ``(n, k)`` (class doc); ``lr = log ρ_θ(y, y⊕w)``,
+        ``log_r`` the kernel's ``log r``."""
         back = -lr if antisymmetric(model) else model.log_ratio(xs, ys, tk, ck).reshape(lr.shape)
         with torch.no_grad():
-            kernel = self.kernel
-            log_r = kernel.latent_log_density(xs, lat, tk) - kernel.latent_log_density(ys, lat, tk)
             pi = torch.where(on_atom, 1.0, torch.sigmoid(-log_r.reshape(lr.shape)))
         sp = F.softplus
         return pi * (sp(lr) + sp(-back)) + (1 - pi) * (sp(-lr) + sp(back))

@@ -35,15 +35,19 @@ class FourierFeatures(nn.Module):
         self.dim_out = dim * (1 + 2 * n)
 
     def forward(self, x: Tensor) -> Tensor:
-        arg = (x[..., None] * self.freqs).flatten(1)
-        return torch.cat([x, arg.sin(), arg.cos()], dim=1)
+        arg = (x[..., None] * self.freqs).flatten(-2)
+        return torch.cat([x, arg.sin(), arg.cos()], dim=-1)
 
 
 class MLP(nn.Module):
     """``net(x, t, context) -> (batch, dim_out)``: residual SiLU blocks, time and context added to
     every hidden layer; with ``fourier = n > 0`` the input is first expanded by
     :class:`FourierFeatures` with ``n`` frequencies. A backbone only: it knows no mathematics of
-    the process."""
+    the process.
+
+    ``x`` may also be ``(batch, group, dim_in)``, with ``t`` and ``context`` per batch row: the
+    group's rows share one time (and context) embedding, and the result is
+    ``(batch, group, dim_out)``."""
 
     def __init__(
         self,
@@ -74,6 +78,8 @@ class MLP(nn.Module):
             if context is None:
                 raise ValueError("this network was built with a context input; pass context")
             cond = cond + self.context(context.to(cond.dtype))
+        if x.dim() == 3:
+            cond = cond[:, None]
         h = self.inp(x if self.fourier is None else self.fourier(x)) + cond
         for layer, norm in zip(self.layers, self.norms):
             h = h + layer(nn.functional.silu(norm(h)))

@@ -72,6 +72,58 @@ class DirectRatio(JumpRatioModel):
         return both[:m] - both[m:]
 
 
+class TrunkRatio(JumpRatioModel):
+    """``log ρ_θ(y, x, t) = H(φ(y, t), x ⊖ y) - H(φ(x, t), y ⊖ x)``: a trunk ``φ`` (the backbone,
+    ``dim_out = width`` features of one point) and a small head ``H(h, w) = v · silu(L silu(h +
+    B f(w)))`` of the point's features and the jump's (``f``: the space's features of ``w = x - y``).
+
+    The same antisymmetric form as :class:`DirectRatio`, but the backbone reads one point, not a
+    pair: ``K`` proposals from ``y`` cost ``φ`` at ``y`` once and at the ``K`` destinations
+    (``n (K + 1)`` backbone rows, against :class:`DirectRatio`'s ``2 n K``) plus ``2 n K`` rows of the
+    head, whose cost is ``width²`` per row. With ``B = 0`` it is a potential ``U = -H(φ(y), ·)``.
+    The backbone takes grouped rows ``(n, m, features)`` with one time per row, as
+    :class:`~dmm.networks.MLP` does: a point and its destinations share the time embedding.
+    """
+
+    def __init__(self, net: nn.Module, process: Process, squash: bool = False) -> None:
+        super().__init__(net, process, squash=squash)
+        width = int(net.dim_out)
+        self.jump = nn.Linear(process.space.feature_dim, width)
+        self.mix = nn.Linear(width, width)
+        self.head = nn.Linear(width, 1)
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+        if hasattr(net, "out"):  # the backbone's output layer is zero at init: the trunk needs
+            net.out.reset_parameters()  # features from the start (the head's zeros make ρ = 1)
+
+    def trunk(self, z: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
+        """``φ(z_j, t)`` for a group of points per row: ``z`` ``(n, m, *event)``, ``t`` ``(n,)``;
+        returns ``(n, m, width)`` (the group shares the backbone's time and context embedding)."""
+        n, m = z.shape[0], z.shape[1]
+        f = self._features(z.reshape(n * m, *z.shape[2:]), t.repeat_interleave(m))
+        return self.net(f.reshape(n, m, -1), t / self.process.T, context)
+
+    def _head(self, h: Tensor, w: Tensor, t: Tensor) -> Tensor:
+        a = nn.functional.silu(h + self.jump(self._features(w, t)))
+        return self.head(nn.functional.silu(self.mix(a))).squeeze(-1)
+
+    def log_ratios_to(
+        self, y: Tensor, x: Tensor, t: Tensor, context: Tensor | None = None
+    ) -> Tensor:
+        """``log ρ_θ(y, x_k, t)`` for ``K`` destinations per row (``x``: ``(n, K, *event)``,
+        result ``(n, K)``): the trunk at the ``n (K + 1)`` points in one call."""
+        n, k = x.shape[0], x.shape[1]
+        h = self.trunk(torch.cat([y[:, None], x], 1), t, context)  # (n, K + 1, width)
+        hy, hx = h[:, :1].expand(n, k, -1).reshape(n * k, -1), h[:, 1:].reshape(n * k, -1)
+        tk = t.repeat_interleave(k)
+        w = x.reshape(n * k, *x.shape[2:]) - y.repeat_interleave(k, 0)  # read through features
+        out = self._head(hy, w, tk) - self._head(hx, -w, tk)
+        return out.reshape(n, k)
+
+    def log_ratio(self, y, x, t, context=None):
+        return self.log_ratios_to(y, x[:, None], t, context).reshape(y.shape[0])
+
+
 class PotentialRatio(JumpRatioModel):
     """``U_θ(y, t) = log φ_θ(y, t)`` (backbone with ``dim_out = 1``): ``ρ = exp(U(x) - U(y))`` and
     ``s = ∇U`` (the space's gradient)."""
@@ -200,4 +252,5 @@ __all__ = [
     "PotentialRatio",
     "JumpRatioModel",
     "TailPotentialRatio",
+    "TrunkRatio",
 ]
