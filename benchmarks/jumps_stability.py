@@ -58,13 +58,14 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("runs/jumps_stability"))
     ap.add_argument("--json", type=Path, help="also write the results here")
     ap.add_argument("--resume", action="store_true", help="reuse sampled runs in --out")
+    ap.add_argument("--divergences", nargs="*", default=["kl", "logistic"])
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     data = args.out / "vm.npy"
     np.save(data, von_mises_mixture(20000, args.kappa, 0))
     held = von_mises_mixture(2000, args.kappa, 1)
     results = {"kappa": args.kappa, "steps": args.steps, "held_out_near_modes": near_modes(held)}
-    for divergence in ("kl", "logistic"):
+    for divergence in args.divergences:
         run = args.out / divergence
         if args.resume and (run / "samples.npy").exists():
             print(f"(reusing {run})")
