@@ -1,11 +1,13 @@
 """Ratio parameterisations ``ρ_θ(y, x, t) = φ_θ(x, t) / φ_θ(y, t)`` for continuous jumps
 (MATH.md §3).
 
-The backward jump ``y → x`` has rate ``λ(t) g(y ⊖ x) ρ_θ(y, x, t)`` (:mod:`dmm.reversal.jumps`). Two
-forms of the same quantity:
+The backward jump ``y → x`` has rate ``λ(t) g(y ⊖ x) ρ_θ(y, x, t)`` (:mod:`dmm.reversal.jumps`). Forms
+of the same quantity:
 
 * :class:`DirectRatio` — a network of ``(y, x ⊖ y, t)`` gives ``log ρ`` directly, antisymmetrised
   (``log ρ(y, x) = N(y, x - y) - N(x, y - x)``) so that ``ρ(y, x) ρ(x, y) = 1`` as for a true ratio;
+* :class:`TrunkRatio` — the same antisymmetric form with a network of one point ``φ(y, t)``,
+  shared by that point's proposals, and a small head of ``(φ, x - y)``;
 * :class:`PotentialRatio` — a scalar potential ``U_θ = log φ_θ``: ``ρ = exp(U(x) - U(y))`` and, for
   jump-diffusions, also the score ``s = ∇U`` (both heads from one function);
 * :class:`TailPotentialRatio` — ``U_θ = log h + C tanh(N/C)``: a potential with a fixed tail ``h``.

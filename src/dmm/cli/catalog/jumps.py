@@ -71,20 +71,16 @@ _LOSS_HELP = {
 def ratio_model(
     process: Process, params: Mapping[str, Any], context_dim: int = 0, squash: bool = False
 ) -> nn.Module:
-    """``direct`` (network of ``(y, x - y, t)``) or ``potential`` (``exp(U(x) - U(y))``)."""
+    """``direct`` (network of ``(y, x - y, t)``), ``potential`` (``exp(U(x) - U(y))``) or ``trunk``
+    (a network of one point and a head of the jump, :class:`TrunkRatio`)."""
     kind, f = params["parameterisation"], process.space.feature_dim
     if kind not in RATIO_PARAMETERISATIONS:
         raise ValueError(
             f"unknown ratio parameterisation '{kind}' (known: {', '.join(RATIO_PARAMETERISATIONS)})"
         )
-    width = int(params["hidden"])
-    net = MLP(
-        2 * f if kind == "direct" else f,
-        {"direct": 1, "potential": 1, "trunk": int(params["head"])}[kind],
-        width,
-        int(params["depth"]),
-        context_dim,
-    )
+    dim_in = 2 * f if kind == "direct" else f  # a pair, or one point
+    dim_out = int(params["head"]) if kind == "trunk" else 1  # the trunk's features, or log ρ / U
+    net = MLP(dim_in, dim_out, int(params["hidden"]), int(params["depth"]), context_dim)
     model = {"direct": DirectRatio, "potential": PotentialRatio, "trunk": TrunkRatio}[kind]
     return model(net, process, squash=squash)
 
@@ -134,8 +130,8 @@ register_process(
         {
             **_MODEL,
             # benchmarks/torus_jump_sizes.py (MLP 2 x 128, 2000 steps): against direct, 0.932 of
-            # the checkerboard on black cells (0.865), moons 2.4x the energy floor (3.7x), C2ST
-            # AUC lower on all three sets, in 0.7-0.8x the training time
+            # the checkerboard on black cells (0.865), moons 1.9x the energy of fresh draws (3.0x),
+            # C2ST AUC lower on all three sets, in 0.7-0.8x the training time (docs/jumps.md)
             "parameterisation": "trunk",
             "sigma_jump": 0.6,
             "sigma_jump_min": None,
