@@ -17,7 +17,9 @@ from dmm.losses import (
     LatentScoreMatching,
 )
 from dmm.processes import VP, Diffusion
+from dmm.processes.anchor import AnchoredProposals
 from dmm.processes.levy_ou import LevyOU
+from dmm.testing.levy_oracles import StationaryLevyRatio
 
 
 class Potential(nn.Module):
@@ -151,3 +153,74 @@ def test_capped_denoising_loss_reuses_the_forward_ratios_for_an_antisymmetric_mo
         AntisymmetricPotential(1.0), y, latent, atom, t, torch.Generator().manual_seed(2)
     )
     torch.testing.assert_close(shared, plain)
+
+
+@pytest.mark.parametrize("name", list(PROCESSES))
+def test_anchored_denoising_loss_matches_the_implicit_loss_up_to_a_constant(name):
+    """Anchored proposals with weights ``g/q`` estimate the same integrals over ``w ~ g``: the
+    difference between two bounded models agrees with the implicit form's (4 standard errors of
+    the per-sample gap, which here also carries the independent proposal noise)."""
+    p, n = PROCESSES[name], 40000
+    y, latent, atom, t = _samples(p, n, 0)
+    a, b = Potential(1.0), Potential(-0.5, c=0.5)
+    den = DenoisingJumpScoreEntropy(p, 4, ratio_cap=3.0, anchor=AnchoredProposals(0.5, 1.0))
+    imp = ImplicitScoreEntropy(p, 4)
+
+    def diff(loss, *args):
+        g = lambda: torch.Generator().manual_seed(3)  # noqa: E731 (common random numbers)
+        return loss.per_sample_at(a, *args, g()) - loss.per_sample_at(b, *args, g())
+
+    d_den = diff(den, y, latent, atom, t).double()
+    d_imp = diff(imp, y, t).double()
+    gap = d_den - d_imp
+    se = gap.std().item() / n**0.5
+    assert abs(gap.mean().item()) < 4 * se, (d_den.mean().item(), d_imp.mean().item(), se)
+    assert abs(d_den.mean().item()) > 10 * se
+
+
+def _tilted(oracle, c):
+    """The stationary ratio with its potential tilted by ``c log(1 + |x|²)`` (heavier tails for
+    ``c > 0``)."""
+
+    class Tilted(nn.Module):
+        def u(self, x):
+            return oracle.log_density(x) + c * torch.log1p((x.double() ** 2).sum(1))
+
+        def log_ratio(self, y, x, t, context=None):
+            return (self.u(x) - self.u(y)).to(y.dtype)
+
+    return Tilted()
+
+
+def test_anchored_loss_is_minimised_by_the_stationary_ratio_with_less_noise():
+    """Oracle (:class:`~dmm.testing.levy_oracles.StationaryLevyRatio`): Lévy OU with Student-t
+    jumps (``ν = 1.5``) started at its stationary law, so ``p_t = q`` and ``ρ = q(x)/q(y)``.
+    Tilting the exact potential either way must raise the loss. With anchored proposals each
+    tilt raises it by more than 10 standard errors (measured: 15–20), and the standard error is
+    more than 3× smaller than with proposals from ``g``: measured 4.6× on these ``5·10^4`` rows
+    and 23× on ``2·10^5`` (the far-to-bulk terms are drawn a share ``β`` of the time instead of
+    rarely; the plain form's sample sd grows with ``n``, the mark of an infinite variance)."""
+    p = LevyOU.student_t(1, nu=1.5, rate=2.0, T=5.0)
+    oracle = StationaryLevyRatio(p, m=200_000)  # fewer draws leave the far table noisy
+    x0 = p.reference.sample(50_000, torch.Generator().manual_seed(1)).double()
+    se = {}
+    for anchor in (None, AnchoredProposals(0.5, 1.0)):
+        loss = DenoisingJumpScoreEntropy(p, 4, ratio_cap=3.0, anchor=anchor)
+        at = {
+            c: loss.per_sample(_tilted(oracle, c), x0, torch.Generator().manual_seed(5))
+            for c in (-0.1, 0.0, 0.1)
+        }
+        rises = [at[c] - at[0.0] for c in (-0.1, 0.1)]
+        se[anchor is None] = max(r.std().item() / len(r) ** 0.5 for r in rises)
+        if anchor is not None:
+            assert all(r.mean().item() > 10 * se[False] for r in rises), [
+                r.mean().item() for r in rises
+            ]
+    assert se[True] > 3 * se[False]
+
+
+def test_anchored_loss_needs_a_euclidean_space():
+    from dmm.processes.torus_jump import TorusJump
+
+    with pytest.raises(TypeError, match="Euclidean"):
+        DenoisingJumpScoreEntropy(TorusJump(2), 4, anchor=AnchoredProposals())

@@ -2,12 +2,10 @@
 
 Oracle: start a 1-D Lévy OU (Student-t jumps, ν = 1.5) at its stationary law. Then ``p_t = q`` for
 every ``t`` and the exact ratio is ``p(x)/p(y)`` with ``p`` the stationary density, the Gaussian
-scale mixture ``E_v N(x; 0, v)`` over the stationary latent variance ``v`` (Monte Carlo over ``v``,
-tabulated on an ``asinh`` grid). The exact backward process keeps ``q``: any change of the
+scale mixture ``E_v N(x; 0, v)`` over the stationary latent variance ``v``
+(:class:`~dmm.testing.levy_oracles.StationaryLevyRatio`). The exact backward process keeps ``q``: any change of the
 quantiles of ``|y|`` is sampler error.
 """
-
-import math
 
 import pytest
 import torch
@@ -17,6 +15,7 @@ from dmm.processes.levy_ou import LevyOU
 from dmm.reversal import Reversal
 from dmm.samplers import EulerMaruyama, JumpTauLeaping, Splitting, simulate
 from dmm.samplers.jumps_anchor import AnchoredJumpTauLeaping
+from dmm.testing.levy_oracles import StationaryLevyRatio
 
 PROCESS = LevyOU.student_t(1, nu=1.5, rate=2.0, T=5.0)
 
@@ -24,36 +23,6 @@ PROCESS = LevyOU.student_t(1, nu=1.5, rate=2.0, T=5.0)
 class Flat(nn.Module):
     def log_ratio(self, y, x, t, context=None):
         return torch.zeros(y.shape[0], dtype=y.dtype)
-
-
-class StationaryRatio(nn.Module):
-    """``log ρ(y, x) = log p(x) - log p(y)``, ``p`` the stationary density (module docstring)."""
-
-    def __init__(self, process, m=100000, half_width=12.0, nodes=601, seed=0):
-        super().__init__()
-        x0 = torch.zeros(m, 1, dtype=torch.float64)
-        g = torch.Generator().manual_seed(seed)
-        v = process.sample_latent(x0, torch.tensor(40.0), g)[1][:, -1]  # e^{-40}: stationary
-        self.h, self.nodes = half_width, nodes
-        x = torch.sinh(torch.linspace(-half_width, half_width, nodes, dtype=torch.float64))
-        dens = [
-            torch.logsumexp(-0.5 * c[:, None] ** 2 / v - 0.5 * torch.log(2 * math.pi * v), 1)
-            for c in x.split(100)
-        ]
-        self.logp = torch.cat(dens) - math.log(m)
-
-    def log_density(self, x):
-        pos = (torch.asinh(x.double()).clamp(-self.h, self.h) + self.h) / (2 * self.h)
-        pos = pos * (self.nodes - 1)
-        i = pos.floor().clamp(0, self.nodes - 2).long()
-        f = pos - i
-        return self.logp[i] * (1 - f) + self.logp[i + 1] * f
-
-    def log_ratio(self, y, x, t, context=None):
-        return (self.log_density(x) - self.log_density(y))[:, 0].to(y.dtype)
-
-    def score(self, y, t, context=None):
-        return torch.zeros_like(y)  # σ = 0: the backward drift does not read the score
 
 
 def test_anchored_rates_are_unbiased():
@@ -77,7 +46,7 @@ def _quantiles(x):
 @pytest.mark.slow  # ~60-120 s on one loaded core
 def test_exact_ratio_backward_sampling_keeps_the_stationary_tails():
     n, steps = 10000, 100
-    rev = Reversal(PROCESS, StationaryRatio(PROCESS))
+    rev = Reversal(PROCESS, StationaryLevyRatio(PROCESS))
     y0 = PROCESS.reference.sample(n, torch.Generator().manual_seed(1)).double()
     truth = _quantiles(PROCESS.reference.sample(200000, torch.Generator().manual_seed(2)))
 

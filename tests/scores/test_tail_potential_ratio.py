@@ -9,14 +9,14 @@ from dmm.processes.levy_ou import LevyOU
 from dmm.scores.jump_ratios import PotentialRatio, TailPotentialRatio
 
 
-def _model(bound=2.0):
+def _model(bound=2.0, weight_scale=3.0):
     proc = LevyOU.student_t(2, nu=1.5)
     tail = StudentTJumps(2, 1.5)
     net = MLP(2, 1, 16, 1, 0)
     g = torch.Generator().manual_seed(0)
     with torch.no_grad():  # large random weights (the output layer starts at 0): the bound acts
         for prm in net.parameters():
-            prm.copy_(3.0 * torch.randn(prm.shape, generator=g))
+            prm.copy_(weight_scale * torch.randn(prm.shape, generator=g))
     return TailPotentialRatio(net, proc, tail, bound), tail, proc
 
 
@@ -51,3 +51,36 @@ def test_bad_bound():
     _, tail, proc = _model()
     with pytest.raises(ValueError):
         TailPotentialRatio(MLP(2, 1, 8, 1, 0), proc, tail, bound=0.0)
+
+
+def test_radius_pins_the_tail_index():
+    """With ``radius`` the learned part tends to a constant along each ray, so far out ``U``
+    decays as ``log h`` to within the change of the features ``r f/|f| - f/sqrt(1+|f|²/r²)``,
+    ``O(r³/R²)`` here; with ``asinh`` features it keeps drifting (the check is not vacuous)."""
+    pinned, tail, _ = _model(bound=50.0, weight_scale=0.5)
+    pinned.radius = 10.0
+    free, _, _ = _model(bound=50.0, weight_scale=0.5)
+    direction = torch.tensor([[0.6, -0.8]])
+    radii = torch.tensor([1e4, 1e5, 1e6])
+    y = radii[:, None] * direction
+    t = torch.full((3,), 0.7)
+    with torch.no_grad():
+        gap_pinned = pinned.potential(y, t) - tail.log_prob(y)
+        gap_free = free.potential(y, t) - tail.log_prob(y)
+    assert (gap_pinned[1:] - gap_pinned[:-1]).abs().max() < 1e-2
+    assert (gap_free[1:] - gap_free[:-1]).abs().max() > 0.1
+
+
+def test_radius_features_lie_in_the_ball():
+    model, _, _ = _model()
+    model.radius = 3.0
+    z = torch.tensor([[0.01, 0.0], [1e8, -1e8], [2.0, 2.0]])
+    f = model._features(z, torch.ones(3))
+    assert ((f**2).sum(1) <= 9.0 + 1e-4).all()
+    assert torch.allclose(f[0], z[0], atol=1e-6)  # the bulk is read unchanged to first order
+    with pytest.raises(ValueError):
+        TailPotentialRatio(MLP(2, 1, 8, 1, 0), proc_like(), StudentTJumps(2, 1.5), radius=-1.0)
+
+
+def proc_like():
+    return LevyOU.student_t(2, nu=1.5)

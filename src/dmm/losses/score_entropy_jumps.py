@@ -16,9 +16,11 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from ..processes.anchor import AnchoredProposals
 from ..processes.base import Process
 from ..processes.jumps import Jumps
 from ..scores.jump_ratios import proposal_log_ratios
+from ..spaces import Euclidean
 from ..spaces.base import expand_batch
 from .base import Loss, Noised
 
@@ -154,6 +156,14 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
     so off the atom each proposal contributes
     ``ρ - a r log ρ(y, y⊕w) + a r (log r - 1) - (1 - min(1, R r)) log ρ(y⊕w, y)``: unbiased, with
     weights ``≤ R`` and ``≤ 1``. ``R → ∞`` is the plain denoising form, ``R → 0`` the implicit one.
+
+    ``anchor`` (optional, :class:`~dmm.processes.anchor.AnchoredProposals`, ``R^d`` only) draws
+    the proposals from ``q(x | y) = (1 - β) g(x - y) + β h(x)`` and weights each term by
+    ``g/q``: every term above is an integral ``∫ g(w) f(y, y ⊕ w) dw`` for fixed ``y``, so the
+    expectation is unchanged. Without it the terms ``ρ_θ(y, y ⊕ w)`` for ``y`` far out and
+    ``y ⊕ w`` in the bulk, huge and drawn with probability ``≈ g(y)|bulk|``, reach a batch so
+    rarely that the typical batch gradient favours models with too light tails (docs/jumps.md,
+    Heavy tails); with it they are drawn a share ``β`` of the time with weights ``≤ 1/(1-β)``.
     """
 
     def __init__(
@@ -164,6 +174,7 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
         weighting: str = "kl",
         kernel=None,
         divergence: str = "kl",
+        anchor: AnchoredProposals | None = None,
     ) -> None:
         if weighting not in ("kl", "unit"):
             raise ValueError(f"unknown weighting '{weighting}' (known: kl, unit)")
@@ -181,10 +192,26 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
         self.weighting = weighting
         self.ratio_cap = None if ratio_cap is None else float(ratio_cap)
         self.divergence = divergence
+        if anchor is not None and not isinstance(process.space, Euclidean):
+            raise TypeError("anchored proposals need a Euclidean space")
+        self.anchor = anchor
 
     def kl_form(self) -> DenoisingJumpScoreEntropy:
         cap = self.ratio_cap if self.divergence == "kl" else None
-        return DenoisingJumpScoreEntropy(self.process, self.proposals, cap, "kl", self.kernel)
+        return DenoisingJumpScoreEntropy(
+            self.process, self.proposals, cap, "kl", self.kernel, anchor=self.anchor
+        )
+
+    def _proposals(self, y: Tensor, t: Tensor, generator) -> tuple[Tensor, Tensor | None]:
+        """``K`` destinations per row ``(n K, *event)`` and their importance weights ``(n, K)``
+        (``None``: drawn from ``g`` itself)."""
+        p, j, k, n = self.process, self.jumps, self.proposals, y.shape[0]
+        if self.anchor is None:
+            w = j.sample_law(t[:, None], (n, k), generator, y)
+            ys = y.repeat_interleave(k, 0)
+            return j.jump_destination(p.space, ys, w.reshape(n * k, *p.space.tangent_shape)), None
+        xs, log_w = self.anchor.propose(j, y.reshape(n, -1), t, k, generator)
+        return xs.reshape(n * k, *y.shape[1:]), torch.exp(log_w)
 
     def noise(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Noised:
         return Noised(*self.kernel.sample_latent(x0, t, generator))
@@ -208,10 +235,9 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
         context: Tensor | None = None,
     ) -> Tensor:
         """The loss at given ``(y, Γ, atom) ~ sample_latent`` and times ``t`` (``(batch,)``)."""
-        p, j, k, n = self.process, self.jumps, self.proposals, y.shape[0]
-        w = j.sample_law(t[:, None], (n, k), generator, y).reshape(n * k, *p.space.tangent_shape)
+        j, k, n = self.jumps, self.proposals, y.shape[0]
+        xs, iw = self._proposals(y, t, generator)
         ys, tk = y.repeat_interleave(k, 0), t.repeat_interleave(k)
-        xs = j.jump_destination(p.space, ys, w)
         ck = None if context is None else context.repeat_interleave(k, dim=0)
         lr = proposal_log_ratios(model, y, xs.reshape(n, k, *y.shape[1:]), t, context)
         on_atom = atom.repeat_interleave(k).reshape(n, k)
@@ -221,6 +247,7 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
             log_r = kernel.latent_log_density(xs, latent.repeat_interleave(k, 0), tk) - at_y
         if self.divergence == "logistic":
             per = self._logistic(model, ys, xs, tk, ck, log_r, lr, on_atom)
+            per = per if iw is None else iw * per
             weight = j.jump_rate(t).reshape(n) if self.weighting == "kl" else torch.ones_like(t)
             return weight * per.mean(1)
         rho = torch.exp(lr.clamp(max=30.0))
@@ -243,7 +270,7 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
                 cb = None if ck is None else ck[idx]
                 back = model.log_ratio(xs[idx], ys[idx], tk[idx], cb)
             per = per.index_put((idx,), per[idx] - backward[idx] * back)
-        per = per.reshape(n, k)
+        per = per.reshape(n, k) if iw is None else iw * per.reshape(n, k)
         weight = j.jump_rate(t).reshape(n) if self.weighting == "kl" else torch.ones_like(t)
         return weight * per.mean(1)
 

@@ -17,13 +17,13 @@ The step is then as in ``JumpTauLeaping``: jump with probability ``1 - exp(-h me
 
 from __future__ import annotations
 
-import math
 from typing import ClassVar
 
 import torch
 from torch import Tensor
 
-from ..processes.jump_laws import JumpLaw, StudentTJumps
+from ..processes.anchor import AnchoredProposals
+from ..processes.jump_laws import JumpLaw
 from ..processes.jumps import Jumps
 from ..reversal import Reversal
 from ..scores.jump_ratios import proposal_log_ratios
@@ -54,15 +54,10 @@ class AnchoredJumpTauLeaping(Sampler):
     ) -> None:
         if proposals < 1:
             raise ValueError(f"proposals must be >= 1, got {proposals}")
-        if not 0 < anchor_weight < 1:
-            raise ValueError(f"anchor_weight must be in (0, 1), got {anchor_weight}")
-        self.proposals, self.anchor_weight = int(proposals), float(anchor_weight)
-        self.anchor_scale, self.anchor = float(anchor_scale), anchor
-
-    def _anchor(self, dim: int) -> JumpLaw:
-        if self.anchor is None or self.anchor.dim != dim:
-            self.anchor = StudentTJumps(dim, 1.0, self.anchor_scale)
-        return self.anchor
+        self.proposals = int(proposals)
+        #: the proposal mixture (:class:`~dmm.processes.anchor.AnchoredProposals`)
+        self.proposal = AnchoredProposals(anchor_weight, anchor_scale, anchor)
+        self.anchor_weight, self.anchor_scale = self.proposal.weight, self.proposal.scale
 
     def intensity(self, rev: Reversal, y: Tensor, t: Tensor, generator) -> tuple[Tensor, Tensor]:
         """Weighted backward rates ``←λ_k`` (``(batch, k)``; their mean estimates the total
@@ -71,20 +66,12 @@ class AnchoredJumpTauLeaping(Sampler):
         j = p.block(Jumps)
         if not isinstance(p.space, Euclidean):
             raise TypeError("anchored proposals need a Euclidean space")
-        n, k, beta = y.shape[0], self.proposals, self.anchor_weight
-        flat = y.reshape(n, -1)
-        anchor = self._anchor(flat.shape[1])
-        local = flat[:, None, :] + j.sample_law(t.reshape(n, 1), (n, k), generator, flat)
-        far = anchor.sample((n, k), generator, flat)
-        pick = torch.rand((n, k, 1), generator=generator, device=y.device, dtype=y.dtype) < beta
-        xs = torch.where(pick, far, local)  # (n, k, d)
-        log_g = j.law_log_prob(flat[:, None, :] - xs, t.reshape(n, 1))  # g_t(y - x) = g_t(x - y)
-        log_q = torch.logaddexp(log_g + math.log(1 - beta), anchor.log_prob(xs) + math.log(beta))
-        xk = xs.reshape(n * k, *y.shape[1:])
-        lr = proposal_log_ratios(rev.model, y, xs.reshape(n, k, *y.shape[1:]), t, rev.context)
-        lr = lr + log_g - log_q
+        n, k = y.shape[0], self.proposals
+        xs, log_w = self.proposal.propose(j, y.reshape(n, -1), t, k, generator)
+        xs = xs.reshape(n, k, *y.shape[1:])
+        lr = proposal_log_ratios(rev.model, y, xs, t, rev.context) + log_w
         rate = j.jump_rate(t).reshape(n, 1) * torch.exp(lr.clamp(max=60.0))
-        return rate, xk.reshape(n, k, *y.shape[1:])
+        return rate, xs
 
     def step(self, rev: Reversal, y: Tensor, t: Tensor, t_next: Tensor, generator) -> Tensor:
         rate, xs = self.intensity(rev, y, t, generator)

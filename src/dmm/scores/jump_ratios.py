@@ -173,6 +173,14 @@ class TailPotentialRatio(PotentialRatio):
     Far out, ``ρ(y, x) = e^{U(x) - U(y)}`` then follows ``h`` up to ``e^{±2C}``: the network
     ``N`` fits the bulk, and the decay of ``p_t`` in the tails, which the loss weights by
     ``p_t`` and so barely constrains, is that of ``h`` rather than an extrapolation.
+
+    ``radius = r`` (optional) pins the tail index too: ``N`` then reads the features ``f``
+    through ``f / sqrt(1 + |f|²/r²)``, a point of the ball of radius ``r`` that tends to
+    ``r f/|f|`` as ``|f| → ∞``, so ``N`` tends to a constant along each ray and ``U = log h +
+    O(1)`` decays exactly as ``log h`` (``P(|x| > R) ∝ R^{-ν}`` for a Student-t ``h`` of index
+    ``ν``). Without it (``asinh`` features, which grow like ``log |f|``) ``N`` extrapolates
+    linearly in ``log |f|`` and can shift the index by up to ``2C / log(R_2/R_1)`` between two
+    radii. The learned part then sets, per direction and time, only the tail's constant.
     """
 
     def __init__(
@@ -182,11 +190,22 @@ class TailPotentialRatio(PotentialRatio):
         tail,
         bound: float = 10.0,
         squash: bool = True,
+        radius: float | None = None,
     ) -> None:
         super().__init__(net, process, squash=squash)
         if bound <= 0:
             raise ValueError(f"bound must be positive, got {bound}")
+        if radius is not None and not radius > 0:
+            raise ValueError(f"radius must be positive, got {radius}")
         self.tail, self.bound = tail, float(bound)
+        self.radius = None if radius is None else float(radius)
+
+    def _features(self, z: Tensor, t: Tensor) -> Tensor:
+        if self.radius is None:
+            return super()._features(z, t)
+        f = self.process.space.features(z) * self.process.input_scale(t)[:, None]
+        size = (f**2).sum(-1, keepdim=True) / self.radius**2
+        return f * torch.rsqrt(1 + size)
 
     def potential(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
         learned = super().potential(y, t, context)
