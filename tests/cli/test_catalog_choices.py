@@ -167,7 +167,7 @@ def test_processes_name_shows_the_choices(capsys):
     lines = capsys.readouterr().out.splitlines()
     row = next(line for line in lines if line.startswith("  truncation=variance "))
     assert row.split(None, 1)[1].startswith("(radius | variance): variance (scale-mixture")
-    nu = next(line for line in lines if line.startswith("  nu=1.5 "))
+    nu = next(line for line in lines if line.startswith("  nu=0.0 "))
     assert not nu.split(None, 1)[1].startswith("(")
     assert main(["processes", "levy-ou", "--json"]) == 0
     record = json.loads(capsys.readouterr().out)["process"]

@@ -9,8 +9,10 @@ from torch import Tensor, nn
 
 from ...losses import ImplicitScoreMatching, LatentScoreMatching, Loss, SumLoss
 from ...losses.score_entropy_jumps import DenoisingJumpScoreEntropy, ImplicitScoreEntropy
+from ...metrics.tails import hill_index
 from ...networks import MLP
 from ...processes import Process
+from ...processes.anchor import AnchoredProposals
 from ...processes.jump_laws import StudentTJumps
 from ...processes.levy_ou import LevyOU
 from ...processes.torus_jump import TorusJump
@@ -189,15 +191,43 @@ register_process(
 )
 
 
+#: the stable index read from the data is kept below 2 (``α = 2`` is Brownian motion)
+STABLE_INDEX_MAX = 1.95
+
+
+def data_tail_index(data: Tensor) -> float:
+    """The Hill estimate of the tail index of ``|x|`` (:func:`~dmm.metrics.tails.hill_index`)
+    from the top 1% of the rows, but at least 50 rows and at most 10% of them."""
+    n = data.shape[0]
+    frac = min(max(0.01, 50 / n), 0.1)
+    return hill_index(data, frac)
+
+
 def _levy_build(data: Tensor, p: Mapping[str, Any]) -> LevyOU:
+    """``nu = 0`` (Student-t jumps) or ``alpha = 0`` (stable jumps): the index is the data's,
+    :func:`data_tail_index` (for ``alpha`` at most :data:`STABLE_INDEX_MAX`)."""
     common = {"theta": p["theta"], "T": p["T"], "t_min": p["t_min"]}
     if p["jumps"] == "student-t":
-        return LevyOU.student_t(flat_dim(data), p["nu"], p["jump_scale"], p["rate"], **common)
+        nu = float(p["nu"]) or data_tail_index(data)
+        return LevyOU.student_t(flat_dim(data), nu, p["jump_scale"], p["rate"], **common)
     if p["jumps"] == "stable":
+        alpha = float(p["alpha"]) or min(data_tail_index(data), STABLE_INDEX_MAX)
         return LevyOU.truncated_stable(
-            flat_dim(data), p["alpha"], p["epsilon"], p["intensity"], p["truncation"], **common
+            flat_dim(data), alpha, p["epsilon"], p["intensity"], p["truncation"], **common
         )
     raise ValueError(f"unknown jump law '{p['jumps']}' (known: {', '.join(JUMP_LAWS)})")
+
+
+def tail_index(process: LevyOU) -> float:
+    """The jump law's tail index (``ν`` of Student-t jumps, ``α`` of stable ones)."""
+    law = process.jump_law
+    return float(law.nu if hasattr(law, "nu") else law.alpha)
+
+
+def _levy_resolve(process: Process, p: Mapping[str, Any]) -> dict[str, Any]:
+    """The index as built (``nu=0`` / ``alpha=0`` are read from the data)."""
+    assert isinstance(process, LevyOU)
+    return {"nu" if p["jumps"] == "student-t" else "alpha": tail_index(process)}
 
 
 def _levy_model(process: LevyOU, p: Mapping[str, Any], context_dim: int) -> nn.Module:
@@ -205,11 +235,13 @@ def _levy_model(process: LevyOU, p: Mapping[str, Any], context_dim: int) -> nn.M
     (:class:`TailPotentialRatio` with a Student-t tail ``h`` whose index is the jump law's ``ν``
     or ``α``, scale ``tail_scale``, learned part bounded by ``tail_bound``)."""
     if p["parameterisation"] == "tail-potential":
-        index = p["nu"] if p["jumps"] == "student-t" else p["alpha"]
         f = process.space.feature_dim
         net = MLP(f, 1, int(p["hidden"]), int(p["depth"]), context_dim)
-        tail = StudentTJumps(process.dim, float(index), float(p["tail_scale"]))
-        ratio: nn.Module = TailPotentialRatio(net, process, tail, float(p["tail_bound"]))
+        tail = StudentTJumps(process.dim, tail_index(process), float(p["tail_scale"]))
+        radius = float(p["tail_radius"]) or None  # 0: asinh features, index not pinned
+        ratio: nn.Module = TailPotentialRatio(
+            net, process, tail, float(p["tail_bound"]), radius=radius
+        )
     else:
         ratio = ratio_model(process, p, context_dim, squash=True)
     if process.sigma == 0:  # D = 0: the backward drift never reads the score (no autograd)
@@ -231,10 +263,15 @@ def _levy_loss(process: LevyOU, p: Mapping[str, Any]) -> Loss:
         raise ValueError(f"unknown loss '{p['loss']}' (known: {', '.join(LOSSES)})")
     denoising = p["loss"] == "denoising" and process.has_latent_kernel
     k, divergence = int(p["proposals"]), p["divergence"]
+    anchor = (
+        AnchoredProposals(float(p["anchor_weight"]), float(p["anchor_scale"]))
+        if p["loss_anchor"]
+        else None
+    )
     if denoising and divergence == "logistic":  # weights <= 1: no cap needed
-        jumps: Loss = DenoisingJumpScoreEntropy(process, k, divergence="logistic")
+        jumps: Loss = DenoisingJumpScoreEntropy(process, k, divergence="logistic", anchor=anchor)
     elif denoising:  # ratio_cap: finite variance under heavy-tailed jumps (see the loss)
-        jumps = DenoisingJumpScoreEntropy(process, k, float(p["ratio_cap"]))
+        jumps = DenoisingJumpScoreEntropy(process, k, float(p["ratio_cap"]), anchor=anchor)
     else:
         jumps = ImplicitScoreEntropy(process, k, divergence=divergence)
     if process.sigma == 0:
@@ -266,10 +303,10 @@ register_process(
             **_MODEL,
             "parameterisation": "tail-potential",
             "jumps": "student-t",
-            "nu": 1.5,
+            "nu": 0.0,
             "jump_scale": 1.0,
             "rate": 2.0,
-            "alpha": 1.5,
+            "alpha": 0.0,
             "epsilon": 0.5,
             "intensity": 1.0,
             "truncation": "variance",
@@ -283,6 +320,8 @@ register_process(
             "anchor_weight": 0.5,
             "tail_scale": 1.0,
             "tail_bound": 10.0,
+            "tail_radius": 10.0,
+            "loss_anchor": True,
         },
         _levy_build,
         _levy_model,
@@ -295,16 +334,19 @@ register_process(
         },
         "split-anchored",
         sample_steps=200,
+        resolve=_levy_resolve,
         help={
             **_MODEL_HELP,
             **_LOSS_HELP,
             "parameterisation": "jump-ratio model: tail-potential (a potential with the jump "
             "law's tail, learned part bounded by tail_bound), direct or potential",
             "jumps": "jump law: student-t (compound Poisson) or stable (truncated alpha-stable)",
-            "nu": "tail index of the Student-t jumps (smaller: heavier tails)",
+            "nu": "tail index of the Student-t jumps (smaller: heavier tails); 0: the data's, "
+            "by the Hill estimate",
             "jump_scale": "scale of the Student-t jumps",
             "rate": "rate of the Student-t jumps per unit time",
-            "alpha": "index of the stable jumps, in (0, 2)",
+            "alpha": "index of the stable jumps, in (0, 2); 0: the data's, by the Hill estimate "
+            "(at most 1.95)",
             "epsilon": "truncation of the stable law: smaller keeps more small jumps",
             "intensity": "intensity c of the stable Levy measure",
             "truncation": "variance (scale-mixture truncation, has a denoising loss) or radius "
@@ -318,6 +360,10 @@ register_process(
             "anchor_weight": "share of the split-anchored sampler's proposals drawn from the anchor",
             "tail_scale": "scale of the Student-t tail of the tail-potential model",
             "tail_bound": "bound C on the learned part of the tail-potential model",
+            "loss_anchor": "draw the denoising loss's proposals from the split-anchored "
+            "sampler's mixture (anchor_weight, anchor_scale), importance-weighted",
+            "tail_radius": "radius r of the ball the tail-potential's network reads the data "
+            "through (pins the tail index to the jump law's; 0: asinh features, not pinned)",
         },
         choices={
             "parameterisation": LEVY_PARAMETERISATIONS,
