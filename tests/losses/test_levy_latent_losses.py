@@ -219,8 +219,29 @@ def test_anchored_loss_is_minimised_by_the_stationary_ratio_with_less_noise():
     assert se[True] > 3 * se[False]
 
 
+def test_anchored_implicit_loss_matches_the_plain_one():
+    """The implicit form with anchored proposals estimates the same difference between two
+    bounded models as with proposals from ``g`` (4 standard errors of the per-sample gap)."""
+    p, n = PROCESSES["student-t"], 40000
+    y, _, _, t = _samples(p, n, 0)
+    a, b = Potential(1.0), Potential(-0.5, c=0.5)
+
+    def diff(loss):
+        g = lambda: torch.Generator().manual_seed(3)  # noqa: E731 (common random numbers)
+        return (loss.per_sample_at(a, y, t, g()) - loss.per_sample_at(b, y, t, g())).double()
+
+    anchored = diff(ImplicitScoreEntropy(p, 4, anchor=AnchoredProposals(0.5, 1.0)))
+    plain = diff(ImplicitScoreEntropy(p, 4))
+    gap = anchored - plain
+    se = gap.std().item() / n**0.5
+    assert abs(gap.mean().item()) < 4 * se, (anchored.mean().item(), plain.mean().item(), se)
+    assert abs(anchored.mean().item()) > 10 * se
+
+
 def test_anchored_loss_needs_a_euclidean_space():
     from dmm.processes.torus_jump import TorusJump
 
     with pytest.raises(TypeError, match="Euclidean"):
         DenoisingJumpScoreEntropy(TorusJump(2), 4, anchor=AnchoredProposals())
+    with pytest.raises(TypeError, match="Euclidean"):
+        ImplicitScoreEntropy(TorusJump(2), 4, anchor=AnchoredProposals())

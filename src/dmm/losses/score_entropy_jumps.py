@@ -34,6 +34,33 @@ def antisymmetric(model: nn.Module) -> bool:
     return bool(getattr(model, "antisymmetric", False))
 
 
+def _check_anchor(process: Process, anchor: AnchoredProposals | None) -> AnchoredProposals | None:
+    if anchor is not None and not isinstance(process.space, Euclidean):
+        raise TypeError("anchored proposals need a Euclidean space")
+    return anchor
+
+
+def _destinations(
+    process: Process,
+    jumps: Jumps,
+    anchor: AnchoredProposals | None,
+    y: Tensor,
+    t: Tensor,
+    k: int,
+    generator: torch.Generator | None,
+) -> tuple[Tensor, Tensor | None]:
+    """``K`` jump destinations per row of ``y`` ``(n K, *event)`` and their importance weights
+    ``(n K,)``: ``y ⊕ w``, ``w ~ g`` (weights ``None``), or drawn from ``anchor``'s mixture ``q``
+    with weights ``g/q`` (:class:`~dmm.processes.anchor.AnchoredProposals`)."""
+    n = y.shape[0]
+    if anchor is None:
+        w = jumps.sample_law(t[:, None], (n, k), generator, y)
+        w = w.reshape(n * k, *process.space.tangent_shape)
+        return jumps.jump_destination(process.space, y.repeat_interleave(k, 0), w), None
+    xs, log_w = anchor.propose(jumps, y.reshape(n, -1), t, k, generator)
+    return xs.reshape(n * k, *y.shape[1:]), torch.exp(log_w).reshape(n * k)
+
+
 class _JumpScoreEntropy(Loss):
     """Shared checks of the two §5d forms: a jump block, a symmetric jump law, ``proposals ≥ 1``."""
 
@@ -70,14 +97,21 @@ class ImplicitScoreEntropy(_JumpScoreEntropy):
     logistic form's ~20. It is not the path KL; :meth:`kl_form` gives the KL loss for the report.
     """
 
-    def __init__(self, process: Process, proposals: int = 8, divergence: str = "kl") -> None:
+    def __init__(
+        self,
+        process: Process,
+        proposals: int = 8,
+        divergence: str = "kl",
+        anchor: AnchoredProposals | None = None,
+    ) -> None:
         if divergence not in ("kl", "logistic"):
             raise ValueError(f"unknown divergence '{divergence}' (known: kl, logistic)")
         super().__init__(process, proposals, "implicit score entropy")
         self.divergence = divergence
+        self.anchor = _check_anchor(process, anchor)
 
     def kl_form(self) -> ImplicitScoreEntropy:
-        return ImplicitScoreEntropy(self.process, self.proposals)
+        return ImplicitScoreEntropy(self.process, self.proposals, anchor=self.anchor)
 
     def term(self, model, x0, noised, t, generator, context=None) -> Tensor:
         return self.per_sample_at(model, noised.xt, t, generator, context)
@@ -91,25 +125,27 @@ class ImplicitScoreEntropy(_JumpScoreEntropy):
         context: Tensor | None = None,
     ) -> Tensor:
         """The loss at given samples ``x_t ~ p_t`` and times ``t`` (``(batch,)``)."""
-        p, j, k, n = self.process, self.jumps, self.proposals, xt.shape[0]
-        sides = 1 if antisymmetric(model) else 2
-        w = j.sample_law(t[None, :, None], (sides, n, k), generator, xt)
-        w = w.reshape(sides, n * k, *p.space.tangent_shape)
+        j, k, n = self.jumps, self.proposals, xt.shape[0]
         x = xt.repeat_interleave(k, dim=0)
         tk = t.repeat_interleave(k)
         ck = None if context is None else context.repeat_interleave(k, dim=0)
         # first term: ρ_θ(x, x ⊕ w); second: log ρ_θ(z ⊕ w', z) (backward jump from the later
         # position), which is -log ρ_θ(x, x ⊕ w) for an antisymmetric model with w' = w
-        ahead = j.jump_destination(p.space, x, w[0]).reshape(n, k, *xt.shape[1:])
-        up = proposal_log_ratios(model, xt, ahead, t, context).reshape(n * k)
-        if sides == 1:
-            back = -up
+        ahead, iw_up = _destinations(self.process, j, self.anchor, xt, t, k, generator)
+        up = proposal_log_ratios(model, xt, ahead.reshape(n, k, *xt.shape[1:]), t, context)
+        up = up.reshape(n * k)
+        if antisymmetric(model):
+            back, iw_back = -up, iw_up
         else:
-            back = model.log_ratio(j.jump_destination(p.space, x, w[1]), x, tk, ck)
+            behind, iw_back = _destinations(self.process, j, self.anchor, xt, t, k, generator)
+            back = model.log_ratio(behind, x, tk, ck)
         if self.divergence == "logistic":
-            per = (F.softplus(up) + F.softplus(-back)).reshape(n, k).mean(1)
+            first, second = F.softplus(up), F.softplus(-back)
         else:
-            per = (torch.exp(up.clamp(max=30.0)) - back).reshape(n, k).mean(1)
+            first, second = torch.exp(up.clamp(max=30.0)), -back
+        if self.anchor is not None:  # importance weights g/q of each term's own proposals
+            first, second = iw_up * first, iw_back * second
+        per = (first + second).reshape(n, k).mean(1)
         return expand_batch(j.jump_rate(t), per).reshape(n) * per
 
 
@@ -192,26 +228,13 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
         self.weighting = weighting
         self.ratio_cap = None if ratio_cap is None else float(ratio_cap)
         self.divergence = divergence
-        if anchor is not None and not isinstance(process.space, Euclidean):
-            raise TypeError("anchored proposals need a Euclidean space")
-        self.anchor = anchor
+        self.anchor = _check_anchor(process, anchor)
 
     def kl_form(self) -> DenoisingJumpScoreEntropy:
         cap = self.ratio_cap if self.divergence == "kl" else None
         return DenoisingJumpScoreEntropy(
             self.process, self.proposals, cap, "kl", self.kernel, anchor=self.anchor
         )
-
-    def _proposals(self, y: Tensor, t: Tensor, generator) -> tuple[Tensor, Tensor | None]:
-        """``K`` destinations per row ``(n K, *event)`` and their importance weights ``(n, K)``
-        (``None``: drawn from ``g`` itself)."""
-        p, j, k, n = self.process, self.jumps, self.proposals, y.shape[0]
-        if self.anchor is None:
-            w = j.sample_law(t[:, None], (n, k), generator, y)
-            ys = y.repeat_interleave(k, 0)
-            return j.jump_destination(p.space, ys, w.reshape(n * k, *p.space.tangent_shape)), None
-        xs, log_w = self.anchor.propose(j, y.reshape(n, -1), t, k, generator)
-        return xs.reshape(n * k, *y.shape[1:]), torch.exp(log_w)
 
     def noise(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Noised:
         return Noised(*self.kernel.sample_latent(x0, t, generator))
@@ -236,7 +259,8 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
     ) -> Tensor:
         """The loss at given ``(y, Γ, atom) ~ sample_latent`` and times ``t`` (``(batch,)``)."""
         j, k, n = self.jumps, self.proposals, y.shape[0]
-        xs, iw = self._proposals(y, t, generator)
+        xs, iw = _destinations(self.process, j, self.anchor, y, t, k, generator)
+        iw = None if iw is None else iw.reshape(n, k)
         ys, tk = y.repeat_interleave(k, 0), t.repeat_interleave(k)
         ck = None if context is None else context.repeat_interleave(k, dim=0)
         lr = proposal_log_ratios(model, y, xs.reshape(n, k, *y.shape[1:]), t, context)

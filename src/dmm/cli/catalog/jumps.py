@@ -273,7 +273,7 @@ def _levy_loss(process: LevyOU, p: Mapping[str, Any]) -> Loss:
     elif denoising:  # ratio_cap: finite variance under heavy-tailed jumps (see the loss)
         jumps = DenoisingJumpScoreEntropy(process, k, float(p["ratio_cap"]), anchor=anchor)
     else:
-        jumps = ImplicitScoreEntropy(process, k, divergence=divergence)
+        jumps = ImplicitScoreEntropy(process, k, divergence=divergence, anchor=anchor)
     if process.sigma == 0:
         return jumps
     score = (
@@ -360,8 +360,8 @@ register_process(
             "anchor_weight": "share of the split-anchored sampler's proposals drawn from the anchor",
             "tail_scale": "scale of the Student-t tail of the tail-potential model",
             "tail_bound": "bound C on the learned part of the tail-potential model",
-            "loss_anchor": "draw the denoising loss's proposals from the split-anchored "
-            "sampler's mixture (anchor_weight, anchor_scale), importance-weighted",
+            "loss_anchor": "draw the jump loss's proposals from the split-anchored sampler's "
+            "mixture (anchor_weight, anchor_scale), importance-weighted",
             "tail_radius": "radius r of the ball the tail-potential's network reads the data "
             "through (pins the tail index to the jump law's; 0: asinh features, not pinned)",
         },
