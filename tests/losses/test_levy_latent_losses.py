@@ -53,24 +53,29 @@ def _samples(p, n, seed):
     return (*p.sample_latent(x0, t, g), t)
 
 
+def _difference(loss, *args) -> torch.Tensor:
+    """Per sample, ``loss(A) - loss(B)`` for two bounded models, with common random numbers."""
+    a, b = Potential(1.0), Potential(-0.5, c=0.5)
+    g = lambda: torch.Generator().manual_seed(3)  # noqa: E731
+    return (loss.per_sample_at(a, *args, g()) - loss.per_sample_at(b, *args, g())).double()
+
+
+def _agree(d_one: torch.Tensor, d_other: torch.Tensor) -> None:
+    """Two estimates of the same difference agree within 4 standard errors of the per-sample gap,
+    and the comparison is informative: the difference itself is more than 10 of them."""
+    gap = d_one - d_other
+    se = gap.std().item() / len(gap) ** 0.5
+    assert abs(gap.mean().item()) < 4 * se, (d_one.mean().item(), d_other.mean().item(), se)
+    assert abs(d_one.mean().item()) > 10 * se
+
+
 @pytest.mark.parametrize("name", list(PROCESSES))
 def test_denoising_jump_loss_matches_the_implicit_loss_up_to_a_constant(name):
     p, n = PROCESSES[name], 40000
     y, latent, atom, t = _samples(p, n, 0)
-    a, b = Potential(1.0), Potential(-0.5, c=0.5)
-    den, imp = DenoisingJumpScoreEntropy(p, 4, ratio_cap=3.0), ImplicitScoreEntropy(p, 4)
-
-    def diff(loss, *args):
-        g = lambda: torch.Generator().manual_seed(3)  # noqa: E731 (common random numbers)
-        return loss.per_sample_at(a, *args, g()) - loss.per_sample_at(b, *args, g())
-
-    d_den = diff(den, y, latent, atom, t).double()
-    d_imp = diff(imp, y, t).double()
-    gap = d_den - d_imp
-    se = gap.std().item() / n**0.5
-    # 4 standard errors; the comparison is informative: the difference itself is ≥ 10 se
-    assert abs(gap.mean().item()) < 4 * se, (d_den.mean().item(), d_imp.mean().item(), se)
-    assert abs(d_den.mean().item()) > 10 * se
+    d_den = _difference(DenoisingJumpScoreEntropy(p, 4, ratio_cap=3.0), y, latent, atom, t)
+    d_imp = _difference(ImplicitScoreEntropy(p, 4), y, t)
+    _agree(d_den, d_imp)
     # and the capped denoising form is the less noisy estimate of the same difference
     # (measured: 0.84x the implicit form's sd for Student-t jumps)
     assert d_den.std() < 0.95 * d_imp.std()
@@ -82,15 +87,10 @@ def test_uncapped_denoising_form_has_a_heavy_tail_here():
     # sample sd of the same difference is far larger (measured 3.3x) and the mean is unreliable
     p, n = PROCESSES["student-t"], 40000
     y, latent, atom, t = _samples(p, n, 0)
-    a, b = Potential(1.0), Potential(-0.5, c=0.5)
 
     def sd(cap):
         loss = DenoisingJumpScoreEntropy(p, 4, ratio_cap=cap)
-        g = lambda: torch.Generator().manual_seed(3)  # noqa: E731
-        return (
-            loss.per_sample_at(a, y, latent, atom, t, g())
-            - loss.per_sample_at(b, y, latent, atom, t, g())
-        ).std()
+        return _difference(loss, y, latent, atom, t).std()
 
     assert sd(None) > 2 * sd(3.0)
     with pytest.raises(ValueError, match="ratio_cap"):
@@ -162,20 +162,8 @@ def test_anchored_denoising_loss_matches_the_implicit_loss_up_to_a_constant(name
     the per-sample gap, which here also carries the independent proposal noise)."""
     p, n = PROCESSES[name], 40000
     y, latent, atom, t = _samples(p, n, 0)
-    a, b = Potential(1.0), Potential(-0.5, c=0.5)
     den = DenoisingJumpScoreEntropy(p, 4, ratio_cap=3.0, anchor=AnchoredProposals(0.5, 1.0))
-    imp = ImplicitScoreEntropy(p, 4)
-
-    def diff(loss, *args):
-        g = lambda: torch.Generator().manual_seed(3)  # noqa: E731 (common random numbers)
-        return loss.per_sample_at(a, *args, g()) - loss.per_sample_at(b, *args, g())
-
-    d_den = diff(den, y, latent, atom, t).double()
-    d_imp = diff(imp, y, t).double()
-    gap = d_den - d_imp
-    se = gap.std().item() / n**0.5
-    assert abs(gap.mean().item()) < 4 * se, (d_den.mean().item(), d_imp.mean().item(), se)
-    assert abs(d_den.mean().item()) > 10 * se
+    _agree(_difference(den, y, latent, atom, t), _difference(ImplicitScoreEntropy(p, 4), y, t))
 
 
 def _tilted(oracle, c):
@@ -222,20 +210,10 @@ def test_anchored_loss_is_minimised_by_the_stationary_ratio_with_less_noise():
 def test_anchored_implicit_loss_matches_the_plain_one():
     """The implicit form with anchored proposals estimates the same difference between two
     bounded models as with proposals from ``g`` (4 standard errors of the per-sample gap)."""
-    p, n = PROCESSES["student-t"], 40000
-    y, _, _, t = _samples(p, n, 0)
-    a, b = Potential(1.0), Potential(-0.5, c=0.5)
-
-    def diff(loss):
-        g = lambda: torch.Generator().manual_seed(3)  # noqa: E731 (common random numbers)
-        return (loss.per_sample_at(a, y, t, g()) - loss.per_sample_at(b, y, t, g())).double()
-
-    anchored = diff(ImplicitScoreEntropy(p, 4, anchor=AnchoredProposals(0.5, 1.0)))
-    plain = diff(ImplicitScoreEntropy(p, 4))
-    gap = anchored - plain
-    se = gap.std().item() / n**0.5
-    assert abs(gap.mean().item()) < 4 * se, (anchored.mean().item(), plain.mean().item(), se)
-    assert abs(anchored.mean().item()) > 10 * se
+    p = PROCESSES["student-t"]
+    y, _, _, t = _samples(p, 40000, 0)
+    anchored = ImplicitScoreEntropy(p, 4, anchor=AnchoredProposals(0.5, 1.0))
+    _agree(_difference(anchored, y, t), _difference(ImplicitScoreEntropy(p, 4), y, t))
 
 
 def test_anchored_loss_needs_a_euclidean_space():
