@@ -79,3 +79,18 @@ def test_a_vp_run_from_before_fourier_features_loads_without_them(tmp_path):
     run = load_run(out)
     assert run.params["fourier"] == 0 and run.built.model.net.fourier is None
     assert main(["sample", str(out), "-n", "5", "-o", str(tmp_path / "s.npy"), "--quiet"]) == 0
+
+
+def test_a_levy_run_from_before_the_ball_features_loads_without_them(tmp_path):
+    # levy-ou's defaults became tail_radius=10 and loss_anchor=true on 2026-12-03; a run whose
+    # config.yaml has neither was trained with asinh features and proposals from g
+    out = tmp_path / "old"
+    argv = ["train", "--process", "levy-ou", "--data", "student-t-3-2d", "--out", str(out)]
+    assert main([*argv, "--steps", "5", *SMALL, "--set", "tail_radius=0"]) == 0
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    del config["params"]["tail_radius"], config["params"]["loss_anchor"]
+    (out / "config.yaml").write_text(yaml.safe_dump(config))
+    run = load_run(out)
+    assert run.params["tail_radius"] == 0.0 and run.built.model.ratio_model.radius is None
+    assert run.built.loss.anchor is None
+    assert main(["sample", str(out), "-n", "5", "-o", str(tmp_path / "s.npy"), "--quiet"]) == 0

@@ -174,7 +174,14 @@ def write_run_config(
 
 #: parameters added to entries after runs were trained without them, with the value such a run
 #: was trained with (which the new default may not be)
-BEFORE_THEIR_TIME = {"standardise": False, "observed_context": False, "fourier": 0}
+BEFORE_THEIR_TIME = {
+    "standardise": False,
+    "observed_context": False,
+    "fourier": 0,
+    # levy-ou, 2026-12-03: the tail-potential's ball features and the anchored loss proposals
+    "tail_radius": 0.0,
+    "loss_anchor": False,
+}
 
 
 def saved_params(spec: Entry, params: Mapping[str, Any] | None) -> dict[str, Any]:
