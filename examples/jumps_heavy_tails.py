@@ -28,6 +28,7 @@ import torch
 from dmm.cli.catalog import build
 from dmm.data import load_data
 from dmm.metrics.tails import LEVELS, tail_summary
+from dmm.plotting import plot_tails
 from dmm.reversal import Reversal
 from dmm.samplers import simulate
 from dmm.training import TrainConfig, train
@@ -50,6 +51,10 @@ def parse_set(items: list[str]) -> dict[str, object]:
         except (ValueError, SyntaxError):
             out[key] = value
     return out
+
+
+#: each process's samples at the first ``--sample-steps`` (for ``--figure``)
+SAMPLES: dict[str, torch.Tensor] = {}
 
 
 def run_one(name: str, data: torch.Tensor, overrides: dict, args) -> dict[str, float]:
@@ -87,6 +92,8 @@ def run_one(name: str, data: torch.Tensor, overrides: dict, args) -> dict[str, f
         t0 = time.time()
         y = simulate(Reversal(process, result.ema.eval()), sampler, args.n, steps, g)
         res = tail_summary(built.decode(y))
+        if i == 0:
+            SAMPLES[name] = built.decode(y)
         res.update(
             sample_seconds=time.time() - t0, nonfinite=int((~torch.isfinite(y)).any(1).sum())
         )
@@ -190,6 +197,9 @@ def main() -> None:
         "data sets --table-data, and exit (no training)",
     )
     ap.add_argument("--table-data", nargs="+", default=[])
+    ap.add_argument(
+        "--figure", help="also plot P(|x| > r) of the data and of each process's samples (PNG path)"
+    )
     args = ap.parse_args()
     if args.table:
         print(markdown_table(args.out, args.table, args.table_data))
@@ -220,6 +230,10 @@ def main() -> None:
         report = {**latest, **report}
     path.write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
+    if args.figure:
+        reference = load_data(args.data, 10**6, torch.Generator().manual_seed(99))
+        title = f"{args.data}, {args.steps} steps, n = {args.n}"
+        print("wrote", plot_tails(reference, SAMPLES, args.figure, title))
 
 
 if __name__ == "__main__":

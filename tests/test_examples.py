@@ -45,3 +45,21 @@ def test_extending_page_quotes_its_companion_script_verbatim_and_the_script_runs
     for line in quoted:
         if line not in budget_dependent:
             assert line in printed, line
+
+
+def test_heavy_tails_example_runs_and_tabulates(tmp_path, monkeypatch, capsys):
+    # tiny budget: the training, the report file, the tail figure and the Markdown table
+    module = _load("jumps_heavy_tails")
+    argv = ["jumps_heavy_tails.py", "--data", "student-t-3-2d", "--steps", "3", "--n", "300"]
+    argv += ["--sample-steps", "3", "--out", str(tmp_path), "--figure", str(tmp_path / "t.png")]
+    argv += ["--levy-set", "hidden=8", "proposals=2", "sampler_proposals=2"]
+    monkeypatch.setattr("sys.argv", argv)
+    module.main()
+    report = (tmp_path / "heavy_student-t-3-2d.json").read_text()
+    assert '"levy-ou"' in report and '"vp"' in report and (tmp_path / "t.png").exists()
+    capsys.readouterr()
+    argv = ["jumps_heavy_tails.py", "--out", str(tmp_path), "--table", "=", "--table-data"]
+    monkeypatch.setattr("sys.argv", [*argv, "student-t-3-2d"])
+    module.main()
+    table = capsys.readouterr().out
+    assert "| | levy-ou |" in table and "| | vp |" in table

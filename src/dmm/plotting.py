@@ -400,6 +400,35 @@ def gallery(tiles: Sequence[tuple[str, Path]], path: str | Path, width: int = 14
     return Path(path)
 
 
+def plot_tails(
+    reference: torch.Tensor, samples: dict[str, torch.Tensor], path: str | Path, title: str = ""
+) -> Path:
+    """The survival function ``P(|x| > r)`` of the rows of ``reference`` and of each entry of
+    ``samples``, on log-log axes: a power tail ``r^{-α}`` is a straight line of slope ``-α``,
+    and a Gaussian tail bends down. Non-finite rows are dropped."""
+    fig, ax = plt.subplots(figsize=(5.5, 4.2))
+    curves = {"data": reference, **samples}
+    for i, (name, x) in enumerate(curves.items()):
+        r = x.double().reshape(x.shape[0], -1).norm(dim=1)
+        r = np.sort(r[torch.isfinite(r)].numpy())[::-1]
+        survival = np.arange(1, len(r) + 1) / len(r)
+        style = {"color": "black", "lw": 2.0} if i == 0 else {"color": f"C{i - 1}", "lw": 1.2}
+        ax.loglog(r, survival, label=f"{name} (n = {len(r):,})", **style)
+    ax.set_xlabel("r")
+    ax.set_ylabel("P(|x| > r)")
+    ax.set_ylim(bottom=0.5 / max(len(x) for x in curves.values()))
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 __all__ = [
     "backward_gif",
     "choose_layout",
@@ -410,4 +439,5 @@ __all__ = [
     "plot_loss",
     "plot_panel",
     "plot_samples",
+    "plot_tails",
 ]

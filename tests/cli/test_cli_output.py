@@ -252,3 +252,29 @@ def test_a_bar_on_a_terminal_and_none_with_quiet(tiny_run, tmp_path, monkeypatch
 def test_no_bar_when_stderr_is_not_a_terminal(tiny_run, tmp_path, capsys):
     assert _sample(tiny_run, tmp_path / "s.npy") == 0
     assert capsys.readouterr().err == ""
+
+
+def test_tail_plot_draws_one_survival_curve_per_sample_set(tmp_path):
+    from dmm import plotting
+
+    g = torch.Generator().manual_seed(0)
+    ref, other = torch.randn(500, 2, generator=g), torch.randn(300, 2, generator=g) * 3
+    other[0] = float("nan")  # dropped, not plotted
+    captured = {}
+    real_savefig = plotting.plt.Figure.savefig
+
+    def keep(fig, *args, **kwargs):
+        captured["lines"] = [line.get_xydata() for line in fig.axes[0].get_lines()]
+        return real_savefig(fig, *args, **kwargs)
+
+    plotting.plt.Figure.savefig = keep
+    try:
+        path = plotting.plot_tails(ref, {"model": other}, tmp_path / "tails.png", "t")
+    finally:
+        plotting.plt.Figure.savefig = real_savefig
+    assert path.exists() and path.stat().st_size > 0
+    data_line, model_line = captured["lines"]
+    assert len(data_line) == 500 and len(model_line) == 299
+    # survival: 1/n at the largest radius, 1 at the smallest; radii decrease along the curve
+    assert data_line[0, 1] == 1 / 500 and data_line[-1, 1] == 1.0
+    assert (data_line[1:, 0] <= data_line[:-1, 0]).all()
