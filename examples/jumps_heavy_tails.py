@@ -53,11 +53,11 @@ def parse_set(items: list[str]) -> dict[str, object]:
     return out
 
 
-#: each process's samples at the first ``--sample-steps`` (for ``--figure``)
-SAMPLES: dict[str, torch.Tensor] = {}
-
-
-def run_one(name: str, data: torch.Tensor, overrides: dict, args) -> dict[str, float]:
+def run_one(
+    name: str, data: torch.Tensor, overrides: dict, args
+) -> tuple[dict[str, float], torch.Tensor]:
+    """Train ``name`` and sample: the tail summary per ``--sample-steps`` and the samples of the
+    first (for ``--figure``)."""
     built = build(
         name, data, {"hidden": args.hidden, "depth": args.depth, **overrides}, seed=args.seed
     )
@@ -86,20 +86,20 @@ def run_one(name: str, data: torch.Tensor, overrides: dict, args) -> dict[str, f
     train_s = time.time() - t0
     print(f"{name}: trained in {train_s:.0f} s (this invocation)", flush=True)
     out: dict[str, float] = {"train_seconds": train_s, "final_loss": _final_loss(result)}
-    sampler = built.sampler()
+    sampler, drawn = built.sampler(), []
     for i, steps in enumerate(args.sample_steps):
         g = torch.Generator().manual_seed(args.seed + 7)
         t0 = time.time()
         y = simulate(Reversal(process, result.ema.eval()), sampler, args.n, steps, g)
-        res = tail_summary(built.decode(y))
-        if i == 0:
-            SAMPLES[name] = built.decode(y)
+        y = built.decode(y)
+        drawn.append(y)
+        res = tail_summary(y)
         res.update(
             sample_seconds=time.time() - t0, nonfinite=int((~torch.isfinite(y)).any(1).sum())
         )
         suffix = "" if i == 0 else f"@{steps}"
         out.update({k + suffix: v for k, v in res.items()})
-    return out
+    return out, drawn[0]
 
 
 def _final_loss(result) -> float:
@@ -217,8 +217,9 @@ def main() -> None:
         # levy-ou's MLP has no Fourier features; nor does vp's here unless --vp-set asks
         "vp": {"fourier": 0, **parse_set(args.vp_set)},
     }
+    samples = {}
     for name in args.processes:
-        res = run_one(name, data, overrides[name], args)
+        res, samples[name] = run_one(name, data, overrides[name], args)
         res.update({f"logerr_q{q}": abs(math.log(res[f"q{q}"] / truth[f"q{q}"])) for q in LEVELS})
         report[name] = res
         report["args"][name] = vars(args) | {"overrides": overrides[name]}
@@ -233,7 +234,7 @@ def main() -> None:
     if args.figure:
         reference = load_data(args.data, 10**6, torch.Generator().manual_seed(99))
         title = f"{args.data}, {args.steps} steps, n = {args.n}"
-        print("wrote", plot_tails(reference, SAMPLES, args.figure, title))
+        print("wrote", plot_tails(reference, samples, args.figure, title))
 
 
 if __name__ == "__main__":

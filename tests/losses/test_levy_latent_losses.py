@@ -184,7 +184,7 @@ def test_anchored_loss_is_minimised_by_the_stationary_ratio_with_less_noise():
     """Oracle (:class:`~dmm.testing.levy_oracles.StationaryLevyRatio`): Lévy OU with Student-t
     jumps (``ν = 1.5``) started at its stationary law, so ``p_t = q`` and ``ρ = q(x)/q(y)``.
     Tilting the exact potential either way must raise the loss. With anchored proposals each
-    tilt raises it by more than 10 standard errors (measured: 15–20), and the standard error is
+    tilt raises it by more than 10 standard errors (measured: 15–16), and the standard error is
     more than 3× smaller than with proposals from ``g``: measured 4.6× on these ``5·10^4`` rows
     and 23× on ``2·10^5`` (the far-to-bulk terms are drawn a share ``β`` of the time instead of
     rarely; the plain form's sample sd grows with ``n``, the mark of an infinite variance)."""

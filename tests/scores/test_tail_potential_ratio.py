@@ -79,8 +79,4 @@ def test_radius_features_lie_in_the_ball():
     assert ((f**2).sum(1) <= 9.0 + 1e-4).all()
     assert torch.allclose(f[0], z[0], atol=1e-6)  # the bulk is read unchanged to first order
     with pytest.raises(ValueError):
-        TailPotentialRatio(MLP(2, 1, 8, 1, 0), proc_like(), StudentTJumps(2, 1.5), radius=-1.0)
-
-
-def proc_like():
-    return LevyOU.student_t(2, nu=1.5)
+        TailPotentialRatio(MLP(2, 1, 8, 1, 0), model.process, StudentTJumps(2, 1.5), radius=-1.0)

@@ -20,7 +20,6 @@ from ..processes.anchor import AnchoredProposals
 from ..processes.base import Process
 from ..processes.jumps import Jumps
 from ..scores.jump_ratios import proposal_log_ratios
-from ..spaces import Euclidean
 from ..spaces.base import expand_batch
 from .base import Loss, Noised
 
@@ -35,8 +34,8 @@ def antisymmetric(model: nn.Module) -> bool:
 
 
 def _check_anchor(process: Process, anchor: AnchoredProposals | None) -> AnchoredProposals | None:
-    if anchor is not None and not isinstance(process.space, Euclidean):
-        raise TypeError("anchored proposals need a Euclidean space")
+    if anchor is not None:
+        anchor.check(process.space)
     return anchor
 
 

@@ -22,6 +22,7 @@ import math
 import torch
 from torch import Tensor
 
+from ..spaces import Euclidean, Space
 from .jump_laws import JumpLaw, StudentTJumps
 from .jumps import Jumps
 
@@ -42,6 +43,12 @@ class AnchoredProposals:
 
     def __repr__(self) -> str:
         return f"AnchoredProposals(weight={self.weight}, scale={self.scale}, law={self.law!r})"
+
+    @staticmethod
+    def check(space: Space) -> None:
+        """``TypeError`` unless ``space`` is Euclidean (``x - y`` is the jump)."""
+        if not isinstance(space, Euclidean):
+            raise TypeError("anchored proposals need a Euclidean space")
 
     def anchor(self, dim: int) -> JumpLaw:
         """``h`` in dimension ``dim``."""

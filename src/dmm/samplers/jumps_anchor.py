@@ -4,9 +4,10 @@
 ``p_t`` a point ``y`` far out must jump back to the bulk at total rate ``λ ∫ g(y - x) ρ(y, x) dx =
 O(1)``, but a proposal from ``g`` lands in the bulk with probability ``≈ g(y) |bulk|``, so the
 proposal mean is dominated by rare, huge terms and ``1 - exp(-h ·)`` clips them: the return rate is
-underestimated unless ``h ≲ K g(y) |bulk|``. Anchored proposals draw each ``x_k`` from the mixture
-``q(x | y) = (1 - β) g(x - y) + β h(x)`` with a fixed heavy-tailed anchor density ``h`` around the
-bulk, and weight it by ``g(y - x) / q(x | y)``:
+underestimated unless ``h ≲ K g(y) |bulk|``. Anchored proposals
+(:class:`~dmm.processes.anchor.AnchoredProposals`, shared with the jump losses) draw each ``x_k``
+from ``q(x | y) = (1 - β) g(x - y) + β h(x)``, ``h`` a fixed heavy-tailed density around the bulk,
+and weight it by ``g(y - x) / q(x | y)``:
 
     ←λ_k = λ(t) ρ_θ(y, x_k, t) g(y - x_k) / q(x_k | y),   total rate ≈ mean_k ←λ_k,
 
@@ -27,7 +28,6 @@ from ..processes.jump_laws import JumpLaw
 from ..processes.jumps import Jumps
 from ..reversal import Reversal
 from ..scores.jump_ratios import proposal_log_ratios
-from ..spaces import Euclidean
 from .base import Sampler
 from .jumps import _choose
 
@@ -64,8 +64,7 @@ class AnchoredJumpTauLeaping(Sampler):
         backward rate without bias) and the proposed destinations ``(batch, k, *event)``."""
         p = rev.process
         j = p.block(Jumps)
-        if not isinstance(p.space, Euclidean):
-            raise TypeError("anchored proposals need a Euclidean space")
+        self.proposal.check(p.space)
         n, k = y.shape[0], self.proposals
         xs, log_w = self.proposal.propose(j, y.reshape(n, -1), t, k, generator)
         xs = xs.reshape(n, k, *y.shape[1:])
