@@ -1,10 +1,12 @@
 """Does ``levy-ou`` train from the CLI defaults on concentrated data? Each divergence, no sampling.
 
     python benchmarks/levy_stability.py --json docs/results/levy_stability.json [--steps 1500]
+        [--divergences kl logistic logistic:4]
 
 Data: 20 000 draws of four 2-D Gaussians of std ``--std`` (0.05) at ``(±2, ±2)`` (written to
-``OUT/narrow.npy``). For each divergence (``kl``, the default, and ``logistic``) the script runs
-``dmm train --process levy-ou --data OUT/narrow.npy --steps S --set divergence=…`` and reports
+``OUT/narrow.npy``). For each divergence (``kl``, ``logistic``, or ``logistic:M`` with the logit
+offset ``M``) the script runs ``dmm train --process levy-ou --data OUT/narrow.npy --steps S
+--set divergence=… [--set logistic_offset=M]`` and reports
 whether the training finished (the trainer stops a run whose batch loss passes 10 000 times its
 first value, with a one-line error) and its logged losses (first, largest, last; stable: every
 logged loss below ``10 max(1, |first|)``). Sample quality is not measured here.
@@ -34,6 +36,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=1500)
     ap.add_argument("--std", type=float, default=0.05)
     ap.add_argument("--out", type=Path, default=Path("runs/levy_stability"))
+    ap.add_argument("--divergences", nargs="+", default=["kl", "logistic"])
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -41,18 +44,21 @@ def main() -> None:
     np.save(data, narrow_mixture(20000, args.std, 0))
     results: dict = {"steps": args.steps, "std": args.std}
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    for divergence in ("kl", "logistic"):
-        run = args.out / divergence
+    for variant in args.divergences:
+        divergence, _, offset = variant.partition(":")
+        run = args.out / variant.replace(":", "_")
         cmd = [sys.executable, "-m", "dmm.cli.main", "train", "--process", "levy-ou",
                "--data", str(data), "--steps", str(args.steps), "--set",
                f"divergence={divergence}", "--out", str(run), "--force", "--quiet"]  # fmt: skip
+        if offset:
+            cmd += ["--set", f"logistic_offset={offset}"]
         print("$ dmm " + " ".join(cmd[3:]), flush=True)
         done = subprocess.run(cmd, env=env, stderr=subprocess.PIPE, text=True)
         log = run / "log.jsonl"
         losses = (
             [json.loads(x)["loss"] for x in log.read_text().splitlines()] if log.exists() else []
         )
-        results[divergence] = {
+        results[variant] = {
             "finished": done.returncode == 0,
             "error": (done.stderr.strip().splitlines() or [""])[-1] if done.returncode else None,
             "loss_first": losses[0] if losses else None,
@@ -62,7 +68,7 @@ def main() -> None:
             and bool(losses)
             and max(losses) < 10 * max(1.0, abs(losses[0])),
         }
-        print(json.dumps({divergence: results[divergence]}), flush=True)
+        print(json.dumps({variant: results[variant]}), flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")
 

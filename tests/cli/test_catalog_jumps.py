@@ -107,3 +107,17 @@ def test_levy_ou_reads_the_tail_index_from_the_data():
     assert built.process.jump_law.alpha == 1.95 and built.params["alpha"] == 1.95
     fixed = build("levy-ou", light, {"nu": 2.5, "hidden": 8, "depth": 1})
     assert fixed.process.jump_law.nu == 2.5
+
+
+@pytest.mark.parametrize("name", ["torus-jump", "levy-ou"])
+def test_logistic_offset_reaches_the_loss_and_is_ignored_by_kl(name):
+    g = torch.Generator().manual_seed(5)
+    data = load_data("torus-checkerboard" if name == "torus-jump" else "student-t-3-2d", 64, g)
+    small = {"hidden": 8, "depth": 1}
+    logistic = build(name, data, {**small, "divergence": "logistic", "logistic_offset": 4.0})
+    assert logistic.loss.divergence == "logistic" and logistic.loss.offset == 4.0
+    assert torch.isfinite(logistic.loss(logistic.model, data, g))
+    kl = build(name, data, {**small, "divergence": "kl", "logistic_offset": 4.0})
+    assert kl.loss.divergence == "kl" and kl.loss.offset == 0.0
+    with pytest.raises(ValueError, match="offset must be in"):
+        build(name, data, {**small, "divergence": "logistic", "logistic_offset": -1.0})

@@ -12,7 +12,11 @@ import pytest
 import torch
 from torch import nn
 
-from dmm.losses.score_entropy_jumps import DenoisingJumpScoreEntropy, ImplicitScoreEntropy
+from dmm.losses.score_entropy_jumps import (
+    DenoisingJumpScoreEntropy,
+    ImplicitScoreEntropy,
+    logistic_terms,
+)
 from dmm.processes.torus_jump import TorusJump
 from dmm.testing.jump_oracles import ExactTorusRatio, standard_torus_mixture
 
@@ -286,32 +290,77 @@ def test_error_report_puts_the_kl_weighting_back_for_a_unit_weighted_loss():
 # --- the logistic form: same minimiser, bounded per-sample gradient -------------------------------
 
 
-def logistic_objective(model) -> float:
-    """``∫ λ(t) E_{y~p_t, w~g} [softplus(u(y, y+w)) + softplus(-u(y+w, y))] dt``, ``u = log ρ_θ``."""
+def logistic_objective(model, offset: float = 0.0) -> float:
+    """``∫ λ(t) E_{y~p_t, w~g} [φ₁(u(y, y+w)) + φ₂(u(y+w, y))] dt``, ``u = log ρ_θ``, with
+    ``φ₁(u) = e^M softplus(u - M)``, ``φ₂(u) = softplus(M - u) - M`` (written out here, not
+    taken from the loss module)."""
 
     def integrand(y, x, t, py, px):
-        f = nn.functional.softplus
-        return f(model.log_ratio(y, x, t).double()) + f(-model.log_ratio(x, y, t).double())
+        f, m = nn.functional.softplus, offset
+        ahead, back = model.log_ratio(y, x, t).double(), model.log_ratio(x, y, t).double()
+        return math.exp(m) * f(ahead - m) + f(m - back) - m
 
     return quadrature(integrand)
 
 
-def test_logistic_objective_is_minimised_by_the_exact_ratio():
+OFFSETS = pytest.mark.parametrize("offset", [0.0, 2.0], ids=["M=0", "M=2"])
+
+
+@OFFSETS
+def test_logistic_objective_is_minimised_by_the_exact_ratio(offset):
     # quadrature (no sampling error): a minimum at ε = 0 along the perturbation, with zero slope; a
-    # sign error in either softplus would move the minimiser to the inverse ratio or to ρ = 1
-    at = {e: logistic_objective(Perturbed(e)) for e in (-0.3, -0.01, 0.0, 0.01, 0.3)}
+    # sign error in either softplus would move the minimiser to the inverse ratio or to ρ = 1, and
+    # a wrong offset factor (e^M) to the ratio times a constant
+    at = {e: logistic_objective(Perturbed(e), offset) for e in (-0.3, -0.01, 0.0, 0.01, 0.3)}
     assert at[0.0] < min(at[-0.3], at[0.3]) - 1e-3
     slope, curvature = (at[0.01] - at[-0.01]) / 0.02, (at[0.3] + at[-0.3] - 2 * at[0.0]) / 0.09
     assert abs(slope) < 1e-3 * curvature, (slope, curvature)
-    assert logistic_objective(Flat()) > at[0.0] + 1e-3
+    assert logistic_objective(Flat(), offset) > at[0.0] + 1e-3
 
 
+def test_logistic_objective_with_a_wrong_offset_factor_is_not_minimised_by_the_ratio():
+    # the check above can fail: e^{M+1} in front of φ₁ moves the minimiser to ρ/e, which a shift
+    # of log ρ by a constant c detects (slope in c away from zero)
+    def shifted(c, factor):
+        def integrand(y, x, t, py, px):
+            f, m = nn.functional.softplus, 2.0
+            ahead = EXACT.log_ratio(y, x, t).double() + c
+            back = EXACT.log_ratio(x, y, t).double() + c
+            return factor * f(ahead - m) + f(m - back)
+
+        return quadrature(integrand, nt=16, ny=64, nw=12)
+
+    right = shifted(0.01, math.exp(2.0)) - shifted(-0.01, math.exp(2.0))
+    wrong = shifted(0.01, math.exp(3.0)) - shifted(-0.01, math.exp(3.0))
+    assert abs(right) < 0.02 * abs(wrong), (right, wrong)
+
+
+@OFFSETS
 @SIDES
 @pytest.mark.parametrize("model", [Perturbed(0.6), Flat()], ids=["perturbed", "flat"])
-def test_logistic_loss_difference_equals_its_quadrature(model, side):
-    loss = ImplicitScoreEntropy(PROCESS, proposals=4, divergence="logistic")
-    want = logistic_objective(model) - logistic_objective(EXACT)
+def test_logistic_loss_difference_equals_its_quadrature(model, side, offset):
+    loss = ImplicitScoreEntropy(PROCESS, proposals=4, divergence="logistic", offset=offset)
+    want = logistic_objective(model, offset) - logistic_objective(EXACT, offset)
     _assert_matches(_implicit_difference(loss, model, side), want, 0.1)
+
+
+def test_logistic_form_tends_to_the_score_entropy_as_the_offset_grows():
+    # φ₁ → e^u and φ₂ → -u: with M = 25 the per-sample loss is the KL form's
+    p, n = PROCESS, 512
+    g = torch.Generator().manual_seed(3)
+    xt = p.sample_marginal(MIX.sample(n, g), p.sample_times(n, g), g)
+    t = p.sample_times(n, g)
+    kl = ImplicitScoreEntropy(p, 4)
+    far = ImplicitScoreEntropy(p, 4, divergence="logistic", offset=25.0)
+
+    def at(loss):
+        return loss.per_sample_at(Perturbed(0.6), xt, t, torch.Generator().manual_seed(4))
+
+    torch.testing.assert_close(at(far).double(), at(kl).double(), rtol=1e-5, atol=1e-4)
+    u = torch.linspace(-10, 10, 21)
+    first, second = logistic_terms(u, 0.0)
+    torch.testing.assert_close(first, nn.functional.softplus(u))
+    torch.testing.assert_close(second, nn.functional.softplus(-u))
 
 
 class Overshoot(nn.Module):
@@ -342,15 +391,23 @@ def test_logistic_form_stays_linear_where_the_kl_form_explodes():
     assert logistic.kl_form().divergence == "kl"
     with pytest.raises(ValueError, match="unknown divergence"):
         ImplicitScoreEntropy(p, 4, divergence="hinge")
+    with pytest.raises(ValueError, match="offset is for"):
+        ImplicitScoreEntropy(p, 4, offset=1.0)
+    with pytest.raises(ValueError, match="offset must be in"):
+        DenoisingJumpScoreEntropy(p, 4, divergence="logistic", offset=-1.0)
+    # with an offset M the overshoot costs e^M per unit of log ρ: linear still, not exponential
+    shifted = ImplicitScoreEntropy(p, 4, divergence="logistic", offset=3.0)
+    assert 1.5 < at(shifted, 20.0) / at(shifted, 10.0) < 3.0
 
 
+@OFFSETS
 @SIDES
 @pytest.mark.parametrize("model", [Perturbed(0.6), Flat()], ids=["perturbed", "flat"])
-def test_denoising_logistic_loss_difference_equals_its_quadrature(model, side):
+def test_denoising_logistic_loss_difference_equals_its_quadrature(model, side, offset):
     # the denoising logistic form is an unbiased estimate of the implicit logistic objective itself
     # (labels averaged over their posterior), so differences match the quadrature
-    loss = DenoisingJumpScoreEntropy(PROCESS, proposals=4, divergence="logistic")
-    want = logistic_objective(model) - logistic_objective(EXACT)
+    loss = DenoisingJumpScoreEntropy(PROCESS, 4, divergence="logistic", offset=offset)
+    want = logistic_objective(model, offset) - logistic_objective(EXACT, offset)
     _assert_matches(_denoising_difference(model, loss, side), want, 0.08)
 
 

@@ -12,6 +12,8 @@ simulation) and stays unbiased when ``p_{t|0}`` has an atom. Both expectations a
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
@@ -31,6 +33,31 @@ def antisymmetric(model: nn.Module) -> bool:
     the cost (each of §5d's two expectations is then the other in disguise, with the same
     ``w``: ``-log ρ(z ⊕ w, z) = log ρ(z, z ⊕ w)``, ``z ~ p_t``)."""
     return bool(getattr(model, "antisymmetric", False))
+
+
+def logistic_terms(u: Tensor, offset: float) -> tuple[Tensor, Tensor]:
+    r"""The logistic divergence's two per-pair terms at ``u = log ρ_θ(a, b)`` with offset ``M``:
+    ``φ₁(u) = e^M softplus(u - M)`` (``a`` drawn first) and ``φ₂(u) = softplus(M - u) - M`` (``b``
+    drawn first).
+
+    Any pair with ``φ₁'(u) = -e^u φ₂'(u)`` is minimised, over pairs drawn as in
+    :class:`ImplicitScoreEntropy`, by ``e^u = p_t(b)/p_t(a)``; here ``φ₁' = e^M σ(u - M)`` and
+    ``φ₂' = -σ(M - u)``. ``M = 0`` is the plain logistic loss; as ``M → ∞``, ``φ₁ → e^u`` and
+    ``φ₂ → -u``: the score entropy's terms (the ``-M`` keeps the loss on their scale). For
+    ``u ≪ M`` the pair behaves like the score entropy (ratios up to about ``e^M`` are learned with
+    its signal); its gradients are bounded by ``e^M`` and 1 where the score entropy's ``e^u`` is
+    not."""
+    return math.exp(offset) * F.softplus(u - offset), F.softplus(offset - u) - offset
+
+
+def _check_logistic(divergence: str, offset: float) -> float:
+    if divergence not in ("kl", "logistic"):
+        raise ValueError(f"unknown divergence '{divergence}' (known: kl, logistic)")
+    if not 0 <= offset <= 30:
+        raise ValueError(f"the logistic offset must be in [0, 30], got {offset}")
+    if offset and divergence != "logistic":
+        raise ValueError("offset is for divergence='logistic'")
+    return float(offset)
 
 
 def _check_anchor(process: Process, anchor: AnchoredProposals | None) -> AnchoredProposals | None:
@@ -94,6 +121,11 @@ class ImplicitScoreEntropy(_JumpScoreEntropy):
     ``e^u`` is not: a model that overshoots ``log ρ`` by 20 where ``p_t`` is rarely sampled makes
     the KL form's batch loss ~``e^{20}`` (the spikes of ``benchmarks/user_processes.py``), the
     logistic form's ~20. It is not the path KL; :meth:`kl_form` gives the KL loss for the report.
+
+    ``offset = M ≥ 0`` (logistic only) shifts the logit: ``softplus(u)`` and ``softplus(-u)``
+    become ``e^M softplus(u - M)`` and ``softplus(M - u) - M`` (:func:`logistic_terms`): the same
+    minimiser, the score entropy's behaviour for ratios up to about ``e^M``, gradients at most
+    ``e^M``; ``M = 0`` is the form above, ``M → ∞`` the score entropy.
     """
 
     def __init__(
@@ -102,9 +134,9 @@ class ImplicitScoreEntropy(_JumpScoreEntropy):
         proposals: int = 8,
         divergence: str = "kl",
         anchor: AnchoredProposals | None = None,
+        offset: float = 0.0,
     ) -> None:
-        if divergence not in ("kl", "logistic"):
-            raise ValueError(f"unknown divergence '{divergence}' (known: kl, logistic)")
+        self.offset = _check_logistic(divergence, offset)
         super().__init__(process, proposals, "implicit score entropy")
         self.divergence = divergence
         self.anchor = _check_anchor(process, anchor)
@@ -139,7 +171,8 @@ class ImplicitScoreEntropy(_JumpScoreEntropy):
             behind, iw_back = _destinations(self.process, j, self.anchor, xt, t, k, generator)
             back = model.log_ratio(behind, x, tk, ck)
         if self.divergence == "logistic":
-            first, second = F.softplus(up), F.softplus(-back)
+            first = logistic_terms(up, self.offset)[0]
+            second = logistic_terms(back, self.offset)[1]
         else:
             first, second = torch.exp(up.clamp(max=30.0)), -back
         if self.anchor is not None:  # importance weights g/q of each term's own proposals
@@ -182,7 +215,10 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
     ``sp = softplus``, ``u = log ρ_θ``: minimised by ``e^u = r`` per sample, with gradient at most
     2 however large ``r`` is (the KL form's is ``r``, unbounded where ``c_t`` is narrow). On the
     atom the labels are certain: ``sp(u(y, y⊕w)) + sp(-u(y⊕w, y))``. Times ``λ(t)`` (``"kl"``
-    weighting) or not (``"unit"``). :meth:`kl_form` gives the KL loss for the report.
+    weighting) or not (``"unit"``). :meth:`kl_form` gives the KL loss for the report. With
+    ``offset = M`` the softplus pairs are :func:`logistic_terms`'s ``φ₁, φ₂``: per proposal
+    ``π [φ₁(u(a, b)) + φ₂(u(b, a))] + (1 - π) [φ₂(u(a, b)) + φ₁(u(b, a))]``, weights still
+    ``≤ 1``, gradients at most ``e^M``.
 
     ``ratio_cap = R`` (optional) keeps the variance finite when ``r`` is unbounded (on ``R^d``
     with heavy-tailed ``g`` and a Gaussian ``p_{t|Γ}``, ``E r² = E_w e^{|w|²/v} = ∞``). Split the
@@ -210,11 +246,11 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
         kernel=None,
         divergence: str = "kl",
         anchor: AnchoredProposals | None = None,
+        offset: float = 0.0,
     ) -> None:
         if weighting not in ("kl", "unit"):
             raise ValueError(f"unknown weighting '{weighting}' (known: kl, unit)")
-        if divergence not in ("kl", "logistic"):
-            raise ValueError(f"unknown divergence '{divergence}' (known: kl, logistic)")
+        self.offset = _check_logistic(divergence, offset)
         if divergence == "logistic" and ratio_cap is not None:
             raise ValueError("ratio_cap is for the KL form: the logistic form's weights are <= 1")
         if ratio_cap is not None and not ratio_cap > 0:
@@ -303,8 +339,9 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
         back = -lr if antisymmetric(model) else model.log_ratio(xs, ys, tk, ck).reshape(lr.shape)
         with torch.no_grad():
             pi = torch.where(on_atom, 1.0, torch.sigmoid(-log_r.reshape(lr.shape)))
-        sp = F.softplus
-        return pi * (sp(lr) + sp(-back)) + (1 - pi) * (sp(-lr) + sp(back))
+        first, second = logistic_terms(lr, self.offset)
+        first_b, second_b = logistic_terms(back, self.offset)
+        return pi * (first + second_b) + (1 - pi) * (second + first_b)
 
 
-__all__ = ["DenoisingJumpScoreEntropy", "ImplicitScoreEntropy"]
+__all__ = ["DenoisingJumpScoreEntropy", "ImplicitScoreEntropy", "logistic_terms"]

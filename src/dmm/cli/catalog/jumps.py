@@ -67,7 +67,14 @@ LEVY_PARAMETERISATIONS = ("tail-potential", *RATIO_PARAMETERISATIONS)
 _LOSS_HELP = {
     "loss": "denoising (score entropy over the latent kernel; lower variance) or implicit",
     "divergence": "kl (score entropy) or logistic (same minimiser, bounded gradient)",
+    "logistic_offset": "with divergence=logistic: the logit offset M >= 0 (ratios up to about "
+    "e^M learned as by kl, gradients at most e^M; 0: plain logistic)",
 }
+
+
+def _offset(p: Mapping[str, Any]) -> float:
+    """The logistic loss's offset ``M`` (ignored by the ``kl`` divergence)."""
+    return float(p["logistic_offset"]) if p["divergence"] == "logistic" else 0.0
 
 
 def ratio_model(
@@ -119,10 +126,12 @@ def _torus_loss(process: TorusJump, p: Mapping[str, Any]) -> Loss:
     ``divergence``: ``kl`` (score entropy) or ``logistic`` (same minimiser, bounded gradient)."""
     if p["loss"] not in LOSSES:
         raise ValueError(f"unknown loss '{p['loss']}' (known: {', '.join(LOSSES)})")
-    k, divergence = int(p["proposals"]), p["divergence"]
+    k, divergence, offset = int(p["proposals"]), p["divergence"], _offset(p)
     if p["loss"] == "implicit":
-        return ImplicitScoreEntropy(process, k, divergence=divergence)
-    return DenoisingJumpScoreEntropy(process, k, weighting=p["weighting"], divergence=divergence)
+        return ImplicitScoreEntropy(process, k, divergence=divergence, offset=offset)
+    return DenoisingJumpScoreEntropy(
+        process, k, weighting=p["weighting"], divergence=divergence, offset=offset
+    )
 
 
 register_process(
@@ -151,6 +160,7 @@ register_process(
             # checkerboard, moons and swiss roll alike (MLP 2 x 128, 2000 steps); logistic has the
             # same minimiser and trained all three
             "divergence": "logistic",
+            "logistic_offset": 0.0,
         },
         _torus_build,
         lambda proc, p, c: ratio_model(proc, p, c),
@@ -262,18 +272,22 @@ def _levy_loss(process: LevyOU, p: Mapping[str, Any]) -> Loss:
     if p["loss"] not in LOSSES:
         raise ValueError(f"unknown loss '{p['loss']}' (known: {', '.join(LOSSES)})")
     denoising = p["loss"] == "denoising" and process.has_latent_kernel
-    k, divergence = int(p["proposals"]), p["divergence"]
+    k, divergence, offset = int(p["proposals"]), p["divergence"], _offset(p)
     anchor = (
         AnchoredProposals(float(p["anchor_weight"]), float(p["anchor_scale"]))
         if p["loss_anchor"]
         else None
     )
     if denoising and divergence == "logistic":  # weights <= 1: no cap needed
-        jumps: Loss = DenoisingJumpScoreEntropy(process, k, divergence="logistic", anchor=anchor)
+        jumps: Loss = DenoisingJumpScoreEntropy(
+            process, k, divergence="logistic", anchor=anchor, offset=offset
+        )
     elif denoising:  # ratio_cap: finite variance under heavy-tailed jumps (see the loss)
         jumps = DenoisingJumpScoreEntropy(process, k, float(p["ratio_cap"]), anchor=anchor)
     else:
-        jumps = ImplicitScoreEntropy(process, k, divergence=divergence, anchor=anchor)
+        jumps = ImplicitScoreEntropy(
+            process, k, divergence=divergence, anchor=anchor, offset=offset
+        )
     if process.sigma == 0:
         return jumps
     score = (
@@ -315,6 +329,7 @@ register_process(
             "t_min": 1e-3,
             "loss": "denoising",
             "divergence": "kl",
+            "logistic_offset": 0.0,
             "ratio_cap": 3.0,
             "anchor_scale": 1.0,
             "anchor_weight": 0.5,
