@@ -55,6 +55,18 @@ def test_terminal_term_reports_a_missing_capability():
 
     out = terminal_term(NoKL(2), torch.zeros(3, 2))
     assert out["value"] is None and "no closed-form terminal KL" in out["reason"]
+    assert "tv_bound" not in out  # the default TV bound needs the KL
+
+
+def test_terminal_term_reports_the_tv_bound_where_the_kl_is_infinite():
+    from dmm.processes.levy_ou import LevyOU
+
+    x0 = torch.tensor([[0.5, -1.0], [3.0, 0.0]])
+    vp = terminal_term(VP(2), x0)
+    assert vp["tv_bound"] == pytest.approx(float(VP(2).terminal_tv(x0).mean()))
+    levy = terminal_term(LevyOU.student_t(2, 2.0, rate=2.0), x0, torch.Generator().manual_seed(0))
+    assert levy["value"] is None and "infinite" in levy["reason"]
+    assert 0 < levy["tv_bound"] < 0.1  # e^{-5} |x_0 - X'| against v ~ 1: about 1%
 
 
 class ShiftedExactScore(torch.nn.Module):

@@ -77,3 +77,21 @@ def test_invalid_parameters_raise():
         VP(2, t_min=2.0)
     with pytest.raises(ValueError):
         VP(0)
+
+
+def test_terminal_tv_is_pinsker_on_the_kl_and_bounds_the_exact_tv():
+    """``Process.terminal_tv``'s default, ``min(1, sqrt(KL/2))``, against the TV of the two 1-D
+    normals ``N(α_T x_0, s_T²)`` and ``N(0, 1)`` by quadrature (error below 1e-6): above it, and
+    finite for a row far out (x_0 = 50) where the KL is already 0.06 nats."""
+    p = VP(1)
+    x0 = torch.tensor([[0.0], [1.0], [5.0], [50.0]], dtype=torch.float64)
+    tv = p.terminal_tv(x0)
+    assert torch.allclose(tv, torch.sqrt(p.terminal_kl(x0) / 2).clamp(max=1.0))
+    T = torch.tensor([p.T], dtype=torch.float64)
+    a, s = float(p.alpha(T)), float(p.std(T))
+    grid = torch.linspace(-12, 12, 200001, dtype=torch.float64)
+    for row, bound in zip(x0[:, 0].tolist(), tv.tolist()):
+        kernel = torch.exp(-((grid - a * row) ** 2) / (2 * s**2)) / math.sqrt(2 * math.pi * s**2)
+        ref = torch.exp(-(grid**2) / 2) / math.sqrt(2 * math.pi)
+        exact = float(0.5 * torch.trapezoid((kernel - ref).abs(), grid))
+        assert exact <= bound + 1e-6 and bound < 1

@@ -40,6 +40,8 @@ def test_kernel_reference_and_terminal_bound_factorise():
     # terminal bound: the sum of the factors' (MATH.md §10)
     want = a.terminal_kl(x0[:5, :2]) + b.terminal_kl(x0[:5, 2:].long())
     assert torch.allclose(p.terminal_kl(x0[:5]), want)
+    tv = a.terminal_tv(x0[:5, :2]) + b.terminal_tv(x0[:5, 2:].long())  # Pinsker per factor
+    assert torch.allclose(p.terminal_tv(x0[:5]), tv.clamp(max=1.0))
     q = p.reference.sample(7, g)
     assert q.shape == (7, 3) and not p.space.outside(q).any()
 

@@ -253,6 +253,12 @@ class Process:
         """Per-sample ``KL(p_{T|0}(·|x_0) || q)``; its mean bounds ``KL(p_T || q)`` (MATH.md §6)."""
         raise MissingCapability(f"{self.name} has no closed-form terminal KL")
 
+    def terminal_tv(self, x0: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """Per-sample bounds on ``TV(p_{T|0}(·|x_0), q)`` in ``[0, 1]``; their mean bounds
+        ``TV(p_T, q)`` (joint convexity). Default: Pinsker on :meth:`terminal_kl`,
+        ``min(1, sqrt(KL/2))``, finite per row where the mean KL is not (heavy-tailed data)."""
+        return torch.sqrt(self.terminal_kl(x0) / 2).clamp(max=1.0)
+
     # --- forward simulation, generic over blocks -----------------------------------------------
     def forward_step(
         self, x: Tensor, t: Tensor, h: Tensor, generator: torch.Generator | None

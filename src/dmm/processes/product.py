@@ -109,6 +109,12 @@ class ProductProcess(Process):
         """``Σ_k KL(p^k_{T|0}(·|x^k_0) || q_k)`` per sample."""
         return sum(f.terminal_kl(p) for f, p in zip(self.factors, self.space.split(x0)))
 
+    def terminal_tv(self, x0: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """``min(1, Σ_k TV_k)`` per sample: the kernel and the reference are products, and the TV
+        of product laws is at most the sum of the factors' (couple the factors independently)."""
+        parts = zip(self.factors, self.space.split(x0))
+        return sum(f.terminal_tv(p, generator) for f, p in parts).clamp(max=1.0)
+
     def denoise(self, rev, y: Tensor, t: Tensor) -> Tensor:
         """Each factor with a denoiser applies it with its own head, all from the row ``y`` (one
         network evaluation for a :class:`~dmm.scores.product.ProductModel`); the others stay as
