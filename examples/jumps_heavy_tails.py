@@ -147,8 +147,10 @@ def markdown_table(out: str, tags: list[str], names: list[str]) -> str:
                 rows.append(f"| {data} | data (10^6 draws) | {q} | – | {t['hill']:.2f} | |")
                 errs = " / ".join(f"{f[f'logerr_q{level}_mean']:.2f}" for level in LEVELS)
                 p90 = " / ".join(f"{f[f'logerr_q{level}_p90']:.2f}" for level in LEVELS)
+                n = next(iter(report.get("args", {}).values()), {}).get("n", 10**4)
+                size = f"10^{round(math.log10(n))}" if 10 ** round(math.log10(n)) == n else n
                 rows.append(
-                    f"| | exact samples, n = 10^4 (mean (90th pct.) of 20 draws) | | | | "
+                    f"| | exact samples, n = {size} (mean (90th pct.) of 20 draws) | | | | "
                     f"{errs} ({p90}) | {f['hill_mean']:.2f} ± {f['hill_sd']:.2f} | |"
                 )
                 first = False
@@ -162,6 +164,48 @@ def markdown_table(out: str, tags: list[str], names: list[str]) -> str:
                 rows.append(
                     f"| | {name} | {q} | {errs} | {r['hill']:.2f} | {r['train_seconds']:.0f} |"
                 )
+    return "\n".join(rows)
+
+
+#: the issue's goal: within this factor of the exact samples' mean log-error, at these levels
+GOAL_FACTOR, GOAL_LEVELS = 1.5, (0.999, 0.9999)
+
+
+def verdict_table(out: str, tag: str, names: list[str]) -> str:
+    """Per data set of ``<out>/heavy_<data><tag>.json``: ``levy-ou``'s log-errors at
+    :data:`GOAL_LEVELS` against :data:`GOAL_FACTOR` times the exact samples' mean error and
+    against ``vp``'s, each process's steps and training seconds, and whether the goal is met
+    (within the factor at both levels and below ``vp`` at both; unrounded values decide)."""
+    rows = [
+        "| data | steps `levy-ou` / `vp` | train s | `levy-ou` 0.999 / 0.9999 | 1.5× floor "
+        "| `vp` | Hill index `levy-ou` / `vp` (data) | met |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for data in names:
+        path = Path(out, f"heavy_{data}{tag}.json")
+        if not path.exists():
+            continue
+        r = json.loads(path.read_text())
+        if "levy-ou" not in r or "vp" not in r:
+            continue
+        lv, vp, args = r["levy-ou"], r["vp"], r["args"]
+        floor = [GOAL_FACTOR * r["floor"][f"logerr_q{q}_mean"] for q in GOAL_LEVELS]
+        ours = [lv[f"logerr_q{q}"] for q in GOAL_LEVELS]
+        theirs = [vp[f"logerr_q{q}"] for q in GOAL_LEVELS]
+        misses = [f"{q} above {GOAL_FACTOR}× floor" for q, a, b in zip(GOAL_LEVELS, ours, floor)
+                  if a > b] + [f"`vp` ahead at {q}" for q, a, b in zip(GOAL_LEVELS, ours, theirs)
+                  if a >= b]  # fmt: skip
+        met = "yes" if not misses else "no (" + "; ".join(misses) + ")"
+
+        def pair(v):
+            return " / ".join(f"{x:.2f}" for x in v)
+
+        rows.append(
+            f"| {data} | {args['levy-ou']['steps']} / {args['vp']['steps']} "
+            f"| {lv['train_seconds']:.0f} / {vp['train_seconds']:.0f} | {pair(ours)} "
+            f"| {pair(floor)} | {pair(theirs)} "
+            f"| {lv['hill']:.2f} / {vp['hill']:.2f} ({r['truth']['hill']:.2f}) | {met} |"
+        )
     return "\n".join(rows)
 
 
@@ -198,11 +242,19 @@ def main() -> None:
     )
     ap.add_argument("--table-data", nargs="+", default=[])
     ap.add_argument(
+        "--verdict",
+        metavar="TAG",
+        help="print the goal's verdict table for the data sets --table-data, and exit",
+    )
+    ap.add_argument(
         "--figure", help="also plot P(|x| > r) of the data and of each process's samples (PNG path)"
     )
     args = ap.parse_args()
     if args.table:
         print(markdown_table(args.out, args.table, args.table_data))
+        return
+    if args.verdict is not None:
+        print(verdict_table(args.out, args.verdict, args.table_data))
         return
     torch.set_num_threads(1)
     data = load_data(args.data, 20000, torch.Generator().manual_seed(args.seed))

@@ -63,3 +63,10 @@ def test_heavy_tails_example_runs_and_tabulates(tmp_path, monkeypatch, capsys):
     module.main()
     table = capsys.readouterr().out
     assert "| | levy-ou |" in table and "| | vp |" in table
+    assert "exact samples, n = 300 " in table  # the floor's sample size, from the report
+    argv = ["jumps_heavy_tails.py", "--out", str(tmp_path), "--verdict", "", "--table-data"]
+    monkeypatch.setattr("sys.argv", [*argv, "student-t-3-2d"])
+    module.main()
+    verdict = capsys.readouterr().out.strip().splitlines()
+    assert len(verdict) == 3 and verdict[2].startswith("| student-t-3-2d | 3 / 3 |")
+    assert verdict[2].endswith("| yes |") or "| no (" in verdict[2]
