@@ -318,20 +318,19 @@ def test_logistic_objective_is_minimised_by_the_exact_ratio(offset):
     assert logistic_objective(Flat(), offset) > at[0.0] + 1e-3
 
 
-def test_logistic_objective_with_a_wrong_offset_factor_is_not_minimised_by_the_ratio():
-    # the check above can fail: e^{M+1} in front of φ₁ moves the minimiser to ρ/e, which a shift
-    # of log ρ by a constant c detects (slope in c away from zero)
+def test_logistic_terms_put_the_minimiser_at_the_ratio_and_a_wrong_factor_does_not():
+    # the module's φ₁, φ₂ at M = 2 along a constant shift c of log ρ: zero slope at c = 0; the
+    # same with e^{M+1} in front of φ₁ moves the minimiser to ρ/e (slope far from zero)
     def shifted(c, factor):
         def integrand(y, x, t, py, px):
-            f, m = nn.functional.softplus, 2.0
-            ahead = EXACT.log_ratio(y, x, t).double() + c
-            back = EXACT.log_ratio(x, y, t).double() + c
-            return factor * f(ahead - m) + f(m - back)
+            first = logistic_terms(EXACT.log_ratio(y, x, t).double() + c, 2.0)[0]
+            second = logistic_terms(EXACT.log_ratio(x, y, t).double() + c, 2.0)[1]
+            return factor * first + second
 
         return quadrature(integrand, nt=16, ny=64, nw=12)
 
-    right = shifted(0.01, math.exp(2.0)) - shifted(-0.01, math.exp(2.0))
-    wrong = shifted(0.01, math.exp(3.0)) - shifted(-0.01, math.exp(3.0))
+    right = shifted(0.01, 1.0) - shifted(-0.01, 1.0)
+    wrong = shifted(0.01, math.e) - shifted(-0.01, math.e)
     assert abs(right) < 0.02 * abs(wrong), (right, wrong)
 
 
