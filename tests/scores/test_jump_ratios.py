@@ -105,6 +105,24 @@ def test_proposal_log_ratios_equal_the_pairwise_ratios():
         torch.testing.assert_close(shared, pairs, rtol=1e-5, atol=1e-5)
 
 
+def test_grouped_potentials_equal_the_backbone_at_single_points():
+    # potentials() sends a point and its destinations through the backbone as one group sharing
+    # the time and context embedding; each value must equal the backbone at that point alone
+    p = LevyOU.student_t(3)
+    g = torch.Generator().manual_seed(6)
+    n, m = 5, 3
+    z, t, ctx = torch.randn(n, m, 3, generator=g), torch.rand(n, generator=g), torch.randn(n, 2)
+    net = randomised(MLP(3, 1, 16, 2, context_dim=2))
+    model = PotentialRatio(net, p, squash=True)
+    grouped = model.potentials(z, t, ctx)
+    for j in range(m):
+        f = torch.asinh(z[:, j] * p.input_scale(t)[:, None])
+        alone = net(f, t / p.T, ctx).reshape(n)
+        torch.testing.assert_close(grouped[:, j], alone, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(model.potential(z[:, j], t, ctx), alone, rtol=1e-5, atol=1e-6)
+    assert grouped.std() > 1e-3  # not trivially constant
+
+
 def test_trunk_ratio_starts_at_one_with_live_trunk_features():
     # zero head: ρ = 1 for every pair at initialisation (as the zero output layer of the other
     # models), while the trunk's own output layer is not zero, so the first step moves the head

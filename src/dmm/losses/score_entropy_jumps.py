@@ -300,10 +300,14 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
         ck = None if context is None else context.repeat_interleave(k, dim=0)
         lr = proposal_log_ratios(model, y, xs.reshape(n, k, *y.shape[1:]), t, context)
         on_atom = atom.repeat_interleave(k).reshape(n, k)
-        with torch.no_grad():  # log p_{t|Γ}(y ⊕ w_k) - log p_{t|Γ}(y), the kernel at y once
-            kernel = self.kernel
-            at_y = kernel.latent_log_density(y, latent, t).repeat_interleave(k)
-            log_r = kernel.latent_log_density(xs, latent.repeat_interleave(k, 0), tk) - at_y
+        with torch.no_grad():  # log p_{t|Γ}(y ⊕ w_k) - log p_{t|Γ}(y): y and its K
+            # destinations in one call of the kernel
+            both = self.kernel.latent_log_density(
+                torch.cat([y, xs]),
+                torch.cat([latent, latent.repeat_interleave(k, 0)]),
+                torch.cat([t, tk]),
+            )
+            log_r = both[n:] - both[:n].repeat_interleave(k)
         if self.divergence == "logistic":
             per = self._logistic(model, ys, xs, tk, ck, log_r, lr, on_atom)
             per = per if iw is None else iw * per

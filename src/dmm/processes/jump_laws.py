@@ -334,25 +334,35 @@ class StableMixtureJumps(_StableLevyMeasure):
 
 
 def _gamma(shape, k: float, generator, like) -> Tensor:
-    """Gamma(k, 1) draws by Marsaglia–Tsang (with the ``k < 1`` boost), using ``generator``."""
+    """Gamma(k, 1) draws by Marsaglia–Tsang (with the ``k < 1`` boost), using ``generator``.
+
+    Accepted candidates are i.i.d. draws of the law, so the first ``m`` accepted ones in index
+    order are too. The acceptance rate is above 0.95 for the boosted shape ``≥ 1``, so drawing
+    10% more candidates than needed (plus 16) fills the output in one pass almost always (one
+    pass costs a dozen tensor operations; a loop that redraws only the rejected ones took three
+    or four passes per call on a batch of 256)."""
     boost = k < 1
     kk = k + 1 if boost else k
     d = kk - 1 / 3
     c = 1 / math.sqrt(9 * d)
-    out = torch.empty(shape, device=like.device, dtype=like.dtype).reshape(-1)
-    todo = torch.arange(out.numel(), device=like.device)
-    while todo.numel():
-        m = todo.numel()
-        z = torch.randn(m, generator=generator, device=like.device, dtype=like.dtype)
-        u = torch.rand(m, generator=generator, device=like.device, dtype=like.dtype)
+    opts = {"device": like.device, "dtype": like.dtype}
+    n = math.prod(shape)
+    out = torch.empty(n, **opts)
+    filled = 0
+    while filled < n:
+        m = n - filled
+        draws = m + m // 10 + 16
+        z = torch.randn(draws, generator=generator, **opts)
+        u = torch.rand(draws, generator=generator, **opts)
         v = (1 + c * z) ** 3
         ok = (v > 0) & (
             torch.log(u.clamp_min(1e-38))
             < 0.5 * z**2 + d - d * v + d * torch.log(v.clamp_min(1e-38))
         )
-        out[todo[ok]] = (d * v)[ok]
-        todo = todo[~ok]
+        accepted = (d * v)[ok][:m]
+        out[filled : filled + accepted.numel()] = accepted
+        filled += accepted.numel()
     if boost:
-        u = torch.rand(out.shape, generator=generator, device=like.device, dtype=like.dtype)
+        u = torch.rand(out.shape, generator=generator, **opts)
         out = out * u.clamp_min(1e-38) ** (1 / k)
     return out.reshape(shape)

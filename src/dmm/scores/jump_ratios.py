@@ -128,30 +128,36 @@ class TrunkRatio(JumpRatioModel):
 
 class PotentialRatio(JumpRatioModel):
     """``U_θ(y, t) = log φ_θ(y, t)`` (backbone with ``dim_out = 1``): ``ρ = exp(U(x) - U(y))`` and
-    ``s = ∇U`` (the space's gradient)."""
+    ``s = ∇U`` (the space's gradient).
+
+    Pairs and proposals evaluate ``U`` at groups of points per row through :meth:`potentials`:
+    the backbone takes grouped rows ``(n, m, features)`` with one time per row, as
+    :class:`~dmm.networks.MLP` does, so a point and its destinations share the time (and
+    context) embedding."""
 
     def potential(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
-        return self.net(self._features(y, t), t / self.process.T, context).reshape(y.shape[0])
+        """``U_θ(y, t)``, ``(batch,)``."""
+        return self.potentials(y[:, None], t, context)[:, 0]
+
+    def potentials(self, z: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
+        """``U_θ(z_ij, t_i)`` for a group of points per row: ``z`` ``(n, m, *event)``, ``t``
+        ``(n,)``; returns ``(n, m)``."""
+        n, m = z.shape[0], z.shape[1]
+        f = self._features(z.reshape(n * m, *z.shape[2:]), t.repeat_interleave(m))
+        return self.net(f.reshape(n, m, -1), t / self.process.T, context).reshape(n, m)
 
     def log_ratios_to(
         self, y: Tensor, x: Tensor, t: Tensor, context: Tensor | None = None
     ) -> Tensor:
         """``log ρ_θ(y, x_k, t) = U(x_k) - U(y)`` for ``K`` destinations per row (``x``:
-        ``(n, K, *event)``, result ``(n, K)``): ``U`` at ``n (K + 1)`` points in one call, where
-        pairs from :meth:`log_ratio` would evaluate ``U(y)`` ``K`` times."""
-        n, k = x.shape[0], x.shape[1]
-        tt = torch.cat([t, t.repeat_interleave(k)])
-        ct = None if context is None else torch.cat([context, context.repeat_interleave(k, 0)])
-        u = self.potential(torch.cat([y, x.reshape(n * k, *x.shape[2:])]), tt, ct)
-        return u[n:].reshape(n, k) - u[:n, None]
+        ``(n, K, *event)``, result ``(n, K)``): ``U`` at the ``K + 1`` points of each row in one
+        call, where pairs from :meth:`log_ratio` would evaluate ``U(y)`` ``K`` times."""
+        u = self.potentials(torch.cat([y[:, None], x], 1), t, context)
+        return u[:, 1:] - u[:, :1]
 
     def log_ratio(self, y, x, t, context=None):
-        both = self.potential(
-            torch.cat([x, y]),
-            torch.cat([t, t]),
-            None if context is None else torch.cat([context, context]),
-        )
-        return both[: y.shape[0]] - both[y.shape[0] :]
+        both = self.potentials(torch.stack([x, y], 1), t, context)
+        return both[:, 0] - both[:, 1]
 
     def score(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
         """``s_θ = ∇U_θ`` (keeps the graph while training)."""
@@ -207,9 +213,10 @@ class TailPotentialRatio(PotentialRatio):
         size = (f**2).sum(-1, keepdim=True) / self.radius**2
         return f * torch.rsqrt(1 + size)
 
-    def potential(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
-        learned = super().potential(y, t, context)
-        base = self.tail.log_prob(y.reshape(y.shape[0], -1)).to(learned.dtype)
+    def potentials(self, z: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
+        learned = super().potentials(z, t, context)
+        n, m = z.shape[0], z.shape[1]
+        base = self.tail.log_prob(z.reshape(n * m, -1)).reshape(n, m).to(learned.dtype)
         return base + self.bound * torch.tanh(learned / self.bound)
 
 
