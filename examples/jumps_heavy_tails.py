@@ -75,6 +75,7 @@ def run_one(
             lr=1e-3,
             warmup=50,
             grad_clip=args.grad_clip,
+            row_tilt=args.row_tilt if name in args.tilt_processes else 0.0,
             seed=args.seed,
             log_every=max(args.steps // 20, 1),
             val_every=10**9,
@@ -221,6 +222,18 @@ def main() -> None:
     )
     ap.add_argument("--depth", type=int, default=2)
     ap.add_argument("--grad-clip", type=float, default=1.0)
+    ap.add_argument(
+        "--row-tilt",
+        type=float,
+        default=0.0,
+        help="TrainConfig.row_tilt (importance sampling of x_0 with corrected weights)",
+    )
+    ap.add_argument(
+        "--tilt-processes",
+        nargs="*",
+        default=["levy-ou"],
+        help="the processes --row-tilt applies to",
+    )
     ap.add_argument("--processes", nargs="+", default=["levy-ou", "vp"])
     ap.add_argument("--levy-set", nargs="*", default=[], help="levy-ou params, key=value")
     ap.add_argument("--vp-set", nargs="*", default=[], help="vp params, key=value")

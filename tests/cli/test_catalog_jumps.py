@@ -121,3 +121,33 @@ def test_logistic_offset_reaches_the_loss_and_is_ignored_by_kl(name):
     assert kl.loss.divergence == "kl" and kl.loss.offset == 0.0
     with pytest.raises(ValueError, match="offset must be in"):
         build(name, data, {**small, "divergence": "logistic", "logistic_offset": -1.0})
+
+
+def test_levy_log_times_draw_small_times_and_keep_the_loss():
+    from dmm.losses.times import LogUniformMixture, UniformTimes
+
+    g = torch.Generator().manual_seed(6)
+    data = load_data("student-t-3-2d", 20000, g)
+    small = {"hidden": 8, "depth": 1}
+    plain, mixed = (
+        build("levy-ou", data, small),
+        build("levy-ou", data, {**small, "log_times": 0.5}),
+    )
+    assert plain.loss.times == UniformTimes() and mixed.loss.times == LogUniformMixture(0.5)
+    # the same model, the same integral over t: the means agree within 4 standard errors
+    # (importance weights 1/((T - t_min) q(t)) undo the law; a missing weight moves the mean by
+    # many standard errors, the log-uniform half putting most draws at t < 0.1)
+    means = []
+    for loss in (plain.loss, mixed.loss):
+        with torch.no_grad():
+            per = loss.per_sample(plain.model, data, torch.Generator().manual_seed(7))
+        means.append((float(per.mean()), float(per.std()) / math.sqrt(len(per))))
+    (a, sa), (b, sb) = means
+    assert abs(a - b) < 4 * math.hypot(sa, sb)
+    # the radius truncation replaces the small jumps by Brownian motion: a sum of two losses
+    radius = {**small, "log_times": 0.5, "jumps": "stable", "alpha": 1.5, "truncation": "radius"}
+    brownian = build("levy-ou", data, radius)
+    assert isinstance(brownian.loss, SumLoss)
+    assert all(part.times == LogUniformMixture(0.5) for part in brownian.loss.losses)
+    with pytest.raises(ValueError, match="log_times"):
+        build("levy-ou", data, {**small, "log_times": 1.0})

@@ -9,6 +9,7 @@ from torch import Tensor, nn
 
 from ...losses import ImplicitScoreMatching, LatentScoreMatching, Loss, SumLoss
 from ...losses.score_entropy_jumps import DenoisingJumpScoreEntropy, ImplicitScoreEntropy
+from ...losses.times import LogUniformMixture
 from ...metrics.tails import hill_index
 from ...networks import MLP
 from ...processes import Process
@@ -268,7 +269,17 @@ def _levy_loss(process: LevyOU, p: Mapping[str, Any]) -> Loss:
     """``denoising``: over the latent Gaussian kernel ``Γ = (e^{-θt}x_0, v)`` (jump part,
     :class:`DenoisingJumpScoreEntropy`, plus :class:`LatentScoreMatching` for a Brownian part);
     needs a scale-mixture jump law and falls back to ``implicit`` otherwise (radial stable
-    truncation). ``implicit``: :class:`ImplicitScoreEntropy` (+ Hutchinson ISM)."""
+    truncation). ``implicit``: :class:`ImplicitScoreEntropy` (+ Hutchinson ISM). ``log_times =
+    a > 0``: ``t`` drawn from :class:`LogUniformMixture` with share ``a``, importance-weighted
+    (the same loss)."""
+    share = float(p["log_times"])
+    if not 0 <= share < 1:
+        raise ValueError(f"log_times must be in [0, 1), got {share}")
+    loss = _levy_loss_terms(process, p)
+    return loss.with_times(LogUniformMixture(share)) if share > 0 else loss
+
+
+def _levy_loss_terms(process: LevyOU, p: Mapping[str, Any]) -> Loss:
     if p["loss"] not in LOSSES:
         raise ValueError(f"unknown loss '{p['loss']}' (known: {', '.join(LOSSES)})")
     denoising = p["loss"] == "denoising" and process.has_latent_kernel
@@ -337,6 +348,7 @@ register_process(
             "tail_bound": 10.0,
             "tail_radius": 10.0,
             "loss_anchor": True,
+            "log_times": 0.0,
         },
         _levy_build,
         _levy_model,
@@ -379,6 +391,8 @@ register_process(
             "mixture (anchor_weight, anchor_scale), importance-weighted",
             "tail_radius": "radius r of the ball the tail-potential's network reads the data "
             "through (pins the tail index to the jump law's; 0: asinh features, not pinned)",
+            "log_times": "share of training times drawn log-uniformly on [t_min, T], the rest "
+            "uniformly, importance-weighted (the same loss, more small times); 0: uniform",
         },
         choices={
             "parameterisation": LEVY_PARAMETERISATIONS,
