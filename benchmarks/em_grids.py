@@ -19,12 +19,11 @@ import argparse
 import json
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import torch
 import yaml
-from standardise import run_cli  # the sibling script
+from standardise import mean_scores, score_rows, train_cpu_seconds  # the sibling script
 
 GRIDS = ("uniform", "log-snr", "straight")
 
@@ -48,37 +47,28 @@ def main_() -> None:
             for seed in range(args.seeds):
                 run = Path(tmp) / f"{name}-{seed}"
                 steps = ["--steps", str(args.steps)] if args.steps else []
-                start = time.process_time()
-                argv = ["train", "--process", "vp", "--data", name, "--seed", str(seed)]
-                run_cli([*argv, "--out", str(run), "--quiet", *steps])
-                cpu = time.process_time() - start
+                argv = ["--process", "vp", "--data", name, "--seed", str(seed)]
+                cpu = train_cpu_seconds([*argv, "--out", str(run), *steps])
                 for grid in GRIDS:
                     copy = Path(tmp) / f"{name}-{seed}-{grid}"
                     shutil.copytree(run, copy)
                     config = yaml.safe_load((copy / "config.yaml").read_text())
                     config["params"]["grid"] = grid
                     (copy / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-                    for k in range(args.sample_seeds):
-                        out = run_cli(["eval", str(copy), "--seed", str(k), "--quiet"])
-                        two = json.loads(out)["two_sample"]
-                        row = {
-                            "data": name,
-                            "seed": seed,
-                            "grid": grid,
-                            "sample_seed": k,
-                            "c2st_auc": two["c2st_auc"],
-                            "off_support": two.get("off_support"),
-                            "train_cpu_seconds": cpu,
-                        }
-                        rows.append(row)
-                        print(json.dumps(row), flush=True)
+                    rows += score_rows(
+                        copy,
+                        args.sample_seeds,
+                        data=name,
+                        seed=seed,
+                        grid=grid,
+                        train_cpu_seconds=cpu,
+                    )
     print("\n| data | grid | C2ST AUC | off support |\n|---|---|---|---|")
     for name in args.data:
         for grid in GRIDS:
             sel = [r for r in rows if r["data"] == name and r["grid"] == grid]
-            auc = sum(r["c2st_auc"] for r in sel) / len(sel)
-            offs = [r["off_support"] for r in sel if r["off_support"] is not None]
-            off = f"{100 * sum(offs) / len(offs):.2f}%" if offs else "-"
+            auc, mean_off, _ = mean_scores(sel)
+            off = "-" if mean_off is None else f"{100 * mean_off:.2f}%"
             print(f"| {name} | {grid} | {auc:.3f} | {off} |")
     if args.json:
         args.json.write_text(

@@ -15,6 +15,7 @@ import contextlib
 import io
 import json
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +52,33 @@ def run_cli(argv: list[str]) -> str:
     if status != 0:
         raise SystemExit(f"dmm {' '.join(argv)} exited {status}")
     return out.getvalue()
+
+
+def train_cpu_seconds(argv: list[str]) -> float:
+    """``dmm train ARGV --quiet`` in this process; the CPU seconds it took (one thread)."""
+    start = time.process_time()
+    run_cli(["train", *argv, "--quiet"])
+    return time.process_time() - start
+
+
+def score_rows(run: Path, seeds: int, **fields) -> list[dict]:
+    """``dmm eval RUN --seed k`` for ``k = 0 .. seeds - 1``: one row per seed, ``fields`` and its
+    C2ST AUC and share off the support (``None`` without a known support), each printed."""
+    rows = []
+    for k in range(seeds):
+        two = json.loads(run_cli(["eval", str(run), "--seed", str(k), "--quiet"]))["two_sample"]
+        row = {**fields, "sample_seed": k, "c2st_auc": two["c2st_auc"]}
+        rows.append({**row, "off_support": two.get("off_support")})
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def mean_scores(rows: list[dict]) -> tuple[float, float | None, list[float]]:
+    """The mean C2ST AUC of ``rows`` (from :func:`score_rows`), the mean share off the support
+    (``None`` without a known support) and each share."""
+    offs = [r["off_support"] for r in rows if r["off_support"] is not None]
+    auc = sum(r["c2st_auc"] for r in rows) / len(rows)
+    return auc, sum(offs) / len(offs) if offs else None, offs
 
 
 def main_() -> None:
