@@ -2,15 +2,16 @@
 log-SNR, or uniform in the straight path's time (the grid `vp`'s deterministic samplers use).
 
 For each built-in data set and training seed: ``dmm train --process vp --data NAME --seed S`` with
-every default (plus ``--steps`` if given), then for each grid a copy of the run whose
+every default (plus ``--steps`` and ``--batch-size`` if given; the recorded tables are at batch
+256, ``vp``'s default until 2026-12-03), then for each grid a copy of the run whose
 ``config.yaml`` names that grid, scored by ``dmm eval COPY --seed K`` for sampling seeds
 ``K = 0, 1, ...`` (2000 samples against 2000 fresh draws, the run's default sampler ``em`` at its
 default 500 steps). Prints, per data set and grid, the mean over training and sampling seeds of
 the C2ST AUC and of the share of samples off the data's support (the checkerboard's empty cells),
 with every single value in the JSON.
 
-    python benchmarks/em_grids.py --json docs/results/em_grids.json          # about 30 min
-    python benchmarks/em_grids.py --data checkerboard --seeds 2 --steps 15000
+    python benchmarks/em_grids.py --batch-size 256 --json docs/results/em_grids.json   # 30 min
+    python benchmarks/em_grids.py --batch-size 256 --data checkerboard --seeds 2 --steps 15000
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ def main_() -> None:
     parser.add_argument("--seeds", type=int, default=1, help="training seeds 0, 1, ...")
     parser.add_argument("--sample-seeds", type=int, default=2, help="dmm eval seeds 0, 1, ...")
     parser.add_argument("--steps", type=int, help="training steps (default: the CLI's)")
+    parser.add_argument("--batch-size", type=int, help="training batch (default: the CLI's)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -47,6 +49,7 @@ def main_() -> None:
             for seed in range(args.seeds):
                 run = Path(tmp) / f"{name}-{seed}"
                 steps = ["--steps", str(args.steps)] if args.steps else []
+                steps += ["--batch-size", str(args.batch_size)] if args.batch_size else []
                 argv = ["--process", "vp", "--data", name, "--seed", str(seed)]
                 cpu = train_cpu_seconds([*argv, "--out", str(run), *steps])
                 for grid in GRIDS:

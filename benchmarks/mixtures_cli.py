@@ -2,10 +2,11 @@
 component, one broad correlated one), as a user would run it on a data file.
 
 For each dimension: 20 000 rows (seed 0) written to a ``.npy`` file, ``dmm train --process vp
---data FILE`` with every default (5000 steps of batch 256; the file's last 10% held out), then
-``dmm eval RUN`` with its defaults (the held-out rows, the run's default sampler). Prints the C2ST
-AUC, k-NN precision and recall, the energy distance over its noise floor, and the training CPU
-seconds; the metrics issue asks for AUC at most 0.6.
+--data FILE`` with every default (5000 steps, ``vp``'s batch of 1024 since 2026-12-03 and 256
+before; the file's last 10% held out), then ``dmm eval RUN`` with its defaults (the held-out
+rows, the run's default sampler). Prints the C2ST AUC, k-NN precision and recall, the energy
+distance over its noise floor, and the training CPU seconds; the metrics issue asks for AUC at
+most 0.6.
 
     python benchmarks/mixtures_cli.py --json docs/results/mixtures_cli.json
     python benchmarks/mixtures_cli.py --set fourier=2      # a setting changed from the defaults
