@@ -67,8 +67,8 @@ def score_rows(run: Path, seeds: int, **fields) -> list[dict]:
     rows = []
     for k in range(seeds):
         two = json.loads(run_cli(["eval", str(run), "--seed", str(k), "--quiet"]))["two_sample"]
-        row = {**fields, "sample_seed": k, "c2st_auc": two["c2st_auc"]}
-        rows.append({**row, "off_support": two.get("off_support")})
+        off = two.get("off_support")
+        rows.append({**fields, "sample_seed": k, "c2st_auc": two["c2st_auc"], "off_support": off})
         print(json.dumps(rows[-1]), flush=True)
     return rows
 

@@ -7,7 +7,9 @@ per data set and batch the mean over training and sampling seeds of the C2ST AUC
 of samples off the data's support (the checkerboard's empty cells), and the training CPU seconds
 of this process (one thread); every single value goes to the JSON.
 
-    python benchmarks/vp_batch.py --json docs/results/vp_batch.json     # about 10 min
+    python benchmarks/vp_batch.py --json docs/results/vp_batch.json     # 26 min on one core
+    python benchmarks/vp_batch.py --data moons --seeds 1 --batches 256 1024 \
+        --json docs/results/vp_batch_moons.json
 """
 
 from __future__ import annotations
