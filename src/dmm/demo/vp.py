@@ -32,8 +32,8 @@ FULL = {
     "batch_size": 512,
     "lr": 3e-3,
     "hidden": 128,
-    # Fourier input features: the checkerboard's edges (docs/euclidean.md; they cost on smooth
-    # 2-D sets, so they are this panel's choice, not a default)
+    # Fourier input features for the checkerboard's edges (docs/euclidean.md): five frequencies
+    # are this panel's choice; vp's CLI default is three
     "fourier": 5,
     "sampler": "ode-heun",
     "sample_steps": 50,
