@@ -132,7 +132,7 @@ def test_trunk_ratio_starts_at_one_with_live_trunk_features():
     g = torch.Generator().manual_seed(4)
     y, x, t = p.space.uniform(12, g), p.space.uniform(12, g), torch.rand(12, generator=g)
     assert torch.equal(model.log_ratio(y, x, t), torch.zeros(12))
-    h = model.trunk(y[:, None], t)
+    h = model.grouped(y[:, None], t)
     assert h.shape == (12, 1, 8) and h.std(0).min() > 0
     model.log_ratio(y, x, t).sum().backward()
     assert model.head.weight.grad.abs().max() > 0

@@ -45,6 +45,14 @@ class JumpRatioModel(nn.Module):
         f = self.process.space.features(z) * self.process.input_scale(t)[:, None]
         return torch.asinh(f) if self.squash else f
 
+    def grouped(self, z: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
+        """The backbone at a group of points per row: ``z`` ``(n, m, *event)``, ``t`` ``(n,)``;
+        returns ``(n, m, dim_out)``. The backbone takes grouped rows with one time per row, as
+        :class:`~dmm.networks.MLP` does, so the group shares the time (and context) embedding."""
+        n, m = z.shape[0], z.shape[1]
+        f = self._features(z.reshape(n * m, *z.shape[2:]), t.repeat_interleave(m))
+        return self.net(f.reshape(n, m, -1), t / self.process.T, context)
+
     def log_ratio(self, y: Tensor, x: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
         raise NotImplementedError
 
@@ -83,8 +91,8 @@ class TrunkRatio(JumpRatioModel):
     pair: ``K`` proposals from ``y`` cost ``φ`` at ``y`` once and at the ``K`` destinations
     (``n (K + 1)`` backbone rows, against :class:`DirectRatio`'s ``2 n K``) plus ``2 n K`` rows of the
     head, whose cost is ``width²`` per row. With ``B = 0`` it is a potential ``U = -H(φ(y), ·)``.
-    The backbone takes grouped rows ``(n, m, features)`` with one time per row, as
-    :class:`~dmm.networks.MLP` does: a point and its destinations share the time embedding.
+    The trunk is :meth:`~JumpRatioModel.grouped`: a point and its destinations share the time
+    embedding.
     """
 
     def __init__(self, net: nn.Module, process: Process, squash: bool = False) -> None:
@@ -98,13 +106,6 @@ class TrunkRatio(JumpRatioModel):
         if hasattr(net, "out"):  # the backbone's output layer is zero at init: the trunk needs
             net.out.reset_parameters()  # features from the start (the head's zeros make ρ = 1)
 
-    def trunk(self, z: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
-        """``φ(z_j, t)`` for a group of points per row: ``z`` ``(n, m, *event)``, ``t`` ``(n,)``;
-        returns ``(n, m, width)`` (the group shares the backbone's time and context embedding)."""
-        n, m = z.shape[0], z.shape[1]
-        f = self._features(z.reshape(n * m, *z.shape[2:]), t.repeat_interleave(m))
-        return self.net(f.reshape(n, m, -1), t / self.process.T, context)
-
     def _head(self, h: Tensor, w: Tensor, t: Tensor) -> Tensor:
         a = nn.functional.silu(h + self.jump(self._features(w, t)))
         return self.head(nn.functional.silu(self.mix(a))).squeeze(-1)
@@ -115,7 +116,7 @@ class TrunkRatio(JumpRatioModel):
         """``log ρ_θ(y, x_k, t)`` for ``K`` destinations per row (``x``: ``(n, K, *event)``,
         result ``(n, K)``): the trunk at the ``n (K + 1)`` points in one call."""
         n, k = x.shape[0], x.shape[1]
-        h = self.trunk(torch.cat([y[:, None], x], 1), t, context)  # (n, K + 1, width)
+        h = self.grouped(torch.cat([y[:, None], x], 1), t, context)  # (n, K + 1, width)
         hy, hx = h[:, :1].expand(n, k, -1).reshape(n * k, -1), h[:, 1:].reshape(n * k, -1)
         tk = t.repeat_interleave(k)
         w = x.reshape(n * k, *x.shape[2:]) - y.repeat_interleave(k, 0)  # read through features
@@ -130,10 +131,8 @@ class PotentialRatio(JumpRatioModel):
     """``U_θ(y, t) = log φ_θ(y, t)`` (backbone with ``dim_out = 1``): ``ρ = exp(U(x) - U(y))`` and
     ``s = ∇U`` (the space's gradient).
 
-    Pairs and proposals evaluate ``U`` at groups of points per row through :meth:`potentials`:
-    the backbone takes grouped rows ``(n, m, features)`` with one time per row, as
-    :class:`~dmm.networks.MLP` does, so a point and its destinations share the time (and
-    context) embedding."""
+    Pairs and proposals evaluate ``U`` at groups of points per row through :meth:`potentials`
+    (:meth:`~JumpRatioModel.grouped`: a point and its destinations share the time embedding)."""
 
     def potential(self, y: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
         """``U_θ(y, t)``, ``(batch,)``."""
@@ -142,9 +141,7 @@ class PotentialRatio(JumpRatioModel):
     def potentials(self, z: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
         """``U_θ(z_ij, t_i)`` for a group of points per row: ``z`` ``(n, m, *event)``, ``t``
         ``(n,)``; returns ``(n, m)``."""
-        n, m = z.shape[0], z.shape[1]
-        f = self._features(z.reshape(n * m, *z.shape[2:]), t.repeat_interleave(m))
-        return self.net(f.reshape(n, m, -1), t / self.process.T, context).reshape(n, m)
+        return self.grouped(z, t, context).squeeze(-1)
 
     def log_ratios_to(
         self, y: Tensor, x: Tensor, t: Tensor, context: Tensor | None = None
