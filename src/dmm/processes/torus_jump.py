@@ -193,7 +193,7 @@ class TorusJump(Process):
     def latent_log_density(self, x: Tensor, latent: Tensor, t: Tensor) -> Tensor:
         """``log WN(x; x_0, N σ_J² I)`` (normalised measure), ``Γ = (x_0, N σ_J²)``, ``N ≥ 1``."""
         floor = self.smallest_jump**2
-        var = latent[:, -1:].clamp_min(floor).expand_as(x)
+        var = latent[:, -1:].clamp_min(floor)  # one variance per row
         return wrapped_normal_log_prob(self.space.wrap(x - latent[:, :-1]), var).sum(-1)
 
     def sample_marginal(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Tensor:

@@ -130,12 +130,8 @@ def wrapped_normal_terms(var: Tensor | float) -> int:
 
 
 def _image_logits(delta: Tensor, var: Tensor) -> tuple[Tensor, Tensor]:
-    k = torch.arange(
-        -wrapped_normal_terms(var),
-        wrapped_normal_terms(var) + 1,
-        dtype=delta.dtype,
-        device=delta.device,
-    )
+    terms = wrapped_normal_terms(var)
+    k = torch.arange(-terms, terms + 1, dtype=delta.dtype, device=delta.device)
     shifted = delta[..., None] + 2 * math.pi * k  # (..., 2K+1)
     return -(shifted**2) / (2 * var[..., None]), shifted
 
@@ -147,33 +143,46 @@ _HARMONICS = math.ceil(math.sqrt(80 / FOURIER_VARIANCE))
 
 
 def wrapped_normal_log_prob(delta: Tensor, var: Tensor) -> Tensor:
-    """Per-coordinate log-density of the wrapped normal ``WN(0, var)`` at ``delta`` w.r.t. the
-    normalised measure ``dx/2π``, in whichever of its two series is short:
+    """Per-coordinate log-density of the wrapped normal ``WN(0, var)`` at ``delta ∈ [-π, π]`` (a
+    wrapped displacement) w.r.t. the normalised measure ``dx/2π``, in whichever of its two series
+    is short:
 
-    * ``var ≤ π``: the images, ``log 2π - ½ log(2π var) + log Σ_k e^{-(δ+2πk)²/2var}`` (at most
-      five terms);
+    * ``var ≤ π``: the images, ``log 2π - ½ log(2π var) - δ²/2var + log(1 + Σ_{1≤k≤K}
+      [e^{-2πk(πk + δ)/var} + e^{-2πk(πk - δ)/var}])`` (``K ≤ 2``; the image ``k = 0`` is the
+      nearest for ``|δ| ≤ π``, so every other term is at most 1 and no term overflows);
     * ``var > π``: the Fourier series ``log(1 + 2 Σ_{m≥1} e^{-m² var/2} cos(m δ))`` (six terms,
-      the sum within ``[0.58, 1.42]``), where the images would need ``≈ 1.4 √var`` terms.
+      the sum within ``[0.58, 1.42]``, by Clenshaw's recurrence on ``cos δ``), where the images
+      would need ``≈ 1.4 √var`` terms.
 
-    Both are exact to ``e^{-36}`` relative; each element is computed by one of them."""
-    delta, var = torch.broadcast_tensors(delta, var)
+    Both are exact to ``e^{-36}`` relative. ``var`` broadcasts against ``delta`` and may be
+    smaller (one variance per row, ``(n, 1)``): what depends on the variance alone, the series'
+    coefficients and which series to sum, is computed at ``var``'s shape. With both kinds of
+    variance present, each series is summed everywhere with the other kind's variances replaced
+    by ``π`` (where both are finite) and ``torch.where`` picks: no masked gathers, and no NaN
+    from the unpicked series reaches the gradient."""
     small = var <= FOURIER_VARIANCE
     if bool(small.all()):
         return _images_log_prob(delta, var)
-    out = torch.empty_like(delta + var)
-    out[small] = _images_log_prob(delta[small], var[small])
-    big = ~small
-    m = torch.arange(1, _HARMONICS + 1, dtype=delta.dtype, device=delta.device)
-    terms = torch.exp(-0.5 * m**2 * var[big][:, None]) * torch.cos(m * delta[big][:, None])
-    out[big] = torch.log(1 + 2 * terms.sum(-1))
-    return out
+    images = _images_log_prob(delta, torch.where(small, var, FOURIER_VARIANCE))
+    big = torch.where(small, FOURIER_VARIANCE, var)
+    two_cos = 2 * torch.cos(delta)
+    after, b = 0.0, 0.0  # Clenshaw: b_m = a_m + 2 cos δ b_{m+1} - b_{m+2}, a_m = e^{-m² var/2}
+    for m in range(_HARMONICS, 0, -1):
+        after, b = b, torch.exp(-0.5 * m**2 * big) + two_cos * b - after
+    series = 0.5 * two_cos * b - after  # Σ_m a_m cos(m δ) = b_1 cos δ - b_2
+    return torch.where(small, images, torch.log1p(2 * series))
 
 
 def _images_log_prob(delta: Tensor, var: Tensor) -> Tensor:
     if delta.numel() == 0:
         return delta + var
-    logits, _ = _image_logits(delta, var)
-    return math.log(2 * math.pi) - 0.5 * torch.log(2 * math.pi * var) + torch.logsumexp(logits, -1)
+    far = 0.0
+    for k in range(1, wrapped_normal_terms(var) + 1):
+        rate = (-2 * math.pi * k) / var
+        far = far + torch.exp(rate * (math.pi * k + delta))  # the images at 2πk and at -2πk
+        far = far + torch.exp(rate * (math.pi * k - delta))
+    near = math.log(2 * math.pi) - 0.5 * torch.log(2 * math.pi * var) - delta**2 / (2 * var)
+    return near + torch.log1p(far)
 
 
 def wrapped_normal_score(delta: Tensor, var: Tensor) -> Tensor:
