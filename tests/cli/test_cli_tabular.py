@@ -279,6 +279,43 @@ def test_draws_combine_fillings(table_run, tmp_path, capsys):
     _fails(capsys, ["sample", str(table_run), "-n", "3", "--draws", "2", "-o", other], "--given")
 
 
+def test_fillings_are_drawn_stacked_and_each_is_a_filling(table_run, monkeypatch):
+    # draw_fillings stacks copies of the rows into as few sampler calls as FILL_BATCH allows:
+    # one filling is draw_table's to every cell; with a batch of 13 rows, 5 fillings of 6 rows
+    # take 3 calls (2 + 2 + 1 copies), every filling keeps the given cells and fills the others,
+    # and the copies inside one call are independent draws (not one draw repeated)
+    import argparse
+
+    from dmm.cli import tables
+    from dmm.cli.sample import sampling_setup
+
+    run = load_run(table_run)
+    none = dict.fromkeys(("sampler", "steps", "nfe", "denoise"))
+    setup = sampling_setup(run, argparse.Namespace(**none, no_ema=False, seed=0))
+    partial = _table(6, seed=4).astype(object)
+    partial.loc[[0, 1, 2, 3], "size"] = np.nan
+    one = tables.draw_fillings(run, setup, partial, 1, seed=3)
+    pd.testing.assert_frame_equal(one[0], tables.draw_table(run, setup, 6, 3, partial=partial))
+
+    calls = []
+    real = tables.draw_table
+
+    def counted(run, setup, n, *args, **kwargs):
+        calls.append(n)
+        return real(run, setup, n, *args, **kwargs)
+
+    monkeypatch.setattr(tables, "FILL_BATCH", 13)
+    monkeypatch.setattr(tables, "draw_table", counted)
+    assert tables.filling_calls(6, 5) == 3
+    fillings = tables.draw_fillings(run, setup, partial, 5, seed=3)
+    assert calls == [12, 12, 6] and len(fillings) == 5
+    for f in fillings:
+        assert not f["size"].isna().any()
+        pd.testing.assert_series_equal(f["price"].iloc[4:], _table(6, seed=4)["price"].iloc[4:])
+    sizes = np.stack([f["size"].to_numpy(float)[:4] for f in fillings])
+    assert (sizes[0] != sizes[1]).all()  # two copies in the first call
+
+
 def test_combine_draws_takes_means_medians_and_modes(table_run):
     from dmm.cli.tables import codec_of, combine_draws
 

@@ -431,7 +431,15 @@ def _run_table(args: argparse.Namespace, run: Run, setup: dict[str, Any], out: P
     """``dmm sample`` of a table run: a table with the training table's header, column order and
     value types; ``--given`` fills the empty cells of a table, ``--where`` fixes columns."""
     from ..tabular.io import TABLE_FORMATS, write_table
-    from .tables import codec_of, combine_draws, draw_table, load_source, where_frame
+    from .tables import (
+        codec_of,
+        combine_draws,
+        draw_fillings,
+        draw_table,
+        filling_calls,
+        load_source,
+        where_frame,
+    )
 
     if out.suffix.lower() not in TABLE_FORMATS:
         raise UsageError(f"a table run writes .csv or .parquet, not '{out.suffix or out.name}'")
@@ -457,12 +465,15 @@ def _run_table(args: argparse.Namespace, run: Run, setup: dict[str, Any], out: P
         raise UsageError(f"-n must be positive, got {n}")
     if args.draws < 1 or (args.draws > 1 and args.given is None):
         raise UsageError("--draws K (K >= 1) combines K fillings of --given PARTIAL")
-    frames = []
-    for k in range(args.draws):
-        with progress(args, setup["steps"], "sampling") as callback:
-            frames.append(
-                draw_table(run, setup, n, args.seed + k, args.device, callback, partial, fill)
+    if partial is not None and fill:  # the fillings' rows stacked into as few calls as fit
+        total = setup["steps"] * filling_calls(n, args.draws)
+        with progress(args, total, "sampling") as callback:
+            frames = draw_fillings(
+                run, setup, partial, args.draws, args.seed, args.device, callback
             )
+    else:
+        with progress(args, setup["steps"], "sampling") as callback:
+            frames = [draw_table(run, setup, n, args.seed, args.device, callback, partial, fill)]
     frame = frames[0] if len(frames) == 1 else combine_draws(codec_of(run), frames)
     write_table(frame, out)
     what = "rows" if partial is None else ("filled rows" if fill else "conditional rows")

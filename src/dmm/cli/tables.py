@@ -171,6 +171,47 @@ def draw_table(
     return out
 
 
+#: rows per sampler call when several fillings of a table are drawn together
+FILL_BATCH = 4096
+
+
+def filling_calls(n: int, draws: int) -> int:
+    """How many sampler calls :func:`draw_fillings` makes for ``draws`` fillings of ``n`` rows."""
+    per_call = max(1, min(draws, FILL_BATCH // max(n, 1)))
+    return -(-draws // per_call)
+
+
+def draw_fillings(
+    run: Run,
+    setup: dict[str, Any],
+    partial: pd.DataFrame,
+    draws: int,
+    seed: int,
+    device: str = "cpu",
+    callback: Callable | None = None,
+    resample: int = 1,
+) -> list[pd.DataFrame]:
+    """``draws`` independent fillings of ``partial``'s empty cells (:func:`draw_table`), drawn
+    as copies of its rows stacked into :func:`filling_calls` sampler calls of at most
+    :data:`FILL_BATCH` rows (unless one filling is larger), call ``j`` seeded ``seed + j``: the
+    sampler's cost per step barely grows with the rows of a small table, so ten fillings cost
+    about what one does. One filling is exactly :func:`draw_table`'s."""
+    if draws < 1:
+        raise ValueError(f"draws must be at least 1, got {draws}")
+    partial = partial.reset_index(drop=True)
+    n, calls = len(partial), filling_calls(len(partial), draws)
+    per_call = -(-draws // calls)
+    fillings: list[pd.DataFrame] = []
+    for j in range(calls):
+        k = min(per_call, draws - len(fillings))
+        stacked = pd.concat([partial] * k, ignore_index=True)
+        out = draw_table(
+            run, setup, len(stacked), seed + j, device, callback, stacked, True, resample
+        )
+        fillings += [out.iloc[i * n : (i + 1) * n].reset_index(drop=True) for i in range(k)]
+    return fillings
+
+
 def _empty_draws(codec: TableCodec, partial: pd.DataFrame, out: pd.DataFrame) -> np.ndarray:
     """Rows where a cell to fill came out empty."""
     bad = np.zeros(len(out), dtype=bool)
@@ -259,6 +300,8 @@ __all__ = [
     "builtin_tables",
     "codec_of",
     "combine_draws",
+    "draw_fillings",
+    "filling_calls",
     "draw_table",
     "evaluate_table",
     "is_table_run",

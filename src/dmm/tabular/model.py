@@ -137,16 +137,11 @@ class TabularModel:
         (:func:`~dmm.cli.tables.combine_draws`): a point estimate, as mean imputation or
         k-NN give, rather than one plausible value. ``resample``: RePaint's repeats of each
         sampler step (:class:`~dmm.samplers.Inpaint`)."""
-        from ..cli.tables import codec_of, combine_draws, draw_table
+        from ..cli.tables import codec_of, combine_draws, draw_fillings
 
-        if draws < 1:
-            raise ValueError(f"draws must be at least 1, got {draws}")
         run = self._loaded()
         setup = self._setup(run)
-        filled = [
-            draw_table(run, setup, len(frame), seed + k, self.device, None, frame, True, resample)
-            for k in range(draws)
-        ]
+        filled = draw_fillings(run, setup, frame, draws, seed, self.device, None, resample)
         return filled[0] if draws == 1 else combine_draws(codec_of(run), filled)
 
     # --- persistence --------------------------------------------------------------------------
