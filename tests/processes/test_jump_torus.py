@@ -136,6 +136,21 @@ def test_poisson_inverse_cdf_against_the_pmf():
         assert ((counts - 200000 * pmf).abs() <= 5 * se + 1).all()
 
 
+def test_poisson_inverse_cdf_is_scipys_quantile_function():
+    # exact oracle: the count is the smallest k with CDF(k) >= u, scipy's ppf, for every u of a
+    # grid and of random draws, at means from 0 to 200 mixed in one call (per-row means)
+    stats = pytest.importorskip("scipy.stats")
+    from dmm.processes.jumps import poisson_icdf
+
+    g = torch.Generator().manual_seed(5)
+    grid = torch.linspace(1e-12, 1 - 1e-12, 2001, dtype=torch.float64)  # u in (0, 1)
+    u = torch.cat([grid, torch.rand(4000, generator=g, dtype=torch.float64)])
+    for means in ([0.0], [1e-8, 0.3, 5.0], [30.0, 200.0, 0.0, 2.5]):
+        mean = torch.tensor(means, dtype=torch.float64).repeat(len(u) // len(means) + 1)[: len(u)]
+        want = stats.poisson.ppf(u.numpy(), mean.numpy())
+        assert (poisson_icdf(u, mean).numpy() == want).all()
+
+
 def test_latent_kernel_is_the_wrapped_normal_of_the_jump_count():
     # Γ = (x_0, N σ_J²): sample_transition is sample_latent's first output (same draws), atoms are
     # exactly the rows with N = 0, and exp(latent_log_density) integrates to 1 over T² (grid

@@ -216,6 +216,23 @@ def test_exact_mixture_score_reversal_reproduces_the_mixture():
     assert energy_distance(y_bad, ref, unbiased=False) > 3 * floor
 
 
+def test_wrapped_normal_reads_one_variance_per_row():
+    # the torus kernel passes var as (n, 1): the result must equal the elementwise one with var
+    # expanded to (n, d), rows of both series mixed, and so must the gradients
+    var = torch.tensor(
+        [[1e-3], [0.5], [math.pi], [math.pi + 1e-9], [5.0], [60.0]], dtype=torch.float64
+    )
+    d = torch.rand(6, 7, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 2 - 1
+    d = d * math.pi
+    rows = var.clone().requires_grad_(True)
+    full = var.expand(6, 7).clone().requires_grad_(True)
+    a, b = wrapped_normal_log_prob(d, rows), wrapped_normal_log_prob(d, full)
+    torch.testing.assert_close(a, b, rtol=0, atol=1e-13)
+    a.sum().backward()
+    b.sum().backward()
+    torch.testing.assert_close(rows.grad[:, 0], full.grad.sum(1), rtol=1e-12, atol=1e-12)
+
+
 def test_wrapped_normal_both_series_agree_with_many_images_in_one_call():
     # rows of small and large variance in one tensor (each served by its own series, the images
     # up to var = π and the Fourier series above); oracle: 2·60 + 1 images in float64, exact to
