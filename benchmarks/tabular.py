@@ -22,8 +22,8 @@ Methods (a method that is not installed or fails is recorded with its message, t
   iris), so ``W1 test`` of even the oracle is far from 0; a generator is judged against this
   floor, not against 0.
 
-- ``dmm``: ``dmm.tabular.TabularModel(steps=--steps, seed=s)`` (``--steps`` unset: the model's
-  default), ``.fit(train)``, ``.sample(n, seed=1000 s + g)``; imputation ``.impute(frame,
+- ``dmm``: ``dmm.tabular.TabularModel(steps=--steps, batch_size=--dmm-batch-size, seed=s)``
+  (either unset: the model's default), ``.fit(train)``, ``.sample(n, seed=1000 s + g)``; imputation ``.impute(frame,
   seed=s, draws=--dmm-draws)`` (the cell-wise mean or most frequent value of 10 fillings).
 - ``forest-flow`` / ``forest-vp``: ForestDiffusion's ``ForestDiffusionModel`` (XGBoost, one model
   per noise level) with ``diffusion_type="flow"`` / ``"vp"``: the paper's ``n_t = 50``, 100 trees
@@ -279,6 +279,7 @@ class Dmm(Method):
         self.cls = TabularModel
         self.steps = args.steps
         self.draws = args.dmm_draws
+        self.batch_size = args.dmm_batch_size
         self.observed_context = args.dmm_observed_context
         self.model = None
 
@@ -296,6 +297,8 @@ class Dmm(Method):
         kwargs: dict[str, Any] = {"seed": seed}
         if self.steps is not None:
             kwargs["steps"] = self.steps
+        if self.batch_size is not None:
+            kwargs["batch_size"] = self.batch_size
         if self.observed_context is not None:
             kwargs["observed_context"] = self.observed_context == "true"
         self.model = self.cls(**kwargs).fit(train)
@@ -866,6 +869,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=10,
         help="dmm imputes each cell by the mean (numbers) or most frequent value (categories) of "
         "this many fillings (1: one draw)",
+    )
+    ap.add_argument(
+        "--dmm-batch-size",
+        type=int,
+        default=None,
+        help="dmm's training batch (default: TabularModel's)",
     )
     ap.add_argument(
         "--dmm-observed-context",
