@@ -1,6 +1,7 @@
 """Cost of imputing with several fillings: one sampler call per filling against the fillings'
 rows stacked into one call (``dmm.cli.tables.draw_fillings``, used by ``TabularModel.impute``
-and ``dmm sample --given --draws``).
+and ``dmm sample --given --draws``): ``impute(frame, draws=K)`` against ``K`` calls of
+``impute(frame)``.
 
     python benchmarks/impute_draws.py
 
@@ -19,7 +20,6 @@ import time
 import numpy as np
 import torch
 
-from dmm.cli.tables import draw_fillings, draw_table
 from dmm.tabular import TabularModel
 from dmm.tabular.datasets import load_table
 
@@ -34,15 +34,13 @@ def main() -> None:
     model = TabularModel(steps=200, seed=0).fit(frame.iloc[:120])
     test = frame.iloc[120:].reset_index(drop=True)
     masked = test.mask(np.random.default_rng(0).random(test.shape) < 0.2)
-    run = model._loaded()
-    setup = model._setup(run)
     rows = []
     for k in args.draws:
         t0 = time.process_time()
-        for j in range(k):  # one call per filling
-            draw_table(run, setup, len(masked), j, "cpu", None, masked, True, 1)
+        for j in range(k):  # one call per filling, as impute(draws=k) did before
+            model.impute(masked, seed=j)
         t1 = time.process_time()
-        draw_fillings(run, setup, masked, k, 0)
+        model.impute(masked, seed=0, draws=k)
         t2 = time.process_time()
         row = {"draws": k, "per_call_s": t1 - t0, "stacked_s": t2 - t1}
         row["speedup"] = row["per_call_s"] / row["stacked_s"]

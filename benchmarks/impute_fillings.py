@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from functools import partial
 
 import numpy as np
 import torch
@@ -52,15 +53,12 @@ def main() -> None:
         seed_everything(s)
         model = TabularModel(seed=s).fit(train)
 
-        def score(imputer, hidden, model=model, test=test, train=train):
+        def score(imputer, hidden, test=test, train=train):
             filled = imputer(test.mask(hidden))
             return imputation_scores(test, conform(filled, test, kinds), hidden, train, kinds)
 
-        fills = {"knn": lambda f, train=train: impute_knn(train, f, kinds)}
-        for k in args.draws:
-            fills[f"dmm, {k} fillings"] = lambda f, k=k, s=s, model=model: model.impute(
-                f, seed=s, draws=k
-            )
+        fills = {"knn": partial(impute_knn, train, kinds=kinds)}
+        fills |= {f"dmm, {k} fillings": partial(model.impute, seed=s, draws=k) for k in args.draws}
         for name, imputer in fills.items():
             cells, col = score(imputer, mask), score(imputer, column)
             row = {"split": s, "imputer": name, "rmse_scaled": cells["rmse_scaled"]}
