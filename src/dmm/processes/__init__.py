@@ -31,6 +31,7 @@ from .jump_laws import (
     TruncatedStableJumps,
 )
 from .jumps import Jumps
+from .levy_marginal import LevyOUMarginal
 from .levy_ou import LevyOU, LevyOUStationary
 from .positive import GBM, GeometricOU, LogGaussianDiffusion, LogNormal
 from .product import ProductProcess, product
@@ -55,6 +56,7 @@ __all__ = [
     "Jumps",
     "JumpLaw",
     "LevyOU",
+    "LevyOUMarginal",
     "LevyOUStationary",
     "StableMixtureJumps",
     "StudentTJumps",

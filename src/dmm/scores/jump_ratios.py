@@ -10,7 +10,8 @@ of the same quantity:
   shared by that point's proposals, and a small head of ``(φ, x - y)``;
 * :class:`PotentialRatio` — a scalar potential ``U_θ = log φ_θ``: ``ρ = exp(U(x) - U(y))`` and, for
   jump-diffusions, also the score ``s = ∇U`` (both heads from one function);
-* :class:`TailPotentialRatio` — ``U_θ = log h + C tanh(N/C)``: a potential with a fixed tail ``h``.
+* :class:`TailPotentialRatio` — ``U_θ = log h_t + C tanh(N/C)``: a potential with a fixed part ``h_t``
+  (a density, or the forward marginal of a heavy-tailed law) that sets its tail.
 
 :class:`JumpDiffusionModel` pairs any score model with any ratio model. All models expose
 ``log_ratio(y, x, t, context) -> (batch,)`` and ``ratio = exp(log_ratio)``.
@@ -22,6 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from ..processes.base import Process
+from ..processes.jump_laws import JumpLaw
 from ..processes.jumps import Jumps
 
 #: log-ratios are clamped to ``±LOG_RATIO_MAX`` before ``exp`` (keeps early training finite)
@@ -167,20 +169,36 @@ class PotentialRatio(JumpRatioModel):
         return g
 
 
-class TailPotentialRatio(PotentialRatio):
-    """``U_θ(y, t) = log h(y) + C tanh(N(y, t) / C)``: a potential whose tail is that of a fixed
-    density ``h`` (``tail``, any object with ``log_prob``, e.g. a Student-t
-    :class:`~dmm.processes.jump_laws.JumpLaw` with the tail index of the process's stationary law)
-    and whose learned part is bounded by ``±C`` (``bound``).
+class FixedTail:
+    """A density ``h`` read at every time: ``log h_t(z) = law.log_prob(z)``."""
 
-    Far out, ``ρ(y, x) = e^{U(x) - U(y)}`` then follows ``h`` up to ``e^{±2C}``: the network
+    def __init__(self, law: JumpLaw) -> None:
+        self.law = law
+
+    def log_prob(self, z: Tensor, t: Tensor) -> Tensor:
+        return self.law.log_prob(z)
+
+    def __repr__(self) -> str:
+        return f"FixedTail({self.law!r})"
+
+
+class TailPotentialRatio(PotentialRatio):
+    """``U_θ(y, t) = log h_t(y) + C tanh(N(y, t) / C)``: a potential whose tail is that of a fixed
+    part ``h_t`` and whose learned part is bounded by ``±C`` (``bound``). ``tail`` is either a
+    density read at every time (a :class:`~dmm.processes.jump_laws.JumpLaw`, e.g. a Student-t with
+    the tail index of the process's stationary law) or any object with ``log_prob(z, t)``, e.g.
+    :class:`~dmm.processes.levy_marginal.LevyOUMarginal`, the forward marginal ``p_t`` of a
+    heavy-tailed law fitted to the data (then ``N = 0`` is exact for data of that law, and the
+    network learns the difference).
+
+    Far out, ``ρ(y, x) = e^{U(x) - U(y)}`` then follows ``h_t`` up to ``e^{±2C}``: the network
     ``N`` fits the bulk, and the decay of ``p_t`` in the tails, which the loss weights by
-    ``p_t`` and so barely constrains, is that of ``h`` rather than an extrapolation.
+    ``p_t`` and so barely constrains, is that of ``h_t`` rather than an extrapolation.
 
     ``radius = r`` (optional) pins the tail index too: ``N`` then reads the features ``f``
     through ``f / sqrt(1 + |f|²/r²)``, a point of the ball of radius ``r`` that tends to
-    ``r f/|f|`` as ``|f| → ∞``, so ``N`` tends to a constant along each ray and ``U = log h +
-    O(1)`` decays exactly as ``log h`` (``P(|x| > R) ∝ R^{-ν}`` for a Student-t ``h`` of index
+    ``r f/|f|`` as ``|f| → ∞``, so ``N`` tends to a constant along each ray and ``U = log h_t +
+    O(1)`` decays exactly as ``log h_t`` (``P(|x| > R) ∝ R^{-ν}`` for a Student-t ``h`` of index
     ``ν``). Without it (``asinh`` features, which grow like ``log |f|``) ``N`` extrapolates
     linearly in ``log |f|`` and can shift the index by up to ``2C / log(R_2/R_1)`` between two
     radii. The learned part then sets, per direction and time, only the tail's constant.
@@ -200,7 +218,8 @@ class TailPotentialRatio(PotentialRatio):
             raise ValueError(f"bound must be positive, got {bound}")
         if radius is not None and not radius > 0:
             raise ValueError(f"radius must be positive, got {radius}")
-        self.tail, self.bound = tail, float(bound)
+        self.tail = FixedTail(tail) if isinstance(tail, JumpLaw) else tail
+        self.bound = float(bound)
         self.radius = None if radius is None else float(radius)
 
     def _features(self, z: Tensor, t: Tensor) -> Tensor:
@@ -213,8 +232,8 @@ class TailPotentialRatio(PotentialRatio):
     def potentials(self, z: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
         learned = super().potentials(z, t, context)
         n, m = z.shape[0], z.shape[1]
-        base = self.tail.log_prob(z.reshape(n * m, -1)).reshape(n, m).to(learned.dtype)
-        return base + self.bound * torch.tanh(learned / self.bound)
+        base = self.tail.log_prob(z.reshape(n * m, -1), t.repeat_interleave(m))
+        return base.reshape(n, m).to(learned.dtype) + self.bound * torch.tanh(learned / self.bound)
 
 
 class NoDiffusionScore(nn.Module):
@@ -276,6 +295,7 @@ __all__ = [
     "NoDiffusionScore",
     "PotentialRatio",
     "JumpRatioModel",
+    "FixedTail",
     "TailPotentialRatio",
     "TrunkRatio",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import torch
 from torch import Tensor, nn
 
 from ...losses import ImplicitScoreMatching, LatentScoreMatching, Loss, SumLoss
@@ -15,6 +16,7 @@ from ...networks import MLP
 from ...processes import Process
 from ...processes.anchor import AnchoredProposals
 from ...processes.jump_laws import StudentTJumps
+from ...processes.levy_marginal import LevyOUMarginal
 from ...processes.levy_ou import LevyOU
 from ...processes.torus_jump import TorusJump
 from ...samplers import EulerMaruyama
@@ -241,14 +243,46 @@ def _levy_resolve(process: Process, p: Mapping[str, Any]) -> dict[str, Any]:
     return {"nu" if p["jumps"] == "student-t" else "alpha": tail_index(process)}
 
 
+#: the fixed part of the ``tail-potential`` model: a Student-t density read at every time, or
+#: the forward marginal of a Student-t started from the data's scale (:class:`LevyOUMarginal`)
+TAIL_LAWS = ("fixed", "marginal")
+
+
+def elliptical_scale(data: Tensor, index: float) -> float:
+    """The scale ``s`` of the ``d``-dimensional Student-t of index ``index`` whose median radius
+    is the data's (the median of ``|x|`` of ``2^16`` draws from a fixed seed)."""
+    flat = data.reshape(data.shape[0], -1).double()
+    law = StudentTJumps(flat.shape[1], index)
+    like = torch.empty(0, dtype=torch.float64)
+    ref = law.sample((2**16,), torch.Generator().manual_seed(0), like).norm(dim=-1).median()
+    return float(flat.norm(dim=1).median() / ref)
+
+
+def _levy_fit(process: Process, data: Tensor, p: Mapping[str, Any]) -> dict[str, Any]:
+    """``tail_scale = 0``: :func:`elliptical_scale` of the data at the jump law's index."""
+    assert isinstance(process, LevyOU)
+    if float(p["tail_scale"]) != 0:
+        return {}
+    return {"tail_scale": elliptical_scale(data, tail_index(process))}
+
+
 def _levy_model(process: LevyOU, p: Mapping[str, Any], context_dim: int) -> nn.Module:
     """``parameterisation``: ``direct``, ``potential`` or ``tail-potential``
-    (:class:`TailPotentialRatio` with a Student-t tail ``h`` whose index is the jump law's ``ν``
-    or ``α``, scale ``tail_scale``, learned part bounded by ``tail_bound``)."""
+    (:class:`TailPotentialRatio`, learned part bounded by ``tail_bound``, whose fixed part is a
+    Student-t of the jump law's index ``ν`` or ``α`` and scale ``tail_scale``: its density at
+    every time (``tail_law=fixed``) or its forward marginal ``p_t`` (``tail_law=marginal``))."""
     if p["parameterisation"] == "tail-potential":
         f = process.space.feature_dim
         net = MLP(f, 1, int(p["hidden"]), int(p["depth"]), context_dim)
-        tail = StudentTJumps(process.dim, tail_index(process), float(p["tail_scale"]))
+        index, scale = tail_index(process), float(p["tail_scale"])
+        if not scale > 0:
+            raise ValueError(f"tail_scale must be positive (0: from the data), got {scale}")
+        if p["tail_law"] not in TAIL_LAWS:
+            raise ValueError(f"unknown tail_law '{p['tail_law']}' (known: {', '.join(TAIL_LAWS)})")
+        if p["tail_law"] == "marginal":
+            tail = LevyOUMarginal(process, StudentTJumps(1, index, scale), index)
+        else:
+            tail = StudentTJumps(process.dim, index, scale)
         radius = float(p["tail_radius"]) or None  # 0: asinh features, index not pinned
         ratio: nn.Module = TailPotentialRatio(
             net, process, tail, float(p["tail_bound"]), radius=radius
@@ -344,6 +378,7 @@ register_process(
             "ratio_cap": 3.0,
             "anchor_scale": 1.0,
             "anchor_weight": 0.5,
+            "tail_law": "fixed",
             "tail_scale": 1.0,
             "tail_bound": 10.0,
             "tail_radius": 10.0,
@@ -362,6 +397,7 @@ register_process(
         "split-anchored",
         sample_steps=200,
         resolve=_levy_resolve,
+        fit=_levy_fit,
         help={
             **_MODEL_HELP,
             **_LOSS_HELP,
@@ -385,7 +421,10 @@ register_process(
             "heavy tails)",
             "anchor_scale": "scale of the Cauchy anchor the split-anchored sampler proposes from",
             "anchor_weight": "share of the split-anchored sampler's proposals drawn from the anchor",
-            "tail_scale": "scale of the Student-t tail of the tail-potential model",
+            "tail_law": "fixed part of the tail-potential model: fixed (a Student-t density) or "
+            "marginal (the forward marginal p_t of that Student-t started at t = 0)",
+            "tail_scale": "scale of the Student-t of the tail-potential model; 0: the data's "
+            "(median radius)",
             "tail_bound": "bound C on the learned part of the tail-potential model",
             "loss_anchor": "draw the jump loss's proposals from the split-anchored sampler's "
             "mixture (anchor_weight, anchor_scale), importance-weighted",
@@ -396,6 +435,7 @@ register_process(
         },
         choices={
             "parameterisation": LEVY_PARAMETERISATIONS,
+            "tail_law": TAIL_LAWS,
             "jumps": JUMP_LAWS,
             "truncation": TRUNCATIONS,
             "loss": LOSSES,

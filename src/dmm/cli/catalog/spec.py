@@ -188,6 +188,9 @@ class ProcessSpec(Entry):
     data_hint: str = ""
     #: ``resolve(process, params)``: the values chosen for parameters that say "choose for me"
     resolve: Callable[[Process, Mapping[str, Any]], Mapping[str, Any]] | None = None
+    #: ``fit(process, data, params)``: values read from the training data for parameters that
+    #: say "read it from the data" (a run records them, so a loaded run does not read data again)
+    fit: Callable[[Process, Tensor, Mapping[str, Any]], Mapping[str, Any]] | None = None
     #: the values each string parameter may take (:meth:`with_params` rejects any other)
     choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -197,6 +200,9 @@ class ProcessSpec(Entry):
     def parts(
         self, process: Process, data: Tensor, params: Mapping[str, Any], context_dim: int
     ) -> Parts:
+        fitted = dict(self.fit(process, data, params)) if self.fit else {}
+        params = {**params, **fitted}
+
         def bind(factory: Callable[[Mapping[str, Any]], Sampler]) -> Callable[[], Sampler]:
             return lambda: factory(params)
 
@@ -208,7 +214,7 @@ class ProcessSpec(Entry):
             self.default_sampler,
             int(self.sample_steps),
             bool(self.denoise),
-            resolved=dict(self.resolve(process, params)) if self.resolve else {},
+            resolved={**(self.resolve(process, params) if self.resolve else {}), **fitted},
         )
 
 
