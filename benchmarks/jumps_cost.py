@@ -80,9 +80,15 @@ def vp_step(d: int):
 
 
 def measure(
-    d: int, k: int, repeats: int, loss_name: str, process_name: str, parameterisation: str | None
+    d: int,
+    k: int,
+    repeats: int,
+    loss_name: str,
+    process_name: str,
+    parameterisation: str | None,
+    extra: dict[str, str] | None = None,
 ) -> dict:
-    params = {**NETWORK, "proposals": k, "sampler_proposals": k, "loss": loss_name}
+    params = {**NETWORK, "proposals": k, "sampler_proposals": k, "loss": loss_name, **(extra or {})}
     if parameterisation is not None:
         params["parameterisation"] = parameterisation
     g = torch.Generator().manual_seed(0)
@@ -137,11 +143,15 @@ def main() -> None:
         default=[None],
         help="ratio models to measure (default: the process's own)",
     )
+    ap.add_argument(
+        "--set", nargs="*", default=[], metavar="KEY=VALUE", help="more process parameters"
+    )
     ap.add_argument("--out", default="docs/results/jumps_cost.json")
     args = ap.parse_args()
+    extra = dict(item.split("=", 1) for item in args.set)
     torch.set_num_threads(1)
     rows = [
-        measure(d, k, args.repeats, args.loss, args.process, par)
+        measure(d, k, args.repeats, args.loss, args.process, par, extra)
         for d in args.dims
         for par in args.parameterisations
         for k in args.ks
