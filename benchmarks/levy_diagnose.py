@@ -6,9 +6,9 @@ learned ratio does the damage.
     python benchmarks/levy_diagnose.py times --data student-t-3-8d --train-steps 3000
     python benchmarks/levy_diagnose.py base --data student-t-3-8d
 
-Both use the exact ratio of ``benchmarks/levy_oracle.py`` (``RadialOracle``: Student-t data,
-Student-t jumps of the same index, ``log p_t(|x|)`` tabulated by Monte Carlo over the latent
-variance, here ``--draws 40000``).
+``sampler`` and ``times`` use the exact ratio of ``benchmarks/levy_oracle.py``
+(``RadialOracle``: Student-t data, Student-t jumps of the same index, ``log p_t(|x|)`` tabulated
+by Monte Carlo over the latent variance, here ``--draws 40000``).
 
 * ``sampler``: the anchored τ-leaping sampler run with the exact ratio at each number of steps and
   proposals, ``n = 10^4``: what is left is the sampler's error (and the table's).
