@@ -84,7 +84,7 @@ def test_build_seeds_the_model_without_touching_the_global_generator():
     assert a.params["hidden"] == 8 and a.sample_steps == 500 and a.denoise
     assert sorted(a.samplers) == [
         *["dpm1", "dpm2", "em", "ode-euler", "ode-heun", "pc"],
-        *["straight-euler", "straight-heun", "straight-midpoint"],
+        *["straight-euler", "straight-heun", "straight-midpoint", "unipc"],
     ]
     with pytest.raises(UsageError, match="unknown sampler 'rk4'.*em"):
         a.sampler("rk4")
@@ -177,3 +177,19 @@ def test_the_grid_parameter_reaches_every_gaussian_sampler(sampler):
     own = {"em": time_grid, "pc": time_grid, "ode-heun": time_grid, "dpm2": logsnr_grid}
     expected = own.get(sampler, straight_grid)(auto.process, 6)
     torch.testing.assert_close(auto.sampler(sampler).default_grid(auto.process, 6), expected)
+
+
+def test_vp_grids_under_auto_are_the_measured_ones():
+    # vp's default grid=auto: unipc on the log-SNR grid, every other sampler on the straight
+    # path's grid (what grid=straight, the earlier default, gave them); a grid named at training
+    # reaches every sampler, unipc included; the other Gaussian processes keep each sampler's own
+    data = load_data("moons", 64, torch.Generator().manual_seed(0))
+    vp = build("vp", data, {"hidden": 8, "depth": 1}, seed=0)
+    assert vp.params["grid"] == "auto"
+    grids = {name: vp.sampler(name).grid for name in vp.samplers}
+    assert grids.pop("unipc") is logsnr_grid
+    assert all(g is straight_grid for g in grids.values()), grids
+    pinned = build("vp", data, {"hidden": 8, "depth": 1, "grid": "straight"}, seed=0)
+    assert pinned.sampler("unipc").grid is straight_grid
+    ve = build("ve", data, {"hidden": 8, "depth": 1}, seed=0)
+    assert ve.sampler("unipc").grid is logsnr_grid and ve.sampler("em").grid is time_grid

@@ -15,6 +15,7 @@ from dmm.samplers import (
     Inpaint,
     PredictorCorrector,
     Sampler,
+    UniPC,
     simulate,
 )
 from dmm.testing import ExactScore, standard_mixture
@@ -38,9 +39,11 @@ class Counting(ExactScore):
         (FlowHeun(), 2),
         (DPMSolver1(), 1),
         (DPMSolver2M(), 1),
+        (UniPC(), 1),
+        (UniPC(order=3), 1),
         (Inpaint(FlowHeun(), torch.zeros(2, dtype=torch.bool), torch.zeros(2)), 2),
     ],
-    ids=["em", "pc", "pc3", "euler", "heun", "dpm1", "dpm2", "inpaint-heun"],
+    ids=["em", "pc", "pc3", "euler", "heun", "dpm1", "dpm2", "unipc", "unipc3", "inpaint-heun"],
 )
 def test_declared_count_is_the_model_calls(sampler, per_step):
     process = VP(2)

@@ -103,7 +103,7 @@ def add_sampling_options(p: argparse.ArgumentParser) -> None:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="end with the process's denoising step (default: the run's setting, except after a "
-        "deterministic sampler: ode-euler, ode-heun, dpm1 and dpm2 end on t_min with no noise "
+        "deterministic sampler: ode-euler, ode-heun, dpm1, dpm2, unipc and straight-* end on t_min with no noise "
         "injected, and the step would cost one network evaluation for nothing)",
     )
     p.add_argument("--device", default="cpu", help="cpu or cuda")

@@ -12,6 +12,7 @@ from .jumps_anchor import AnchoredJumpTauLeaping
 from .predictor_corrector import PredictorCorrector
 from .probability_flow import FlowEuler, FlowHeun
 from .straight import StraightEuler, StraightHeun, StraightMidpoint
+from .unipc import UniPC
 
 __all__ = [
     "AnchoredJumpTauLeaping",
@@ -23,6 +24,7 @@ __all__ = [
     "Inpaint",
     "TauLeaping",
     "TweedieStep",
+    "UniPC",
     "sample_denoised",
     "DPMSolver1",
     "DPMSolver2M",

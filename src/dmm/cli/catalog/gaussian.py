@@ -32,6 +32,7 @@ from ...samplers import (
     StraightEuler,
     StraightHeun,
     StraightMidpoint,
+    UniPC,
     logsnr_grid,
     straight_grid,
     time_grid,
@@ -64,7 +65,7 @@ DIFFUSION_SAMPLERS: dict[str, Callable[[Mapping[str, Any]], Sampler]] = {
     "ode-heun": lambda p: FlowHeun(),
 }
 #: the time grids of the samplers (``grid``); ``auto`` keeps each sampler's own (uniform in time for
-#: em, pc, ode-euler and ode-heun, uniform in log-SNR for dpm1 and dpm2, the straight path's time
+#: em, pc, ode-euler and ode-heun, uniform in log-SNR for dpm1, dpm2 and unipc, the straight path's time
 #: for straight-*)
 GRIDS: dict[str, Callable | None] = {
     "auto": None,
@@ -78,25 +79,48 @@ def _grid(params: Mapping[str, Any], own: Callable) -> Callable:
     return GRIDS[params.get("grid", "auto")] or own
 
 
-#: the four Gaussian-kernel processes add the exponential integrators (DPM-Solver++ in
-#: data-prediction form), which need the kernel (alpha_t, s_t); every sampler of theirs runs on
-#: the grid named by ``grid``
-GAUSSIAN_SAMPLERS: dict[str, Callable[[Mapping[str, Any]], Sampler]] = {
-    "em": lambda p: EulerMaruyama(grid=_grid(p, time_grid)),
-    "pc": lambda p: PredictorCorrector(grid=_grid(p, time_grid)),
-    "ode-euler": lambda p: FlowEuler(_grid(p, time_grid)),
-    "ode-heun": lambda p: FlowHeun(_grid(p, time_grid)),
-    "dpm1": lambda p: DPMSolver1(_grid(p, logsnr_grid)),
-    "dpm2": lambda p: DPMSolver2M(_grid(p, logsnr_grid)),
+#: the samplers of the four Gaussian-kernel processes: name -> (the sampler on a given grid, its own
+#: grid). They add to the diffusion samplers the exponential integrators (DPM-Solver++ and UniPC in
+#: data-prediction form), which need the kernel (alpha_t, s_t), and flow matching's integrators on
+#: the straight path (Euler, midpoint, Heun in ``τ``; also the orthant diffusions')
+GAUSSIAN_SAMPLER_GRIDS: dict[str, tuple[Callable[[Callable], Sampler], Callable]] = {
+    "em": (lambda g: EulerMaruyama(grid=g), time_grid),
+    "pc": (lambda g: PredictorCorrector(grid=g), time_grid),
+    "ode-euler": (FlowEuler, time_grid),
+    "ode-heun": (FlowHeun, time_grid),
+    "dpm1": (DPMSolver1, logsnr_grid),
+    "dpm2": (DPMSolver2M, logsnr_grid),
+    "unipc": (UniPC, logsnr_grid),
+    "straight-euler": (StraightEuler, straight_grid),
+    "straight-midpoint": (StraightMidpoint, straight_grid),
+    "straight-heun": (StraightHeun, straight_grid),
 }
-#: flow matching's integrators on the straight path (Euler, midpoint, Heun in ``τ``), for any kernel
-#: that is Gaussian with one noise level in some coordinates: the Gaussian and orthant diffusions
-STRAIGHT_SAMPLERS: dict[str, Callable[[Mapping[str, Any]], Sampler]] = {
-    "straight-euler": lambda p: StraightEuler(_grid(p, straight_grid)),
-    "straight-midpoint": lambda p: StraightMidpoint(_grid(p, straight_grid)),
-    "straight-heun": lambda p: StraightHeun(_grid(p, straight_grid)),
-}
-GAUSSIAN_SAMPLERS.update(STRAIGHT_SAMPLERS)
+
+
+def gaussian_samplers(
+    own: Mapping[str, Callable] | None = None, names: tuple[str, ...] | None = None
+) -> dict[str, Callable[[Mapping[str, Any]], Sampler]]:
+    """The samplers ``names`` (default all) of :data:`GAUSSIAN_SAMPLER_GRIDS`, each on the grid
+    named by the process parameter ``grid``; with ``grid=auto``, on ``own[name]`` where a process
+    gives one (its measured choice), else on the sampler's own grid."""
+    own = own or {}
+    table = {}
+    for name in names or tuple(GAUSSIAN_SAMPLER_GRIDS):
+        make, default = GAUSSIAN_SAMPLER_GRIDS[name]
+        grid = own.get(name, default)
+        table[name] = lambda p, make=make, grid=grid: make(_grid(p, grid))
+    return table
+
+
+GAUSSIAN_SAMPLERS = gaussian_samplers()
+STRAIGHT_SAMPLERS = gaussian_samplers(
+    names=("straight-euler", "straight-midpoint", "straight-heun")
+)
+#: ``vp``'s grids under ``grid=auto`` (its default): the straight path's grid, which ``em`` and
+#: the straight-path samplers were measured on (docs/euclidean.md), except for ``unipc``, whose
+#: few-step runs need the log-SNR grid's steps at low noise (benchmarks/unipc_grids.py)
+VP_GRIDS = {name: straight_grid for name in GAUSSIAN_SAMPLER_GRIDS} | {"unipc": logsnr_grid}
+VP_SAMPLERS = gaussian_samplers(VP_GRIDS)
 WEIGHTINGS = {"eps": eps_weighting, "kl": kl_weighting, "straight": straight_weighting}
 #: what DSM regresses the score on (a process whose entry has no ``target`` uses the first)
 TARGETS = {"conditional": conditional_target, "batch": batch_posterior_target}
@@ -171,9 +195,14 @@ WEIGHTING_HELP = (
 )
 GRID_HELP = (
     "time grid of the samplers: auto (uniform in t for em, pc and "
-    "ode-*, in log-SNR for dpm*, in the straight path's time for straight-*), uniform, log-snr "
+    "ode-*, in log-SNR for dpm* and unipc, in the straight path's time for straight-*), uniform, log-snr "
     "(uniform in log(alpha_t/s_t)) or straight (uniform in s_t/(alpha_t + s_t), the straight "
     "path's time)"
+)
+VP_GRID_HELP = (
+    "time grid of the samplers: auto (uniform in log-SNR for unipc, in the straight path's time "
+    "for the others: measured, docs/euclidean.md), uniform, log-snr (uniform in "
+    "log(alpha_t/s_t)) or straight (uniform in s_t/(alpha_t + s_t), the straight path's time)"
 )
 STANDARDISE_HELP = (
     "train on (x - mean) / std per coordinate (the map is recorded in the run and samples are "
@@ -227,6 +256,7 @@ def _spec(
     help: dict[str, str],
     choices: dict[str, tuple[str, ...]] = _CHOICES,
     train_defaults: Mapping[str, Any] | None = None,
+    samplers: Mapping[str, Callable[[Mapping[str, Any]], Sampler]] = GAUSSIAN_SAMPLERS,
 ) -> ProcessSpec:
     def make(data: Tensor, p: Mapping[str, Any]) -> Process:
         if p["grid"] not in GRIDS:  # read only by the samplers: refuse it at build, not at sampling
@@ -240,7 +270,7 @@ def _spec(
         make,
         mlp_model,
         dsm_loss,
-        GAUSSIAN_SAMPLERS,
+        dict(samplers),
         "em",
         denoise=True,
         help=help,
@@ -261,14 +291,15 @@ register_process(
             "schedule": "cosine",
             "parameterisation": "velocity",
             "weighting": "straight",
-            "grid": "straight",
+            "grid": "auto",
         },
         lambda x, p: VP(flat_dim(x), _vp_schedule(p), t_min=p["t_min"]),
-        _VP_HELP,
+        {**_VP_HELP, "grid": VP_GRID_HELP},
         _VP_CHOICES,
         # benchmarks/vp_batch.py: the checkerboard's empty cells hold 5.0% of the samples at
         # batch 256, 4.0% at 512, 3.3% at 1024 (5000 steps, at 2.2-2.5x batch 256's CPU time)
         train_defaults={"batch_size": 1024},
+        samplers=VP_SAMPLERS,
     )
 )
 register_process(
