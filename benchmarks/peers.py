@@ -5,7 +5,8 @@ Methods:
 - ``dmm``: ``vp`` from ``dmm.cli.catalog.build`` with its CLI defaults (``--set KEY=VALUE``
   changes one, as ``dmm train --set`` does),
   trained with ``dmm.training.train``; sampled with each of ``ode-euler``, ``ode-heun``, ``dpm1``,
-  ``dpm2``, ``straight-euler``, ``straight-midpoint``, ``straight-heun`` and ``em`` (``em`` ends
+  ``dpm2``, ``unipc``, ``straight-euler``, ``straight-midpoint``, ``straight-heun`` and ``em``
+  (each on the grid ``vp``'s ``grid`` gives it; ``em`` ends
   with the recipe's final Tweedie step, included and counted; the deterministic samplers end
   without it, as ``dmm sample`` does by default), best one reported.
 - ``icfm``: torchcfm's ``ConditionalFlowMatcher`` (I-CFM, its default ``sigma = 0``).
@@ -26,7 +27,7 @@ Heun (2 per step). Every evaluation is counted: a run that spends more than its 
 
 For each budget (network evaluations, default 10, 20, 50, 100) each method's best sampler is
 chosen by the C2ST AUC of one draw against one set of fresh data draws; the reported numbers come
-from a second draw of the winner scored against other fresh draws, so the choice among dmm's eight
+from a second draw of the winner scored against other fresh draws, so the choice among dmm's nine
 samplers and the peers' three does not pick up its own noise. Reported: C2ST AUC
 (``dmm.metrics.c2st_auc``), energy distance (V-statistic) over its noise floor (two fresh draws
 of the same size), the share of samples off ``DATASET_INFO[name].support`` where it exists, k-NN
@@ -69,6 +70,7 @@ DMM_SAMPLERS = (
     "ode-heun",
     "dpm1",
     "dpm2",
+    "unipc",
     "straight-euler",
     "straight-midpoint",
     "straight-heun",
