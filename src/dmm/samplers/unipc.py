@@ -13,13 +13,12 @@ flow's exact step is
 
     ỹ_{k+1} = (s_{k+1} / s_k) y_k + α_{k+1} (1 - e^{-h}) [x̂_0^k + Σ_i ρ_i D_i],
 
-where ``ρ`` solves ``Σ_i ρ_i r_i^{n-1} = b_n`` for ``n = 1 … p - 1``. The right-hand side is the
-integral of the ``n``-th power of ``τ / h`` against the kernel, ``b_n = n! φ_{n+1}(h) / (1 - e^{-h})``
-with ``φ_1(h) = (1 - e^{-h}) / h`` and ``φ_{n+1}(h) = (φ_n(h) - 1/n!) / (-h)`` up to sign, so that
-``b_n → 1/(n+1)`` as ``h → 0`` (:func:`unipc_rhs`; UniPC's ``B(h) = e^{h} - 1`` choice, its
-"bh2"). ``p = 1`` is DDIM; ``p = 2`` is DPM-Solver++(2M): with ``b_1`` as written, the
-``φ_2`` form of :class:`~dmm.samplers.DPMSolver2M`, with ``ρ = 1/2`` (:class:`UniPC`'s default
-``weights``), the paper's ``(1 - e^{-h}) / (2 r)`` form.
+where ``ρ`` solves ``Σ_i ρ_i r_i^{n-1} = b_n`` for ``n = 1 … p - 1``, and ``b_n = J_n / J_0`` with
+``J_n = ∫_0^h e^{-(h-τ)} (τ/h)^n dτ``, the kernel's integral of the ``n``-th power of the
+extrapolation (:func:`unipc_rhs`; ``b_n → 1/(n+1)`` as ``h → 0``). This is UniPC's
+``B(h) = e^{h} - 1`` variant ("bh2"). ``p = 1`` is DDIM; ``p = 2`` is DPM-Solver++(2M): with
+``b_1`` as written, the ``φ_2`` form of :class:`~dmm.samplers.DPMSolver2M`; with ``ρ = 1/2``
+(:class:`UniPC`'s default ``weights``), the paper's ``(1 - e^{-h}) / (2 r)`` form.
 
 **Corrector (UniC).** The next step evaluates ``x̂_0`` at ``ỹ_{k+1}`` anyway. UniC uses that value
 as one more point, at ``r = 1`` with ``D = x̂_0(ỹ_{k+1}) - x̂_0^k``, and recomputes the step with the
@@ -31,9 +30,9 @@ The next step then starts from the corrected ``y_{k+1}`` with the evaluation mad
 (it is not repeated): UniPC raises the order from ``p`` to ``p + 1`` at no extra network
 evaluation. The last step has no evaluation after it, so its output is the predictor's.
 
-As in DPM-Solver's reference code for short runs, the predictor's order never exceeds the number of
-steps left (so the last step is first order and the one before at most second): on the grids used
-here the last steps are the longest in ``λ``, where extrapolating ``x̂_0`` is least reliable.
+As in DPM-Solver's and UniPC's reference code for short runs, the predictor's order never exceeds
+the number of steps left (the last step is first order, the one before at most second): the last
+steps land at the lowest noise, where an extrapolated ``x̂_0`` errs the most visibly.
 """
 
 from __future__ import annotations
@@ -122,7 +121,8 @@ class UniPC(ExponentialIntegrator):
         elif self.corrector:
             y = self._correct(rev, t, x0)
         self._points = [*self._points, (lam, x0)][-self.predictor_order :]
-        order = min(self.predictor_order, len(self._points), max(1, self._left))
+        left = self._left if self._left > 0 else self.predictor_order  # unknown: stepped by hand
+        order = min(self.predictor_order, len(self._points), left)
         self._left -= 1
         h = lam_next - lam
         r = [(self._points[-1 - i][0] - lam) / h for i in range(1, order)]
