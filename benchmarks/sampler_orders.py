@@ -36,17 +36,10 @@ from dmm.samplers import (
     straight_grid,
     time_grid,
 )
-from dmm.testing import ExactScore, GaussianMixture, standard_mixture
+from dmm.testing import ExactScore, GaussianMixture, measured_order, standard_mixture
 
 F64 = torch.float64
 STEPS = (20, 40, 80, 160)
-
-
-def slope(steps, errs) -> float:
-    x = -torch.log(torch.tensor(steps, dtype=F64))
-    y = torch.log(torch.tensor(errs, dtype=F64))
-    x, y = x - x.mean(), y - y.mean()
-    return float((x * y).sum() / (x * x).sum())
 
 
 def orders() -> None:
@@ -79,7 +72,7 @@ def orders() -> None:
         shown = " ".join(f"{e:.2e}" for e in errs)
         print(
             f"order  {name:17s} {where} grid, steps {STEPS}: errors {shown}  "
-            f"slope {slope(STEPS, errs):.2f}"
+            f"slope {measured_order(STEPS, errs):.2f}"
         )
 
 

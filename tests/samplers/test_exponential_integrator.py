@@ -18,7 +18,7 @@ from dmm.samplers import (
     simulate,
     straight_grid,
 )
-from dmm.testing import ExactScore, GaussianMixture, standard_mixture
+from dmm.testing import ExactScore, GaussianMixture, measured_order, standard_mixture
 
 PROCESSES = [VP(2), VE(2), SubVP(2), OU(2)]
 IDS = ["vp", "ve", "subvp", "ou"]
@@ -27,14 +27,6 @@ F64 = torch.float64
 
 def _start(process, n, seed):
     return process.reference.sample(n, torch.Generator().manual_seed(seed)).to(F64)
-
-
-def _slope(steps, errs) -> float:
-    # error against h ∝ 1/steps on a log-log least-squares fit
-    x = -torch.log(torch.tensor(steps, dtype=F64))
-    y = torch.log(torch.tensor(errs, dtype=F64))
-    x, y = x - x.mean(), y - y.mean()
-    return float((x * y).sum() / (x * x).sum())
 
 
 @pytest.mark.parametrize("process", PROCESSES, ids=IDS)
@@ -92,7 +84,7 @@ def test_measured_order(vp_flow, sampler, lo, hi):
     # (the first step is first order).
     rev, start, ref = vp_flow
     errs = [_error(rev, sampler, start, ref, k) for k in ORDER_STEPS]
-    assert lo <= _slope(ORDER_STEPS, errs) <= hi, errs
+    assert lo <= measured_order(ORDER_STEPS, errs) <= hi, errs
     assert math.isfinite(errs[-1]) and errs[-1] < errs[0] / 4
 
 

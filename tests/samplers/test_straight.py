@@ -18,7 +18,7 @@ from dmm.samplers import (
     simulate,
     straight_grid,
 )
-from dmm.testing import ExactScore, standard_mixture
+from dmm.testing import ExactScore, measured_order, standard_mixture
 
 F64 = torch.float64
 SAMPLERS = [StraightEuler(), StraightMidpoint(), StraightHeun()]
@@ -65,13 +65,6 @@ def test_exact_for_point_mass_data(name, sampler):
     torch.testing.assert_close(out, exact, rtol=1e-9, atol=1e-9)
 
 
-def _slope(steps, errs) -> float:
-    x = -torch.log(torch.tensor(steps, dtype=F64))
-    y = torch.log(torch.tensor(errs, dtype=F64))
-    x, y = x - x.mean(), y - y.mean()
-    return float((x * y).sum() / (x * x).sum())
-
-
 @pytest.mark.parametrize(
     "sampler, lo, hi",
     [(StraightEuler(), 0.85, 1.2), (StraightMidpoint(), 1.75, 2.3), (StraightHeun(), 1.75, 2.3)],
@@ -88,7 +81,7 @@ def test_measured_order(vp_flow, sampler, lo, hi):
         errs.append(
             float((simulate(rev, sampler, 200, y_init=start, grid=grid) - ref).norm(dim=1).mean())
         )
-    assert lo <= _slope((20, 40, 80, 160), errs) <= hi, errs
+    assert lo <= measured_order((20, 40, 80, 160), errs) <= hi, errs
     assert math.isfinite(errs[-1])
 
 

@@ -21,20 +21,13 @@ from dmm.samplers import (
     straight_grid,
 )
 from dmm.samplers.unipc import unipc_rhs
-from dmm.testing import ExactScore, GaussianMixture, standard_mixture
+from dmm.testing import ExactScore, GaussianMixture, measured_order, standard_mixture
 
 F64 = torch.float64
 
 
 def _start(process, n, seed):
     return process.reference.sample(n, torch.Generator().manual_seed(seed)).to(F64)
-
-
-def _slope(steps, errs) -> float:
-    x = -torch.log(torch.tensor(steps, dtype=F64))
-    y = torch.log(torch.tensor(errs, dtype=F64))
-    x, y = x - x.mean(), y - y.mean()
-    return float((x * y).sum() / (x * x).sum())
 
 
 @pytest.mark.parametrize("h", [1e-5, 1e-3, 0.3, 0.999, 1.0, 1.7, 6.0])
@@ -134,7 +127,7 @@ def test_measured_order(sharp_reference, order, lo, hi):
         .item()
         for k in ORDER_STEPS
     ]
-    assert lo <= _slope(ORDER_STEPS, errs) <= hi, errs
+    assert lo <= measured_order(ORDER_STEPS, errs) <= hi, errs
 
 
 def test_ten_evaluations_target(cosine_flow):

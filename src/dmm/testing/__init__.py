@@ -11,6 +11,7 @@ from .checks import (
 from .cir import Gamma, cir
 from .forward_checks import check_reaches_reference, check_simulation_finite
 from .oracles import ExactScore, GaussianMixture, standard_mixture
+from .orders import measured_order
 from .result import CheckResult
 
 __all__ = [
@@ -27,5 +28,6 @@ __all__ = [
     "check_simulation_finite",
     "check_stein",
     "cir",
+    "measured_order",
     "standard_mixture",
 ]
