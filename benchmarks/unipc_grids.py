@@ -12,7 +12,7 @@ on the log-SNR grid) on the log-SNR, straight and EDM
 grids; predictor orders 1 and 3 on the log-SNR grid; ``dpm2`` and ``straight-midpoint`` on the
 straight grid (``vp``'s grid for them).
 
-    python benchmarks/unipc_grids.py --json docs/results/unipc_grids.json    # ~25 min, one core
+    python benchmarks/unipc_grids.py --json docs/results/unipc_grids.json    # ~10 min, one core
 """
 
 from __future__ import annotations

@@ -117,7 +117,7 @@ def test_measured_order(sharp_reference, order, lo, hi):
     # predictor order p plus the corrector: order p + 1. Measured fitted slopes (20-160 steps):
     # 1.89, 2.58, 3.81; successive ones 1.83/1.89/1.95, 2.04/2.70/2.97, 3.74/4.03/3.59 (short
     # runs lose order to their first-order first and last steps). The bounds exclude the
-    # predictor's own order p on each side.
+    # predictor's own order p: without the corrector the same runs measure 1.02, 1.95 and 2.95.
     rev, start, ref = sharp_reference
     grid = lambda k: logsnr_grid(rev.process, k, dtype=F64)  # noqa: E731
     errs = [

@@ -116,8 +116,9 @@ GAUSSIAN_SAMPLERS = gaussian_samplers()
 STRAIGHT_SAMPLERS = gaussian_samplers(
     names=("straight-euler", "straight-midpoint", "straight-heun")
 )
-#: ``vp``'s grids under ``grid=auto`` (its default): the straight path's grid, which ``em`` and
-#: the straight-path samplers were measured on (docs/euclidean.md), except for ``unipc``, whose
+#: ``vp``'s grids under ``grid=auto`` (its default): the straight path's grid, which every sampler
+#: had under the earlier default ``grid=straight`` (measured for ``em``, docs/euclidean.md), except
+#: for ``unipc``, whose
 #: few-step runs need the log-SNR grid's steps at low noise (benchmarks/unipc_grids.py)
 VP_GRIDS = {name: straight_grid for name in GAUSSIAN_SAMPLER_GRIDS} | {"unipc": logsnr_grid}
 VP_SAMPLERS = gaussian_samplers(VP_GRIDS)
