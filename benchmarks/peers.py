@@ -25,6 +25,14 @@ noise at ``t = 0`` to data at ``t = 1`` on a uniform grid (torchcfm ships no sam
 midpoint and Heun loops are written here), each with Euler (1 evaluation per step), midpoint and
 Heun (2 per step). Every evaluation is counted: a run that spends more than its budget is an error.
 
+At the budgets in ``--fitted-budgets`` (default 10 and 20) every method's one-step solvers also run
+on a grid fitted to its trained model (``NAME+fitted``: dmm's ``ode-euler``, ``ode-heun`` and
+``straight-*`` through :func:`dmm.samplers.fitted_grid`, the peers' Euler, midpoint and Heun
+through :func:`dmm.samplers.fitted.fit_grid` on their own time, the same 128 pilots, 64 or
+``2 × steps`` candidates and 8-fold refined pilot solve). The fit is done once per model, solver
+and budget, costs no data, and its CPU seconds are reported (``grid_fit_cpu_s``); every sample
+it serves costs the budget.
+
 For each budget (network evaluations, default 10, 20, 50, 100) each method's best sampler is
 chosen by the C2ST AUC of one draw against one set of fresh data draws; the reported numbers come
 from a second draw of the winner scored against other fresh draws, so the choice among dmm's nine
@@ -61,7 +69,8 @@ from dmm.data.registry import DATASET_INFO
 from dmm.metrics import c2st_auc, energy_distance, noise_floor, precision_recall
 from dmm.networks import MLP
 from dmm.reversal import Reversal
-from dmm.samplers import denoise_nfe, simulate
+from dmm.samplers import denoise_nfe, fitted_grid, simulate
+from dmm.samplers.fitted import CANDIDATES, PILOTS, fit_grid
 from dmm.training import TrainConfig, train
 
 BUILTIN_SETS = ("checkerboard", "moons", "8gaussians", "swissroll", "pinwheel")
@@ -76,8 +85,13 @@ DMM_SAMPLERS = (
     "straight-heun",
     "em",
 )
+#: dmm's samplers that also run on a grid fitted to the trained model (``NAME+fitted``)
+DMM_FITTED = ("ode-euler", "ode-heun", "straight-euler", "straight-midpoint", "straight-heun")
 #: peer solver -> network evaluations per step
 PEER_SOLVERS = {"euler": 1, "midpoint": 2, "heun": 2}
+#: budgets at which every method's one-step solvers also run on fitted grids
+FITTED_BUDGETS = (10, 20)
+FITTED = "+fitted"
 PEERS = ("icfm", "otcfm", "fm")
 BUDGETS = (10, 20, 50, 100)
 N_DATA = 20000
@@ -180,25 +194,58 @@ class Counted(nn.Module):
         return self.model(x, t.to(x.dtype).expand(len(x)))
 
 
-def integrate(v: Callable[[Tensor, Tensor], Tensor], x: Tensor, steps: int, method: str) -> Tensor:
-    """Fixed-grid Euler, midpoint or Heun from ``t = 0`` to ``t = 1`` (torchcfm's side)."""
-    grid = torch.linspace(0.0, 1.0, steps + 1)
+def solver_step(v: Callable[[Tensor, Tensor], Tensor], method: str, x: Tensor, t, t_next):
+    """One Euler, midpoint or Heun step of ``dx/dt = v(x, t)`` from ``t`` to ``t_next``
+    (numbers, or per-row times of shape ``(len(x),)``)."""
+    h = t_next - t
+    hx = h[:, None] if isinstance(h, Tensor) and h.ndim == 1 else h
+    k1 = v(x, t)
+    if method == "euler":
+        return x + hx * k1
+    if method == "midpoint":
+        return x + hx * v(x + 0.5 * hx * k1, t + 0.5 * h)
+    return x + 0.5 * hx * (k1 + v(x + hx * k1, t_next))
+
+
+def integrate(
+    v: Callable[[Tensor, Tensor], Tensor], x: Tensor, grid: Tensor, method: str
+) -> Tensor:
+    """Euler, midpoint or Heun on ``grid`` from ``t = 0`` to ``t = 1`` (torchcfm's side)."""
     for t, t_next in zip(grid[:-1], grid[1:]):
-        h = t_next - t
-        k1 = v(x, t)
-        if method == "euler":
-            x = x + h * k1
-        elif method == "midpoint":
-            x = x + h * v(x + 0.5 * h * k1, t + 0.5 * h)
-        else:
-            x = x + 0.5 * h * (k1 + v(x + h * k1, t_next))
+        x = solver_step(v, method, x, t, t_next)
     return x
 
 
-def peer_sample(peer: str, model: nn.Module, solver: str, budget: int, n: int, d: int, seed: int):
-    """``n`` samples (model coordinates) of a trained peer with ``solver`` within ``budget``
-    evaluations, and the evaluations spent."""
+def peer_grid(model: nn.Module, solver: str, steps: int, d: int, fitted: bool, seed: int):
+    """The peer's time grid: uniform from 0 to 1 (as the peers ship), or fitted to the trained
+    velocity like dmm's (:func:`dmm.samplers.fitted.fit_grid`, the same pilots and candidates)."""
+    uniform = torch.linspace(0.0, 1.0, steps + 1)
+    if not fitted:
+        return uniform
+    velocity = lambda x, t: model(x, t.to(x.dtype).expand(len(x)))  # noqa: E731
+
+    def step(x: Tensor, t: Tensor, t_next: Tensor) -> Tensor:
+        return solver_step(velocity, solver, x, t, t_next)
+
+    first = torch.randn(PILOTS, d, generator=torch.Generator().manual_seed(seed))
+    candidates = torch.linspace(0.0, 1.0, max(CANDIDATES, 2 * steps) + 1)
+    with torch.no_grad():
+        return fit_grid(step, first, candidates, steps)
+
+
+def peer_sample(
+    peer: str, model: nn.Module, solver: str, budget: int, n: int, d: int, seed: int, grids: dict
+):
+    """``n`` samples (model coordinates) of a trained peer with ``solver`` (``+fitted``: on the
+    fitted grid, cached in ``grids``) within ``budget`` evaluations, and the evaluations spent."""
+    key = (solver, budget)
+    solver, fitted = solver.removesuffix(FITTED), solver.endswith(FITTED)
     steps = budget // PEER_SOLVERS[solver]
+    if key not in grids:
+        start = time.process_time()
+        grid = peer_grid(model, solver, steps, d, fitted, 7 + seed)
+        grids[key] = (grid, time.process_time() - start if fitted else 0.0)
+    grid = grids[key][0]
     v = Counted(model)
     x0 = torch.randn(n, d, generator=torch.Generator().manual_seed(seed))
     with torch.no_grad():
@@ -207,29 +254,35 @@ def peer_sample(peer: str, model: nn.Module, solver: str, budget: int, n: int, d
 
             method = {"euler": "euler", "midpoint": "midpoint", "heun": "heun2"}[solver]
             x = ODESolver(velocity_model=v).sample(
-                x_init=x0, step_size=None, method=method, time_grid=torch.linspace(0, 1, steps + 1)
+                x_init=x0, step_size=None, method=method, time_grid=grid
             )
         else:
-            x = integrate(v, x0, steps, solver)
+            x = integrate(v, x0, grid, solver)
     if v.calls != steps * PEER_SOLVERS[solver] or v.calls > budget:
         raise RuntimeError(f"{peer}/{solver}: {v.calls} evaluations for a budget of {budget}")
     return x, v.calls
 
 
-def dmm_sample(built: Built, ema: nn.Module, name: str, budget: int, n: int, seed: int):
-    """``n`` samples (model coordinates) of dmm's sampler ``name`` within ``budget`` evaluations
-    (the final denoising step, where taken, counted), and the evaluations spent."""
+def dmm_sample(
+    built: Built, ema: nn.Module, name: str, budget: int, n: int, seed: int, grids: dict
+):
+    """``n`` samples (model coordinates) of dmm's sampler ``name`` (``+fitted``: on the grid
+    :func:`dmm.samplers.fitted_grid` fits, cached in ``grids``) within ``budget`` evaluations (the
+    final denoising step, where taken, counted), and the evaluations spent."""
+    key = (name, budget)
+    name, fitted = name.removesuffix(FITTED), name.endswith(FITTED)
     sampler = built.sampler(name)
     denoise = built.denoise and not sampler.deterministic  # what `dmm sample` does by default
     last = denoise_nfe(built.process) if denoise else 0
     steps = sampler.steps_for(budget - last)
+    rev = Reversal(built.process, ema)
+    if fitted and key not in grids:
+        start = time.process_time()
+        grid = fitted_grid(rev, sampler, steps, torch.Generator().manual_seed(7 + seed))
+        grids[key] = (grid, time.process_time() - start)
+    grid = grids[key][0] if fitted else None
     y = simulate(
-        Reversal(built.process, ema),
-        sampler,
-        n,
-        steps,
-        torch.Generator().manual_seed(seed),
-        denoise=denoise,
+        rev, sampler, n, steps, torch.Generator().manual_seed(seed), grid=grid, denoise=denoise
     )
     return y, sampler.nfe(steps) + last
 
@@ -283,16 +336,21 @@ def run_set(name: str, args: argparse.Namespace, targets: dict[str, Callable]) -
         result = train(model, loss, built.data, config)
         cpu, wall = time.process_time() - start, time.perf_counter() - wall
         ema = result.ema.eval()
-        solvers = DMM_SAMPLERS if method == "dmm" else tuple(PEER_SOLVERS)
+        own = DMM_SAMPLERS if method == "dmm" else tuple(PEER_SOLVERS)
+        one_step = DMM_FITTED if method == "dmm" else tuple(PEER_SOLVERS)
+        grids: dict = {}  # fitted grids, one per solver and step count
 
-        def sample(solver: str, budget: int, s: int, method=method, ema=ema):
+        def sample(solver: str, budget: int, s: int, method=method, ema=ema, grids=grids):
             if method == "dmm":
-                y, nfe = dmm_sample(built, ema, solver, budget, n, s)
+                y, nfe = dmm_sample(built, ema, solver, budget, n, s, grids)
             else:
-                y, nfe = peer_sample(method, ema, solver, budget, n, d, s)
+                y, nfe = peer_sample(method, ema, solver, budget, n, d, s, grids)
             return built.decode(y).float(), nfe
 
         for budget in args.budgets:
+            solvers = own
+            if budget in args.fitted_budgets:
+                solvers = own + tuple(name + FITTED for name in one_step)
             choice = {}
             for solver in solvers:
                 x, _ = sample(solver, budget, 100 + seed)
@@ -302,6 +360,7 @@ def run_set(name: str, args: argparse.Namespace, targets: dict[str, Callable]) -
             row = {"set": name, "method": method, "budget": budget, "nfe": nfe, "sampler": best}
             row |= scores(x, ref, floor, name)
             row |= {"train_cpu_s": cpu, "train_wall_s": wall, "selection_auc": choice}
+            row["grid_fit_cpu_s"] = grids[best, budget][1] if (best, budget) in grids else 0.0
             rows.append(row)
             print(json.dumps(row), flush=True)
     return rows
@@ -313,7 +372,8 @@ def run_set(name: str, args: argparse.Namespace, targets: dict[str, Callable]) -
 def table(rows: Sequence[dict]) -> str:
     head = (
         "| set | method | NFE budget (used) | sampler | C2ST AUC | energy / floor | off-support "
-        "| precision | recall | train CPU s |\n|---|---|---|---|---|---|---|---|---|---|"
+        "| precision | recall | train CPU s | grid fit CPU s |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|"
     )
     lines = [head]
     for r in rows:
@@ -321,7 +381,7 @@ def table(rows: Sequence[dict]) -> str:
         lines.append(
             f"| {r['set']} | {r['method']} | {r['budget']} ({r['nfe']}) | {r['sampler']} "
             f"| {r['c2st_auc']:.3f} | {r['energy_ratio']:.2f} | {off} | {r['precision']:.3f} "
-            f"| {r['recall']:.3f} | {r['train_cpu_s']:.0f} |"
+            f"| {r['recall']:.3f} | {r['train_cpu_s']:.0f} | {r.get('grid_fit_cpu_s', 0.0):.0f} |"
         )
     return "\n".join(lines)
 
@@ -336,6 +396,13 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--n-eval", type=int, default=2000)
     parser.add_argument("--budgets", type=int, nargs="+", default=list(BUDGETS))
     parser.add_argument("--peers", nargs="+", default=list(PEERS), help="a subset, or none")
+    parser.add_argument(
+        "--fitted-budgets",
+        type=int,
+        nargs="*",
+        default=list(FITTED_BUDGETS),
+        help="budgets at which the one-step solvers also run on fitted grids (none: never)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="a parameter of dmm's vp"

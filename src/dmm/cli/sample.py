@@ -20,8 +20,19 @@ from torch import Tensor
 from ..data import DataError
 from ..data.files import load_array, read_columns
 from ..losses.observed import ObservedSubsets
+from ..processes.base import MissingCapability
 from ..reversal import Reversal
-from ..samplers import Inpaint, denoise_nfe, simulate
+from ..samplers import (
+    Inpaint,
+    Sampler,
+    denoise_nfe,
+    edm_grid,
+    fitted_grid,
+    logsnr_grid,
+    simulate,
+    straight_grid,
+    time_grid,
+)
 from ..spaces import Discrete
 from .config import seed_argument
 from .context import sample_rows
@@ -83,9 +94,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+#: ``--grid``: the sampler's time grid at sampling time (``None``: fitted to the run's model)
+SAMPLE_GRIDS: dict[str, Callable | None] = {
+    "uniform": time_grid,
+    "log-snr": logsnr_grid,
+    "straight": straight_grid,
+    "edm": edm_grid,
+    "fitted": None,
+}
+
+
 def add_sampling_options(p: argparse.ArgumentParser) -> None:
-    """``--steps|--nfe --sampler --seed --no-ema --denoise/--no-denoise --device --quiet`` (shared
-    by sample, eval and plot)."""
+    """``--steps|--nfe --sampler --grid --seed --no-ema --denoise/--no-denoise --device --quiet``
+    (shared by sample, eval and plot)."""
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--steps", type=int, help="sampler steps (default: the run's sample_steps)")
     budget.add_argument(
@@ -96,6 +117,14 @@ def add_sampling_options(p: argparse.ArgumentParser) -> None:
         "whose evaluations, with the final denoising step's, are at most N",
     )
     p.add_argument("--sampler", help="sampler name (default: the run's sampler)")
+    p.add_argument(
+        "--grid",
+        choices=tuple(SAMPLE_GRIDS),
+        help="the sampler's time grid (default: the run's): uniform in time, in the log-SNR, in "
+        "the straight path's time, EDM's rho = 7 grid (the last three for Gaussian kernels), or "
+        "fitted: the grid that follows the run's own model best, fitted from pilot trajectories "
+        "(deterministic one-step samplers; docs/euclidean.md)",
+    )
     p.add_argument("--seed", type=seed_argument, default=0, help="sampling seed (default 0)")
     p.add_argument("--no-ema", action="store_true", help="use the raw weights instead of the EMA")
     p.add_argument(
@@ -138,14 +167,45 @@ def sampling_setup(run: Run, args: argparse.Namespace) -> dict[str, Any]:
     if denoise:
         run.process.require("denoiser", "--denoise")
     sampler.check(run.process)  # MissingCapability if it cannot simulate this process
+    grid = sample_grid(run, sampler, steps, getattr(args, "grid", None), args.seed)
     nfe = sampler.nfe(steps)
     return {
         "sampler_name": name,
         "sampler": sampler,
         "steps": steps,
+        "grid": grid,
         "denoise": denoise,
         "nfe": None if nfe is None else nfe + last,
     }
+
+
+def sample_grid(
+    run: Run, sampler: Sampler, steps: int, name: str | None, seed: int
+) -> Tensor | None:
+    """``--grid name``: a named grid becomes ``sampler``'s own (``None`` returned: ``simulate``
+    asks the sampler); ``fitted`` returns the grid :func:`~dmm.samplers.fitted_grid` fits to the
+    run's model (pilots drawn with ``seed``). One line (:class:`UsageError`) where the grid does
+    not fit the sampler, the process or the run."""
+    if name is None:
+        return None
+    if SAMPLE_GRIDS[name] is not None:
+        sampler.grid = SAMPLE_GRIDS[name]
+        try:
+            sampler.default_grid(run.process, steps)
+        except (MissingCapability, ValueError) as exc:
+            raise UsageError(f"--grid {name}: {exc}") from None
+        return None
+    if not sampler.deterministic or sampler.multistep:
+        raise UsageError(
+            f"--grid fitted needs a deterministic one-step sampler (ode-euler, ode-heun, dpm1, "
+            f"straight-*); {type(sampler).__name__} is "
+            f"{'multistep' if sampler.deterministic else 'stochastic'}"
+        )
+    if run.context is not None or isinstance(run.built.loss, ObservedSubsets):
+        raise UsageError("--grid fitted is for unconditional runs (its pilots have no context)")
+    device = next(run.model.parameters()).device
+    generator = torch.Generator(device=device).manual_seed(seed)
+    return fitted_grid(Reversal(run.process, run.model), sampler, steps, generator, device=device)
 
 
 @dataclass(frozen=True)
@@ -244,6 +304,7 @@ def draw(
         setup["steps"],
         g,
         y_init=y_init,
+        grid=setup.get("grid"),
         denoise=setup["denoise"],
         callback=callback,
         device=device,
@@ -420,6 +481,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"wrote {n} samples of shape {tuple(y.shape[1:])} to {out} "
         f"({setup['sampler_name']}, {setup['steps']} steps"
+        f"{' on the fitted grid' if setup['grid'] is not None else ''}"
         f"{', denoised' if setup['denoise'] else ''}, "
         f"{'a random number of' if setup['nfe'] is None else setup['nfe']} network evaluations)"
         f"{extra}"

@@ -34,6 +34,8 @@ class Sampler:
     #: a deterministic (ODE) discretisation: its last step lands on ``t_min`` with no noise
     #: injected, so a final denoising step has little left to remove (the CLI skips it by default)
     deterministic: ClassVar[bool] = False
+    #: a multistep sampler: a step reuses evaluations of earlier steps (kept between steps)
+    multistep: ClassVar[bool] = False
     #: the grid function ``simulate`` uses when it is given no grid (``None``: uniform in time);
     #: see :mod:`dmm.samplers.grids` for grids uniform in a function of the log-SNR
     grid: Callable[[Process, int], Tensor] | None = None

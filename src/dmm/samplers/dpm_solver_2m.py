@@ -41,6 +41,7 @@ class DPMSolver2M(ExponentialIntegrator):
     """
 
     order: ClassVar[float] = 2.0
+    multistep: ClassVar[bool] = True
 
     def __init__(self, grid: Grid = logsnr_grid) -> None:
         super().__init__(grid)

@@ -37,6 +37,8 @@ steps land at the lowest noise, where an extrapolated ``x̂_0`` errs the most vi
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 from torch import Tensor
 
@@ -87,6 +89,8 @@ class UniPC(ExponentialIntegrator):
     previous step's ``t_next`` starts afresh (first order, no correction). One object serves one
     run at a time.
     """
+
+    multistep: ClassVar[bool] = True
 
     def __init__(
         self,
