@@ -1,8 +1,13 @@
 """``--nfe N``: a budget of network evaluations for whichever sampler, and the count printed by
 ``dmm sample``; the exponential integrators ``dpm1``/``dpm2`` run on a trained VP run."""
 
+import json
+import math
+import shutil
+
 import numpy as np
 import pytest
+from cli_tiny import TINY
 
 from dmm.cli.main import main
 
@@ -84,3 +89,56 @@ def test_eval_records_the_network_evaluations(tiny_run, capsys):
     assert main(["eval", str(tiny_run), "-n", "50", "--sampler", "dpm2", "--nfe", "8"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["sampler"] == "dpm2" and report["nfe"] <= 8 and report["steps"] >= 1
+
+
+def test_grid_at_sampling_time(tiny_run, tmp_path, capsys):
+    # --grid changes the grid, not the budget; the fitted grid is said in the summary line
+    base = ["--sampler", "ode-euler", "--nfe", "8"]
+    outs = {}
+    for grid in (None, "log-snr", "fitted"):
+        (tmp_path / (grid or "own")).mkdir()
+        rc, out = _sample(
+            tiny_run, tmp_path / (grid or "own"), *base, *(["--grid", grid] * bool(grid))
+        )
+        assert rc == 0
+        text = capsys.readouterr().out
+        assert "(ode-euler, 8 steps" in text and "8 network evaluations)" in text
+        assert ("on the fitted grid" in text) == (grid == "fitted")
+        outs[grid] = np.load(out)
+    assert not np.allclose(outs[None], outs["log-snr"])
+    assert not np.allclose(outs[None], outs["fitted"])
+    (tmp_path / "again").mkdir()
+    rc, again = _sample(tiny_run, tmp_path / "again", *base, "--grid", "fitted")
+    assert rc == 0 and np.array_equal(np.load(again), outs["fitted"])  # pilots seeded by --seed
+
+
+@pytest.mark.parametrize(
+    "sampler, why", [("em", "EulerMaruyama is stochastic"), ("unipc", "UniPC is multistep")]
+)
+def test_fitted_grid_refuses_other_samplers(tiny_run, tmp_path, capsys, sampler, why):
+    rc, out = _sample(tiny_run, tmp_path, "--sampler", sampler, "--grid", "fitted")
+    err = capsys.readouterr().err
+    assert rc == 2 and why in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_gaussian_grids_need_a_gaussian_kernel(tmp_path, capsys):
+    run = tmp_path / "torus"
+    argv = ["train", "--process", "torus-brownian", "--data", "torus-checkerboard"]
+    assert main([*argv, "--out", str(run), *TINY]) == 0
+    rc, out = _sample(run, tmp_path, "--sampler", "ode-euler", "--steps", "4", "--grid", "log-snr")
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("dmm: error: --grid log-snr") and not out.exists()
+    rc, out = _sample(run, tmp_path, "--sampler", "ode-euler", "--steps", "4", "--grid", "fitted")
+    assert rc == 0 and np.isfinite(np.load(out)).all()  # the fitted grid needs only the sampler
+
+
+def test_eval_on_a_fitted_grid(tiny_run, tmp_path, capsys):
+    # the report names the grid; its numerical term refits the grid for its other step count
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    argv = ["eval", str(run), "-n", "100", "--sampler", "ode-euler", "--nfe", "4", "--quiet"]
+    assert main([*argv, "--grid", "fitted"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["grid"], out["steps"], out["nfe"]) == ("fitted", 4, 4)
+    assert math.isfinite(out["error_report"]["numerical"]["value"])

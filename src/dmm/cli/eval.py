@@ -22,7 +22,14 @@ from ..spaces import Euclidean
 from .errors import UsageError
 from .rundir import EVAL, Run, read_data
 from .rundir import load_run as _load_run
-from .sample import add_sampling_options, draw, progress, require_finite, sampling_setup
+from .sample import (
+    add_sampling_options,
+    draw,
+    progress,
+    require_finite,
+    sample_grid,
+    sampling_setup,
+)
 
 #: samples compared by default (a table run: as many as its training rows)
 DEFAULT_N = 2000
@@ -244,6 +251,8 @@ def run(args: argparse.Namespace) -> int:
         with progress(args, steps, f"numerical term, {steps} steps") as callback:
             ctx = None if context is None else context[:n]
             step_setup = {**setup, "steps": steps}
+            if setup["grid"] is not None and steps != setup["steps"]:  # fitted for this count
+                step_setup["grid"] = sample_grid(run_, setup["sampler"], steps, "fitted", args.seed)
             y = draw(run_, step_setup, n, args.seed + 1, device, callback, context=ctx)
             return run_.built.encode(y).cpu()  # compared with the encoded reference rows
 
@@ -272,6 +281,7 @@ def run(args: argparse.Namespace) -> int:
             "n_samples": n_samples,
             "sampler": setup["sampler_name"],
             "steps": setup["steps"],
+            "grid": getattr(args, "grid", None),  # None: the run's
             "nfe": setup["nfe"],  # network evaluations per sample (None: not fixed)
             "denoise": setup["denoise"],
             "ema": not args.no_ema,

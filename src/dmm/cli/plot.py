@@ -77,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
             steps,
             g,
             y_init=y0.to(args.device),
+            grid=setup["grid"],
             denoise=setup["denoise"],
             callback=callback,
         )
@@ -88,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
     require_finite(samples)
     title = (
         f"{run_.spec.name} on {run_.config.get('data', '')}: {args.n} samples "
-        f"({setup['sampler_name']}, {steps} steps)"
+        f"({setup['sampler_name']}, {steps} steps"
+        f"{', fitted grid' if setup['grid'] is not None else ''})"
     )
     data = run_.data[: max(args.n, 2000)]
     names = column_names(run_, data[0].numel())
