@@ -77,3 +77,17 @@ def test_composite_samplers_start_their_parts():
         part._previous = ("stale",)
         make(part).start(None, torch.linspace(1.0, 0.001, 3))
         assert part._previous is None
+
+
+def test_composite_samplers_are_multistep_when_a_part_is():
+    # a fitted grid (dmm.samplers.fitted_grid) refuses multistep samplers: composites say so too
+    from dmm.samplers import Splitting
+    from dmm.samplers.product import ProductSampler
+
+    for make in (
+        Splitting,
+        ProductSampler,
+        lambda s: Inpaint(s, torch.ones(1, 1), torch.zeros(1, 1)),
+    ):
+        assert make(DPMSolver2M()).multistep and make(UniPC()).multistep
+        assert not make(FlowHeun()).multistep and not make(EulerMaruyama()).multistep

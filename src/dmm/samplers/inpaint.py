@@ -42,6 +42,7 @@ class Inpaint(Sampler):
         self.resample = int(resample)
         self.supports = sampler.supports
         self.order = sampler.order
+        self.multistep = sampler.multistep  # type: ignore[misc]
         cost = sampler.nfe_per_step
         self.nfe_per_step = None if cost is None else cost * self.resample
 

@@ -124,6 +124,7 @@ class Splitting(Sampler):
         self.order = None if None in orders else min(1.0, *orders)  # type: ignore[misc]
         costs = [s.nfe_per_step for s in samplers]
         self.nfe_per_step = None if None in costs else sum(costs)  # type: ignore[misc]
+        self.multistep = any(s.multistep for s in samplers)  # type: ignore[misc]
 
     def start(self, rev: Reversal, grid: Tensor) -> None:
         for sampler in self.samplers:

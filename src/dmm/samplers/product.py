@@ -27,6 +27,7 @@ class ProductSampler(Sampler):
         self.samplers, self.simultaneous = samplers, bool(simultaneous)
         orders = [s.order for s in samplers]
         self.order = None if None in orders else min(1.0, *orders)  # type: ignore[misc]
+        self.multistep = any(s.multistep for s in samplers)  # type: ignore[misc]
         costs = [s.nfe_per_step for s in samplers]  # each factor's step calls the joint model
         if None in costs:
             self.nfe_per_step = None
