@@ -30,7 +30,9 @@ def test_dmm_only_run_scores_every_sampler_within_the_budget(peers, tmp_path, ca
     out = peers.main([*TINY, "--peers", "none", "--json", str(tmp_path / "p.json")])
     (row,) = out["rows"]
     assert row["method"] == "dmm" and row["budget"] == 10
-    assert set(row["selection_auc"]) == set(peers.DMM_SAMPLERS)
+    fitted = {name + peers.FITTED for name in peers.DMM_FITTED}  # at 10: fitted grids too
+    assert set(row["selection_auc"]) == set(peers.DMM_SAMPLERS) | fitted
+    assert row["grid_fit_cpu_s"] >= 0 and (row["grid_fit_cpu_s"] > 0) == (row["sampler"] in fitted)
     assert row["sampler"] == min(row["selection_auc"], key=row["selection_auc"].get)
     assert 2 <= row["nfe"] <= 10  # the final denoising step counted inside the budget
     for key in ("c2st_auc", "off_support", "precision", "recall"):
@@ -63,16 +65,34 @@ class Identity(nn.Module):
 
 @pytest.mark.parametrize("solver,tol", [("euler", 0.05), ("midpoint", 0.01), ("heun", 0.01)])
 def test_peer_loops_solve_a_linear_ode_and_spend_their_budget(peers, solver, tol):
-    x, calls = peers.peer_sample("icfm", Identity(), solver, 10, 50, 2, seed=0)
+    x, calls = peers.peer_sample("icfm", Identity(), solver, 10, 50, 2, seed=0, grids={})
     x0 = torch.randn(50, 2, generator=torch.Generator().manual_seed(0))
     assert calls == 10
     assert float((x - math.e * x0).norm() / (math.e * x0).norm()) < tol
     if importlib.util.find_spec("flow_matching") is not None:
-        y, calls = peers.peer_sample("fm", Identity(), solver, 10, 50, 2, seed=0)
+        y, calls = peers.peer_sample("fm", Identity(), solver, 10, 50, 2, seed=0, grids={})
         assert calls == 10 and torch.allclose(x, y, atol=1e-5)
 
 
-@pytest.mark.slow  # ~13 s: four trainings
+@pytest.mark.parametrize("solver", ["euler", "midpoint", "heun"])
+def test_peer_fitted_grids_spend_the_same_budget(peers, solver):
+    # dx/dt = x: a one-step error grows with x, so the fitted grid's steps shrink towards t = 1;
+    # the grid is cached per solver and budget, and both peer loops run on it
+    grids: dict = {}
+    x, calls = peers.peer_sample("icfm", Identity(), solver + "+fitted", 10, 50, 2, 0, grids)
+    grid, seconds = grids[solver + "+fitted", 10]
+    steps = 10 // peers.PEER_SOLVERS[solver]
+    assert calls == 10 and len(grid) == steps + 1 and seconds > 0
+    assert grid[0] == 0 and grid[-1] == 1 and bool((grid[1:] > grid[:-1]).all())
+    assert grid[-1] - grid[-2] < grid[1] - grid[0]
+    x0 = torch.randn(50, 2, generator=torch.Generator().manual_seed(0))
+    assert float((x - math.e * x0).norm() / (math.e * x0).norm()) < 0.1
+    if importlib.util.find_spec("flow_matching") is not None:
+        y, _ = peers.peer_sample("fm", Identity(), solver + "+fitted", 10, 50, 2, 0, grids)
+        assert torch.allclose(x, y, atol=1e-5)
+
+
+@pytest.mark.slow  # ~25 s: four trainings and their fitted grids
 def test_peers_path_and_icfm_equals_condot(peers):
     pytest.importorskip("torchcfm")
     pytest.importorskip("flow_matching")
