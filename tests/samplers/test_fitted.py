@@ -19,7 +19,6 @@ from dmm.samplers import (
     fitted_grid,
     simulate,
 )
-from dmm.samplers.base import expand_time
 from dmm.samplers.fitted import best_path, fit_grid, one_step_costs, pilot_states
 from dmm.testing import ExactScore, GaussianMixture, standard_mixture
 
@@ -125,8 +124,6 @@ def test_forward_time_and_an_exact_step():
     costs = one_step_costs(exact, candidates, pilot_states(exact, first, candidates, 2))
     finite = costs[torch.isfinite(costs)]
     assert float(finite.abs().max()) < 1e-12
-    t = expand_time(0.0, 4, first)
-    assert torch.equal(exact(first, t, t), first)
 
 
 @pytest.mark.parametrize("sampler, why", [(EulerMaruyama(), "stochastic"), (UniPC(), "multistep")])

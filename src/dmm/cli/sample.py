@@ -195,17 +195,15 @@ def sample_grid(
         except (MissingCapability, ValueError) as exc:
             raise UsageError(f"--grid {name}: {exc}") from None
         return None
-    if not sampler.deterministic or sampler.multistep:
-        raise UsageError(
-            f"--grid fitted needs a deterministic one-step sampler (ode-euler, ode-heun, dpm1, "
-            f"straight-*); {type(sampler).__name__} is "
-            f"{'multistep' if sampler.deterministic else 'stochastic'}"
-        )
     if run.context is not None or isinstance(run.built.loss, ObservedSubsets):
         raise UsageError("--grid fitted is for unconditional runs (its pilots have no context)")
     device = next(run.model.parameters()).device
     generator = torch.Generator(device=device).manual_seed(seed)
-    return fitted_grid(Reversal(run.process, run.model), sampler, steps, generator, device=device)
+    rev = Reversal(run.process, run.model)
+    try:
+        return fitted_grid(rev, sampler, steps, generator, device=device)
+    except ValueError as exc:  # a stochastic or multistep sampler
+        raise UsageError(f"--grid fitted: {exc} (ode-euler, ode-heun, dpm1, straight-*)") from None
 
 
 @dataclass(frozen=True)

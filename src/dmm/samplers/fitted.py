@@ -80,7 +80,9 @@ def fitted_grid(
 
 
 @torch.no_grad()
-def fit_grid(step: Step, first: Tensor, candidates: Tensor, steps: int, refine: int = REFINE):
+def fit_grid(
+    step: Step, first: Tensor, candidates: Tensor, steps: int, refine: int = REFINE
+) -> Tensor:
     """The ``steps``-step grid among ``candidates`` (strictly monotone times, first and last kept)
     with the least summed mean one-step error of ``step`` against the pilot solution from the
     states ``first`` at ``candidates[0]`` (module doc); any deterministic one-step ODE solver,
