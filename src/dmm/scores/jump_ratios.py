@@ -120,10 +120,10 @@ class TrunkRatio(JumpRatioModel):
         n, k = x.shape[0], x.shape[1]
         h = self.grouped(torch.cat([y[:, None], x], 1), t, context)  # (n, K + 1, width)
         hy, hx = h[:, :1].expand(n, k, -1).reshape(n * k, -1), h[:, 1:].reshape(n * k, -1)
-        tk = t.repeat_interleave(k)
+        tk = t.repeat_interleave(k).repeat(2)
         w = x.reshape(n * k, *x.shape[2:]) - y.repeat_interleave(k, 0)  # read through features
-        out = self._head(hy, w, tk) - self._head(hx, -w, tk)
-        return out.reshape(n, k)
+        both = self._head(torch.cat([hy, hx]), torch.cat([w, -w]), tk)  # both ends in one call
+        return (both[: n * k] - both[n * k :]).reshape(n, k)
 
     def log_ratio(self, y, x, t, context=None):
         return self.log_ratios_to(y, x[:, None], t, context).reshape(y.shape[0])
