@@ -8,6 +8,7 @@ from dmm.processes import VP, ConstantSchedule
 from dmm.reversal import Reversal
 from dmm.samplers import EulerMaruyama, FlowEuler, FlowHeun, simulate, time_grid
 from dmm.testing import ExactScore, GaussianMixture
+from dmm.testing.orders import measured_order
 
 # 1-D Gaussian data N(0.8, 0.3²): p_t is Gaussian with exact linear score, so the only error left is
 # the time discretisation. A VP with constant β = 2 on [0.2, 2] (an OU process) keeps the step sizes
@@ -23,12 +24,6 @@ def _exact_second_moment() -> float:
     return (a * 0.8) ** 2 + a**2 * 0.09 + s**2
 
 
-def _slope(hs, errs) -> float:
-    x, y = torch.log(torch.tensor(hs)), torch.log(torch.tensor(errs))
-    x, y = x - x.mean(), y - y.mean()
-    return float((x * y).sum() / (x * x).sum())
-
-
 def test_euler_maruyama_weak_order_one():
     # Weak error of E[Y²] at 8, 16, 32 steps with n = 2e5 samples: errors ~0.2..0.045 against a
     # Monte Carlo standard error ~2e-3. Measured slope is 1.1-1.15 at these steps (the O(h²) term
@@ -36,15 +31,14 @@ def test_euler_maruyama_weak_order_one():
     g = torch.Generator().manual_seed(0)
     rev = Reversal(PROCESS, ExactScore(PROCESS, MIX))
     n, exact = 200_000, _exact_second_moment()
-    hs, errs = [], []
+    errs = []
     t1 = torch.full((n,), PROCESS.T)
     for steps in (8, 16, 32):
         start = PROCESS.sample_transition(MIX.sample(n, g), t1, g)
         grid = time_grid(PROCESS, steps, t_end=T_END)
         y = simulate(rev, EulerMaruyama(), n, generator=g, y_init=start, grid=grid)
-        hs.append((PROCESS.T - T_END) / steps)
         errs.append(abs((y.double() ** 2).mean().item() - exact))
-    assert 0.9 <= _slope(hs, errs) <= 1.25, (hs, errs)
+    assert 0.9 <= measured_order((8, 16, 32), errs) <= 1.25, errs
 
 
 def test_probability_flow_orders():
@@ -62,9 +56,7 @@ def test_probability_flow_orders():
 
     ref = run(FlowHeun(), 4096)
     for sampler, lo, hi in ((FlowEuler(), 0.85, 1.15), (FlowHeun(), 1.8, 2.2)):
-        hs, errs = [], []
-        for steps in (16, 32, 64, 128):
-            hs.append((PROCESS.T - T_END) / steps)
-            errs.append((run(sampler, steps) - ref).abs().max().item())
-        assert lo <= _slope(hs, errs) <= hi, (type(sampler).__name__, errs)
+        steps = (16, 32, 64, 128)
+        errs = [(run(sampler, k) - ref).abs().max().item() for k in steps]
+        assert lo <= measured_order(steps, errs) <= hi, (type(sampler).__name__, errs)
         assert math.isfinite(errs[-1])
