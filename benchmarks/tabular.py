@@ -693,7 +693,7 @@ def run_table(
                 if rec is not None:
                     rec.update(status="skipped", errors=[str(exc)])
 
-    for s in range(args.splits):
+    for s in range(args.first_split, args.first_split + args.splits):
         train_idx, test_idx = split_rows(frame[target], s, stratify=kinds[target] != "numeric")
         train = frame.iloc[train_idx].reset_index(drop=True)
         test = frame.iloc[test_idx].reset_index(drop=True)
@@ -890,6 +890,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "are among --methods",
     )
     ap.add_argument("--splits", type=int, default=None, help="train/test splits (default 3)")
+    ap.add_argument(
+        "--first-split",
+        type=int,
+        default=0,
+        help="run splits F, F + 1, ... (more splits of an earlier run, seeded as they would be)",
+    )
     ap.add_argument("--generations", type=int, default=None, help="draws per fit (default 5)")
     ap.add_argument("--steps", type=int, default=None, help="dmm training steps")
     ap.add_argument("--diamonds-rows", type=int, default=None, help="default 2500 of 53,940")

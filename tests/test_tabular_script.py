@@ -60,3 +60,37 @@ def test_the_headline_lays_a_later_run_over_the_first(bench, tmp_path):
     later.write_text(json.dumps(other))
     with pytest.raises(SystemExit, match="hide"):
         headline.main([str(first), "--with", str(later)])
+
+
+def test_more_splits_pool_with_an_earlier_run_split_by_split(bench, tmp_path):
+    # splits 0-1 in one run, split 2 in a later one (--first-split): the paired table reads all
+    # three, the later run's split seeded as split 2 (its held-out rows differ from split 0's)
+    spec = importlib.util.spec_from_file_location("paired", SCRIPT.with_name("tabular_paired.py"))
+    paired = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(paired)
+    first, later = tmp_path / "first.json", tmp_path / "later.json"
+    common = ["--quick", "--imputers", "none", "--steps", "20", "--methods", "oracle,dmm"]
+    bench.main([*common, "--splits", "2", "--json", str(first)])
+    bench.main([*common, "--splits", "1", "--first-split", "2", "--json", str(later)])
+    gens = json.loads(later.read_text())["tables"]["iris"]["methods"]["dmm"]["generations"]
+    assert {g["split"] for g in gens} == {2}
+    by_split = paired.per_split([first, later], "iris", "dmm", "w1_test")
+    assert sorted(by_split) == [0, 1, 2]
+    assert by_split[2] != by_split[0]
+    text = paired.main(
+        [
+            str(first),
+            str(later),
+            "--table",
+            "iris",
+            "--methods",
+            "dmm",
+            "oracle",
+            "--metric",
+            "w1_test",
+        ]
+    )
+    assert "| mean of 3 |" in text
+    # the oracle copies the training rows: its W1 to them is 0 on every split
+    w1_train = paired.per_split([first, later], "iris", "oracle", "w1_train")
+    assert all(v == [0.0] * len(v) for v in w1_train.values())
