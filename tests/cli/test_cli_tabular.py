@@ -257,7 +257,11 @@ def test_eval_and_plot_of_a_table_run(table_run, capsys):
     assert out["n_synthetic"] == 60 and out["n_test"] == 12
     for key in ("c2st_auc", "w1_train", "w1_test", "coverage_test", "column_shape"):
         assert out[key] is not None, key
-    assert (table_run / "eval.md").read_text().startswith("# ")
+    # beside each metric, what the training rows themselves score against the same 12 rows
+    for key in ("c2st_auc", "w1_test", "coverage_test", "pair_error", "column_shape"):
+        assert out["floor"][key] is not None, key
+    report = (table_run / "eval.md").read_text()
+    assert report.startswith("# ") and f"| {out['floor']['c2st_auc']:.3f} |" in report
     assert main(["plot", str(table_run), "--quiet", "-n", "60"]) == 0
     for name in ("marginals.png", "correlation.png", "scatter.png"):
         assert (table_run / name).stat().st_size > 1000

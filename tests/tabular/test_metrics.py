@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dmm.tabular.metrics import coverage, evaluate, report_markdown, wasserstein1
+from dmm.tabular.metrics import FLOOR_KEYS, coverage, evaluate, floor, report_markdown, wasserstein1
 
 KINDS = {"c": "categorical", "x": "numeric", "y": "numeric", "d": "categorical"}
 
@@ -70,6 +70,23 @@ def test_shuffling_columns_independently_destroys_dependence_and_is_seen(real, i
     ml = broken["ml_efficiency"]
     assert ml["synthetic"]["accuracy"] < ml["real"]["accuracy"] - 0.2
     assert broken["w1_test"] > 2 * ideal["w1_test"]
+
+
+def test_the_floor_is_the_training_rows_scored_as_synthetic_and_sits_beside_a_fresh_draw(
+    real, ideal
+):
+    # the floor is what a perfect copy of the law scores: the training rows are such a copy, so
+    # they score like the fresh draw above (same tolerances as there) and far from a broken table
+    train, test = real
+    low = floor(train, test, KINDS)
+    assert set(low) == set(FLOOR_KEYS)
+    whole = evaluate(train, test, train, KINDS)
+    assert low == {key: whole[key] for key in FLOOR_KEYS}
+    assert abs(low["c2st_auc"] - 0.5) < 0.08 and low["column_shape"] > 0.93
+    assert low["pair_error"] < 0.06 and low["coverage_test"] > 0.9
+    assert abs(low["w1_test"] - ideal["w1_test"]) < 0.1  # both the noise of 600 vs 600 rows
+    text = report_markdown({**ideal, "floor": low}, title="t")
+    assert "| training rows |" in text and f"{low['c2st_auc']:.3f}" in text
 
 
 def test_a_shifted_column_raises_its_ks_and_a_wrong_frequency_its_tv(real, ideal):

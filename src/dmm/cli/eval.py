@@ -318,7 +318,7 @@ def _run_table(args: argparse.Namespace, run: Run, setup: dict[str, Any]) -> int
 
     with progress(args, setup["steps"], "sampling") as callback:
         result, _, _ = evaluate_table(
-            run, setup, args.n, args.seed, args.data, args.device, callback
+            run, setup, args.n, args.seed, args.data, args.device, callback, with_floor=True
         )
     out = _finite(
         {

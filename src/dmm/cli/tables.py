@@ -239,14 +239,16 @@ def evaluate_table(
     data: str | None = None,
     device: str = "cpu",
     callback: Callable | None = None,
+    with_floor: bool = False,
 ) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
     """The table metrics (:func:`dmm.tabular.metrics.evaluate`) of ``n`` synthetic rows (default:
     as many as the training rows) against the held-out rows, or the table ``data``; with the
-    reference and synthetic tables."""
+    reference and synthetic tables. ``with_floor``: also what the training rows score in their
+    place (``"floor"``, :func:`dmm.tabular.metrics.floor`)."""
     try:
         import sklearn  # noqa: F401
 
-        from ..tabular.metrics import evaluate
+        from ..tabular.metrics import evaluate, floor
     except ImportError as exc:
         raise UsageError(
             f"the table metrics need {exc.name or 'scikit-learn'}: "
@@ -265,8 +267,11 @@ def evaluate_table(
         )
     n = len(train) if n is None else n
     synthetic = draw_table(run, setup, n, seed, device, callback)
-    result = evaluate(train, test, synthetic, codec_of(run).schema.kinds(), seed=seed)
-    return {"reference": what, **result}, test, synthetic
+    kinds = codec_of(run).schema.kinds()
+    result = {"reference": what, **evaluate(train, test, synthetic, kinds, seed=seed)}
+    if with_floor:
+        result["floor"] = floor(train, test, kinds, seed=seed)
+    return result, test, synthetic
 
 
 def combine_draws(codec: TableCodec, draws: Sequence[pd.DataFrame]) -> pd.DataFrame:
