@@ -38,6 +38,7 @@ def test_moons_run_reports_the_structure_metrics_first(tiny_run, capsys):
     # every count is the number of rows actually compared: 200 samples, 200 fresh reference rows
     assert report["n_samples"] == 200 and report["reference"] == "200 fresh draws of moons"
     assert two["c2st_n"] == two["pr_n"] == 200 and two["pr_k"] == 3
+    assert two["c2st_null_sd"] == pytest.approx((401 / (12 * 200**2)) ** 0.5)  # 0.029
     assert two["off_support_n"] == two["off_support_reference_n"] == 200
     for key in ("off_support", "off_support_reference"):
         assert (two[key] * 200) == pytest.approx(round(two[key] * 200))  # a share of 200 rows

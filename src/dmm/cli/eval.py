@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 from ..metrics import precision_recall, two_sample_report
-from ..metrics.classifier import c2st_auc
+from ..metrics.classifier import c2st_auc, c2st_null_sd
 from ..metrics.report import error_report
 from ..processes.diffusion import Diffusion
 from ..reversal import Reversal
@@ -169,7 +169,7 @@ def _c2st(samples: Tensor, reference: Tensor, seed: int) -> dict[str, Any]:
         auc = c2st_auc(samples[:m], reference[:m], seed=seed)
     except (ImportError, ValueError) as exc:
         return {"c2st_auc": None, "c2st_note": " ".join(str(exc).split())}
-    return {"c2st_auc": auc, "c2st_n": m}
+    return {"c2st_auc": auc, "c2st_n": m, "c2st_null_sd": c2st_null_sd(m)}
 
 
 #: the neighbourhood size of the k-NN precision and recall (Kynkäänniemi et al. 2019 use 3)

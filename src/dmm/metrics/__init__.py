@@ -1,6 +1,6 @@
 """Metrics: two-sample distances between generated samples and reference data."""
 
-from dmm.metrics.classifier import c2st_auc
+from dmm.metrics.classifier import c2st_auc, c2st_null_sd
 from dmm.metrics.likelihood import FlowLikelihood, flow_log_likelihood
 from dmm.metrics.manifold import in_knn_manifold, knn_radii, precision_recall
 from dmm.metrics.two_sample import (
@@ -18,6 +18,7 @@ __all__ = [
     "FlowLikelihood",
     "Metric",
     "c2st_auc",
+    "c2st_null_sd",
     "default_bandwidths",
     "energy_distance",
     "flow_log_likelihood",

@@ -4,12 +4,25 @@ A gradient-boosting classifier is trained to separate ``x`` (label 1) from ``y``
 cross-validated ROC AUC on held-out folds is reported. ``0.5`` means the classifier cannot tell the
 two apart; ``1.0`` means it always can. Unlike energy distance at a few thousand points, it sees
 sharp structure (blur, mass in empty regions). Needs scikit-learn (the ``metrics`` extra).
+
+Read an AUC against its null spread (:func:`c2st_null_sd`): for two samples of one law the
+classifier's out-of-fold scores are independent of the labels, so the pooled AUC is the
+Mann–Whitney statistic of ``n`` against ``n`` exchangeable scores, with mean ``1/2`` and standard
+deviation ``sqrt((2n + 1) / (12 n²)) ≈ 1 / sqrt(6n)``: 0.009 at 2000 rows per side, 0.068 at 36.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+
+
+def c2st_null_sd(n: int) -> float:
+    """The standard deviation of :func:`c2st_auc` for two samples of one law, ``n`` rows each
+    (module doc: the Mann–Whitney statistic's, without ties)."""
+    if n < 1:
+        raise ValueError(f"n must be positive, got {n}")
+    return float(np.sqrt((2 * n + 1) / (12 * n * n)))
 
 
 def c2st_auc(

@@ -24,7 +24,9 @@ Fidelity, ``S`` against ``R_test`` (the SDMetrics "column shapes" / "column pair
 * ``c2st_auc``: the 5-fold cross-validated ROC AUC of a ``HistGradientBoostingClassifier``
   (``max_iter = 100``) telling ``S`` from ``R_test`` rows on the features below (equal numbers of
   rows, the larger side subsampled; one AUC over the pooled out-of-fold scores, by
-  :func:`dmm.metrics.classifier.c2st_auc`); ``0.5`` = indistinguishable, ``1`` = always told apart.
+  :func:`dmm.metrics.classifier.c2st_auc`); ``0.5`` = indistinguishable, ``1`` = always told apart;
+  ``c2st_null_sd``: its standard deviation for two samples of one law of these sizes
+  (:func:`~dmm.metrics.classifier.c2st_null_sd`), the scale to read it on.
 
 Utility: ``ml_efficiency`` fits ``HistGradientBoosting`` (``max_iter = 100``; a classifier for a
 categorical target: accuracy and macro F1; a regressor for a numeric one: ``R²`` and RMSE, rows
@@ -530,7 +532,7 @@ def evaluate(
         ``kind``, ``ks``, ``tv``, ``missing_diff``, ``missing_test``, ``missing_synthetic``),
         ``marginal_ks_mean``, ``marginal_tv_mean``, ``column_shape``, ``pair_columns``,
         ``pair_matrix_real`` (test rows), ``pair_matrix_synthetic``, ``pair_error``,
-        ``column_pair``, ``c2st_auc``, ``ml_efficiency``, ``w1_train``, ``w1_test``,
+        ``column_pair``, ``c2st_auc``, ``c2st_null_sd``, ``ml_efficiency``, ``w1_train``, ``w1_test``,
         ``w1_method``, ``coverage_train``, ``coverage_test``, ``coverage_k``, ``dcr`` and
         ``sdmetrics`` (only when that package imports). A value that cannot be computed (too
         few rows, no pairs) is ``None``.
@@ -566,11 +568,13 @@ def evaluate(
     rows = {name: some(table, max_rows) for name, table in tables.items()}
     capped = {name: space.points(table) for name, table in rows.items()}
 
-    c2st = None
+    c2st = c2st_sd = None
     if min(len(capped["synthetic"]), len(capped["test"])) >= 10:
         import torch
 
-        from dmm.metrics.classifier import c2st_auc
+        from dmm.metrics.classifier import c2st_auc, c2st_null_sd
+
+        c2st_sd = c2st_null_sd(min(len(capped["synthetic"]), len(capped["test"])))
 
         x_s, x_t = (
             torch.from_numpy(space.embed(rows[n], pooled=True)) for n in ("synthetic", "test")
@@ -621,6 +625,7 @@ def evaluate(
         "pair_error": _mean(diff),
         "column_pair": _mean(1.0 - diff / width),
         "c2st_auc": c2st,
+        "c2st_null_sd": c2st_sd,
         "ml_efficiency": _ml_efficiency(space, tables, columns, kinds, target, seed),
         "w1_train": w1["train"],
         "w1_test": w1["test"],
@@ -701,8 +706,8 @@ def report_markdown(
         "",
         "| metric | value | training rows | ideal |",
         "|---|---|---|---|",
-        f"| C2ST AUC (synthetic vs held-out) | {_fmt(result.get('c2st_auc'))} | {ref('c2st_auc')} "
-        "| 0.5 |",
+        f"| C2ST AUC (synthetic vs held-out; null sd {_fmt(result.get('c2st_null_sd'))}) "
+        f"| {_fmt(result.get('c2st_auc'))} | {ref('c2st_auc')} | 0.5 |",
         f"| column shape (mean 1 − KS / 1 − TV) | {_fmt(result.get('column_shape'))} "
         f"| {ref('column_shape')} | 1 |",
         f"| column pair (mean 1 − abs. association difference / range) "
