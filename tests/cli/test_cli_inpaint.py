@@ -30,6 +30,10 @@ def test_a_csv_with_empty_cells_is_filled_row_for_row(tiny_run, tmp_path, capsys
     assert lines[1].split(",")[0] == "1.0" and lines[2].split(",")[1] == "0.5"
     assert lines[4] == "-1.0,0.2"  # observed cells exactly, in the shortest float32 text
     assert given_cells(load_run(tiny_run), str(given)).mode == "replace"
+    argv = ["sample", str(tiny_run), "--given", str(given), "-o", str(out), "--quiet", "--force"]
+    assert main([*argv, "--resample", "2"]) == 0  # each step twice for the cells to fill
+    assert "each step 2 times" in capsys.readouterr().out
+    assert given_cells(load_run(tiny_run), str(given), 2).resample == 2
 
 
 def test_an_absorbing_chain_keeps_clean_cells(tmp_path, capsys):

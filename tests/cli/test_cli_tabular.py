@@ -342,6 +342,30 @@ def test_the_factors_share_one_network_evaluation_per_step(table_run, tmp_path, 
     assert "(split, 8 steps, denoised, 41 network evaluations)" in capsys.readouterr().out
 
 
+def test_resample_repeats_the_steps_of_conditional_sampling_and_counts_them(
+    table_run, tmp_path, capsys
+):
+    # --resample U: each of the 8 steps U times for the cells to fill (Inpaint's RePaint), the
+    # final denoising once: 8 U + 1 evaluations; refused without cells to condition on
+    partial = _table(5, seed=6).astype(object)
+    partial.loc[0, "size"] = np.nan
+    partial.loc[3, "colour"] = None
+    given = tmp_path / "partial.csv"
+    partial.to_csv(given, index=False)
+    out = tmp_path / "filled.csv"
+    argv = ["sample", str(table_run), "--given", str(given), "-o", str(out), "--quiet"]
+    assert main([*argv, "--resample", "3"]) == 0
+    assert "each step 3 times, 25 network evaluations)" in capsys.readouterr().out
+    filled = pd.read_csv(out)
+    assert not filled.isna().any().any()
+    where = ["sample", str(table_run), "-n", "3", "--where", "colour=red", "--resample", "2"]
+    assert main([*where, "-o", str(tmp_path / "w.csv"), "--quiet"]) == 0
+    assert "each step 2 times, 17 network evaluations)" in capsys.readouterr().out
+    plain = ["sample", str(table_run), "-n", "3", "-o", str(tmp_path / "p.csv")]
+    _fails(capsys, [*plain, "--resample", "2"], "--given or --where")
+    _fails(capsys, [*argv, "--force", "--resample", "0"], "at least 1")
+
+
 def test_a_table_run_resumes_with_its_schema(tmp_path, capsys):
     assert _train(tmp_path, _table()) == 0
     run = str(tmp_path / "run")

@@ -77,6 +77,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "value (categories) of K draws instead of one draw",
     )
     p.add_argument(
+        "--resample",
+        type=int,
+        default=1,
+        metavar="U",
+        help="with --given or --where: repeat each sampler step U times after a forward step "
+        "back (RePaint), so that the cells to fill agree better with the given ones; U times the "
+        "network evaluations (default 1)",
+    )
+    p.add_argument(
         "--where",
         action="append",
         default=[],
@@ -220,7 +229,7 @@ class Given:
     resample: int = 1
 
 
-def given_cells(run: Run, path: str) -> Given:
+def given_cells(run: Run, path: str, resample: int = 1) -> Given:
     """The cells of the file ``path`` (NaN or empty: to fill) checked against the run's space.
 
     Absorbing chains keep the observed cells clean (``clamp``: their unmasked cells are clean
@@ -262,7 +271,7 @@ def given_cells(run: Run, path: str) -> Given:
         filled = filled.to(run.data.dtype)
     values = run.built.encode(filled)  # the model's coordinates (a standardised run)
     process.space.validate(values)  # out-of-space cells: a SupportError naming the rows
-    return Given(observed, values, mode, filled)
+    return Given(observed, values, mode, filled, resample)
 
 
 def draw(
@@ -454,7 +463,8 @@ def run(args: argparse.Namespace) -> int:
             f"{'--where' if args.where else '--draws'} is for table runs "
             "(dmm train --process tabular)"
         )
-    given = given_cells(run_, args.given) if args.given is not None else None
+    resample = _resample(args, args.given is not None)
+    given = given_cells(run_, args.given, resample) if args.given is not None else None
     n = args.n if given is None else len(given.values)
     if given is not None and args.n is not None and args.n != n:
         raise UsageError(f"-n {args.n} differs from the {n} rows of --given (leave -n out)")
@@ -480,11 +490,30 @@ def run(args: argparse.Namespace) -> int:
         f"wrote {n} samples of shape {tuple(y.shape[1:])} to {out} "
         f"({setup['sampler_name']}, {setup['steps']} steps"
         f"{' on the fitted grid' if setup['grid'] is not None else ''}"
-        f"{', denoised' if setup['denoise'] else ''}, "
-        f"{'a random number of' if setup['nfe'] is None else setup['nfe']} network evaluations)"
+        f"{', denoised' if setup['denoise'] else ''}"
+        f"{f', each step {resample} times' if resample > 1 else ''}, "
+        f"{_nfe_text(setup, resample)} network evaluations)"
         f"{extra}"
     )
     return 0
+
+
+def _resample(args: argparse.Namespace, conditional: bool) -> int:
+    """``--resample U``, checked: at least 1, and more only where cells are given."""
+    if args.resample < 1:
+        raise UsageError(f"--resample must be at least 1, got {args.resample}")
+    if args.resample > 1 and not conditional:
+        raise UsageError("--resample U repeats the steps of --given or --where sampling")
+    return args.resample
+
+
+def _nfe_text(setup: dict[str, Any], resample: int) -> str:
+    """The network evaluations of one sampler call: the setup's, with each step repeated
+    ``resample`` times (the final denoising evaluation is not repeated)."""
+    if setup["nfe"] is None:
+        return "a random number of"
+    per_step = setup["sampler"].nfe_per_step or 0
+    return str(setup["nfe"] + (resample - 1) * setup["steps"] * per_step)
 
 
 def _run_table(args: argparse.Namespace, run: Run, setup: dict[str, Any], out: Path) -> int:
@@ -525,22 +554,26 @@ def _run_table(args: argparse.Namespace, run: Run, setup: dict[str, Any], out: P
         raise UsageError(f"-n must be positive, got {n}")
     if args.draws < 1 or (args.draws > 1 and args.given is None):
         raise UsageError("--draws K (K >= 1) combines K fillings of --given PARTIAL")
+    resample = _resample(args, partial is not None)
     if partial is not None and fill:  # the fillings' rows stacked into as few calls as fit
         total = setup["steps"] * filling_calls(n, args.draws)
         with progress(args, total, "sampling") as callback:
             frames = draw_fillings(
-                run, setup, partial, args.draws, args.seed, args.device, callback
+                run, setup, partial, args.draws, args.seed, args.device, callback, resample
             )
     else:
         with progress(args, setup["steps"], "sampling") as callback:
-            frames = [draw_table(run, setup, n, args.seed, args.device, callback, partial, fill)]
+            frames = [
+                draw_table(run, setup, n, args.seed, args.device, callback, partial, fill, resample)
+            ]
     frame = frames[0] if len(frames) == 1 else combine_draws(codec_of(run), frames)
     write_table(frame, out)
     what = "rows" if partial is None else ("filled rows" if fill else "conditional rows")
     print(
         f"wrote {n} {what} of {frame.shape[1]} columns to {out} ({setup['sampler_name']}, "
-        f"{setup['steps']} steps{', denoised' if setup['denoise'] else ''}, "
-        f"{'a random number of' if setup['nfe'] is None else setup['nfe']} network evaluations"
+        f"{setup['steps']} steps{', denoised' if setup['denoise'] else ''}"
+        f"{f', each step {resample} times' if resample > 1 else ''}, "
+        f"{_nfe_text(setup, resample)} network evaluations"
         + (f" per draw, {args.draws} draws combined)" if args.draws > 1 else ")")
     )
     return 0
