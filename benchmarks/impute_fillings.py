@@ -1,9 +1,11 @@
-"""Does averaging more fillings close `dmm`'s imputation gap to k-NN? Fits `TabularModel()` with
-``benchmarks/tabular.py``'s settings on each split of a built-in table (seeded the same way), hides
-the same 20% of the held-out cells, and scores the cell-wise mean / mode of ``K`` fillings for
-each ``--draws K`` (stacked in one sampler call, seed = the split) next to k-NN's:
+"""Does averaging more fillings, or resampling each step, close `dmm`'s imputation gap to k-NN?
+Fits `TabularModel()` with ``benchmarks/tabular.py``'s settings on each split of a built-in table
+(seeded the same way), hides the same 20% of the held-out cells, and scores the cell-wise mean /
+mode of ``K`` fillings for each ``--draws K`` and each ``--resample U`` (RePaint's ``U`` repeats of
+every sampler step; fillings stacked in one sampler call, seed = the split) next to k-NN's:
 
     python benchmarks/impute_fillings.py --table iris --draws 10 50 100 --json docs/results/impute_fillings_iris.json
+    python benchmarks/impute_fillings.py --table wine --draws 10 --resample 1 4 --json ...
 
 RMSE in training-range units over the hidden numeric cells (as ``tabular.py``), accuracy over the
 hidden categorical cells, and the target column's accuracy with all its held-out cells hidden
@@ -37,6 +39,7 @@ def main() -> None:
     ap.add_argument("--table", default="iris")
     ap.add_argument("--splits", type=int, default=3)
     ap.add_argument("--draws", type=int, nargs="*", default=[10, 50, 100])
+    ap.add_argument("--resample", type=int, nargs="*", default=[1])
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -58,7 +61,13 @@ def main() -> None:
             return imputation_scores(test, conform(filled, test, kinds), hidden, train, kinds)
 
         fills = {"knn": partial(impute_knn, train, kinds=kinds)}
-        fills |= {f"dmm, {k} fillings": partial(model.impute, seed=s, draws=k) for k in args.draws}
+        fills |= {
+            f"dmm, {k} fillings" + (f", resample {u}" if u != 1 else ""): partial(
+                model.impute, seed=s, draws=k, resample=u
+            )
+            for k in args.draws
+            for u in args.resample
+        }
         for name, imputer in fills.items():
             cells, col = score(imputer, mask), score(imputer, column)
             row = {"split": s, "imputer": name, "rmse_scaled": cells["rmse_scaled"]}
