@@ -15,5 +15,5 @@ def test_tabular_panel_quick(tmp_path) -> None:
     assert list(result.metrics)[:3] == ["c2st_auc", "w1_test", "coverage_test"]
     assert all(math.isfinite(v) for v in result.metrics.values())
     assert 0.0 <= result.metrics["c2st_auc"] <= 1.0
-    assert result.summary.startswith("C2ST AUC ")
+    assert result.summary.startswith("C2ST AUC ") and "(null sd 0.0" in result.summary
     assert (tmp_path / "run" / "schema.yaml").is_file()  # dmm sample/eval/plot read it

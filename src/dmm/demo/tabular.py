@@ -62,7 +62,8 @@ def run(out_dir: Path, seed: int, quick: bool) -> PanelResult:
         hue="species",
     )
     summary = (
-        f"C2ST AUC {metrics['c2st_auc']:.2f} against {len(test)} held-out rows, W1 "
+        f"C2ST AUC {metrics['c2st_auc']:.2f} (null sd {result['c2st_null_sd']:.2f}) against "
+        f"{len(test)} held-out rows, W1 "
         f"{metrics['w1_test']:.2f}, coverage {metrics['coverage_test']:.2f}, column shape "
         f"{metrics['column_shape']:.2f}; {synthetic.isna().any(axis=1).mean():.1%} of synthetic "
         f"rows with an empty cell (data: {frame.isna().any(axis=1).mean():.1%})"
