@@ -82,3 +82,22 @@ def test_too_few_rows_say_why_instead_of_a_number(tiny_run, capsys):
     assert "k + 1 = 4" in two["pr_note"]
     assert two["c2st_auc"] is None and "c2st_note" in two
     assert 0.0 <= two["off_support"] <= 1.0 and two["off_support_n"] == 3
+
+
+def test_draws_average_the_single_draw_evaluations(tiny_run, capsys):
+    # draw r is the evaluation with --seed SEED + r (sampling and classifier folds), so the mean
+    # over two draws is the mean of the evaluations with seeds 0 and 1
+    argv = [str(tiny_run), "--data", "moons", "-n", "100", "--steps", "5", "--quiet"]
+    one = [_eval(capsys, *argv, "--seed", str(s))["two_sample"] for s in (0, 1)]
+    both = _eval(capsys, *argv, "--draws", "2")["two_sample"]
+    assert both["draws"] == 2
+    for key in ("c2st_auc", "precision", "recall", "energy_ratio"):
+        assert both[key] == pytest.approx((one[0][key] + one[1][key]) / 2), key
+        assert both["draw_sd"][key] == pytest.approx(abs(one[0][key] - one[1][key]) / 2**0.5)
+    assert both["c2st_n"] == 100 and list(both)[:4] == LEAD
+    assert "draws" not in one[0] and "draw_sd" not in one[0]
+
+
+def test_draws_must_be_positive(tiny_run, capsys):
+    assert main(["eval", str(tiny_run), "--draws", "0"]) == 2
+    assert capsys.readouterr().err.strip() == "dmm: error: --draws must be at least 1, got 0"

@@ -398,3 +398,26 @@ def test_a_run_from_before_observed_context_loads_as_trained(tmp_path, capsys):
     assert load_run(run).params["observed_context"] is False
     out = tmp_path / "s.csv"
     assert main(["sample", str(run), "-n", "5", "-o", str(out), "--quiet"]) == 0
+
+
+def test_eval_of_a_table_run_over_draws(table_run, capsys):
+    import json
+
+    argv = ["eval", str(table_run), "--quiet", "-n", "60"]
+    one = []
+    for seed in ("0", "1"):
+        assert main([*argv, "--seed", seed]) == 0
+        one.append(json.loads(capsys.readouterr().out))
+    assert main([*argv, "--draws", "2"]) == 0
+    both = json.loads(capsys.readouterr().out)
+    assert both["draws"] == 2 and both["n_synthetic"] == 60
+    for key in ("c2st_auc", "w1_test", "column_shape"):
+        assert both[key] == pytest.approx((one[0][key] + one[1][key]) / 2), key
+        assert both["draw_sd"][key] == pytest.approx(abs(one[0][key] - one[1][key]) / 2**0.5)
+    # the floor's rows are the training rows in every draw; its folds and subsets change
+    assert both["floor"]["c2st_auc"] == pytest.approx(
+        (one[0]["floor"]["c2st_auc"] + one[1]["floor"]["c2st_auc"]) / 2
+    )
+    report = (table_run / "eval.md").read_text()
+    assert "Means over 2 draws of 60 synthetic rows" in report
+    assert f"{both['c2st_auc']:.3f} (sd {both['draw_sd']['c2st_auc']:.3f})" in report

@@ -1,6 +1,7 @@
 """Metrics: two-sample distances between generated samples and reference data."""
 
 from dmm.metrics.classifier import c2st_auc, c2st_null_sd
+from dmm.metrics.draws import draw_spread, mean_over_draws
 from dmm.metrics.likelihood import FlowLikelihood, flow_log_likelihood
 from dmm.metrics.manifold import in_knn_manifold, knn_radii, precision_recall
 from dmm.metrics.two_sample import (
@@ -20,11 +21,13 @@ __all__ = [
     "c2st_auc",
     "c2st_null_sd",
     "default_bandwidths",
+    "draw_spread",
     "energy_distance",
     "flow_log_likelihood",
     "in_knn_manifold",
     "knn_radii",
     "ks_per_feature",
+    "mean_over_draws",
     "mmd",
     "noise_floor",
     "precision_recall",

@@ -697,25 +697,35 @@ def report_markdown(
     def ref(key: str) -> str:  # what the training rows score (module doc of floor)
         return _fmt(low.get(key))
 
+    spread = result.get("draw_sd") or {}
+
+    def val(key: str) -> str:  # the value, with its spread over the draws when there are several
+        sd = spread.get(key)
+        return _fmt(result.get(key)) + ("" if sd is None else f" (sd {_fmt(sd)})")
+
+    draws = result.get("draws") or 1
+    rows = f"{result['n_synthetic']} synthetic rows"
+    if draws > 1:
+        rows = f"Means over {draws} draws of {result['n_synthetic']} synthetic rows (sd: over the draws)"
     lines = [
         f"# {title}",
         "",
-        f"{result['n_synthetic']} synthetic rows against {result['n_train']} training and "
+        f"{rows} against {result['n_train']} training and "
         f"{result['n_test']} held-out rows. *Training rows*: the training rows themselves scored "
         "the same way, what a perfect copy of the training law gets with this many held-out rows.",
         "",
         "| metric | value | training rows | ideal |",
         "|---|---|---|---|",
         f"| C2ST AUC (synthetic vs held-out; null sd {_fmt(result.get('c2st_null_sd'))}) "
-        f"| {_fmt(result.get('c2st_auc'))} | {ref('c2st_auc')} | 0.5 |",
-        f"| column shape (mean 1 − KS / 1 − TV) | {_fmt(result.get('column_shape'))} "
+        f"| {val('c2st_auc')} | {ref('c2st_auc')} | 0.5 |",
+        f"| column shape (mean 1 − KS / 1 − TV) | {val('column_shape')} "
         f"| {ref('column_shape')} | 1 |",
         f"| column pair (mean 1 − abs. association difference / range) "
-        f"| {_fmt(result.get('column_pair'))} | {ref('column_pair')} | 1 |",
-        f"| W1 to train / held-out rows | {_fmt(result.get('w1_train'))} / "
-        f"{_fmt(result.get('w1_test'))} | — / {ref('w1_test')} | low |",
+        f"| {val('column_pair')} | {ref('column_pair')} | 1 |",
+        f"| W1 to train / held-out rows | {val('w1_train')} / "
+        f"{val('w1_test')} | — / {ref('w1_test')} | low |",
         f"| coverage of train / held-out rows (k = {result.get('coverage_k')}) | "
-        f"{_fmt(result.get('coverage_train'))} / {_fmt(result.get('coverage_test'))} "
+        f"{val('coverage_train')} / {val('coverage_test')} "
         f"| — / {ref('coverage_test')} | 1 |",
     ]
     if ml:
