@@ -16,4 +16,5 @@ def test_tabular_panel_quick(tmp_path) -> None:
     assert all(math.isfinite(v) for v in result.metrics.values())
     assert 0.0 <= result.metrics["c2st_auc"] <= 1.0
     assert result.summary.startswith("C2ST AUC ") and "(null sd 0.0" in result.summary
+    assert "; mean of 2 draws, sd 0." in result.summary  # the quick budget's two draws
     assert (tmp_path / "run" / "schema.yaml").is_file()  # dmm sample/eval/plot read it
