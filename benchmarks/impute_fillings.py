@@ -10,6 +10,15 @@ every sampler step; fillings stacked in one sampler call, seed = the split) next
 RMSE in training-range units over the hidden numeric cells (as ``tabular.py``), accuracy over the
 hidden categorical cells, and the target column's accuracy with all its held-out cells hidden
 (``--impute-columns``' protocol, one column). One thread; about 2 minutes per fit on iris.
+
+``--first-split F`` runs splits ``F, F+1, ...``; ``--summarise A.json B.json`` trains nothing and
+prints the means over the splits of several runs, with each imputer's difference to k-NN split by
+split (paired: the same hidden cells) and its standard error:
+
+    python benchmarks/impute_fillings.py --table iris --draws 10 --splits 7 --first-split 3 \
+        --json docs/results/impute_fillings_iris_splits3-9.json
+    python benchmarks/impute_fillings.py --summarise docs/results/impute_fillings_iris.json \
+        docs/results/impute_fillings_iris_splits3-9.json
 """
 
 from __future__ import annotations
@@ -33,20 +42,64 @@ from tabular import (
     split_rows,
 )
 
+METRICS = ("rmse_scaled", "accuracy", "target_accuracy")
+
+
+def summarise(rows: list[dict]) -> list[dict]:
+    """Per imputer: the mean of each metric over the splits, and on the splits k-NN also ran,
+    the mean and standard error of the imputer's difference to k-NN (paired by split)."""
+    knn = {r["split"]: r for r in rows if r["imputer"] == "knn"}
+    out = []
+    for name in dict.fromkeys(r["imputer"] for r in rows):
+        mine = [r for r in rows if r["imputer"] == name]
+        row = {"imputer": name, "splits": len(mine)}
+        for key in METRICS:
+            row[key] = float(np.mean([r[key] for r in mine]))
+            diff = [r[key] - knn[r["split"]][key] for r in mine if r["split"] in knn]
+            if name != "knn" and len(diff) > 1:
+                se = float(np.std(diff, ddof=1) / np.sqrt(len(diff)))
+                row[key + "_vs_knn"] = [float(np.mean(diff)), se]
+        out.append(row)
+    return out
+
+
+def print_summary(rows: list[dict]) -> None:
+    print("\nmeans over the splits (and, paired by split, minus k-NN +- its standard error):")
+    for row in summarise(rows):
+        parts = []
+        for key in METRICS:
+            text = f"{key} {row[key]:.4f}"
+            if key + "_vs_knn" in row:
+                d, se = row[key + "_vs_knn"]
+                text += f" ({d:+.4f} +- {se:.4f})"
+            parts.append(text)
+        print(f"  {row['imputer']} ({row['splits']} splits): " + ", ".join(parts))
+
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--table", default="iris")
     ap.add_argument("--splits", type=int, default=3)
+    ap.add_argument("--first-split", type=int, default=0)
+    ap.add_argument(
+        "--summarise", nargs="+", metavar="JSON", help="train nothing: summarise saved runs"
+    )
     ap.add_argument("--draws", type=int, nargs="*", default=[10, 50, 100])
     ap.add_argument("--resample", type=int, nargs="*", default=[1])
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
+    if args.summarise:
+        rows = []
+        for path in args.summarise:
+            with open(path) as f:
+                rows += json.load(f)
+        print_summary(rows)
+        return
     torch.set_num_threads(1)
     frame, target = load_table(args.table, n=None, seed=0)
     kinds = kinds_of(frame)
     rows = []
-    for s in range(args.splits):
+    for s in range(args.first_split, args.first_split + args.splits):
         train_idx, test_idx = split_rows(frame[target], s, stratify=kinds[target] != "numeric")
         train = frame.iloc[train_idx].reset_index(drop=True)
         test = frame.iloc[test_idx].reset_index(drop=True)
@@ -76,12 +129,7 @@ def main() -> None:
             print(
                 json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
             )
-    print("\nmeans over the splits:")
-    for name in dict.fromkeys(r["imputer"] for r in rows):
-        mine = [r for r in rows if r["imputer"] == name]
-        means = {k: float(np.mean([r[k] for r in mine])) for k in ("rmse_scaled", "accuracy")}
-        means["target_accuracy"] = float(np.mean([r["target_accuracy"] for r in mine]))
-        print(f"  {name}: " + ", ".join(f"{k} {v:.4f}" for k, v in means.items()))
+    print_summary(rows)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=2)

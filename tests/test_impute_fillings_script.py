@@ -1,0 +1,42 @@
+"""benchmarks/impute_fillings.py's summary: means over splits and paired differences to k-NN."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    sys.path.insert(0, str(BENCH))  # it imports benchmarks/tabular.py as `tabular`
+    try:
+        spec = importlib.util.spec_from_file_location(
+            "impute_fillings", BENCH / "impute_fillings.py"
+        )
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(BENCH))
+    return module
+
+
+def test_paired_differences_to_knn(bench):
+    def row(split, imputer, rmse, acc=1.0, target=1.0):
+        return {"split": split, "imputer": imputer, "rmse_scaled": rmse, "accuracy": acc,
+                "target_accuracy": target}  # fmt: skip
+
+    rows = [row(0, "knn", 0.10), row(1, "knn", 0.20), row(2, "knn", 0.30)]
+    rows += [row(0, "dmm", 0.11, 0.5), row(1, "dmm", 0.23, 1.0), row(2, "dmm", 0.29, 0.0)]
+    out = {r["imputer"]: r for r in bench.summarise(rows)}
+    assert (
+        out["knn"]["rmse_scaled"] == pytest.approx(0.2) and "rmse_scaled_vs_knn" not in out["knn"]
+    )
+    diff, se = out["dmm"]["rmse_scaled_vs_knn"]  # +0.01, +0.03, -0.01
+    assert diff == pytest.approx(0.01) and se == pytest.approx(0.02 / 3**0.5)
+    assert out["dmm"]["accuracy_vs_knn"][0] == pytest.approx(-0.5)
+    assert out["dmm"]["splits"] == 3
