@@ -1,18 +1,16 @@
 """Examples run end to end (tiny budgets)."""
 
-import importlib.util
 import math
 import re
 from pathlib import Path
+
+from scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _load(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("examples", name)
 
 
 def test_custom_sde_example_runs_end_to_end():

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+
+from scripts import load_script
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 @pytest.fixture(scope="module")
 def bench():
-    sys.path.insert(0, str(BENCH))  # it imports benchmarks/tabular.py as `tabular`
-    try:
-        spec = importlib.util.spec_from_file_location(
-            "impute_fillings", BENCH / "impute_fillings.py"
-        )
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCH))
-    return module
+    return load_script("benchmarks", "impute_fillings")
 
 
 def test_paired_differences_to_knn(bench):

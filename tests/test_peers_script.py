@@ -7,23 +7,20 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
-from pathlib import Path
 
 import pytest
 import torch
 from torch import nn
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "peers.py"
+from scripts import load_script
+
 TINY = ["--steps", "30", "--hidden", "32", "--depth", "1", "--batch", "64", "--n-eval", "200"]
 TINY += ["--budgets", "10", "--sets", "moons"]
 
 
 @pytest.fixture(scope="module")
 def peers():
-    spec = importlib.util.spec_from_file_location("peers_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks", "peers")
 
 
 def test_dmm_only_run_scores_every_sampler_within_the_budget(peers, tmp_path, capsys):

@@ -3,21 +3,16 @@ budget (the peers need the ``bench`` extra and are not run here)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "tabular.py"
+from scripts import load_script
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("tabular_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks", "tabular")
 
 
 def test_dmm_and_the_baseline_imputers_on_iris(bench, tmp_path):
@@ -37,11 +32,7 @@ def test_dmm_and_the_baseline_imputers_on_iris(bench, tmp_path):
 def test_the_headline_lays_a_later_run_over_the_first(bench, tmp_path):
     # dmm rerun alone (same protocol) replaces dmm's rows beside the first run's other methods;
     # a run of another protocol is refused
-    spec = importlib.util.spec_from_file_location(
-        "headline", SCRIPT.with_name("tabular_headline.py")
-    )
-    headline = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(headline)
+    headline = load_script("benchmarks", "tabular_headline")
     first, later = tmp_path / "first.json", tmp_path / "later.json"
     common = ["--quick", "--imputers", "mean-mode"]
     bench.main([*common, "--steps", "20", "--methods", "oracle,dmm", "--json", str(first)])
@@ -65,9 +56,7 @@ def test_the_headline_lays_a_later_run_over_the_first(bench, tmp_path):
 def test_more_splits_pool_with_an_earlier_run_split_by_split(bench, tmp_path):
     # splits 0-1 in one run, split 2 in a later one (--first-split): the paired table reads all
     # three, the later run's split seeded as split 2 (its held-out rows differ from split 0's)
-    spec = importlib.util.spec_from_file_location("paired", SCRIPT.with_name("tabular_paired.py"))
-    paired = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(paired)
+    paired = load_script("benchmarks", "tabular_paired")
     first, later = tmp_path / "first.json", tmp_path / "later.json"
     common = ["--quick", "--imputers", "none", "--steps", "20", "--methods", "oracle,dmm"]
     bench.main([*common, "--splits", "2", "--json", str(first)])
