@@ -7,6 +7,7 @@ import argparse
 import json
 import math
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -273,6 +274,22 @@ def _two_sample(
     }
 
 
+#: below this many rows per side ``dmm eval`` suggests ``--draws`` (the C2ST AUC's null sd: 0.029)
+FEW_ROWS = 200
+
+
+def _few_rows_note(n: int | None, draws: int) -> None:
+    """On stderr (stdout is the JSON): with few rows one draw moves the C2ST AUC by about its
+    null sd, which ``--draws`` averages away."""
+    if draws == 1 and n is not None and 2 <= n < FEW_ROWS:
+        print(
+            f"note: the C2ST AUC compares {n} rows per side (null sd {c2st_null_sd(n):.2f}); one "
+            "draw of samples moves it by about as much: --draws 10 averages ten draws",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
 def _draw_label(r: int, draws: int) -> str:
     return "sampling" if draws == 1 else f"sampling, draw {r + 1}/{draws}"
 
@@ -306,6 +323,7 @@ def run(args: argparse.Namespace) -> int:
     two = mean_over_draws(draws)
     if args.draws > 1:
         two.update(draws=args.draws, draw_sd=draw_spread(draws, DRAW_KEYS))
+    _few_rows_note(two.get("c2st_n"), args.draws)
     n_num = min(n_samples, NUMERICAL_N)
 
     def sample_with(n: int, steps: int) -> torch.Tensor:
@@ -387,6 +405,7 @@ def _run_table(args: argparse.Namespace, run: Run, setup: dict[str, Any]) -> int
     result = mean_over_draws(draws)
     if args.draws > 1:
         result.update(draws=args.draws, draw_sd=draw_spread(draws, TABLE_DRAW_KEYS))
+    _few_rows_note(min(result["n_test"], result["n_synthetic"]), args.draws)
     out = _finite(
         {
             "run": str(run.dir),
