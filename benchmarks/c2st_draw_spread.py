@@ -1,13 +1,13 @@
 """How much one draw moves the C2ST AUC on a small table, and what averaging draws changes.
 
     python benchmarks/c2st_draw_spread.py --runs docs/results/orthant_wine_draws.json \
-        --json docs/results/c2st_draw_spread.json
+        docs/results/orthant_breast_cancer_draws.json --json docs/results/c2st_draw_spread.json
 
 1. **The classifier's folds alone**: on wine's splits (``orthant_quality.split_data``: 70% of the
    rows for training, 54 held out), the AUC of a fixed subset of training rows against the fixed
    held-out rows under ten classifier seeds (fold assignment and subsample), and of ten subsets
    of the training rows under one classifier seed. Nothing is trained: the spread is the metric's.
-2. **Draws of trained models** (``--runs``, a JSON of ``orthant_quality.py --draws R``): the
+2. **Draws of trained models** (``--runs``, JSONs of ``orthant_quality.py --draws R``): the
    standard deviation of the AUC over each model's ``R`` draws, and each process's paired
    difference to the script's comparator (``vp`` clipped) from the first draw only against the
    mean of all draws: the same models, read two ways.
@@ -100,7 +100,9 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--splits", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=10)
-    ap.add_argument("--runs", type=Path, help="a JSON of orthant_quality.py --draws R (R > 1)")
+    ap.add_argument(
+        "--runs", type=Path, nargs="*", default=[], help="JSONs of orthant_quality.py --draws R"
+    )
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
@@ -113,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
             f"row subsets sd {s['sd']:.3f} (mean {s['mean']:.3f})"
         )
     if args.runs:
-        result["draws"] = draw_spread(args.runs)
+        result["draws"] = {k: v for path in args.runs for k, v in draw_spread(path).items()}
         for data, d in result["draws"].items():
             sd = d["draw_sd"]
             print(
