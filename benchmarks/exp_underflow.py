@@ -13,22 +13,11 @@ per row in ``[1e-3, 1e-2]``. Median CPU milliseconds of 300 calls, one thread.
 from __future__ import annotations
 
 import math
-import statistics
-import time
 
 import torch
+from jumps_cost import cpu_ms
 
 from dmm.spaces.torus import wrapped_normal_log_prob
-
-
-def cpu_ms(fn, repeats: int = 300) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.process_time()
-        fn()
-        times.append(1000 * (time.process_time() - t0))
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -46,7 +35,7 @@ def main() -> None:
     }
     base = None
     for name, fn in rows.items():
-        ms = cpu_ms(fn)
+        ms = cpu_ms(fn, 300)
         base = base or ms
         print(f"{name}: {ms:.3f} ms ({ms / base:.1f}x the first)")
 
