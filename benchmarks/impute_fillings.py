@@ -129,10 +129,10 @@ def main() -> None:
             print(
                 json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
             )
+        if args.json:  # after every split: a stopped run keeps the splits it finished
+            with open(args.json, "w") as f:
+                json.dump(rows, f, indent=2)
     print_summary(rows)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=2)
 
 
 if __name__ == "__main__":
