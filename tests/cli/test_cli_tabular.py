@@ -403,7 +403,7 @@ def test_a_run_from_before_observed_context_loads_as_trained(tmp_path, capsys):
 def test_eval_of_a_table_run_over_draws(table_run, capsys):
     import json
 
-    argv = ["eval", str(table_run), "--quiet", "-n", "60"]
+    argv = ["eval", str(table_run), "-n", "60"]  # not --quiet, which silences the note too
     one = []
     for seed in ("0", "1"):
         assert main([*argv, "--seed", seed]) == 0
@@ -425,3 +425,5 @@ def test_eval_of_a_table_run_over_draws(table_run, capsys):
     report = (table_run / "eval.md").read_text()
     assert "Means over 2 draws of 60 synthetic rows" in report
     assert f"{both['c2st_auc']:.3f} (sd {both['draw_sd']['c2st_auc']:.3f})" in report
+    assert main([*argv, "--quiet"]) == 0  # one draw, but quiet: no note
+    assert capsys.readouterr().err == ""

@@ -278,10 +278,10 @@ def _two_sample(
 FEW_ROWS = 200
 
 
-def _few_rows_note(n: int | None, draws: int) -> None:
-    """On stderr (stdout is the JSON): with few rows one draw moves the C2ST AUC by about its
-    null sd, which ``--draws`` averages away."""
-    if draws == 1 and n is not None and 2 <= n < FEW_ROWS:
+def _few_rows_note(n: int | None, args: argparse.Namespace) -> None:
+    """On stderr (stdout is the JSON; nothing with ``--quiet``): with few rows one draw moves the
+    C2ST AUC by about its null sd, which ``--draws`` averages away."""
+    if args.draws == 1 and not args.quiet and n is not None and 2 <= n < FEW_ROWS:
         print(
             f"note: the C2ST AUC compares {n} rows per side (null sd {c2st_null_sd(n):.2f}); one "
             "draw of samples moves it by about as much: --draws 10 averages ten draws",
@@ -323,7 +323,7 @@ def run(args: argparse.Namespace) -> int:
     two = mean_over_draws(draws)
     if args.draws > 1:
         two.update(draws=args.draws, draw_sd=draw_spread(draws, DRAW_KEYS))
-    _few_rows_note(two.get("c2st_n"), args.draws)
+    _few_rows_note(two.get("c2st_n"), args)
     n_num = min(n_samples, NUMERICAL_N)
 
     def sample_with(n: int, steps: int) -> torch.Tensor:
@@ -405,7 +405,7 @@ def _run_table(args: argparse.Namespace, run: Run, setup: dict[str, Any]) -> int
     result = mean_over_draws(draws)
     if args.draws > 1:
         result.update(draws=args.draws, draw_sd=draw_spread(draws, TABLE_DRAW_KEYS))
-    _few_rows_note(min(result["n_test"], result["n_synthetic"]), args.draws)
+    _few_rows_note(min(result["n_test"], result["n_synthetic"]), args)
     out = _finite(
         {
             "run": str(run.dir),
