@@ -375,17 +375,35 @@ def backward_gif(
     return Path(path)
 
 
+def _wrapped(text: str, fits) -> list[str]:
+    """``text``'s lines, each broken at spaces into pieces for which ``fits(piece)`` holds (a word
+    too long on its own keeps a line of its own)."""
+    out = []
+    for line in text.splitlines() or [""]:
+        words, current = line.split(" "), ""
+        for word in words:
+            trial = word if not current else f"{current} {word}"
+            if current and not fits(trial):
+                out.append(current)
+                trial = word
+            current = trial
+        out.append(current)
+    return out
+
+
 def gallery(tiles: Sequence[tuple[str, Path]], path: str | Path, width: int = 1400) -> Path:
-    """One row per panel: each panel's PNG scaled to ``width`` pixels under its title."""
+    """One row per panel: each panel's PNG scaled to ``width`` pixels under its title, whose lines
+    are wrapped to the width."""
     from PIL import ImageDraw, ImageFont
 
     font = ImageFont.load_default(size=22)
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     rows = []
     for title, png in tiles:
         with Image.open(png) as source:  # closed at once, not when collected
             im = source.convert("RGB")
         im = im.resize((width, max(1, round(im.height * width / im.width))), Image.LANCZOS)
-        lines = title.splitlines() or [""]
+        lines = _wrapped(title, lambda text: measure.textlength(text, font=font) <= width - 32)
         band = Image.new("RGB", (width, 14 + 30 * len(lines)), "white")
         draw = ImageDraw.Draw(band)
         for k, line in enumerate(lines):

@@ -1,0 +1,24 @@
+"""dmm.plotting.gallery: panel titles are wrapped to the gallery's width."""
+
+from __future__ import annotations
+
+from PIL import Image
+
+from dmm.plotting import _wrapped, gallery
+
+
+def test_wrapping_breaks_at_spaces_and_keeps_line_breaks():
+    fits = lambda text: len(text) <= 10  # noqa: E731
+    assert _wrapped("aaa bbb ccc ddd\nshort", fits) == ["aaa bbb", "ccc ddd", "short"]
+    assert _wrapped("averyveryverylongword x", fits) == ["averyveryverylongword", "x"]
+    assert _wrapped("", fits) == [""]
+
+
+def test_a_long_title_takes_more_lines_instead_of_leaving_the_picture(tmp_path):
+    png = tmp_path / "panel.png"
+    Image.new("RGB", (200, 100), "white").save(png)
+    short = gallery([("title\nshort summary", png)], tmp_path / "a.png", width=400)
+    long = gallery([("title\n" + "word " * 60, png)], tmp_path / "b.png", width=400)
+    with Image.open(short) as a, Image.open(long) as b:
+        assert a.width == b.width == 400
+        assert b.height >= a.height + 30 * 3  # 300 characters need several 400-pixel lines
