@@ -16,23 +16,15 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import math
 from pathlib import Path
 
 import numpy as np
 import torch
+from orthant_quality import PAIRED_WITH, split_data
 
 from dmm.metrics import c2st_auc
-
-
-def _orthant_quality():
-    path = Path(__file__).with_name("orthant_quality.py")
-    spec = importlib.util.spec_from_file_location("orthant_quality", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _sd(values) -> float:
@@ -42,10 +34,9 @@ def _sd(values) -> float:
 def fold_spread(splits: int, repeats: int) -> list[dict]:
     """Part 1, per split: the AUC's mean and sd over classifier seeds (fixed rows) and over
     training-row subsets (classifier seed 0)."""
-    oq = _orthant_quality()
     rows = []
     for split in range(splits):
-        train, test = oq.split_data("wine", split)
+        train, test = split_data("wine", split)
         scale = train.std(0)
         fixed = train[: len(test)]
         seeds = [c2st_auc(fixed / scale, test / scale, seed=k) for k in range(repeats)]
@@ -64,7 +55,7 @@ def fold_spread(splits: int, repeats: int) -> list[dict]:
     return rows
 
 
-def draw_spread(runs_json: Path, comparator: str = "vp (clipped)") -> dict:
+def spreads_of_run(runs_json: Path, comparator: str = PAIRED_WITH) -> dict:
     """Part 2 from a saved ``orthant_quality.py --draws`` run."""
     results = json.loads(runs_json.read_text())
     out = {}
@@ -115,7 +106,7 @@ def main(argv: list[str] | None = None) -> None:
             f"row subsets sd {s['sd']:.3f} (mean {s['mean']:.3f})"
         )
     if args.runs:
-        result["draws"] = {k: v for path in args.runs for k, v in draw_spread(path).items()}
+        result["draws"] = {k: v for path in args.runs for k, v in spreads_of_run(path).items()}
         for data, d in result["draws"].items():
             sd = d["draw_sd"]
             print(

@@ -16,9 +16,9 @@ prints the means over the splits of several runs, with each imputer's difference
 split (paired: the same hidden cells) and its standard error:
 
     python benchmarks/impute_fillings.py --table iris --draws 10 --splits 7 --first-split 3 \
-        --json docs/results/impute_fillings_iris_splits3-9.json
-    python benchmarks/impute_fillings.py --summarise docs/results/impute_fillings_iris.json \
-        docs/results/impute_fillings_iris_splits3-9.json
+        --json docs/results/impute_iris_splits3-9.json
+    python benchmarks/impute_fillings.py --summarise docs/results/impute_resample_iris.json \
+        docs/results/impute_iris_splits3-9.json
 """
 
 from __future__ import annotations

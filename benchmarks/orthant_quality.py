@@ -18,7 +18,8 @@ mapped back by ``exp``. A name may carry parameters (``gbm:parameterisation=log-
 ``--also-sample straight-midpoint@20`` scores each trained model with another sampler too.
 ``--draws R`` draws ``R`` sample sets from each trained model (and ``R`` subsets of the training rows
 for the floor) and reports the metrics' means: on wine one draw of 54 rows moves the C2ST AUC by
-0.03-0.08, more than the differences between the processes.
+a standard deviation of 0.04-0.10 (``benchmarks/c2st_draw_spread.py``), more than the differences
+between the processes.
 
 Data: ``orthant-gmm-2d`` and ``orthant-gmm-10d`` (20 000 training draws, 2 000 held out); scikit-learn's
 wine (178 rows) and breast cancer (the 556 rows without a zero; 13 rows hold one, which the orthant
@@ -45,7 +46,7 @@ import torch
 
 from dmm.cli.catalog import build
 from dmm.data import export_sklearn, load_data
-from dmm.metrics import c2st_auc, energy_distance, ks_per_feature
+from dmm.metrics import c2st_auc, energy_distance, ks_per_feature, mean_over_draws
 from dmm.reversal import Reversal
 from dmm.samplers import EulerMaruyama, simulate
 from dmm.training import TrainConfig, train
@@ -84,12 +85,10 @@ def metrics(
 
 def mean_metrics(draws: list[torch.Tensor], test: torch.Tensor, scale: torch.Tensor) -> dict:
     """:func:`metrics` of each draw (draw ``r`` with classifier seed ``r``), averaged over the
-    draws, with each draw's C2ST AUC in ``c2st_draws``. One draw of wine's 54 rows moves the AUC
-    by 0.03-0.08 (standard deviation over ten draws of one trained model): the draw, not the
-    model, then decides a single-draw comparison."""
+    draws, with each draw's C2ST AUC in ``c2st_draws`` (module docstring: one draw of wine's 54
+    rows, not the model, then decides a single-draw comparison)."""
     each = [metrics(y, test, scale, seed=r) for r, y in enumerate(draws)]
-    out = {key: float(np.mean([m[key] for m in each])) for key in each[0]}
-    return {**out, "c2st_draws": [m["c2st"] for m in each]}
+    return {**mean_over_draws(each), "c2st_draws": [m["c2st"] for m in each]}
 
 
 def draw_seed(seed: int, r: int) -> int:
@@ -152,8 +151,8 @@ def run_one(variant: str, train_x: torch.Tensor, test: torch.Tensor, args, seed:
 
     def scored(name: str, ys: list[torch.Tensor]) -> dict:
         bad = float(np.mean([violations(y) for y in ys]))
-        return {"process": name, "train_seconds": seconds, "violations": bad,
-                **mean_metrics(ys, test, scale)}  # fmt: skip
+        row = {"process": name, "train_seconds": seconds, "violations": bad}
+        return {**row, **mean_metrics(ys, test, scale)}
 
     ys = draws(EulerMaruyama(), args.sample_steps)
     rows = [scored(label, ys)]
