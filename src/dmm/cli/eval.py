@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from ..metrics import draw_spread, mean_over_draws, precision_recall, two_sample_report
-from ..metrics.classifier import c2st_auc, c2st_null_sd
+from ..metrics.classifier import NULL_PERMUTATIONS, c2st_auc, c2st_null, c2st_null_sd
 from ..metrics.report import error_report
 from ..processes.diffusion import Diffusion
 from ..reversal import Reversal
@@ -96,6 +96,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="draw R sample sets (sampling seeds SEED, SEED+1, ...; each with its own classifier "
         "folds) and report the metrics' means and their spread over the draws (draw_sd): with "
         "few reference rows one draw moves the C2ST AUC by several hundredths (default 1)",
+    )
+    p.add_argument(
+        "--null-permutations",
+        type=int,
+        default=NULL_PERMUTATIONS,
+        metavar="P",
+        help="measure the C2ST AUC's null spread (c2st_null_sd) by rerunning the test on P "
+        "random deals of the pooled rows into two sides (first draw only; 0: Mann-Whitney's "
+        f"lower bound, nothing refitted; default {NULL_PERMUTATIONS})",
     )
     add_sampling_options(p)
     p.set_defaults(func=run)
@@ -192,15 +201,17 @@ def eval_data(
     return x[perm], x[perm], what, None if context is None else context[perm]
 
 
-def _c2st(samples: Tensor, reference: Tensor, seed: int) -> dict[str, Any]:
+def _c2st(samples: Tensor, reference: Tensor, seed: int, permutations: int) -> dict[str, Any]:
     """The classifier two-sample test's ROC AUC (0.5: indistinguishable) on all the reference
-    rows, or ``None`` with the reason (scikit-learn missing, too few rows)."""
+    rows and its null spread (:func:`~dmm.metrics.classifier.c2st_null`, ``permutations``
+    deals), or ``None`` with the reason (scikit-learn missing, too few rows)."""
     m = min(len(samples), len(reference))
     try:
         auc = c2st_auc(samples[:m], reference[:m], seed=seed)
+        null = c2st_null(samples[:m], reference[:m], permutations, seed=seed)
     except (ImportError, ValueError) as exc:
         return {"c2st_auc": None, "c2st_note": " ".join(str(exc).split())}
-    return {"c2st_auc": auc, "c2st_n": m, "c2st_null_sd": c2st_null_sd(m)}
+    return {"c2st_auc": auc, "c2st_n": m, **null}
 
 
 #: the neighbourhood size of the k-NN precision and recall (Kynkäänniemi et al. 2019 use 3)
@@ -248,9 +259,11 @@ def _two_sample(
     n: int,
     device: str | None,
     callback,
+    permutations: int,
 ) -> dict[str, Any]:
     """The two-sample metrics of one draw of samples (sampling and classifier seed ``seed``)
-    against the reference rows of ``rows`` (:func:`eval_data`), the structure-seeing ones first."""
+    against the reference rows of ``rows`` (:func:`eval_data`), the structure-seeing ones first;
+    the C2ST's null spread from ``permutations`` deals."""
     reference, floor_data, _, context = rows
     n_samples = n if context is None else len(context)  # conditional: one per row
     if len(floor_data) < 4:
@@ -261,7 +274,7 @@ def _two_sample(
     require_finite(samples)  # the metrics of non-finite samples are meaningless
     samples, reference = samples.cpu(), reference.cpu()
     structure = {  # the metrics that see blur and mass in empty regions
-        **_c2st(samples, reference, seed),
+        **_c2st(samples, reference, seed, permutations),
         **_manifold(samples, reference),
         **_off_support(spec, samples, reference),
     }
@@ -283,11 +296,21 @@ def _few_rows_note(n: int | None, args: argparse.Namespace) -> None:
     C2ST AUC by about its null sd, which ``--draws`` averages away."""
     if args.draws == 1 and not args.quiet and n is not None and 2 <= n < FEW_ROWS:
         print(
-            f"note: the C2ST AUC compares {n} rows per side (null sd {c2st_null_sd(n):.2f}); one "
+            f"note: the C2ST AUC compares {n} rows per side (null sd at least "
+            f"{c2st_null_sd(n):.2f}); one "
             "draw of samples moves it by about as much: --draws 10 averages ten draws",
             file=sys.stderr,
             flush=True,
         )
+
+
+def _with_first_null(mean: dict[str, Any], draws: list[dict[str, Any]]) -> dict[str, Any]:
+    """The mean over the draws with the first draw's C2ST null spread, the only one measured
+    (the others carry the Mann–Whitney bound, which must not be averaged into it)."""
+    for key in ("c2st_null_sd", "c2st_null"):
+        if key in draws[0]:
+            mean[key] = draws[0][key]
+    return mean
 
 
 def _draw_label(r: int, draws: int) -> str:
@@ -301,6 +324,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"-n must be at least 2, got {args.n}")
     if args.draws < 1:
         raise UsageError(f"--draws must be at least 1, got {args.draws}")
+    if args.null_permutations == 1 or args.null_permutations < 0:
+        raise UsageError(
+            f"--null-permutations must be 0 or at least 2, got {args.null_permutations}"
+        )
     run_ = _load_run(args.run_dir, ema=not args.no_ema, device=args.device)
     setup = sampling_setup(run_, args)
     from .tables import is_table_run
@@ -317,10 +344,13 @@ def run(args: argparse.Namespace) -> int:
         if r == 0:  # the error report reads the first draw's rows
             reference, _, what, context = rows
         with progress(args, setup["steps"], _draw_label(r, args.draws)) as callback:
-            draws.append(_two_sample(run_, setup, rows, seed, spec, args.n, device, callback))
+            permutations = args.null_permutations if r == 0 else 0
+            draws.append(
+                _two_sample(run_, setup, rows, seed, spec, args.n, device, callback, permutations)
+            )
     n_samples = args.n if context is None else len(context)  # conditional: one per row
     reference = run_.process.space.validate(reference).to(device)
-    two = mean_over_draws(draws)
+    two = _with_first_null(mean_over_draws(draws), draws)
     if args.draws > 1:
         two.update(draws=args.draws, draw_sd=draw_spread(draws, DRAW_KEYS))
     _few_rows_note(two.get("c2st_n"), args)
@@ -399,10 +429,18 @@ def _run_table(args: argparse.Namespace, run: Run, setup: dict[str, Any]) -> int
     for r in range(args.draws):  # draw r: sampling seed and the metrics' seed + r
         with progress(args, setup["steps"], _draw_label(r, args.draws)) as callback:
             result, _, _ = evaluate_table(
-                run, setup, args.n, args.seed + r, args.data, args.device, callback, with_floor=True
+                run,
+                setup,
+                args.n,
+                args.seed + r,
+                args.data,
+                args.device,
+                callback,
+                with_floor=True,
+                null_permutations=args.null_permutations if r == 0 else 0,
             )
         draws.append(result)
-    result = mean_over_draws(draws)
+    result = _with_first_null(mean_over_draws(draws), draws)
     if args.draws > 1:
         result.update(draws=args.draws, draw_sd=draw_spread(draws, TABLE_DRAW_KEYS))
     _few_rows_note(min(result["n_test"], result["n_synthetic"]), args)

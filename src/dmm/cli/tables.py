@@ -21,6 +21,7 @@ import pandas as pd
 import torch
 
 from ..data.errors import DataError
+from ..metrics.classifier import NULL_PERMUTATIONS
 from ..tabular.codec import TableCodec
 from ..tabular.io import read_table
 from ..tabular.schema import Schema, read_schema_file, resolve_schema
@@ -240,11 +241,13 @@ def evaluate_table(
     device: str = "cpu",
     callback: Callable | None = None,
     with_floor: bool = False,
+    null_permutations: int = NULL_PERMUTATIONS,
 ) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
     """The table metrics (:func:`dmm.tabular.metrics.evaluate`) of ``n`` synthetic rows (default:
     as many as the training rows) against the held-out rows, or the table ``data``; with the
     reference and synthetic tables. ``with_floor``: also what the training rows score in their
-    place (``"floor"``, :func:`dmm.tabular.metrics.floor`)."""
+    place (``"floor"``, :func:`dmm.tabular.metrics.floor`). ``null_permutations``: the deals
+    that measure the C2ST AUC's null spread (:func:`dmm.metrics.classifier.c2st_null`)."""
     try:
         import sklearn  # noqa: F401
 
@@ -268,7 +271,8 @@ def evaluate_table(
     n = len(train) if n is None else n
     synthetic = draw_table(run, setup, n, seed, device, callback)
     kinds = codec_of(run).schema.kinds()
-    result = {"reference": what, **evaluate(train, test, synthetic, kinds, seed=seed)}
+    result = evaluate(train, test, synthetic, kinds, seed=seed, null_permutations=null_permutations)
+    result = {"reference": what, **result}
     if with_floor:
         result["floor"] = floor(train, test, kinds, seed=seed)
     return result, test, synthetic
