@@ -11,7 +11,8 @@ RMSE in training-range units over the hidden numeric cells (as ``tabular.py``), 
 hidden categorical cells, and the target column's accuracy with all its held-out cells hidden
 (``--impute-columns``' protocol, one column). One thread; about 2 minutes per fit on iris.
 
-``--first-split F`` runs splits ``F, F+1, ...``; ``--summarise A.json B.json`` trains nothing and
+``--steps S ...`` fits one model per training budget (default: the model's 5 000 steps; each
+imputer's name then says its steps). ``--first-split F`` runs splits ``F, F+1, ...``; ``--summarise A.json B.json`` trains nothing and
 prints the means over the splits of several runs, with each imputer's difference to k-NN split by
 split (paired: the same hidden cells) and its standard error:
 
@@ -86,6 +87,9 @@ def main() -> None:
     )
     ap.add_argument("--draws", type=int, nargs="*", default=[10, 50, 100])
     ap.add_argument("--resample", type=int, nargs="*", default=[1])
+    ap.add_argument(
+        "--steps", type=int, nargs="*", default=None, help="training steps (default: the model's)"
+    )
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     if args.summarise:
@@ -106,21 +110,24 @@ def main() -> None:
         mask = hide_cells(test, 0.2, seed=s)
         column = np.zeros(test.shape, bool)
         column[:, list(test.columns).index(target)] = test[target].notna().to_numpy()
-        seed_everything(s)
-        model = TabularModel(seed=s).fit(train)
 
         def score(imputer, hidden, test=test, train=train):
             filled = imputer(test.mask(hidden))
             return imputation_scores(test, conform(filled, test, kinds), hidden, train, kinds)
 
         fills = {"knn": partial(impute_knn, train, kinds=kinds)}
-        fills |= {
-            f"dmm, {k} fillings" + (f", resample {u}" if u != 1 else ""): partial(
-                model.impute, seed=s, draws=k, resample=u
-            )
-            for k in args.draws
-            for u in args.resample
-        }
+        for steps in args.steps or [None]:
+            seed_everything(s)
+            model = TabularModel(seed=s, **({} if steps is None else {"steps": steps})).fit(train)
+            fills |= {
+                f"dmm, {k} fillings"
+                + (f", resample {u}" if u != 1 else "")
+                + (f", {steps} steps" if steps is not None else ""): partial(
+                    model.impute, seed=s, draws=k, resample=u
+                )
+                for k in args.draws
+                for u in args.resample
+            }
         for name, imputer in fills.items():
             cells, col = score(imputer, mask), score(imputer, column)
             row = {"split": s, "imputer": name, "rmse_scaled": cells["rmse_scaled"]}
