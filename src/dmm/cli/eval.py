@@ -287,7 +287,7 @@ def _two_sample(
     }
 
 
-#: below this many rows per side ``dmm eval`` suggests ``--draws`` (the C2ST AUC's null sd: at least 0.029)
+#: below this many rows per side ``dmm eval`` suggests ``--draws`` (C2ST AUC null sd: ≥ 0.029)
 FEW_ROWS = 200
 
 
