@@ -13,8 +13,9 @@ hidden categorical cells, and the target column's accuracy with all its held-out
 
 ``--steps S ...`` fits one model per training budget (default: the model's 5 000 steps; each
 imputer's name then says its steps). ``--first-split F`` runs splits ``F, F+1, ...``; ``--summarise A.json B.json`` trains nothing and
-prints the means over the splits of several runs, with each imputer's difference to k-NN split by
-split (paired: the same hidden cells) and its standard error:
+prints the means over the splits of several runs, with each imputer's difference to k-NN (or to
+the imputer ``--against`` names) split by split (paired: the same hidden cells) and its standard
+error:
 
     python benchmarks/impute_fillings.py --table iris --draws 10 --splits 7 --first-split 3 \
         --json docs/results/impute_iris_splits3-9.json
@@ -46,10 +47,11 @@ from tabular import (
 METRICS = ("rmse_scaled", "accuracy", "target_accuracy")
 
 
-def summarise(rows: list[dict]) -> list[dict]:
-    """Per imputer: the mean of each metric over the splits, and on the splits k-NN also ran,
-    the mean and standard error of the imputer's difference to k-NN (paired by split)."""
-    knn = {r["split"]: r for r in rows if r["imputer"] == "knn"}
+def summarise(rows: list[dict], against: str = "knn") -> list[dict]:
+    """Per imputer: the mean of each metric over the splits, and on the splits ``against`` (an
+    imputer's name; k-NN by default) also ran, the mean and standard error of the imputer's
+    difference to it (paired by split), as ``KEY_vs_knn``."""
+    knn = {r["split"]: r for r in rows if r["imputer"] == against}
     out = []
     for name in dict.fromkeys(r["imputer"] for r in rows):
         mine = [r for r in rows if r["imputer"] == name]
@@ -57,16 +59,18 @@ def summarise(rows: list[dict]) -> list[dict]:
         for key in METRICS:
             row[key] = float(np.mean([r[key] for r in mine]))
             diff = [r[key] - knn[r["split"]][key] for r in mine if r["split"] in knn]
-            if name != "knn" and len(diff) > 1:
+            if name != against and len(diff) > 1:
                 se = float(np.std(diff, ddof=1) / np.sqrt(len(diff)))
                 row[key + "_vs_knn"] = [float(np.mean(diff)), se]
         out.append(row)
     return out
 
 
-def print_summary(rows: list[dict]) -> None:
-    print("\nmeans over the splits (and, paired by split, minus k-NN +- its standard error):")
-    for row in summarise(rows):
+def print_summary(rows: list[dict], against: str = "knn") -> None:
+    print(
+        f"\nmeans over the splits (and, paired by split, minus {against!r} +- its standard error):"
+    )
+    for row in summarise(rows, against):
         parts = []
         for key in METRICS:
             text = f"{key} {row[key]:.4f}"
@@ -85,6 +89,12 @@ def main() -> None:
     ap.add_argument(
         "--summarise", nargs="+", metavar="JSON", help="train nothing: summarise saved runs"
     )
+    ap.add_argument(
+        "--against", default="knn", help="--summarise: the imputer the differences are to"
+    )
+    ap.add_argument(
+        "--only-splits", type=int, nargs="+", help="--summarise: these splits only (default: all)"
+    )
     ap.add_argument("--draws", type=int, nargs="*", default=[10, 50, 100])
     ap.add_argument("--resample", type=int, nargs="*", default=[1])
     ap.add_argument(
@@ -93,11 +103,13 @@ def main() -> None:
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     if args.summarise:
-        rows = []
-        for path in args.summarise:
+        rows = {}
+        for path in args.summarise:  # runs may repeat a split's k-NN row: count it once
             with open(path) as f:
-                rows += json.load(f)
-        print_summary(rows)
+                for row in json.load(f):
+                    if args.only_splits is None or row["split"] in args.only_splits:
+                        rows.setdefault((row["split"], row["imputer"]), row)
+        print_summary(list(rows.values()), args.against)
         return
     torch.set_num_threads(1)
     frame, target = load_table(args.table, n=None, seed=0)

@@ -31,3 +31,15 @@ def test_paired_differences_to_knn(bench):
     assert diff == pytest.approx(0.01) and se == pytest.approx(0.02 / 3**0.5)
     assert out["dmm"]["accuracy_vs_knn"][0] == pytest.approx(-0.5)
     assert out["dmm"]["splits"] == 3
+
+
+def test_differences_to_another_imputer(bench):
+    def row(split, imputer, rmse):
+        return {"split": split, "imputer": imputer, "rmse_scaled": rmse, "accuracy": 1.0,
+                "target_accuracy": 1.0}  # fmt: skip
+
+    rows = [row(0, "dmm", 0.10), row(1, "dmm", 0.20), row(0, "long", 0.08), row(1, "long", 0.16)]
+    out = {r["imputer"]: r for r in bench.summarise(rows, against="dmm")}
+    diff, se = out["long"]["rmse_scaled_vs_knn"]  # -0.02, -0.04
+    assert diff == pytest.approx(-0.03) and se == pytest.approx(0.01)
+    assert "rmse_scaled_vs_knn" not in out["dmm"]
