@@ -81,8 +81,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dmm.metrics.classifier import NULL_PERMUTATIONS
-from dmm.metrics.classifier import c2st_null as null_spread
+from dmm.metrics.classifier import NULL_PERMUTATIONS, c2st_null
 
 __all__ = [
     "FLOOR_KEYS",
@@ -576,7 +575,7 @@ def evaluate(
     rows = {name: some(table, max_rows) for name, table in tables.items()}
     capped = {name: space.points(table) for name, table in rows.items()}
 
-    c2st, c2st_null = None, {"c2st_null_sd": None, "c2st_null": None}
+    c2st, null = None, {"c2st_null_sd": None, "c2st_null": None}
     if min(len(capped["synthetic"]), len(capped["test"])) >= 10:
         import torch
 
@@ -586,7 +585,7 @@ def evaluate(
             torch.from_numpy(space.embed(rows[n], pooled=True)) for n in ("synthetic", "test")
         )
         c2st = c2st_auc(x_s, x_t, folds=5, seed=seed, max_iter=100)
-        c2st_null = null_spread(x_s, x_t, null_permutations, seed=seed, max_iter=100)
+        null = c2st_null(x_s, x_t, null_permutations, seed=seed, max_iter=100)
 
     try:
         import ot  # noqa: F401
@@ -632,7 +631,7 @@ def evaluate(
         "pair_error": _mean(diff),
         "column_pair": _mean(1.0 - diff / width),
         "c2st_auc": c2st,
-        **c2st_null,
+        **null,
         "ml_efficiency": _ml_efficiency(space, tables, columns, kinds, target, seed),
         "w1_train": w1["train"],
         "w1_test": w1["test"],
