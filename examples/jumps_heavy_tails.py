@@ -11,7 +11,12 @@ quantiles 0.99 / 0.999 / 0.9999 of ``|x|`` with the data's (error on a log scale
 ``|log q_model - log q_data|``, data quantiles from 10^6 draws) and the Hill estimate of the tail
 index (top 1% of ``|x|``) with the data's. Writes ``<out>/heavy_<data>.json`` (runs of single
 processes merge into it). ``--sample-steps 100 400`` also reports the metrics at 400 sampling
-steps (keys ``...@400``), the check for discretisation error.
+steps (keys ``...@400``), the check for discretisation error. ``--equal-time`` trains ``vp`` for as
+long as ``levy-ou`` trained in the same report (the step count from a timed pilot of ``vp``):
+
+    python examples/jumps_heavy_tails.py --data student-t-3-8d --steps 30000 --n 10000 \
+        --sample-steps 200 --grad-clip 1000 --processes levy-ou vp --equal-time \
+        --levy-set proposals=4 sampler_proposals=4
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import ast
 import json
 import math
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -54,10 +60,11 @@ def parse_set(items: list[str]) -> dict[str, object]:
 
 
 def run_one(
-    name: str, data: torch.Tensor, overrides: dict, args
+    name: str, data: torch.Tensor, overrides: dict, args, steps: int | None = None
 ) -> tuple[dict[str, float], torch.Tensor]:
-    """Train ``name`` and sample: the tail summary per ``--sample-steps`` and the samples of the
-    first (for ``--figure``)."""
+    """Train ``name`` for ``steps`` (default ``--steps``) and sample: the tail summary per
+    ``--sample-steps`` and the samples of the first (for ``--figure``)."""
+    steps = args.steps if steps is None else steps
     built = build(
         name, data, {"hidden": args.hidden, "depth": args.depth, **overrides}, seed=args.seed
     )
@@ -70,14 +77,14 @@ def run_one(
         loss,
         built.data,  # in the model's coordinates (vp standardises unless told not to)
         TrainConfig(
-            steps=args.steps,
+            steps=steps,
             batch_size=args.batch,
             lr=1e-3,
             warmup=50,
             grad_clip=args.grad_clip,
             row_tilt=args.row_tilt if name in args.tilt_processes else 0.0,
             seed=args.seed,
-            log_every=max(args.steps // 20, 1),
+            log_every=max(steps // 20, 1),
             val_every=10**9,
             checkpoint_every=250 if run_dir is not None else 10**9,
         ),
@@ -86,7 +93,11 @@ def run_one(
     )
     train_s = time.time() - t0
     print(f"{name}: trained in {train_s:.0f} s (this invocation)", flush=True)
-    out: dict[str, float] = {"train_seconds": train_s, "final_loss": _final_loss(result)}
+    out: dict[str, float] = {
+        "train_seconds": train_s,
+        "steps": steps,
+        "final_loss": _final_loss(result),
+    }
     sampler, drawn = built.sampler(), []
     for i, steps in enumerate(args.sample_steps):
         g = torch.Generator().manual_seed(args.seed + 7)
@@ -101,6 +112,22 @@ def run_one(
         suffix = "" if i == 0 else f"@{steps}"
         out.update({k + suffix: v for k, v in res.items()})
     return out, drawn[0]
+
+
+def seconds_per_step(name: str, data: torch.Tensor, overrides: dict, args, pilot: int) -> float:
+    """Wall seconds per training step of ``name``, from a ``pilot``-step training (after 20 steps
+    of warm-up) with ``run_one``'s settings; nothing is kept."""
+    built = build(
+        name, data, {"hidden": args.hidden, "depth": args.depth, **overrides}, seed=args.seed
+    )
+    config = TrainConfig(
+        batch_size=args.batch, lr=1e-3, warmup=50, grad_clip=args.grad_clip, seed=args.seed,
+        log_every=10**9, val_every=10**9, checkpoint_every=10**9,
+    )  # fmt: skip
+    train(built.model, built.loss, built.data, replace(config, steps=20))
+    t0 = time.time()
+    train(built.model, built.loss, built.data, replace(config, steps=pilot))
+    return (time.time() - t0) / pilot
 
 
 def _final_loss(result) -> float:
@@ -244,6 +271,13 @@ def main() -> None:
         help="checkpoint every 250 steps under RUN_DIR/<data>_<process> and resume from there "
         "(a run cut short by a time limit continues where it stopped when started again)",
     )
+    ap.add_argument(
+        "--equal-time",
+        action="store_true",
+        help="train vp for as long as levy-ou trained (its train_seconds in this tag's report, "
+        "or in this run): vp's steps = those seconds over its seconds per step in a pilot",
+    )
+    ap.add_argument("--pilot-steps", type=int, default=300, help="--equal-time's pilot")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="docs/results")
     ap.add_argument(
@@ -284,10 +318,18 @@ def main() -> None:
     }
     samples = {}
     for name in args.processes:
-        res, samples[name] = run_one(name, data, overrides[name], args)
+        steps = None
+        if args.equal_time and name == "vp":
+            if "levy-ou" not in report:
+                raise SystemExit(f"--equal-time: no levy-ou run in {path} to match")
+            budget = report["levy-ou"]["train_seconds"]
+            per = seconds_per_step(name, data, overrides[name], args, args.pilot_steps)
+            steps = max(round(budget / per), 1)
+            print(f"vp: {per * 1000:.4f} ms per step, {steps} steps in {budget:.2f} s", flush=True)
+        res, samples[name] = run_one(name, data, overrides[name], args, steps)
         res.update({f"logerr_q{q}": abs(math.log(res[f"q{q}"] / truth[f"q{q}"])) for q in LEVELS})
         report[name] = res
-        report["args"][name] = vars(args) | {"overrides": overrides[name]}
+        report["args"][name] = vars(args) | {"overrides": overrides[name], "steps": res["steps"]}
         print(name, json.dumps(res), flush=True)
     Path(args.out).mkdir(parents=True, exist_ok=True)
     if path.exists():  # merge with what other runs wrote meanwhile

@@ -1,8 +1,11 @@
 """Examples run end to end (tiny budgets)."""
 
+import json
 import math
 import re
 from pathlib import Path
+
+import pytest
 
 from scripts import load_script
 
@@ -68,3 +71,28 @@ def test_heavy_tails_example_runs_and_tabulates(tmp_path, monkeypatch, capsys):
     verdict = capsys.readouterr().out.strip().splitlines()
     assert len(verdict) == 3 and verdict[2].startswith("| student-t-3-2d | 3 / 3 |")
     assert verdict[2].endswith("| yes |") or "| no (" in verdict[2]
+
+
+def test_heavy_tails_equal_time_matches_levy_ou_training_seconds(tmp_path, monkeypatch, capsys):
+    # --equal-time: vp's steps come from levy-ou's seconds in the report and a timed vp pilot
+    module = _load("jumps_heavy_tails")
+    base = "jumps_heavy_tails.py --data student-t-3-2d --n 300 --sample-steps 3".split()
+    base += ["--out", str(tmp_path), "--levy-set", "hidden=8", "proposals=2", "sampler_proposals=2"]
+    monkeypatch.setattr("sys.argv", [*base, "--steps", "5", "--processes", "vp", "--equal-time"])
+    with pytest.raises(SystemExit, match="no levy-ou run"):
+        module.main()  # nothing to match yet
+    monkeypatch.setattr("sys.argv", [*base, "--steps", "40", "--processes", "levy-ou"])
+    module.main()
+    monkeypatch.setattr(
+        "sys.argv",
+        [*base, "--steps", "5", "--processes", "vp", "--equal-time", "--pilot-steps", "20"],
+    )
+    capsys.readouterr()
+    module.main()
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("vp: "))
+    per_ms, steps, budget = (float(w) for w in re.findall(r"[0-9.]+", line)[:3])
+    report = json.loads((tmp_path / "heavy_student-t-3-2d.json").read_text())
+    assert report["vp"]["steps"] == report["args"]["vp"]["steps"] == int(steps) != 5
+    assert budget == pytest.approx(report["levy-ou"]["train_seconds"], abs=0.01)
+    assert abs(steps * per_ms / 1000 - budget) <= 0.01 * budget + per_ms / 1000  # one step
+    assert report["levy-ou"]["steps"] == report["args"]["levy-ou"]["steps"] == 40
