@@ -115,8 +115,9 @@ def run_one(
 
 
 def seconds_per_step(name: str, data: torch.Tensor, overrides: dict, args, pilot: int) -> float:
-    """Wall seconds per training step of ``name``, from a ``pilot``-step training (after 20 steps
-    of warm-up) with ``run_one``'s settings; nothing is kept."""
+    """Wall seconds per training step of ``name`` with ``run_one``'s settings: the difference of
+    a ``pilot``-step and a ``pilot // 4``-step training over their difference in steps, so that
+    what one call of :func:`train` costs once (its set-up) does not count; nothing is kept."""
     built = build(
         name, data, {"hidden": args.hidden, "depth": args.depth, **overrides}, seed=args.seed
     )
@@ -124,10 +125,14 @@ def seconds_per_step(name: str, data: torch.Tensor, overrides: dict, args, pilot
         batch_size=args.batch, lr=1e-3, warmup=50, grad_clip=args.grad_clip, seed=args.seed,
         log_every=10**9, val_every=10**9, checkpoint_every=10**9,
     )  # fmt: skip
-    train(built.model, built.loss, built.data, replace(config, steps=20))
-    t0 = time.time()
-    train(built.model, built.loss, built.data, replace(config, steps=pilot))
-    return (time.time() - t0) / pilot
+    short = max(pilot // 4, 1)
+    train(built.model, built.loss, built.data, replace(config, steps=short))  # warm-up
+    seconds = []
+    for steps in (short, pilot):
+        t0 = time.time()
+        train(built.model, built.loss, built.data, replace(config, steps=steps))
+        seconds.append(time.time() - t0)
+    return max(seconds[1] - seconds[0], 1e-9) / (pilot - short)
 
 
 def _final_loss(result) -> float:
@@ -277,7 +282,7 @@ def main() -> None:
         help="train vp for as long as levy-ou trained (its train_seconds in this tag's report, "
         "or in this run): vp's steps = those seconds over its seconds per step in a pilot",
     )
-    ap.add_argument("--pilot-steps", type=int, default=300, help="--equal-time's pilot")
+    ap.add_argument("--pilot-steps", type=int, default=400, help="--equal-time's pilot")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="docs/results")
     ap.add_argument(
@@ -322,6 +327,8 @@ def main() -> None:
         if args.equal_time and name == "vp":
             if "levy-ou" not in report:
                 raise SystemExit(f"--equal-time: no levy-ou run in {path} to match")
+            if args.pilot_steps < 4:
+                raise SystemExit(f"--pilot-steps must be at least 4, got {args.pilot_steps}")
             budget = report["levy-ou"]["train_seconds"]
             per = seconds_per_step(name, data, overrides[name], args, args.pilot_steps)
             steps = max(round(budget / per), 1)
