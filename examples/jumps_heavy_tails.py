@@ -99,17 +99,17 @@ def run_one(
         "final_loss": _final_loss(result),
     }
     sampler, drawn = built.sampler(), []
-    for i, steps in enumerate(args.sample_steps):
+    for i, sample_steps in enumerate(args.sample_steps):
         g = torch.Generator().manual_seed(args.seed + 7)
         t0 = time.time()
-        y = simulate(Reversal(process, result.ema.eval()), sampler, args.n, steps, g)
+        y = simulate(Reversal(process, result.ema.eval()), sampler, args.n, sample_steps, g)
         y = built.decode(y)
         drawn.append(y)
         res = tail_summary(y)
         res.update(
             sample_seconds=time.time() - t0, nonfinite=int((~torch.isfinite(y)).any(1).sum())
         )
-        suffix = "" if i == 0 else f"@{steps}"
+        suffix = "" if i == 0 else f"@{sample_steps}"
         out.update({k + suffix: v for k, v in res.items()})
     return out, drawn[0]
 
