@@ -26,7 +26,6 @@ import ast
 import json
 import math
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -59,15 +58,35 @@ def parse_set(items: list[str]) -> dict[str, object]:
     return out
 
 
+def _build(name: str, data: torch.Tensor, overrides: dict, args):
+    return build(
+        name, data, {"hidden": args.hidden, "depth": args.depth, **overrides}, seed=args.seed
+    )
+
+
+def _config(name: str, steps: int, args, checkpoints: bool = False) -> TrainConfig:
+    """The training settings of every run (and of ``--equal-time``'s pilot)."""
+    return TrainConfig(
+        steps=steps,
+        batch_size=args.batch,
+        lr=1e-3,
+        warmup=50,
+        grad_clip=args.grad_clip,
+        row_tilt=args.row_tilt if name in args.tilt_processes else 0.0,
+        seed=args.seed,
+        log_every=max(steps // 20, 1),
+        val_every=10**9,
+        checkpoint_every=250 if checkpoints else 10**9,
+    )
+
+
 def run_one(
     name: str, data: torch.Tensor, overrides: dict, args, steps: int | None = None
 ) -> tuple[dict[str, float], torch.Tensor]:
     """Train ``name`` for ``steps`` (default ``--steps``) and sample: the tail summary per
     ``--sample-steps`` and the samples of the first (for ``--figure``)."""
     steps = args.steps if steps is None else steps
-    built = build(
-        name, data, {"hidden": args.hidden, "depth": args.depth, **overrides}, seed=args.seed
-    )
+    built = _build(name, data, overrides, args)
     process, model, loss = built.process, built.model, built.loss
     t0 = time.time()
     run_dir = None if args.run_dir is None else Path(args.run_dir, f"{args.data}_{name}")
@@ -76,18 +95,7 @@ def run_one(
         model,
         loss,
         built.data,  # in the model's coordinates (vp standardises unless told not to)
-        TrainConfig(
-            steps=steps,
-            batch_size=args.batch,
-            lr=1e-3,
-            warmup=50,
-            grad_clip=args.grad_clip,
-            row_tilt=args.row_tilt if name in args.tilt_processes else 0.0,
-            seed=args.seed,
-            log_every=max(steps // 20, 1),
-            val_every=10**9,
-            checkpoint_every=250 if run_dir is not None else 10**9,
-        ),
+        _config(name, steps, args, checkpoints=run_dir is not None),
         run_dir=run_dir,
         resume=resume,
     )
@@ -118,19 +126,13 @@ def seconds_per_step(name: str, data: torch.Tensor, overrides: dict, args, pilot
     """Wall seconds per training step of ``name`` with ``run_one``'s settings: the difference of
     a ``pilot``-step and a ``pilot // 4``-step training over their difference in steps, so that
     what one call of :func:`train` costs once (its set-up) does not count; nothing is kept."""
-    built = build(
-        name, data, {"hidden": args.hidden, "depth": args.depth, **overrides}, seed=args.seed
-    )
-    config = TrainConfig(
-        batch_size=args.batch, lr=1e-3, warmup=50, grad_clip=args.grad_clip, seed=args.seed,
-        log_every=10**9, val_every=10**9, checkpoint_every=10**9,
-    )  # fmt: skip
+    built = _build(name, data, overrides, args)
     short = max(pilot // 4, 1)
-    train(built.model, built.loss, built.data, replace(config, steps=short))  # warm-up
+    train(built.model, built.loss, built.data, _config(name, short, args))  # warm-up
     seconds = []
     for steps in (short, pilot):
         t0 = time.time()
-        train(built.model, built.loss, built.data, replace(config, steps=steps))
+        train(built.model, built.loss, built.data, _config(name, steps, args))
         seconds.append(time.time() - t0)
     return max(seconds[1] - seconds[0], 1e-9) / (pilot - short)
 
