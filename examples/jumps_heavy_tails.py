@@ -9,7 +9,8 @@
 For each process: train (same steps, batch, network width), sample ``n`` points, and compare the
 quantiles 0.99 / 0.999 / 0.9999 of ``|x|`` with the data's (error on a log scale,
 ``|log q_model - log q_data|``, data quantiles from 10^6 draws) and the Hill estimate of the tail
-index (top 1% of ``|x|``) with the data's. Writes ``<out>/heavy_<data>.json`` (runs of single
+index (top 1% of ``|x|``) with the data's; beside them, what the 20 000 training rows themselves
+know far out (their own quantiles, and Weissman's extrapolation of their power tail). Writes ``<out>/heavy_<data>.json`` (runs of single
 processes merge into it). ``--sample-steps 100 400`` also reports the metrics at 400 sampling
 steps (keys ``...@400``), the check for discretisation error. ``--equal-time`` trains ``vp`` for as
 long as ``levy-ou`` trained in the same report (the step count from a timed pilot of ``vp``):
@@ -32,7 +33,7 @@ import torch
 
 from dmm.cli.catalog import build
 from dmm.data import load_data
-from dmm.metrics.tails import LEVELS, tail_summary
+from dmm.metrics.tails import LEVELS, data_fraction, tail_summary, weissman_quantile
 from dmm.plotting import plot_tails
 from dmm.reversal import Reversal
 from dmm.samplers import simulate
@@ -159,6 +160,42 @@ def noise_floor(args, truth: dict[str, float], repeats: int = 20) -> dict[str, f
     return out
 
 
+#: the rows every model trains on, drawn with the run's seed
+TRAIN_ROWS = 20000
+
+
+def training_floor(data: str, seed: int, truth: dict[str, float], repeats: int = 20) -> dict:
+    """What the training rows themselves know far out: the log-errors of their own quantiles
+    (``rows_logerr_q<level>``) and of Weissman's extrapolation from their top rows
+    (``weissman_logerr_q<level>``, the index ``levy-ou``'s ``nu=0`` reads), for the rows of
+    ``seed`` and as the mean over the rows of seeds ``0 … repeats - 1`` (``…_mean``), with the
+    Hill index of the rows of ``seed`` (``hill``). A model fitted to the rows sees no more."""
+
+    def errors(x: torch.Tensor) -> dict[str, float]:
+        own = tail_summary(x)
+        frac = data_fraction(len(x))
+        out = {"hill": own["hill"]}
+        for q in LEVELS:
+            out[f"rows_logerr_q{q}"] = abs(math.log(own[f"q{q}"] / truth[f"q{q}"]))
+            out[f"weissman_logerr_q{q}"] = abs(
+                math.log(weissman_quantile(x, q, frac) / truth[f"q{q}"])
+            )
+        return out
+
+    draws = [errors(load_data(data, TRAIN_ROWS, torch.Generator().manual_seed(s))) for s in
+             range(repeats)]  # fmt: skip
+    mine = errors(load_data(data, TRAIN_ROWS, torch.Generator().manual_seed(seed)))
+    return mine | {f"{k}_mean": sum(d[k] for d in draws) / repeats for k in mine}
+
+
+def _training_floor(report: dict) -> dict:
+    """The report's training floor, computed for reports written before it was recorded."""
+    if "train_floor" in report:
+        return report["train_floor"]
+    seed = next(iter(report["args"].values()))["seed"]
+    return training_floor(report["data"], seed, report["truth"])
+
+
 def markdown_table(out: str, tags: list[str], names: list[str]) -> str:
     """The table of docs/jumps.md from ``<out>/heavy_<data><tag>.json``: per data set the data's
     quantiles, the floor of exact samples, and one row per process and tag (``label=tag``
@@ -188,6 +225,18 @@ def markdown_table(out: str, tags: list[str], names: list[str]) -> str:
                     f"| | exact samples, n = {size} (mean (90th pct.) of 20 draws) | | | | "
                     f"{errs} ({p90}) | {f['hill_mean']:.2f} ± {f['hill_sd']:.2f} | |"
                 )
+                tf = _training_floor(report)
+                for kind, what in (("rows", "the training rows' own quantiles"),
+                                    ("weissman", "Weissman's extrapolation from them")):  # fmt: skip
+                    errs = " / ".join(f"{tf[f'{kind}_logerr_q{level}']:.2f}" for level in LEVELS)
+                    mean = " / ".join(
+                        f"{tf[f'{kind}_logerr_q{level}_mean']:.2f}" for level in LEVELS
+                    )
+                    hill = f"{tf['hill']:.2f}" if kind == "rows" else ""
+                    rows.append(
+                        f"| | {what}, n = {TRAIN_ROWS} (this seed's (mean of 20 draws)) "
+                        f"| | | | {errs} ({mean}) | {hill} | |"
+                    )
                 first = False
             for process in ("levy-ou", "vp"):
                 if process not in report:
@@ -213,8 +262,8 @@ def verdict_table(out: str, tag: str, names: list[str]) -> str:
     (within the factor at both levels and below ``vp`` at both; unrounded values decide)."""
     rows = [
         "| data | steps `levy-ou` / `vp` | train s | `levy-ou` 0.999 / 0.9999 | 1.5× floor "
-        "| `vp` | Hill index `levy-ou` / `vp` (data) | met |",
-        "|---|---|---|---|---|---|---|---|",
+        "| `vp` | Hill index `levy-ou` / `vp` (data) | met | training rows; Weissman |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for data in names:
         path = Path(out, f"heavy_{data}{tag}.json")
@@ -223,7 +272,7 @@ def verdict_table(out: str, tag: str, names: list[str]) -> str:
         r = json.loads(path.read_text())
         if "levy-ou" not in r or "vp" not in r:
             continue
-        lv, vp, args = r["levy-ou"], r["vp"], r["args"]
+        lv, vp, args, tf = r["levy-ou"], r["vp"], r["args"], _training_floor(r)
         floor = [GOAL_FACTOR * r["floor"][f"logerr_q{q}_mean"] for q in GOAL_LEVELS]
         ours = [lv[f"logerr_q{q}"] for q in GOAL_LEVELS]
         theirs = [vp[f"logerr_q{q}"] for q in GOAL_LEVELS]
@@ -239,7 +288,9 @@ def verdict_table(out: str, tag: str, names: list[str]) -> str:
             f"| {data} | {args['levy-ou']['steps']} / {args['vp']['steps']} "
             f"| {lv['train_seconds']:.0f} / {vp['train_seconds']:.0f} | {pair(ours)} "
             f"| {pair(floor)} | {pair(theirs)} "
-            f"| {lv['hill']:.2f} / {vp['hill']:.2f} ({r['truth']['hill']:.2f}) | {met} |"
+            f"| {lv['hill']:.2f} / {vp['hill']:.2f} ({r['truth']['hill']:.2f}) | {met} "
+            f"| {pair(tf[f'rows_logerr_q{q}'] for q in GOAL_LEVELS)}; "
+            f"{pair(tf[f'weissman_logerr_q{q}'] for q in GOAL_LEVELS)} |"
         )
     return "\n".join(rows)
 
@@ -311,12 +362,18 @@ def main() -> None:
         print(verdict_table(args.out, args.verdict, args.table_data))
         return
     torch.set_num_threads(1)
-    data = load_data(args.data, 20000, torch.Generator().manual_seed(args.seed))
+    data = load_data(args.data, TRAIN_ROWS, torch.Generator().manual_seed(args.seed))
     truth = tail_summary(load_data(args.data, 10**6, torch.Generator().manual_seed(99)))
     path = Path(args.out, f"heavy_{args.data}{args.tag}.json")
     # runs of single processes (--processes) merge into one report per data set
     old = json.loads(path.read_text()) if path.exists() else {}
-    report = {**old, "data": args.data, "truth": truth, "floor": noise_floor(args, truth)}
+    report = {
+        **old,
+        "data": args.data,
+        "truth": truth,
+        "floor": noise_floor(args, truth),
+        "train_floor": training_floor(args.data, args.seed, truth),
+    }
     report.setdefault("args", {})
     overrides = {
         "levy-ou": {**levy_params(args.data), **parse_set(args.levy_set)},

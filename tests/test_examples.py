@@ -65,12 +65,18 @@ def test_heavy_tails_example_runs_and_tabulates(tmp_path, monkeypatch, capsys):
     table = capsys.readouterr().out
     assert "| | levy-ou |" in table and "| | vp |" in table
     assert "exact samples, n = 300 " in table  # the floor's sample size, from the report
+    # what the 20 000 training rows know far out, recorded in the report
+    floor = json.loads(report)["train_floor"]
+    assert {"rows_logerr_q0.9999", "weissman_logerr_q0.9999_mean", "hill"} <= floor.keys()
+    assert "| | the training rows' own quantiles, n = 20000 " in table
+    assert "| | Weissman's extrapolation from them, n = 20000 " in table
     argv = ["jumps_heavy_tails.py", "--out", str(tmp_path), "--verdict", "", "--table-data"]
     monkeypatch.setattr("sys.argv", [*argv, "student-t-3-2d"])
     module.main()
     verdict = capsys.readouterr().out.strip().splitlines()
     assert len(verdict) == 3 and verdict[2].startswith("| student-t-3-2d | 3 / 3 |")
-    assert verdict[2].endswith("| yes |") or "| no (" in verdict[2]
+    assert "| yes |" in verdict[2] or "| no (" in verdict[2]
+    assert re.search(r"\| [0-9.]+ / [0-9.]+; [0-9.]+ / [0-9.]+ \|$", verdict[2])
 
 
 def test_heavy_tails_equal_time_matches_levy_ou_training_seconds(tmp_path, monkeypatch, capsys):

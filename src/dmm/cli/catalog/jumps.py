@@ -11,7 +11,7 @@ from torch import Tensor, nn
 from ...losses import ImplicitScoreMatching, LatentScoreMatching, Loss, SumLoss
 from ...losses.score_entropy_jumps import DenoisingJumpScoreEntropy, ImplicitScoreEntropy
 from ...losses.times import LogUniformMixture
-from ...metrics.tails import hill_index
+from ...metrics.tails import data_fraction, hill_index
 from ...networks import MLP
 from ...processes import Process
 from ...processes.anchor import AnchoredProposals
@@ -210,10 +210,9 @@ STABLE_INDEX_MAX = 1.95
 
 def data_tail_index(data: Tensor) -> float:
     """The Hill estimate of the tail index of ``|x|`` (:func:`~dmm.metrics.tails.hill_index`)
-    from the top 1% of the rows, but at least 50 rows and at most 10% of them."""
-    n = data.shape[0]
-    frac = min(max(0.01, 50 / n), 0.1)
-    return hill_index(data, frac)
+    from the top :func:`~dmm.metrics.tails.data_fraction` of the rows: 1%, but at least 50 rows
+    and at most 10% of them."""
+    return hill_index(data, data_fraction(data.shape[0]))
 
 
 def _levy_build(data: Tensor, p: Mapping[str, Any]) -> LevyOU:
