@@ -143,12 +143,12 @@ def _final_loss(result) -> float:
     return float(sum(losses[-5:]) / max(len(losses[-5:]), 1)) if losses else float("nan")
 
 
-def noise_floor(args, truth: dict[str, float], repeats: int = 20) -> dict[str, float]:
+def noise_floor(data: str, n: int, truth: dict[str, float], repeats: int = 20) -> dict[str, float]:
     """What exact samples score: mean and 90th percentile over ``repeats`` fresh draws of ``n``
     data points of the log-errors of the quantiles and of the Hill index."""
     rows = []
     for r in range(repeats):
-        x = load_data(args.data, args.n, torch.Generator().manual_seed(1000 + r))
+        x = load_data(data, n, torch.Generator().manual_seed(1000 + r))
         s = tail_summary(x)
         rows.append([abs(math.log(s[f"q{q}"] / truth[f"q{q}"])) for q in LEVELS] + [s["hill"]])
     cols = torch.tensor(rows, dtype=torch.float64).T
@@ -255,6 +255,27 @@ def markdown_table(out: str, tags: list[str], names: list[str]) -> str:
 GOAL_FACTOR, GOAL_LEVELS = 1.5, (0.999, 0.9999)
 
 
+def floors_table(names: list[str], n: int) -> str:
+    """Per data set, at :data:`GOAL_LEVELS`: the goal's yardstick (:data:`GOAL_FACTOR` times the
+    mean log-error of ``n`` exact samples) beside what the :data:`TRAIN_ROWS` training rows know
+    (:func:`training_floor`, means over 20 draws of them)."""
+    rows = [
+        f"| data | {GOAL_FACTOR}× exact samples' error (n = {n}) | training rows' own quantiles "
+        "| Weissman's extrapolation from them |",
+        "|---|---|---|---|",
+    ]
+    for data in names:
+        truth = tail_summary(load_data(data, 10**6, torch.Generator().manual_seed(99)))
+        exact, tf = noise_floor(data, n, truth), training_floor(data, 0, truth)
+        cells = [
+            " / ".join(f"{factor * d[f'{key}_q{q}_mean']:.2f}" for q in GOAL_LEVELS)
+            for factor, d, key in ((GOAL_FACTOR, exact, "logerr"), (1, tf, "rows_logerr"),
+                                   (1, tf, "weissman_logerr"))
+        ]  # fmt: skip
+        rows.append(f"| {data} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def verdict_table(out: str, tag: str, names: list[str]) -> str:
     """Per data set of ``<out>/heavy_<data><tag>.json``: ``levy-ou``'s log-errors at
     :data:`GOAL_LEVELS` against :data:`GOAL_FACTOR` times the exact samples' mean error and
@@ -352,6 +373,12 @@ def main() -> None:
         help="print the goal's verdict table for the data sets --table-data, and exit",
     )
     ap.add_argument(
+        "--floors",
+        action="store_true",
+        help="print, for the data sets --table-data, the goal's yardstick at --n samples beside "
+        "what the training rows know far out, and exit",
+    )
+    ap.add_argument(
         "--figure", help="also plot P(|x| > r) of the data and of each process's samples (PNG path)"
     )
     args = ap.parse_args()
@@ -360,6 +387,9 @@ def main() -> None:
         return
     if args.verdict is not None:
         print(verdict_table(args.out, args.verdict, args.table_data))
+        return
+    if args.floors:
+        print(floors_table(args.table_data, args.n))
         return
     torch.set_num_threads(1)
     data = load_data(args.data, TRAIN_ROWS, torch.Generator().manual_seed(args.seed))
@@ -371,7 +401,7 @@ def main() -> None:
         **old,
         "data": args.data,
         "truth": truth,
-        "floor": noise_floor(args, truth),
+        "floor": noise_floor(args.data, args.n, truth),
         "train_floor": training_floor(args.data, args.seed, truth),
     }
     report.setdefault("args", {})

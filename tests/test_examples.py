@@ -76,6 +76,12 @@ def test_heavy_tails_example_runs_and_tabulates(tmp_path, monkeypatch, capsys):
     verdict = capsys.readouterr().out.strip().splitlines()
     assert len(verdict) == 3 and verdict[2].startswith("| student-t-3-2d | 3 / 3 |")
     assert "| yes |" in verdict[2] or "| no (" in verdict[2]
+    argv = ["jumps_heavy_tails.py", "--floors", "--n", "300", "--table-data", "student-t-3-2d"]
+    monkeypatch.setattr("sys.argv", argv)
+    module.main()
+    floors = capsys.readouterr().out.strip().splitlines()
+    assert len(floors) == 3 and "(n = 300)" in floors[0]
+    assert re.fullmatch(r"\| student-t-3-2d( \| [0-9.]+ / [0-9.]+){3} \|", floors[2])
     assert re.search(r"\| [0-9.]+ / [0-9.]+; [0-9.]+ / [0-9.]+ \|$", verdict[2])
 
 
