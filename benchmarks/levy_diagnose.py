@@ -7,13 +7,16 @@ learned ratio does the damage.
     python benchmarks/levy_diagnose.py base --data student-t-3-8d
 
 ``sampler`` and ``times`` use the exact ratio of ``benchmarks/levy_oracle.py``
-(``RadialOracle``: Student-t data, Student-t jumps of the same index, ``log p_t(|x|)`` tabulated
-by Monte Carlo over the latent variance, here ``--draws 40000``).
+(``RadialOracle``: ``log p_t(|x|)`` tabulated by Monte Carlo over the latent variance, here
+``--draws 40000``) for the Student-t sets with Student-t jumps of the same index, and for the
+stable sets (whose data are Gaussian scale mixtures too, ``x_0 = √(2A) ξ``) with ``levy-ou``'s
+truncated stable jumps of the same index and their Brownian part (whose backward drift reads the
+exact score, the table's radial slope).
 
 * ``sampler``: the anchored τ-leaping sampler run with the exact ratio at each number of steps and
   proposals, ``n = 10^4``: what is left is the sampler's error (and the table's).
 * ``times``: train ``levy-ou`` (catalogue defaults with ``proposals=4 sampler_proposals=4`` and
-  the data set's true index, MLP 64 × 2, batch 256, lr 1e-3, ``--grad-clip 1000``, as
+  the data set's true index, stable jumps for stable data, MLP 64 × 2, batch 256, lr 1e-3, ``--grad-clip 1000``, as
   ``examples/jumps_heavy_tails.py``), then sample with the learned ratio on one window of times
   ``[a, b)`` and the exact ratio elsewhere. A window whose learned ratio moves the quantiles is
   where the learned model is wrong in a way the samples see.
@@ -70,7 +73,7 @@ class Window(nn.Module):
         return self._pick(t).log_ratios_to(y, x, t, context)
 
     def score(self, y, t, context=None):
-        return torch.zeros_like(y)  # σ = 0 (Student-t jumps): the drift does not read it
+        return self._pick(t).score(y, t, context)  # read where the process has a Brownian part
 
 
 def summary(y: Tensor, truth: dict[str, float]) -> dict[str, float]:
@@ -96,17 +99,26 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=10000)
     ap.add_argument("--sample-steps", type=int, default=200, help="base: sampler steps")
     ap.add_argument("--sampler-proposals", type=int, default=4, help="base: proposals per step")
+    ap.add_argument(
+        "--run-dir", type=Path, help="times: keep the trained model there (a rerun resumes it)"
+    )
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     torch.set_num_threads(1)
-    nu, d = float(args.data.split("-")[2]), int(args.data.split("-")[3][:-1])
+    # the data set's true index, and levy-ou's jump law of the same family (stable for stable data)
+    index, d = float(args.data.split("-")[-2]), int(args.data.split("-")[-1][:-1])
+    stable = args.data.startswith("stable-")
+    law = {"jumps": "stable", "alpha": index} if stable else {"nu": index}
     truth = tail_summary(load_data(args.data, 10**6, torch.Generator().manual_seed(99)))
     rows: dict[str, dict[str, float]] = {}
     print("| run | q0.99 / q0.999 / q0.9999 | log-error | Hill index |")
     print("|---|---|---|---|")
     if args.what == "sampler":
-        process = LevyOU.student_t(d, nu=nu, rate=2.0, T=5.0)
-        exact = RadialOracle(process, nu, args.draws)
+        if stable:  # levy-ou's catalogue defaults
+            process = LevyOU.truncated_stable(d, index, 0.5, 1.0, "variance", T=5.0)
+        else:
+            process = LevyOU.student_t(d, nu=index, rate=2.0, T=5.0)
+        exact = RadialOracle(process, args.data, args.draws)
         for steps in args.steps:
             for k in args.proposals:
                 sampler = Splitting(EulerMaruyama(), AnchoredJumpTauLeaping(k, 0.5, 1.0))
@@ -117,11 +129,13 @@ def main() -> None:
                 rows[label] = summary(y, truth)
                 print(line(label, rows[label]), flush=True)
     elif args.what == "base":
+        if stable:
+            raise SystemExit("base: the marginal part is a Student-t's; give a student-t set")
         data = load_data(args.data, 20000, torch.Generator().manual_seed(0))
         for label, extra in (
             ("index and scale from the data", {}),
-            ("true index, scale from the data", {"nu": nu}),
-            ("true index and scale", {"nu": nu, "tail_scale": 1.0}),
+            ("true index, scale from the data", {"nu": index}),
+            ("true index and scale", {"nu": index, "tail_scale": 1.0}),
         ):
             params = {"hidden": 64, "depth": 2, "proposals": 4}
             params.update(
@@ -147,14 +161,17 @@ def main() -> None:
             print(line(label, rows[label]), flush=True)
     else:
         data = load_data(args.data, 20000, torch.Generator().manual_seed(0))
-        params = {"hidden": 64, "depth": 2, "proposals": 4, "sampler_proposals": 4, "nu": nu}
+        params = {"hidden": 64, "depth": 2, "proposals": 4, "sampler_proposals": 4, **law}
         built = build("levy-ou", data, params, seed=0)
         t0 = time.time()
+        run_dir = args.run_dir
         result = train(
             built.model,
             built.loss,
             built.data,
-            TrainConfig(
+            run_dir=run_dir,
+            resume=run_dir is not None and (run_dir / "checkpoint.pt").exists(),
+            config=TrainConfig(
                 steps=args.train_steps,
                 batch_size=256,
                 lr=1e-3,
@@ -163,12 +180,12 @@ def main() -> None:
                 seed=0,
                 log_every=max(args.train_steps // 10, 1),
                 val_every=10**9,
-                checkpoint_every=10**9,
+                checkpoint_every=10**9 if run_dir is None else 1000,
             ),
         )
         print(f"trained in {time.time() - t0:.0f} s", flush=True)
         learned = result.ema.eval()
-        exact = RadialOracle(built.process, nu, args.draws)
+        exact = RadialOracle(built.process, args.data, args.draws)
         for lo, hi in WINDOWS:
             g = torch.Generator().manual_seed(7)
             model = Window(learned, exact, lo, hi)

@@ -33,6 +33,7 @@ import torch
 from torch import Tensor, nn
 
 from dmm.data import load_data
+from dmm.data.heavy_tails import positive_stable
 from dmm.losses import DenoisingJumpScoreEntropy
 from dmm.metrics.tails import LEVELS, tail_summary
 from dmm.processes.anchor import AnchoredProposals
@@ -45,13 +46,23 @@ from dmm.samplers.jumps_anchor import AnchoredJumpTauLeaping
 TILTS = (-0.2, -0.1, 0.1, 0.2)
 
 
+def data_scales(data: str | float, n: int, g: torch.Generator, like: Tensor) -> Tensor:
+    """``n`` draws of the latent variance ``V_0`` of a heavy-tail set (``x_0 = √V_0 ξ``): the
+    Student-t of index ``ν`` (``student-t-ν-dd``, or ``ν`` itself) or ``2A``, ``A`` positive
+    ``α/2``-stable (``stable-α-dd``)."""
+    if isinstance(data, str) and data.startswith("stable-"):
+        return 2 * positive_stable(n, float(data.split("-")[1]) / 2, g).to(like.dtype)
+    nu = float(data.split("-")[2]) if isinstance(data, str) else float(data)
+    return StudentTJumps(1, nu).sample_scale((n,), g, like)
+
+
 class RadialOracle(nn.Module):
     """``log ρ(y, x, t) = log p_t(x) - log p_t(y)`` from the table of ``log p_t(|x|)`` (module
     doc); ``tilt = c`` adds ``c log(1 + |x|²)`` to the potential."""
 
     antisymmetric = True
 
-    def __init__(self, process: LevyOU, nu_data: float, draws: int, seed: int = 0) -> None:
+    def __init__(self, process: LevyOU, data: str | float, draws: int, seed: int = 0) -> None:
         super().__init__()
         d, like = process.dim, torch.empty(0, dtype=torch.float64)
         g = torch.Generator().manual_seed(seed)
@@ -64,7 +75,7 @@ class RadialOracle(nn.Module):
         for t in self.ts:
             zeros = torch.zeros(draws, d, dtype=torch.float64)
             v_jumps = process.sample_latent(zeros, t, g)[1][:, -1]
-            v_data = StudentTJumps(1, nu_data).sample_scale((draws,), g, like)
+            v_data = data_scales(data, draws, g, like)
             w = math.exp(-2 * process.theta * float(t)) * v_data + v_jumps
             log_norm = -0.5 * d * torch.log(2 * math.pi * w)
             rows.append(
@@ -74,20 +85,39 @@ class RadialOracle(nn.Module):
             )
         self.table = torch.stack(rows)
 
-    def potential(self, x: Tensor, t: Tensor) -> Tensor:
+    def _locate(self, x: Tensor, t: Tensor):
+        """``|x|``, the radius node ``i`` and weight ``f``, the time node ``j`` and weight ``h``."""
         r = x.double().reshape(x.shape[0], -1).norm(dim=1)
         pos = torch.asinh(r / self.scale).clamp(max=self.umax) / self.umax * (self.nodes - 1)
         i = pos.floor().clamp(0, self.nodes - 2).long()
-        f = pos - i
         log_ts = torch.log(self.ts)
         lt = torch.log(t.double().clamp(self.ts[0], self.ts[-1]))
         j = (torch.searchsorted(log_ts, lt.contiguous(), right=True) - 1).clamp(0, len(log_ts) - 2)
         h = (lt - log_ts[j]) / (log_ts[j + 1] - log_ts[j])
+        return r, pos, i, pos - i, j, h
+
+    def potential(self, x: Tensor, t: Tensor) -> Tensor:
+        r, _, i, f, j, h = self._locate(x, t)
 
         def at(k):
             return self.table[k, i] * (1 - f) + self.table[k, i + 1] * f
 
         return at(j) * (1 - h) + at(j + 1) * h + self.tilt * torch.log1p(r**2)
+
+    def score(self, y, t, context=None):
+        """``∇ log p_t(y)``: the radial slope of the interpolated table along ``y / |y|`` (the
+        backward drift reads it where the process has a Brownian part)."""
+        t = torch.as_tensor(t, dtype=y.dtype).expand(y.shape[0])
+        r, pos, i, _, j, h = self._locate(y, t)
+
+        def slope(k):
+            return self.table[k, i + 1] - self.table[k, i]
+
+        inside = pos < self.nodes - 1  # beyond the table the slope is not known: 0
+        dpos = (self.nodes - 1) / self.umax / torch.sqrt(self.scale**2 + r**2) * inside
+        du = (slope(j) * (1 - h) + slope(j + 1) * h) * dpos + 2 * self.tilt * r / (1 + r**2)
+        unit = y.double().reshape(y.shape[0], -1) / r.clamp_min(1e-300)[:, None]
+        return (du[:, None] * unit).reshape(y.shape).to(y.dtype)
 
     def log_ratio(self, y, x, t, context=None):
         return (self.potential(x, t) - self.potential(y, t)).to(y.dtype)
@@ -96,9 +126,6 @@ class RadialOracle(nn.Module):
         n, k = x.shape[0], x.shape[1]
         px = self.potential(x.reshape(n * k, -1), t.repeat_interleave(k)).reshape(n, k)
         return (px - self.potential(y, t)[:, None]).to(y.dtype)
-
-    def score(self, y, t, context=None):
-        return torch.zeros_like(y)  # σ = 0: the backward drift does not read the score
 
 
 def tilt_changes(loss, oracle, data: Tensor, batches: int = 30) -> dict[str, list[float]]:
