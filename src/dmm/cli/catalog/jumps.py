@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
@@ -215,18 +215,41 @@ def data_tail_index(data: Tensor) -> float:
     return hill_index(data, data_fraction(data.shape[0]))
 
 
+def matched_intensity(data: Tensor, build: Callable[[float], LevyOU], rounds: int = 6) -> float:
+    """The intensity ``c`` of the stable jumps whose terminal law (``X_T`` from ``x_0 = 0``, the
+    sampler's start) has the data's median radius. The stable part of that law scales as
+    ``c^{1/α}`` (its Lévy exponent is linear in ``c``), so ``c ← c (m_data / m(c))^α`` from
+    ``c = 1``, ``rounds`` times, ``m(c)`` the median of ``|X_T|`` over ``2^14`` draws from a fixed
+    seed (the Brownian part, ``∝ √c``, makes it a fixed point rather than one step)."""
+    target = float(data.reshape(data.shape[0], -1).double().norm(dim=1).median())
+    c = 1.0
+    for _ in range(rounds):
+        process = build(c)
+        x0 = torch.zeros(2**14, process.dim, dtype=torch.float64)
+        g = torch.Generator().manual_seed(0)
+        T = torch.tensor(process.T, dtype=torch.float64)
+        m = float(process.sample_marginal(x0, T, g).norm(dim=1).median())
+        c *= (target / m) ** process.jump_law.alpha
+    return c
+
+
 def _levy_build(data: Tensor, p: Mapping[str, Any]) -> LevyOU:
     """``nu = 0`` (Student-t jumps) or ``alpha = 0`` (stable jumps): the index is the data's,
-    :func:`data_tail_index` (for ``alpha`` at most :data:`STABLE_INDEX_MAX`)."""
+    :func:`data_tail_index` (for ``alpha`` at most :data:`STABLE_INDEX_MAX`); ``intensity = 0``
+    (stable jumps): the data's scale, :func:`matched_intensity`."""
     common = {"theta": p["theta"], "T": p["T"], "t_min": p["t_min"]}
     if p["jumps"] == "student-t":
         nu = float(p["nu"]) or data_tail_index(data)
         return LevyOU.student_t(flat_dim(data), nu, p["jump_scale"], p["rate"], **common)
     if p["jumps"] == "stable":
         alpha = float(p["alpha"]) or min(data_tail_index(data), STABLE_INDEX_MAX)
-        return LevyOU.truncated_stable(
-            flat_dim(data), alpha, p["epsilon"], p["intensity"], p["truncation"], **common
-        )
+
+        def build(intensity: float) -> LevyOU:
+            return LevyOU.truncated_stable(
+                flat_dim(data), alpha, p["epsilon"], intensity, p["truncation"], **common
+            )
+
+        return build(float(p["intensity"]) or matched_intensity(data, build))
     raise ValueError(f"unknown jump law '{p['jumps']}' (known: {', '.join(JUMP_LAWS)})")
 
 
@@ -237,9 +260,12 @@ def tail_index(process: LevyOU) -> float:
 
 
 def _levy_resolve(process: Process, p: Mapping[str, Any]) -> dict[str, Any]:
-    """The index as built (``nu=0`` / ``alpha=0`` are read from the data)."""
+    """The index as built (``nu=0`` / ``alpha=0`` are read from the data), and the stable
+    jumps' intensity (``intensity=0``: matched to the data)."""
     assert isinstance(process, LevyOU)
-    return {"nu" if p["jumps"] == "student-t" else "alpha": tail_index(process)}
+    if p["jumps"] == "student-t":
+        return {"nu": tail_index(process)}
+    return {"alpha": tail_index(process), "intensity": process.jump_law.intensity}
 
 
 #: the fixed part of the ``tail-potential`` model: a Student-t density read at every time, or
@@ -410,7 +436,8 @@ register_process(
             "alpha": "index of the stable jumps, in (0, 2); 0: the data's, by the Hill estimate "
             "(at most 1.95)",
             "epsilon": "truncation of the stable law: smaller keeps more small jumps",
-            "intensity": "intensity c of the stable Levy measure",
+            "intensity": "intensity c of the stable Levy measure; 0: the data's scale (the "
+            "terminal law's median radius matched to the data's)",
             "truncation": "variance (scale-mixture truncation, has a denoising loss) or radius "
             "(jumps above epsilon, the small ones replaced by Brownian motion)",
             "theta": "mean-reversion rate of dX = -theta X dt + dJ",
