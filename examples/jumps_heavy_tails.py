@@ -106,6 +106,8 @@ def run_one(
         "train_seconds": train_s,
         "steps": steps,
         "final_loss": _final_loss(result),
+        # what the catalogue read from the data (nu=0, alpha=0, intensity=0), as built
+        **{k: float(built.params[k]) for k in ("nu", "alpha", "intensity") if k in built.params},
     }
     sampler, drawn = built.sampler(), []
     for i, sample_steps in enumerate(args.sample_steps):

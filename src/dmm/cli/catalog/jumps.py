@@ -392,7 +392,8 @@ register_process(
             "rate": 2.0,
             "alpha": 0.0,
             "epsilon": 0.5,
-            "intensity": 1.0,
+            # the data's scale: docs/jumps.md, "The stable jumps' intensity matched to the data"
+            "intensity": 0.0,
             "truncation": "variance",
             "theta": 1.0,
             "T": 5.0,
