@@ -10,10 +10,11 @@ For each process: train (same steps, batch, network width), sample ``n`` points,
 quantiles 0.99 / 0.999 / 0.9999 of ``|x|`` with the data's (error on a log scale,
 ``|log q_model - log q_data|``, data quantiles from 10^6 draws) and the Hill estimate of the tail
 index (top 1% of ``|x|``) with the data's; beside them, what the 20 000 training rows themselves
-know far out (their own quantiles, and Weissman's extrapolation of their power tail). Writes ``<out>/heavy_<data>.json`` (runs of single
-processes merge into it). ``--sample-steps 100 400`` also reports the metrics at 400 sampling
-steps (keys ``...@400``), the check for discretisation error. ``--equal-time`` trains ``vp`` for as
-long as ``levy-ou`` trained in the same report (the step count from a timed pilot of ``vp``):
+know far out (their own quantiles, and Weissman's extrapolation of their power tail). Writes
+``<out>/heavy_<data>.json`` (runs of single processes merge into it). ``--sample-steps 100 400``
+also reports the metrics at 400 sampling steps (keys ``...@400``), the check for discretisation
+error. ``--equal-time`` trains ``vp`` for as long as ``levy-ou`` trained in the same report (the
+step count from a timed pilot of ``vp``):
 
     python examples/jumps_heavy_tails.py --data student-t-3-8d --steps 30000 --n 10000 \
         --sample-steps 200 --grad-clip 1000 --processes levy-ou vp --equal-time \

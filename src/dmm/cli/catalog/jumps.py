@@ -216,8 +216,8 @@ def data_tail_index(data: Tensor) -> float:
 
 
 def matched_intensity(data: Tensor, build: Callable[[float], LevyOU], rounds: int = 6) -> float:
-    """The intensity ``c`` of the stable jumps whose terminal law (``X_T`` from ``x_0 = 0``, the
-    sampler's start) has the data's median radius. The stable part of that law scales as
+    """The intensity ``c`` of the stable jumps whose terminal law (``X_T`` from ``x_0 = 0``, near
+    the stationary law the sampler starts from) has the data's median radius. The stable part of that law scales as
     ``c^{1/α}`` (its Lévy exponent is linear in ``c``), so ``c ← c (m_data / m(c))^α`` from
     ``c = 1``, ``rounds`` times, ``m(c)`` the median of ``|X_T|`` over ``2^14`` draws from a fixed
     seed (the Brownian part, ``∝ √c``, makes it a fixed point rather than one step)."""
