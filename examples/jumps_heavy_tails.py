@@ -82,6 +82,10 @@ def _config(name: str, steps: int, args, checkpoints: bool = False) -> TrainConf
     )
 
 
+#: the parameters of levy-ou's jump laws that ``0`` reads from the data, recorded as built
+READ_FROM_DATA = {"student-t": ("nu",), "stable": ("alpha", "intensity")}
+
+
 def run_one(
     name: str, data: torch.Tensor, overrides: dict, args, steps: int | None = None
 ) -> tuple[dict[str, float], torch.Tensor]:
@@ -108,7 +112,7 @@ def run_one(
         "steps": steps,
         "final_loss": _final_loss(result),
         # what the catalogue read from the data (nu=0, alpha=0, intensity=0), as built
-        **{k: float(built.params[k]) for k in ("nu", "alpha", "intensity") if k in built.params},
+        **{k: float(built.params[k]) for k in READ_FROM_DATA.get(built.params.get("jumps"), ())},
     }
     sampler, drawn = built.sampler(), []
     for i, sample_steps in enumerate(args.sample_steps):

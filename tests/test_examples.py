@@ -66,7 +66,9 @@ def test_heavy_tails_example_runs_and_tabulates(tmp_path, monkeypatch, capsys):
     assert "| | levy-ou |" in table and "| | vp |" in table
     assert "exact samples, n = 300 " in table  # the floor's sample size, from the report
     # what the 20 000 training rows know far out, recorded in the report
-    floor = json.loads(report)["train_floor"]
+    runs = json.loads(report)
+    assert runs["levy-ou"]["nu"] > 0 and "nu" not in runs["vp"]  # the index read from the data
+    floor = runs["train_floor"]
     assert {"rows_logerr_q0.9999", "weissman_logerr_q0.9999_mean", "hill"} <= floor.keys()
     assert "| | the training rows' own quantiles, n = 20000 " in table
     assert "| | Weissman's extrapolation from them, n = 20000 " in table
