@@ -33,6 +33,7 @@ from pathlib import Path
 import torch
 
 from dmm.cli.catalog import build
+from dmm.cli.catalog.jumps import READ_FROM_DATA
 from dmm.data import load_data
 from dmm.metrics.tails import LEVELS, data_fraction, tail_summary, weissman_quantile
 from dmm.plotting import plot_tails
@@ -80,10 +81,6 @@ def _config(name: str, steps: int, args, checkpoints: bool = False) -> TrainConf
         val_every=10**9,
         checkpoint_every=250 if checkpoints else 10**9,
     )
-
-
-#: the parameters of levy-ou's jump laws that ``0`` reads from the data, recorded as built
-READ_FROM_DATA = {"student-t": ("nu",), "stable": ("alpha", "intensity")}
 
 
 def run_one(

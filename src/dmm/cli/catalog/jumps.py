@@ -259,13 +259,15 @@ def tail_index(process: LevyOU) -> float:
     return float(law.nu if hasattr(law, "nu") else law.alpha)
 
 
+#: per jump law, the parameters whose ``0`` reads them from the data (the run records the values)
+READ_FROM_DATA = {"student-t": ("nu",), "stable": ("alpha", "intensity")}
+
+
 def _levy_resolve(process: Process, p: Mapping[str, Any]) -> dict[str, Any]:
-    """The index as built (``nu=0`` / ``alpha=0`` are read from the data), and the stable
-    jumps' intensity (``intensity=0``: matched to the data)."""
+    """The parameters of :data:`READ_FROM_DATA` as built (``0`` reads them from the data)."""
     assert isinstance(process, LevyOU)
-    if p["jumps"] == "student-t":
-        return {"nu": tail_index(process)}
-    return {"alpha": tail_index(process), "intensity": process.jump_law.intensity}
+    value = {"nu": tail_index, "alpha": tail_index, "intensity": lambda q: q.jump_law.intensity}
+    return {key: value[key](process) for key in READ_FROM_DATA[p["jumps"]]}
 
 
 #: the fixed part of the ``tail-potential`` model: a Student-t density read at every time, or
