@@ -361,6 +361,12 @@ def main() -> None:
         "or in this run): vp's steps = those seconds over its seconds per step in a pilot",
     )
     ap.add_argument("--pilot-steps", type=int, default=400, help="--equal-time's pilot")
+    ap.add_argument(
+        "--data-scale",
+        type=float,
+        default=1.0,
+        help="multiply the data (training rows and reference) by this factor",
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="docs/results")
     ap.add_argument(
@@ -396,14 +402,19 @@ def main() -> None:
         print(floors_table(args.table_data, args.n))
         return
     torch.set_num_threads(1)
-    data = load_data(args.data, TRAIN_ROWS, torch.Generator().manual_seed(args.seed))
+    # --data-scale multiplies the data: log-errors of quantiles and floors do not change with it
+    data = args.data_scale * load_data(
+        args.data, TRAIN_ROWS, torch.Generator().manual_seed(args.seed)
+    )
     truth = tail_summary(load_data(args.data, 10**6, torch.Generator().manual_seed(99)))
-    path = Path(args.out, f"heavy_{args.data}{args.tag}.json")
+    scaled = "" if args.data_scale == 1 else f"_x{args.data_scale:g}"
+    path = Path(args.out, f"heavy_{args.data}{scaled}{args.tag}.json")
     # runs of single processes (--processes) merge into one report per data set
     old = json.loads(path.read_text()) if path.exists() else {}
     report = {
         **old,
         "data": args.data,
+        "data_scale": args.data_scale,
         "truth": truth,
         "floor": noise_floor(args.data, args.n, truth),
         "train_floor": training_floor(args.data, args.seed, truth),
@@ -427,7 +438,12 @@ def main() -> None:
             steps = max(round(budget / per), 1)
             print(f"vp: {per * 1000:.4f} ms per step, {steps} steps in {budget:.2f} s", flush=True)
         res, samples[name] = run_one(name, data, overrides[name], args, steps)
-        res.update({f"logerr_q{q}": abs(math.log(res[f"q{q}"] / truth[f"q{q}"])) for q in LEVELS})
+        res.update(
+            {
+                f"logerr_q{q}": abs(math.log(res[f"q{q}"] / (args.data_scale * truth[f"q{q}"])))
+                for q in LEVELS
+            }
+        )
         report[name] = res
         report["args"][name] = vars(args) | {"overrides": overrides[name], "steps": res["steps"]}
         print(name, json.dumps(res), flush=True)
@@ -439,7 +455,7 @@ def main() -> None:
     path.write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
     if args.figure:
-        reference = load_data(args.data, 10**6, torch.Generator().manual_seed(99))
+        reference = args.data_scale * load_data(args.data, 10**6, torch.Generator().manual_seed(99))
         title = f"{args.data}, {args.steps} steps, n = {args.n}"
         print("wrote", plot_tails(reference, samples, args.figure, title))
 

@@ -94,3 +94,31 @@ def test_a_levy_run_from_before_the_ball_features_loads_without_them(tmp_path):
     assert run.params["tail_radius"] == 0.0 and run.built.model.ratio_model.radius is None
     assert run.built.loss.anchor is None
     assert main(["sample", str(out), "-n", "5", "-o", str(tmp_path / "s.npy"), "--quiet"]) == 0
+
+
+def test_the_robust_map_reads_medians_and_median_deviations():
+    from dmm.cli.scaling import ColumnScaling
+
+    rows = torch.tensor(
+        [[1.0, 5.0, 2.0], [2.0, 5.0, 2.0], [4.0, 5.0, 2.0], [100.0, 5.0, 9.0], [float("nan"), 0, 0]]
+    )
+    m = ColumnScaling.robust(rows, 0.5)  # the NaN row is left out
+    assert m.mean == (2.0, 5.0, 2.0)  # the lower median of four
+    # deviations from 2: 1, 0, 2, 98 -> lower median 1, over 0.5; no spread -> 1
+    assert m.scale == (2.0, 1.0, 1.0)
+    torch.testing.assert_close(m.decode(m.encode(rows[:4])), rows[:4])
+
+
+def test_a_levy_run_from_before_its_map_keeps_raw_values(tmp_path):
+    # levy-ou standardises since 2026-12-05; a run whose config.yaml has no `standardise` was
+    # trained on raw values and must rebuild on them
+    out = tmp_path / "old"
+    argv = ["train", "--process", "levy-ou", "--data", "student-t-3-2d", "--out", str(out)]
+    assert main([*argv, "--steps", "5", *SMALL]) == 0
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    assert config["params"]["standardise"] is True and "scaling" in config
+    del config["scaling"], config["params"]["standardise"]
+    (out / "config.yaml").write_text(yaml.safe_dump(config))
+    run = load_run(out)
+    assert run.params["standardise"] is False and run.built.scaling is None
+    torch.testing.assert_close(run.built.data, torch.from_numpy(np.load(out / "data.npy")))

@@ -33,6 +33,22 @@ class ColumnScaling:
         return cls(tuple(flat.mean(0).tolist()), tuple(scale.tolist()))
 
     @classmethod
+    def robust(cls, rows: Tensor, unit_spread: float) -> ColumnScaling:
+        """Median and spread of the rows whose coordinates are all finite: ``scale`` is the
+        coordinate's median absolute deviation from its median over ``unit_spread`` (that of
+        the law whose spread counts as 1), 1 where the deviation is 0. Both statistics exist
+        for laws without a mean or a variance, and move with an affine map of the data (for
+        heavy tails, where a standard deviation is ruled by a few rows)."""
+        flat = rows.reshape(len(rows), -1).double()
+        flat = flat[torch.isfinite(flat).all(dim=1)]
+        if len(flat) == 0:
+            return cls((0.0,) * rows[0].numel(), (1.0,) * rows[0].numel())
+        median = flat.median(dim=0).values  # the lower median of an even count
+        spread = (flat - median).abs().median(dim=0).values / unit_spread
+        scale = torch.where(spread > 0, spread, torch.ones_like(spread))
+        return cls(tuple(median.tolist()), tuple(scale.tolist()))
+
+    @classmethod
     def from_config(cls, entry: Mapping[str, Any]) -> ColumnScaling:
         """From ``{"mean": [...], "scale": [...]}`` (``ValueError`` if malformed)."""
         try:

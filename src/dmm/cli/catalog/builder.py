@@ -103,14 +103,20 @@ def build(
     global generator. Bad parameters raise :class:`UsageError` (one line, naming the process),
     data outside the state space a :class:`~dmm.spaces.SupportError` naming the rows.
 
-    An entry with ``standardise=true`` trains on ``(x - mean) / std`` per coordinate:
-    ``scaling`` (a run's recorded map) or one fitted to ``data``; ``Built.decode`` maps samples
-    back.
+    An entry with ``standardise=true`` trains on ``(x - mean) / std`` per coordinate (or the map
+    of the entry's :meth:`~.spec.Entry.scaling`): ``scaling`` (a run's recorded map) or one
+    fitted to ``data``; ``Built.decode`` maps samples back.
     """
     entry = get_process(spec) if isinstance(spec, str) else spec
     values = entry.with_params(params or {})
     if values.get("standardise", False):
-        scaling = scaling if scaling is not None else ColumnScaling.fit(data)
+        if scaling is None:
+            try:
+                scaling = entry.scaling(data, values)
+            except (TypeError, ValueError, KeyError) as exc:
+                raise UsageError(
+                    f"cannot standardise the data for process '{entry.name}': {_line(exc)}"
+                ) from None
         if len(scaling.mean) != data[0].numel():
             raise UsageError(
                 f"data rows have {data[0].numel()} coordinates, the run's standardisation "

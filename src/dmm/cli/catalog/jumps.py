@@ -32,6 +32,7 @@ from ...scores.jump_ratios import (
     TrunkRatio,
 )
 from ...spaces import Torus
+from ..scaling import ColumnScaling
 from .gaussian import flat_dim
 from .schedules import ScheduleChoice
 from .spec import ProcessSpec, register_process
@@ -275,14 +276,36 @@ def _levy_resolve(process: Process, p: Mapping[str, Any]) -> dict[str, Any]:
 TAIL_LAWS = ("fixed", "marginal")
 
 
+def student_t_median_radius(dim: int, index: float) -> float:
+    """The median of ``|x|`` under the standard ``dim``-dimensional Student-t of index ``index``
+    (over ``2^16`` draws from a fixed seed)."""
+    like = torch.empty(0, dtype=torch.float64)
+    draws = StudentTJumps(dim, index).sample((2**16,), torch.Generator().manual_seed(0), like)
+    return float(draws.norm(dim=-1).median())
+
+
 def elliptical_scale(data: Tensor, index: float) -> float:
     """The scale ``s`` of the ``d``-dimensional Student-t of index ``index`` whose median radius
-    is the data's (the median of ``|x|`` of ``2^16`` draws from a fixed seed)."""
+    is the data's."""
     flat = data.reshape(data.shape[0], -1).double()
-    law = StudentTJumps(flat.shape[1], index)
-    like = torch.empty(0, dtype=torch.float64)
-    ref = law.sample((2**16,), torch.Generator().manual_seed(0), like).norm(dim=-1).median()
-    return float(flat.norm(dim=1).median() / ref)
+    return float(flat.norm(dim=1).median()) / student_t_median_radius(flat.shape[1], index)
+
+
+def _levy_scaling(data: Tensor, p: Mapping[str, Any]) -> ColumnScaling:
+    """``standardise=true``: each coordinate less its median, over its median absolute
+    deviation in units of a 1-D standard Student-t's of the jump law's index (given, or read
+    from the standardised data as :func:`_levy_build` reads it: the map then moves with any
+    shift and scaling of the data, and so does the model). Data spread like the jump law's own
+    marginal keep their scale; data of any other scale are brought to it, so that the
+    parameters in the data's units (``jump_scale``, ``anchor_scale``, ``tail_radius``) fit
+    them. The median and that deviation exist without a mean or a variance."""
+    raw = ColumnScaling.robust(data, 1.0)  # the same map up to one factor: the same Hill index
+    if p["jumps"] == "student-t":
+        index = float(p["nu"]) or data_tail_index(raw.encode(data))
+    else:
+        index = float(p["alpha"]) or min(data_tail_index(raw.encode(data)), STABLE_INDEX_MAX)
+    unit = student_t_median_radius(1, index)
+    return ColumnScaling(raw.mean, tuple(s / unit for s in raw.scale))
 
 
 def _levy_fit(process: Process, data: Tensor, p: Mapping[str, Any]) -> dict[str, Any]:
@@ -388,6 +411,8 @@ register_process(
         {
             **_MODEL,
             "parameterisation": "tail-potential",
+            # docs/jumps.md, "Data of any scale"
+            "standardise": True,
             "jumps": "student-t",
             "nu": 0.0,
             "jump_scale": 1.0,
@@ -426,11 +451,16 @@ register_process(
         sample_steps=200,
         resolve=_levy_resolve,
         fit=_levy_fit,
+        standardiser=_levy_scaling,
         help={
             **_MODEL_HELP,
             **_LOSS_HELP,
             "parameterisation": "jump-ratio model: tail-potential (a potential with the jump "
             "law's tail, learned part bounded by tail_bound), direct or potential",
+            "standardise": "train on (x - median) / s per coordinate, s its median absolute "
+            "deviation over that of a 1-D Student-t of the jump law's index (the map is recorded "
+            "in the run and samples are mapped back; the scale parameters then fit data of any "
+            "scale); false trains on the raw values",
             "jumps": "jump law: student-t (compound Poisson) or stable (truncated alpha-stable)",
             "nu": "tail index of the Student-t jumps (smaller: heavier tails); 0: the data's, "
             "by the Hill estimate",

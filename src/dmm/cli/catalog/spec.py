@@ -21,6 +21,7 @@ from ...losses import Loss
 from ...processes import Process
 from ...samplers import Sampler
 from ..errors import UsageError
+from ..scaling import ColumnScaling
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,11 @@ class Entry:
     ) -> Parts:
         """The untrained model, the loss and the samplers for ``process``."""
         raise NotImplementedError
+
+    def scaling(self, data: Tensor, params: Mapping[str, Any]) -> ColumnScaling:
+        """The per-coordinate affine map ``standardise=true`` trains through, fitted to the
+        training data: by default each coordinate's mean and standard deviation."""
+        return ColumnScaling.fit(data)
 
     def with_params(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
         """The defaults updated by ``overrides``, each value coerced to its default's type.
@@ -193,6 +199,14 @@ class ProcessSpec(Entry):
     fit: Callable[[Process, Tensor, Mapping[str, Any]], Mapping[str, Any]] | None = None
     #: the values each string parameter may take (:meth:`with_params` rejects any other)
     choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: ``standardiser(data, params)``: the map ``standardise=true`` fits, when it is not each
+    #: coordinate's mean and standard deviation (:meth:`Entry.scaling`)
+    standardiser: Callable[[Tensor, Mapping[str, Any]], ColumnScaling] | None = None
+
+    def scaling(self, data: Tensor, params: Mapping[str, Any]) -> ColumnScaling:
+        if self.standardiser is None:
+            return super().scaling(data, params)
+        return self.standardiser(data, params)
 
     def make(self, data: Tensor, params: Mapping[str, Any]) -> Process:
         return self.build(data, params)
