@@ -14,8 +14,9 @@ from torch import Tensor
 
 @dataclass(frozen=True)
 class ColumnScaling:
-    """``encode(x) = (x - mean) / scale`` per coordinate of a row (trailing axes flattened);
-    ``scale`` is the coordinate's standard deviation, 1 where that is 0."""
+    """``encode(x) = (x - mean) / scale`` per coordinate of a row (trailing axes flattened):
+    from :meth:`fit`, the coordinate's mean and standard deviation (1 where that is 0); from
+    :meth:`robust`, its median (in ``mean``, the centre) and median absolute deviation."""
 
     mean: tuple[float, ...]
     scale: tuple[float, ...]
