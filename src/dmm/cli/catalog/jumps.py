@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from ...data.heavy_tails import symmetric_stable
 from ...losses import ImplicitScoreMatching, LatentScoreMatching, Loss, SumLoss
 from ...losses.score_entropy_jumps import DenoisingJumpScoreEntropy, ImplicitScoreEntropy
 from ...losses.times import LogUniformMixture
@@ -291,20 +292,31 @@ def elliptical_scale(data: Tensor, index: float) -> float:
     return float(flat.norm(dim=1).median()) / student_t_median_radius(flat.shape[1], index)
 
 
+def standard_median_deviation(jumps: str, index: float) -> float:
+    """The median of ``|x|`` under the jump family's standard 1-D law of index ``index``: the
+    Student-t (``student-t``), or the symmetric stable law with ``E e^{iux} = e^{-|u|^α}``
+    (``stable``); over ``2^16`` draws from a fixed seed."""
+    if jumps == "student-t":
+        return student_t_median_radius(1, index)
+    draws = symmetric_stable(2**16, torch.Generator().manual_seed(0), index, 1)
+    return float(draws.double().abs().median())
+
+
 def _levy_scaling(data: Tensor, p: Mapping[str, Any]) -> ColumnScaling:
     """``standardise=true``: each coordinate less its median, over its median absolute
-    deviation in units of a 1-D standard Student-t's of the jump law's index (given, or read
-    from the standardised data as :func:`_levy_build` reads it: the map then moves with any
-    shift and scaling of the data, and so does the model). Data spread like the jump law's own
-    marginal keep their scale; data of any other scale are brought to it, so that the
-    parameters in the data's units (``jump_scale``, ``anchor_scale``, ``tail_radius``) fit
-    them. The median and that deviation exist without a mean or a variance."""
+    deviation in units of the jump family's standard 1-D law of the jump index
+    (:func:`standard_median_deviation`; the index given, or read from the standardised data as
+    :func:`_levy_build` reads it: the map then moves with any shift and scaling of the data,
+    and so does the model). Data spread like that law keep their scale (the built-in sets);
+    data of any other scale are brought to it, so that the parameters in the data's units
+    (``jump_scale``, ``anchor_scale``, ``tail_radius``) fit them. The median and that
+    deviation exist without a mean or a variance."""
     raw = ColumnScaling.robust(data, 1.0)  # the same map up to one factor: the same Hill index
     if p["jumps"] == "student-t":
         index = float(p["nu"]) or data_tail_index(raw.encode(data))
     else:
         index = float(p["alpha"]) or min(data_tail_index(raw.encode(data)), STABLE_INDEX_MAX)
-    unit = student_t_median_radius(1, index)
+    unit = standard_median_deviation(p["jumps"], index)
     return ColumnScaling(raw.mean, tuple(s / unit for s in raw.scale))
 
 
@@ -458,7 +470,8 @@ register_process(
             "parameterisation": "jump-ratio model: tail-potential (a potential with the jump "
             "law's tail, learned part bounded by tail_bound), direct or potential",
             "standardise": "train on (x - median) / s per coordinate, s its median absolute "
-            "deviation over that of a 1-D Student-t of the jump law's index (the map is recorded "
+            "deviation over that of the jump family's standard 1-D law (Student-t or stable) of "
+            "the jump index (the map is recorded "
             "in the run and samples are mapped back; the scale parameters then fit data of any "
             "scale); false trains on the raw values",
             "jumps": "jump law: student-t (compound Poisson) or stable (truncated alpha-stable)",
