@@ -28,12 +28,11 @@ import torch
 from standardise import run_cli
 
 from dmm.data.heavy_tails import student_t
-from dmm.metrics.tails import hill_index
+from dmm.metrics.tails import LEVELS, hill_index
 
 LOC = torch.tensor([100.0, -3.0, 0.0, 7.0], dtype=torch.float64)
 SCALES = torch.tensor([0.2, 1.0, 5.0, 30.0], dtype=torch.float64)
 NU = 2.5
-LEVELS = (0.99, 0.999, 0.9999)
 #: label -> extra ``dmm train`` arguments
 RUNS = {
     "vp": ["--process", "vp"],
