@@ -248,6 +248,33 @@ def test_the_python_api_reads_and_writes_the_same_run_folders(table_run, tmp_pat
     assert list(pd.read_csv(out).columns) == list(_table().columns)
 
 
+def test_the_python_api_gives_timestamps_and_numeric_identifiers_back():
+    from dmm.tabular import TabularModel
+
+    rng = np.random.default_rng(0)
+    n = 60
+    frame = pd.DataFrame(
+        {
+            "at": pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 10**5, n), "min"),
+            "x": rng.normal(size=n),
+            "key": np.arange(100, 100 + n),
+        }
+    )
+    model = TabularModel(steps=10, batch_size=32, hidden=16, depth=1, sample_steps=5)
+    model.schema = {"key": "id"}
+    model.fit(frame)
+    synthetic = model.sample(4)
+    assert pd.api.types.is_datetime64_any_dtype(synthetic["at"])
+    assert list(synthetic["key"]) == [160, 161, 162, 163] and str(synthetic["key"].dtype) == "Int64"
+    holes = frame.head(5).copy()
+    holes["key"] = holes["key"].astype("Int64")
+    holes.loc[0, "at"], holes.loc[1, "key"] = pd.NaT, pd.NA
+    for filled in (model.impute(holes), model.impute(holes, draws=3)):
+        assert pd.api.types.is_datetime64_any_dtype(filled["at"]) and filled["at"].notna().all()
+        assert (filled["at"][1:] == holes["at"][1:]).all()
+        assert list(filled["key"]) == [100, 161, 102, 103, 104]
+
+
 def test_eval_and_plot_of_a_table_run(table_run, capsys):
     import json
 
@@ -432,3 +459,67 @@ def test_eval_of_a_table_run_over_draws(table_run, capsys):
     assert f"{both['c2st_auc']:.3f} (sd {both['draw_sd']['c2st_auc']:.3f})" in report
     assert main([*argv, "--quiet"]) == 0  # one draw, but quiet: no note
     assert capsys.readouterr().err == ""
+
+
+def test_identifiers_and_dates_through_every_command(tmp_path, capsys):
+    """An order table as users bring it: an identifier per row, a date with empty cells. New
+    rows get new identifiers and dates in the data's format; filled rows keep what was given;
+    ``--where`` takes a date and refuses the identifier; ``eval`` leaves the identifier out."""
+    rng = np.random.default_rng(0)
+    n = 80
+    days = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D")
+    frame = pd.DataFrame(
+        {
+            "order": [f"ord-{i:04d}" for i in range(n)],
+            "placed": days.strftime("%d/%m/%Y"),
+            "amount": np.exp(rng.normal(size=n)).round(2),
+        }
+    )
+    frame.loc[[2, 9], "placed"] = None
+    assert _train(tmp_path, frame) == 0
+    assert "order   id" in capsys.readouterr().out
+    s = _sample(tmp_path, 40)
+    assert list(s["order"]) == [f"ord-{i:04d}" for i in range(n, n + 40)]
+    placed = pd.to_datetime(s["placed"].dropna(), format="%d/%m/%Y")
+    assert (placed.dt.strftime("%d/%m/%Y") == s["placed"].dropna()).all()
+
+    partial = frame.head(6).astype(object)
+    partial.loc[0, "placed"] = None
+    partial.loc[1, "order"] = None
+    path, out = tmp_path / "partial.csv", tmp_path / "filled.csv"
+    partial.to_csv(path, index=False)
+    argv = ["sample", str(tmp_path / "run"), "--given", str(path), "-o", str(out), "--quiet"]
+    assert main([*argv, "--draws", "3"]) == 0
+    filled = pd.read_csv(out)
+    assert not filled.isna().any().any()
+    keep = partial.notna()
+    for name in partial.columns:
+        a, b = partial.loc[keep[name], name], filled.loc[keep[name], name]
+        assert [_norm(v) for v in a] == [_norm(v) for v in b], name
+    assert filled["order"].nunique() == 6 and filled["order"][1] not in set(frame["order"])
+
+    where = tmp_path / "where.csv"
+    run = str(tmp_path / "run")
+    assert (
+        main(
+            ["sample", run, "-n", "5", "--where", "placed=14/07/2023", "-o", str(where), "--quiet"]
+        )
+        == 0
+    )
+    assert (pd.read_csv(where)["placed"] == "14/07/2023").all()
+    bad = tmp_path / "bad.csv"
+    _fails(
+        capsys,
+        ["sample", run, "-n", "5", "--where", "placed=2023-07-14", "-o", str(bad)],
+        "%d/%m/%Y",
+    )
+    _fails(
+        capsys,
+        ["sample", run, "-n", "5", "--where", "order=ord-0001", "-o", str(bad)],
+        "identifier",
+    )
+    assert not bad.exists()
+
+    assert main(["eval", run, "--quiet"]) == 0
+    result = yaml.safe_load((tmp_path / "run" / "eval.json").read_text())
+    assert set(result["columns"]) == {"placed", "amount"}

@@ -135,3 +135,29 @@ def test_config_round_trip():
     codec = _codec(_frame())
     again = TableCodec.from_config(codec.to_config())
     assert again.slots == codec.slots and again.stats == codec.stats
+
+
+def test_dates_are_a_real_factor_and_identifiers_none():
+    n = 60
+    rng = np.random.default_rng(2)
+    stamps = pd.Timestamp("2021-06-01") + pd.to_timedelta(rng.integers(0, 10**6, n), unit="min")
+    frame = pd.DataFrame(
+        {
+            "order": [f"ord-{i:04d}" for i in range(n)],
+            "placed": stamps.strftime("%Y-%m-%d %H:%M"),
+            "x": rng.normal(size=n),
+        }
+    )
+    frame.loc[[3, 7], "placed"] = None
+    codec = _codec(frame)
+    assert [c.type for c in codec.schema.columns] == ["id", "datetime", "real"]
+    # one VP factor for the date and x; the date's empty cells get an indicator chain
+    assert isinstance(codec.process().factors[0], VP) and codec.process().factors[0].dim == 2
+    assert [s.name for s in codec.slots] == ["placed", "x", "placed (empty)"]
+    encoded = codec.encode(frame)
+    present = torch.tensor(frame["placed"].notna().to_numpy())
+    assert abs(float(encoded[present, 0].mean())) < 1e-5  # standardised days
+    back = codec.decode(encoded)
+    # minutes survive the float32 rows; empty cells stay empty
+    assert list(back["placed"].fillna("-")) == list(frame["placed"].fillna("-"))
+    assert list(back["order"]) == [f"ord-{i:04d}" for i in range(n, 2 * n)]  # new identifiers

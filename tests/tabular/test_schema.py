@@ -110,3 +110,136 @@ def test_schema_round_trip_and_files(tmp_path):
 def test_describe_names_every_column():
     text = infer_schema(_frame()).describe()
     assert len(text.splitlines()) == 9 and "3 levels: blue, green, red" in text
+
+
+# --------------------------------------------------------------------- dates, times, identifiers
+
+
+@pytest.mark.parametrize(
+    "values, fmt",
+    [
+        (["2024-03-01", "2024-03-02", "2023-12-31"], "%Y-%m-%d"),
+        (["2024/03/01", "2024/11/02", "2023/12/31"], "%Y/%m/%d"),
+        (["03/01/2024", "11/02/2024", "12/31/2023"], "%m/%d/%Y"),  # month first when both read
+        (["13/01/2024", "11/02/2024", "31/12/2023"], "%d/%m/%Y"),  # a 13th day: day first
+        (["01.03.2024", "02.11.2024", "31.12.2023"], "%d.%m.%Y"),
+        (
+            ["2024-03-01 10:00:00", "2024-03-02 23:59:59", "2023-12-31 00:00:01"],
+            "%Y-%m-%d %H:%M:%S",
+        ),
+        (["2024-03-01T10:00", "2024-03-02T23:59", "2023-12-31T00:00"], "%Y-%m-%dT%H:%M"),
+    ],
+)
+def test_dates_and_times_are_read_in_their_format(values, fmt):
+    column = infer_schema(pd.DataFrame({"when": values + [None]}))["when"]
+    assert (column.type, column.format, column.missing) == ("datetime", fmt, True)
+    days = column.days(pd.Series(values))
+    # written back in the same format, value by value
+    assert list(column.from_days(days)) == values
+    assert column.low == days.min() and column.high == days.max()
+
+
+def test_days_count_from_1970_at_the_format_resolution():
+    column = infer_schema(
+        pd.DataFrame({"t": ["1970-01-02 12:00", "1970-01-01 00:00", "1970-01-03 06:30"]})
+    )["t"]
+    assert column.days(pd.Series(["1970-01-02 12:00"]))[0] == 1.5
+    # the format shows minutes: 20 seconds round away, 40 round up
+    assert list(column.from_days(np.array([1.5 + 20 / 86400, 1.5 + 40 / 86400]))) == [
+        "1970-01-02 12:00",
+        "1970-01-02 12:01",
+    ]
+    day = infer_schema(pd.DataFrame({"d": ["1970-01-01", "1970-01-05", "1970-01-09"]}))["d"]
+    assert list(day.from_days(np.array([3.4, 3.6, -0.6]), np.array([False, False, True]))) == [
+        "1970-01-04",
+        "1970-01-05",
+        None,
+    ]
+
+
+def test_text_that_is_not_one_date_format_stays_categorical():
+    for values in (
+        ["2024-03-01", "2024-3-2", "2024-03-03"],  # not written back the same way
+        ["2024-03-01", "01/03/2024", "2024-03-03"],  # two formats
+        ["2024-03-01", "2024-03-01", "2024-03-02"],  # two distinct values, as for numbers
+        ["red", "green", "blue"],
+    ):
+        assert infer_schema(pd.DataFrame({"c": values}))["c"].type == "categorical", values
+
+
+def test_a_declared_datetime_must_read_as_dates():
+    frame = pd.DataFrame({"d": ["2024-03-01", "soon", "2024-03-03"]})
+    with pytest.raises(DataError, match="'d' is declared datetime"):
+        infer_schema(frame, {"d": "datetime"})
+    column = infer_schema(pd.DataFrame({"d": ["2024-03-01", "2024-03-02", "2024-03-03"]}))["d"]
+    with pytest.raises(DataError, match=r"'d' is datetime \(%Y-%m-%d\).*rows 2\b.*'soon'"):
+        column.days(frame["d"])
+
+
+def test_text_with_a_new_value_in_every_row_is_an_identifier():
+    n = 40
+    frame = pd.DataFrame(
+        {
+            "padded": [f"cust-{i:05d}" for i in range(n)],
+            "plain": [f"A{i}" for i in range(5, 5 + n)],
+            "words": [
+                f"{w}{{x}}" for w in map(str, np.random.default_rng(0).permutation(10**4)[:n])
+            ],
+            "names": [f"name {chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(n)],
+            "braces": [f"{{a}}-{i}" for i in range(n)],
+            "short": ["p", "q", "r"] + ["s"] * (n - 3),
+        }
+    )
+    schema = infer_schema(frame)
+    assert [c.type for c in schema.columns] == ["id"] * 5 + ["categorical"]
+    assert schema["braces"].new_ids(1)[0] == "{a}-40"  # the prefix is text, not a pattern
+    assert list(schema["padded"].new_ids(2)) == ["cust-00040", "cust-00041"]
+    assert list(schema["plain"].new_ids(2)) == ["A45", "A46"]  # widths differ: no padding
+    # digits then text: no common prefix + number, so the column's name numbers them
+    assert list(schema["names"].new_ids(2)) == ["names-1", "names-2"]
+    assert schema["words"].new_ids(1)[0] == "words-1"
+    # below ID_MIN_ROWS distinct values the text is a category
+    few = infer_schema(pd.DataFrame({"k": [f"k{i}" for i in range(19)]}))
+    assert few["k"].type == "categorical"
+
+
+def test_an_identifier_can_be_declared_for_numbers():
+    column = infer_schema(pd.DataFrame({"n": [3, 10, 7]}), {"n": "id"})["n"]
+    ids = column.new_ids(3)
+    assert list(ids) == [11, 12, 13] and str(ids.dtype) == "Int64"
+
+
+def test_comparable_tables_drop_identifiers_and_count_days():
+    frame = pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(30)],
+            "day": [f"2024-01-{i + 1:02d}" for i in range(30)],
+            "x": np.arange(30.0),
+        }
+    )
+    frame.loc[4, "day"] = None
+    schema = infer_schema(frame)
+    assert schema.kinds() == {"day": "numeric", "x": "numeric"}
+    view = schema.comparable(frame)
+    assert list(view.columns) == ["day", "x"]
+    assert view["day"][0] == (pd.Timestamp("2024-01-01") - pd.Timestamp("1970-01-01")).days
+    assert np.isnan(view["day"][4])
+
+
+def test_a_date_format_can_be_declared(tmp_path):
+    frame = pd.DataFrame({"d": ["01/03/2024", "02/03/2024", "05/04/2024"]})
+    assert infer_schema(frame)["d"].format == "%m/%d/%Y"  # read month first
+    path = tmp_path / "schema.yaml"
+    path.write_text("d: datetime %d/%m/%Y\n")
+    column = resolve_schema(frame, read_schema_file(path))["d"]
+    assert (column.type, column.format) == ("datetime", "%d/%m/%Y")
+    assert column.days(frame["d"])[0] == (pd.Timestamp("2024-03-01") - pd.Timestamp(0)).days
+    assert list(column.from_days(column.days(frame["d"]))) == list(frame["d"])
+    assert column.from_days(np.array([column.low]))[0] == "01/03/2024"  # the 1st of March
+    # the full form written to a run folder keeps the format
+    again = resolve_schema(frame, Schema.from_config(Schema((column,)).to_config()))
+    assert again["d"].format == "%d/%m/%Y"
+    with pytest.raises(DataError, match=r"'d' is datetime \(%Y-%m-%d\) but has other values"):
+        infer_schema(frame, {"d": "datetime %Y-%m-%d"})
+    with pytest.raises(DataError, match="unknown type 'real %Y'"):
+        infer_schema(frame, {"d": "real %Y"})

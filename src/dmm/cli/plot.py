@@ -117,7 +117,7 @@ def _plot_table(args: argparse.Namespace, run, setup) -> int:
         )
     from .tables import split_frames
 
-    train, _ = split_frames(run)
+    train = codec_of(run).schema.comparable(split_frames(run)[0])
     written = [
         plot_marginals(train, synthetic, kinds, run.dir / "marginals.png"),
         plot_correlation_difference(result, run.dir / "correlation.png"),

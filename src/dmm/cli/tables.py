@@ -107,7 +107,19 @@ def where_frame(run: Run, items: Sequence[str], n: int) -> pd.DataFrame:
             )
         column = codec.schema[name]
         value: Any = text
-        if column.type not in ("categorical", "constant") or column.numeric_levels:
+        if column.type == "id":
+            raise UsageError(
+                f"--where '{item}': '{name}' is an identifier column (not modelled): every "
+                "sampled row gets a new one"
+            )
+        if column.type == "datetime":
+            try:
+                column.days(pd.Series([text]))
+            except DataError:
+                raise UsageError(
+                    f"--where '{item}': '{name}' takes dates written as {column.format}"
+                ) from None
+        elif column.type not in ("categorical", "constant") or column.numeric_levels:
             try:
                 value = float(text)
             except ValueError:
@@ -165,10 +177,16 @@ def draw_table(
         again.index = rows
         out.loc[rows] = again
         todo = _empty_draws(codec, partial, out)
-    for c in codec.schema.columns:  # real cells exactly as given (the others decode exactly)
+    for c in codec.schema.columns:  # given cells exactly as given (the others decode exactly)
         keep = partial[c.name].notna().to_numpy()
+        if c.type == "id":  # numbered once for the whole table (redrawn rows renumber)
+            out[c.name] = c.new_ids(len(out))
         if c.type in ("real", "positive") and keep.any():
             out.loc[keep, c.name] = pd.to_numeric(partial.loc[keep, c.name]).to_numpy(float)
+        elif c.type in ("datetime", "id") and keep.any():
+            values = np.array(out[c.name], dtype=object)
+            values[keep] = partial.loc[keep, c.name].to_numpy(object)
+            out[c.name] = c.typed(values)
     return out
 
 
@@ -245,7 +263,8 @@ def evaluate_table(
 ) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
     """The table metrics (:func:`dmm.tabular.metrics.evaluate`) of ``n`` synthetic rows (default:
     as many as the training rows) against the held-out rows, or the table ``data``; with the
-    reference and synthetic tables. ``with_floor``: also what the training rows score in their
+    reference and synthetic tables as the metrics read them
+    (:meth:`~dmm.tabular.schema.Schema.comparable`). ``with_floor``: also what the training rows score in their
     place (``"floor"``, :func:`dmm.tabular.metrics.floor`). ``null_permutations``: the deals
     that measure the C2ST AUC's null spread (:func:`dmm.metrics.classifier.c2st_null`)."""
     try:
@@ -270,7 +289,9 @@ def evaluate_table(
         )
     n = len(train) if n is None else n
     synthetic = draw_table(run, setup, n, seed, device, callback)
-    kinds = codec_of(run).schema.kinds()
+    schema = codec_of(run).schema
+    train, test, synthetic = (schema.comparable(f) for f in (train, test, synthetic))
+    kinds = schema.kinds()
     result = evaluate(train, test, synthetic, kinds, seed=seed, null_permutations=null_permutations)
     result = {"reference": what, **result}
     if with_floor:
@@ -280,9 +301,9 @@ def evaluate_table(
 
 def combine_draws(codec: TableCodec, draws: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """One table from several draws of the same rows (multiple imputation): per cell the mean of
-    the draws for ``real`` and ``positive`` columns (rounded to the column's precision), the
-    median for ``integer`` and ``ordinal`` ones, the most frequent value for categories (empty
-    cells count as a value)."""
+    the draws for ``real``, ``positive`` and ``datetime`` columns (rounded to the column's
+    precision), the median for ``integer`` and ``ordinal`` ones, the most frequent value for
+    categories (empty cells count as a value); ``id`` and ``constant`` cells as drawn first."""
     out = draws[0].copy()
     for c in codec.schema.columns:
         stack = pd.concat([d[c.name].reset_index(drop=True) for d in draws], axis=1)
@@ -291,6 +312,11 @@ def combine_draws(codec: TableCodec, draws: Sequence[pd.DataFrame]) -> pd.DataFr
             out[c.name] = values.round(c.decimals) if c.decimals is not None else values
         elif c.type in ("integer", "ordinal"):
             out[c.name] = stack.astype("Float64").median(axis=1).round().astype("Int64")
+        elif c.type == "datetime":
+            days = np.stack([c.days(stack.iloc[:, j]) for j in range(stack.shape[1])], axis=1)
+            count = np.isfinite(days).sum(axis=1)
+            mean = np.nansum(days, axis=1) / np.maximum(count, 1)
+            out[c.name] = c.from_days(mean, count == 0).to_numpy()
         elif c.type == "categorical":
             out[c.name] = [_mode(row) for row in stack.itertuples(index=False)]
     return out

@@ -3,14 +3,16 @@
 :class:`TableCodec` maps a table to float rows of ``E = R^a × (0,∞)^b × Π_S {0..S-1}^{d_S}``
 and back. Columns are grouped by the process their type gets (:mod:`dmm.tabular.schema`):
 
-* ``real`` and ``integer`` columns: one VP factor on ``(x - m) / s`` (the training rows' mean
-  and standard deviation); integers are rounded back and kept in the data's range;
+* ``real``, ``integer`` and ``datetime`` columns: one VP factor on ``(x - m) / s`` (the
+  training rows' mean and standard deviation; a ``datetime`` in days since 1970); integers are
+  rounded back and kept in the data's range, times rounded to what their format shows;
 * ``positive`` columns: one geometric OU factor on ``x`` itself, ``d log X = β θ (m - log X) dt
   + √β σ dW`` with ``θ = 1/2``, ``m`` and ``σ`` the training rows' log-mean and log-std, so that
   its reference is the log-normal with the data's log-moments and samples are positive by
   construction;
 * ``ordinal`` columns with ``S`` values: one ordinal (birth–death) chain factor per ``S``;
-* ``categorical`` columns with ``S`` levels: one absorbing chain factor per ``S``.
+* ``categorical`` columns with ``S`` levels: one absorbing chain factor per ``S``;
+* ``id`` and ``constant`` columns: no factor (new identifiers; the one value).
 
 Every factor runs on ``[0, T = 1]`` with ``t_min = 10^{-3}``: VP and geometric OU with the linear
 rate ``β(t)`` from 0.1 to 20, the chains with the log-linear schedule (the slowest mode keeps
@@ -84,9 +86,9 @@ class TableCodec:
         self.schema, self.stats = schema, {k: dict(v) for k, v in stats.items()}
         groups: dict[tuple[str, int], list[Slot]] = {}
         for c in schema.columns:
-            if c.type == "constant":
+            if c.type in ("constant", "id"):
                 continue
-            kind = "real" if c.type == "integer" else c.type
+            kind = "real" if c.type in ("integer", "datetime") else c.type
             S = _states(c) if kind in ("ordinal", "categorical") else 0
             groups.setdefault((kind, S), []).append(Slot(c.name))
             if c.missing and c.type != "categorical":
@@ -105,7 +107,11 @@ class TableCodec:
         """The codec of ``schema`` with the statistics of the rows of ``frame``."""
         stats: dict[str, dict[str, float]] = {}
         for c in schema.columns:
-            if c.type in ("real", "integer", "positive", "ordinal"):
+            if c.type == "datetime":
+                days = c.days(frame[c.name].reset_index(drop=True))
+                days = days[np.isfinite(days)]
+                stats[c.name] = {"mean": float(days.mean()), "std": _spread(days)}
+            elif c.type in ("real", "integer", "positive", "ordinal"):
                 values = pd.to_numeric(frame[c.name], errors="coerce").dropna().to_numpy(float)
                 if c.type == "positive":
                     logs = np.log(values)
@@ -185,7 +191,7 @@ class TableCodec:
         given = np.ones((n, self.width), dtype=bool)
         for c in self.schema.columns:
             series = frame[c.name].reset_index(drop=True)
-            if c.type == "constant":
+            if c.type in ("constant", "id"):
                 continue
             empty = series.isna().to_numpy()
             if empty.any() and not (c.missing or partial):
@@ -230,6 +236,10 @@ class TableCodec:
                 )
             out[~empty] = [lookup[t] for t in text]
             return out
+        if c.type == "datetime":
+            s = self.stats[c.name]
+            out[~empty] = (c.days(present) - s["mean"]) / s["std"]
+            return out
         numbers = pd.to_numeric(present, errors="coerce").to_numpy(float)
         if np.isnan(numbers).any():
             bad = present.index[np.isnan(numbers)]
@@ -267,6 +277,9 @@ class TableCodec:
             if c.type == "constant":
                 out[c.name] = pd.Series([_level_value(c.levels[0], c)] * n)
                 continue
+            if c.type == "id":
+                out[c.name] = c.new_ids(n)
+                continue
             v = y[:, self._index[c.name, False]]
             empty = np.zeros(n, dtype=bool)
             if (c.name, True) in self._index:
@@ -294,6 +307,8 @@ class TableCodec:
         else:
             s = self.stats[c.name]
             numbers = v * s["std"] + s["mean"]
+            if c.type == "datetime":
+                return c.from_days(numbers, empty)
             if c.type == "integer":
                 return _nullable_int(np.clip(np.round(numbers), c.low, c.high), empty)
             if c.decimals is not None:

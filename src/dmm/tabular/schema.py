@@ -10,20 +10,32 @@ positive       strictly positive reals (prices, sizes, areas)                   
 integer        integers with many values (continuous process, then rounding)    VP, standardised
 ordinal        integers ``min..max`` with few values and a natural order        ordinal chain
 categorical    strings, booleans, or numbers with at most two distinct values   absorbing chain
+datetime       dates or times as text in one format (``2024-03-01``)            VP, standardised
+id             text with a different value in every row (identifiers)           none
 constant       one value in every row (kept as is, not modelled)                none
 =============  ===============================================================  ==================
 
-Inference (:func:`infer_schema`), per column: text or booleans -> ``categorical``; one value and
-no missing cell -> ``constant``; numbers with at most two distinct values -> ``categorical``;
-integers with at most :data:`ORDINAL_MAX_LEVELS` values between their minimum and maximum ->
-``ordinal``; other integers -> ``integer``; reals all above zero -> ``positive``; other reals
--> ``real``. A schema file (YAML) overrides any of these: either a mapping ``column: type`` or
-the full form that :meth:`Schema.to_config` writes. A column whose every cell is empty is an
-error.
+Inference (:func:`infer_schema`), per column: text that reads as dates or times in one of
+:data:`DATE_FORMATS` (more than two distinct values) -> ``datetime``; other text whose every
+value differs, at least :data:`ID_MIN_ROWS` of them -> ``id``; other text or booleans ->
+``categorical``; one value and no missing cell -> ``constant``; numbers with at most two
+distinct values -> ``categorical``; integers with at most :data:`ORDINAL_MAX_LEVELS` values
+between their minimum and maximum -> ``ordinal``; other integers -> ``integer``; reals all above
+zero -> ``positive``; other reals -> ``real``. A schema file (YAML) overrides any of these:
+either a mapping ``column: type`` or the full form that :meth:`Schema.to_config` writes. A column
+whose every cell is empty is an error.
+
+A ``datetime`` column is modelled as the number of days since 1970-01-01 (a ``real`` column) and
+written back in the data's format, rounded to what the format shows (days, minutes or seconds).
+An ``id`` column is not modelled: a category with one row per level teaches nothing and a
+sampler drawing from it would copy training rows' identifiers, so every synthetic row gets a new
+identifier in the data's pattern (``cust-00017`` → ``cust-00401``, …, numbered after the
+largest; text without a common pattern gets ``<column>-1``, ``<column>-2``, …).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,12 +54,31 @@ TYPES: dict[str, str] = {
     "integer": "VP diffusion after standardisation, rounded to integers in the data's range",
     "ordinal": "ordinal (birth-death) chain on min..max",
     "categorical": "absorbing (masking) chain over the levels",
+    "datetime": "VP diffusion on the days since 1970 after standardisation, written in the "
+    "data's format",
+    "id": "not modelled: every synthetic row gets a new identifier",
     "constant": "not modelled: the one value is copied",
 }
 #: integer columns with at most this many values from their minimum to maximum are ordinal
 ORDINAL_MAX_LEVELS = 16
 #: numeric columns keep their printed precision when every value has at most this many decimals
 MAX_DECIMALS = 6
+#: a text column whose every value differs is an ``id`` from this many values on
+ID_MIN_ROWS = 20
+_DAYS = ("%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y")
+#: the formats a ``datetime`` column is read in, tried in this order (the first that reads and
+#: writes back every value wins: ``01/02/2024`` is read month first)
+DATE_FORMATS: tuple[str, ...] = _DAYS + tuple(
+    f"{day}{sep}{time}"
+    for day in _DAYS
+    for sep in (" ", "T")
+    for time in ("%H:%M:%S", "%H:%M")
+    if not (sep == "T" and "-" not in day)
+)
+#: the day 0 of a ``datetime`` column's values
+EPOCH = pd.Timestamp("1970-01-01")
+#: days a ``datetime`` sample is clipped to: the range pandas' timestamps hold (1677-2262)
+_DAY_RANGE = (-106_000.0, 106_000.0)
 
 
 @dataclass(frozen=True)
@@ -56,9 +87,12 @@ class Column:
 
     ``levels``: a categorical column's values in code order (as text; ``numeric_levels`` when
     they were numbers in the data, so that samples give numbers back) or a constant's value;
-    ``low``/``high``: an ordinal's or integer's range; ``decimals``: the printed precision of a
-    numeric column (``None``: full precision); ``missing``: whether training rows had empty
-    cells (then the model also learns where cells are empty)."""
+    ``low``/``high``: an ordinal's or integer's range (a ``datetime``'s in days, an ``id``'s
+    largest number); ``decimals``: the printed precision of a numeric column (``None``: full
+    precision); ``missing``: whether training rows had empty cells (then the model also learns
+    where cells are empty); ``format``: a ``datetime``'s ``strftime`` format, or the pattern of
+    an ``id``'s new values (``str.format`` of one integer); ``timestamps``: a ``datetime``
+    column given as timestamps (pandas ``datetime64``), not text, and given back so."""
 
     name: str
     type: str
@@ -68,6 +102,8 @@ class Column:
     high: float | None = None
     decimals: int | None = None
     missing: bool = False
+    format: str | None = None
+    timestamps: bool = False
 
     def to_config(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "type": self.type}
@@ -80,6 +116,10 @@ class Column:
                 out[key] = getattr(self, key)
         if self.missing:
             out["missing"] = True
+        if self.format is not None:
+            out["format"] = self.format
+        if self.timestamps:
+            out["timestamps"] = True
         return out
 
     @classmethod
@@ -93,7 +133,50 @@ class Column:
             item.get("high"),
             item.get("decimals"),
             bool(item.get("missing", False)),
+            item.get("format"),
+            bool(item.get("timestamps", False)),
         )
+
+    # --- datetime and id values ------------------------------------------------------------
+
+    def days(self, series: pd.Series) -> np.ndarray:
+        """A ``datetime`` column's cells as days since 1970 (``NaN`` for empty cells);
+        :class:`~dmm.data.DataError` naming the rows that do not read in the column's format."""
+        stamps = _stamps(series, self.format)
+        bad = stamps.isna().to_numpy() & series.notna().to_numpy()
+        if bad.any():
+            raise DataError(
+                f"column '{self.name}' is datetime ({self.format}) but has other values (rows "
+                f"{_rows(series.index[bad])}, e.g. {str(series[series.index[bad][0]])!r})"
+            )
+        return ((stamps - EPOCH) / pd.Timedelta(days=1)).to_numpy(dtype=float, na_value=np.nan)
+
+    def from_days(self, days: np.ndarray, empty: np.ndarray | None = None) -> pd.Series:
+        """Days since 1970 as a ``datetime`` column's values (text in its format, or timestamps),
+        rounded to what its format shows; ``empty`` marks the cells to leave empty."""
+        step = _resolution(self.format or "")
+        days = np.clip(np.round(np.asarray(days, dtype=float) / step) * step, *_DAY_RANGE)
+        stamps = pd.Series(EPOCH + pd.to_timedelta(np.round(days * 86400), unit="s"))
+        empty = np.zeros(len(stamps), bool) if empty is None else np.asarray(empty, dtype=bool)
+        if self.timestamps:
+            return stamps.mask(empty)
+        return pd.Series(stamps.dt.strftime(self.format), dtype=object).mask(empty, None)
+
+    def typed(self, values: Any) -> pd.Series:
+        """Cells of this column (given ones and drawn ones mixed) at the column's value type."""
+        if self.type == "datetime" and self.timestamps:
+            return pd.Series(pd.to_datetime(values))
+        if self.type == "id" and self.numeric_levels:
+            return pd.Series(pd.array(list(values), dtype="Int64"))
+        return pd.Series(values, dtype=object)
+
+    def new_ids(self, n: int) -> pd.Series:
+        """``n`` new values of an ``id`` column, numbered after the largest the data had."""
+        start = int(self.high or 0) + 1
+        values = [self.format.format(k) for k in range(start, start + n)]  # type: ignore[union-attr]
+        if self.numeric_levels:
+            return pd.Series(pd.array([int(v) for v in values], dtype="Int64"))
+        return pd.Series(values, dtype=object)
 
 
 @dataclass(frozen=True)
@@ -113,11 +196,22 @@ class Schema:
         raise KeyError(name)
 
     def kinds(self) -> dict[str, str]:
-        """``numeric`` or ``categorical`` per column (what the table metrics need)."""
+        """``numeric`` or ``categorical`` per column of :meth:`comparable` tables (what the
+        table metrics need); ``id`` columns are left out."""
         return {
             c.name: "categorical" if c.type in ("categorical", "constant") else "numeric"
             for c in self.columns
+            if c.type != "id"
         }
+
+    def comparable(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` as the table metrics and plots read it: without its ``id`` columns (new
+        values by design), ``datetime`` columns as days since 1970."""
+        out = frame[[c.name for c in self.columns if c.type != "id"]].copy()
+        for c in self.columns:
+            if c.type == "datetime":
+                out[c.name] = c.days(out[c.name].reset_index(drop=True))
+        return out
 
     def to_config(self) -> dict[str, Any]:
         return {"columns": [c.to_config() for c in self.columns]}
@@ -139,6 +233,11 @@ class Schema:
                 detail = f"{_number(c.low)}..{_number(c.high)}"
             elif c.type == "constant":
                 detail = f"= {c.levels[0]}"
+            elif c.type == "datetime":
+                low, high = c.from_days(np.array([c.low, c.high]))
+                detail = f"{low}..{high} ({c.format})"
+            elif c.type == "id":
+                detail = f"not modelled; new rows get {c.new_ids(1)[0]}, ..."
             if c.missing:
                 detail += ("; " if detail else "") + "has empty cells"
             lines.append(f"  {c.name:<{width}}  {c.type:<11}  {detail}".rstrip())
@@ -191,8 +290,37 @@ def infer_column(name: str, series: pd.Series, type: str | None = None) -> Colum
             raise DataError(f"column '{name}' has infinite values (rows {rows})")
     if type is None:
         type = _infer_type(present, numbers, missing)
-    if type not in TYPES:
-        raise DataError(f"column '{name}': unknown type '{type}' (known: {', '.join(TYPES)})")
+    declared = type
+    type, _, declared_format = type.partition(" ")  # "datetime %d/%m/%Y": a given format
+    if type not in TYPES or (declared_format and type != "datetime"):
+        raise DataError(
+            f"column '{name}': unknown type '{declared}' (known: {', '.join(TYPES)}, or "
+            "'datetime FORMAT')"
+        )
+    if type == "id":
+        pattern, high, numeric = _id_pattern(name, present, numbers)
+        return Column(
+            name, type, numeric_levels=numeric, high=high, missing=missing, format=pattern
+        )
+    if type == "datetime":
+        fmt = declared_format.strip() or _date_format(present)
+        if fmt is None:
+            raise DataError(
+                f"column '{name}' is declared datetime but its values do not all read as dates "
+                f"in one format (e.g. {str(present.iloc[0])!r}; formats: {', '.join(DATE_FORMATS[:5])}"
+                ", and these with a time)"
+            )
+        days = Column(name, type, format=fmt).days(present)
+        stamps = pd.api.types.is_datetime64_any_dtype(present)
+        return Column(
+            name,
+            type,
+            low=float(days.min()),
+            high=float(days.max()),
+            missing=missing,
+            format=fmt,
+            timestamps=stamps,
+        )
     if type in ("categorical", "constant"):
         levels, numeric = _text_levels(present)
         if type == "constant" and (len(levels) > 1 or missing):
@@ -228,7 +356,13 @@ def infer_column(name: str, series: pd.Series, type: str | None = None) -> Colum
 
 def _infer_type(present: pd.Series, numbers: np.ndarray | None, missing: bool) -> str:
     if numbers is None:
-        return "categorical" if present.nunique() > 1 or missing else "constant"
+        distinct = present.nunique()
+        if distinct > 2 and not pd.api.types.is_bool_dtype(present):
+            if _date_format(present) is not None:
+                return "datetime"
+            if distinct == len(present) >= ID_MIN_ROWS:
+                return "id"
+        return "categorical" if distinct > 1 or missing else "constant"
     distinct = np.unique(numbers)
     if len(distinct) == 1 and not missing:
         return "constant"
@@ -238,6 +372,61 @@ def _infer_type(present: pd.Series, numbers: np.ndarray | None, missing: bool) -
         span = distinct[-1] - distinct[0] + 1
         return "ordinal" if span <= ORDINAL_MAX_LEVELS else "integer"
     return "positive" if distinct[0] > 0 else "real"
+
+
+def _date_format(present: pd.Series) -> str | None:
+    """The first of :data:`DATE_FORMATS` that reads every value of ``present`` and writes it
+    back unchanged, or ``None``."""
+    if pd.api.types.is_datetime64_any_dtype(present):
+        stamps = pd.DatetimeIndex(present)
+        return DATE_FORMATS[0] if (stamps == stamps.normalize()).all() else "%Y-%m-%d %H:%M:%S"
+    text = pd.Series(pd.unique(present.astype(str)))
+    if not text.str.contains(r"\d", regex=True).iloc[:50].all():
+        return None
+    for fmt in DATE_FORMATS:
+        for values in (text.iloc[:50], text):  # a cheap refusal first
+            stamps = pd.to_datetime(values, format=fmt, errors="coerce")
+            if stamps.isna().any() or not (stamps.dt.strftime(fmt) == values).all():
+                break
+        else:
+            return fmt
+    return None
+
+
+def _stamps(series: pd.Series, fmt: str | None) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series
+    text = series.astype(object).where(series.notna(), None)
+    return pd.to_datetime(text, format=fmt, errors="coerce")
+
+
+def _resolution(fmt: str) -> float:
+    """The step in days of a datetime format's values."""
+    if "%S" in fmt:
+        return 1 / 86400
+    return 1 / 1440 if "%M" in fmt else 1.0
+
+
+def _id_pattern(
+    name: str, present: pd.Series, numbers: np.ndarray | None
+) -> tuple[str, float, bool]:
+    """An ``id`` column's pattern of new values (``str.format`` of one integer), the largest
+    number the data used, and whether the values are numbers."""
+    if numbers is not None and np.all(numbers == np.round(numbers)):
+        return "{:d}", float(numbers.max()), True
+    parts = [re.fullmatch(r"(.*?)(\d+)", str(v)) for v in present]
+    prefixes = {m.group(1) for m in parts if m is not None}
+    if all(m is not None for m in parts) and len(prefixes) == 1:
+        digits = [m.group(2) for m in parts if m is not None]
+        widths = {len(d) for d in digits}
+        width = f"0{widths.pop()}" if len(widths) == 1 else ""
+        prefix = _braces(prefixes.pop())
+        return prefix + "{:" + width + "d}", float(max(int(d) for d in digits)), False
+    return _braces(name) + "-{:d}", 0.0, False
+
+
+def _braces(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def _rows(index: Any, limit: int = 5) -> str:
@@ -268,8 +457,9 @@ def infer_schema(frame: pd.DataFrame, declared: Mapping[str, str] | None = None)
 
 
 def read_schema_file(path: str | Path) -> dict[str, str] | Schema:
-    """A schema file: ``{column: type}`` (the types to force; the rest inferred) or a full
-    schema as :meth:`Schema.to_config` writes it."""
+    """A schema file: ``{column: type}`` (the types to force; the rest inferred; a date format
+    as ``datetime FORMAT``, e.g. ``datetime %d/%m/%Y``) or a full schema as
+    :meth:`Schema.to_config` writes it."""
     path = Path(path)
     try:
         content = yaml.safe_load(path.read_text())
@@ -287,7 +477,7 @@ def read_schema_file(path: str | Path) -> dict[str, str] | Schema:
             f"schema file '{path}' must map column names to types ({', '.join(TYPES)}), "
             "e.g. 'price: positive'"
         )
-    bad = {k: v for k, v in content.items() if v not in TYPES}
+    bad = {k: v for k, v in content.items() if v not in TYPES and not v.startswith("datetime ")}
     if bad:
         name, value = next(iter(bad.items()))
         raise DataError(
@@ -307,7 +497,10 @@ def resolve_schema(frame: pd.DataFrame, schema: Mapping[str, str] | Schema | Non
                 f"the schema names column(s) {missing} that the table does not have "
                 f"(columns: {', '.join(map(str, frame.columns))})"
             )
-        schema = {c.name: c.type for c in schema.columns}
+        schema = {
+            c.name: f"{c.type} {c.format}" if c.type == "datetime" and c.format else c.type
+            for c in schema.columns
+        }
     return infer_schema(frame, schema)
 
 
@@ -317,6 +510,8 @@ def _line(exc: BaseException) -> str:
 
 __all__ = [
     "Column",
+    "DATE_FORMATS",
+    "ID_MIN_ROWS",
     "ORDINAL_MAX_LEVELS",
     "Schema",
     "TYPES",
