@@ -46,3 +46,21 @@ def test_missing_and_unsupported_files(tmp_path):
         read_table(tmp_path / "absent.csv")
     with pytest.raises(DataError, match="unsupported table file"):
         read_table(tmp_path / "t.xlsx")
+
+
+def test_missing_value_markers_in_a_column_of_numbers_read_as_empty(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,c,d\n1.5,x,?,-\n2.5,y,3,-\n?,x,4,-\n3.5,?,5,1\n4.5,z, unknown ,2\n")
+    frame = read_table(path)
+    assert frame["a"].isna().tolist() == [False, False, True, False, False]
+    assert frame["c"].tolist()[1:4] == [3.0, 4.0, 5.0] and frame["c"].isna().sum() == 2
+    assert frame["d"].tolist()[3:] == [1.0, 2.0] and frame["d"].isna().sum() == 3
+    assert (frame["b"] == "?").sum() == 1  # a text column keeps '?' as a value
+    assert frame.attrs["notes"] == [
+        "column 'a': 1 cell '?' read as empty (its other cells are numbers)",
+        "column 'c': 2 cells '?', 'unknown' read as empty (its other cells are numbers)",
+        "column 'd': 3 cells '-' read as empty (its other cells are numbers)",
+    ]
+    # a column of markers only is not a column of numbers
+    path.write_text("e\n?\n-\n")
+    assert read_table(path)["e"].tolist() == ["?", "-"]

@@ -265,6 +265,8 @@ def run(args: argparse.Namespace) -> int:
         spec, frame = training_table(cfg["data"], args.schema, rows_wanted, cfg["seed"])
         cfg["spec"] = spec
         data, columns = spec.codec.encode(frame), [str(c) for c in frame.columns]
+        for note in frame.attrs.get("notes", ()):
+            print(f"note: {note}", flush=True)
         print(
             f"schema of {cfg['data']} ({len(frame)} rows"
             + ("" if args.schema else "; inferred, override with --schema FILE")

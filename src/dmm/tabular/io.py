@@ -13,12 +13,17 @@ from ..data.errors import DataError
 
 #: file formats of tables, by suffix
 TABLE_FORMATS = (".csv", ".parquet")
+#: cells that mean "no value" in a column whose other cells are numbers (UCI files write ``?``);
+#: pandas already reads ``NA``, ``N/A``, ``NaN``, ``null``, ``None`` and empty cells as missing
+MISSING_MARKERS = ("?", "-", "--", ".", "missing", "unknown")
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """The table in ``path``. Empty cells (and ``NA``, ``NaN``, ``null``) are missing values.
-    One-line :class:`~dmm.data.DataError` for a missing file, another format, ragged rows, a
-    header without data or repeated column names."""
+    """The table in ``path``. Empty cells (and ``NA``, ``NaN``, ``null``) are missing values, and
+    so are the :data:`MISSING_MARKERS` in a column whose other cells are numbers (what was read
+    so is listed in ``frame.attrs["notes"]``). One-line :class:`~dmm.data.DataError` for a
+    missing file, another format, ragged rows, a header without data or repeated column
+    names."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in TABLE_FORMATS:
@@ -50,7 +55,34 @@ def read_table(path: str | Path) -> pd.DataFrame:
             + (f" (repeated: {repeated})" if repeated else " (some are empty)")
         )
     frame.columns = names
+    frame.attrs["notes"] = markers_as_empty(frame)
     return frame
+
+
+def markers_as_empty(frame: pd.DataFrame) -> list[str]:
+    """In place: a text column whose cells are numbers except for some
+    :data:`MISSING_MARKERS` becomes a column of numbers with those cells empty. Returns one
+    note per column changed."""
+    notes = []
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            continue
+        text = column.dropna().astype(str).str.strip()
+        marked = text.str.lower().isin(MISSING_MARKERS)
+        if not marked.any() or marked.all():
+            continue
+        if pd.to_numeric(text[~marked], errors="coerce").isna().any():
+            continue
+        markers = sorted(set(text[marked]))
+        cells = column.astype(str).str.strip().where(column.notna())
+        frame[name] = pd.to_numeric(cells.mask(cells.str.lower().isin(MISSING_MARKERS)))
+        count = int(marked.sum())
+        notes.append(
+            f"column '{name}': {count} cell{'s' * (count > 1)} "
+            f"{', '.join(repr(m) for m in markers)} read as empty (its other cells are numbers)"
+        )
+    return notes
 
 
 def _check_rows(path: Path) -> None:
@@ -106,4 +138,4 @@ def _line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
-__all__ = ["TABLE_FORMATS", "read_table", "write_table"]
+__all__ = ["MISSING_MARKERS", "TABLE_FORMATS", "markers_as_empty", "read_table", "write_table"]
