@@ -264,9 +264,10 @@ def evaluate_table(
     """The table metrics (:func:`dmm.tabular.metrics.evaluate`) of ``n`` synthetic rows (default:
     as many as the training rows) against the held-out rows, or the table ``data``; with the
     reference and synthetic tables as the metrics read them
-    (:meth:`~dmm.tabular.schema.Schema.comparable`). ``with_floor``: also what the training rows score in their
-    place (``"floor"``, :func:`dmm.tabular.metrics.floor`). ``null_permutations``: the deals
-    that measure the C2ST AUC's null spread (:func:`dmm.metrics.classifier.c2st_null`)."""
+    (:meth:`~dmm.tabular.schema.Schema.comparable`). ``with_floor``: also what the training
+    rows score in their place (``"floor"``, :func:`dmm.tabular.metrics.floor`).
+    ``null_permutations``: the deals that measure the C2ST AUC's null spread
+    (:func:`dmm.metrics.classifier.c2st_null`)."""
     try:
         import sklearn  # noqa: F401
 
