@@ -461,10 +461,11 @@ def test_eval_of_a_table_run_over_draws(table_run, capsys):
     assert capsys.readouterr().err == ""
 
 
-def test_identifiers_and_dates_through_every_command(tmp_path, capsys):
-    """An order table as users bring it: an identifier per row, a date with empty cells. New
-    rows get new identifiers and dates in the data's format; filled rows keep what was given;
-    ``--where`` takes a date and refuses the identifier; ``eval`` leaves the identifier out."""
+def test_identifiers_dates_and_amounts_through_every_command(tmp_path, capsys):
+    """An order table as users bring it: an identifier per row, a date with empty cells, an
+    amount in dollars. New rows get new identifiers, dates in the data's format and amounts
+    written as the data writes them; filled rows keep what was given; ``--where`` takes a date
+    and an amount and refuses the identifier; ``eval`` leaves the identifier out."""
     rng = np.random.default_rng(0)
     n = 80
     days = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D")
@@ -472,7 +473,7 @@ def test_identifiers_and_dates_through_every_command(tmp_path, capsys):
         {
             "order": [f"ord-{i:04d}" for i in range(n)],
             "placed": days.strftime("%d/%m/%Y"),
-            "amount": np.exp(rng.normal(size=n)).round(2),
+            "amount": [f"${v:,.2f}" for v in np.exp(rng.normal(7, 1, size=n))],
         }
     )
     frame.loc[[2, 9], "placed"] = None
@@ -482,10 +483,12 @@ def test_identifiers_and_dates_through_every_command(tmp_path, capsys):
     assert list(s["order"]) == [f"ord-{i:04d}" for i in range(n, n + 40)]
     placed = pd.to_datetime(s["placed"].dropna(), format="%d/%m/%Y")
     assert (placed.dt.strftime("%d/%m/%Y") == s["placed"].dropna()).all()
+    assert s["amount"].str.fullmatch(r"\$\d{1,3}(,\d{3})*\.\d\d").all(), list(s["amount"])
 
     partial = frame.head(6).astype(object)
     partial.loc[0, "placed"] = None
     partial.loc[1, "order"] = None
+    partial.loc[2, "amount"] = None
     path, out = tmp_path / "partial.csv", tmp_path / "filled.csv"
     partial.to_csv(path, index=False)
     argv = ["sample", str(tmp_path / "run"), "--given", str(path), "-o", str(out), "--quiet"]
@@ -507,6 +510,23 @@ def test_identifiers_and_dates_through_every_command(tmp_path, capsys):
         == 0
     )
     assert (pd.read_csv(where)["placed"] == "14/07/2023").all()
+    assert (
+        main(
+            [
+                "sample",
+                run,
+                "-n",
+                "3",
+                "--where",
+                "amount=$1,500.00",
+                "-o",
+                str(tmp_path / "a.csv"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert (pd.read_csv(tmp_path / "a.csv")["amount"] == "$1,500.00").all()
     bad = tmp_path / "bad.csv"
     _fails(
         capsys,
@@ -523,3 +543,4 @@ def test_identifiers_and_dates_through_every_command(tmp_path, capsys):
     assert main(["eval", run, "--quiet"]) == 0
     result = yaml.safe_load((tmp_path / "run" / "eval.json").read_text())
     assert set(result["columns"]) == {"placed", "amount"}
+    assert result["columns"]["amount"]["kind"] == "numeric"

@@ -161,3 +161,15 @@ def test_dates_are_a_real_factor_and_identifiers_none():
     # minutes survive the float32 rows; empty cells stay empty
     assert list(back["placed"].fillna("-")) == list(frame["placed"].fillna("-"))
     assert list(back["order"]) == [f"ord-{i:04d}" for i in range(n, 2 * n)]  # new identifiers
+
+
+def test_numbers_with_a_unit_decode_as_they_were_written():
+    rng = np.random.default_rng(3)
+    n = 50
+    price = np.round(np.exp(rng.normal(5, 1, n)), 2)
+    frame = pd.DataFrame({"price": [f"${p:,.2f}" for p in price], "x": rng.normal(size=n)})
+    frame.loc[4, "price"] = None
+    codec = _codec(frame)
+    assert codec.schema["price"].type == "positive"
+    back = codec.decode(codec.encode(frame))
+    assert list(back["price"].fillna("-")) == list(frame["price"].fillna("-"))

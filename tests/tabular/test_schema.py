@@ -182,9 +182,7 @@ def test_text_with_a_new_value_in_every_row_is_an_identifier():
         {
             "padded": [f"cust-{i:05d}" for i in range(n)],
             "plain": [f"A{i}" for i in range(5, 5 + n)],
-            "words": [
-                f"{w}{{x}}" for w in map(str, np.random.default_rng(0).permutation(10**4)[:n])
-            ],
+            "words": [f"k{w}z" for w in np.random.default_rng(0).permutation(10**4)[:n]],
             "names": [f"name {chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(n)],
             "braces": [f"{{a}}-{i}" for i in range(n)],
             "short": ["p", "q", "r"] + ["s"] * (n - 3),
@@ -195,7 +193,7 @@ def test_text_with_a_new_value_in_every_row_is_an_identifier():
     assert schema["braces"].new_ids(1)[0] == "{a}-40"  # the prefix is text, not a pattern
     assert list(schema["padded"].new_ids(2)) == ["cust-00040", "cust-00041"]
     assert list(schema["plain"].new_ids(2)) == ["A45", "A46"]  # widths differ: no padding
-    # digits then text: no common prefix + number, so the column's name numbers them
+    # no common prefix + number at the end, so the column's name numbers them
     assert list(schema["names"].new_ids(2)) == ["names-1", "names-2"]
     assert schema["words"].new_ids(1)[0] == "words-1"
     # below ID_MIN_ROWS distinct values the text is a category
@@ -243,3 +241,47 @@ def test_a_date_format_can_be_declared(tmp_path):
         infer_schema(frame, {"d": "datetime %Y-%m-%d"})
     with pytest.raises(DataError, match="unknown type 'real %Y'"):
         infer_schema(frame, {"d": "real %Y"})
+
+
+@pytest.mark.parametrize(
+    "values, type, fmt, written",
+    [
+        (["$1,234.50", "$99.00", "$12,000.00"], "positive", "${:,.2f}", None),
+        (
+            ["12.5%", "3%", "0.5%", "100%"],
+            "positive",
+            "{:.1f}%",
+            ["12.5%", "3.0%", "0.5%", "100.0%"],
+        ),
+        (["3 kg", "12.5 kg", "7 kg"], "positive", "{:.1f} kg", ["3.0 kg", "12.5 kg", "7.0 kg"]),
+        (["1,234", "999", "12,345,678", "-5"], "integer", "{:,.0f}", None),
+        (["-5%", "+3%", "2%"], "ordinal", "{:.0f}%", ["-5%", "3%", "2%"]),
+    ],
+)
+def test_numbers_written_with_a_unit_are_numbers(values, type, fmt, written):
+    column = infer_schema(pd.DataFrame({"v": values + [None]}))["v"]
+    assert (column.type, column.format, column.missing) == (type, fmt, True)
+    numbers = column.numbers(pd.Series(values + [None]))
+    assert numbers.iloc[:-1].notna().all() and np.isnan(numbers.iloc[-1])
+    back = column.written(numbers)
+    assert list(back[:-1]) == (written or values) and back.iloc[-1] is None
+    # a value given without its unit reads too (--where, --given)
+    assert column.numbers(pd.Series(["7"]))[0] == 7
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [f"INV-{i}" for i in range(30)],  # letters before the number: an identifier
+        [f"ord{i}" for i in range(30)],
+        ["02134", "10001", "94105"],  # a leading zero: a code
+        ["$5", "5€", "$7"],  # two ways of writing
+        [
+            "5",
+            "7",
+            "11",
+        ],  # plain numbers read as text are still text (pandas reads them as numbers)
+    ],
+)
+def test_codes_and_identifiers_are_not_numbers(values):
+    assert not infer_schema(pd.DataFrame({"v": values}))["v"].written_as_text

@@ -119,6 +119,10 @@ def where_frame(run: Run, items: Sequence[str], n: int) -> pd.DataFrame:
                 raise UsageError(
                     f"--where '{item}': '{name}' takes dates written as {column.format}"
                 ) from None
+        elif column.written_as_text:
+            if column.numbers(pd.Series([text])).isna().all():
+                example = column.written(pd.Series([column.low]))[0]
+                raise UsageError(f"--where '{item}': '{name}' takes numbers (e.g. {example})")
         elif column.type not in ("categorical", "constant") or column.numeric_levels:
             try:
                 value = float(text)
@@ -181,9 +185,9 @@ def draw_table(
         keep = partial[c.name].notna().to_numpy()
         if c.type == "id":  # numbered once for the whole table (redrawn rows renumber)
             out[c.name] = c.new_ids(len(out))
-        if c.type in ("real", "positive") and keep.any():
+        if c.type in ("real", "positive") and keep.any() and not c.written_as_text:
             out.loc[keep, c.name] = pd.to_numeric(partial.loc[keep, c.name]).to_numpy(float)
-        elif c.type in ("datetime", "id") and keep.any():
+        elif (c.type in ("datetime", "id") or c.written_as_text) and keep.any():
             values = np.array(out[c.name], dtype=object)
             values[keep] = partial.loc[keep, c.name].to_numpy(object)
             out[c.name] = c.typed(values)
@@ -308,11 +312,15 @@ def combine_draws(codec: TableCodec, draws: Sequence[pd.DataFrame]) -> pd.DataFr
     out = draws[0].copy()
     for c in codec.schema.columns:
         stack = pd.concat([d[c.name].reset_index(drop=True) for d in draws], axis=1)
+        if c.written_as_text:
+            stack = pd.concat([c.numbers(stack.iloc[:, j]) for j in range(stack.shape[1])], axis=1)
         if c.type in ("real", "positive"):
             values = stack.astype(float).mean(axis=1)
-            out[c.name] = values.round(c.decimals) if c.decimals is not None else values
+            values = values.round(c.decimals) if c.decimals is not None else values
+            out[c.name] = c.written(values).to_numpy()
         elif c.type in ("integer", "ordinal"):
-            out[c.name] = stack.astype("Float64").median(axis=1).round().astype("Int64")
+            values = stack.astype("Float64").median(axis=1).round().astype("Int64")
+            out[c.name] = c.written(values).to_numpy()
         elif c.type == "datetime":
             days = np.stack([c.days(stack.iloc[:, j]) for j in range(stack.shape[1])], axis=1)
             count = np.isfinite(days).sum(axis=1)

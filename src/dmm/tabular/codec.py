@@ -112,7 +112,7 @@ class TableCodec:
                 days = days[np.isfinite(days)]
                 stats[c.name] = {"mean": float(days.mean()), "std": _spread(days)}
             elif c.type in ("real", "integer", "positive", "ordinal"):
-                values = pd.to_numeric(frame[c.name], errors="coerce").dropna().to_numpy(float)
+                values = c.numbers(frame[c.name]).dropna().to_numpy(float)
                 if c.type == "positive":
                     logs = np.log(values)
                     stats[c.name] = {"mean": float(logs.mean()), "std": _spread(logs)}
@@ -240,7 +240,7 @@ class TableCodec:
             s = self.stats[c.name]
             out[~empty] = (c.days(present) - s["mean"]) / s["std"]
             return out
-        numbers = pd.to_numeric(present, errors="coerce").to_numpy(float)
+        numbers = c.numbers(present).to_numpy(float)
         if np.isnan(numbers).any():
             bad = present.index[np.isnan(numbers)]
             raise DataError(f"column '{c.name}' ({c.type}) has text values (rows {_rows(bad)})")
@@ -269,7 +269,8 @@ class TableCodec:
 
     def decode(self, rows: Tensor) -> pd.DataFrame:
         """Encoded rows (samples) as a table with the schema's columns, order and value types:
-        category levels, integers as (nullable) integers, empty cells where indicated."""
+        category levels, integers as (nullable) integers, numbers with their unit as text,
+        empty cells where indicated."""
         y = rows.detach().cpu().double().numpy()
         n = y.shape[0]
         out: dict[str, Any] = {}
@@ -284,7 +285,7 @@ class TableCodec:
             empty = np.zeros(n, dtype=bool)
             if (c.name, True) in self._index:
                 empty = np.round(y[:, self._index[c.name, True]]) == 1
-            out[c.name] = self._column(c, v, empty)
+            out[c.name] = c.written(self._column(c, v, empty))
         return pd.DataFrame(out)
 
     def _column(self, c: Column, v: np.ndarray, empty: np.ndarray) -> pd.Series:

@@ -25,6 +25,10 @@ zero -> ``positive``; other reals -> ``real``. A schema file (YAML) overrides an
 either a mapping ``column: type`` or the full form that :meth:`Schema.to_config` writes. A column
 whose every cell is empty is an error.
 
+Numbers written with a unit or thousands separators (``$1,234.50``, ``12.5%``, ``3 kg``: one
+prefix and one suffix for the whole column) are numbers: their type is inferred from the values
+and samples are written the same way (:meth:`Column.numbers`, :meth:`Column.written`).
+
 A ``datetime`` column is modelled as the number of days since 1970-01-01 (a ``real`` column) and
 written back in the data's format, rounded to what the format shows (days, minutes or seconds).
 An ``id`` column is not modelled: a category with one row per level teaches nothing and a
@@ -75,6 +79,16 @@ DATE_FORMATS: tuple[str, ...] = _DAYS + tuple(
     for time in ("%H:%M:%S", "%H:%M")
     if not (sep == "T" and "-" not in day)
 )
+#: the types whose values are numbers
+NUMERIC_TYPES = ("real", "positive", "integer", "ordinal")
+#: a number written with a prefix, thousands separators and a suffix: ``$1,234.50``, ``12.5%``,
+#: ``3 kg``. The prefix has no letters or digits (``INV12``, ``cust-00017`` are identifiers) and
+#: the number no leading zero (``007`` is a code)
+_WRITTEN_NUMBER = (
+    r"^([^\w+\-.]*)"
+    r"([+-]?(?:0|[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*)(?:\.\d+)?|[+-]?\.\d+)"
+    r"(\D*)$"
+)
 #: the day 0 of a ``datetime`` column's values
 EPOCH = pd.Timestamp("1970-01-01")
 #: days a ``datetime`` sample is clipped to: the range pandas' timestamps hold (1677-2262)
@@ -90,8 +104,10 @@ class Column:
     ``low``/``high``: an ordinal's or integer's range (a ``datetime``'s in days, an ``id``'s
     largest number); ``decimals``: the printed precision of a numeric column (``None``: full
     precision); ``missing``: whether training rows had empty cells (then the model also learns
-    where cells are empty); ``format``: a ``datetime``'s ``strftime`` format, or the pattern of
-    an ``id``'s new values (``str.format`` of one integer); ``timestamps``: a ``datetime``
+    where cells are empty); ``format``: a ``datetime``'s ``strftime`` format, the pattern of
+    an ``id``'s new values (``str.format`` of one integer), or how a numeric column's values
+    are written when they carry a unit or separators (``str.format`` of one number, e.g.
+    ``${:,.2f}``); ``timestamps``: a ``datetime``
     column given as timestamps (pandas ``datetime64``), not text, and given back so."""
 
     name: str
@@ -137,7 +153,29 @@ class Column:
             bool(item.get("timestamps", False)),
         )
 
-    # --- datetime and id values ------------------------------------------------------------
+    # --- values written as text -------------------------------------------------------------
+
+    @property
+    def written_as_text(self) -> bool:
+        """A numeric column whose values carry a unit or separators (``format``)."""
+        return self.format is not None and self.type in NUMERIC_TYPES
+
+    def numbers(self, series: pd.Series) -> pd.Series:
+        """A numeric column's cells as numbers (``NaN`` for empty cells and for text that is
+        not a number, with or without the column's unit)."""
+        if not self.written_as_text:
+            return pd.to_numeric(series, errors="coerce")
+        digits = series.astype(str).str.strip().str.extract(_WRITTEN_NUMBER)[1]
+        return pd.to_numeric(digits.str.replace(",", ""), errors="coerce").where(series.notna())
+
+    def written(self, values: pd.Series) -> pd.Series:
+        """Numbers as this column writes them (its unit and separators), empty cells empty."""
+        if not self.written_as_text:
+            return values
+        return pd.Series(
+            [None if pd.isna(v) else self.format.format(float(v)) for v in values],  # type: ignore[union-attr]
+            dtype=object,
+        )
 
     def days(self, series: pd.Series) -> np.ndarray:
         """A ``datetime`` column's cells as days since 1970 (``NaN`` for empty cells);
@@ -206,11 +244,14 @@ class Schema:
 
     def comparable(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` as the table metrics and plots read it: without its ``id`` columns (new
-        values by design), ``datetime`` columns as days since 1970."""
+        values by design), ``datetime`` columns as days since 1970, numbers written with a unit
+        as numbers."""
         out = frame[[c.name for c in self.columns if c.type != "id"]].copy()
         for c in self.columns:
             if c.type == "datetime":
                 out[c.name] = c.days(out[c.name].reset_index(drop=True))
+            elif c.written_as_text:
+                out[c.name] = c.numbers(out[c.name]).to_numpy(float)
         return out
 
     def to_config(self) -> dict[str, Any]:
@@ -282,8 +323,15 @@ def infer_column(name: str, series: pd.Series, type: str | None = None) -> Colum
     if not len(present):
         raise DataError(f"column '{name}' has no values (every cell is empty): drop it")
     text = _is_text(present)
-    numbers = None
-    if not text:
+    numbers, written = None, None
+    if text:
+        written = _number_format(present)
+        numbers = (
+            None
+            if written is None
+            else Column(name, "real", format=written).numbers(present).to_numpy(float)
+        )
+    else:
         numbers = present.to_numpy(dtype=float)
         if not np.isfinite(numbers).all():
             rows = _rows(series.index[series.notna()][~np.isfinite(numbers)])
@@ -348,10 +396,13 @@ def infer_column(name: str, series: pd.Series, type: str | None = None) -> Colum
         )
     low, high = float(numbers.min()), float(numbers.max())
     if type == "ordinal":
-        return Column(name, type, low=low, high=high, missing=missing)
+        return Column(name, type, low=low, high=high, missing=missing, format=written)
     if type == "integer":
-        return Column(name, type, low=low, high=high, decimals=0, missing=missing)
-    return Column(name, type, low=low, high=high, decimals=_decimals(numbers), missing=missing)
+        return Column(name, type, low=low, high=high, decimals=0, missing=missing, format=written)
+    decimals = _decimals(numbers)
+    return Column(
+        name, type, low=low, high=high, decimals=decimals, missing=missing, format=written
+    )
 
 
 def _infer_type(present: pd.Series, numbers: np.ndarray | None, missing: bool) -> str:
@@ -372,6 +423,27 @@ def _infer_type(present: pd.Series, numbers: np.ndarray | None, missing: bool) -
         span = distinct[-1] - distinct[0] + 1
         return "ordinal" if span <= ORDINAL_MAX_LEVELS else "integer"
     return "positive" if distinct[0] > 0 else "real"
+
+
+def _number_format(present: pd.Series) -> str | None:
+    """How ``present``'s values write numbers (``str.format`` of one number, e.g. ``${:,.2f}``,
+    with the most decimals any value has) when every one is a number with the same prefix and
+    suffix and some carry a prefix, a suffix or thousands separators; ``None`` otherwise (or
+    beyond :data:`MAX_DECIMALS` decimals)."""
+    if pd.api.types.is_bool_dtype(present) or pd.api.types.is_datetime64_any_dtype(present):
+        return None
+    parts = present.astype(str).str.strip().str.extract(_WRITTEN_NUMBER)
+    if parts[1].isna().any() or parts[0].nunique() != 1 or parts[2].nunique() != 1:
+        return None
+    prefix, suffix = parts[0].iloc[0], parts[2].iloc[0]
+    thousands = bool(parts[1].str.contains(",", regex=False).any())
+    if not (prefix or suffix or thousands):
+        return None
+    decimals = int(parts[1].str.partition(".")[2].str.len().max())  # as many as written
+    if decimals > MAX_DECIMALS:
+        return None
+    spec = ("," if thousands else "") + f".{decimals}f"
+    return _braces(prefix) + "{:" + spec + "}" + _braces(suffix)
 
 
 def _date_format(present: pd.Series) -> str | None:
@@ -512,6 +584,7 @@ __all__ = [
     "Column",
     "DATE_FORMATS",
     "ID_MIN_ROWS",
+    "NUMERIC_TYPES",
     "ORDINAL_MAX_LEVELS",
     "Schema",
     "TYPES",
