@@ -239,6 +239,11 @@ def test_a_date_format_can_be_declared(tmp_path):
     assert again["d"].format == "%d/%m/%Y"
     with pytest.raises(DataError, match=r"'d' is datetime \(%Y-%m-%d\) but has other values"):
         infer_schema(frame, {"d": "datetime %Y-%m-%d"})
+    zoned = pd.DataFrame({"t": ["2024-03-01T10:30:00+0000", "2024-03-02T11:30:00+0100"] * 2})
+    with pytest.raises(DataError, match="'t' cannot be read as datetime"):
+        infer_schema(zoned, {"t": "datetime %Y-%m-%dT%H:%M:%S%z"})
+    with pytest.raises(DataError, match="time zone"):
+        infer_schema(zoned.head(1), {"t": "datetime %Y-%m-%dT%H:%M:%S%z"})
     with pytest.raises(DataError, match="unknown type 'real %Y'"):
         infer_schema(frame, {"d": "real %Y"})
 

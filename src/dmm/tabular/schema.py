@@ -180,7 +180,14 @@ class Column:
     def days(self, series: pd.Series) -> np.ndarray:
         """A ``datetime`` column's cells as days since 1970 (``NaN`` for empty cells);
         :class:`~dmm.data.DataError` naming the rows that do not read in the column's format."""
-        stamps = _stamps(series, self.format)
+        try:
+            stamps = _stamps(series, self.format)
+            if getattr(stamps.dt, "tz", None) is not None:
+                raise ValueError("times with a time zone are not supported")
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise DataError(
+                f"column '{self.name}' cannot be read as datetime ({self.format}): {_line(exc)}"
+            ) from None
         bad = stamps.isna().to_numpy() & series.notna().to_numpy()
         if bad.any():
             raise DataError(
