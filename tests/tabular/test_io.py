@@ -28,6 +28,8 @@ def test_csv_round_trip_with_text_and_empty_cells(tmp_path):
         ("a,b\n1,2\n3,4,5\n", "line 3 has 3 cells, the header 2"),
         ("a,b\n1\n", "line 2 has 1 cells"),
         ("", "is empty"),
+        ("a;b\n1,5;2\n", "separates its cells with ';', not commas"),
+        ("a\tb\n1\t2\n", "separates its cells with tabs"),
         ("a,b\n", "no data rows"),
         ("a,a\n1,2\n", "repeated"),
         ("a,\n1,2\n", "some are empty"),

@@ -93,6 +93,12 @@ def _check_rows(path: Path) -> None:
             header = next(reader, None)
             if header is None:
                 raise DataError(f"'{path}' is empty (expected a header row, then data rows)")
+            for sep, name in ((";", "';'"), ("\t", "tabs")):
+                if len(header) == 1 and sep in header[0]:
+                    raise DataError(
+                        f"'{path}' separates its cells with {name}, not commas: save it as a "
+                        "comma-separated .csv (numbers with a decimal point)"
+                    )
             names = [h.strip() for h in header]
             repeated = sorted({h for h in names if names.count(h) > 1 and h})
             if repeated or not all(names):
