@@ -37,7 +37,9 @@ class TabularModel:
     ``sample_steps``: sampler steps (default the recipe's); ``progress``: a progress bar;
     ``observed_context``: train with random observed subsets of each row as context, so that
     :meth:`impute` and ``sample(where=...)`` condition the network on the given cells
-    (:class:`~dmm.losses.ObservedSubsets`; ``None``: the ``tabular`` entry's default)."""
+    (:class:`~dmm.losses.ObservedSubsets`; ``None``: the ``tabular`` entry's default);
+    ``unconditional``: with it, the share of training rows shown no cell (``None``: the
+    entry's default, 0.5)."""
 
     def __init__(
         self,
@@ -53,12 +55,13 @@ class TabularModel:
         run_dir: str | Path | None = None,
         progress: bool = False,
         observed_context: bool | None = None,
+        unconditional: float | None = None,
     ) -> None:
         self.steps, self.batch_size, self.lr = steps, batch_size, lr
         self.hidden, self.depth, self.schema = hidden, depth, schema
         self.seed, self.sample_steps, self.device = seed, sample_steps, device
         self.run_dir, self.progress = run_dir, progress
-        self.observed_context = observed_context
+        self.observed_context, self.unconditional = observed_context, unconditional
 
     # --- fitting ------------------------------------------------------------------------------
 
@@ -81,6 +84,8 @@ class TabularModel:
         params: dict[str, Any] = {"hidden": self.hidden, "depth": self.depth}
         if self.observed_context is not None:
             params["observed_context"] = bool(self.observed_context)
+        if self.unconditional is not None:
+            params["unconditional"] = float(self.unconditional)
         built = build(entry, data, params, seed=self.seed)
         values: dict[str, Any] = {
             "steps": self.steps,
@@ -175,6 +180,7 @@ class TabularModel:
             device=device,
             run_dir=path,
             observed_context=bool(run.params.get("observed_context", False)),
+            unconditional=float(run.params.get("unconditional", 0.5)),
         )
         model.run_dir_, model.schema_, model._run = Path(path), codec_of(run).schema, run
         return model
