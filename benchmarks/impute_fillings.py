@@ -100,6 +100,13 @@ def main() -> None:
     ap.add_argument(
         "--steps", type=int, nargs="*", default=None, help="training steps (default: the model's)"
     )
+    ap.add_argument(
+        "--unconditional",
+        type=float,
+        default=None,
+        help="the share of training rows shown no cell (default: the model's); the imputers' "
+        "names then say it",
+    )
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     if args.summarise:
@@ -130,13 +137,19 @@ def main() -> None:
         fills = {"knn": partial(impute_knn, train, kinds=kinds)}
         for steps in args.steps or [None]:
             seed_everything(s)
-            model = TabularModel(seed=s, **({} if steps is None else {"steps": steps})).fit(train)
+            extra = {} if steps is None else {"steps": steps}
+            if args.unconditional is not None:
+                extra["unconditional"] = args.unconditional
+            model = TabularModel(seed=s, **extra).fit(train)
             fills |= {
                 f"dmm, {k} fillings"
                 + (f", resample {u}" if u != 1 else "")
-                + (f", {steps} steps" if steps is not None else ""): partial(
-                    model.impute, seed=s, draws=k, resample=u
-                )
+                + (f", {steps} steps" if steps is not None else "")
+                + (
+                    f", unconditional {args.unconditional:g}"
+                    if args.unconditional is not None
+                    else ""
+                ): partial(model.impute, seed=s, draws=k, resample=u)
                 for k in args.draws
                 for u in args.resample
             }

@@ -281,13 +281,14 @@ class Dmm(Method):
         self.draws = args.dmm_draws
         self.batch_size = args.dmm_batch_size
         self.observed_context = args.dmm_observed_context
+        self.unconditional = args.dmm_unconditional
         self.model = None
 
     def settings(self) -> dict[str, Any]:
         if self.model is None:
             return {"steps": self.steps}
         keys = ("steps", "batch_size", "lr", "hidden", "depth", "sample_steps", "device")
-        keys += ("observed_context",)
+        keys += ("observed_context", "unconditional")
         out = {k: getattr(self.model, k) for k in keys if hasattr(self.model, k)}
         out["steps_source"] = "--steps" if self.steps is not None else "TabularModel default"
         return out
@@ -301,6 +302,8 @@ class Dmm(Method):
             kwargs["batch_size"] = self.batch_size
         if self.observed_context is not None:
             kwargs["observed_context"] = self.observed_context == "true"
+        if self.unconditional is not None:
+            kwargs["unconditional"] = self.unconditional
         self.model = self.cls(**kwargs).fit(train)
 
     def _call(self, method: str, first: Any, seed: int) -> pd.DataFrame:
@@ -882,6 +885,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=None,
         help="dmm trains with random observed subsets of each row as context (default: "
         "TabularModel's)",
+    )
+    ap.add_argument(
+        "--dmm-unconditional",
+        type=float,
+        default=None,
+        help="dmm's share of training rows shown no cell (default: TabularModel's)",
     )
     ap.add_argument(
         "--imputers",
