@@ -111,3 +111,32 @@ def test_heavy_tails_equal_time_matches_levy_ou_training_seconds(tmp_path, monke
     assert budget == pytest.approx(seconds, abs=0.006)  # printed to 0.01 s
     assert abs(steps * per_ms / 1000 - seconds) <= per_ms / 1000  # the nearest whole step
     assert report["levy-ou"]["steps"] == report["args"]["levy-ou"]["steps"] == 40
+
+
+def test_tabular_orders_example_reads_writes_and_fills_a_messy_table(tmp_path, capsys):
+    argv = ["--out", str(tmp_path), "--steps", "30", "--rows", "200", "--sample-steps", "5"]
+    result = _load("tabular_orders").main(argv)
+    types = {c.name: c.type for c in result["schema"].columns}
+    assert types == {
+        "order": "id",
+        "placed": "datetime",
+        "segment": "categorical",
+        "items": "ordinal",
+        "amount": "positive",
+        "discount": types["discount"],  # ordinal or integer: the span depends on the draw
+        "shipped": "categorical",
+    }
+    assert types["discount"] in ("ordinal", "integer")
+    assert "cells '?' read as empty" in capsys.readouterr().out
+    synthetic = result["synthetic"]
+    assert list(synthetic["order"][:2]) == ["ord-00161", "ord-00162"]
+    assert synthetic["amount"].str.fullmatch(r"\$[\d,]+\.\d\d").all()
+    assert synthetic["discount"].dropna().str.fullmatch(r"\d+%").all()
+    holes, filled = result["holes"], result["filled"]
+    assert not filled.isna().any().any()
+    keep = holes.notna()
+    for name in holes.columns:
+        assert [str(v) for v in holes.loc[keep[name], name]] == [
+            str(v) for v in filled.loc[keep[name], name]
+        ], name
+    assert (tmp_path / "synthetic.csv").is_file() and (tmp_path / "run" / "config.yaml").is_file()

@@ -66,3 +66,14 @@ def test_missing_value_markers_in_a_column_of_numbers_read_as_empty(tmp_path):
     # a column of markers only is not a column of numbers
     path.write_text("e\n?\n-\n")
     assert read_table(path)["e"].tolist() == ["?", "-"]
+
+
+def test_missing_value_markers_among_numbers_with_a_unit_read_as_empty(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("discount,code\n12%,a\n?,b\n3%,?\n")
+    frame = read_table(path)
+    assert frame["discount"].tolist()[::2] == ["12%", "3%"] and frame["discount"].isna()[1]
+    assert frame["code"].tolist() == ["a", "b", "?"]
+    assert frame.attrs["notes"] == [
+        "column 'discount': 1 cell '?' read as empty (its other cells are numbers)"
+    ]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..data.errors import DataError
+from .schema import number_format
 
 #: file formats of tables, by suffix
 TABLE_FORMATS = (".csv", ".parquet")
@@ -60,9 +61,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 
 def markers_as_empty(frame: pd.DataFrame) -> list[str]:
-    """In place: a text column whose cells are numbers except for some
-    :data:`MISSING_MARKERS` becomes a column of numbers with those cells empty. Returns one
-    note per column changed."""
+    """In place: a text column whose cells are numbers (or numbers with a unit,
+    :func:`~dmm.tabular.schema.number_format`) except for some :data:`MISSING_MARKERS` gets
+    those cells empty (and a column of plain numbers becomes numeric). Returns one note per
+    column changed."""
     notes = []
     for name in frame.columns:
         column = frame[name]
@@ -72,11 +74,15 @@ def markers_as_empty(frame: pd.DataFrame) -> list[str]:
         marked = text.str.lower().isin(MISSING_MARKERS)
         if not marked.any() or marked.all():
             continue
-        if pd.to_numeric(text[~marked], errors="coerce").isna().any():
+        cells = column.astype(str).str.strip().where(column.notna())
+        empty = cells.str.lower().isin(MISSING_MARKERS)
+        if not pd.to_numeric(text[~marked], errors="coerce").isna().any():
+            frame[name] = pd.to_numeric(cells.mask(empty))
+        elif number_format(text[~marked]) is not None:  # numbers with a unit: $12.50, 3%
+            frame[name] = column.mask(empty.fillna(False).astype(bool))
+        else:
             continue
         markers = sorted(set(text[marked]))
-        cells = column.astype(str).str.strip().where(column.notna())
-        frame[name] = pd.to_numeric(cells.mask(cells.str.lower().isin(MISSING_MARKERS)))
         count = int(marked.sum())
         notes.append(
             f"column '{name}': {count} cell{'s' * (count > 1)} "

@@ -286,6 +286,10 @@ class Schema:
                 detail = f"{low}..{high} ({c.format})"
             elif c.type == "id":
                 detail = f"not modelled; new rows get {c.new_ids(1)[0]}, ..."
+            if c.written_as_text:
+                detail += (
+                    "; " if detail else ""
+                ) + f"written as {c.written(pd.Series([c.high]))[0]}"
             if c.missing:
                 detail += ("; " if detail else "") + "has empty cells"
             lines.append(f"  {c.name:<{width}}  {c.type:<11}  {detail}".rstrip())
@@ -332,7 +336,7 @@ def infer_column(name: str, series: pd.Series, type: str | None = None) -> Colum
     text = _is_text(present)
     numbers, written = None, None
     if text:
-        written = _number_format(present)
+        written = number_format(present)
         numbers = (
             None
             if written is None
@@ -432,7 +436,7 @@ def _infer_type(present: pd.Series, numbers: np.ndarray | None, missing: bool) -
     return "positive" if distinct[0] > 0 else "real"
 
 
-def _number_format(present: pd.Series) -> str | None:
+def number_format(present: pd.Series) -> str | None:
     """How ``present``'s values write numbers (``str.format`` of one number, e.g. ``${:,.2f}``,
     with the most decimals any value has) when every one is a number with the same prefix and
     suffix and some carry a prefix, a suffix or thousands separators; ``None`` otherwise (or
@@ -596,6 +600,7 @@ __all__ = [
     "Schema",
     "TYPES",
     "infer_column",
+    "number_format",
     "infer_schema",
     "read_schema_file",
     "resolve_schema",
