@@ -128,6 +128,7 @@ def test_describe_names_every_column():
             "%Y-%m-%d %H:%M:%S",
         ),
         (["2024-03-01T10:00", "2024-03-02T23:59", "2023-12-31T00:00"], "%Y-%m-%dT%H:%M"),
+        (["2024-03", "2024-11", "2023-01"], "%Y-%m"),  # months
     ],
 )
 def test_dates_and_times_are_read_in_their_format(values, fmt):

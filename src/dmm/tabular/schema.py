@@ -78,7 +78,7 @@ DATE_FORMATS: tuple[str, ...] = _DAYS + tuple(
     for sep in (" ", "T")
     for time in ("%H:%M:%S", "%H:%M")
     if not (sep == "T" and "-" not in day)
-)
+) + ("%Y-%m",)
 #: the types whose values are numbers
 NUMERIC_TYPES = ("real", "positive", "integer", "ordinal")
 #: a number written with a prefix, thousands separators and a suffix: ``$1,234.50``, ``12.5%``,
