@@ -561,3 +561,23 @@ def test_the_share_of_unconditional_rows_is_a_parameter(tmp_path, capsys):
     bad += ["--out", str(tmp_path / "bad"), *TINY, "--set", "unconditional=1.5"]
     _fails(capsys, bad, "unconditional must be in [0, 1]")
     assert not (tmp_path / "bad").exists()
+
+
+def test_plot_of_a_run_without_held_out_rows_takes_data(tmp_path, capsys):
+    from dmm.tabular import TabularModel
+
+    frame = _table()
+    model = TabularModel(steps=10, batch_size=32, hidden=16, depth=1, sample_steps=5)
+    saved = model.fit(frame).save(tmp_path / "saved")
+    _fails(capsys, ["plot", str(saved), "-n", "50", "--quiet"], "give --data TABLE")
+    rows = tmp_path / "rows.csv"
+    _table(40, seed=5).to_csv(rows, index=False)
+    assert main(["plot", str(saved), "-n", "50", "--data", str(rows), "--quiet"]) == 0
+    assert (saved / "marginals.png").is_file() and (saved / "correlation.png").is_file()
+
+
+def test_plot_data_is_for_table_runs(tmp_path, capsys):
+    out = tmp_path / "vp"
+    argv = ["train", "--process", "vp", "--data", "moons", "--out", str(out), "--steps", "5"]
+    assert main([*argv, "--quiet"]) == 0
+    _fails(capsys, ["plot", str(out), "--data", "moons", "--quiet"], "--data is for table runs")

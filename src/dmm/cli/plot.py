@@ -29,6 +29,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("run_dir", metavar="DIR", help="run folder written by dmm train")
     p.add_argument("-n", type=int, default=2000, help="samples to draw (default 2000)")
     p.add_argument("--frames", type=int, default=40, help="GIF frames (default 40)")
+    p.add_argument(
+        "--data",
+        metavar="TABLE",
+        help="a table run: the rows to compare with (default: the rows held out at training "
+        "time; a run saved by TabularModel kept none)",
+    )
     add_sampling_options(p)
     p.set_defaults(func=run)
 
@@ -47,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
 
     if is_table_run(run_):
         return _plot_table(args, run_, setup)
+    if args.data is not None:
+        raise UsageError("--data is for table runs: other runs are drawn against their own data")
     steps = setup["steps"]
     every = max(1, -(-steps // (args.frames - 1)))  # ceil: at most `frames` frames
     frames: list[tuple[float, torch.Tensor]] = []
@@ -110,14 +118,18 @@ def _plot_table(args: argparse.Namespace, run, setup) -> int:
     from ..tabular.plots import plot_correlation_difference, plot_marginals, plot_scatter
     from .tables import codec_of, evaluate_table
 
-    kinds = codec_of(run).schema.kinds()
+    schema = codec_of(run).schema
     with progress(args, setup["steps"], "sampling") as callback:
         result, _, synthetic = evaluate_table(
-            run, setup, args.n, args.seed, None, args.device, callback
+            run, setup, args.n, args.seed, args.data, args.device, callback
         )
     from .tables import split_frames
 
-    train = codec_of(run).schema.comparable(split_frames(run)[0])
+    train = schema.comparable(split_frames(run)[0])
+    # dates are drawn as the days since 1970 the metrics read: say so on their panels
+    names = {c.name: f"{c.name} (days since 1970)" for c in schema.columns if c.type == "datetime"}
+    train, synthetic = train.rename(columns=names), synthetic.rename(columns=names)
+    kinds = {names.get(c, c): kind for c, kind in schema.kinds().items()}
     written = [
         plot_marginals(train, synthetic, kinds, run.dir / "marginals.png"),
         plot_correlation_difference(result, run.dir / "correlation.png"),

@@ -72,13 +72,17 @@ ID_MIN_ROWS = 20
 _DAYS = ("%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%d/%m/%Y", "%d.%m.%Y")
 #: the formats a ``datetime`` column is read in, tried in this order (the first that reads and
 #: writes back every value wins: ``01/02/2024`` is read month first)
-DATE_FORMATS: tuple[str, ...] = _DAYS + tuple(
-    f"{day}{sep}{time}"
-    for day in _DAYS
-    for sep in (" ", "T")
-    for time in ("%H:%M:%S", "%H:%M")
-    if not (sep == "T" and "-" not in day)
-) + ("%Y-%m",)
+DATE_FORMATS: tuple[str, ...] = (
+    _DAYS
+    + tuple(
+        f"{day}{sep}{time}"
+        for day in _DAYS
+        for sep in (" ", "T")
+        for time in ("%H:%M:%S", "%H:%M")
+        if not (sep == "T" and "-" not in day)
+    )
+    + ("%Y-%m",)
+)
 #: the types whose values are numbers
 NUMERIC_TYPES = ("real", "positive", "integer", "ordinal")
 #: a number written with a prefix, thousands separators and a suffix: ``$1,234.50``, ``12.5%``,
