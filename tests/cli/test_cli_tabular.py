@@ -581,3 +581,15 @@ def test_plot_data_is_for_table_runs(tmp_path, capsys):
     argv = ["train", "--process", "vp", "--data", "moons", "--out", str(out), "--steps", "5"]
     assert main([*argv, "--quiet"]) == 0
     _fails(capsys, ["plot", str(out), "--data", "moons", "--quiet"], "--data is for table runs")
+
+
+def test_given_keeps_the_other_columns_of_the_table_in_its_order(table_run, tmp_path):
+    partial = _table(6, seed=4)[["member", "price", "colour", "size", "stars", "visits"]]
+    partial.insert(1, "note", [f"n{i}" for i in range(6)])  # a column the model does not know
+    partial.loc[0, "size"] = np.nan
+    path, out = tmp_path / "partial.csv", tmp_path / "filled.csv"
+    partial.to_csv(path, index=False)
+    assert main(["sample", str(table_run), "--given", str(path), "-o", str(out), "--quiet"]) == 0
+    filled = pd.read_csv(out)
+    assert list(filled.columns) == list(partial.columns)
+    assert list(filled["note"]) == list(partial["note"]) and not filled.isna().any().any()

@@ -525,6 +525,7 @@ def _run_table(args: argparse.Namespace, run: Run, setup: dict[str, Any], out: P
         combine_draws,
         draw_fillings,
         draw_table,
+        filled_in,
         filling_calls,
         load_source,
         where_frame,
@@ -567,6 +568,8 @@ def _run_table(args: argparse.Namespace, run: Run, setup: dict[str, Any], out: P
                 draw_table(run, setup, n, args.seed, args.device, callback, partial, fill, resample)
             ]
     frame = frames[0] if len(frames) == 1 else combine_draws(codec_of(run), frames)
+    if args.given is not None:  # its other columns kept, in its order
+        frame = filled_in(partial, frame)
     write_table(frame, out)
     what = "rows" if partial is None else ("filled rows" if fill else "conditional rows")
     print(

@@ -235,6 +235,15 @@ def draw_fillings(
     return fillings
 
 
+def filled_in(partial: pd.DataFrame, filled: pd.DataFrame) -> pd.DataFrame:
+    """``partial`` with the schema's columns taken from ``filled`` (its filling): the other
+    columns of ``partial`` kept as they are, in ``partial``'s column order."""
+    out = partial.reset_index(drop=True).copy()
+    for name in filled.columns:
+        out[name] = filled[name].reset_index(drop=True)
+    return out
+
+
 def _empty_draws(codec: TableCodec, partial: pd.DataFrame, out: pd.DataFrame) -> np.ndarray:
     """Rows where a cell to fill came out empty."""
     bad = np.zeros(len(out), dtype=bool)
@@ -347,6 +356,7 @@ __all__ = [
     "draw_fillings",
     "draw_table",
     "evaluate_table",
+    "filled_in",
     "filling_calls",
     "is_table_run",
     "load_source",

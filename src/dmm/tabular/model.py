@@ -136,18 +136,19 @@ class TabularModel:
     def impute(
         self, frame: pd.DataFrame, seed: int = 0, draws: int = 1, resample: int = 1
     ) -> pd.DataFrame:
-        """``frame`` with every empty cell filled by a draw given the row's other cells (the
-        replacement method, :mod:`dmm.cli.tables`); with ``draws > 1``, the cell-wise mean (or
+        """``frame`` with every empty cell of the model's columns filled by a draw given the
+        row's other cells (the replacement method, :mod:`dmm.cli.tables`; ``frame``'s other
+        columns are kept as they are); with ``draws > 1``, the cell-wise mean (or
         median, or most frequent level) of that many draws
         (:func:`~dmm.cli.tables.combine_draws`): a point estimate, as mean imputation or
         k-NN give, rather than one plausible value. ``resample``: RePaint's repeats of each
         sampler step (:class:`~dmm.samplers.Inpaint`)."""
-        from ..cli.tables import codec_of, combine_draws, draw_fillings
+        from ..cli.tables import codec_of, combine_draws, draw_fillings, filled_in
 
         run = self._loaded()
         setup = self._setup(run)
         filled = draw_fillings(run, setup, frame, draws, seed, self.device, None, resample)
-        return filled[0] if draws == 1 else combine_draws(codec_of(run), filled)
+        return filled_in(frame, filled[0] if draws == 1 else combine_draws(codec_of(run), filled))
 
     # --- persistence --------------------------------------------------------------------------
 
