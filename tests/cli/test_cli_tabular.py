@@ -593,3 +593,20 @@ def test_given_keeps_the_other_columns_of_the_table_in_its_order(table_run, tmp_
     filled = pd.read_csv(out)
     assert list(filled.columns) == list(partial.columns)
     assert list(filled["note"]) == list(partial["note"]) and not filled.isna().any().any()
+
+
+def test_the_python_api_reads_question_marks_among_numbers_as_empty_cells():
+    from dmm.tabular import TabularModel
+
+    frame = _table().astype({"size": object})
+    frame.loc[[0, 7], "size"] = "?"
+    model = TabularModel(steps=10, batch_size=32, hidden=16, depth=1, sample_steps=5)
+    with pytest.warns(UserWarning, match="column 'size': 2 cells '\\?' read as empty"):
+        model.fit(frame)
+    assert model.schema_["size"].type == "real" and model.schema_["size"].missing
+    assert (frame.loc[[0, 7], "size"] == "?").all()  # the caller's frame is left alone
+    holes = frame.head(3).copy()
+    filled = model.impute(holes)
+    assert filled["size"].notna().all() and filled.loc[1:, "size"].tolist() == [
+        float(v) for v in holes.loc[1:, "size"]
+    ]

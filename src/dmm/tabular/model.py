@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import tempfile
+import warnings
 import weakref
 from collections.abc import Mapping
 from dataclasses import asdict
@@ -24,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from .io import markers_as_empty
 from .schema import Schema, resolve_schema
 
 
@@ -76,8 +78,10 @@ class TabularModel:
 
         if not isinstance(frame, pd.DataFrame):
             raise TypeError(f"fit takes a pandas DataFrame, got {type(frame).__name__}")
-        frame = frame.reset_index(drop=True)
+        frame = frame.reset_index(drop=True)  # a copy: the caller's frame is left alone
         frame.columns = [str(c) for c in frame.columns]
+        for note in markers_as_empty(frame):  # as dmm train reads a file
+            warnings.warn(note, stacklevel=2)
         schema = resolve_schema(frame, self.schema)
         entry = TabularEntry(TableCodec.fit(frame, schema))
         data = entry.codec.encode(frame)
@@ -147,6 +151,8 @@ class TabularModel:
 
         run = self._loaded()
         setup = self._setup(run)
+        frame = frame.reset_index(drop=True)
+        markers_as_empty(frame)  # '?' among numbers: a cell to fill
         filled = draw_fillings(run, setup, frame, draws, seed, self.device, None, resample)
         return filled_in(frame, filled[0] if draws == 1 else combine_draws(codec_of(run), filled))
 
