@@ -527,6 +527,23 @@ def test_identifiers_dates_and_amounts_through_every_command(tmp_path, capsys):
         == 0
     )
     assert (pd.read_csv(tmp_path / "a.csv")["amount"] == "$1,500.00").all()
+    assert (
+        main(
+            [
+                "sample",
+                run,
+                "-n",
+                "3",
+                "--where",
+                "amount=1500",
+                "-o",
+                str(tmp_path / "b.csv"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert (pd.read_csv(tmp_path / "b.csv")["amount"] == "$1,500.00").all()  # written as the data
     bad = tmp_path / "bad.csv"
     _fails(
         capsys,

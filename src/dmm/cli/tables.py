@@ -119,10 +119,12 @@ def where_frame(run: Run, items: Sequence[str], n: int) -> pd.DataFrame:
                 raise UsageError(
                     f"--where '{item}': '{name}' takes dates written as {column.format}"
                 ) from None
-        elif column.written_as_text:
-            if column.numbers(pd.Series([text])).isna().all():
+        elif column.written_as_text:  # with or without its unit; written with it
+            number = column.numbers(pd.Series([text]))
+            if number.isna().all():
                 example = column.written(pd.Series([column.low]))[0]
                 raise UsageError(f"--where '{item}': '{name}' takes numbers (e.g. {example})")
+            value = column.written(number)[0]
         elif column.type not in ("categorical", "constant") or column.numeric_levels:
             try:
                 value = float(text)
