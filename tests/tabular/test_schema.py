@@ -262,6 +262,7 @@ def test_a_date_format_can_be_declared(tmp_path):
         (["3 kg", "12.5 kg", "7 kg"], "positive", "{:.1f} kg", ["3.0 kg", "12.5 kg", "7.0 kg"]),
         (["1,234", "999", "12,345,678", "-5"], "integer", "{:,.0f}", None),
         (["-5%", "+3%", "2%"], "ordinal", "{:.0f}%", ["-5%", "3%", "2%"]),
+        (["-$5.00", "$1,200.00", "$-3.50"], "real", "${:,.2f}", ["-$5.00", "$1,200.00", "-$3.50"]),
     ],
 )
 def test_numbers_written_with_a_unit_are_numbers(values, type, fmt, written):
@@ -282,6 +283,7 @@ def test_numbers_written_with_a_unit_are_numbers(values, type, fmt, written):
         [f"ord{i}" for i in range(30)],
         ["02134", "10001", "94105"],  # a leading zero: a code
         ["$5", "5€", "$7"],  # two ways of writing
+        ["-$-5", "$3", "$4"],  # two signs
         [
             "5",
             "7",

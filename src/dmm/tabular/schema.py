@@ -85,12 +85,13 @@ DATE_FORMATS: tuple[str, ...] = (
 )
 #: the types whose values are numbers
 NUMERIC_TYPES = ("real", "positive", "integer", "ordinal")
-#: a number written with a prefix, thousands separators and a suffix: ``$1,234.50``, ``12.5%``,
-#: ``3 kg``. The prefix has no letters or digits (``INV12``, ``cust-00017`` are identifiers) and
-#: the number no leading zero (``007`` is a code)
+#: a number written with a sign, a prefix, thousands separators and a suffix: ``$1,234.50``,
+#: ``-$5.00``, ``12.5%``, ``3 kg``. The prefix has no letters or digits (``INV12``,
+#: ``cust-00017`` are identifiers) and the number no leading zero (``007`` is a code). Groups:
+#: sign, prefix, sign, digits, suffix
 _WRITTEN_NUMBER = (
-    r"^([^\w+\-.]*)"
-    r"([+-]?(?:0|[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*)(?:\.\d+)?|[+-]?\.\d+)"
+    r"^([+-]?)([^\w+\-.]*)([+-]?)"
+    r"((?:0|[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*)(?:\.\d+)?|\.\d+)"
     r"(\D*)$"
 )
 #: the day 0 of a ``datetime`` column's values
@@ -169,15 +170,21 @@ class Column:
         not a number, with or without the column's unit)."""
         if not self.written_as_text:
             return pd.to_numeric(series, errors="coerce")
-        digits = series.astype(str).str.strip().str.extract(_WRITTEN_NUMBER)[1]
-        return pd.to_numeric(digits.str.replace(",", ""), errors="coerce").where(series.notna())
+        parts = series.astype(str).str.strip().str.extract(_WRITTEN_NUMBER)
+        sign = (parts[0].fillna("") + parts[2].fillna("")).map({"": 1.0, "+": 1.0, "-": -1.0})
+        digits = pd.to_numeric(parts[3].str.replace(",", ""), errors="coerce")
+        return (sign * digits).where(series.notna())
 
     def written(self, values: pd.Series) -> pd.Series:
         """Numbers as this column writes them (its unit and separators), empty cells empty."""
         if not self.written_as_text:
             return values
+        fmt: str = self.format  # type: ignore[assignment]
         return pd.Series(
-            [None if pd.isna(v) else self.format.format(float(v)) for v in values],  # type: ignore[union-attr]
+            [
+                None if pd.isna(v) else ("-" if v < 0 else "") + fmt.format(abs(float(v)))
+                for v in values
+            ],
             dtype=object,
         )
 
@@ -448,13 +455,15 @@ def number_format(present: pd.Series) -> str | None:
     if pd.api.types.is_bool_dtype(present) or pd.api.types.is_datetime64_any_dtype(present):
         return None
     parts = present.astype(str).str.strip().str.extract(_WRITTEN_NUMBER)
-    if parts[1].isna().any() or parts[0].nunique() != 1 or parts[2].nunique() != 1:
+    if parts[3].isna().any() or parts[1].nunique() != 1 or parts[4].nunique() != 1:
         return None
-    prefix, suffix = parts[0].iloc[0], parts[2].iloc[0]
-    thousands = bool(parts[1].str.contains(",", regex=False).any())
+    if ((parts[0] != "") & (parts[2] != "")).any():  # two signs
+        return None
+    prefix, suffix, digits = parts[1].iloc[0], parts[4].iloc[0], parts[3]
+    thousands = bool(digits.str.contains(",", regex=False).any())
     if not (prefix or suffix or thousands):
         return None
-    decimals = int(parts[1].str.partition(".")[2].str.len().max())  # as many as written
+    decimals = int(digits.str.partition(".")[2].str.len().max())  # as many as written
     if decimals > MAX_DECIMALS:
         return None
     spec = ("," if thousands else "") + f".{decimals}f"
