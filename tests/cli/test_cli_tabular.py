@@ -501,49 +501,17 @@ def test_identifiers_dates_and_amounts_through_every_command(tmp_path, capsys):
         assert [_norm(v) for v in a] == [_norm(v) for v in b], name
     assert filled["order"].nunique() == 6 and filled["order"][1] not in set(frame["order"])
 
-    where = tmp_path / "where.csv"
     run = str(tmp_path / "run")
-    assert (
-        main(
-            ["sample", run, "-n", "5", "--where", "placed=14/07/2023", "-o", str(where), "--quiet"]
-        )
-        == 0
-    )
-    assert (pd.read_csv(where)["placed"] == "14/07/2023").all()
-    assert (
-        main(
-            [
-                "sample",
-                run,
-                "-n",
-                "3",
-                "--where",
-                "amount=$1,500.00",
-                "-o",
-                str(tmp_path / "a.csv"),
-                "--quiet",
-            ]
-        )
-        == 0
-    )
-    assert (pd.read_csv(tmp_path / "a.csv")["amount"] == "$1,500.00").all()
-    assert (
-        main(
-            [
-                "sample",
-                run,
-                "-n",
-                "3",
-                "--where",
-                "amount=1500",
-                "-o",
-                str(tmp_path / "b.csv"),
-                "--quiet",
-            ]
-        )
-        == 0
-    )
-    assert (pd.read_csv(tmp_path / "b.csv")["amount"] == "$1,500.00").all()  # written as the data
+
+    def sampled_where(item: str, name: str) -> pd.DataFrame:
+        path = tmp_path / name
+        assert main(["sample", run, "-n", "3", "--where", item, "-o", str(path), "--quiet"]) == 0
+        return pd.read_csv(path)
+
+    assert (sampled_where("placed=14/07/2023", "w.csv")["placed"] == "14/07/2023").all()
+    assert (sampled_where("amount=$1,500.00", "a.csv")["amount"] == "$1,500.00").all()
+    # without its unit, and written as the data writes it
+    assert (sampled_where("amount=1500", "b.csv")["amount"] == "$1,500.00").all()
     bad = tmp_path / "bad.csv"
     _fails(
         capsys,
