@@ -1,7 +1,7 @@
 """A table as users bring it: an order log with an identifier per row, dates, amounts in dollars,
 percentages, a `?` where a discount is unknown, and empty cells.
 
-    python examples/tabular_orders.py                  # about 2 minutes of one CPU core
+    python examples/tabular_orders.py                  # 2-3 minutes of one CPU core
     python examples/tabular_orders.py --out runs/orders --steps 5000
 
 Writes `orders.csv` (1 000 generated orders) to `--out`, reads it back as `dmm train --data`
