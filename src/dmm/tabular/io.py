@@ -70,20 +70,19 @@ def markers_as_empty(frame: pd.DataFrame) -> list[str]:
         column = frame[name]
         if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
             continue
-        text = column.dropna().astype(str).str.strip()
-        marked = text.str.lower().isin(MISSING_MARKERS)
-        if not marked.any() or marked.all():
-            continue
         cells = column.astype(str).str.strip().where(column.notna())
-        empty = cells.str.lower().isin(MISSING_MARKERS)
-        if not pd.to_numeric(text[~marked], errors="coerce").isna().any():
+        empty = cells.str.lower().isin(MISSING_MARKERS)  # False where already empty
+        rest = cells[column.notna() & ~empty]
+        if not empty.any() or rest.empty:
+            continue
+        if not pd.to_numeric(rest, errors="coerce").isna().any():
             frame[name] = pd.to_numeric(cells.mask(empty))
-        elif number_format(text[~marked]) is not None:  # numbers with a unit: $12.50, 3%
-            frame[name] = column.mask(empty.fillna(False).astype(bool))
+        elif number_format(rest) is not None:  # numbers with a unit: $12.50, 3%
+            frame[name] = column.mask(empty)
         else:
             continue
-        markers = sorted(set(text[marked]))
-        count = int(marked.sum())
+        markers = sorted(set(cells[empty]))
+        count = int(empty.sum())
         notes.append(
             f"column '{name}': {count} cell{'s' * (count > 1)} "
             f"{', '.join(repr(m) for m in markers)} read as empty (its other cells are numbers)"
