@@ -26,13 +26,14 @@ def randomised(net):
     return net
 
 
-@pytest.mark.parametrize("kind", ["direct", "trunk"])
+@pytest.mark.parametrize("kind", ["direct", "trunk", "trunk-1"])
 def test_pair_ratios_are_antisymmetric_and_periodic_on_the_torus(kind):
     p = TorusJump(2)
     if kind == "direct":
         model = DirectRatio(randomised(MLP(8, 1, 16, 2)), p)
     else:
-        model = randomised(TrunkRatio(MLP(4, 8, 16, 2), p))
+        depth = 1 if kind == "trunk-1" else 2
+        model = randomised(TrunkRatio(MLP(4, 8, 16, 2), p, head_depth=depth))
     g = torch.Generator().manual_seed(1)
     y, x, t = p.space.uniform(20, g), p.space.uniform(20, g), torch.rand(20, generator=g)
     lr = model.log_ratio(y, x, t)
@@ -92,8 +93,9 @@ def test_proposal_log_ratios_equal_the_pairwise_ratios():
     potential = PotentialRatio(randomised(MLP(3, 1, 16, 2, context_dim=2)), p)
     direct = DirectRatio(randomised(MLP(6, 1, 16, 2, context_dim=2)), p)
     trunk = randomised(TrunkRatio(MLP(3, 8, 16, 2, context_dim=2), p))
+    trunk1 = randomised(TrunkRatio(MLP(3, 8, 16, 2, context_dim=2), p, head_depth=1))
     both = JumpDiffusionModel(NoDiffusionScore(p), potential)
-    for model in (potential, direct, trunk, both):
+    for model in (potential, direct, trunk, trunk1, both):
         pairs = model.log_ratio(
             y.repeat_interleave(k, 0),
             x.reshape(n * k, 3),
@@ -123,12 +125,14 @@ def test_grouped_potentials_equal_the_backbone_at_single_points():
     assert grouped.std() > 1e-3  # not trivially constant
 
 
-def test_trunk_ratio_starts_at_one_with_live_trunk_features():
+@pytest.mark.parametrize("head_depth", [1, 2])
+def test_trunk_ratio_starts_at_one_with_live_trunk_features(head_depth):
     # zero head: ρ = 1 for every pair at initialisation (as the zero output layer of the other
     # models), while the trunk's own output layer is not zero, so the first step moves the head
     # along features that already depend on the point
     p = TorusJump(2)
-    model = TrunkRatio(MLP(4, 8, 16, 2), p)
+    model = TrunkRatio(MLP(4, 8, 16, 2), p, head_depth=head_depth)
+    assert (model.mix is None) == (head_depth == 1)
     g = torch.Generator().manual_seed(4)
     y, x, t = p.space.uniform(12, g), p.space.uniform(12, g), torch.rand(12, generator=g)
     assert torch.equal(model.log_ratio(y, x, t), torch.zeros(12))
@@ -136,3 +140,8 @@ def test_trunk_ratio_starts_at_one_with_live_trunk_features():
     assert h.shape == (12, 1, 8) and h.std(0).min() > 0
     model.log_ratio(y, x, t).sum().backward()
     assert model.head.weight.grad.abs().max() > 0
+
+
+def test_trunk_ratio_head_depth_is_one_or_two():
+    with pytest.raises(ValueError, match="head_depth"):
+        TrunkRatio(MLP(4, 8, 16, 2), TorusJump(2), head_depth=3)

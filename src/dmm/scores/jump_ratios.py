@@ -87,7 +87,8 @@ class DirectRatio(JumpRatioModel):
 class TrunkRatio(JumpRatioModel):
     """``log ρ_θ(y, x, t) = H(φ(y, t), x ⊖ y) - H(φ(x, t), y ⊖ x)``: a trunk ``φ`` (the backbone,
     ``dim_out = width`` features of one point) and a small head ``H(h, w) = v · silu(L silu(h +
-    B f(w)))`` of the point's features and the jump's (``f``: the space's features of ``w = x - y``).
+    B f(w)))`` of the point's features and the jump's (``f``: the space's features of ``w = x - y``;
+    ``head_depth = 1`` drops ``L``: ``H(h, w) = v · silu(h + B f(w))``).
 
     The same antisymmetric form as :class:`DirectRatio`, but the backbone reads one point, not a
     pair: ``K`` proposals from ``y`` cost ``φ`` at ``y`` once and at the ``K`` destinations
@@ -97,11 +98,15 @@ class TrunkRatio(JumpRatioModel):
     embedding.
     """
 
-    def __init__(self, net: nn.Module, process: Process, squash: bool = False) -> None:
+    def __init__(
+        self, net: nn.Module, process: Process, squash: bool = False, head_depth: int = 2
+    ) -> None:
         super().__init__(net, process, squash=squash)
+        if head_depth not in (1, 2):
+            raise ValueError(f"head_depth must be 1 or 2, got {head_depth}")
         width = int(net.dim_out)
         self.jump = nn.Linear(process.space.feature_dim, width)
-        self.mix = nn.Linear(width, width)
+        self.mix = nn.Linear(width, width) if head_depth == 2 else None
         self.head = nn.Linear(width, 1)
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
@@ -110,7 +115,9 @@ class TrunkRatio(JumpRatioModel):
 
     def _head(self, h: Tensor, w: Tensor, t: Tensor) -> Tensor:
         a = nn.functional.silu(h + self.jump(self._features(w, t)))
-        return self.head(nn.functional.silu(self.mix(a))).squeeze(-1)
+        if self.mix is not None:
+            a = nn.functional.silu(self.mix(a))
+        return self.head(a).squeeze(-1)
 
     def log_ratios_to(
         self, y: Tensor, x: Tensor, t: Tensor, context: Tensor | None = None

@@ -45,6 +45,7 @@ _MODEL = {
     "proposals": 8,
     "sampler_proposals": 16,
     "head": 64,
+    "head_depth": 2,
 }
 
 
@@ -55,6 +56,7 @@ _MODEL_HELP = {
     "(exp(U(x) - U(y)) from a scalar network U) or trunk (a network of one point, shared by its "
     "jumps, and a small head of (features, x - y))",
     "head": "width of the trunk parameterisation's head",
+    "head_depth": "hidden layers of the trunk parameterisation's head (1 or 2)",
     "proposals": "jumps drawn per training sample to estimate the jump loss",
     "sampler_proposals": "jumps proposed per sample in each tau-leaping step",
 }
@@ -95,7 +97,9 @@ def ratio_model(
     dim_in = 2 * f if kind == "direct" else f  # a pair, or one point
     dim_out = int(params["head"]) if kind == "trunk" else 1  # the trunk's features, or log ρ / U
     net = MLP(dim_in, dim_out, int(params["hidden"]), int(params["depth"]), context_dim)
-    model = {"direct": DirectRatio, "potential": PotentialRatio, "trunk": TrunkRatio}[kind]
+    if kind == "trunk":
+        return TrunkRatio(net, process, squash=squash, head_depth=int(params["head_depth"]))
+    model = {"direct": DirectRatio, "potential": PotentialRatio}[kind]
     return model(net, process, squash=squash)
 
 
