@@ -235,7 +235,7 @@ def test_the_python_api_reads_and_writes_the_same_run_folders(table_run, tmp_pat
     assert list(loaded.sample(5).columns) == list(_table().columns)
     model = TabularModel(steps=10, batch_size=32, hidden=16, depth=1, sample_steps=5).fit(_table())
     synthetic = model.sample(7, seed=1)
-    assert synthetic.shape == (7, 6) and str(synthetic["stars"].dtype) == "Int64"
+    assert synthetic.shape == (7, 6) and str(synthetic["stars"].dtype) == "int64"  # as given
     holes = _table(6, seed=2)
     holes.loc[0, "size"] = np.nan
     holes.loc[1, "colour"] = None
@@ -265,7 +265,7 @@ def test_the_python_api_gives_timestamps_and_numeric_identifiers_back():
     model.fit(frame)
     synthetic = model.sample(4)
     assert pd.api.types.is_datetime64_any_dtype(synthetic["at"])
-    assert list(synthetic["key"]) == [160, 161, 162, 163] and str(synthetic["key"].dtype) == "Int64"
+    assert list(synthetic["key"]) == [160, 161, 162, 163] and str(synthetic["key"].dtype) == "int64"
     holes = frame.head(5).copy()
     holes["key"] = holes["key"].astype("Int64")
     holes.loc[0, "at"], holes.loc[1, "key"] = pd.NaT, pd.NA
@@ -273,6 +273,31 @@ def test_the_python_api_gives_timestamps_and_numeric_identifiers_back():
         assert pd.api.types.is_datetime64_any_dtype(filled["at"]) and filled["at"].notna().all()
         assert (filled["at"][1:] == holes["at"][1:]).all()
         assert list(filled["key"]) == [100, 161, 102, 103, 104]
+
+
+def test_the_python_api_gives_the_frames_dtypes_back(tmp_path):
+    from dmm.tabular import TabularModel
+
+    rng = np.random.default_rng(0)
+    n = 60
+    frame = pd.DataFrame(
+        {
+            "flag": pd.array(rng.random(n) < 0.4, dtype="boolean"),
+            "grade": pd.Categorical(rng.choice(["lo", "mid", "hi"], n), ["lo", "mid", "hi"]),
+            "score": rng.normal(size=n).astype("float32"),
+            "count": rng.poisson(3, n).astype("int32"),
+        }
+    )
+    model = TabularModel(steps=10, batch_size=32, hidden=16, depth=1, sample_steps=5).fit(frame)
+    holes = frame.head(6).copy()
+    holes.loc[0, "flag"], holes.loc[1, "grade"], holes.loc[2, "score"] = pd.NA, None, np.nan
+    loaded = TabularModel.load(model.save(tmp_path / "saved"))  # the dtypes are in the run
+    for table in (model.sample(8), loaded.sample(8), model.impute(holes)):
+        assert table.dtypes.to_dict() == frame.dtypes.to_dict()
+        assert table.notna().all().all()
+    filled = model.impute(holes)
+    assert filled["grade"].cat.categories.tolist() == ["lo", "mid", "hi"]
+    assert filled.loc[1:, "flag"].tolist() == holes.loc[1:, "flag"].tolist()
 
 
 def test_eval_and_plot_of_a_table_run(table_run, capsys):

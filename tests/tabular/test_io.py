@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from dmm.data.errors import DataError
-from dmm.tabular.io import read_table, write_table
+from dmm.tabular.io import frame_dtypes, read_table, with_dtypes, write_table
 
 
 def test_csv_round_trip_with_text_and_empty_cells(tmp_path):
@@ -77,3 +79,53 @@ def test_missing_value_markers_among_numbers_with_a_unit_read_as_empty(tmp_path)
     assert frame.attrs["notes"] == [
         "column 'discount': 1 cell '?' read as empty (its other cells are numbers)"
     ]
+
+
+def test_dtypes_survive_config_yaml_and_come_back_where_the_values_allow():
+    frame = pd.DataFrame(
+        {
+            "flag": pd.array([True, None, False], dtype="boolean"),
+            "sure": np.array([True, False, True]),
+            "grade": pd.Categorical(["lo", "hi", None], categories=["lo", "hi"], ordered=True),
+            "count": pd.array([1, None, 3], dtype="Int64"),
+            "whole": np.array([1, 2, 3], dtype="int16"),
+            "score": np.array([0.5, 1.25, -2.0], dtype="float32"),
+            "name": ["a", "b", "c"],
+        }
+    )
+    dtypes = yaml.safe_load(yaml.safe_dump(frame_dtypes(frame)))  # as a run's config.yaml
+    assert dtypes["name"] == str(frame["name"].dtype)
+    assert "name" not in frame_dtypes(frame.astype({"name": object}))  # decoded tables are
+    assert dtypes["grade"] == {"categories": ["lo", "hi"], "ordered": True}
+    decoded = pd.DataFrame(  # as TableCodec.decode gives them: levels as text, nullable integers
+        {
+            "flag": pd.Series(["True", None, "False"], dtype=object),
+            "sure": pd.Series(["True", "False", "True"], dtype=object),
+            "grade": pd.Series(["lo", "hi", None], dtype=object),
+            "count": pd.array([1, None, 3], dtype="Int64"),
+            "whole": pd.array([1, 2, 3], dtype="Int64"),
+            "score": np.array([0.5, 1.25, -2.0]),
+            "name": pd.Series(["a", "b", "c"], dtype=object),
+        }
+    )
+    pd.testing.assert_frame_equal(with_dtypes(decoded, dtypes), frame)
+
+
+@pytest.mark.parametrize(
+    "column, values",
+    [
+        ("sure", ["True", None]),  # a numpy bool has no empty cell
+        ("grade", ["lo", "mid"]),  # a level outside the categories
+        ("whole", [1.5, 2.0]),  # not whole numbers
+        ("flag", ["True", "maybe"]),  # not a truth value
+    ],
+)
+def test_dtypes_are_not_forced_on_values_they_would_change(column, values):
+    dtypes = {
+        "sure": "bool",
+        "grade": {"categories": ["lo", "hi"], "ordered": False},
+        "whole": "int64",
+        "flag": "boolean",
+    }
+    decoded = pd.DataFrame({column: pd.Series(values, dtype=object)})
+    pd.testing.assert_frame_equal(with_dtypes(decoded, dtypes), decoded)

@@ -132,13 +132,16 @@ def write_run_config(
     holdout: Mapping[str, Any] | None = None,
     context: Mapping[str, Any] | None = None,
     scaling: Mapping[str, Any] | None = None,
+    dtypes: Mapping[str, Any] | None = None,
 ) -> None:
     """Write ``config.yaml``: everything needed to rebuild the run (with ``data.npy``; for a
     user's process also ``process.py``, the bytes it was loaded from). ``columns``: the names of
     the data's columns (a ``.csv`` header), recorded as ``columns: [...]`` when given;
     ``holdout``: for a data file, ``{fraction, rows}`` of :func:`split_rows`; ``context``: a
     conditional run's :meth:`~dmm.cli.context.Context.to_config`; ``scaling``: the map of a
-    standardised run (:class:`~dmm.cli.scaling.ColumnScaling`)."""
+    standardised run (:class:`~dmm.cli.scaling.ColumnScaling`); ``dtypes``: a DataFrame's pandas
+    dtypes (:func:`~dmm.tabular.io.frame_dtypes`), which ``TabularModel`` gives its tables back
+    in."""
     from .. import __version__
 
     extra: dict[str, Any] = {}
@@ -166,6 +169,7 @@ def write_run_config(
             **({} if holdout is None else {"holdout": dict(holdout)}),
             **({} if context is None else {"context": dict(context)}),
             **({} if scaling is None else {"scaling": dict(scaling)}),
+            **({} if not dtypes else {"dtypes": dict(dtypes)}),
             "dmm_version": __version__,
         },
         run_dir / CONFIG,

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -145,8 +147,72 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def frame_dtypes(frame: pd.DataFrame) -> dict[str, Any]:
+    """The pandas dtype of each column of ``frame`` as plain data (for a run's ``config.yaml``):
+    its name (``"boolean"``, ``"float32"``, ``"Int64"``, ``"str"``, ...), or for a categorical
+    dtype ``{"categories": [...], "ordered": bool}``. ``object`` columns, which decoded tables
+    already are, and categories that are not text or numbers are left out."""
+    out: dict[str, Any] = {}
+    for name in frame.columns:
+        dtype = frame[name].dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            levels = dtype.categories.tolist()
+            if all(isinstance(v, (str, int, float, bool)) for v in levels):
+                out[str(name)] = {"categories": levels, "ordered": bool(dtype.ordered)}
+        elif not pd.api.types.is_object_dtype(dtype):
+            out[str(name)] = str(dtype)
+    return out
+
+
+#: a boolean column's levels, as a decoded table writes them
+_TRUTH = {"True": True, "False": False, True: True, False: False}
+
+
+def with_dtypes(frame: pd.DataFrame, dtypes: Mapping[str, Any] | None) -> pd.DataFrame:
+    """``frame`` with each column named in ``dtypes`` (:func:`frame_dtypes`) cast to its dtype
+    where the cast keeps every value: the same empty cells, and the same values (up to the
+    rounding of a narrower float). A column the cast would change (a boolean with empty cells,
+    a level outside the categories) keeps the dtype it has."""
+    out = frame.copy()
+    for name, spec in (dtypes or {}).items():
+        if name not in out.columns:
+            continue
+        column = out[name]
+        try:
+            if isinstance(spec, Mapping):
+                dtype = pd.CategoricalDtype(list(spec["categories"]), bool(spec["ordered"]))
+                if not column.dropna().isin(dtype.categories).all():
+                    continue  # a level outside the categories would become empty
+            else:
+                dtype = pd.api.types.pandas_dtype(spec)
+            if pd.api.types.is_bool_dtype(dtype) and column.dtype == object:
+                column = column.map(_TRUTH.get, na_action="ignore")  # levels read as text
+            cast = column.astype(dtype)
+        except (TypeError, ValueError, KeyError, OverflowError):
+            continue
+        empty = out[name].isna().to_numpy()
+        if not (cast.isna().to_numpy() == empty).all():
+            continue
+        if not pd.api.types.is_float_dtype(dtype):
+            same = (
+                cast[~empty].astype(object).to_numpy() == column[~empty].astype(object).to_numpy()
+            )
+            if not same.all():
+                continue
+        out[name] = cast
+    return out
+
+
 def _line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
-__all__ = ["MISSING_MARKERS", "TABLE_FORMATS", "markers_as_empty", "read_table", "write_table"]
+__all__ = [
+    "MISSING_MARKERS",
+    "TABLE_FORMATS",
+    "frame_dtypes",
+    "markers_as_empty",
+    "read_table",
+    "with_dtypes",
+    "write_table",
+]

@@ -1,7 +1,7 @@
 """``TabularModel``: a mixed-type table generator with the scikit-learn shape.
 
     model = TabularModel(steps=5000).fit(frame)       # a pandas DataFrame
-    synthetic = model.sample(1000)                    # a DataFrame: same columns, order, types
+    synthetic = model.sample(1000)                    # a DataFrame: same columns, order, dtypes
     filled = model.impute(frame_with_empty_cells)     # every empty cell filled given the others
     model.save("runs/my-table"); TabularModel.load("runs/my-table")
 
@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from .io import markers_as_empty
+from .io import frame_dtypes, markers_as_empty, with_dtypes
 from .schema import Schema, resolve_schema
 
 
@@ -118,6 +118,7 @@ class TabularModel:
             subset,
             columns=list(frame.columns),
             holdout={"fraction": 0.0, "rows": 0},
+            dtypes=frame_dtypes(frame),
         )
         train(built.model, built.loss, built.data, config, run_dir=out, progress=self.progress)
         self.run_dir_, self.schema_ = out, schema
@@ -128,14 +129,17 @@ class TabularModel:
 
     def sample(self, n: int, seed: int = 0, where: Mapping[str, Any] | None = None) -> pd.DataFrame:
         """``n`` synthetic rows; ``where={column: value}`` fixes those cells and draws the rest
-        given them."""
+        given them. Columns come back in the pandas dtypes of the fitted frame where their
+        values allow it (:func:`~dmm.tabular.io.with_dtypes`: a boolean column with empty
+        cells stays ``object``)."""
         from ..cli.tables import draw_table, where_frame
 
         run = self._loaded()
         partial = None
         if where:
             partial = where_frame(run, [f"{k}={v}" for k, v in where.items()], int(n))
-        return draw_table(run, self._setup(run), int(n), seed, self.device, None, partial, False)
+        out = draw_table(run, self._setup(run), int(n), seed, self.device, None, partial, False)
+        return with_dtypes(out, run.config.get("dtypes"))
 
     def impute(
         self, frame: pd.DataFrame, seed: int = 0, draws: int = 1, resample: int = 1
@@ -146,15 +150,18 @@ class TabularModel:
         median, or most frequent level) of that many draws
         (:func:`~dmm.cli.tables.combine_draws`): a point estimate, as mean imputation or
         k-NN give, rather than one plausible value. ``resample``: RePaint's repeats of each
-        sampler step (:class:`~dmm.samplers.Inpaint`)."""
+        sampler step (:class:`~dmm.samplers.Inpaint`). Columns keep ``frame``'s pandas dtypes
+        where the filled values allow it (:func:`~dmm.tabular.io.with_dtypes`)."""
         from ..cli.tables import codec_of, combine_draws, draw_fillings, filled_in
 
         run = self._loaded()
         setup = self._setup(run)
         frame = frame.reset_index(drop=True)
+        dtypes = frame_dtypes(frame)
         markers_as_empty(frame)  # '?' among numbers: a cell to fill
         filled = draw_fillings(run, setup, frame, draws, seed, self.device, None, resample)
-        return filled_in(frame, filled[0] if draws == 1 else combine_draws(codec_of(run), filled))
+        out = filled_in(frame, filled[0] if draws == 1 else combine_draws(codec_of(run), filled))
+        return with_dtypes(out, dtypes)
 
     # --- persistence --------------------------------------------------------------------------
 
