@@ -228,6 +228,29 @@ def test_schema_file_overrides(tmp_path):
     assert types["stars"] == "categorical" and types["visits"] == "real"
 
 
+def test_ordered_levels_from_a_schema_file_through_every_command(tmp_path, capsys):
+    frame = _table()
+    frame["grade"] = np.random.default_rng(3).choice(["low", "mid", "high"], len(frame))
+    schema = tmp_path / "schema.yaml"
+    schema.write_text("grade: ordinal low,mid,high\n")
+    assert _train(tmp_path, frame, "--schema", str(schema)) == 0
+    assert "3 ordered levels: low < mid < high" in capsys.readouterr().out
+    assert set(_sample(tmp_path)["grade"]) <= {"low", "mid", "high"}
+    run, out = str(tmp_path / "run"), tmp_path / "w.csv"
+    argv = ["sample", run, "-n", "5", "-o", str(out), "--where", "grade=high", "--force"]
+    assert main([*argv, "--quiet"]) == 0 and list(pd.read_csv(out)["grade"]) == ["high"] * 5
+    argv[-2] = "grade=top"
+    _fails(capsys, argv, "'top' is not a level of 'grade' (levels: low < mid < high)")
+    partial = frame.head(4).copy()
+    partial.loc[[0, 2], "grade"] = None
+    partial.to_csv(tmp_path / "p.csv", index=False)
+    argv = ["sample", run, "--given", str(tmp_path / "p.csv"), "-o", str(out), "--force"]
+    assert main([*argv, "--quiet"]) == 0
+    filled = pd.read_csv(out)["grade"]
+    assert set(filled) <= {"low", "mid", "high"} and filled[1] == frame["grade"][1]
+    assert main(["eval", run, "--quiet", "-n", "40"]) == 0
+
+
 def test_the_python_api_reads_and_writes_the_same_run_folders(table_run, tmp_path):
     from dmm.tabular import TabularModel
 

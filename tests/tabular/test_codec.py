@@ -173,3 +173,24 @@ def test_numbers_with_a_unit_decode_as_they_were_written():
     assert codec.schema["price"].type == "positive"
     back = codec.decode(codec.encode(frame))
     assert list(back["price"].fillna("-")) == list(frame["price"].fillna("-"))
+
+
+def test_ordered_text_levels_encode_as_positions_and_decode_as_text():
+    levels = ("low", "mid", "high")
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame(
+        {
+            "grade": pd.Categorical(rng.choice(levels, 30), levels, ordered=True),
+            "x": rng.normal(size=30),
+        }
+    )
+    codec = _codec(frame)
+    process = codec.process()
+    assert isinstance(process, ProductProcess)
+    assert any(isinstance(f, OrdinalChain) and f.S == 3 for f in process.factors)
+    encoded = codec.encode(frame)
+    column = [s.column for s in codec.slots].index("grade")  # slots are grouped by factor
+    assert encoded[:, column].tolist() == [float(levels.index(v)) for v in frame["grade"]]
+    assert list(codec.decode(encoded)["grade"]) == list(frame["grade"].astype(str))
+    with pytest.raises(DataError, match=r"value\(s\) \['top'\] that are not among its levels"):
+        codec.encode(pd.DataFrame({"grade": ["low", "top"], "x": [0.0, 1.0]}))

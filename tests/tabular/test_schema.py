@@ -293,3 +293,50 @@ def test_numbers_written_with_a_unit_are_numbers(values, type, fmt, written):
 )
 def test_codes_and_identifiers_are_not_numbers(values):
     assert not infer_schema(pd.DataFrame({"v": values}))["v"].written_as_text
+
+
+CUTS = ("Fair", "Good", "Very Good", "Premium", "Ideal")
+
+
+def test_ordered_text_levels_are_an_ordinal_on_their_positions(tmp_path):
+    rng = np.random.default_rng(7)
+    text = rng.choice(CUTS, 40)
+    frame = pd.DataFrame(
+        {
+            "cut": pd.Categorical(text, CUTS, ordered=True),  # inferred from the dtype
+            "plain": text,  # the same text without an order: a category
+            "declared": text,  # the order given in a schema file
+        }
+    )
+    frame.loc[3, "cut"] = None
+    path = tmp_path / "schema.yaml"
+    path.write_text("declared: ordinal Fair, Good, Very Good,Premium ,Ideal\n")
+    schema = resolve_schema(frame, read_schema_file(path))
+    assert schema["plain"].type == "categorical"
+    for name in ("cut", "declared"):
+        c = schema[name]
+        assert (c.type, c.levels, c.low, c.high) == ("ordinal", CUTS, 0.0, 4.0), name
+        assert c.written_as_text and schema.kinds()[name] == "numeric"
+        positions = c.numbers(frame[name])
+        assert positions.tolist()[:3] == [float(CUTS.index(v)) for v in text[:3]]
+        assert list(c.written(positions).dropna()) == list(frame[name].dropna().astype(str))
+    assert schema["cut"].missing and np.isnan(schema["cut"].numbers(frame["cut"])[3])
+    assert "5 ordered levels: Fair < Good < Very Good < Premium < Ideal" in schema.describe()
+    # the full form written to a run folder keeps the levels and their order
+    again = resolve_schema(frame, Schema.from_config(schema.to_config()))
+    assert again["declared"].levels == CUTS and again["cut"].levels == CUTS
+    assert list(schema.comparable(frame)["declared"]) == [float(CUTS.index(v)) for v in text]
+
+
+def test_ordered_levels_are_checked_against_the_data():
+    frame = pd.DataFrame({"cut": ["Fair", "Good", "Ideal", "Good"]})
+    with pytest.raises(DataError, match=r"'cut' is declared ordinal \(Fair < Good\) but has other"):
+        infer_schema(frame, {"cut": "ordinal Fair,Good"})
+    with pytest.raises(DataError, match="repeat or are empty"):
+        infer_schema(frame, {"cut": "ordinal Fair,Good,Good,Ideal"})
+    with pytest.raises(DataError, match="at least two levels"):
+        infer_schema(frame, {"cut": "ordinal Fair"})
+    many = [f"L{k:02d}" for k in range(20)]  # more ordered levels than an ordinal takes
+    wide = pd.DataFrame({"c": pd.Categorical(many * 2, many, ordered=True)})
+    assert infer_schema(wide)["c"].type == "categorical"
+    assert infer_schema(wide, {"c": "ordinal"})["c"].levels == tuple(many)  # declared: kept

@@ -121,6 +121,11 @@ def where_frame(run: Run, items: Sequence[str], n: int) -> pd.DataFrame:
                 ) from None
         elif column.written_as_text:  # with or without its unit; written with it
             number = column.numbers(pd.Series([text]))
+            if number.isna().all() and column.levels:  # an ordinal's ordered levels
+                raise UsageError(
+                    f"--where '{item}': '{text}' is not a level of '{name}' (levels: "
+                    f"{' < '.join(column.levels[:12])})"
+                )
             if number.isna().all():
                 example = column.written(pd.Series([column.low]))[0]
                 raise UsageError(f"--where '{item}': '{name}' takes numbers (e.g. {example})")

@@ -243,6 +243,11 @@ class TableCodec:
         numbers = c.numbers(present).to_numpy(float)
         if np.isnan(numbers).any():
             bad = present.index[np.isnan(numbers)]
+            if c.levels:  # an ordinal's ordered levels
+                raise DataError(
+                    f"column '{c.name}' has value(s) {sorted({str(present[i]) for i in bad})[:5]} "
+                    f"that are not among its levels ({', '.join(c.levels[:10])})"
+                )
             raise DataError(f"column '{c.name}' ({c.type}) has text values (rows {_rows(bad)})")
         if c.type == "positive" and (numbers <= 0).any():
             bad = present.index[numbers <= 0]

@@ -8,7 +8,8 @@ type           values                                                           
 real           any real number                                                  VP, standardised
 positive       strictly positive reals (prices, sizes, areas)                   geometric OU
 integer        integers with many values (continuous process, then rounding)    VP, standardised
-ordinal        integers ``min..max`` with few values and a natural order        ordinal chain
+ordinal        integers ``min..max`` with few values and a natural order, or    ordinal chain
+               text levels in a given order (``Fair < Good < Ideal``)
 categorical    strings, booleans, or numbers with at most two distinct values   absorbing chain
 datetime       dates or times as text in one format (``2024-03-01``)            VP, standardised
 id             text with a different value in every row (identifiers)           none
@@ -21,9 +22,12 @@ value differs, at least :data:`ID_MIN_ROWS` of them -> ``id``; other text or boo
 ``categorical``; one value and no missing cell -> ``constant``; numbers with at most two
 distinct values -> ``categorical``; integers with at most :data:`ORDINAL_MAX_LEVELS` values
 between their minimum and maximum -> ``ordinal``; other integers -> ``integer``; reals all above
-zero -> ``positive``; other reals -> ``real``. A schema file (YAML) overrides any of these:
-either a mapping ``column: type`` or the full form that :meth:`Schema.to_config` writes. A column
-whose every cell is empty is an error.
+zero -> ``positive``; other reals -> ``real``. A pandas ordered categorical with at most
+:data:`ORDINAL_MAX_LEVELS` text categories -> ``ordinal`` on its categories, in their order. A
+schema file (YAML) overrides any of these: either a mapping ``column: type`` (``ordinal
+LEVEL,LEVEL,...`` for ordered text levels, lowest first; ``datetime FORMAT`` for a date format)
+or the full form that :meth:`Schema.to_config` writes. A column whose every cell is empty is an
+error.
 
 Numbers written with a unit or thousands separators (``$1,234.50``, ``12.5%``, ``3 kg``: one
 prefix and one suffix for the whole column) are numbers: their type is inferred from the values
@@ -39,8 +43,9 @@ largest; text without a common pattern gets ``<column>-1``, ``<column>-2``, …)
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,7 +61,8 @@ TYPES: dict[str, str] = {
     "real": "VP diffusion after standardisation",
     "positive": "geometric OU (log X is OU): samples positive by construction",
     "integer": "VP diffusion after standardisation, rounded to integers in the data's range",
-    "ordinal": "ordinal (birth-death) chain on min..max",
+    "ordinal": "ordinal (birth-death) chain on min..max, or on ordered text levels "
+    "('COLUMN: ordinal LOW,...,HIGH')",
     "categorical": "absorbing (masking) chain over the levels",
     "datetime": "VP diffusion on the days since 1970 after standardisation, written in the "
     "data's format",
@@ -105,7 +111,9 @@ class Column:
     """One column: its ``name``, its ``type`` (a key of :data:`TYPES`) and what decoding needs.
 
     ``levels``: a categorical column's values in code order (as text; ``numeric_levels`` when
-    they were numbers in the data, so that samples give numbers back) or a constant's value;
+    they were numbers in the data, so that samples give numbers back), an ordinal's text
+    levels, lowest first (its values are then their positions ``0..len - 1``), or a constant's
+    value;
     ``low``/``high``: an ordinal's or integer's range (a ``datetime``'s in days, an ``id``'s
     largest number); ``decimals``: the printed precision of a numeric column (``None``: full
     precision); ``missing``: whether training rows had empty cells (then the model also learns
@@ -162,12 +170,21 @@ class Column:
 
     @property
     def written_as_text(self) -> bool:
-        """A numeric column whose values carry a unit or separators (``format``)."""
-        return self.format is not None and self.type in NUMERIC_TYPES
+        """A numeric column whose values are text: numbers with a unit or separators
+        (``format``), or an ordinal's ordered levels (``levels``)."""
+        return self.type in NUMERIC_TYPES and (self.format is not None or bool(self.levels))
 
     def numbers(self, series: pd.Series) -> pd.Series:
         """A numeric column's cells as numbers (``NaN`` for empty cells and for text that is
-        not a number, with or without the column's unit)."""
+        not a number, with or without the column's unit, or not one of an ordinal's levels:
+        a level's number is its position)."""
+        if self.levels and self.type == "ordinal":
+            position = {level: float(k) for k, level in enumerate(self.levels)}
+            return pd.Series(
+                [np.nan if pd.isna(v) else position.get(_level_key(v), np.nan) for v in series],
+                index=series.index,
+                dtype=float,
+            )
         if not self.written_as_text:
             return pd.to_numeric(series, errors="coerce")
         parts = series.astype(str).str.strip().str.extract(_WRITTEN_NUMBER)
@@ -176,9 +193,14 @@ class Column:
         return (sign * digits).where(series.notna())
 
     def written(self, values: pd.Series) -> pd.Series:
-        """Numbers as this column writes them (its unit and separators), empty cells empty."""
+        """Numbers as this column writes them (its unit and separators, or an ordinal's level
+        at each position), empty cells empty."""
         if not self.written_as_text:
             return values
+        if self.levels:
+            return pd.Series(
+                [None if pd.isna(v) else self.levels[int(v)] for v in values], dtype=object
+            )
         fmt: str = self.format  # type: ignore[assignment]
         return pd.Series(
             [
@@ -288,6 +310,9 @@ class Schema:
             if c.type == "categorical":
                 shown = ", ".join(c.levels[:6]) + (", ..." if len(c.levels) > 6 else "")
                 detail = f"{len(c.levels)} levels: {shown}"
+            elif c.type == "ordinal" and c.levels:
+                shown = " < ".join(c.levels[:6]) + (" < ..." if len(c.levels) > 6 else "")
+                detail = f"{len(c.levels)} ordered levels: {shown}"
             elif c.type in ("ordinal", "integer"):
                 detail = f"{_number(c.low)}..{_number(c.high)}"
             elif c.type == "constant":
@@ -297,7 +322,7 @@ class Schema:
                 detail = f"{low}..{high} ({c.format})"
             elif c.type == "id":
                 detail = f"not modelled; new rows get {c.new_ids(1)[0]}, ..."
-            if c.written_as_text:
+            if c.written_as_text and not c.levels:
                 detail += (
                     "; " if detail else ""
                 ) + f"written as {c.written(pd.Series([c.high]))[0]}"
@@ -330,6 +355,42 @@ def _text_levels(values: pd.Series) -> tuple[tuple[str, ...], bool]:
     return tuple(sorted(str(v) for v in pd.unique(values))), False
 
 
+def _level_key(value: Any) -> str:
+    """A cell as the text of a level: text as it is, numbers and booleans as
+    :func:`_format_level` writes them."""
+    return value if isinstance(value, str) else _format_level(value)
+
+
+def _ordered_categories(series: pd.Series) -> tuple[str, ...] | None:
+    """The categories of a pandas ordered categorical of text, lowest first (else ``None``)."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype) and dtype.ordered:
+        levels = dtype.categories.tolist()
+        if levels and all(isinstance(v, str) for v in levels):
+            return tuple(levels)
+    return None
+
+
+def _ordinal_levels(name: str, present: pd.Series, levels: Sequence[str], missing: bool) -> Column:
+    """An ``ordinal`` column on text ``levels`` (lowest first), checked against the values."""
+    if len(set(levels)) < len(levels) or not all(levels):
+        raise DataError(f"column '{name}': the ordinal levels {list(levels)} repeat or are empty")
+    if len(levels) < 2:
+        raise DataError(
+            f"column '{name}': an ordinal needs at least two levels, got {list(levels)}"
+        )
+    column = Column(name, "ordinal", tuple(levels), low=0.0, high=float(len(levels) - 1))
+    bad = column.numbers(present).isna().to_numpy()
+    if bad.any():
+        raise DataError(
+            f"column '{name}' is declared ordinal ({' < '.join(levels[:6])}"
+            + (" < ..." if len(levels) > 6 else "")
+            + f") but has other values (rows {_rows(present.index[bad])}, e.g. "
+            f"{str(present[present.index[bad][0]])!r})"
+        )
+    return dataclasses.replace(column, missing=missing)
+
+
 def _format_level(value: Any) -> str:
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value))
@@ -358,15 +419,21 @@ def infer_column(name: str, series: pd.Series, type: str | None = None) -> Colum
         if not np.isfinite(numbers).all():
             rows = _rows(series.index[series.notna()][~np.isfinite(numbers)])
             raise DataError(f"column '{name}' has infinite values (rows {rows})")
+    ordered = _ordered_categories(series)
     if type is None:
+        if ordered is not None and len(ordered) <= ORDINAL_MAX_LEVELS:
+            return _ordinal_levels(name, present, ordered, missing)
         type = _infer_type(present, numbers, missing)
     declared = type
     type, _, declared_format = type.partition(" ")  # "datetime %d/%m/%Y": a given format
-    if type not in TYPES or (declared_format and type != "datetime"):
+    if type not in TYPES or (declared_format and type not in ("datetime", "ordinal")):
         raise DataError(
             f"column '{name}': unknown type '{declared}' (known: {', '.join(TYPES)}, or "
-            "'datetime FORMAT')"
+            "'datetime FORMAT', 'ordinal LEVEL,LEVEL,...')"
         )
+    if type == "ordinal" and (declared_format or (ordered is not None and text)):
+        given = [v.strip() for v in declared_format.split(",")] if declared_format else ordered
+        return _ordinal_levels(name, present, tuple(given), missing)
     if type == "id":
         pattern, high, numeric = _id_pattern(name, present, numbers)
         return Column(
@@ -554,7 +621,8 @@ def infer_schema(frame: pd.DataFrame, declared: Mapping[str, str] | None = None)
 
 def read_schema_file(path: str | Path) -> dict[str, str] | Schema:
     """A schema file: ``{column: type}`` (the types to force; the rest inferred; a date format
-    as ``datetime FORMAT``, e.g. ``datetime %d/%m/%Y``) or a full schema as
+    as ``datetime FORMAT``, e.g. ``datetime %d/%m/%Y``; ordered text levels as ``ordinal
+    LEVEL,LEVEL,...``, lowest first) or a full schema as
     :meth:`Schema.to_config` writes it."""
     path = Path(path)
     try:
@@ -573,7 +641,11 @@ def read_schema_file(path: str | Path) -> dict[str, str] | Schema:
             f"schema file '{path}' must map column names to types ({', '.join(TYPES)}), "
             "e.g. 'price: positive'"
         )
-    bad = {k: v for k, v in content.items() if v not in TYPES and not v.startswith("datetime ")}
+    bad = {
+        k: v
+        for k, v in content.items()
+        if v not in TYPES and not v.startswith(("datetime ", "ordinal "))
+    }
     if bad:
         name, value = next(iter(bad.items()))
         raise DataError(
@@ -593,11 +665,17 @@ def resolve_schema(frame: pd.DataFrame, schema: Mapping[str, str] | Schema | Non
                 f"the schema names column(s) {missing} that the table does not have "
                 f"(columns: {', '.join(map(str, frame.columns))})"
             )
-        schema = {
-            c.name: f"{c.type} {c.format}" if c.type == "datetime" and c.format else c.type
-            for c in schema.columns
-        }
+        schema = {c.name: _declared(c) for c in schema.columns}
     return infer_schema(frame, schema)
+
+
+def _declared(c: Column) -> str:
+    """``c``'s type as a schema file declares it (with a date format or ordered levels)."""
+    if c.type == "datetime" and c.format:
+        return f"datetime {c.format}"
+    if c.type == "ordinal" and c.levels:
+        return "ordinal " + ",".join(c.levels)
+    return c.type
 
 
 def _line(exc: BaseException) -> str:
