@@ -11,7 +11,8 @@ RMSE in training-range units over the hidden numeric cells (as ``tabular.py``), 
 hidden categorical cells, and the target column's accuracy with all its held-out cells hidden
 (``--impute-columns``' protocol, one column). One thread; about 2 minutes per fit on iris.
 
-``--steps S ...`` fits one model per training budget (default: the model's 5 000 steps; each
+``--ordered`` also fits ``dmm`` with diamonds' ordered levels declared as ordinals (``--rows N``: a
+seeded subsample, as ``tabular.py --diamonds-rows``). ``--steps S ...`` fits one model per training budget (default: the model's 5 000 steps; each
 imputer's name then says its steps). ``--first-split F`` runs splits ``F, F+1, ...``; ``--summarise A.json B.json`` trains nothing and
 prints the means over the splits of several runs, with each imputer's difference to k-NN (or to
 the imputer ``--against`` names) split by split (paired: the same hidden cells) and its standard
@@ -40,6 +41,7 @@ from tabular import (
     impute_knn,
     kinds_of,
     load_table,
+    ordered_schema,
     seed_everything,
     split_rows,
 )
@@ -57,6 +59,9 @@ def summarise(rows: list[dict], against: str = "knn") -> list[dict]:
         mine = [r for r in rows if r["imputer"] == name]
         row = {"imputer": name, "splits": len(mine)}
         for key in METRICS:
+            if any(r[key] is None for r in mine):  # a numeric target has no accuracy
+                row[key] = None
+                continue
             row[key] = float(np.mean([r[key] for r in mine]))
             diff = [r[key] - knn[r["split"]][key] for r in mine if r["split"] in knn]
             if name != against and len(diff) > 1:
@@ -73,6 +78,8 @@ def print_summary(rows: list[dict], against: str = "knn") -> None:
     for row in summarise(rows, against):
         parts = []
         for key in METRICS:
+            if row[key] is None:
+                continue
             text = f"{key} {row[key]:.4f}"
             if key + "_vs_knn" in row:
                 d, se = row[key + "_vs_knn"]
@@ -107,6 +114,15 @@ def main() -> None:
         help="the share of training rows shown no cell (default: the model's); the imputers' "
         "names then say it",
     )
+    ap.add_argument(
+        "--ordered",
+        action="store_true",
+        help="also fit dmm with diamonds' ordered levels declared as ordinals (imputers named "
+        "'..., ordered'), on the same splits",
+    )
+    ap.add_argument(
+        "--rows", type=int, default=None, help="a seeded subsample of the table (as tabular.py's)"
+    )
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     if args.summarise:
@@ -119,7 +135,7 @@ def main() -> None:
         print_summary(list(rows.values()), args.against)
         return
     torch.set_num_threads(1)
-    frame, target = load_table(args.table, n=None, seed=0)
+    frame, target = load_table(args.table, n=args.rows, seed=0)
     kinds = kinds_of(frame)
     rows = []
     for s in range(args.first_split, args.first_split + args.splits):
@@ -136,23 +152,29 @@ def main() -> None:
 
         fills = {"knn": partial(impute_knn, train, kinds=kinds)}
         for steps in args.steps or [None]:
-            seed_everything(s)
-            extra = {} if steps is None else {"steps": steps}
-            if args.unconditional is not None:
-                extra["unconditional"] = args.unconditional
-            model = TabularModel(seed=s, **extra).fit(train)
-            fills |= {
-                f"dmm, {k} fillings"
-                + (f", resample {u}" if u != 1 else "")
-                + (f", {steps} steps" if steps is not None else "")
-                + (
-                    f", unconditional {args.unconditional:g}"
-                    if args.unconditional is not None
-                    else ""
-                ): partial(model.impute, seed=s, draws=k, resample=u)
-                for k in args.draws
-                for u in args.resample
-            }
+            for ordered in (False, True) if args.ordered else (False,):
+                seed_everything(s)
+                extra: dict = {} if steps is None else {"steps": steps}
+                if args.unconditional is not None:
+                    extra["unconditional"] = args.unconditional
+                if ordered:
+                    extra["schema"] = ordered_schema(train)
+                model = TabularModel(seed=s, **extra).fit(train)
+                fills |= {
+                    f"dmm, {k} fillings"
+                    + (f", resample {u}" if u != 1 else "")
+                    + (f", {steps} steps" if steps is not None else "")
+                    + (
+                        f", unconditional {args.unconditional:g}"
+                        if args.unconditional is not None
+                        else ""
+                    )
+                    + (", ordered" if ordered else ""): partial(
+                        model.impute, seed=s, draws=k, resample=u
+                    )
+                    for k in args.draws
+                    for u in args.resample
+                }
         for name, imputer in fills.items():
             cells, col = score(imputer, mask), score(imputer, column)
             row = {"split": s, "imputer": name, "rmse_scaled": cells["rmse_scaled"]}

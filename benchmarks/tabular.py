@@ -86,7 +86,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dmm.tabular.datasets import load_table
+from dmm.tabular.datasets import ORDERS, load_table
 
 METHODS = ("oracle", "dmm", "forest-flow", "forest-vp", "gaussian-copula", "ctgan", "tvae")
 IMPUTERS = ("mean-mode", "knn", "forest-vp", "dmm")
@@ -149,6 +149,12 @@ def kinds_of(frame: pd.DataFrame) -> dict[str, str]:
         else "categorical"
         for c in frame.columns
     }
+
+
+def ordered_schema(frame: pd.DataFrame) -> dict[str, str]:
+    """Diamonds' ordered levels (:data:`dmm.tabular.datasets.ORDERS`) declared as ``dmm``
+    ordinals, for the columns of ``frame`` that have them (``--dmm-ordered``)."""
+    return {c: "ordinal " + ",".join(levels) for c, levels in ORDERS.items() if c in frame}
 
 
 def split_rows(
@@ -282,13 +288,14 @@ class Dmm(Method):
         self.batch_size = args.dmm_batch_size
         self.observed_context = args.dmm_observed_context
         self.unconditional = args.dmm_unconditional
+        self.ordered = args.dmm_ordered
         self.model = None
 
     def settings(self) -> dict[str, Any]:
         if self.model is None:
             return {"steps": self.steps}
         keys = ("steps", "batch_size", "lr", "hidden", "depth", "sample_steps", "device")
-        keys += ("observed_context", "unconditional")
+        keys += ("observed_context", "unconditional", "schema")
         out = {k: getattr(self.model, k) for k in keys if hasattr(self.model, k)}
         out["steps_source"] = "--steps" if self.steps is not None else "TabularModel default"
         return out
@@ -304,6 +311,8 @@ class Dmm(Method):
             kwargs["observed_context"] = self.observed_context == "true"
         if self.unconditional is not None:
             kwargs["unconditional"] = self.unconditional
+        if self.ordered:
+            kwargs["schema"] = ordered_schema(train) or None
         self.model = self.cls(**kwargs).fit(train)
 
     def _call(self, method: str, first: Any, seed: int) -> pd.DataFrame:
@@ -891,6 +900,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=float,
         default=None,
         help="dmm's share of training rows shown no cell (default: TabularModel's)",
+    )
+    ap.add_argument(
+        "--dmm-ordered",
+        action="store_true",
+        help="dmm models diamonds' cut, color and clarity as ordinals on their ordered levels "
+        "(default: categories, as inferred from their text)",
     )
     ap.add_argument(
         "--imputers",

@@ -43,3 +43,15 @@ def test_differences_to_another_imputer(bench):
     diff, se = out["long"]["rmse_scaled_vs_knn"]  # -0.02, -0.04
     assert diff == pytest.approx(-0.03) and se == pytest.approx(0.01)
     assert "rmse_scaled_vs_knn" not in out["dmm"]
+
+
+def test_a_numeric_target_has_no_accuracy_to_average(bench, capsys):
+    rows = [
+        {"split": k, "imputer": name, "rmse_scaled": 0.1 + k / 100, "accuracy": 0.5,
+         "target_accuracy": None}
+        for k in range(2) for name in ("knn", "dmm")
+    ]  # fmt: skip
+    out = {r["imputer"]: r for r in bench.summarise(rows)}
+    assert out["dmm"]["target_accuracy"] is None and out["dmm"]["rmse_scaled_vs_knn"][0] == 0
+    bench.print_summary(rows)
+    assert "target_accuracy" not in capsys.readouterr().out

@@ -83,3 +83,15 @@ def test_more_splits_pool_with_an_earlier_run_split_by_split(bench, tmp_path):
     # the oracle copies the training rows: its W1 to them is 0 on every split
     w1_train = paired.per_split([first, later], "iris", "oracle", "w1_train")
     assert all(v == [0.0] * len(v) for v in w1_train.values())
+
+
+def test_dmm_ordered_declares_the_diamonds_levels_as_ordinals(bench):
+    import pandas as pd
+
+    from dmm.tabular.datasets import ORDERS
+    from dmm.tabular.schema import infer_schema
+
+    frame = pd.DataFrame({"cut": list(ORDERS["cut"]) * 2, "carat": [0.5, 1.0] * 5})
+    schema = bench.ordered_schema(frame)
+    assert list(schema) == ["cut"]  # only the columns the frame has
+    assert infer_schema(frame, schema)["cut"].levels == ORDERS["cut"]
