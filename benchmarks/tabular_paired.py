@@ -11,6 +11,12 @@ the default for the AUC); then the mean over splits of each method and of the pe
 difference ``first - second``, with the standard error of that difference over the splits. Both
 methods see the same training and held-out rows on a split, so the difference is paired: what
 one split's held-out rows make easy or hard cancels.
+
+``--second-files`` reads the second method from other runs: one method under two settings,
+
+    python benchmarks/tabular_paired.py --table diamonds --methods dmm dmm --labels ordered default \
+        docs/results/tabular_diamonds_ordered_3x3.json \
+        --second-files docs/results/tabular_diamonds_default_3x3.json --distance no
 """
 
 from __future__ import annotations
@@ -42,6 +48,10 @@ def main(argv: list[str] | None = None) -> str:
     ap.add_argument("files", nargs="+", type=Path)
     ap.add_argument("--table", required=True)
     ap.add_argument("--methods", nargs=2, required=True, metavar=("FIRST", "SECOND"))
+    ap.add_argument(
+        "--second-files", nargs="+", type=Path, help="the second method's runs (default: FILES)"
+    )
+    ap.add_argument("--labels", nargs=2, metavar=("FIRST", "SECOND"), help="default: the methods")
     ap.add_argument("--metric", default="c2st_auc")
     ap.add_argument(
         "--distance",
@@ -51,7 +61,9 @@ def main(argv: list[str] | None = None) -> str:
     )
     args = ap.parse_args(argv)
     distance = args.distance == "yes" or (args.distance == "auto" and args.metric == "c2st_auc")
-    first, second = (per_split(args.files, args.table, m, args.metric) for m in args.methods)
+    first = per_split(args.files, args.table, args.methods[0], args.metric)
+    second = per_split(args.second_files or args.files, args.table, args.methods[1], args.metric)
+    labels = args.labels or args.methods
     splits = sorted(set(first) & set(second))
     if len(splits) < 2:
         raise SystemExit(f"fewer than two splits with both {args.methods}: {splits}")
@@ -67,7 +79,7 @@ def main(argv: list[str] | None = None) -> str:
     what = f"|{args.metric} - 0.5|" if distance else args.metric
     lines = [f"{args.table}: {what}, mean over each split's draws"]
     lines += [
-        f"| split | {args.methods[0]} | {args.methods[1]} | difference |",
+        f"| split | {labels[0]} | {labels[1]} | difference |",
         "|---|---|---|---|",
     ]
     for s, x, y, d in zip(splits, a, b, diff, strict=True):

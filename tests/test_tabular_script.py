@@ -80,6 +80,13 @@ def test_more_splits_pool_with_an_earlier_run_split_by_split(bench, tmp_path):
         ]
     )
     assert "| mean of 3 |" in text
+    # one method from two runs (--second-files): dmm against itself is zero on every split
+    same = paired.main(
+        [str(first), str(later), "--table", "iris", "--methods", "dmm", "dmm", "--metric",
+         "w1_test", "--second-files", str(first), str(later), "--labels", "a", "b"]
+    )  # fmt: skip
+    assert "| split | a | b | difference |" in same and "| mean of 3 |" in same
+    assert "+0.000 ± 0.000" in same
     # the oracle copies the training rows: its W1 to them is 0 on every split
     w1_train = paired.per_split([first, later], "iris", "oracle", "w1_train")
     assert all(v == [0.0] * len(v) for v in w1_train.values())

@@ -74,7 +74,9 @@ def test_diamonds():
     assert target == "price" and frame.shape == (53940, 10)
     assert "rownames" not in frame.columns and not frame.isna().any().any()
     for col, levels in ORDERS.items():
-        assert is_text(frame[col]) and set(frame[col]) == set(levels), col
+        dtype = frame[col].dtype
+        assert dtype.ordered and tuple(dtype.categories) == levels, col
+        assert set(frame[col]) == set(levels), col
     assert frame["price"].dtype == np.int64 and (frame["price"] > 0).all()
     assert (frame["carat"] > 0).all()
     sizes = frame[["x", "y", "z"]]

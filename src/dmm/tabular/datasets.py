@@ -11,11 +11,12 @@ diabetes       442 x 11     10 raw baseline variables (``sex`` is 1/2), disease 
 penguins       344 x 8      Palmer penguins: species, island, sex (text), 4 body measurements,
                             ``year`` (integer); 19 missing cells kept as shipped (``species``)
 diamonds       53940 x 10   ggplot2's diamonds: carat, depth, table, price, x, y, z; cut, color,
-                            clarity (ordered levels, as text: :data:`ORDERS`) (``price``)
+                            clarity (pandas ordered categoricals: :data:`ORDERS`) (``price``)
 =============  ===========  =====================================================================
 
 Class and level columns are text columns (dtype ``"str"`` with pandas 3, ``object`` before),
-missing cells are ``NaN``. The tables are kept as their packages ship them: the diamonds table
+but for diamonds' ordered levels, which are ordered categoricals, as R's factors are (``dmm``
+models them as ordinals); missing cells are ``NaN``. The tables are kept as their packages ship them: the diamonds table
 has a few zero sizes (8 rows with ``x = 0``, 7 with ``y = 0``, 20 with ``z = 0``; physically
 impossible, recording errors in the original data) and drops only R's row-name column.
 
@@ -103,8 +104,8 @@ def _diamonds() -> pd.DataFrame:
     frame = frame.drop(columns=[c for c in ("rownames",) if c in frame.columns])
     columns = ["carat", "cut", "color", "clarity", "depth", "table", "price", "x", "y", "z"]
     frame = frame[columns].reset_index(drop=True)
-    for col in ORDERS:
-        frame[col] = _text(frame[col])
+    for col, levels in ORDERS.items():
+        frame[col] = pd.Categorical(_text(frame[col]), list(levels), ordered=True)
     for col in ("carat", "depth", "table", "x", "y", "z"):
         frame[col] = frame[col].astype(float)
     frame["price"] = frame["price"].astype(np.int64)
