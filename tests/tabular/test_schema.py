@@ -336,6 +336,8 @@ def test_ordered_levels_are_checked_against_the_data():
         infer_schema(frame, {"cut": "ordinal Fair,Good,Good,Ideal"})
     with pytest.raises(DataError, match="at least two levels"):
         infer_schema(frame, {"cut": "ordinal Fair"})
+    with pytest.raises(DataError, match="text values .* declare them: 'ordinal LOW,...,HIGH'"):
+        infer_schema(frame, {"cut": "ordinal"})  # text without its order
     many = [f"L{k:02d}" for k in range(20)]  # more ordered levels than an ordinal takes
     wide = pd.DataFrame({"c": pd.Categorical(many * 2, many, ordered=True)})
     assert infer_schema(wide)["c"].type == "categorical"

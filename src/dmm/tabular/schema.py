@@ -471,6 +471,11 @@ def infer_column(name: str, series: pd.Series, type: str | None = None) -> Colum
         raise DataError(
             f"column '{name}' is declared {type} but has text values (rows {_rows(bad)}, "
             f"e.g. {str(present[bad[0]])!r})"
+            + (
+                "; for ordered text levels declare them: 'ordinal LOW,...,HIGH'"
+                if type == "ordinal"
+                else ""
+            )
         )
     if type == "positive" and (numbers <= 0).any():
         bad = series.index[series.notna()][numbers <= 0]
