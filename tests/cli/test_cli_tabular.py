@@ -228,7 +228,7 @@ def test_schema_file_overrides(tmp_path):
     assert types["stars"] == "categorical" and types["visits"] == "real"
 
 
-def test_ordered_levels_from_a_schema_file_through_every_command(tmp_path, capsys):
+def test_ordered_levels_from_a_schema_file_through_every_command(tmp_path, capsys, monkeypatch):
     frame = _table()
     frame["grade"] = np.random.default_rng(3).choice(["low", "mid", "high"], len(frame))
     schema = tmp_path / "schema.yaml"
@@ -249,6 +249,18 @@ def test_ordered_levels_from_a_schema_file_through_every_command(tmp_path, capsy
     filled = pd.read_csv(out)["grade"]
     assert set(filled) <= {"low", "mid", "high"} and filled[1] == frame["grade"][1]
     assert main(["eval", run, "--quiet", "-n", "40"]) == 0
+    import dmm.tabular.plots as plots
+
+    drawn = {}
+    real = plots.plot_marginals
+
+    def spy(train, synthetic, kinds, path):
+        drawn.update(kinds)
+        return real(train, synthetic, kinds, path)
+
+    monkeypatch.setattr(plots, "plot_marginals", spy)
+    assert main(["plot", run, "--quiet", "-n", "40"]) == 0
+    assert drawn["grade (0 = low, 2 = high)"] == "numeric"  # the positions, named on the panel
 
 
 def test_the_python_api_reads_and_writes_the_same_run_folders(table_run, tmp_path):

@@ -126,8 +126,13 @@ def _plot_table(args: argparse.Namespace, run, setup) -> int:
     from .tables import split_frames
 
     train = schema.comparable(split_frames(run)[0])
-    # dates are drawn as the days since 1970 the metrics read: say so on their panels
+    # dates and ordered levels are drawn as the numbers the metrics read: say so on their panels
     names = {c.name: f"{c.name} (days since 1970)" for c in schema.columns if c.type == "datetime"}
+    names |= {
+        c.name: f"{c.name} (0 = {c.levels[0]}, {len(c.levels) - 1} = {c.levels[-1]})"
+        for c in schema.columns
+        if c.type == "ordinal" and c.levels
+    }
     train, synthetic = train.rename(columns=names), synthetic.rename(columns=names)
     kinds = {names.get(c, c): kind for c, kind in schema.kinds().items()}
     written = [
