@@ -328,6 +328,28 @@ def test_ordered_text_levels_are_an_ordinal_on_their_positions(tmp_path):
     assert list(schema.comparable(frame)["declared"]) == [float(CUTS.index(v)) for v in text]
 
 
+def test_ordered_levels_with_commas_are_declared_as_a_list(tmp_path):
+    # 'ordinal A,B' cannot say "1,000 or more"; a YAML list can, and a full schema (the run
+    # folder's form) keeps such levels through resolve_schema, which re-declares them
+    sizes = ("under 100", "100 to 999", "1,000 or more")
+    text = np.random.default_rng(3).choice(sizes, 30)
+    frame = pd.DataFrame({"size": text, "bands": pd.Categorical(text, sizes, ordered=True)})
+    path = tmp_path / "schema.yaml"
+    path.write_text('size: [under 100, 100 to 999, "1,000 or more"]\n')
+    schema = resolve_schema(frame, read_schema_file(path))
+    for name in ("size", "bands"):  # declared as a list; inferred from the pandas dtype
+        assert (schema[name].type, schema[name].levels) == ("ordinal", sizes), name
+    again = resolve_schema(frame, Schema.from_config(schema.to_config()))
+    assert again["size"].levels == sizes and again["bands"].levels == sizes
+    assert list(again["size"].written(again["size"].numbers(frame["size"]))) == list(text)
+    assert infer_schema(frame, {"size": list(sizes)})["size"].levels == sizes  # the Python form
+    path.write_text("size: [1, 2, 3]\n")
+    with pytest.raises(DataError, match="'size' lists levels that are not all text"):
+        read_schema_file(path)
+    with pytest.raises(DataError, match=r"declared ordinal \(under 100 < 1,000 or more\)"):
+        infer_schema(frame, {"size": ["under 100", "1,000 or more"]})
+
+
 def test_ordered_levels_are_checked_against_the_data():
     frame = pd.DataFrame({"cut": ["Fair", "Good", "Ideal", "Good"]})
     with pytest.raises(DataError, match=r"'cut' is declared ordinal \(Fair < Good\) but has other"):

@@ -24,7 +24,7 @@ from ..data.errors import DataError
 from ..metrics.classifier import NULL_PERMUTATIONS
 from ..tabular.codec import TableCodec
 from ..tabular.io import read_table
-from ..tabular.schema import Schema, read_schema_file, resolve_schema
+from ..tabular.schema import Declared, Schema, read_schema_file, resolve_schema
 from .catalog.tabular import TabularEntry
 from .errors import UsageError
 from .rundir import Run
@@ -70,7 +70,7 @@ def training_table(
     """The ``tabular`` entry bound to the table ``source`` (its schema inferred, with the types
     of ``schema_file`` forced) and the table itself."""
     frame = load_source(source, n, seed)
-    declared: Mapping[str, str] | Schema | None = None
+    declared: Mapping[str, Declared] | Schema | None = None
     if schema_file is not None:
         declared = read_schema_file(schema_file)
     schema = resolve_schema(frame, declared)

@@ -127,7 +127,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--schema",
         metavar="FILE",
         help="with --process tabular: a YAML file of column types (COLUMN: real|positive|integer|"
-        "ordinal|categorical|datetime|id|constant; 'ordinal LOW,...,HIGH' for ordered text levels, "
+        "ordinal|categorical|datetime|id|constant; 'ordinal LOW,...,HIGH' or [LOW, ..., HIGH] for "
+        "ordered text levels, "
         "'datetime FORMAT' for a date format) that override the inferred ones",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from .io import frame_dtypes, markers_as_empty, with_dtypes
-from .schema import Schema, resolve_schema
+from .schema import Declared, Schema, resolve_schema
 
 
 class TabularModel:
@@ -50,7 +50,7 @@ class TabularModel:
         lr: float | None = None,
         hidden: int = 256,
         depth: int = 3,
-        schema: Mapping[str, str] | Schema | None = None,
+        schema: Mapping[str, Declared] | Schema | None = None,
         seed: int = 0,
         sample_steps: int | None = None,
         device: str = "cpu",

@@ -24,9 +24,10 @@ distinct values -> ``categorical``; integers with at most :data:`ORDINAL_MAX_LEV
 between their minimum and maximum -> ``ordinal``; other integers -> ``integer``; reals all above
 zero -> ``positive``; other reals -> ``real``. A pandas ordered categorical with at most
 :data:`ORDINAL_MAX_LEVELS` text categories -> ``ordinal`` on its categories, in their order. A
-schema file (YAML) overrides any of these: either a mapping ``column: type`` (``ordinal
-LEVEL,LEVEL,...`` for ordered text levels, lowest first; ``datetime FORMAT`` for a date format)
-or the full form that :meth:`Schema.to_config` writes. A column whose every cell is empty is an
+schema file (YAML) overrides any of these: either a mapping ``column: type`` (ordered text
+levels as ``ordinal LEVEL,LEVEL,...`` or as a list ``[LEVEL, LEVEL, ...]``, lowest first, the
+list for levels that contain a comma; ``datetime FORMAT`` for a date format) or the full form
+that :meth:`Schema.to_config` writes. A column whose every cell is empty is an
 error.
 
 Numbers written with a unit or thousands separators (``$1,234.50``, ``12.5%``, ``3 kg``: one
@@ -62,7 +63,7 @@ TYPES: dict[str, str] = {
     "positive": "geometric OU (log X is OU): samples positive by construction",
     "integer": "VP diffusion after standardisation, rounded to integers in the data's range",
     "ordinal": "ordinal (birth-death) chain on min..max, or on ordered text levels "
-    "('COLUMN: ordinal LOW,...,HIGH')",
+    "('COLUMN: ordinal LOW,...,HIGH' or 'COLUMN: [LOW, ..., HIGH]')",
     "categorical": "absorbing (masking) chain over the levels",
     "datetime": "VP diffusion on the days since 1970 after standardisation, written in the "
     "data's format",
@@ -398,9 +399,15 @@ def _format_level(value: Any) -> str:
     return str(int(number)) if number.is_integer() else repr(number)
 
 
-def infer_column(name: str, series: pd.Series, type: str | None = None) -> Column:
+#: a declared type: a type's name (``"positive"``, ``"ordinal Fair,Good,Ideal"``, ...) or an
+#: ordinal's text levels, lowest first (``["Fair", "Good", "Ideal"]``)
+Declared = str | Sequence[str]
+
+
+def infer_column(name: str, series: pd.Series, type: Declared | None = None) -> Column:
     """The :class:`Column` of ``series`` (module doc); ``type`` forces the type (checked against
-    the data: :class:`~dmm.data.DataError` naming the rows that contradict it)."""
+    the data: :class:`~dmm.data.DataError` naming the rows that contradict it), a list of text
+    levels an ``ordinal`` on them."""
     present = series.dropna()
     missing = bool(len(present) < len(series))
     if not len(present):
@@ -420,6 +427,8 @@ def infer_column(name: str, series: pd.Series, type: str | None = None) -> Colum
             rows = _rows(series.index[series.notna()][~np.isfinite(numbers)])
             raise DataError(f"column '{name}' has infinite values (rows {rows})")
     ordered = _ordered_categories(series)
+    if type is not None and not isinstance(type, str):  # an ordinal's levels, lowest first
+        return _ordinal_levels(name, present, tuple(type), missing)
     if type is None:
         if ordered is not None and len(ordered) <= ORDINAL_MAX_LEVELS:
             return _ordinal_levels(name, present, ordered, missing)
@@ -604,7 +613,7 @@ def _rows(index: Any, limit: int = 5) -> str:
     return shown + (", ..." if len(rows) > limit else "")
 
 
-def infer_schema(frame: pd.DataFrame, declared: Mapping[str, str] | None = None) -> Schema:
+def infer_schema(frame: pd.DataFrame, declared: Mapping[str, Declared] | None = None) -> Schema:
     """The schema of ``frame``; ``declared`` maps column names to types that override the
     inference (a name not in the table is a :class:`~dmm.data.DataError`)."""
     declared = dict(declared or {})
@@ -624,10 +633,10 @@ def infer_schema(frame: pd.DataFrame, declared: Mapping[str, str] | None = None)
     )
 
 
-def read_schema_file(path: str | Path) -> dict[str, str] | Schema:
+def read_schema_file(path: str | Path) -> dict[str, Declared] | Schema:
     """A schema file: ``{column: type}`` (the types to force; the rest inferred; a date format
     as ``datetime FORMAT``, e.g. ``datetime %d/%m/%Y``; ordered text levels as ``ordinal
-    LEVEL,LEVEL,...``, lowest first) or a full schema as
+    LEVEL,LEVEL,...`` or as a list ``[LEVEL, LEVEL, ...]``, lowest first) or a full schema as
     :meth:`Schema.to_config` writes it."""
     path = Path(path)
     try:
@@ -641,15 +650,23 @@ def read_schema_file(path: str | Path) -> dict[str, str] | Schema:
             return Schema.from_config(content)
         except (KeyError, TypeError) as exc:
             raise DataError(f"schema file '{path}': bad column entry ({_line(exc)})") from None
-    if not isinstance(content, Mapping) or not all(isinstance(v, str) for v in content.values()):
+    if not isinstance(content, Mapping) or not all(
+        isinstance(v, (str, list)) for v in content.values()
+    ):
         raise DataError(
             f"schema file '{path}' must map column names to types ({', '.join(TYPES)}), "
             "e.g. 'price: positive'"
         )
+    for k, v in content.items():
+        if isinstance(v, list) and not all(isinstance(level, str) for level in v):
+            raise DataError(
+                f"schema file '{path}': column '{k}' lists levels that are not all text "
+                f"({v!r}); quote them, or declare integers as 'ordinal'"
+            )
     bad = {
         k: v
         for k, v in content.items()
-        if v not in TYPES and not v.startswith(("datetime ", "ordinal "))
+        if isinstance(v, str) and v not in TYPES and not v.startswith(("datetime ", "ordinal "))
     }
     if bad:
         name, value = next(iter(bad.items()))
@@ -660,7 +677,7 @@ def read_schema_file(path: str | Path) -> dict[str, str] | Schema:
     return {str(k): v for k, v in content.items()}
 
 
-def resolve_schema(frame: pd.DataFrame, schema: Mapping[str, str] | Schema | None) -> Schema:
+def resolve_schema(frame: pd.DataFrame, schema: Mapping[str, Declared] | Schema | None) -> Schema:
     """``frame``'s schema: inferred, with a mapping's types forced, or a full schema checked
     column by column against the data (its levels and ranges are refitted to ``frame``)."""
     if isinstance(schema, Schema):
@@ -674,12 +691,13 @@ def resolve_schema(frame: pd.DataFrame, schema: Mapping[str, str] | Schema | Non
     return infer_schema(frame, schema)
 
 
-def _declared(c: Column) -> str:
-    """``c``'s type as a schema file declares it (with a date format or ordered levels)."""
+def _declared(c: Column) -> Declared:
+    """``c``'s type as a schema file declares it (with a date format, or an ordinal's levels as
+    a list: a level may contain a comma)."""
     if c.type == "datetime" and c.format:
         return f"datetime {c.format}"
     if c.type == "ordinal" and c.levels:
-        return "ordinal " + ",".join(c.levels)
+        return list(c.levels)
     return c.type
 
 
@@ -690,6 +708,7 @@ def _line(exc: BaseException) -> str:
 __all__ = [
     "Column",
     "DATE_FORMATS",
+    "Declared",
     "ID_MIN_ROWS",
     "NUMERIC_TYPES",
     "ORDINAL_MAX_LEVELS",
