@@ -254,13 +254,14 @@ def test_ordered_levels_from_a_schema_file_through_every_command(tmp_path, capsy
     drawn = {}
     real = plots.plot_marginals
 
-    def spy(train, synthetic, kinds, path):
-        drawn.update(kinds)
-        return real(train, synthetic, kinds, path)
+    def spy(train, synthetic, kinds, path, orders):
+        drawn.update(orders)
+        assert set(train["grade"].dropna()) <= {0.0, 1.0, 2.0}  # the positions, with their names
+        return real(train, synthetic, kinds, path, orders=orders)
 
     monkeypatch.setattr(plots, "plot_marginals", spy)
     assert main(["plot", run, "--quiet", "-n", "40"]) == 0
-    assert drawn["grade (0 = low, 2 = high)"] == "numeric"  # the positions, named on the panel
+    assert drawn["grade"] == ("low", "mid", "high")  # bars of the levels, in their order
 
 
 def test_the_python_api_reads_and_writes_the_same_run_folders(table_run, tmp_path):

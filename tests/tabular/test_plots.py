@@ -79,3 +79,21 @@ def test_without_matplotlib_the_error_names_the_extra(tmp_path, monkeypatch):
         monkeypatch.setitem(sys.modules, name, None)
     with pytest.raises(ImportError, match=r"denoising-markov-models\[plot\]"):
         plot_marginals(table(50, 0), table(50, 1), KINDS, tmp_path / "m.png")
+
+
+def test_an_ordinal_panel_is_its_levels_in_order(tmp_path):
+    # positions 0..2 of low < mid < high: bars named by level, lowest first (not by frequency),
+    # missing cells after them; a position outside the levels counts as missing
+    from dmm.tabular.plots import _bars, _figure
+
+    order = ("low", "mid", "high")
+    real = pd.Series([2.0, 2.0, 2.0, 1.0, 0.0, np.nan])
+    synthetic = pd.Series([0.0, 1.0, 1.0, 2.0, 7.0])
+    ax = _figure(4, 3).add_subplot(1, 1, 1)
+    _bars(ax, real, synthetic, order)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["low", "mid", "high", "<missing>"]
+    heights = [b.get_height() for b in ax.patches]  # real bars, then synthetic ones
+    np.testing.assert_allclose(heights, [1 / 6, 1 / 6, 3 / 6, 1 / 6, 0.2, 0.4, 0.2, 0.2])
+    frame = pd.DataFrame({"grade": real, "x": np.arange(6.0)})
+    kinds = {"grade": "numeric", "x": "numeric"}
+    assert_png(plot_marginals(frame, frame, kinds, tmp_path / "m.png", orders={"grade": order}))

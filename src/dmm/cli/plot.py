@@ -126,19 +126,20 @@ def _plot_table(args: argparse.Namespace, run, setup) -> int:
     from .tables import split_frames
 
     train = schema.comparable(split_frames(run)[0])
-    # dates and ordered levels are drawn as the numbers the metrics read: say so on their panels
+    # ordered levels: bars of the levels in their order on the marginals; dates, and ordered
+    # levels on a scatter's axis, are drawn as the numbers the metrics read: say so there
+    orders = {c.name: c.levels for c in schema.columns if c.type == "ordinal" and c.levels}
+    marginals = plot_marginals(
+        train, synthetic, schema.kinds(), run.dir / "marginals.png", orders=orders
+    )
     names = {c.name: f"{c.name} (days since 1970)" for c in schema.columns if c.type == "datetime"}
     names |= {
-        c.name: f"{c.name} (0 = {c.levels[0]}, {len(c.levels) - 1} = {c.levels[-1]})"
-        for c in schema.columns
-        if c.type == "ordinal" and c.levels
+        name: f"{name} (0 = {levels[0]}, {len(levels) - 1} = {levels[-1]})"
+        for name, levels in orders.items()
     }
     train, synthetic = train.rename(columns=names), synthetic.rename(columns=names)
     kinds = {names.get(c, c): kind for c, kind in schema.kinds().items()}
-    written = [
-        plot_marginals(train, synthetic, kinds, run.dir / "marginals.png"),
-        plot_correlation_difference(result, run.dir / "correlation.png"),
-    ]
+    written = [marginals, plot_correlation_difference(result, run.dir / "correlation.png")]
     numeric = [c for c, k in kinds.items() if k == "numeric"]
     categorical = [c for c, k in kinds.items() if k == "categorical" and train[c].nunique() > 1]
     axes = (numeric + categorical)[:2]

@@ -9,7 +9,7 @@ in the panel title); a categorical missing cell is the level ``"<missing>"``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -89,11 +89,27 @@ def _histogram(ax: Any, real: pd.Series, synthetic: pd.Series) -> None:
             )
 
 
-def _bars(ax: Any, real: pd.Series, synthetic: pd.Series) -> None:
+def _named(positions: pd.Series, order: Sequence[str]) -> pd.Series:
+    """An ordinal's positions (``0`` for its lowest level) as its level names."""
+    index = pd.to_numeric(positions, errors="coerce").round()
+    return index.map(lambda i: order[int(i)] if 0 <= i < len(order) else None)
+
+
+def _bars(
+    ax: Any, real: pd.Series, synthetic: pd.Series, order: Sequence[str] | None = None
+) -> None:
+    """Level frequencies side by side: the most frequent real levels first, or with ``order``
+    (an ordinal's levels, lowest first; the series hold their positions) every level in that
+    order, then the missing cells."""
+    if order is not None:
+        real, synthetic = _named(real, order), _named(synthetic, order)
     p = _levels(real).value_counts(normalize=True)
     q = _levels(synthetic).value_counts(normalize=True)
     table = pd.concat([p.rename("real"), q.rename("synthetic")], axis=1).fillna(0.0)
-    table = table.sort_values(["real", "synthetic"], ascending=False)
+    if order is not None:
+        table = table.reindex([*order, *(v for v in table.index if v not in order)], fill_value=0)
+    else:
+        table = table.sort_values(["real", "synthetic"], ascending=False)
     if len(table) > MAX_LEVELS:
         other = table.iloc[MAX_LEVELS - 1 :].sum().rename(f"other ({len(table) - MAX_LEVELS + 1})")
         table = pd.concat([table.iloc[: MAX_LEVELS - 1], other.to_frame().T])
@@ -110,24 +126,31 @@ def plot_marginals(
     kinds: Mapping[str, str],
     path: str | Path,
     max_columns: int = 24,
+    orders: Mapping[str, Sequence[str]] | None = None,
 ) -> Path:
     """One panel per column (the first ``max_columns``): for a numeric column, density histograms
     of the real and synthetic values on shared bins (:data:`BINS` between the 0.5 and 99.5
     percentiles of both); for a categorical one, the level frequencies side by side (the
-    :data:`MAX_LEVELS` − 1 most frequent real levels, the rest pooled as "other")."""
+    :data:`MAX_LEVELS` − 1 most frequent real levels, the rest pooled as "other"). ``orders``:
+    for an ordinal with text levels, its levels, lowest first (the frames hold their positions,
+    as :meth:`~dmm.tabular.schema.Schema.comparable` gives them): its panel is the levels'
+    frequencies in that order, named."""
+    orders = orders or {}
     columns = list(real.columns)[:max_columns]
     cols = min(4, max(len(columns), 1))
     rows = max(1, -(-len(columns) // cols))
     figure = _figure(4.0 * cols, 3.2 * rows)
     for i, c in enumerate(columns):
         ax = figure.add_subplot(rows, cols, i + 1)
-        if kinds[c] == "numeric":
+        if c in orders:
+            _bars(ax, real[c], synthetic[c], orders[c])
+        elif kinds[c] == "numeric":
             _histogram(ax, real[c], synthetic[c])
         else:
             _bars(ax, real[c], synthetic[c])
         title = _label(c, 30)
         m_real, m_synth = float(real[c].isna().mean()), float(synthetic[c].isna().mean())
-        if kinds[c] == "numeric" and max(m_real, m_synth) > 0:
+        if kinds[c] == "numeric" and c not in orders and max(m_real, m_synth) > 0:
             title += f"\nmissing: real {m_real:.1%}, synthetic {m_synth:.1%}"
         ax.set_title(title, fontsize=9)
         ax.tick_params(labelsize=7)
