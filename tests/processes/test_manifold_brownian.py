@@ -231,6 +231,20 @@ def test_wrapped_normal_reads_one_variance_per_row():
     a.sum().backward()
     b.sum().backward()
     torch.testing.assert_close(rows.grad[:, 0], full.grad.sum(1), rtol=1e-12, atol=1e-12)
+    # one variance per column (7,), and a delta narrower than var: both series again
+    cols = torch.tensor([1e-3, 0.5, 2.0, math.pi + 1e-9, 5.0, 60.0, 3.0], dtype=torch.float64)
+    torch.testing.assert_close(
+        wrapped_normal_log_prob(d, cols),
+        wrapped_normal_log_prob(d, cols.expand(6, 7).clone()),
+        rtol=0,
+        atol=1e-13,
+    )
+    torch.testing.assert_close(
+        wrapped_normal_log_prob(d[:, :1], full.detach()),
+        wrapped_normal_log_prob(d[:, :1].expand(6, 7).clone(), full.detach()),
+        rtol=0,
+        atol=1e-13,
+    )
 
 
 def test_wrapped_normal_both_series_agree_with_many_images_in_one_call():
