@@ -11,9 +11,12 @@ RMSE in training-range units over the hidden numeric cells (as ``tabular.py``), 
 hidden categorical cells, and the target column's accuracy with all its held-out cells hidden
 (``--impute-columns``' protocol, one column). One thread; about 2 minutes per fit on iris.
 
-``--ordered`` also fits ``dmm`` with diamonds' ordered levels declared as ordinals (``--rows N``: a
-seeded subsample, as ``tabular.py --diamonds-rows``). ``--steps S ...`` fits one model per training budget (default: the model's 5 000 steps; each
-imputer's name then says its steps). ``--first-split F`` runs splits ``F, F+1, ...``; ``--summarise A.json B.json`` trains nothing and
+``--sample-steps S ...`` fills with each sampler step count from the same fit. ``--real`` also
+fits ``dmm`` with the positive columns declared ``real`` (VP instead of geometric OU);
+``--ordered`` with diamonds' ordered levels declared as ordinals (``--rows N``: a seeded
+subsample, as ``tabular.py --diamonds-rows``). ``--steps S ...`` fits one model per training
+budget (default: the model's 5 000 steps; each imputer's name then says its steps).
+``--first-split F`` runs splits ``F, F+1, ...``; ``--summarise A.json B.json`` trains nothing and
 prints the means over the splits of several runs, with each imputer's difference to k-NN (or to
 the imputer ``--against`` names) split by split (paired: the same hidden cells) and its standard
 error:
@@ -42,6 +45,7 @@ from tabular import (
     kinds_of,
     load_table,
     ordered_schema,
+    real_schema,
     seed_everything,
     split_rows,
 )
@@ -105,6 +109,13 @@ def main() -> None:
     ap.add_argument("--draws", type=int, nargs="*", default=[10, 50, 100])
     ap.add_argument("--resample", type=int, nargs="*", default=[1])
     ap.add_argument(
+        "--sample-steps",
+        type=int,
+        nargs="*",
+        default=[None],
+        help="sampler steps of the fillings, each from the same fit (default: the model's)",
+    )
+    ap.add_argument(
         "--steps", type=int, nargs="*", default=None, help="training steps (default: the model's)"
     )
     ap.add_argument(
@@ -119,6 +130,12 @@ def main() -> None:
         action="store_true",
         help="also fit dmm with diamonds' ordered levels declared as ordinals (imputers named "
         "'..., ordered'), on the same splits",
+    )
+    ap.add_argument(
+        "--real",
+        action="store_true",
+        help="also fit dmm with the positive columns declared real (VP on the standardised "
+        "values instead of geometric OU; imputers named '..., real'), on the same splits",
     )
     ap.add_argument(
         "--rows", type=int, default=None, help="a seeded subsample of the table (as tabular.py's)"
@@ -152,28 +169,33 @@ def main() -> None:
 
         fills = {"knn": partial(impute_knn, train, kinds=kinds)}
         for steps in args.steps or [None]:
-            for ordered in (False, True) if args.ordered else (False,):
+            variants = [""] + ["ordered"] * args.ordered + ["real"] * args.real
+            for variant in variants:
                 seed_everything(s)
                 extra: dict = {} if steps is None else {"steps": steps}
                 if args.unconditional is not None:
                     extra["unconditional"] = args.unconditional
-                if ordered:
+                if variant == "ordered":
                     extra["schema"] = ordered_schema(train)
+                if variant == "real":
+                    extra["schema"] = real_schema(train)
                 model = TabularModel(seed=s, **extra).fit(train)
                 fills |= {
                     f"dmm, {k} fillings"
                     + (f", resample {u}" if u != 1 else "")
+                    + (f", {q} sampler steps" if q is not None else "")
                     + (f", {steps} steps" if steps is not None else "")
                     + (
                         f", unconditional {args.unconditional:g}"
                         if args.unconditional is not None
                         else ""
                     )
-                    + (", ordered" if ordered else ""): partial(
-                        model.impute, seed=s, draws=k, resample=u
+                    + (f", {variant}" if variant else ""): partial(
+                        model.impute, seed=s, draws=k, resample=u, steps=q
                     )
                     for k in args.draws
                     for u in args.resample
+                    for q in args.sample_steps
                 }
         for name, imputer in fills.items():
             cells, col = score(imputer, mask), score(imputer, column)

@@ -169,6 +169,14 @@ def ordered_schema(frame: pd.DataFrame) -> dict[str, str]:
     return {c: "ordinal " + ",".join(levels) for c, levels in ORDERS.items() if c in frame}
 
 
+def real_schema(frame: pd.DataFrame) -> dict[str, str]:
+    """``frame``'s columns that ``dmm`` infers ``positive``, declared ``real`` (VP on the
+    standardised values instead of geometric OU: ``--dmm-real``)."""
+    from dmm.tabular import infer_schema
+
+    return {c.name: "real" for c in infer_schema(frame).columns if c.type == "positive"}
+
+
 def split_rows(
     labels: pd.Series, seed: int, stratify: bool, test_share: float = 0.2
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -301,6 +309,7 @@ class Dmm(Method):
         self.observed_context = args.dmm_observed_context
         self.unconditional = args.dmm_unconditional
         self.ordered = args.dmm_ordered
+        self.real = args.dmm_real
         self.model = None
 
     def settings(self) -> dict[str, Any]:
@@ -323,8 +332,13 @@ class Dmm(Method):
             kwargs["observed_context"] = self.observed_context == "true"
         if self.unconditional is not None:
             kwargs["unconditional"] = self.unconditional
+        schema = {}
         if self.ordered:
-            kwargs["schema"] = ordered_schema(train) or None
+            schema |= ordered_schema(train)
+        if self.real:
+            schema |= real_schema(train)
+        if schema:
+            kwargs["schema"] = schema
         self.model = self.cls(**kwargs).fit(train)
 
     def _call(self, method: str, first: Any, seed: int) -> pd.DataFrame:
@@ -918,6 +932,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="dmm models diamonds' cut, color and clarity as ordinals on their ordered levels "
         "(default: categories, as inferred from their text)",
+    )
+    ap.add_argument(
+        "--dmm-real",
+        action="store_true",
+        help="dmm models the columns it infers positive as real (VP instead of geometric OU)",
     )
     ap.add_argument(
         "--imputers",

@@ -102,3 +102,14 @@ def test_dmm_ordered_declares_the_diamonds_levels_as_ordinals(bench):
     schema = bench.ordered_schema(frame)
     assert list(schema) == ["cut"]  # only the columns the frame has
     assert infer_schema(frame, schema)["cut"].levels == ORDERS["cut"]
+
+
+def test_dmm_real_declares_the_positive_columns_real(bench):
+    import pandas as pd
+
+    from dmm.tabular.schema import infer_schema
+
+    frame = pd.DataFrame({"size": [0.5, 1.5, 2.5, 3.5], "shift": [-1.0, 2.0, 0.5, 1.2]})
+    frame["kind"] = ["a", "b", "a", "b"]
+    assert bench.real_schema(frame) == {"size": "real"}  # shift is real already, kind text
+    assert infer_schema(frame, bench.real_schema(frame))["size"].type == "real"

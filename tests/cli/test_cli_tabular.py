@@ -272,6 +272,11 @@ def test_the_python_api_reads_and_writes_the_same_run_folders(table_run, tmp_pat
     model = TabularModel(steps=10, batch_size=32, hidden=16, depth=1, sample_steps=5).fit(_table())
     synthetic = model.sample(7, seed=1)
     assert synthetic.shape == (7, 6) and str(synthetic["stars"].dtype) == "int64"  # as given
+    # steps: the sampler's steps for this call (the model's sample_steps=5 by default)
+    pd.testing.assert_frame_equal(model.sample(7, seed=1, steps=5), synthetic)
+    assert not model.sample(7, seed=1, steps=2)["size"].equals(synthetic["size"])
+    with pytest.raises(ValueError, match="steps must be a positive integer"):
+        model.sample(7, steps=0)
     holes = _table(6, seed=2)
     holes.loc[0, "size"] = np.nan
     holes.loc[1, "colour"] = None

@@ -127,10 +127,17 @@ class TabularModel:
 
     # --- sampling -----------------------------------------------------------------------------
 
-    def sample(self, n: int, seed: int = 0, where: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    def sample(
+        self,
+        n: int,
+        seed: int = 0,
+        where: Mapping[str, Any] | None = None,
+        steps: int | None = None,
+    ) -> pd.DataFrame:
         """``n`` synthetic rows; ``where={column: value}`` fixes those cells and draws the rest
-        given them. Columns come back in the pandas dtypes of the fitted frame where their
-        values allow it (:func:`~dmm.tabular.io.with_dtypes`: a boolean column with empty
+        given them; ``steps``: the sampler's steps (default: the model's ``sample_steps``, as
+        ``dmm sample --steps``). Columns come back in the pandas dtypes of the fitted frame where
+        their values allow it (:func:`~dmm.tabular.io.with_dtypes`: a boolean column with empty
         cells stays ``object``)."""
         from ..cli.tables import draw_table, where_frame
 
@@ -138,11 +145,17 @@ class TabularModel:
         partial = None
         if where:
             partial = where_frame(run, [f"{k}={v}" for k, v in where.items()], int(n))
-        out = draw_table(run, self._setup(run), int(n), seed, self.device, None, partial, False)
+        setup = self._setup(run, steps)
+        out = draw_table(run, setup, int(n), seed, self.device, None, partial, False)
         return with_dtypes(out, run.config.get("dtypes"))
 
     def impute(
-        self, frame: pd.DataFrame, seed: int = 0, draws: int = 1, resample: int = 1
+        self,
+        frame: pd.DataFrame,
+        seed: int = 0,
+        draws: int = 1,
+        resample: int = 1,
+        steps: int | None = None,
     ) -> pd.DataFrame:
         """``frame`` with every empty cell of the model's columns filled by a draw given the
         row's other cells (the replacement method, :mod:`dmm.cli.tables`; ``frame``'s other
@@ -150,12 +163,13 @@ class TabularModel:
         median, or most frequent level) of that many draws
         (:func:`~dmm.cli.tables.combine_draws`): a point estimate, as mean imputation or
         k-NN give, rather than one plausible value. ``resample``: RePaint's repeats of each
-        sampler step (:class:`~dmm.samplers.Inpaint`). Columns keep ``frame``'s pandas dtypes
+        sampler step (:class:`~dmm.samplers.Inpaint`); ``steps``: the sampler's steps (as in
+        :meth:`sample`). Columns keep ``frame``'s pandas dtypes
         where the filled values allow it (:func:`~dmm.tabular.io.with_dtypes`)."""
         from ..cli.tables import codec_of, combine_draws, draw_fillings, filled_in
 
         run = self._loaded()
-        setup = self._setup(run)
+        setup = self._setup(run, steps)
         frame = frame.reset_index(drop=True)
         dtypes = frame_dtypes(frame)
         markers_as_empty(frame)  # '?' among numbers: a cell to fill
@@ -208,11 +222,18 @@ class TabularModel:
             self._run = load_run(self.run_dir_, device=self.device)
         return self._run
 
-    def _setup(self, run) -> dict[str, Any]:
+    def _setup(self, run, steps: int | None = None) -> dict[str, Any]:
         from ..cli.sample import sampling_setup
 
+        if steps is not None and (isinstance(steps, bool) or int(steps) != steps or steps < 1):
+            raise ValueError(f"steps must be a positive integer, got {steps!r}")
         args = argparse.Namespace(
-            sampler=None, steps=None, nfe=None, denoise=None, no_ema=False, seed=0
+            sampler=None,
+            steps=None if steps is None else int(steps),
+            nfe=None,
+            denoise=None,
+            no_ema=False,
+            seed=0,
         )
         return sampling_setup(run, args)
 
