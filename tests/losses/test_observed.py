@@ -126,3 +126,75 @@ def test_the_kl_form_is_the_unconditional_model():
     assert loss.width == 2 + 2
     with pytest.raises(ValueError):
         ObservedSubsets(DenoisingScoreMatching(VP(2)), unconditional=1.5)
+
+
+class _Scrambled(_GaussianOracle):
+    """The conditional oracle with nonsense added at the entries the context shows."""
+
+    def score(self, y, t, context=None):
+        shown = context[:, 2:4]
+        return super().score(y, t, context) + 7.0 * shown * (1.0 + y**2)
+
+
+def test_scoring_only_the_hidden_entries_ignores_the_model_at_the_shown_ones():
+    # score_observed=False: the loss cannot see what the model says at the entries the context
+    # shows (equal to rounding), the whole-row loss does; and it still ranks the exact
+    # conditional score above the unconditional one (6 standard errors, as above)
+    process = VP(2)
+    g = torch.Generator().manual_seed(4)
+    x0 = torch.randn(20_000, 2, generator=g) @ torch.linalg.cholesky(COV).T
+    hidden = ObservedSubsets(DenoisingScoreMatching(process), score_observed=False)
+    whole = ObservedSubsets(DenoisingScoreMatching(process))
+    cond, scrambled = _GaussianOracle(process, True), _Scrambled(process, True)
+    plain = _GaussianOracle(process, False)
+
+    def per(loss, model):
+        return loss.per_sample(model, x0, torch.Generator().manual_seed(5))
+
+    torch.testing.assert_close(per(hidden, cond), per(hidden, scrambled))
+    assert (per(whole, scrambled) - per(whole, cond)).mean() > 1.0
+    gap = per(hidden, plain) - per(hidden, cond)
+    assert gap.mean() > 6 * gap.std() / len(gap) ** 0.5
+    # rows with no entry shown are scored whole: with unconditional=1 both forms agree
+    blind = ObservedSubsets(DenoisingScoreMatching(process), 1.0, score_observed=False)
+    torch.testing.assert_close(
+        per(blind, scrambled), per(whole.__class__(whole.loss, 1.0), scrambled)
+    )
+
+
+def test_a_product_loss_sums_each_factors_scored_entries():
+    # the terms of a product of a diffusion, a positive diffusion and two chains add over the
+    # entries: scoring a subset and its complement (same draws) gives the whole row's loss, and
+    # scoring nothing gives zero
+    from dmm.losses import ImplicitScoreMatching
+    from dmm.processes import AbsorbingChain, OrdinalChain
+    from dmm.processes.positive import GeometricOU
+    from dmm.processes.product import product
+    from dmm.recipe import recipe
+
+    p = product(VP(2), GeometricOU(2, T=1.0), OrdinalChain(2, 4), AbsorbingChain(S=3, d=2))
+    r = recipe(p, hidden=32, depth=1)
+    torch.nn.init.normal_(r.model.net.out.weight, std=0.3)  # a model with something to say
+    g = torch.Generator().manual_seed(6)
+    x0 = p.space.join(
+        [
+            torch.randn(256, 2, generator=g),
+            torch.rand(256, 2, generator=g) + 0.5,
+            torch.randint(0, 4, (256, 2), generator=g),
+            torch.randint(0, 3, (256, 2), generator=g),
+        ]
+    )
+    some = torch.rand(x0.shape, generator=g) < 0.5
+
+    def per(scored):
+        return r.loss.per_sample(r.model, x0, torch.Generator().manual_seed(7), scored=scored)
+
+    with torch.no_grad():
+        whole, part, rest = per(None), per(some), per(~some)
+        nothing = per(torch.zeros_like(some))
+    torch.testing.assert_close(part + rest, whole, rtol=1e-5, atol=1e-5)
+    assert (part - whole).abs().max() > 1e-3 and torch.equal(nothing, torch.zeros_like(nothing))
+    with pytest.raises(ValueError, match="sums over a row's entries"):
+        ObservedSubsets(ImplicitScoreMatching(VP(2)), score_observed=False)
+    with pytest.raises(ValueError, match="cannot sum a subset"):
+        ImplicitScoreMatching(VP(2)).per_sample(r.model, x0[:, :2], None, scored=some[:, :2])

@@ -4,6 +4,7 @@ constant, estimated on a batch of data ``x_0``."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass
 
 import torch
@@ -16,11 +17,14 @@ from .times import TimeLaw, UniformTimes
 @dataclass
 class Noised:
     """One forward draw at times ``t``: ``x_t`` and, for latent-kernel losses, the latent ``Γ`` and
-    the atom mask of :meth:`~dmm.processes.base.Process.sample_latent`."""
+    the atom mask of :meth:`~dmm.processes.base.Process.sample_latent`. ``scored`` (optional, a
+    boolean mask of ``x_0``'s shape): the entries of each row whose terms the loss sums (``None``:
+    all of them), for losses that declare :attr:`Loss.scores_entries`."""
 
     xt: Tensor
     latent: Tensor | None = None
     atom: Tensor | None = None
+    scored: Tensor | None = None
 
 
 class Loss:
@@ -41,6 +45,8 @@ class Loss:
 
     per_unit_time: bool = True
     times: TimeLaw = UniformTimes()
+    #: the term is a sum over the row's entries and sums only ``Noised.scored``'s when it is set
+    scores_entries: bool = False
 
     def __init__(self, process: Process) -> None:
         self.process = process
@@ -82,10 +88,17 @@ class Loss:
         x0: Tensor,
         generator: torch.Generator | None,
         context: Tensor | None = None,
+        scored: Tensor | None = None,
     ) -> Tensor:
+        """The per-sample loss ``(batch,)`` at fresh times and forward draws; ``scored``: only
+        these entries of each row are summed (:class:`Noised`; needs :attr:`scores_entries`)."""
+        if scored is not None and not self.scores_entries:
+            raise ValueError(f"{type(self).__name__} cannot sum a subset of a row's entries")
         t, weight = self.times.draw(self.process, x0.shape[0], generator, x0.device)
         with torch.no_grad():
             noised = self.noise(x0, t, generator)
+        if scored is not None:
+            noised = dataclasses.replace(noised, scored=scored.to(x0.device).bool())
         term = self.term(model, x0, noised, t, generator, context)
         return term if weight is None else weight.to(term.dtype) * term
 

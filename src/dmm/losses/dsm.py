@@ -119,6 +119,8 @@ class DenoisingScoreMatching(Loss):
     same minimiser, e.g. :func:`batch_posterior_target`; :meth:`kl_form` (the error report) always
     uses the conditional score, whose loss is the path KL up to a constant."""
 
+    scores_entries = True
+
     def __init__(
         self,
         process: Process,
@@ -148,5 +150,7 @@ class DenoisingScoreMatching(Loss):
         p, xt = self.process, noised.xt
         target = self.target(p, xt, x0, t, context)
         err = model.score(xt, t, context) - target
-        w = self.weighting(p, xt, t)
-        return 0.5 * (w * err**2).reshape(x0.shape[0], -1).sum(1)
+        terms = self.weighting(p, xt, t) * err**2
+        if noised.scored is not None:
+            terms = terms * noised.scored.reshape(terms.shape)
+        return 0.5 * terms.reshape(x0.shape[0], -1).sum(1)

@@ -16,6 +16,15 @@ context shows are also noised and scored like the others: the sum over the row s
 of a conditional law, and a sampler keeps given entries by replacement
 (:class:`~dmm.samplers.Inpaint`) as for an unconditional model.
 
+With ``score_observed=False`` the loss sums the terms of the entries the context does not show
+only (as CSDI's does, Tashiro et al. 2021). When the forward process moves the entries
+independently (a product of factors with coordinate-wise noise, as a table's is) and the loss is
+a sum over entries, the path KL of the conditional law splits into a sum over the entries, and
+an observed entry's term is minimised by the kernel's own score, ``∇ log p_{t|0}(y^j | x_0^j)``,
+which the model need not learn: the sampler replaces those entries anyway. Dropping their terms
+leaves the minimiser of the others unchanged and spends the network on the entries to fill. The
+unconditional rows (``m = ∅``) score every entry either way.
+
 The subset law: with probability ``unconditional`` the empty set, otherwise each entry of the row
 independently with probability ``u ~ U(0, 1)`` (one ``u`` per row), so that every share of given
 entries is trained.
@@ -50,11 +59,17 @@ class ObservedSubsets(Loss):
     """``loss`` of the whole row with the context of a random observed subset of its entries
     (module doc); a user context, if any, follows the observed one."""
 
-    def __init__(self, loss: Loss, unconditional: float = 0.5) -> None:
+    def __init__(self, loss: Loss, unconditional: float = 0.5, score_observed: bool = True) -> None:
         if not 0.0 <= unconditional <= 1.0:
             raise ValueError(f"unconditional must be in [0, 1], got {unconditional}")
+        if not score_observed and not loss.scores_entries:
+            raise ValueError(
+                f"score_observed=False needs a loss that sums over a row's entries "
+                f"({type(loss).__name__} does not)"
+            )
         super().__init__(loss.process)
         self.loss, self.unconditional = loss, float(unconditional)
+        self.score_observed = bool(score_observed)
         self.per_unit_time, self.times = loss.per_unit_time, loss.times
 
     @property
@@ -80,7 +95,7 @@ class ObservedSubsets(Loss):
         return (entries & ~empty).reshape(x0.shape)
 
     def with_times(self, times) -> ObservedSubsets:
-        return ObservedSubsets(self.loss.with_times(times), self.unconditional)
+        return ObservedSubsets(self.loss.with_times(times), self.unconditional, self.score_observed)
 
     def kl_form(self) -> ObservedSubsets:
         """The KL form of the unconditional model (the empty subset): what the error report of
@@ -110,7 +125,10 @@ class ObservedSubsets(Loss):
         context: Tensor | None = None,
     ) -> Tensor:
         observed = None if self.unconditional >= 1.0 else self.draw_subsets(x0, generator)
-        return self.loss.per_sample(model, x0, generator, self.context(x0, observed, context))
+        ctx = self.context(x0, observed, context)
+        if self.score_observed or observed is None:
+            return self.loss.per_sample(model, x0, generator, ctx)
+        return self.loss.per_sample(model, x0, generator, ctx, scored=~observed)
 
 
 __all__ = ["ObservedSubsets", "context_width", "observed_context"]

@@ -12,6 +12,8 @@ so with the KL weightings the sum is the bound.
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 from torch import Tensor, nn
 
@@ -40,6 +42,10 @@ class ProductLoss(Loss):
         super().__init__(process)
         self.losses = tuple(losses)
 
+    @property
+    def scores_entries(self) -> bool:  # type: ignore[override]
+        return all(loss.scores_entries for loss in self.losses)
+
     def kl_form(self) -> ProductLoss:
         return ProductLoss(self.process, [loss.kl_form() for loss in self.losses])
 
@@ -61,6 +67,9 @@ class ProductLoss(Loss):
         p, space = self.process, self.process.space
         total = torch.zeros(x0.shape[0], dtype=noised.xt.dtype, device=x0.device)
         for k, (loss, part) in enumerate(zip(self.losses, noised.latent)):
+            if noised.scored is not None:  # each factor sums its own columns' scored entries
+                columns = noised.scored.reshape(x0.shape[0], -1)[:, space.columns(k)]
+                part = dataclasses.replace(part, scored=columns)
             ctx = factor_context(space, noised.xt, k, context)
             term = loss.term(model.view(k), space.part(x0, k), part, t, generator, ctx)
             total = total + (p.T - p.t_min) * term if loss.per_unit_time else total + term

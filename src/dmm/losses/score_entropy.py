@@ -26,12 +26,20 @@ def k_function(r: Tensor) -> Tensor:
 
 
 def score_entropy_integrand(
-    process: ChainProcess, y: Tensor, t: Tensor, log_ratios: Tensor, target: Tensor
+    process: ChainProcess,
+    y: Tensor,
+    t: Tensor,
+    log_ratios: Tensor,
+    target: Tensor,
+    entries: Tensor | None = None,
 ) -> Tensor:
     """``Σ_i Σ_{v≠y_i} β(t) R(v, y_i) [ρ - r log ρ + K(r)]`` per sample, for target ratios ``r``
-    (the conditional ``r_0`` in the loss, the exact marginal ratio in the path KL)."""
+    (the conditional ``r_0`` in the loss, the exact marginal ratio in the path KL); ``entries``
+    (a mask of ``y``'s shape): the sum over ``i`` runs over them only."""
     chain = process.block(Chain)
     into = chain.rates_into(y)
+    if entries is not None:
+        into = into * entries.reshape(y.shape)[..., None]
     w = chain.beta(t)[:, None, None] * into
     term = torch.exp(log_ratios) - target * log_ratios + k_function(target)
     term = torch.where(into > 0, term, torch.zeros_like(term))
@@ -43,6 +51,7 @@ class ScoreEntropy(Loss):
     ``log_ratios(y, t, context)`` (:mod:`dmm.scores.ratios`)."""
 
     per_unit_time = False  # the (T - t_min) factor is inside: the exact CTMC ELBO
+    scores_entries = True
 
     def __init__(self, process: ChainProcess) -> None:
         process.block(Chain)
@@ -64,7 +73,7 @@ class ScoreEntropy(Loss):
         p, y = self.process, noised.xt
         r0 = p.conditional_ratio(y, x0, t)
         lr = model.log_ratios(y, t, context)
-        return (p.T - p.t_min) * score_entropy_integrand(p, y, t, lr, r0)
+        return (p.T - p.t_min) * score_entropy_integrand(p, y, t, lr, r0, noised.scored)
 
 
 class MaskedELBO(Loss):
@@ -76,6 +85,7 @@ class MaskedELBO(Loss):
     """
 
     per_unit_time = False
+    scores_entries = True
 
     def __init__(self, process: AbsorbingChain) -> None:
         if not isinstance(process, AbsorbingChain):
@@ -98,6 +108,8 @@ class MaskedELBO(Loss):
         probs = model.x0_probs(y, t, context)
         nll = -torch.log(torch.gather(probs, -1, x0.long()[..., None]).squeeze(-1).clamp_min(1e-30))
         masked = (y == p.S).to(nll.dtype)
+        if noised.scored is not None:
+            masked = masked * noised.scored.reshape(masked.shape)
         chain = p.chain
         alpha = torch.exp(-chain.integral(t))
         weight = chain.beta(t) * alpha / (-torch.expm1(-chain.integral(t)))

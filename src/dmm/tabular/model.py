@@ -41,7 +41,9 @@ class TabularModel:
     :meth:`impute` and ``sample(where=...)`` condition the network on the given cells
     (:class:`~dmm.losses.ObservedSubsets`; ``None``: the ``tabular`` entry's default);
     ``unconditional``: with it, the share of training rows shown no cell (``None``: the
-    entry's default, 0.5)."""
+    entry's default, 0.5); ``score_observed``: with it, whether the loss also scores the cells
+    shown as context (``None``: the entry's default, ``True``; ``False`` scores the cells to
+    fill only)."""
 
     def __init__(
         self,
@@ -58,12 +60,14 @@ class TabularModel:
         progress: bool = False,
         observed_context: bool | None = None,
         unconditional: float | None = None,
+        score_observed: bool | None = None,
     ) -> None:
         self.steps, self.batch_size, self.lr = steps, batch_size, lr
         self.hidden, self.depth, self.schema = hidden, depth, schema
         self.seed, self.sample_steps, self.device = seed, sample_steps, device
         self.run_dir, self.progress = run_dir, progress
         self.observed_context, self.unconditional = observed_context, unconditional
+        self.score_observed = score_observed
 
     # --- fitting ------------------------------------------------------------------------------
 
@@ -90,6 +94,8 @@ class TabularModel:
             params["observed_context"] = bool(self.observed_context)
         if self.unconditional is not None:
             params["unconditional"] = float(self.unconditional)
+        if self.score_observed is not None:
+            params["score_observed"] = bool(self.score_observed)
         built = build(entry, data, params, seed=self.seed)
         values: dict[str, Any] = {
             "steps": self.steps,
@@ -209,6 +215,7 @@ class TabularModel:
             run_dir=path,
             observed_context=bool(run.params.get("observed_context", False)),
             unconditional=float(run.params.get("unconditional", 0.5)),
+            score_observed=bool(run.params.get("score_observed", True)),
         )
         model.run_dir_, model.schema_, model._run = Path(path), codec_of(run).schema, run
         return model

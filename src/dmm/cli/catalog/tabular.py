@@ -33,6 +33,7 @@ PARAMS: dict[str, Any] = {
     "t_min": 1e-3,
     "observed_context": True,
     "unconditional": 0.5,
+    "score_observed": True,
 }
 HELP: dict[str, str] = {
     "hidden": "width of the hidden layers of the one MLP over the whole row",
@@ -47,6 +48,11 @@ HELP: dict[str, str] = {
         "with observed_context: the share of training rows shown no cell (the model that "
         "dmm sample -n draws from); the others show a random subset (docs/tabular.md: a lower "
         "share fills cells better on iris)"
+    ),
+    "score_observed": (
+        "with observed_context: the loss also scores the cells shown as context (true: the "
+        "path KL of the whole row) or only the others (false: the cells to fill; "
+        "dmm.losses.ObservedSubsets)"
     ),
 }
 #: the samplers: every column type's step (Euler-Maruyama for the diffusions, the analytic step
@@ -106,7 +112,10 @@ class TabularEntry(Entry):
         share = float(params["unconditional"])
         if not 0.0 <= share <= 1.0:
             raise UsageError(f"unconditional must be in [0, 1], got {share}")
-        return dataclasses.replace(parts, loss=ObservedSubsets(parts.loss, share))
+        score = params["score_observed"]
+        if not isinstance(score, bool):
+            raise UsageError(f"score_observed must be true or false, got {score!r}")
+        return dataclasses.replace(parts, loss=ObservedSubsets(parts.loss, share, score))
 
 
 def _product_sampler(sampler: Sampler, simultaneous: bool) -> Sampler:
