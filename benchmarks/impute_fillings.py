@@ -13,6 +13,7 @@ hidden categorical cells, and the target column's accuracy with all its held-out
 
 ``--sample-steps S ...`` fills with each sampler step count from the same fit. ``--real`` also
 fits ``dmm`` with the positive columns declared ``real`` (VP instead of geometric OU);
+``--score-hidden`` with a loss that scores only the cells the context does not show;
 ``--ordered`` with diamonds' ordered levels declared as ordinals (``--rows N``: a seeded
 subsample, as ``tabular.py --diamonds-rows``). ``--steps S ...`` fits one model per training
 budget (default: the model's 5 000 steps; each imputer's name then says its steps).
@@ -138,6 +139,12 @@ def main() -> None:
         "values instead of geometric OU; imputers named '..., real'), on the same splits",
     )
     ap.add_argument(
+        "--score-hidden",
+        action="store_true",
+        help="also fit dmm whose loss scores only the cells the context does not show "
+        "(score_observed=False; imputers named '..., scoring hidden cells'), on the same splits",
+    )
+    ap.add_argument(
         "--rows", type=int, default=None, help="a seeded subsample of the table (as tabular.py's)"
     )
     ap.add_argument("--json", default=None)
@@ -170,6 +177,7 @@ def main() -> None:
         fills = {"knn": partial(impute_knn, train, kinds=kinds)}
         for steps in args.steps or [None]:
             variants = [""] + ["ordered"] * args.ordered + ["real"] * args.real
+            variants += ["scoring hidden cells"] * args.score_hidden
             for variant in variants:
                 seed_everything(s)
                 extra: dict = {} if steps is None else {"steps": steps}
@@ -179,6 +187,8 @@ def main() -> None:
                     extra["schema"] = ordered_schema(train)
                 if variant == "real":
                     extra["schema"] = real_schema(train)
+                if variant == "scoring hidden cells":
+                    extra["score_observed"] = False
                 model = TabularModel(seed=s, **extra).fit(train)
                 fills |= {
                     f"dmm, {k} fillings"
