@@ -14,6 +14,8 @@ hidden categorical cells, and the target column's accuracy with all its held-out
 ``--sample-steps S ...`` fills with each sampler step count from the same fit. ``--real`` also
 fits ``dmm`` with the positive columns declared ``real`` (VP instead of geometric OU);
 ``--score-hidden`` with a loss that scores only the cells the context does not show;
+``--variants real+score-hidden ...`` fits such sets together (``--no-default``: the variants
+only);
 ``--ordered`` with diamonds' ordered levels declared as ordinals (``--rows N``: a seeded
 subsample, as ``tabular.py --diamonds-rows``). ``--steps S ...`` fits one model per training
 budget (default: the model's 5 000 steps; each imputer's name then says its steps).
@@ -52,6 +54,27 @@ from tabular import (
 )
 
 METRICS = ("rmse_scaled", "accuracy", "target_accuracy")
+
+
+#: the settings of a fit variant and the words its imputers' names end with
+VARIANTS = {"ordered": "ordered", "real": "real", "score-hidden": "scoring hidden cells"}
+
+
+def variant_settings(variant: str, train) -> tuple[str, dict]:
+    """``(label, TabularModel settings)`` of a variant: ``''`` (the defaults) or a ``+``-joined
+    set of :data:`VARIANTS`, whose schemas merge."""
+    labels, settings, schema = [], {}, {}
+    for part in filter(None, variant.split("+")):
+        if part not in VARIANTS:
+            raise SystemExit(f"unknown variant {part!r} (known: {', '.join(VARIANTS)})")
+        labels.append(VARIANTS[part])
+        if part == "ordered":
+            schema |= ordered_schema(train)
+        elif part == "real":
+            schema |= real_schema(train)
+        else:
+            settings["score_observed"] = False
+    return ", ".join(labels), settings | ({"schema": schema} if schema else {})
 
 
 def summarise(rows: list[dict], against: str = "knn") -> list[dict]:
@@ -145,6 +168,19 @@ def main() -> None:
         "(score_observed=False; imputers named '..., scoring hidden cells'), on the same splits",
     )
     ap.add_argument(
+        "--variants",
+        nargs="+",
+        metavar="A+B",
+        help="more dmm fits, each a '+'-joined set of ordered, real, score-hidden "
+        "(e.g. real+score-hidden)",
+    )
+    ap.add_argument(
+        "--no-default",
+        action="store_true",
+        help="fit only the variants, not dmm's defaults (pair with another run's default rows "
+        "through --summarise)",
+    )
+    ap.add_argument(
         "--rows", type=int, default=None, help="a seeded subsample of the table (as tabular.py's)"
     )
     ap.add_argument("--json", default=None)
@@ -176,20 +212,16 @@ def main() -> None:
 
         fills = {"knn": partial(impute_knn, train, kinds=kinds)}
         for steps in args.steps or [None]:
-            variants = [""] + ["ordered"] * args.ordered + ["real"] * args.real
-            variants += ["scoring hidden cells"] * args.score_hidden
+            variants = [] if args.no_default else [""]
+            variants += ["ordered"] * args.ordered + ["real"] * args.real
+            variants += ["score-hidden"] * args.score_hidden + (args.variants or [])
             for variant in variants:
                 seed_everything(s)
                 extra: dict = {} if steps is None else {"steps": steps}
                 if args.unconditional is not None:
                     extra["unconditional"] = args.unconditional
-                if variant == "ordered":
-                    extra["schema"] = ordered_schema(train)
-                if variant == "real":
-                    extra["schema"] = real_schema(train)
-                if variant == "scoring hidden cells":
-                    extra["score_observed"] = False
-                model = TabularModel(seed=s, **extra).fit(train)
+                label, settings = variant_settings(variant, train)
+                model = TabularModel(seed=s, **extra, **settings).fit(train)
                 fills |= {
                     f"dmm, {k} fillings"
                     + (f", resample {u}" if u != 1 else "")
@@ -200,7 +232,7 @@ def main() -> None:
                         if args.unconditional is not None
                         else ""
                     )
-                    + (f", {variant}" if variant else ""): partial(
+                    + (f", {label}" if label else ""): partial(
                         model.impute, seed=s, draws=k, resample=u, steps=q
                     )
                     for k in args.draws

@@ -55,3 +55,15 @@ def test_a_numeric_target_has_no_accuracy_to_average(bench, capsys):
     assert out["dmm"]["target_accuracy"] is None and out["dmm"]["rmse_scaled_vs_knn"][0] == 0
     bench.print_summary(rows)
     assert "target_accuracy" not in capsys.readouterr().out
+
+
+def test_variants_merge_their_settings_and_name_their_imputers(bench):
+    import pandas as pd
+
+    train = pd.DataFrame({"size": [1.5, 2.5, 3.7, 4.1], "kind": ["x", "y", "x", "y"]})
+    assert bench.variant_settings("", train) == ("", {})
+    label, settings = bench.variant_settings("real+score-hidden", train)
+    assert label == "real, scoring hidden cells"  # the names the single variants' rows carry
+    assert settings == {"score_observed": False, "schema": {"size": "real"}}
+    with pytest.raises(SystemExit, match="unknown variant 'fast'"):
+        bench.variant_settings("real+fast", train)
