@@ -469,6 +469,9 @@ FLAG_CASES = [
     ("processes with an argument", ["processes", "extra"]),
     ("demo unknown panel", ["demo", "--only", "nope", "--out", "demo"]),
     ("demo --threads abc", ["demo", "--threads", "abc", "--out", "demo"]),
+    ("train --threads 0", _train("moons", "run", "vp", "--threads", "0")),
+    ("sample --threads -2", ["sample", "run", "-n", "5", "--threads", "-2"]),
+    ("eval --threads 1.5", ["eval", "run", "--threads", "1.5"]),
 ]
 
 CONFIG_CASES = [

@@ -24,9 +24,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true", help="overwrite an existing output folder")
     p.add_argument("--only", action="append", metavar="PANEL", help="run only these panels")
     p.add_argument("--seed", type=seed_argument, default=0, help="seed of every panel (default 0)")
-    p.add_argument(
-        "--threads", type=int, default=0, help="torch CPU threads (default: torch's own choice)"
-    )
     p.set_defaults(func=run)
 
 
@@ -44,12 +41,6 @@ def run(args: argparse.Namespace) -> int:
         panels = [p for p in panels if p.name in args.only]
     if not panels:
         raise UsageError("no demo panels are registered")
-    if args.threads < 0:
-        raise UsageError(f"--threads must be positive, got {args.threads}")
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
     out = Path(args.out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         if not args.force:

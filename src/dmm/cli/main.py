@@ -35,7 +35,30 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     for module in (train, sample, eval, plot, processes, data, demo):
         module.add_parser(sub)
+    for name in COMPUTING:
+        sub.choices[name].add_argument(
+            "--threads",
+            type=threads_argument,
+            default=0,
+            help="torch CPU threads (default: torch's own choice, one per core); give 1 to each "
+            "of several jobs that share the machine",
+        )
     return parser
+
+
+#: the commands that run networks, and so take ``--threads``
+COMPUTING = ("train", "sample", "eval", "plot", "demo")
+
+
+def threads_argument(text: str) -> int:
+    """A positive whole number of threads, as an argparse ``type``."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--threads takes a positive whole number, got {text!r}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,6 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error already printed (2)
         return int(exc.code or 0)
+    if getattr(args, "threads", 0):
+        import torch
+
+        torch.set_num_threads(args.threads)
     try:
         return int(args.func(args) or 0)
     except USER_ERRORS as exc:
