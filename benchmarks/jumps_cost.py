@@ -5,7 +5,7 @@
 Torus jumps on ``T^d`` with uniform data, the registry's ratio network (hidden 128, depth 2; each
 ``--parameterisations`` entry, default the process's own). A training step = the registry's jump
 score entropy (``denoising`` by default, or ``--loss implicit``) with ``K`` jumps per sample +
-backward + Adam, batch 256. A sampling step = one τ-leaping step with ``K`` proposals for 1000
+backward + the trainer's Adam (:func:`dmm.training.adam`), batch 256. A sampling step = one τ-leaping step with ``K`` proposals for 1000
 samples. CPU time of this process (single thread), which is less sensitive than wall time to other
 jobs sharing the machine. ``train_vs_vp``: a ``vp`` training step with the same MLP and batch on
 ``R^d``, run alternately with the jump step, and the median of the per-pair ratios (the issue's
@@ -25,6 +25,7 @@ import torch
 
 from dmm.cli.catalog import build
 from dmm.reversal import Reversal
+from dmm.training import adam
 
 
 def cpu_ms(fn, repeats: int) -> float:
@@ -42,9 +43,9 @@ BATCH = 256
 
 
 def training_step(built, data: torch.Tensor, g: torch.Generator):
-    """One step of the built recipe's loss + backward + Adam, as a closure."""
+    """One step of the built recipe's loss + backward + the trainer's Adam, as a closure."""
     model, loss = built.model, built.loss
-    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    opt = adam(model, 1e-3)
 
     def step():
         opt.zero_grad()

@@ -1,5 +1,6 @@
 """The training loop: exact resume, atomic/corrupt checkpoints, data parallel = micro-batches."""
 
+import copy
 import os
 import socket
 
@@ -17,6 +18,8 @@ from dmm.training import (
     CheckpointError,
     Divergence,
     TrainConfig,
+    _ema_update,
+    adam,
     load_checkpoint,
     tilted_rows,
     train,
@@ -268,3 +271,31 @@ def test_two_processes_match_one_process_with_the_same_micro_batches(tmp_path):
     model, loss, data = _setup()
     single = train(model, loss, data, TrainConfig(**{**CFG, "micro_batches": 2}))
     torch.testing.assert_close(torch.load(out), _params(single.model), rtol=1e-4, atol=1e-5)
+
+
+def test_the_trainers_adam_and_ema_equal_the_per_tensor_updates_to_every_bit():
+    """``adam`` (multi-tensor) and ``_ema_update`` against torch's per-tensor Adam and a loop of
+    ``lerp_``: the same element-wise arithmetic, so the same weights to every bit."""
+    torch.manual_seed(0)
+    nets = [MLP(3, 3, hidden=32, depth=2)]
+    nets.append(copy.deepcopy(nets[0]))
+    emas = [copy.deepcopy(n).requires_grad_(False) for n in nets]
+    opts = [adam(nets[0], 1e-2), torch.optim.Adam(nets[1].parameters(), 1e-2, foreach=False)]
+    x, t = torch.randn(64, 3), torch.rand(64)
+    for _ in range(50):
+        for k, (net, opt) in enumerate(zip(nets, opts)):
+            opt.zero_grad()
+            (net(x, t) - x).square().mean().backward()
+            opt.step()
+            if k == 0:
+                _ema_update(emas[0], net, 0.9)
+            else:
+                with torch.no_grad():
+                    for pe, pm in zip(emas[1].parameters(), net.parameters()):
+                        pe.lerp_(pm, 1 - 0.9)
+    for a, b in zip(
+        [*nets[0].parameters(), *emas[0].parameters()],
+        [*nets[1].parameters(), *emas[1].parameters()],
+    ):
+        assert torch.equal(a, b)
+    assert not torch.equal(next(nets[0].parameters()), next(emas[0].parameters()))

@@ -216,10 +216,18 @@ def check_resumable(state: dict[str, Any], path: Path) -> None:
         raise CheckpointError(f"corrupt checkpoint {path}: generator/history")
 
 
+def adam(model: nn.Module, lr: float) -> torch.optim.Adam:
+    """The trainer's optimiser: Adam with the multi-tensor (``foreach``) update on every device,
+    which torch uses by default on GPUs only. On a CPU it updates a network's parameters in a
+    few calls instead of several per parameter tensor, with the same result to every bit (the
+    same element-wise arithmetic; tested)."""
+    return torch.optim.Adam(model.parameters(), lr=lr, foreach=True)
+
+
 @torch.no_grad()
 def _ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
-    for pe, pm in zip(ema.parameters(), model.parameters()):
-        pe.lerp_(pm, 1 - decay)
+    """``θ_ema ← θ_ema + (1 - decay)(θ - θ_ema)``, all parameters in one multi-tensor call."""
+    torch._foreach_lerp_(list(ema.parameters()), list(model.parameters()), 1 - decay)
 
 
 def tilted_rows(data: Tensor, tilt: float) -> tuple[Tensor, Tensor]:
@@ -285,7 +293,7 @@ def train(
         for p in model.parameters():
             torch.distributed.broadcast(p.data, 0)
     ema = copy.deepcopy(model).requires_grad_(False)
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    opt = adam(model, config.lr)
     g = torch.Generator(device=device).manual_seed(config.seed)
     run_dir = Path(run_dir) if run_dir is not None else None
     history: list[dict[str, Any]] = []
