@@ -104,7 +104,11 @@ def main() -> None:
                 row = {"rows": n, "seed": seed, "imputer": name}
                 row |= {"rmse_scaled": score["rmse_scaled"], "accuracy": score["accuracy"]}
                 rows.append(row)
-                print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}))
+                print(
+                    json.dumps(
+                        {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}
+                    )
+                )
             if args.json:
                 with open(args.json, "w") as f:
                     json.dump(rows, f, indent=2)
@@ -118,7 +122,9 @@ def main() -> None:
             diff = rmse - np.array([knn[r["seed"]] for r in mine])
             se = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else float("nan")
             acc = np.mean([r["accuracy"] for r in mine])
-            print(f"{n:5d} rows  {name:10s} {rmse.mean():.4f}  {acc:.3f}  {diff.mean():+.4f} ± {se:.4f}")
+            print(
+                f"{n:5d} rows  {name:10s} {rmse.mean():.4f}  {acc:.3f}  {diff.mean():+.4f} ± {se:.4f}"
+            )
 
 
 if __name__ == "__main__":
