@@ -21,11 +21,20 @@ def test_every_computing_command_takes_threads():
     )  # torch's own choice
 
 
-def test_threads_are_set_for_the_command(tiny_run, tmp_path):
-    torch.set_num_threads(1)  # the fixture restores the caller's count afterwards
+def test_threads_are_set_for_the_command_only(tiny_run, tmp_path, monkeypatch):
+    """``--threads 2``: the command runs with two threads, and the caller's count (one, set by
+    the fixture) comes back after it."""
+    seen = []
+    real = torch.set_num_threads
+
+    def record(n):
+        seen.append(n)
+        real(n)
+
+    monkeypatch.setattr(torch, "set_num_threads", record)
     out = tmp_path / "x.npy"
     assert main(["sample", str(tiny_run), "-n", "8", "-o", str(out), "--threads", "2"]) == 0
-    assert torch.get_num_threads() == 2
+    assert seen == [2, 1] and torch.get_num_threads() == 1
     assert out.exists()
 
 

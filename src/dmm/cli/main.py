@@ -68,10 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error already printed (2)
         return int(exc.code or 0)
-    if getattr(args, "threads", 0):
+    threads = getattr(args, "threads", 0)
+    if threads:  # for this command only: a caller of main() keeps its own count
         import torch
 
-        torch.set_num_threads(args.threads)
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
     try:
         return int(args.func(args) or 0)
     except USER_ERRORS as exc:
@@ -90,6 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+    finally:
+        if threads:
+            torch.set_num_threads(before)
 
 
 if __name__ == "__main__":
