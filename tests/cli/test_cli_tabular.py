@@ -327,9 +327,13 @@ def test_the_python_api_gives_the_frames_dtypes_back(tmp_path):
             "grade": pd.Categorical(rng.choice(["lo", "mid", "hi"], n), ["lo", "mid", "hi"]),
             "score": rng.normal(size=n).astype("float32"),
             "count": rng.poisson(3, n).astype("int32"),
+            # numbers as categories: an ordinal on the ordered ones, a category on the others
+            "size": pd.Categorical(rng.choice([1, 2, 5], n), [1, 2, 5], ordered=True),
+            "code": pd.Categorical(rng.choice([10, 20], n)),
         }
     )
     model = TabularModel(steps=10, batch_size=32, hidden=16, depth=1, sample_steps=5).fit(frame)
+    assert model.schema_["size"].type == "ordinal" and model.schema_["code"].type == "categorical"
     holes = frame.head(6).copy()
     holes.loc[0, "flag"], holes.loc[1, "grade"], holes.loc[2, "score"] = pd.NA, None, np.nan
     loaded = TabularModel.load(model.save(tmp_path / "saved"))  # the dtypes are in the run
@@ -338,6 +342,7 @@ def test_the_python_api_gives_the_frames_dtypes_back(tmp_path):
         assert table.notna().all().all()
     filled = model.impute(holes)
     assert filled["grade"].cat.categories.tolist() == ["lo", "mid", "hi"]
+    assert set(model.sample(40)["size"]) <= {1, 2, 5}
     assert filled.loc[1:, "flag"].tolist() == holes.loc[1:, "flag"].tolist()
 
 

@@ -111,6 +111,18 @@ def test_dtypes_survive_config_yaml_and_come_back_where_the_values_allow():
     pd.testing.assert_frame_equal(with_dtypes(decoded, dtypes), frame)
 
 
+def test_numeric_categories_come_back_from_their_text():
+    # a decoded table writes a level 5 as '5': the run's dtype maps it back to the number
+    frame = pd.DataFrame({"grade": pd.Categorical([1, 5, None, 2], [1, 2, 5], ordered=True),
+                          "half": pd.Categorical([0.5, 2.5, 0.5, None], [0.5, 2.5])})  # fmt: skip
+    dtypes = yaml.safe_load(yaml.safe_dump(frame_dtypes(frame)))
+    decoded = pd.DataFrame({"grade": pd.Series(["1", "5", None, "2"], dtype=object),
+                            "half": pd.Series(["0.5", "2.5", "0.5", None], dtype=object)})  # fmt: skip
+    pd.testing.assert_frame_equal(with_dtypes(decoded, dtypes), frame)
+    outside = pd.DataFrame({"grade": pd.Series(["1", "3"], dtype=object)})  # 3: no category
+    assert with_dtypes(outside, dtypes)["grade"].dtype == object
+
+
 @pytest.mark.parametrize(
     "column, values",
     [

@@ -350,6 +350,21 @@ def test_ordered_levels_with_commas_are_declared_as_a_list(tmp_path):
         infer_schema(frame, {"size": ["under 100", "1,000 or more"]})
 
 
+def test_ordered_numeric_categories_are_an_ordinal_on_their_levels():
+    # an ordered pandas categorical of numbers says its order as text does: an ordinal on the
+    # categories (positions 0, 1, 2, whatever the gaps between the numbers), not a category
+    grades = np.random.default_rng(4).choice([1, 2, 5], 40)
+    frame = pd.DataFrame({"grade": pd.Categorical(grades, [1, 2, 5], ordered=True),
+                          "score": pd.Categorical(grades / 2, [0.5, 1.0, 2.5], ordered=True),
+                          "plain": pd.Categorical(grades)})  # fmt: skip
+    schema = infer_schema(frame)
+    assert (schema["grade"].type, schema["grade"].levels) == ("ordinal", ("1", "2", "5"))
+    assert schema["score"].levels == ("0.5", "1", "2.5")
+    assert schema["plain"].type == "categorical"  # no order given
+    positions = schema["grade"].numbers(frame["grade"])
+    assert positions.tolist() == [float([1, 2, 5].index(v)) for v in grades]
+
+
 def test_ordered_levels_are_checked_against_the_data():
     frame = pd.DataFrame({"cut": ["Fair", "Good", "Ideal", "Good"]})
     with pytest.raises(DataError, match=r"'cut' is declared ordinal \(Fair < Good\) but has other"):

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from ..data.errors import DataError
-from .schema import number_format
+from .schema import level_text, number_format
 
 #: file formats of tables, by suffix
 TABLE_FORMATS = (".csv", ".parquet")
@@ -180,7 +180,11 @@ def with_dtypes(frame: pd.DataFrame, dtypes: Mapping[str, Any] | None) -> pd.Dat
         column = out[name]
         try:
             if isinstance(spec, Mapping):
-                dtype = pd.CategoricalDtype(list(spec["categories"]), bool(spec["ordered"]))
+                categories = list(spec["categories"])
+                dtype = pd.CategoricalDtype(categories, bool(spec["ordered"]))
+                if not all(isinstance(c, str) for c in categories):  # numbers, written as text
+                    by_text = {level_text(c): c for c in categories}
+                    column = column.map(lambda v, m=by_text: m.get(v, v), na_action="ignore")
                 if not column.dropna().isin(dtype.categories).all():
                     continue  # a level outside the categories would become empty
             else:

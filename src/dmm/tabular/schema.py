@@ -23,7 +23,8 @@ value differs, at least :data:`ID_MIN_ROWS` of them -> ``id``; other text or boo
 distinct values -> ``categorical``; integers with at most :data:`ORDINAL_MAX_LEVELS` values
 between their minimum and maximum -> ``ordinal``; other integers -> ``integer``; reals all above
 zero -> ``positive``; other reals -> ``real``. A pandas ordered categorical with at most
-:data:`ORDINAL_MAX_LEVELS` text categories -> ``ordinal`` on its categories, in their order. A
+:data:`ORDINAL_MAX_LEVELS` categories (text or numbers) -> ``ordinal`` on its categories, in
+their order. A
 schema file (YAML) overrides any of these: either a mapping ``column: type`` (ordered text
 levels as ``ordinal LEVEL,LEVEL,...`` or as a list ``[LEVEL, LEVEL, ...]``, lowest first, the
 list for levels that contain a comma; ``datetime FORMAT`` for a date format) or the full form
@@ -182,7 +183,7 @@ class Column:
         if self.levels and self.type == "ordinal":
             position = {level: float(k) for k, level in enumerate(self.levels)}
             return pd.Series(
-                [np.nan if pd.isna(v) else position.get(_level_key(v), np.nan) for v in series],
+                [np.nan if pd.isna(v) else position.get(level_text(v), np.nan) for v in series],
                 index=series.index,
                 dtype=float,
             )
@@ -356,20 +357,29 @@ def _text_levels(values: pd.Series) -> tuple[tuple[str, ...], bool]:
     return tuple(sorted(str(v) for v in pd.unique(values))), False
 
 
-def _level_key(value: Any) -> str:
+def level_text(value: Any) -> str:
     """A cell as the text of a level: text as it is, numbers and booleans as
-    :func:`_format_level` writes them."""
+    :func:`_format_level` writes them (``5`` and ``5.0`` as ``'5'``, ``2.5`` as ``'2.5'``)."""
     return value if isinstance(value, str) else _format_level(value)
 
 
 def _ordered_categories(series: pd.Series) -> tuple[str, ...] | None:
-    """The categories of a pandas ordered categorical of text, lowest first (else ``None``)."""
+    """The categories of a pandas ordered categorical of text or numbers, lowest first, as
+    text (:func:`level_text`; else ``None``)."""
     dtype = series.dtype
     if isinstance(dtype, pd.CategoricalDtype) and dtype.ordered:
         levels = dtype.categories.tolist()
-        if levels and all(isinstance(v, str) for v in levels):
-            return tuple(levels)
+        if levels and all(_is_level(v) for v in levels):
+            return tuple(level_text(v) for v in levels)
     return None
+
+
+def _is_level(value: Any) -> bool:
+    """Text or a finite number (not a boolean): what an ordinal's level may be."""
+    if isinstance(value, str):
+        return True
+    number = isinstance(value, (int, float, np.integer, np.floating))
+    return number and not isinstance(value, (bool, np.bool_)) and bool(np.isfinite(value))
 
 
 def _ordinal_levels(name: str, present: pd.Series, levels: Sequence[str], missing: bool) -> Column:
@@ -717,6 +727,7 @@ __all__ = [
     "infer_column",
     "number_format",
     "infer_schema",
+    "level_text",
     "read_schema_file",
     "resolve_schema",
 ]
