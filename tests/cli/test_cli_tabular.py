@@ -306,6 +306,9 @@ def test_the_python_api_gives_timestamps_and_numeric_identifiers_back():
     model.fit(frame)
     synthetic = model.sample(4)
     assert pd.api.types.is_datetime64_any_dtype(synthetic["at"])
+    # whole minutes in the data, whole minutes in the samples (seconds for data with seconds)
+    assert model.schema_["at"].format == "%Y-%m-%d %H:%M:00"
+    assert (synthetic["at"] == synthetic["at"].dt.floor("min")).all()
     assert list(synthetic["key"]) == [160, 161, 162, 163] and str(synthetic["key"].dtype) == "int64"
     holes = frame.head(5).copy()
     holes["key"] = holes["key"].astype("Int64")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -138,6 +140,31 @@ def test_dates_and_times_are_read_in_their_format(values, fmt):
     # written back in the same format, value by value
     assert list(column.from_days(days)) == values
     assert column.low == days.min() and column.high == days.max()
+
+
+@pytest.mark.parametrize(
+    "stamps, fmt",
+    [
+        (["2024-03-01", "2024-03-02", "2024-05-07"], "%Y-%m-%d"),
+        (["2024-03-01 10:05", "2024-03-02 23:59", "2024-05-07"], "%Y-%m-%d %H:%M:00"),
+        (["2024-03-01 10:05:07", "2024-03-02 23:59", "2024-05-07"], "%Y-%m-%d %H:%M:%S"),
+    ],
+)
+def test_timestamps_keep_their_resolution(stamps, fmt):
+    # the format of a datetime64 column is its resolution: samples are rounded to it, and text
+    # written with seconds (a CSV of the samples) still reads at a minutes' resolution
+    column = infer_schema(pd.DataFrame({"at": pd.to_datetime(stamps, format="mixed")}))["at"]
+    assert (column.format, column.timestamps) == (fmt, True)
+    days = np.array([19783.123456, 19784.5])  # 2024-03-01 02:57:46.6, 2024-03-02 12:00
+    written = column.from_days(days)
+    step = {"%Y-%m-%d": "D", "%Y-%m-%d %H:%M:00": "min", "%Y-%m-%d %H:%M:%S": "s"}[fmt]
+    assert (written == written.dt.floor(step)).all()
+    assert abs(column.days(written) - days).max() <= 0.5 * pd.Timedelta(1, step) / pd.Timedelta(
+        days=1
+    )
+    csv = written.rename("at").to_frame().to_csv(index=False)  # as pandas writes them
+    text = pd.read_csv(io.StringIO(csv), dtype=str)["at"]
+    np.testing.assert_array_equal(column.days(text), column.days(written))
 
 
 def test_days_count_from_1970_at_the_format_resolution():

@@ -565,8 +565,12 @@ def _date_format(present: pd.Series) -> str | None:
     """The first of :data:`DATE_FORMATS` that reads every value of ``present`` and writes it
     back unchanged, or ``None``."""
     if pd.api.types.is_datetime64_any_dtype(present):
+        # timestamps: the format says their resolution (what samples are rounded to), days,
+        # minutes (seconds written as a literal 00, so text with seconds still reads) or seconds
         stamps = pd.DatetimeIndex(present)
-        return DATE_FORMATS[0] if (stamps == stamps.normalize()).all() else "%Y-%m-%d %H:%M:%S"
+        if (stamps == stamps.normalize()).all():
+            return DATE_FORMATS[0]
+        return "%Y-%m-%d %H:%M:00" if (stamps == stamps.floor("min")).all() else "%Y-%m-%d %H:%M:%S"
     text = pd.Series(pd.unique(present.astype(str)))
     if not text.str.contains(r"\d", regex=True).iloc[:50].all():
         return None
