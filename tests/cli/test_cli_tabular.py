@@ -136,6 +136,17 @@ def test_where_fixes_columns(table_run, tmp_path, capsys):
     _fails(capsys, [*argv[:4], "--where", "colour=purple", "-o", str(tmp_path / "x.csv")], "purple")
     _fails(capsys, [*argv[:4], "--where", "weight=3", "-o", str(tmp_path / "x.csv")], "'weight'")
     _fails(capsys, [*argv[:4], "--where", "stars", "-o", str(tmp_path / "x.csv")], "COLUMN=VALUE")
+    # a number its column's type cannot take, and one column named twice
+    for item, needle in (
+        ("price=0", "'price' is positive: give a number above 0"),
+        ("stars=2.5", "'stars' takes whole numbers"),
+        ("stars=9", "'stars' takes whole numbers from 1 to 5"),
+        ("visits=1.5", "'visits' takes whole numbers"),
+        ("size=nan", "'size' takes finite numbers"),
+    ):
+        _fails(capsys, [*argv[:4], "--where", item, "-o", str(tmp_path / "x.csv")], needle)
+    twice = [*argv, "--where", "colour=blue", "-o", str(tmp_path / "x.csv")]
+    _fails(capsys, twice, "names 'colour' twice")
     assert not (tmp_path / "x.csv").exists()
 
 

@@ -24,7 +24,7 @@ from ..data.errors import DataError
 from ..metrics.classifier import NULL_PERMUTATIONS
 from ..tabular.codec import TableCodec
 from ..tabular.io import read_table
-from ..tabular.schema import Declared, Schema, read_schema_file, resolve_schema
+from ..tabular.schema import Column, Declared, Schema, read_schema_file, resolve_schema
 from .catalog.tabular import TabularEntry
 from .errors import UsageError
 from .rundir import Run
@@ -96,6 +96,7 @@ def where_frame(run: Run, items: Sequence[str], n: int) -> pd.DataFrame:
     """``n`` rows with the ``--where column=value`` cells filled and every other cell empty."""
     codec = codec_of(run)
     frame = pd.DataFrame({c: [None] * n for c in codec.schema.names}, dtype=object)
+    named: set[str] = set()
     for item in items:
         name, sep, text = item.partition("=")
         name = name.strip()
@@ -105,6 +106,9 @@ def where_frame(run: Run, items: Sequence[str], n: int) -> pd.DataFrame:
             raise UsageError(
                 f"--where '{item}': no column '{name}' (columns: {', '.join(codec.schema.names)})"
             )
+        if name in named:
+            raise UsageError(f"--where names '{name}' twice: give each column one value")
+        named.add(name)
         column = codec.schema[name]
         value: Any = text
         if column.type == "id":
@@ -135,6 +139,7 @@ def where_frame(run: Run, items: Sequence[str], n: int) -> pd.DataFrame:
                 value = float(text)
             except ValueError:
                 raise UsageError(f"--where '{item}': '{name}' takes numbers") from None
+            _check_where_number(item, column, value)
         if column.type == "categorical" and str(_level(value)) not in column.levels:
             levels = ", ".join(column.levels[:12]) + (", ..." if len(column.levels) > 12 else "")
             raise UsageError(
@@ -142,6 +147,23 @@ def where_frame(run: Run, items: Sequence[str], n: int) -> pd.DataFrame:
             )
         frame[name] = [value] * n
     return frame
+
+
+def _check_where_number(item: str, column: Column, value: float) -> None:
+    """A ``--where`` number against its column's type: above zero for ``positive``, whole for
+    ``integer`` and ``ordinal``, and within an ordinal's range."""
+    name = column.name
+    if not np.isfinite(value):
+        raise UsageError(f"--where '{item}': '{name}' takes finite numbers")
+    if column.type == "positive" and value <= 0:
+        raise UsageError(f"--where '{item}': '{name}' is positive: give a number above 0")
+    if column.type in ("integer", "ordinal") and not value.is_integer():
+        raise UsageError(f"--where '{item}': '{name}' takes whole numbers")
+    if column.type == "ordinal" and not column.low <= value <= column.high:
+        raise UsageError(
+            f"--where '{item}': '{name}' takes whole numbers from {column.low:g} to "
+            f"{column.high:g}"
+        )
 
 
 def _level(value: Any) -> Any:
