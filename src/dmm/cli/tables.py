@@ -161,8 +161,7 @@ def _check_where_number(item: str, column: Column, value: float) -> None:
         raise UsageError(f"--where '{item}': '{name}' takes whole numbers")
     if column.type == "ordinal" and not column.low <= value <= column.high:
         raise UsageError(
-            f"--where '{item}': '{name}' takes whole numbers from {column.low:g} to "
-            f"{column.high:g}"
+            f"--where '{item}': '{name}' takes whole numbers from {column.low:g} to {column.high:g}"
         )
 
 
