@@ -24,11 +24,10 @@ distinct values -> ``categorical``; integers with at most :data:`ORDINAL_MAX_LEV
 between their minimum and maximum -> ``ordinal``; other integers -> ``integer``; reals all above
 zero -> ``positive``; other reals -> ``real``. A pandas ordered categorical with at most
 :data:`ORDINAL_MAX_LEVELS` categories (text or numbers) -> ``ordinal`` on its categories, in
-their order. A
-schema file (YAML) overrides any of these: either a mapping ``column: type`` (ordered text
-levels as ``ordinal LEVEL,LEVEL,...`` or as a list ``[LEVEL, LEVEL, ...]``, lowest first, the
-list for levels that contain a comma; ``datetime FORMAT`` for a date format) or the full form
-that :meth:`Schema.to_config` writes. A column whose every cell is empty is an
+their order. A schema file (YAML) overrides any of these: either a mapping ``column: type``
+(ordered text levels as ``ordinal LEVEL,LEVEL,...`` or as a list ``[LEVEL, LEVEL, ...]``,
+lowest first, the list for levels that contain a comma; ``datetime FORMAT`` for a date format)
+or the full form that :meth:`Schema.to_config` writes. A column whose every cell is empty is an
 error.
 
 Numbers written with a unit or thousands separators (``$1,234.50``, ``12.5%``, ``3 kg``: one
