@@ -167,6 +167,20 @@ def test_timestamps_keep_their_resolution(stamps, fmt):
     np.testing.assert_array_equal(column.days(text), column.days(written))
 
 
+def test_timestamps_read_text_in_any_iso_form():
+    # a datetime64 column has no text format of its own: given cells written as text (a CSV,
+    # a --given file) read in any ISO 8601 form, and mix with drawn timestamps
+    stamps = pd.to_datetime(["2024-03-01", "2024-03-02", "2024-05-07"])
+    column = infer_schema(pd.DataFrame({"day": stamps}))["day"]
+    assert column.format == "%Y-%m-%d" and column.timestamps
+    text = pd.Series(["2024-03-01 00:00:00", "2024-03-02", "2024-05-07T00:00"])
+    np.testing.assert_array_equal(column.days(text), column.days(pd.Series(stamps)))
+    mixed = column.typed([text[0], stamps[1], "2024-05-07"])
+    pd.testing.assert_series_equal(mixed, pd.Series(stamps).astype(mixed.dtype))
+    with pytest.raises(DataError, match="cannot be read as datetime|has other values"):
+        column.days(pd.Series(["yesterday"]))
+
+
 def test_days_count_from_1970_at_the_format_resolution():
     column = infer_schema(
         pd.DataFrame({"t": ["1970-01-02 12:00", "1970-01-01 00:00", "1970-01-03 06:30"]})

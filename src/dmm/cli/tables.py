@@ -120,8 +120,13 @@ def where_frame(run: Run, items: Sequence[str], n: int) -> pd.DataFrame:
             try:
                 column.days(pd.Series([text]))
             except DataError:
+                written = (
+                    "in ISO 8601 (2024-01-31 or 2024-01-31 14:05)"
+                    if column.timestamps
+                    else f"as {column.format}"
+                )
                 raise UsageError(
-                    f"--where '{item}': '{name}' takes dates written as {column.format}"
+                    f"--where '{item}': '{name}' takes dates written {written}"
                 ) from None
         elif column.written_as_text:  # with or without its unit; written with it
             number = column.numbers(pd.Series([text]))

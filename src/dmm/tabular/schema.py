@@ -214,8 +214,8 @@ class Column:
     def days(self, series: pd.Series) -> np.ndarray:
         """A ``datetime`` column's cells as days since 1970 (``NaN`` for empty cells);
         :class:`~dmm.data.DataError` naming the rows that do not read in the column's format."""
-        try:
-            stamps = _stamps(series, self.format)
+        try:  # timestamps' format is their resolution: their text reads in any ISO 8601 form
+            stamps = _stamps(series, "ISO8601" if self.timestamps else self.format)
             if getattr(stamps.dt, "tz", None) is not None:
                 raise ValueError("times with a time zone are not supported")
         except (ValueError, TypeError, OverflowError) as exc:
@@ -243,8 +243,8 @@ class Column:
 
     def typed(self, values: Any) -> pd.Series:
         """Cells of this column (given ones and drawn ones mixed) at the column's value type."""
-        if self.type == "datetime" and self.timestamps:
-            return pd.Series(pd.to_datetime(values))
+        if self.type == "datetime" and self.timestamps:  # given cells may be ISO 8601 text
+            return pd.Series(pd.to_datetime(pd.Series(values, dtype=object), format="ISO8601"))
         if self.type == "id" and self.numeric_levels:
             return pd.Series(pd.array(list(values), dtype="Int64"))
         return pd.Series(values, dtype=object)
