@@ -680,3 +680,16 @@ def test_the_python_api_reads_question_marks_among_numbers_as_empty_cells():
     assert filled["size"].notna().all() and filled.loc[1:, "size"].tolist() == [
         float(v) for v in holes.loc[1:, "size"]
     ]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the error is for machines without CUDA")
+def test_the_python_api_refuses_a_device_it_cannot_use_before_training(tmp_path):
+    from dmm.cli.errors import UsageError
+    from dmm.tabular import TabularModel
+
+    frame = _table(40)
+    for device, message in (("cuda", "CUDA is not available"), ("gpu", "cpu or cuda")):
+        model = TabularModel(steps=5, device=device, run_dir=tmp_path / device)
+        with pytest.raises(UsageError, match=message):
+            model.fit(frame)
+        assert not (tmp_path / device).exists()  # nothing written

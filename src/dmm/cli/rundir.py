@@ -314,7 +314,7 @@ def check_device(name: str) -> None:
     if name not in ("cpu", "cuda") and not name.startswith("cuda:"):
         raise UsageError(f"--device must be cpu or cuda, got '{name}'")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise UsageError("--device cuda requested but CUDA is not available")
+        raise UsageError(f"--device {name} requested but CUDA is not available")
 
 
 def load_run(

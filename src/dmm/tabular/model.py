@@ -76,12 +76,13 @@ class TabularModel:
         from ..cli.catalog import build
         from ..cli.catalog.tabular import TabularEntry
         from ..cli.config import make_train_config, sample_settings
-        from ..cli.rundir import save_data, write_run_config
+        from ..cli.rundir import check_device, save_data, write_run_config
         from ..tabular.codec import TableCodec
         from ..training import train
 
         if not isinstance(frame, pd.DataFrame):
             raise TypeError(f"fit takes a pandas DataFrame, got {type(frame).__name__}")
+        check_device(self.device)  # before any work: cuda on a machine without it
         frame = frame.reset_index(drop=True)  # a copy: the caller's frame is left alone
         frame.columns = [str(c) for c in frame.columns]
         for note in markers_as_empty(frame):  # as dmm train reads a file
