@@ -351,7 +351,12 @@ def test_the_python_api_gives_the_frames_dtypes_back(tmp_path):
     holes = frame.head(6).copy()
     holes.loc[0, "flag"], holes.loc[1, "grade"], holes.loc[2, "score"] = pd.NA, None, np.nan
     loaded = TabularModel.load(model.save(tmp_path / "saved"))  # the dtypes are in the run
-    for table in (model.sample(8), loaded.sample(8), model.impute(holes)):
+    for table in (
+        model.sample(8),
+        loaded.sample(8),
+        model.impute(holes),
+        model.impute(holes, draws=3),
+    ):
         assert table.dtypes.to_dict() == frame.dtypes.to_dict()
         assert table.notna().all().all()
     filled = model.impute(holes)
@@ -693,3 +698,22 @@ def test_the_python_api_refuses_a_device_it_cannot_use_before_training(tmp_path)
         with pytest.raises(UsageError, match=message):
             model.fit(frame)
         assert not (tmp_path / device).exists()  # nothing written
+
+
+def test_the_python_api_keeps_the_index_of_the_rows_it_fills():
+    from dmm.tabular import TabularModel
+
+    frame = _table(40)
+    frame.index = [f"row-{k}" for k in range(40)]  # a pandas user's own index
+    model = TabularModel(steps=5, batch_size=16, hidden=16, depth=1, sample_steps=4).fit(frame)
+    holes = frame.iloc[[3, 7, 11]].copy()
+    holes.iloc[0, 1] = np.nan
+    for filled in (model.impute(holes), model.impute(holes, draws=2)):
+        assert filled.index.tolist() == ["row-3", "row-7", "row-11"]
+        pd.testing.assert_frame_equal(filled.iloc[1:], holes.iloc[1:])  # nothing to fill: kept
+    empty = model.impute(holes.iloc[:0])
+    assert empty.shape == (0, frame.shape[1]) and list(empty.columns) == list(frame.columns)
+    with pytest.raises(TypeError, match="whole number of rows"):
+        model.sample(2.5)
+    with pytest.raises(TypeError, match="DataFrame"):
+        model.impute(holes.to_numpy())

@@ -189,8 +189,9 @@ def with_dtypes(frame: pd.DataFrame, dtypes: Mapping[str, Any] | None) -> pd.Dat
                     continue  # a level outside the categories would become empty
             else:
                 dtype = pd.api.types.pandas_dtype(spec)
-            if pd.api.types.is_bool_dtype(dtype) and column.dtype == object:
-                column = column.map(_TRUTH.get, na_action="ignore")  # levels read as text
+            text = column.dtype == object or isinstance(column.dtype, pd.StringDtype)
+            if pd.api.types.is_bool_dtype(dtype) and text:  # levels read as text
+                column = column.astype(object).map(_TRUTH.get, na_action="ignore")
             cast = column.astype(dtype)
         except (TypeError, ValueError, KeyError, OverflowError):
             continue

@@ -23,6 +23,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .io import frame_dtypes, markers_as_empty, with_dtypes
@@ -148,6 +149,8 @@ class TabularModel:
         cells stays ``object``)."""
         from ..cli.tables import draw_table, where_frame
 
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"n must be a whole number of rows, got {n!r}")
         run = self._loaded()
         partial = None
         if where:
@@ -172,16 +175,23 @@ class TabularModel:
         k-NN give, rather than one plausible value. ``resample``: RePaint's repeats of each
         sampler step (:class:`~dmm.samplers.Inpaint`); ``steps``: the sampler's steps (as in
         :meth:`sample`). Columns keep ``frame``'s pandas dtypes
-        where the filled values allow it (:func:`~dmm.tabular.io.with_dtypes`)."""
+        where the filled values allow it (:func:`~dmm.tabular.io.with_dtypes`), and rows its
+        index."""
         from ..cli.tables import codec_of, combine_draws, draw_fillings, filled_in
 
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"impute takes a pandas DataFrame, got {type(frame).__name__}")
+        if not len(frame):
+            return frame.copy()
         run = self._loaded()
         setup = self._setup(run, steps)
+        index = frame.index
         frame = frame.reset_index(drop=True)
         dtypes = frame_dtypes(frame)
         markers_as_empty(frame)  # '?' among numbers: a cell to fill
         filled = draw_fillings(run, setup, frame, draws, seed, self.device, None, resample)
         out = filled_in(frame, filled[0] if draws == 1 else combine_draws(codec_of(run), filled))
+        out.index = index
         return with_dtypes(out, dtypes)
 
     # --- persistence --------------------------------------------------------------------------
