@@ -717,3 +717,22 @@ def test_the_python_api_keeps_the_index_of_the_rows_it_fills():
         model.sample(2.5)
     with pytest.raises(TypeError, match="DataFrame"):
         model.impute(holes.to_numpy())
+
+
+def test_the_python_api_keeps_column_labels_that_are_numbers(tmp_path):
+    # pd.DataFrame(array) labels its columns 0, 1, 2: the run names them '0', '1', '2', and
+    # the tables come back with the caller's labels, also from a saved and loaded model
+    from dmm.data.errors import DataError
+    from dmm.tabular import TabularModel
+
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(40, 3)))
+    model = TabularModel(steps=5, batch_size=16, hidden=16, depth=1, sample_steps=4).fit(frame)
+    holes = frame.head(3).copy()
+    holes.iloc[0, 1] = np.nan
+    loaded = TabularModel.load(model.save(tmp_path / "saved"))
+    for table in (model.sample(4), loaded.sample(4), model.impute(holes), loaded.impute(holes)):
+        assert table.columns.tolist() == [0, 1, 2]
+    assert model.impute(holes).notna().all().all()
+    for labels in (["a", "a"], [1, "1"]):  # two labels that name one column
+        with pytest.raises(DataError, match="two columns are named"):
+            TabularModel(steps=5).fit(pd.DataFrame([[1.0, 2.0]] * 8, columns=labels))

@@ -133,6 +133,7 @@ def write_run_config(
     context: Mapping[str, Any] | None = None,
     scaling: Mapping[str, Any] | None = None,
     dtypes: Mapping[str, Any] | None = None,
+    labels: Sequence[Any] | None = None,
 ) -> None:
     """Write ``config.yaml``: everything needed to rebuild the run (with ``data.npy``; for a
     user's process also ``process.py``, the bytes it was loaded from). ``columns``: the names of
@@ -141,7 +142,8 @@ def write_run_config(
     conditional run's :meth:`~dmm.cli.context.Context.to_config`; ``scaling``: the map of a
     standardised run (:class:`~dmm.cli.scaling.ColumnScaling`); ``dtypes``: a DataFrame's pandas
     dtypes (:func:`~dmm.tabular.io.frame_dtypes`), which ``TabularModel`` gives its tables back
-    in."""
+    in; ``labels``: a DataFrame's column labels where some are numbers (the columns are named
+    by their text), which it gives its tables back with."""
     from .. import __version__
 
     extra: dict[str, Any] = {}
@@ -170,6 +172,7 @@ def write_run_config(
             **({} if context is None else {"context": dict(context)}),
             **({} if scaling is None else {"scaling": dict(scaling)}),
             **({} if not dtypes else {"dtypes": dict(dtypes)}),
+            **({} if labels is None else {"labels": list(labels)}),
             "dmm_version": __version__,
         },
         run_dir / CONFIG,

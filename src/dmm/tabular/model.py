@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data.errors import DataError
 from .io import frame_dtypes, markers_as_empty, with_dtypes
 from .schema import Declared, Schema, resolve_schema
 
@@ -84,8 +85,9 @@ class TabularModel:
         if not isinstance(frame, pd.DataFrame):
             raise TypeError(f"fit takes a pandas DataFrame, got {type(frame).__name__}")
         check_device(self.device)  # before any work: cuda on a machine without it
+        labels = list(frame.columns)
         frame = frame.reset_index(drop=True)  # a copy: the caller's frame is left alone
-        frame.columns = [str(c) for c in frame.columns]
+        frame.columns = _names(labels)
         for note in markers_as_empty(frame):  # as dmm train reads a file
             warnings.warn(note, stacklevel=2)
         schema = resolve_schema(frame, self.schema)
@@ -127,6 +129,7 @@ class TabularModel:
             columns=list(frame.columns),
             holdout={"fraction": 0.0, "rows": 0},
             dtypes=frame_dtypes(frame),
+            labels=None if all(isinstance(c, str) for c in labels) else labels,
         )
         train(built.model, built.loss, built.data, config, run_dir=out, progress=self.progress)
         self.run_dir_, self.schema_ = out, schema
@@ -157,7 +160,11 @@ class TabularModel:
             partial = where_frame(run, [f"{k}={v}" for k, v in where.items()], int(n))
         setup = self._setup(run, steps)
         out = draw_table(run, setup, int(n), seed, self.device, None, partial, False)
-        return with_dtypes(out, run.config.get("dtypes"))
+        out = with_dtypes(out, run.config.get("dtypes"))
+        labels = run.config.get("labels")
+        if labels is not None and len(labels) == out.shape[1]:
+            out.columns = labels  # the fitted frame's own labels (numbers, not their text)
+        return out
 
     def impute(
         self,
@@ -185,14 +192,16 @@ class TabularModel:
             return frame.copy()
         run = self._loaded()
         setup = self._setup(run, steps)
-        index = frame.index
+        index, labels = frame.index, list(frame.columns)
         frame = frame.reset_index(drop=True)
+        frame.columns = _names(labels)
         dtypes = frame_dtypes(frame)
         markers_as_empty(frame)  # '?' among numbers: a cell to fill
         filled = draw_fillings(run, setup, frame, draws, seed, self.device, None, resample)
         out = filled_in(frame, filled[0] if draws == 1 else combine_draws(codec_of(run), filled))
-        out.index = index
-        return with_dtypes(out, dtypes)
+        out = with_dtypes(out, dtypes)
+        out.index, out.columns = index, labels
+        return out
 
     # --- persistence --------------------------------------------------------------------------
 
@@ -254,6 +263,18 @@ class TabularModel:
             seed=0,
         )
         return sampling_setup(run, args)
+
+
+def _names(labels: list[Any]) -> list[str]:
+    """A DataFrame's column labels as the text that names the columns in a run (a label ``0``
+    is the column ``'0'``); :class:`~dmm.data.DataError` if two labels name the same column."""
+    names = [str(c) for c in labels]
+    seen: set[str] = set()
+    for label, name in zip(labels, names):
+        if name in seen:
+            raise DataError(f"two columns are named {name!r} (label {label!r}): rename one")
+        seen.add(name)
+    return names
 
 
 def _temporary(owner: object) -> Path:
