@@ -188,9 +188,9 @@ class TabularModel:
 
         if not isinstance(frame, pd.DataFrame):
             raise TypeError(f"impute takes a pandas DataFrame, got {type(frame).__name__}")
+        run = self._loaded()
         if not len(frame):
             return frame.copy()
-        run = self._loaded()
         setup = self._setup(run, steps)
         index, labels = frame.index, list(frame.columns)
         frame = frame.reset_index(drop=True)
