@@ -715,6 +715,8 @@ def test_the_python_api_keeps_the_index_of_the_rows_it_fills():
     assert empty.shape == (0, frame.shape[1]) and list(empty.columns) == list(frame.columns)
     with pytest.raises(TypeError, match="whole number of rows"):
         model.sample(2.5)
+    with pytest.raises(ValueError, match="n must be at least 1, got 0"):
+        model.sample(0)
     with pytest.raises(TypeError, match="DataFrame"):
         model.impute(holes.to_numpy())
 

@@ -154,6 +154,8 @@ class TabularModel:
 
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
             raise TypeError(f"n must be a whole number of rows, got {n!r}")
+        if n < 1:
+            raise ValueError(f"n must be at least 1, got {n}")
         run = self._loaded()
         partial = None
         if where:
