@@ -25,6 +25,9 @@ import torch
 from dmm.cli.catalog import build
 from dmm.data import moons
 
+#: torch's own choice of threads in this process (one per core)
+DEFAULT = torch.get_num_threads()
+
 
 def stepper():
     """One training step of ``vp`` (loss + backward + Adam) as a closure."""
@@ -71,9 +74,6 @@ def measure(threads: int, beside: bool, seconds: float) -> float:
         if other is not None:
             other.kill()
             other.wait()
-
-
-DEFAULT = torch.get_num_threads()
 
 
 def main() -> None:

@@ -85,7 +85,7 @@ class TabularModel:
         if not isinstance(frame, pd.DataFrame):
             raise TypeError(f"fit takes a pandas DataFrame, got {type(frame).__name__}")
         check_device(self.device)  # before any work: cuda on a machine without it
-        labels = list(frame.columns)
+        labels = frame.columns.tolist()
         frame = frame.reset_index(drop=True)  # a copy: the caller's frame is left alone
         frame.columns = _names(labels)
         for note in markers_as_empty(frame):  # as dmm train reads a file
@@ -129,7 +129,7 @@ class TabularModel:
             columns=list(frame.columns),
             holdout={"fraction": 0.0, "rows": 0},
             dtypes=frame_dtypes(frame),
-            labels=None if all(isinstance(c, str) for c in labels) else labels,
+            labels=_recorded(labels),
         )
         train(built.model, built.loss, built.data, config, run_dir=out, progress=self.progress)
         self.run_dir_, self.schema_ = out, schema
@@ -277,6 +277,15 @@ def _names(labels: list[Any]) -> list[str]:
             raise DataError(f"two columns are named {name!r} (label {label!r}): rename one")
         seen.add(name)
     return names
+
+
+def _recorded(labels: list[Any]) -> list[Any] | None:
+    """The labels a run records to give its tables back with: where some are numbers and all
+    are text or numbers (others, e.g. tuples, stay named by their text)."""
+    if all(isinstance(c, str) for c in labels):
+        return None
+    plain = all(isinstance(c, (str, int, float)) and not isinstance(c, bool) for c in labels)
+    return labels if plain else None
 
 
 def _temporary(owner: object) -> Path:
