@@ -4,6 +4,7 @@ come back in the data's coordinates, and a run from before the map keeps trainin
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 import yaml
 
@@ -96,17 +97,45 @@ def test_a_levy_run_from_before_the_ball_features_loads_without_them(tmp_path):
     assert main(["sample", str(out), "-n", "5", "-o", str(tmp_path / "s.npy"), "--quiet"]) == 0
 
 
-def test_the_robust_map_reads_medians_and_median_deviations():
+def test_the_robust_map_reads_the_quartiles():
     from dmm.cli.scaling import ColumnScaling
 
     rows = torch.tensor(
         [[1.0, 5.0, 2.0], [2.0, 5.0, 2.0], [4.0, 5.0, 2.0], [100.0, 5.0, 9.0], [float("nan"), 0, 0]]
     )
     m = ColumnScaling.robust(rows, 0.5)  # the NaN row is left out
-    assert m.mean == (2.0, 5.0, 2.0)  # the lower median of four
-    # deviations from 2: 1, 0, 2, 98 -> lower median 1, over 0.5; no spread -> 1
-    assert m.scale == (2.0, 1.0, 1.0)
+    # quartiles as torch.quantile's: 1.75 and 28 (first column), 2 and 3.75 (third)
+    q = torch.quantile(rows[:4].double(), torch.tensor([0.25, 0.75], dtype=torch.float64), dim=0)
+    assert q[:, 0].tolist() == [1.75, 28.0]
+    assert m.mean == pytest.approx(((1.75 + 28) / 2, 5.0, (2 + 3.75) / 2))
+    # half the distance over 0.5; no spread -> 1
+    assert m.scale == pytest.approx((28 - 1.75, 1.0, 3.75 - 2))
     torch.testing.assert_close(m.decode(m.encode(rows[:4])), rows[:4])
+
+
+def test_the_robust_map_is_the_median_and_deviation_of_a_symmetric_law():
+    from dmm.cli.scaling import ColumnScaling
+
+    torch.manual_seed(0)  # a Student-t of index 1.5: no variance; its median 7, scale 3
+    x = torch.distributions.StudentT(1.5).sample((200001, 1)).double() * 3 + 7
+    m = ColumnScaling.robust(x, 1.0)
+    median = x.median()
+    assert m.mean[0] == pytest.approx(float(median), abs=0.02)
+    assert m.scale[0] == pytest.approx(float((x - median).abs().median()), rel=0.01)
+
+
+def test_the_robust_map_centres_two_balanced_modes_between_them():
+    # four Gaussians of std 0.05 at (±2, ±2): the median and the deviation from it sat on one
+    # mode (1.86, scale 0.44), putting the other mode 8.8 spreads away
+    from dmm.cli.scaling import ColumnScaling
+
+    g = torch.Generator().manual_seed(0)
+    signs = torch.randint(0, 2, (20000, 2), generator=g) * 4.0 - 2.0
+    x = signs + 0.05 * torch.randn(20000, 2, generator=g)
+    m = ColumnScaling.robust(x, 1.0)
+    assert max(abs(c) for c in m.mean) < 0.1
+    assert all(s == pytest.approx(2.0, abs=0.1) for s in m.scale)
+    assert m.encode(x).abs().max() < 1.3
 
 
 def test_a_levy_run_from_before_its_map_keeps_raw_values(tmp_path):

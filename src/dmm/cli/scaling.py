@@ -16,7 +16,8 @@ from torch import Tensor
 class ColumnScaling:
     """``encode(x) = (x - mean) / scale`` per coordinate of a row (trailing axes flattened):
     from :meth:`fit`, the coordinate's mean and standard deviation (1 where that is 0); from
-    :meth:`robust`, its median (in ``mean``, the centre) and median absolute deviation."""
+    :meth:`robust`, the midpoint of its quartiles (in ``mean``, the centre) and half their
+    distance."""
 
     mean: tuple[float, ...]
     scale: tuple[float, ...]
@@ -35,19 +36,25 @@ class ColumnScaling:
 
     @classmethod
     def robust(cls, rows: Tensor, unit_spread: float) -> ColumnScaling:
-        """Median and spread of the rows whose coordinates are all finite: ``scale`` is the
-        coordinate's median absolute deviation from its median over ``unit_spread`` (that of
-        the law whose spread counts as 1), 1 where the deviation is 0. Both statistics exist
-        for laws without a mean or a variance, and move with an affine map of the data (for
-        heavy tails, where a standard deviation is ruled by a few rows)."""
+        """Centre and spread of the rows whose coordinates are all finite, from the coordinate's
+        quartiles ``q₁ ≤ q₃``: the centre (in ``mean``) is their midpoint ``(q₁ + q₃)/2``, and
+        ``scale`` is half their distance ``(q₃ - q₁)/2`` over ``unit_spread`` (that of the law
+        whose spread counts as 1), 1 where it is 0. For a law symmetric about ``m`` these are
+        its median ``m`` and its median absolute deviation ``q₃ - m``. Both exist for laws
+        without a mean or a variance (heavy tails, where a standard deviation is ruled by a few
+        rows), move with an affine map of the data, and stay between the modes of data with
+        two balanced modes, where the median and the deviation from it land on either mode
+        and at a fraction of its width (a coordinate of four narrow Gaussians at ±2 came out
+        centred on 1.86 and scaled by 0.44, putting half the rows 8.8 spreads from the centre).
+        """
         flat = rows.reshape(len(rows), -1).double()
         flat = flat[torch.isfinite(flat).all(dim=1)]
         if len(flat) == 0:
             return cls((0.0,) * rows[0].numel(), (1.0,) * rows[0].numel())
-        median = flat.median(dim=0).values  # the lower median of an even count
-        spread = (flat - median).abs().median(dim=0).values / unit_spread
+        q1, q3 = _quantile(flat, 0.25), _quantile(flat, 0.75)
+        spread = (q3 - q1) / 2 / unit_spread
         scale = torch.where(spread > 0, spread, torch.ones_like(spread))
-        return cls(tuple(median.tolist()), tuple(scale.tolist()))
+        return cls(tuple(((q1 + q3) / 2).tolist()), tuple(scale.tolist()))
 
     @classmethod
     def from_config(cls, entry: Mapping[str, Any]) -> ColumnScaling:
@@ -82,6 +89,16 @@ class ColumnScaling:
         """Rows back in the data's coordinates."""
         mean, scale = self._tensors(y)
         return (y.double() * scale + mean).to(y.dtype)
+
+
+def _quantile(flat: Tensor, q: float) -> Tensor:
+    """The ``q``-quantile of each column of ``flat`` ``(n, k)``, interpolated linearly between
+    order statistics as ``torch.quantile`` does (which refuses more than 2^24 elements)."""
+    ordered = flat.sort(dim=0).values
+    at = q * (len(ordered) - 1)
+    low = int(at)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (at - low) * (ordered[high] - ordered[low])
 
 
 __all__ = ["ColumnScaling"]

@@ -307,14 +307,15 @@ def standard_median_deviation(jumps: str, index: float) -> float:
 
 
 def _levy_scaling(data: Tensor, p: Mapping[str, Any]) -> ColumnScaling:
-    """``standardise=true``: each coordinate less its median, over its median absolute
-    deviation in units of the jump family's standard 1-D law of the jump index
-    (:func:`standard_median_deviation`; the index given, or read from the standardised data as
-    :func:`_levy_build` reads it: the map then moves with any shift and scaling of the data,
-    and so does the model). Data spread like that law keep their scale (the built-in sets);
+    """``standardise=true``: each coordinate less the midpoint of its quartiles, over half their
+    distance (:meth:`ColumnScaling.robust`: for a symmetric law, the median and the median
+    absolute deviation) in units of the jump family's standard 1-D law of the jump index
+    (:func:`standard_median_deviation`, that law's semi-interquartile range; the index
+    given, or read from the standardised data as :func:`_levy_build` reads it: the map then
+    moves with any shift and scaling of the data, and so does the model). Data spread like that law keep their scale (the built-in sets);
     data of any other scale are brought to it, so that the parameters in the data's units
-    (``jump_scale``, ``anchor_scale``, ``tail_radius``) fit them. The median and that
-    deviation exist without a mean or a variance."""
+    (``jump_scale``, ``anchor_scale``, ``tail_radius``) fit them. The quartiles exist without a
+    mean or a variance."""
     raw = ColumnScaling.robust(data, 1.0)  # the same map up to one factor: the same Hill index
     if p["jumps"] == "student-t":
         index = float(p["nu"]) or data_tail_index(raw.encode(data))
@@ -473,9 +474,9 @@ register_process(
             **_LOSS_HELP,
             "parameterisation": "jump-ratio model: tail-potential (a potential with the jump "
             "law's tail, learned part bounded by tail_bound), direct or potential",
-            "standardise": "train on (x - median) / s per coordinate, s its median absolute "
-            "deviation over that of the jump family's standard 1-D law (Student-t or stable) of "
-            "the jump index (the map is recorded "
+            "standardise": "train on (x - c) / s per coordinate, c the midpoint of its quartiles "
+            "and s half their distance over that of the jump family's standard 1-D law "
+            "(Student-t or stable) of the jump index (the map is recorded "
             "in the run and samples are mapped back; the scale parameters then fit data of any "
             "scale); false trains on the raw values",
             "jumps": "jump law: student-t (compound Poisson) or stable (truncated alpha-stable)",
