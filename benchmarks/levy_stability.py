@@ -1,12 +1,13 @@
 """Does ``levy-ou`` train from the CLI defaults on concentrated data? Each divergence, no sampling.
 
     python benchmarks/levy_stability.py --json docs/results/levy_stability.json [--steps 1500]
-        [--divergences kl logistic logistic:4]
+        [--divergences kl logistic logistic:4 logistic:4:tail]
 
 Data: 20 000 draws of four 2-D Gaussians of std ``--std`` (0.05) at ``(±2, ±2)`` (written to
-``OUT/narrow.npy``). For each divergence (``kl``, ``logistic``, or ``logistic:M`` with the logit
-offset ``M``) the script runs ``dmm train --process levy-ou --data OUT/narrow.npy --steps S
---set divergence=… [--set logistic_offset=M]`` and reports
+``OUT/narrow.npy``). For each divergence (``kl``, ``logistic``, ``logistic:M`` with the logit
+offset ``M``, or ``logistic:M:tail`` with the offset counted from the tail's fixed ratio) the
+script runs ``dmm train --process levy-ou --data OUT/narrow.npy --steps S --set divergence=…
+[--set logistic_offset=M] [--set offset_from_tail=true]`` and reports
 whether the training finished (the trainer stops a run whose batch loss passes 10 000 times its
 first value, with a one-line error) and its logged losses (first, largest, last; stable: every
 logged loss below ``10 max(1, |first|)``). Sample quality is not measured here.
@@ -45,13 +46,18 @@ def main() -> None:
     results: dict = {"steps": args.steps, "std": args.std}
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     for variant in args.divergences:
-        divergence, _, offset = variant.partition(":")
+        divergence, _, rest = variant.partition(":")
+        offset, _, base = rest.partition(":")
         run = args.out / variant.replace(":", "_")
         cmd = [sys.executable, "-m", "dmm.cli.main", "train", "--process", "levy-ou",
                "--data", str(data), "--steps", str(args.steps), "--set",
                f"divergence={divergence}", "--out", str(run), "--force", "--quiet"]  # fmt: skip
         if offset:
             cmd += ["--set", f"logistic_offset={offset}"]
+        if base == "tail":
+            cmd += ["--set", "offset_from_tail=true"]
+        elif base:
+            raise SystemExit(f"unknown offset base '{base}' in '{variant}' (known: tail)")
         print("$ dmm " + " ".join(cmd[3:]), flush=True)
         done = subprocess.run(cmd, env=env, stderr=subprocess.PIPE, text=True)
         log = run / "log.jsonl"

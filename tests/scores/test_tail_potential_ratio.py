@@ -34,6 +34,28 @@ def test_learned_part_is_bounded_and_the_tail_is_that_of_h():
     assert raw.abs().max() > 2.0  # the bound was exercised, not vacuous
 
 
+def test_the_fixed_part_is_the_tail_laws_log_ratio_and_the_rest_is_bounded():
+    from dmm.scores.jump_ratios import JumpDiffusionModel, NoDiffusionScore, fixed_log_ratios
+
+    model, tail, proc = _model(bound=2.0)
+    g = torch.Generator().manual_seed(1)
+    y = 10 * torch.randn(6, 2, generator=g)
+    x = 10 * torch.randn(6, 3, 2, generator=g)
+    t = torch.rand(6, generator=g)
+    fixed = model.fixed_log_ratios_to(y, x, t)
+    want = tail.log_prob(x.reshape(18, 2)).reshape(6, 3) - tail.log_prob(y)[:, None]
+    torch.testing.assert_close(fixed, want)
+    assert not fixed.requires_grad
+    learned = model.log_ratios_to(y, x, t) - fixed
+    assert (learned.abs() <= 4.0 + 1e-4).all() and learned.abs().max() > 0.5
+    # the pair model and the module helper read the same fixed part; a model without one reads 0
+    both = JumpDiffusionModel(NoDiffusionScore(proc), model)
+    torch.testing.assert_close(fixed_log_ratios(both, y, x, t), fixed)
+    plain = PotentialRatio(model.net, proc, squash=True)
+    assert (fixed_log_ratios(plain, y, x, t) == 0).all()
+    assert (fixed_log_ratios(torch.nn.Identity(), y, x, t) == 0).all()
+
+
 def test_score_is_the_gradient_of_the_potential():
     model, _, _ = _model()
     y = torch.tensor([[0.3, -0.7], [5.0, 2.0]], dtype=torch.float32)

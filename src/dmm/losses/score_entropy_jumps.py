@@ -21,7 +21,7 @@ from torch.nn import functional as F
 from ..processes.anchor import AnchoredProposals
 from ..processes.base import Process
 from ..processes.jumps import Jumps
-from ..scores.jump_ratios import proposal_log_ratios
+from ..scores.jump_ratios import fixed_log_ratios, proposal_log_ratios
 from ..spaces.base import expand_batch
 from .base import Loss, Noised
 
@@ -35,7 +35,11 @@ def antisymmetric(model: nn.Module) -> bool:
     return bool(getattr(model, "antisymmetric", False))
 
 
-def logistic_terms(u: Tensor, offset: float) -> tuple[Tensor, Tensor]:
+#: the largest logit offset: ``e^30 ≈ 1e13``, the KL form's clamp on ``log ρ``
+OFFSET_MAX = 30.0
+
+
+def logistic_terms(u: Tensor, offset: float | Tensor) -> tuple[Tensor, Tensor]:
     r"""The logistic divergence's two per-pair terms at ``u = log ρ_θ(a, b)`` with offset ``M``:
     ``φ₁(u) = e^M softplus(u - M)`` (``a`` drawn first) and ``φ₂(u) = softplus(M - u) - M`` (``b``
     drawn first).
@@ -46,17 +50,41 @@ def logistic_terms(u: Tensor, offset: float) -> tuple[Tensor, Tensor]:
     ``φ₂ → -u``: the score entropy's terms (the ``-M`` keeps the loss on their scale). For
     ``u ≪ M`` the pair behaves like the score entropy (ratios up to about ``e^M`` are learned with
     its signal); its gradients are bounded by ``e^M`` and 1 where the score entropy's ``e^u`` is
-    not."""
-    return math.exp(offset) * F.softplus(u - offset), F.softplus(offset - u) - offset
+    not.
+
+    ``M`` may differ from pair to pair (a tensor like ``u``), as long as it depends only on the
+    pair ``(a, b)`` and ``t``: each orientation's two terms are still minimised at the true
+    ratio, whatever its own ``M`` (:func:`relative_offsets`)."""
+    scale = torch.exp(offset) if isinstance(offset, Tensor) else math.exp(offset)
+    return scale * F.softplus(u - offset), F.softplus(offset - u) - offset
 
 
-def _check_logistic(divergence: str, offset: float) -> float:
+def relative_offsets(offset: float, fixed: Tensor) -> tuple[Tensor, Tensor]:
+    r"""Per-pair offsets counted from a model's fixed log ratio ``f = log h_t(b) - log h_t(a)``
+    (:func:`~dmm.scores.jump_ratios.fixed_log_ratios`): ``M + max(0, f)`` for ``u(a, b)`` and
+    ``M + max(0, -f)`` for ``u(b, a)``, each at most :data:`OFFSET_MAX` (``e^M`` stays finite in
+    float32 where a light fixed tail puts ``|f|`` in the thousands; the KL form clamps ``log ρ``
+    there too).
+
+    The fixed part (a tail law fitted to the data) says where large ratios are expected: from a
+    point far out to the bulk, ``f`` is large and so is the true ratio, which the score entropy's
+    signal (the offset large) learns; next to a narrow mode that the fixed part does not know
+    of, the offset stays ``M`` and an overshoot of the learned part is charged linearly, with
+    gradients at most ``e^M`` times the fixed ratio. Both offsets depend only on the pair, so
+    the minimiser is the true ratio (:func:`logistic_terms`)."""
+    up, down = offset + torch.relu(fixed), offset + torch.relu(-fixed)
+    return up.clamp(max=OFFSET_MAX), down.clamp(max=OFFSET_MAX)
+
+
+def _check_logistic(divergence: str, offset: float, from_fixed: bool = False) -> float:
     if divergence not in ("kl", "logistic"):
         raise ValueError(f"unknown divergence '{divergence}' (known: kl, logistic)")
-    if not 0 <= offset <= 30:
+    if not 0 <= offset <= OFFSET_MAX:
         raise ValueError(f"the logistic offset must be in [0, 30], got {offset}")
     if offset and divergence != "logistic":
         raise ValueError("offset is for divergence='logistic'")
+    if from_fixed and divergence != "logistic":
+        raise ValueError("offset_from_fixed is for divergence='logistic'")
     return float(offset)
 
 
@@ -135,8 +163,10 @@ class ImplicitScoreEntropy(_JumpScoreEntropy):
         divergence: str = "kl",
         anchor: AnchoredProposals | None = None,
         offset: float = 0.0,
+        offset_from_fixed: bool = False,
     ) -> None:
-        self.offset = _check_logistic(divergence, offset)
+        self.offset = _check_logistic(divergence, offset, offset_from_fixed)
+        self.offset_from_fixed = bool(offset_from_fixed)
         super().__init__(process, proposals, "implicit score entropy")
         self.divergence = divergence
         self.anchor = _check_anchor(process, anchor)
@@ -171,8 +201,17 @@ class ImplicitScoreEntropy(_JumpScoreEntropy):
             behind, iw_back = _destinations(self.process, j, self.anchor, xt, t, k, generator)
             back = model.log_ratio(behind, x, tk, ck)
         if self.divergence == "logistic":
-            first = logistic_terms(up, self.offset)[0]
-            second = logistic_terms(back, self.offset)[1]
+            m_up = m_back = self.offset
+            if self.offset_from_fixed:
+                f_up = fixed_log_ratios(model, xt, ahead.reshape(n, k, *xt.shape[1:]), t)
+                if antisymmetric(model):  # the back pair is (x ⊕ w, x): its fixed ratio is -f
+                    m_up, m_back = relative_offsets(self.offset, f_up.reshape(n * k))
+                else:  # log ρ(behind, x) = -(fixed ratio of x → behind) + learned
+                    f_b = fixed_log_ratios(model, xt, behind.reshape(n, k, *xt.shape[1:]), t)
+                    m_up = relative_offsets(self.offset, f_up.reshape(n * k))[0]
+                    m_back = relative_offsets(self.offset, f_b.reshape(n * k))[1]
+            first = logistic_terms(up, m_up)[0]
+            second = logistic_terms(back, m_back)[1]
         else:
             first, second = torch.exp(up.clamp(max=30.0)), -back
         if self.anchor is not None:  # importance weights g/q of each term's own proposals
@@ -247,10 +286,12 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
         divergence: str = "kl",
         anchor: AnchoredProposals | None = None,
         offset: float = 0.0,
+        offset_from_fixed: bool = False,
     ) -> None:
         if weighting not in ("kl", "unit"):
             raise ValueError(f"unknown weighting '{weighting}' (known: kl, unit)")
-        self.offset = _check_logistic(divergence, offset)
+        self.offset = _check_logistic(divergence, offset, offset_from_fixed)
+        self.offset_from_fixed = bool(offset_from_fixed)
         if divergence == "logistic" and ratio_cap is not None:
             raise ValueError("ratio_cap is for the KL form: the logistic form's weights are <= 1")
         if ratio_cap is not None and not ratio_cap > 0:
@@ -309,7 +350,11 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
             )
             log_r = both[n:] - both[:n].repeat_interleave(k)
         if self.divergence == "logistic":
-            per = self._logistic(model, ys, xs, tk, ck, log_r, lr, on_atom)
+            m_ab = m_ba = self.offset
+            if self.offset_from_fixed:
+                fixed = fixed_log_ratios(model, y, xs.reshape(n, k, *y.shape[1:]), t)
+                m_ab, m_ba = relative_offsets(self.offset, fixed)
+            per = self._logistic(model, ys, xs, tk, ck, log_r, lr, on_atom, m_ab, m_ba)
             per = per if iw is None else iw * per
             weight = j.jump_rate(t).reshape(n) if self.weighting == "kl" else torch.ones_like(t)
             return weight * per.mean(1)
@@ -337,15 +382,21 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
         weight = j.jump_rate(t).reshape(n) if self.weighting == "kl" else torch.ones_like(t)
         return weight * per.mean(1)
 
-    def _logistic(self, model, ys, xs, tk, ck, log_r, lr, on_atom) -> Tensor:
+    def _logistic(self, model, ys, xs, tk, ck, log_r, lr, on_atom, m_ab, m_ba) -> Tensor:
         """Per-proposal logistic terms, ``(n, k)`` (class doc); ``lr = log ρ_θ(y, y⊕w)``,
-        ``log_r`` the kernel's ``log r``."""
+        ``log_r`` the kernel's ``log r``; ``m_ab``, ``m_ba`` the offsets of ``u(y, y⊕w)`` and
+        ``u(y⊕w, y)``."""
         back = -lr if antisymmetric(model) else model.log_ratio(xs, ys, tk, ck).reshape(lr.shape)
         with torch.no_grad():
             pi = torch.where(on_atom, 1.0, torch.sigmoid(-log_r.reshape(lr.shape)))
-        first, second = logistic_terms(lr, self.offset)
-        first_b, second_b = logistic_terms(back, self.offset)
+        first, second = logistic_terms(lr, m_ab)
+        first_b, second_b = logistic_terms(back, m_ba)
         return pi * (first + second_b) + (1 - pi) * (second + first_b)
 
 
-__all__ = ["DenoisingJumpScoreEntropy", "ImplicitScoreEntropy", "logistic_terms"]
+__all__ = [
+    "DenoisingJumpScoreEntropy",
+    "ImplicitScoreEntropy",
+    "logistic_terms",
+    "relative_offsets",
+]

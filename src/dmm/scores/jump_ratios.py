@@ -58,6 +58,13 @@ class JumpRatioModel(nn.Module):
     def log_ratio(self, y: Tensor, x: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
         raise NotImplementedError
 
+    def fixed_log_ratios_to(self, y: Tensor, x: Tensor, t: Tensor) -> Tensor:
+        """The part of ``log ρ_θ(y, x_k, t)`` fixed by construction, not learned (``x``:
+        ``(n, K, *event)``, result ``(n, K)``, no gradient): 0 here, the fixed tail's
+        ``log h_t(x_k) - log h_t(y)`` for :class:`TailPotentialRatio`. Losses may count their
+        offsets from it (:func:`~dmm.losses.score_entropy_jumps.logistic_terms`)."""
+        return torch.zeros(x.shape[:2], dtype=y.dtype, device=y.device)
+
     def ratio(self, y: Tensor, x: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
         """``ρ_θ(y, x, t) = φ_θ(x, t) / φ_θ(y, t)`` (backward jump ``y → x``)."""
         return torch.exp(self.log_ratio(y, x, t, context).clamp(-LOG_RATIO_MAX, LOG_RATIO_MAX))
@@ -236,11 +243,20 @@ class TailPotentialRatio(PotentialRatio):
         size = (f**2).sum(-1, keepdim=True) / self.radius**2
         return f * torch.rsqrt(1 + size)
 
+    def _fixed(self, z: Tensor, t: Tensor) -> Tensor:
+        """``log h_t(z_ij)`` for a group of points per row (``(n, m)``)."""
+        n, m = z.shape[0], z.shape[1]
+        return self.tail.log_prob(z.reshape(n * m, -1), t.repeat_interleave(m)).reshape(n, m)
+
     def potentials(self, z: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
         learned = super().potentials(z, t, context)
-        n, m = z.shape[0], z.shape[1]
-        base = self.tail.log_prob(z.reshape(n * m, -1), t.repeat_interleave(m))
-        return base.reshape(n, m).to(learned.dtype) + self.bound * torch.tanh(learned / self.bound)
+        base = self._fixed(z, t).to(learned.dtype)
+        return base + self.bound * torch.tanh(learned / self.bound)
+
+    @torch.no_grad()
+    def fixed_log_ratios_to(self, y: Tensor, x: Tensor, t: Tensor) -> Tensor:
+        h = self._fixed(torch.cat([y[:, None], x], 1), t).to(y.dtype)
+        return h[:, 1:] - h[:, :1]
 
 
 class NoDiffusionScore(nn.Module):
@@ -276,6 +292,9 @@ class JumpDiffusionModel(nn.Module):
     def log_ratios_to(self, y, x, t, context=None) -> Tensor:
         return proposal_log_ratios(self.ratio_model, y, x, t, context)
 
+    def fixed_log_ratios_to(self, y, x, t) -> Tensor:
+        return fixed_log_ratios(self.ratio_model, y, x, t)
+
     def ratio(self, y, x, t, context=None) -> Tensor:
         return self.ratio_model.ratio(y, x, t, context)
 
@@ -295,7 +314,17 @@ def proposal_log_ratios(
     return model.log_ratio(ys, xs, t.repeat_interleave(k), ck).reshape(n, k)
 
 
+def fixed_log_ratios(model: nn.Module, y: Tensor, x: Tensor, t: Tensor) -> Tensor:
+    """The part of ``log ρ_θ(y_i, x_ik, t_i)`` that ``model`` fixes by construction
+    (:meth:`JumpRatioModel.fixed_log_ratios_to`; shapes as :func:`proposal_log_ratios`); 0 for a
+    model that does not declare one."""
+    if hasattr(model, "fixed_log_ratios_to"):
+        return model.fixed_log_ratios_to(y, x, t)
+    return torch.zeros(x.shape[:2], dtype=y.dtype, device=y.device)
+
+
 __all__ = [
+    "fixed_log_ratios",
     "proposal_log_ratios",
     "DirectRatio",
     "JumpDiffusionModel",

@@ -385,6 +385,7 @@ def _levy_loss_terms(process: LevyOU, p: Mapping[str, Any]) -> Loss:
         raise ValueError(f"unknown loss '{p['loss']}' (known: {', '.join(LOSSES)})")
     denoising = p["loss"] == "denoising" and process.has_latent_kernel
     k, divergence, offset = int(p["proposals"]), p["divergence"], _offset(p)
+    from_tail = divergence == "logistic" and bool(p["offset_from_tail"])
     anchor = (
         AnchoredProposals(float(p["anchor_weight"]), float(p["anchor_scale"]))
         if p["loss_anchor"]
@@ -392,13 +393,23 @@ def _levy_loss_terms(process: LevyOU, p: Mapping[str, Any]) -> Loss:
     )
     if denoising and divergence == "logistic":  # weights <= 1: no cap needed
         jumps: Loss = DenoisingJumpScoreEntropy(
-            process, k, divergence="logistic", anchor=anchor, offset=offset
+            process,
+            k,
+            divergence="logistic",
+            anchor=anchor,
+            offset=offset,
+            offset_from_fixed=from_tail,
         )
     elif denoising:  # ratio_cap: finite variance under heavy-tailed jumps (see the loss)
         jumps = DenoisingJumpScoreEntropy(process, k, float(p["ratio_cap"]), anchor=anchor)
     else:
         jumps = ImplicitScoreEntropy(
-            process, k, divergence=divergence, anchor=anchor, offset=offset
+            process,
+            k,
+            divergence=divergence,
+            anchor=anchor,
+            offset=offset,
+            offset_from_fixed=from_tail,
         )
     if process.sigma == 0:
         return jumps
@@ -445,6 +456,7 @@ register_process(
             "loss": "denoising",
             "divergence": "kl",
             "logistic_offset": 0.0,
+            "offset_from_tail": False,
             "ratio_cap": 3.0,
             "anchor_scale": 1.0,
             "anchor_weight": 0.5,
@@ -494,6 +506,9 @@ register_process(
             "theta": "mean-reversion rate of dX = -theta X dt + dJ",
             "T": "time horizon of the forward process",
             "t_min": "smallest time trained and sampled",
+            "offset_from_tail": "with divergence=logistic: count each pair's offset from the "
+            "tail-potential's fixed log ratio f, M + max(0, f) (large ratios where the tail law "
+            "expects them, bounded gradients elsewhere; same minimiser)",
             "ratio_cap": "cap on the target ratio in the denoising kl loss (finite variance under "
             "heavy tails)",
             "anchor_scale": "scale of the Cauchy anchor the split-anchored sampler proposes from",
