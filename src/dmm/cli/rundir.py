@@ -188,6 +188,11 @@ BEFORE_THEIR_TIME = {
     # levy-ou, 2026-12-03: the tail-potential's ball features and the anchored loss proposals
     "tail_radius": 0.0,
     "loss_anchor": False,
+    # the jump losses' divergences (torus-jump, levy-ou): before them, the score entropy
+    "divergence": "kl",
+    "logistic_offset": 0.0,
+    # levy-ou, 2026-12-05: offsets counted from the tail (with divergence=logistic)
+    "offset_from_tail": False,
 }
 
 
