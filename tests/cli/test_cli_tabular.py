@@ -146,7 +146,7 @@ def test_where_fixes_columns(table_run, tmp_path, capsys):
     ):
         _fails(capsys, [*argv[:4], "--where", item, "-o", str(tmp_path / "x.csv")], needle)
     twice = [*argv, "--where", "colour=blue", "-o", str(tmp_path / "x.csv")]
-    _fails(capsys, twice, "names 'colour' twice")
+    _fails(capsys, twice, "--where 'colour=blue': 'colour' is given twice")
     assert not (tmp_path / "x.csv").exists()
 
 
@@ -288,6 +288,17 @@ def test_the_python_api_reads_and_writes_the_same_run_folders(table_run, tmp_pat
     assert not model.sample(7, seed=1, steps=2)["size"].equals(synthetic["size"])
     with pytest.raises(ValueError, match="steps must be a positive integer"):
         model.sample(7, steps=0)
+    # where= conditions as --where does, and its errors quote the API's form, not the flag's
+    red = model.sample(6, where={"colour": "red", "stars": 4})
+    assert (red["colour"] == "red").all() and (red["stars"] == 4).all()
+    for where, message in (
+        ({"colour": "purple"}, "where={'colour': 'purple'}: 'purple' is not a level of 'colour'"),
+        ({"stars": 2.5}, "where={'stars': 2.5}: 'stars' takes whole numbers"),
+        ({"nope": 1}, "where={'nope': 1}: no column 'nope'"),
+    ):
+        with pytest.raises(ValueError) as err:
+            model.sample(3, where=where)
+        assert str(err.value).startswith(message) and "--where" not in str(err.value)
     holes = _table(6, seed=2)
     holes.loc[0, "size"] = np.nan
     holes.loc[1, "colour"] = None

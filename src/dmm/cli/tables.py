@@ -92,28 +92,26 @@ def partial_rows(run: Run, frame: pd.DataFrame, fill_empty: bool, resample: int 
     return Given(given, values, "replace", values, resample)
 
 
-def where_frame(run: Run, items: Sequence[str], n: int) -> pd.DataFrame:
-    """``n`` rows with the ``--where column=value`` cells filled and every other cell empty."""
+def where_frame(run: Run, items: Sequence[str] | Mapping[Any, Any], n: int) -> pd.DataFrame:
+    """``n`` rows with the given cells filled and every other cell empty: ``items`` are the
+    ``--where COLUMN=VALUE`` texts, or the Python API's ``where={column: value}`` (its errors
+    then quote that form)."""
     codec = codec_of(run)
     frame = pd.DataFrame({c: [None] * n for c in codec.schema.names}, dtype=object)
     named: set[str] = set()
-    for item in items:
-        name, sep, text = item.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            raise UsageError(f"--where '{item}': expected COLUMN=VALUE")
+    for item, name, text in _where_items(items):
         if name not in codec.schema.names:
             raise UsageError(
-                f"--where '{item}': no column '{name}' (columns: {', '.join(codec.schema.names)})"
+                f"{item}: no column '{name}' (columns: {', '.join(codec.schema.names)})"
             )
         if name in named:
-            raise UsageError(f"--where names '{name}' twice: give each column one value")
+            raise UsageError(f"{item}: '{name}' is given twice: give each column one value")
         named.add(name)
         column = codec.schema[name]
         value: Any = text
         if column.type == "id":
             raise UsageError(
-                f"--where '{item}': '{name}' is an identifier column (not modelled): every "
+                f"{item}: '{name}' is an identifier column (not modelled): every "
                 "sampled row gets a new one"
             )
         if column.type == "datetime":
@@ -125,49 +123,60 @@ def where_frame(run: Run, items: Sequence[str], n: int) -> pd.DataFrame:
                     if column.timestamps
                     else f"as {column.format}"
                 )
-                raise UsageError(
-                    f"--where '{item}': '{name}' takes dates written {written}"
-                ) from None
+                raise UsageError(f"{item}: '{name}' takes dates written {written}") from None
         elif column.written_as_text:  # with or without its unit; written with it
             number = column.numbers(pd.Series([text]))
             if number.isna().all() and column.levels:  # an ordinal's ordered levels
                 raise UsageError(
-                    f"--where '{item}': '{text}' is not a level of '{name}' (levels: "
+                    f"{item}: '{text}' is not a level of '{name}' (levels: "
                     f"{' < '.join(column.levels[:12])})"
                 )
             if number.isna().all():
                 example = column.written(pd.Series([column.low]))[0]
-                raise UsageError(f"--where '{item}': '{name}' takes numbers (e.g. {example})")
+                raise UsageError(f"{item}: '{name}' takes numbers (e.g. {example})")
             value = column.written(number)[0]
         elif column.type not in ("categorical", "constant") or column.numeric_levels:
             try:
                 value = float(text)
             except ValueError:
-                raise UsageError(f"--where '{item}': '{name}' takes numbers") from None
+                raise UsageError(f"{item}: '{name}' takes numbers") from None
             _check_where_number(item, column, value)
         if column.type == "categorical" and str(_level(value)) not in column.levels:
             levels = ", ".join(column.levels[:12]) + (", ..." if len(column.levels) > 12 else "")
-            raise UsageError(
-                f"--where '{item}': '{text}' is not a level of '{name}' (levels: {levels})"
-            )
+            raise UsageError(f"{item}: '{text}' is not a level of '{name}' (levels: {levels})")
         frame[name] = [value] * n
     return frame
 
 
 def _check_where_number(item: str, column: Column, value: float) -> None:
+    """``item``: how the error names the given cell (:func:`_where_items`)."""
     """A ``--where`` number against its column's type: above zero for ``positive``, whole for
     ``integer`` and ``ordinal``, and within an ordinal's range."""
     name = column.name
     if not np.isfinite(value):
-        raise UsageError(f"--where '{item}': '{name}' takes finite numbers")
+        raise UsageError(f"{item}: '{name}' takes finite numbers")
     if column.type == "positive" and value <= 0:
-        raise UsageError(f"--where '{item}': '{name}' is positive: give a number above 0")
+        raise UsageError(f"{item}: '{name}' is positive: give a number above 0")
     if column.type in ("integer", "ordinal") and not value.is_integer():
-        raise UsageError(f"--where '{item}': '{name}' takes whole numbers")
+        raise UsageError(f"{item}: '{name}' takes whole numbers")
     if column.type == "ordinal" and not column.low <= value <= column.high:
         raise UsageError(
-            f"--where '{item}': '{name}' takes whole numbers from {column.low:g} to {column.high:g}"
+            f"{item}: '{name}' takes whole numbers from {column.low:g} to {column.high:g}"
         )
+
+
+def _where_items(items: Sequence[str] | Mapping[Any, Any]) -> list[tuple[str, str, str]]:
+    """``(how an error names it, column, value text)`` for each given cell: ``--where
+    'COLUMN=VALUE'`` texts, or the API's ``where={column: value}``."""
+    if isinstance(items, Mapping):
+        return [(f"where={{{k!r}: {v!r}}}", str(k), str(v)) for k, v in items.items()]
+    out = []
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--where '{item}': expected COLUMN=VALUE")
+        out.append((f"--where '{item}'", name.strip(), text))
+    return out
 
 
 def _level(value: Any) -> Any:

@@ -159,7 +159,7 @@ class TabularModel:
         run = self._loaded()
         partial = None
         if where:
-            partial = where_frame(run, [f"{k}={v}" for k, v in where.items()], int(n))
+            partial = where_frame(run, dict(where), int(n))
         setup = self._setup(run, steps)
         out = draw_table(run, setup, int(n), seed, self.device, None, partial, False)
         out = with_dtypes(out, run.config.get("dtypes"))
