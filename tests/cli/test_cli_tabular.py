@@ -752,3 +752,18 @@ def test_the_python_api_keeps_column_labels_that_are_numbers(tmp_path):
     for labels in (["a", "a"], [1, "1"]):  # two labels that name one column
         with pytest.raises(DataError, match="two columns are named"):
             TabularModel(steps=5).fit(pd.DataFrame([[1.0, 2.0]] * 8, columns=labels))
+
+
+def test_an_ordinal_declared_on_integers_gives_integers_back():
+    # schema={"size": [1, 2, 5]} (a list of numbers: refused before, with a TypeError) and
+    # "ordinal 1, 2, 5" (samples came back as the text '1', '2') on an int64 column
+    from dmm.tabular import TabularModel
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"size": rng.choice([1, 2, 5], 120), "x": rng.normal(size=120)})
+    for declared in ([1, 2, 5], "ordinal 1, 2, 5"):
+        small = {"steps": 5, "batch_size": 32, "hidden": 16, "depth": 1, "sample_steps": 5}
+        model = TabularModel(**small, schema={"size": declared})
+        drawn = model.fit(frame).sample(30)
+        assert model.schema_["size"].type == "ordinal", declared
+        assert drawn["size"].dtype == "int64" and set(drawn["size"]) <= {1, 2, 5}, declared

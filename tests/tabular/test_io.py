@@ -123,6 +123,19 @@ def test_numeric_categories_come_back_from_their_text():
     assert with_dtypes(outside, dtypes)["grade"].dtype == object
 
 
+def test_integer_levels_written_as_text_come_back_as_integers():
+    # an ordinal declared on an int64 column ('size: [1, 2, 5]', 'size: ordinal 1, 2, 5'): its
+    # levels decode as text, and the fitted frame's dtype takes them back; text that is not how
+    # the number is written ('05') stays text
+    back = with_dtypes(pd.DataFrame({"size": pd.Series(["1", "5", "2"], dtype=object)}),
+                       {"size": "int64"})  # fmt: skip
+    assert back["size"].dtype == "int64" and back["size"].tolist() == [1, 5, 2]
+    padded = pd.DataFrame({"size": pd.Series(["1", "05"], dtype=object)})
+    pd.testing.assert_frame_equal(with_dtypes(padded, {"size": "int64"}), padded)
+    empty = pd.DataFrame({"size": pd.Series(["1", None], dtype=object)})
+    assert with_dtypes(empty, {"size": "Int64"})["size"].tolist() == [1, pd.NA]
+
+
 @pytest.mark.parametrize(
     "column, values",
     [

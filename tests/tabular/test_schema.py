@@ -98,6 +98,16 @@ def test_schema_round_trip_and_files(tmp_path):
     short = tmp_path / "short.yaml"
     short.write_text("stars: categorical\n")
     assert read_schema_file(short) == {"stars": "categorical"}
+    # an ordinal's levels as a list: text, or numbers written as level_text writes them
+    short.write_text("stars: [1, 2, 5]\n")
+    assert read_schema_file(short) == {"stars": [1, 2, 5]}
+    stars = infer_schema(pd.DataFrame({"stars": [5, 1, 2, 2]}), {"stars": [1, 2, 5]})["stars"]
+    assert stars.type == "ordinal" and stars.levels == ("1", "2", "5")
+    short.write_text("stars: [1, true]\n")
+    with pytest.raises(DataError, match="not all text or numbers"):
+        read_schema_file(short)
+    with pytest.raises(DataError, match="ordinal levels are text or numbers"):
+        infer_schema(pd.DataFrame({"stars": [1, 2]}), {"stars": [1, None]})
     bad = tmp_path / "bad.yaml"
     bad.write_text("stars: text\n")
     with pytest.raises(DataError, match="unknown type 'text'"):
@@ -384,9 +394,9 @@ def test_ordered_levels_with_commas_are_declared_as_a_list(tmp_path):
     assert again["size"].levels == sizes and again["bands"].levels == sizes
     assert list(again["size"].written(again["size"].numbers(frame["size"]))) == list(text)
     assert infer_schema(frame, {"size": list(sizes)})["size"].levels == sizes  # the Python form
-    path.write_text("size: [1, 2, 3]\n")
-    with pytest.raises(DataError, match="'size' lists levels that are not all text"):
-        read_schema_file(path)
+    path.write_text("size: [1, 2, 3]\n")  # numbers are levels too ('1', '2', '3'), not these
+    with pytest.raises(DataError, match=r"'size' is declared ordinal \(1 < 2 < 3\) but has other"):
+        resolve_schema(frame, read_schema_file(path))
     with pytest.raises(DataError, match=r"declared ordinal \(under 100 < 1,000 or more\)"):
         infer_schema(frame, {"size": ["under 100", "1,000 or more"]})
 

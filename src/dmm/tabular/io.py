@@ -199,10 +199,11 @@ def with_dtypes(frame: pd.DataFrame, dtypes: Mapping[str, Any] | None) -> pd.Dat
         if not (cast.isna().to_numpy() == empty).all():
             continue
         if not pd.api.types.is_float_dtype(dtype):
-            same = (
-                cast[~empty].astype(object).to_numpy() == column[~empty].astype(object).to_numpy()
-            )
-            if not same.all():
+            was, now = column[~empty].astype(object).to_numpy(), cast[~empty].astype(object)
+            numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+            if text and numeric:  # levels that are numbers come back as text: '5' for 5
+                now = now.map(level_text)
+            if not (now.to_numpy() == was).all():
                 continue
         out[name] = cast
     return out

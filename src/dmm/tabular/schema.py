@@ -409,8 +409,9 @@ def _format_level(value: Any) -> str:
 
 
 #: a declared type: a type's name (``"positive"``, ``"ordinal Fair,Good,Ideal"``, ...) or an
-#: ordinal's text levels, lowest first (``["Fair", "Good", "Ideal"]``)
-Declared = str | Sequence[str]
+#: ordinal's levels, lowest first (``["Fair", "Good", "Ideal"]``, or numbers: ``[1, 2, 5]``,
+#: read as :func:`level_text` writes them)
+Declared = str | Sequence[str | int | float]
 
 
 def infer_column(name: str, series: pd.Series, type: Declared | None = None) -> Column:
@@ -437,7 +438,11 @@ def infer_column(name: str, series: pd.Series, type: Declared | None = None) -> 
             raise DataError(f"column '{name}' has infinite values (rows {rows})")
     ordered = _ordered_categories(series)
     if type is not None and not isinstance(type, str):  # an ordinal's levels, lowest first
-        return _ordinal_levels(name, present, tuple(type), missing)
+        if not all(_is_level(v) for v in type):
+            raise DataError(
+                f"column '{name}': ordinal levels are text or numbers, got {list(type)!r}"
+            )
+        return _ordinal_levels(name, present, tuple(level_text(v) for v in type), missing)
     if type is None:
         if ordered is not None and len(ordered) <= ORDINAL_MAX_LEVELS:
             return _ordinal_levels(name, present, ordered, missing)
@@ -671,10 +676,10 @@ def read_schema_file(path: str | Path) -> dict[str, Declared] | Schema:
             "e.g. 'price: positive'"
         )
     for k, v in content.items():
-        if isinstance(v, list) and not all(isinstance(level, str) for level in v):
+        if isinstance(v, list) and not all(_is_level(level) for level in v):
             raise DataError(
-                f"schema file '{path}': column '{k}' lists levels that are not all text "
-                f"({v!r}); quote them, or declare integers as 'ordinal'"
+                f"schema file '{path}': column '{k}' lists levels that are not all text or "
+                f"numbers ({v!r})"
             )
     bad = {
         k: v
