@@ -249,11 +249,13 @@ def test_levy_ou_divergence_auto_reads_the_tails_and_the_run_records_it(tmp_path
     assert kl.params["divergence"] == "kl" and kl.loss.divergence == "kl"
     light = build("levy-ou", narrow, small)
     assert light.params["divergence"] == "logistic"
+    assert light.notes == ("divergence=auto chose logistic from the data (the run records it)",)
     assert isinstance(light.loss, DenoisingJumpScoreEntropy) and light.loss.divergence == "logistic"
     assert light.loss.offset == 8.0 and light.loss.offset_from_fixed
     assert torch.isfinite(light.loss(light.model, light.data[:64], g))
-    # given, it is kept
-    assert build("levy-ou", narrow, {**small, "divergence": "kl"}).loss.divergence == "kl"
+    # given, it is kept, and nothing is said
+    given = build("levy-ou", narrow, {**small, "divergence": "kl"})
+    assert given.loss.divergence == "kl" and given.notes == ()
 
     path = tmp_path / "narrow.npy"
     np.save(path, narrow.numpy())

@@ -215,6 +215,11 @@ class ProcessSpec(Entry):
         self, process: Process, data: Tensor, params: Mapping[str, Any], context_dim: int
     ) -> Parts:
         fitted = dict(self.fit(process, data, params)) if self.fit else {}
+        chosen = tuple(
+            f"{key}=auto chose {value} from the data (the run records it)"
+            for key, value in fitted.items()
+            if params.get(key) == "auto"
+        )
         params = {**params, **fitted}
 
         def bind(factory: Callable[[Mapping[str, Any]], Sampler]) -> Callable[[], Sampler]:
@@ -228,6 +233,7 @@ class ProcessSpec(Entry):
             self.default_sampler,
             int(self.sample_steps),
             bool(self.denoise),
+            notes=chosen,
             resolved={**(self.resolve(process, params) if self.resolve else {}), **fitted},
         )
 
