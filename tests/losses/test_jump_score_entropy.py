@@ -178,6 +178,15 @@ def test_requires_jumps():
 # --- the denoising form (latent kernel Γ = (x_0, N σ_J²)) -------------------------------------------
 
 
+def _latent_batch(n: int, seed: int = 3):
+    """``(generator, t, (y, latent, atom))``: ``n`` noised samples of the mixture, as
+    :meth:`~dmm.processes.torus_jump.TorusJump.sample_latent` draws them, from ``seed``."""
+    g = torch.Generator().manual_seed(seed)
+    x0 = MIX.sample(n, g)
+    t = PROCESS.sample_times(n, g)
+    return g, t, PROCESS.sample_latent(x0, t, g)
+
+
 def _denoising_difference(model, loss=None, side=lambda m: m, n=40000, p=PROCESS, exact=EXACT):
     """As :func:`_implicit_difference`, for a denoising loss (default: the KL form, 4 proposals)."""
     loss = loss or DenoisingJumpScoreEntropy(p, proposals=4)
@@ -258,10 +267,7 @@ def test_unit_weighting_divides_each_sample_by_the_rate():
     # a named reweighting over time: the same per-sample terms without the factor λ(t), so the same
     # per-sample minimiser ρ_θ = r (exact equality on common random numbers)
     p, n = PROCESS, 500
-    g = torch.Generator().manual_seed(3)
-    x0 = MIX.sample(n, g)
-    t = p.sample_times(n, g)
-    y, latent, atom = p.sample_latent(x0, t, g)
+    g, t, (y, latent, atom) = _latent_batch(n)
     kl = DenoisingJumpScoreEntropy(p, 4).per_sample_at(
         Perturbed(0.3), y, latent, atom, t, torch.Generator().manual_seed(4)
     )
@@ -414,10 +420,7 @@ def test_denoising_logistic_loss_difference_equals_its_quadrature(model, side, o
 
 def test_denoising_logistic_form_is_bounded_and_reports_the_kl_form():
     p, n = PROCESS, 512
-    g = torch.Generator().manual_seed(3)
-    x0 = MIX.sample(n, g)
-    t = p.sample_times(n, g)
-    y, latent, atom = p.sample_latent(x0, t, g)
+    g, t, (y, latent, atom) = _latent_batch(n)
     loss = DenoisingJumpScoreEntropy(p, 4, divergence="logistic", weighting="unit")
 
     def at(c):
@@ -523,10 +526,7 @@ def test_offsets_from_a_fixed_part_estimate_their_objective(form, side):
 
 def test_a_model_without_a_fixed_part_gets_the_plain_offset():
     p, n = PROCESS, 256
-    g = torch.Generator().manual_seed(3)
-    x0 = MIX.sample(n, g)
-    t = p.sample_times(n, g)
-    y, latent, atom = p.sample_latent(x0, t, g)
+    g, t, (y, latent, atom) = _latent_batch(n)
     for relative in (False, True):
         implicit = ImplicitScoreEntropy(p, 4, "logistic", offset=2.0, offset_from_fixed=relative)
         denoising = DenoisingJumpScoreEntropy(
@@ -551,10 +551,7 @@ def test_each_term_reads_the_offset_of_its_own_ordered_pair():
     from dmm.losses.score_entropy_jumps import _destinations
 
     p, n, k, m = PROCESS, 64, 3, 0.5
-    g = torch.Generator().manual_seed(3)
-    x0 = MIX.sample(n, g)
-    t = p.sample_times(n, g)
-    y, latent, atom = p.sample_latent(x0, t, g)
+    g, t, (y, latent, atom) = _latent_batch(n)
     model = WithFixed(OneSide(Perturbed(0.6)))
     sp = nn.functional.softplus
 
