@@ -1,19 +1,20 @@
-"""Does ``levy-ou`` train from the CLI defaults on concentrated data? Each divergence, no sampling.
+"""Does ``levy-ou`` train from the CLI defaults on concentrated data? Each variant of the loss.
 
     python benchmarks/levy_stability.py --json docs/results/levy_stability.json [--steps 1500]
-        [--divergences default kl logistic logistic:4 logistic:4:tail]
+        [--divergences default kl logistic logistic:4 logistic:4:tail] [--samples N]
+        [--set KEY=VALUE ...]
 
 Data: 20 000 draws of four 2-D Gaussians of std ``--std`` (0.05) at ``(±2, ±2)`` (written to
-``OUT/narrow.npy``). For each variant (``default``: the CLI's defaults; ``kl``; ``logistic``; ``logistic:M``
-with the logit offset ``M``; ``logistic:M:tail`` with the offset counted from the tail's fixed
-ratio) the script runs ``dmm train --process levy-ou --data OUT/narrow.npy --steps S [--set
-divergence=… --set logistic_offset=M --set offset_from_tail=…]`` and reports
-whether the training finished (the trainer stops a run whose batch loss passes 10 000 times its
-first value, with a one-line error) and its logged losses (first, largest, last; stable: every
-logged loss below ``10 max(1, |first|)``). With ``--samples N`` a finished run is also sampled
-(``dmm sample RUN -n N``) and compared with ``N`` held-out draws: the fraction of points within
-three standard deviations of a mode centre, the median distance to the nearest centre, and the
-C2ST AUC.
+``OUT/narrow.npy``). For each variant (``default``: the CLI's defaults; ``kl``; ``logistic``;
+``logistic:M`` with the logit offset ``M``; ``logistic:M:tail`` with the offset counted from the
+tail's fixed ratio) the script runs ``dmm train --process levy-ou --data OUT/narrow.npy --steps
+S [--set divergence=… --set logistic_offset=M --set offset_from_tail=…] [--set KEY=VALUE …]``
+and reports whether the training finished (the trainer stops a run whose batch loss passes
+10 000 times its first value, with a one-line error) and its logged losses (first, largest,
+last; stable: every logged loss below ``10 max(1, |first|)``). With ``--samples N`` a finished
+run is also sampled (``dmm sample RUN -n N``) and compared with ``N`` held-out draws: the
+fraction of points within three standard deviations of a mode centre, the median distance to
+the nearest centre, and the C2ST AUC.
 """
 
 from __future__ import annotations
@@ -54,11 +55,13 @@ def main() -> None:
     ap.add_argument("--divergences", nargs="+", default=["kl", "logistic"])
     ap.add_argument("--json", type=Path, help="also write the results here")
     ap.add_argument("--samples", type=int, default=0, help="sample finished runs (0: do not)")
+    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                    help="more levy-ou parameters for every run (e.g. jump_scale=0.1)")  # fmt: skip
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     data = args.out / "narrow.npy"
     np.save(data, narrow_mixture(20000, args.std, 0))
-    results: dict = {"steps": args.steps, "std": args.std}
+    results: dict = {"steps": args.steps, "std": args.std, "set": args.set}
     held = narrow_mixture(max(args.samples, 1), args.std, 1)
     if args.samples:
         results["held_out"] = sharpness(held, args.std)
@@ -77,6 +80,8 @@ def main() -> None:
         if divergence == "logistic":
             cmd += ["--set", f"logistic_offset={offset or 0}"]
             cmd += ["--set", f"offset_from_tail={'true' if base else 'false'}"]
+        for item in args.set:
+            cmd += ["--set", item]
         print("$ dmm " + " ".join(cmd[3:]), flush=True)
         done = subprocess.run(cmd, env=env, stderr=subprocess.PIPE, text=True)
         log = run / "log.jsonl"
