@@ -145,6 +145,10 @@ def test_where_fixes_columns(table_run, tmp_path, capsys):
         ("size=nan", "'size' takes finite numbers"),
     ):
         _fails(capsys, [*argv[:4], "--where", item, "-o", str(tmp_path / "x.csv")], needle)
+    # an integer beyond the training rows' range: the decoder keeps samples in it, so the value
+    # could not come back as given (it came back as 396)
+    _fails(capsys, [*argv[:4], "--where", "visits=5000", "-o", str(tmp_path / "x.csv")],
+           "'visits' takes whole numbers from 1 to 396 (the training rows' range)")  # fmt: skip
     twice = [*argv, "--where", "colour=blue", "-o", str(tmp_path / "x.csv")]
     _fails(capsys, twice, "--where 'colour=blue': 'colour' is given twice")
     assert not (tmp_path / "x.csv").exists()
@@ -291,6 +295,8 @@ def test_the_python_api_reads_and_writes_the_same_run_folders(table_run, tmp_pat
     # where= conditions as --where does, and its errors quote the API's form, not the flag's
     red = model.sample(6, where={"colour": "red", "stars": 4})
     assert (red["colour"] == "red").all() and (red["stars"] == 4).all()
+    with pytest.raises(ValueError, match=r"where=\{'visits': 5000\}: 'visits' takes whole numbers"):
+        model.sample(3, where={"visits": 5000})
     for where, message in (
         ({"colour": "purple"}, "where={'colour': 'purple'}: 'purple' is not a level of 'colour'"),
         ({"stars": 2.5}, "where={'stars': 2.5}: 'stars' takes whole numbers"),

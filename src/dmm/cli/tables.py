@@ -149,9 +149,10 @@ def where_frame(run: Run, items: Sequence[str] | Mapping[Any, Any], n: int) -> p
 
 
 def _check_where_number(item: str, column: Column, value: float) -> None:
-    """``item``: how the error names the given cell (:func:`_where_items`)."""
-    """A ``--where`` number against its column's type: above zero for ``positive``, whole for
-    ``integer`` and ``ordinal``, and within an ordinal's range."""
+    """A given number against its column's type: above zero for ``positive``, whole for
+    ``integer`` and ``ordinal``, and within an ordinal's or an integer's range (``item``: how
+    the error names the cell, :func:`_where_items`). Samples of an integer column are decoded
+    into the training rows' range, so a value beyond it could not come back as given."""
     name = column.name
     if not np.isfinite(value):
         raise UsageError(f"{item}: '{name}' takes finite numbers")
@@ -159,9 +160,11 @@ def _check_where_number(item: str, column: Column, value: float) -> None:
         raise UsageError(f"{item}: '{name}' is positive: give a number above 0")
     if column.type in ("integer", "ordinal") and not value.is_integer():
         raise UsageError(f"{item}: '{name}' takes whole numbers")
-    if column.type == "ordinal" and not column.low <= value <= column.high:
+    ranged = column.type in ("integer", "ordinal") and column.low is not None
+    if ranged and not column.low <= value <= column.high:
         raise UsageError(
             f"{item}: '{name}' takes whole numbers from {column.low:g} to {column.high:g}"
+            + (" (the training rows' range)" if column.type == "integer" else "")
         )
 
 
