@@ -314,10 +314,10 @@ def _levy_scaling(data: Tensor, p: Mapping[str, Any]) -> ColumnScaling:
     absolute deviation) in units of the jump family's standard 1-D law of the jump index
     (:func:`standard_median_deviation`, that law's semi-interquartile range; the index
     given, or read from the standardised data as :func:`_levy_build` reads it: the map then
-    moves with any shift and scaling of the data, and so does the model). Data spread like that law keep their scale (the built-in sets);
-    data of any other scale are brought to it, so that the parameters in the data's units
-    (``jump_scale``, ``anchor_scale``, ``tail_radius``) fit them. The quartiles exist without a
-    mean or a variance."""
+    moves with any shift and scaling of the data, and so does the model). Data spread like
+    that law keep their scale (the built-in sets); data of any other scale are brought to it,
+    so that the parameters in the data's units (``jump_scale``, ``anchor_scale``,
+    ``tail_radius``) fit them. The quartiles exist without a mean or a variance."""
     raw = ColumnScaling.robust(data, 1.0)  # the same map up to one factor: the same Hill index
     if p["jumps"] == "student-t":
         index = float(p["nu"]) or data_tail_index(raw.encode(data))
