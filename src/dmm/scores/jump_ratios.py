@@ -58,13 +58,6 @@ class JumpRatioModel(nn.Module):
     def log_ratio(self, y: Tensor, x: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
         raise NotImplementedError
 
-    def fixed_log_ratios_to(self, y: Tensor, x: Tensor, t: Tensor) -> Tensor:
-        """The part of ``log ρ_θ(y, x_k, t)`` fixed by construction, not learned (``x``:
-        ``(n, K, *event)``, result ``(n, K)``, no gradient): 0 here, the fixed tail's
-        ``log h_t(x_k) - log h_t(y)`` for :class:`TailPotentialRatio`. Losses may count their
-        offsets from it (:func:`~dmm.losses.score_entropy_jumps.logistic_terms`)."""
-        return torch.zeros(x.shape[:2], dtype=y.dtype, device=y.device)
-
     def ratio(self, y: Tensor, x: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
         """``ρ_θ(y, x, t) = φ_θ(x, t) / φ_θ(y, t)`` (backward jump ``y → x``)."""
         return torch.exp(self.log_ratio(y, x, t, context).clamp(-LOG_RATIO_MAX, LOG_RATIO_MAX))
@@ -255,6 +248,8 @@ class TailPotentialRatio(PotentialRatio):
 
     @torch.no_grad()
     def fixed_log_ratios_to(self, y: Tensor, x: Tensor, t: Tensor) -> Tensor:
+        """The fixed tail's part of ``log ρ_θ(y, x_k, t)``, ``log h_t(x_k) - log h_t(y)`` (``x``:
+        ``(n, K, *event)``, result ``(n, K)``, no gradient): :func:`fixed_log_ratios`."""
         h = self._fixed(torch.cat([y[:, None], x], 1), t).to(y.dtype)
         return h[:, 1:] - h[:, :1]
 
@@ -315,9 +310,10 @@ def proposal_log_ratios(
 
 
 def fixed_log_ratios(model: nn.Module, y: Tensor, x: Tensor, t: Tensor) -> Tensor:
-    """The part of ``log ρ_θ(y_i, x_ik, t_i)`` that ``model`` fixes by construction
-    (:meth:`JumpRatioModel.fixed_log_ratios_to`; shapes as :func:`proposal_log_ratios`); 0 for a
-    model that does not declare one."""
+    """The part of ``log ρ_θ(y_i, x_ik, t_i)`` that ``model`` fixes by construction, not learned
+    (its ``fixed_log_ratios_to``, e.g. :class:`TailPotentialRatio`'s tail; shapes as
+    :func:`proposal_log_ratios`); 0 for a model that declares none. Losses may count their
+    offsets from it (:func:`~dmm.losses.score_entropy_jumps.relative_offsets`)."""
     if hasattr(model, "fixed_log_ratios_to"):
         return model.fixed_log_ratios_to(y, x, t)
     return torch.zeros(x.shape[:2], dtype=y.dtype, device=y.device)
