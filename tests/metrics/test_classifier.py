@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from dmm.metrics import c2st_auc, c2st_null, c2st_null_sd, c2st_permutation_null
+from dmm.metrics.classifier import leaf_rows
 
 
 def test_same_law_is_near_one_half_and_a_blur_is_seen():
@@ -18,6 +19,17 @@ def test_same_law_is_near_one_half_and_a_blur_is_seen():
     assert abs(c2st_auc(a, b) - 0.5) < 0.05
     # the same centres, blurred threefold: energy distance barely moves, the classifier sees it
     assert c2st_auc(sharp(1500, 0.3), b) > 0.85
+
+
+@pytest.mark.parametrize("n", [10, 15, 24])
+def test_a_few_rows_a_side_still_see_a_shift(n):
+    """With the classifier's default leaf of 20 rows, folds of fewer than 40 rows never split:
+    two samples 10 apart scored exactly 0.5 at 24 rows a side or fewer (the iris table's 15
+    held-out rows). Both are seen apart now; the leaf stays 20 from 100 training rows on."""
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(n, 2, generator=g), torch.randn(n, 2, generator=g) + 10.0
+    assert c2st_auc(x, y) > 0.9
+    assert [leaf_rows(r) for r in (8, 19, 40, 99, 100, 5000)] == [1, 3, 8, 19, 20, 20]
 
 
 def _null_aucs(pairs: int, n: int = 60) -> torch.Tensor:

@@ -27,6 +27,18 @@ from typing import Any
 import numpy as np
 import torch
 
+#: ``HistGradientBoostingClassifier``'s default smallest leaf, kept wherever a fold trains on at
+#: least ``5 * LEAF_ROWS`` rows (``≥ 63`` rows per side at 5 folds)
+LEAF_ROWS = 20
+
+
+def leaf_rows(train_rows: int) -> int:
+    """The classifier's smallest leaf for a fold of ``train_rows`` rows: ``min(20, train_rows //
+    5)``, at least 1. With the default 20 a fold of fewer than 40 rows (about 24 per side at 5
+    folds) cannot split at all: every score is the same and the AUC is 0.5 whatever the two
+    samples are; a fifth of the rows lets the trees split on small samples."""
+    return max(1, min(LEAF_ROWS, train_rows // 5))
+
 
 def c2st_null_sd(n: int) -> float:
     """The Mann–Whitney statistic's standard deviation for ``n`` against ``n`` scores without
@@ -41,7 +53,8 @@ def c2st_auc(
     x: torch.Tensor, y: torch.Tensor, folds: int = 5, seed: int = 0, max_iter: int = 200
 ) -> float:
     """Cross-validated ROC AUC of ``HistGradientBoostingClassifier`` telling ``x`` from ``y``
-    (rows flattened; the two are balanced by subsampling the larger one)."""
+    (rows flattened; the two are balanced by subsampling the larger one; the smallest leaf is
+    :func:`leaf_rows` of a fold's training rows)."""
     try:
         from sklearn.ensemble import HistGradientBoostingClassifier
         from sklearn.metrics import roc_auc_score
@@ -63,7 +76,9 @@ def c2st_auc(
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(
         features, labels
     ):
-        clf = HistGradientBoostingClassifier(max_iter=max_iter, random_state=seed)
+        clf = HistGradientBoostingClassifier(
+            max_iter=max_iter, min_samples_leaf=leaf_rows(len(train)), random_state=seed
+        )
         clf.fit(features[train], labels[train])
         scores[test] = clf.predict_proba(features[test])[:, 1]
     return float(roc_auc_score(labels, scores))
@@ -117,4 +132,12 @@ def c2st_permutation_null(
     return {"mean": float(np.mean(aucs)), "sd": float(np.std(aucs, ddof=1))}
 
 
-__all__ = ["NULL_PERMUTATIONS", "c2st_auc", "c2st_null", "c2st_null_sd", "c2st_permutation_null"]
+__all__ = [
+    "LEAF_ROWS",
+    "NULL_PERMUTATIONS",
+    "c2st_auc",
+    "c2st_null",
+    "c2st_null_sd",
+    "c2st_permutation_null",
+    "leaf_rows",
+]
