@@ -78,6 +78,29 @@ def test_a_context_file_trains_the_same_model_as_a_context_column(labelled, tmp_
         assert torch.allclose(value, b["ema"][name], atol=1e-5), name
 
 
+def test_a_conditional_runs_config_trains_the_same_model_again(labelled, tmp_path):
+    """``config.yaml`` is a valid ``--config``: its recorded conditioning (``context.source``)
+    and held-out share are used as if given as flags (they were dropped: the rerun trained
+    unconditionally on three columns)."""
+    folder, run = labelled
+    again = tmp_path / "again"
+    argv = ["train", "--config", str(run / "config.yaml"), "--out", str(again), "--quiet"]
+    assert main(argv) == 0
+    config = yaml.safe_load((again / "config.yaml").read_text())
+    assert config["context"]["source"] == {"columns": ["label"]} and config["columns"] == ["x", "y"]
+    a, b = (torch.load(r / "checkpoint.pt", weights_only=True) for r in (run, again))
+    for name, value in a["ema"].items():
+        assert torch.equal(value, b["ema"][name]), name
+    # another held-out share, recorded as {fraction, rows}, is read back from the file
+    other = tmp_path / "other"
+    argv = ["train", "--process", "vp", "--data", str(folder / "cond.csv"), "--out", str(other)]
+    assert main([*argv, "--steps", "20", "--holdout", "0.25", *SMALL]) == 0
+    third = tmp_path / "third"
+    argv = ["train", "--config", str(other / "config.yaml"), "--out", str(third), "--quiet"]
+    assert main(argv) == 0
+    assert yaml.safe_load((third / "config.yaml").read_text())["holdout"]["fraction"] == 0.25
+
+
 def test_eval_and_plot_use_the_rows_own_contexts(labelled, capsys):
     _, run = labelled
     assert main(["eval", str(run), "--steps", "50", "--quiet"]) == 0

@@ -170,6 +170,8 @@ def _resolve(
                     f"'{saved.get(key)}' (a resumed run keeps them)"
                 )
         content = {**saved, **{k: v for k, v in content.items() if k not in ("process", "data")}}
+    if saved is None and args.context is None and not args.context_columns:
+        _conditioning_from(content.get("context"), args)
     name = args.process or content.get("process")
     if not name:
         raise UsageError("--process is required (see `dmm processes`)")
@@ -203,7 +205,12 @@ def _resolve(
         saved_holdout = (saved.get("holdout") or {}).get("fraction", 0.0)
     if saved_holdout is not None and args.holdout is not None and args.holdout != saved_holdout:
         raise UsageError(f"--holdout {args.holdout} differs from the run's {saved_holdout}")
+    if saved is None and args.holdout is None:  # a config file's (a run's: {fraction, rows})
+        recorded = content.get("holdout")
+        saved_holdout = recorded.get("fraction") if isinstance(recorded, dict) else recorded
     holdout = args.holdout if args.holdout is not None else saved_holdout
+    if holdout is not None and (isinstance(holdout, bool) or not isinstance(holdout, (int, float))):
+        raise UsageError(f"holdout must be a number in [0, 1), got {holdout!r}")
     holdout = HOLDOUT if holdout is None else float(holdout)
     if not 0 <= holdout < 1:
         raise UsageError(f"--holdout must be in [0, 1), got {holdout}")
@@ -482,6 +489,18 @@ def _context(
     if len(rows) != len(data):
         raise UsageError(f"--context has {len(rows)} rows, the data {len(data)}")
     return data, rows, columns
+
+
+def _conditioning_from(recorded: Any, args: argparse.Namespace) -> None:
+    """A ``--config`` file's recorded conditioning (a run's ``config.yaml``: ``context.source``)
+    as if given on the command line, ``--context-column NAME ...`` or ``--context FILE``."""
+    source = recorded.get("source") if isinstance(recorded, dict) else None
+    if not isinstance(source, dict):
+        return
+    if source.get("columns"):
+        args.context_columns = [str(c) for c in source["columns"]]
+    elif source.get("file"):
+        args.context = str(source["file"])
 
 
 def _context_source(args: argparse.Namespace) -> dict[str, Any]:
