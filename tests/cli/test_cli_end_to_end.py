@@ -225,3 +225,27 @@ def test_a_run_killed_before_its_first_checkpoint_resumes(tmp_path):
     assert sorted(p.name for p in cut.iterdir()) == sorted(
         p.name for p in (tmp_path / "full").iterdir()
     )
+
+
+def test_a_chain_run_keeps_its_rate_matrix(tmp_path, monkeypatch):
+    """``rate_matrix=R.npy`` (relative) was recorded as typed and read again at sampling time:
+    from another folder, or once the file moved, the run could not be sampled. The run keeps a
+    copy (``rate_matrix.npy``) and records the original's absolute path (for ``--config``)."""
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "x.npy", rng.integers(0, 3, (200, 2)))
+    np.save(tmp_path / "R.npy", np.ones((3, 3)) - 3 * np.eye(3))
+    monkeypatch.chdir(tmp_path)
+    argv = ["train", "--process", "chain", "--data", "x.npy", "--set", "rate_matrix=R.npy"]
+    assert main([*argv, "--steps", "5", "--out", "run", "--quiet", "--set", "hidden=16"]) == 0
+    config = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert config["params"]["rate_matrix"] == str(tmp_path / "R.npy")
+    assert np.array_equal(np.load(tmp_path / "run" / "rate_matrix.npy"), np.load("R.npy"))
+    (tmp_path / "R.npy").rename(tmp_path / "moved.npy")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    argv = ["sample", "../run", "-n", "4", "--steps", "3", "-o", "s.npy", "--quiet"]
+    assert main(argv) == 0 and np.load("s.npy").shape == (4, 2)
+    # resumed (more steps) from the copy; the record still names the original
+    assert main(["train", "--resume", "../run", "--steps", "8", "--quiet"]) == 0
+    config = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert config["params"]["rate_matrix"] == str(tmp_path / "R.npy")

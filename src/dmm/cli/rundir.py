@@ -102,6 +102,36 @@ def save_data(data: Tensor, run_dir: Path, seed: int) -> bool:
     return subset
 
 
+def absolute_files(spec: Entry, params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` with each file parameter of ``spec`` (:attr:`Entry.files`) given as an
+    absolute path, so that ``config.yaml`` names it from any folder."""
+    return {
+        k: str(Path(v).expanduser().resolve()) if k in spec.files and v else v
+        for k, v in params.items()
+    }
+
+
+def save_file_copies(spec: Entry, params: Mapping[str, Any], run_dir: Path) -> None:
+    """Copy each file a new run's process was built from into the run folder, under the name
+    :attr:`Entry.files` gives it: sampling and evaluating read the copy, not the original."""
+    for key, copy in spec.files.items():
+        if params.get(key):
+            tmp = run_dir / (copy + ".tmp")
+            tmp.write_bytes(Path(params[key]).read_bytes())
+            os.replace(tmp, run_dir / copy)
+
+
+def with_file_copies(spec: Entry, params: Mapping[str, Any], run_dir: Path) -> dict[str, Any]:
+    """``params`` with each file parameter naming the run folder's copy where it has one (a run
+    from before the copies reads the original)."""
+    return {
+        k: str(run_dir / spec.files[k])
+        if k in spec.files and (run_dir / spec.files[k]).is_file()
+        else v
+        for k, v in params.items()
+    }
+
+
 def save_context(rows: Tensor, run_dir: Path) -> None:
     """Write ``context.npy``: the raw context rows of a conditional run (one per data row)."""
     tmp = run_dir / (CONTEXT + ".tmp")
@@ -353,7 +383,7 @@ def load_run(
         scaling = ColumnScaling.from_config(config["scaling"]) if config.get("scaling") else None
     except ValueError as exc:
         raise UsageError(f"{run_dir / CONFIG}: {exc}") from None
-    params = saved_params(spec, config["params"])
+    params = with_file_copies(spec, saved_params(spec, config["params"]), run_dir)
     built = build(spec, data, params, context_dim, seed=int(config.get("seed", 0)), scaling=scaling)
     if started and not (run_dir / CHECKPOINT).exists():
         return Run(run_dir, config, built, {})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -48,13 +49,16 @@ from .rundir import (
     MAX_DATA_BYTES,
     RUN_FILES,
     Run,
+    absolute_files,
     check_device,
     load_run,
     read_data,
     save_context,
     save_data,
+    save_file_copies,
     saved_params,
     split_rows,
+    with_file_copies,
     write_run_config,
 )
 
@@ -185,6 +189,8 @@ def _resolve(
     for section, values in split_overrides(spec, parse_sets(args.sets)).items():
         over[section].update(values)
     params = spec.with_params(over["process"])
+    if saved is None:  # a file a process is built from, named from any folder
+        params = absolute_files(spec, params)
     if saved is not None and params != spec.with_params(saved_params(spec, saved.get("params"))):
         raise UsageError("process parameters cannot change when resuming a run")
     given_seed = over["train"].pop("seed", content.get("seed", 0))  # --set seed=N or the file
@@ -294,7 +300,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"need at least 2 rows of training data, got {len(data)}")
     context_dim = 0 if raw_context is None else raw_context.shape[1]
     scaling = None if previous is None else previous.built.scaling  # a resumed run keeps its map
-    built = build(spec, data, cfg["params"], context_dim, seed=cfg["seed"], scaling=scaling)
+    params = (
+        cfg["params"] if previous is None else with_file_copies(spec, cfg["params"], previous.dir)
+    )
+    built = build(spec, data, params, context_dim, seed=cfg["seed"], scaling=scaling)
     given_data = data  # data.npy: what build was given, so that a rebuild is bit for bit the same
     data = built.data  # every row validated (and standardised); the process is built from all
     _warn_terminal(built)
@@ -345,7 +354,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             out.mkdir(parents=True, exist_ok=True)
             lock = _lock(out)  # before --force touches anything: a running train keeps its folder
-            for name in RUN_FILES:  # temporaries left by a killed train or sample
+            for name in (*RUN_FILES, *spec.files.values()):  # temporaries of a killed run
                 (out / (name + ".tmp")).unlink(missing_ok=True)
         except OSError as exc:
             raise UsageError(f"cannot write run folder '{out}': {exc.strerror or exc}") from None
@@ -353,13 +362,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         if rank == 0:
             if args.force:
-                for name in RUN_FILES:
+                for name in (*RUN_FILES, *spec.files.values()):
                     (out / name).unlink(missing_ok=True)
             subset = (
                 save_data(given_data, out, cfg["seed"])
                 if saved is None
                 else bool(saved.get("data_subset", False))
             )
+            if saved is None:
+                save_file_copies(spec, cfg["params"], out)
             if raw_context is not None and saved is None:
                 save_context(raw_context, out)
             write_run_config(
@@ -368,7 +379,7 @@ def run(args: argparse.Namespace) -> int:
                 _data_record(cfg["data"]),
                 cfg["n_data"] if holdout is None else len(data),  # a file: the rows it had
                 cfg["seed"],
-                built.params,
+                {**built.params, **{k: cfg["params"][k] for k in spec.files}},  # not the copies
                 asdict(train_config),
                 sample,
                 subset,
@@ -421,10 +432,10 @@ def run(args: argparse.Namespace) -> int:
             )
         failed = False
     except OSError as exc:
-        _discard(out, rank, bool(args.resume))
+        _discard(out, rank, bool(args.resume), spec.files.values())
         raise UsageError(f"cannot write run folder '{out}': {exc.strerror or exc}") from None
     except BaseException:
-        _discard(out, rank, bool(args.resume))
+        _discard(out, rank, bool(args.resume), spec.files.values())
         raise
     finally:
         if lock is not None:
@@ -509,12 +520,12 @@ def _context_source(args: argparse.Namespace) -> dict[str, Any]:
     return {"file": str(Path(args.context).resolve())}
 
 
-def _discard(out: Path, rank: int, resume: bool) -> None:
+def _discard(out: Path, rank: int, resume: bool, copies: Iterable[str] = ()) -> None:
     """After a failed start, remove what this run wrote, unless it has a checkpoint to resume
     from (a resumed run's folder is never touched); the folder itself goes with the lock."""
     if rank != 0 or resume or (out / CHECKPOINT).exists() or not out.is_dir():
         return
-    for name in RUN_FILES:
+    for name in (*RUN_FILES, *copies):
         (out / name).unlink(missing_ok=True)
 
 

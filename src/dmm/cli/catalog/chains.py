@@ -199,6 +199,7 @@ def _spec(
     build,
     help: dict[str, str],
     choices: dict[str, tuple[str, ...]] | None = None,
+    files: dict[str, str] | None = None,
 ) -> ProcessSpec:
     return ProcessSpec(
         name,
@@ -216,6 +217,7 @@ def _spec(
         data_hint=CHAIN_DATA_HINT,
         resolve=_resolve,
         choices={**CHAIN_CHOICES, **(choices or {})},
+        files=files or {},
     )
 
 
@@ -270,5 +272,6 @@ register_process(
             "rate_matrix": "path of a .npy S x S rate matrix R (off-diagonal rates >= 0), required",
             "S": "unused: S is the size of rate_matrix",
         },
+        files={"rate_matrix": "rate_matrix.npy"},  # the run keeps a copy
     )
 )

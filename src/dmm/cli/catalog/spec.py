@@ -84,6 +84,9 @@ class Entry:
     evaluate: Callable[[Process, nn.Module, Tensor], dict[str, float]] | None
     #: appended to a support error of the data (one clause: what to do instead)
     data_hint: str = ""
+    #: parameters that name a file the process is built from, each with the name of the copy a
+    #: run folder keeps (a run stands alone, as with ``data.npy``: :func:`with_file_copies`)
+    files: Mapping[str, str] = MappingProxyType({})
 
     def make(self, data: Tensor, params: Mapping[str, Any]) -> Process:
         """The forward process for training data ``data`` (not yet validated)."""
@@ -202,6 +205,8 @@ class ProcessSpec(Entry):
     #: ``standardiser(data, params)``: the map ``standardise=true`` fits, when it is not each
     #: coordinate's mean and standard deviation (:meth:`Entry.scaling`)
     standardiser: Callable[[Tensor, Mapping[str, Any]], ColumnScaling] | None = None
+    #: file parameters and their copies' names (:attr:`Entry.files`)
+    files: Mapping[str, str] = field(default_factory=dict)
 
     def scaling(self, data: Tensor, params: Mapping[str, Any]) -> ColumnScaling:
         if self.standardiser is None:
