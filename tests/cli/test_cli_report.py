@@ -193,3 +193,27 @@ def test_dmm_eval_likelihood_refuses_a_process_off_r_d(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--likelihood needs a diffusion on R^d" in err and "Traceback" not in err
     assert not (run / "eval.json").exists()
+
+
+@pytest.mark.parametrize(
+    "process, data, needle",
+    [
+        ("levy-ou", "student-t-2-2d", "Jumps blocks"),
+        ("examples/processes/jump_diffusion.py:make", "moons", "Jumps blocks"),
+    ],
+)
+def test_dmm_eval_likelihood_refuses_jumps_before_sampling(process, data, needle, tmp_path, capsys):
+    """A jump process on R^d (``levy-ou``, a user's jump diffusion) passed the check and crashed
+    with a traceback after sampling: its reference has no density, and the probability-flow ODE
+    does not give a jump process's marginals. One line, exit 2, before any sampling."""
+    from pathlib import Path
+
+    run = tmp_path / "run"
+    source = str(Path(__file__).parents[2] / process) if process.endswith(":make") else process
+    argv = ["train", "--process", source, "--data", data, "--n-data", "200", "--out", str(run)]
+    assert main([*argv, "--steps", "2", "--quiet", "--set", "hidden=8", "--set", "depth=1"]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(run), "--likelihood", "-n", "8", "--steps", "2", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0], err
+    assert not (run / "eval.json").exists()

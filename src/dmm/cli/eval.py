@@ -112,12 +112,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def _check_likelihood(run_: Run) -> None:
     """:class:`UsageError` unless ``--likelihood`` can run on this run (before any sampling)."""
-    process = run_.process
+    process, name = run_.process, run_.spec.name
     if not isinstance(process.space, Euclidean) or not process.blocks_of(Diffusion):
         raise UsageError(
-            f"--likelihood needs a diffusion on R^d; process '{run_.spec.name}' is on "
-            f"{process.space!r}"
+            f"--likelihood needs a diffusion on R^d; process '{name}' is on {process.space!r}"
         )
+    others = [type(b).__name__ for b in process.blocks if not isinstance(b, Diffusion)]
+    if others:  # the probability-flow ODE has the marginals of a diffusion only
+        raise UsageError(
+            f"--likelihood needs a diffusion on R^d (the probability-flow ODE); process "
+            f"'{name}' also has {', '.join(others)} blocks"
+        )
+    try:
+        process.reference.log_prob(run_.built.data[:1].reshape(1, -1))
+    except NotImplementedError:
+        raise UsageError(
+            f"--likelihood needs a reference law with a density; process '{name}''s "
+            f"({type(process.reference).__name__}) has none"
+        ) from None
     try:
         import torchdiffeq  # noqa: F401
     except ImportError:
