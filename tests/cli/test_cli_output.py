@@ -146,7 +146,7 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(
     out = tmp_path / "s.csv"
     out.write_text("keep")
 
-    def broken(path, array, names):  # half a file, then the disk is full
+    def broken(path, array, names, integer):  # half a file, then the disk is full
         path.write_text("x0,x1\n1.0,")
         raise OSError(28, "No space left on device")
 

@@ -89,6 +89,12 @@ def test_mixed_file_trains_samples_and_evaluates(tmp_path, capsys):
         x = np.load(out)
         assert x.shape == (32, 3) and np.isfinite(x).all()
         assert set(np.unique(x[:, 2])) <= {0, 1, 2, 3, 4}
+    # the chain factor's column is written as integers (it came back as 3.0), the rest as floats
+    out = tmp_path / "s.csv"
+    assert main(["sample", str(run), "-n", "32", "-o", str(out)]) == 0
+    lines = out.read_text().splitlines()
+    assert lines[0] == "x,y,c" and all(row.split(",")[2] in "01234" for row in lines[1:])
+    assert all("." in row.split(",")[0] for row in lines[1:])
     capsys.readouterr()
     assert main(["eval", str(run), "--data", str(tmp_path / "mixed.csv"), "-n", "32"]) == 0
     assert json.loads(capsys.readouterr().out)["sampler"] == "default"

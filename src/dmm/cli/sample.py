@@ -7,7 +7,7 @@ import csv
 import os
 import secrets
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -412,14 +412,17 @@ def column_names(run: Run, width: int) -> list[str]:
     return [f"x{i}" for i in range(width)]
 
 
-def write_samples(array: np.ndarray, out: Path, names: list[str]) -> None:
+def write_samples(
+    array: np.ndarray, out: Path, names: list[str], integer: Sequence[bool] = ()
+) -> None:
     """Write ``array`` to ``out`` atomically: a temporary file with a unique name in the same
     folder, renamed over ``out``; removed if anything fails. ``.csv`` and ``.parquet`` hold
-    one column per flattened coordinate (``names``), integers as integers."""
+    one column per flattened coordinate (``names``), integers as integers: an integer array's
+    columns, and those ``integer`` flags (a product's discrete factors, stored as floats)."""
     writer = {".npy": _write_npy, ".csv": _write_csv, ".parquet": _write_parquet}
     tmp = out.with_name(f".{out.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")  # unique
     try:
-        writer[out.suffix.lower()](tmp, array, names)
+        writer[out.suffix.lower()](tmp, array, names, tuple(integer))
         os.replace(tmp, out)
     except OSError as exc:
         raise UsageError(f"cannot write '{out}': {exc.strerror or exc}") from None
@@ -427,25 +430,36 @@ def write_samples(array: np.ndarray, out: Path, names: list[str]) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _write_npy(path: Path, array: np.ndarray, names: list[str]) -> None:
+def _columns(array: np.ndarray, integer: tuple[bool, ...]) -> list[np.ndarray]:
+    """The flattened columns of ``array``, those flagged ``integer`` as int64."""
+    table = array.reshape(len(array), -1)
+    return [
+        np.rint(table[:, i]).astype(np.int64) if i < len(integer) and integer[i] else table[:, i]
+        for i in range(table.shape[1])
+    ]
+
+
+def _write_npy(path: Path, array: np.ndarray, names: list[str], integer: tuple[bool, ...]) -> None:
     with path.open("xb") as handle:
         np.save(handle, array)
 
 
-def _write_csv(path: Path, array: np.ndarray, names: list[str]) -> None:
+def _write_csv(path: Path, array: np.ndarray, names: list[str], integer: tuple[bool, ...]) -> None:
     # integers as integers; floats in the shortest text that reads back the same value in their
     # own precision (0.2 in float32 is written 0.2, not 0.200000003)
-    table = array.reshape(len(array), -1).astype(str)
+    columns = [column.astype(str) for column in _columns(array, integer)]
+    table = np.stack(columns, 1) if columns else np.empty((len(array), 0), str)
     with path.open("x", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(names)
         writer.writerows(table.tolist())
 
 
-def _write_parquet(path: Path, array: np.ndarray, names: list[str]) -> None:
+def _write_parquet(
+    path: Path, array: np.ndarray, names: list[str], integer: tuple[bool, ...]
+) -> None:
     pa, pq = _parquet()
-    table = array.reshape(len(array), -1)
-    columns = [pa.array(np.ascontiguousarray(table[:, i])) for i in range(table.shape[1])]
+    columns = [pa.array(np.ascontiguousarray(c)) for c in _columns(array, integer)]
     pq.write_table(pa.table(columns, names=names), str(path))
 
 
@@ -483,7 +497,7 @@ def run(args: argparse.Namespace) -> int:
     header = read_columns(args.given) if args.given is not None else None
     if header is not None and len(header) == width:  # --given's own header names its cells
         names = header
-    write_samples(array, out, names)
+    write_samples(array, out, names, run_.process.space.integer_coordinates)
     if not extra and bool(run_.process.space.outside(y).any()):
         extra = f" ({int(run_.process.space.outside(y).sum())} outside the state space)"
     print(

@@ -51,6 +51,12 @@ class Space:
         """Width of :meth:`features`."""
         return math.prod(self.event_shape)
 
+    @property
+    def integer_coordinates(self) -> tuple[bool, ...]:
+        """Per flattened coordinate of a point: whether it takes integer values (files write
+        those as integers)."""
+        return (False,) * math.prod(self.event_shape)
+
     def outside(self, x: Tensor) -> Tensor:
         """Boolean ``(batch,)`` mask of points outside the support (finite values assumed)."""
         return torch.zeros(x.shape[0], dtype=torch.bool, device=x.device)

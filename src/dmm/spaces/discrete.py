@@ -28,6 +28,10 @@ class Discrete(Space):
         self.support_text = f"integers in [0, {self.S})"
 
     @property
+    def integer_coordinates(self) -> tuple[bool, ...]:
+        return (True,) * self.d
+
+    @property
     def mask_value(self) -> int:
         """The MASK value ``S`` (only meaningful when ``mask=True``)."""
         return self.S

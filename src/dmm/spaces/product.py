@@ -44,6 +44,11 @@ class Product(Space):
     def __repr__(self) -> str:
         return f"Product({', '.join(map(repr, self.factors))})"
 
+    @property
+    def integer_coordinates(self) -> tuple[bool, ...]:
+        """The factors' own, side by side (a discrete factor's columns are integers)."""
+        return tuple(flag for f in self.factors for flag in f.integer_coordinates)
+
     def columns(self, k: int) -> slice:
         """The columns of factor ``k``."""
         return slice(self.offsets[k], self.offsets[k] + self.widths[k])
