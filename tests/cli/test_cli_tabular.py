@@ -773,3 +773,31 @@ def test_an_ordinal_declared_on_integers_gives_integers_back():
         drawn = model.fit(frame).sample(30)
         assert model.schema_["size"].type == "ordinal", declared
         assert drawn["size"].dtype == "int64" and set(drawn["size"]) <= {1, 2, 5}, declared
+
+
+def test_truth_values_come_back_as_written(tmp_path, capsys):
+    """pandas reads ``true``/``false`` cells as booleans: they came back as ``True``/``False``
+    and ``--where flag=true`` was refused (levels False, True) while ``--given`` took it. A
+    column's levels are now its cells as written, in every command."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {"x": rng.normal(size=80).round(3), "flag": rng.choice(["true", "false"], 80)}
+    )
+    frame.loc[7, "flag"] = None  # an empty cell too
+    assert _train(tmp_path, frame) == 0
+    _sample(tmp_path)  # empty cells are modelled too
+    cells = {row.split(",")[1] for row in (tmp_path / "s.csv").read_text().splitlines()[1:]}
+    assert cells <= {"true", "false", ""} and {"true", "false"} <= cells
+    out = tmp_path / "w.csv"
+    argv = ["sample", str(tmp_path / "run"), "-n", "5", "--where", "flag=true", "-o", str(out)]
+    assert main([*argv, "--quiet"]) == 0
+    assert out.read_text().splitlines()[1:] and all(
+        row.endswith(",true") for row in out.read_text().splitlines()[1:]
+    )
+    partial = tmp_path / "p.csv"
+    partial.write_text("x,flag\n,false\n0.5,\n")
+    filled = tmp_path / "f.csv"
+    argv = ["sample", str(tmp_path / "run"), "--given", str(partial), "-o", str(filled)]
+    assert main([*argv, "--quiet"]) == 0
+    rows = filled.read_text().splitlines()
+    assert rows[1].endswith(",false") and rows[2].split(",")[1] in ("true", "false")

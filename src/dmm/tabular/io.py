@@ -46,6 +46,11 @@ def read_table(path: str | Path) -> pd.DataFrame:
         _check_rows(path)
         try:
             frame = pd.read_csv(path, skipinitialspace=True)
+            truths = [c for c in frame.columns if _truth_values(frame[c])]
+            if truths:  # as written: pandas reads true/false, TRUE/FALSE as True/False
+                frame[truths] = pd.read_csv(path, skipinitialspace=True, usecols=truths, dtype=str)[
+                    truths
+                ]
         except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
             raise DataError(f"cannot read '{path}': {_line(exc)}") from None
     if frame.shape[1] == 0 or len(frame) == 0:
@@ -60,6 +65,14 @@ def read_table(path: str | Path) -> pd.DataFrame:
     frame.columns = names
     frame.attrs["notes"] = markers_as_empty(frame)
     return frame
+
+
+def _truth_values(column: pd.Series) -> bool:
+    """Whether pandas read a column's cells as booleans (with or without empty cells)."""
+    if pd.api.types.is_bool_dtype(column):
+        return True
+    cells = column.dropna()
+    return column.dtype == object and len(cells) > 0 and all(isinstance(v, bool) for v in cells)
 
 
 def markers_as_empty(frame: pd.DataFrame) -> list[str]:
