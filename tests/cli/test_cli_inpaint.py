@@ -81,3 +81,25 @@ def test_processes_without_an_exact_transition_say_so(tmp_path, capsys, process,
     np.save(tmp_path / "p.npy", np.array([[np.nan, 0.5]]))
     argv = ["sample", str(run), "--given", str(tmp_path / "p.npy"), "-o", str(tmp_path / "f.npy")]
     _fails(capsys, argv, "needs a process with an exact forward transition")
+
+
+def test_given_columns_are_matched_by_name(tmp_path, capsys):
+    """A run trained on a ``.csv`` with a header: ``--given``'s columns were taken by position,
+    so ``b,a`` put b's cells in column a, and a header ``p,q`` renamed the output's columns.
+    They are now matched by name (the output in the run's order), and other names refused."""
+    rng = np.random.default_rng(0)
+    data = tmp_path / "ab.csv"
+    np.savetxt(data, rng.normal(size=(200, 2)), delimiter=",", header="a,b", comments="")
+    run = tmp_path / "run"
+    assert main(["train", "--process", "vp", "--data", str(data), "--out", str(run), *TINY]) == 0
+    given = tmp_path / "ba.csv"
+    given.write_text("b,a\n100.0,\n,-7.5\n")
+    out = tmp_path / "filled.csv"
+    assert main(["sample", str(run), "--given", str(given), "-o", str(out), "--quiet"]) == 0
+    lines = out.read_text().splitlines()
+    assert lines[0] == "a,b" and lines[1].split(",")[1] == "100.0"
+    assert lines[2].split(",")[0] == "-7.5"
+    given.write_text("p,q\n1.0,\n")
+    argv = ["sample", str(run), "--given", str(given), "-o", str(tmp_path / "o.csv")]
+    _fails(capsys, argv, "does not name the run's columns (a, b)")
+    assert not (tmp_path / "o.csv").exists()

@@ -251,6 +251,7 @@ def given_cells(run: Run, path: str, resample: int = 1) -> Given:
         partial = torch.from_numpy(load_array(path, missing=True)).to(torch.float64)
     except DataError as exc:
         raise UsageError(f"--given: {exc}") from None
+    partial = _by_name(partial, read_columns(path), run.config.get("columns"))
     shape = tuple(process.space.event_shape)
     if tuple(partial.shape[1:]) != shape:
         flat = int(np.prod(shape))
@@ -272,6 +273,22 @@ def given_cells(run: Run, path: str, resample: int = 1) -> Given:
     values = run.built.encode(filled)  # the model's coordinates (a standardised run)
     process.space.validate(values)  # out-of-space cells: a SupportError naming the rows
     return Given(observed, values, mode, filled, resample)
+
+
+def _by_name(partial: Tensor, header: list[str] | None, names: Any) -> Tensor:
+    """``--given``'s columns in the run's order, matched by name where both the file and the
+    run have a header (a header that names other columns is refused); by position otherwise."""
+    if header is None or not isinstance(names, list) or partial.ndim != 2:
+        return partial
+    names = [str(n) for n in names]
+    if header == names:
+        return partial
+    if sorted(header) != sorted(names) or len(set(names)) != len(names):
+        raise UsageError(
+            f"--given's header ({', '.join(header)}) does not name the run's columns "
+            f"({', '.join(names)})"
+        )
+    return partial[:, [header.index(n) for n in names]]
 
 
 def draw(
@@ -495,8 +512,8 @@ def run(args: argparse.Namespace) -> int:
     width = int(np.prod(array.shape[1:]))
     names = column_names(run_, width)
     header = read_columns(args.given) if args.given is not None else None
-    if header is not None and len(header) == width:  # --given's own header names its cells
-        names = header
+    if header is not None and len(header) == width and run_.config.get("columns") is None:
+        names = header  # a run trained without a header: --given's own names its cells
     write_samples(array, out, names, run_.process.space.integer_coordinates)
     if not extra and bool(run_.process.space.outside(y).any()):
         extra = f" ({int(run_.process.space.outside(y).sum())} outside the state space)"
