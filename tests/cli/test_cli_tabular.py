@@ -801,3 +801,24 @@ def test_truth_values_come_back_as_written(tmp_path, capsys):
     assert main([*argv, "--quiet"]) == 0
     rows = filled.read_text().splitlines()
     assert rows[1].endswith(",false") and rows[2].split(",")[1] in ("true", "false")
+
+
+def test_given_integers_are_kept_or_refused(table_run, tmp_path, capsys):
+    """An ``integer`` column's given cells decoded through the model's coordinates: 12.7 came
+    back as 13 and 5000 (beyond the training rows' 0..399) as the range's end. A whole number
+    is now kept as given, beyond the range too; any other is refused in one line."""
+    partial = _table(3, seed=5)
+    partial.loc[0, "visits"], partial.loc[1, "size"] = 5000, np.nan
+    path = tmp_path / "partial.csv"
+    partial.to_csv(path, index=False)
+    out = tmp_path / "filled.csv"
+    assert main(["sample", str(table_run), "--given", str(path), "-o", str(out), "--quiet"]) == 0
+    filled = pd.read_csv(out)
+    assert filled["visits"].tolist() == partial["visits"].tolist()
+    assert filled["visits"].dtype == np.int64
+    partial["visits"] = partial["visits"].astype(float)
+    partial.loc[0, "visits"] = 12.7
+    partial.to_csv(path, index=False)
+    argv = ["sample", str(table_run), "--given", str(path), "-o", str(tmp_path / "o.csv")]
+    _fails(capsys, argv, "column 'visits' holds whole numbers but has others (rows 1)")
+    assert not (tmp_path / "o.csv").exists()

@@ -232,6 +232,9 @@ def draw_table(
             out[c.name] = c.new_ids(len(out))
         if c.type in ("real", "positive") and keep.any() and not c.written_as_text:
             out.loc[keep, c.name] = pd.to_numeric(partial.loc[keep, c.name]).to_numpy(float)
+        elif c.type == "integer" and keep.any() and not c.written_as_text:  # beyond the range too
+            numbers = pd.to_numeric(partial.loc[keep, c.name]).to_numpy(float)
+            out.loc[keep, c.name] = numbers.astype(np.int64)
         elif (c.type in ("datetime", "id") or c.written_as_text) and keep.any():
             values = np.array(out[c.name], dtype=object)
             values[keep] = partial.loc[keep, c.name].to_numpy(object)

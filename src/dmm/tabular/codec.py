@@ -254,6 +254,11 @@ class TableCodec:
             raise DataError(
                 f"column '{c.name}' is positive but has values <= 0 (rows {_rows(bad)})"
             )
+        if c.type == "integer" and (numbers != np.round(numbers)).any():
+            bad = present.index[numbers != np.round(numbers)]
+            raise DataError(
+                f"column '{c.name}' holds whole numbers but has others (rows {_rows(bad)})"
+            )
         if c.type == "ordinal":
             codes = np.round(numbers) - c.low
             bad = (codes < 0) | (codes > c.high - c.low) | (codes != numbers - c.low)
