@@ -113,7 +113,11 @@ def test_grid_at_sampling_time(tiny_run, tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    "sampler, why", [("em", "EulerMaruyama is stochastic"), ("unipc", "UniPC is multistep")]
+    "sampler, why",
+    [
+        ("em", "em is stochastic (this run's: ode-euler, ode-heun, dpm1, straight-"),
+        ("unipc", "unipc is multistep"),
+    ],
 )
 def test_fitted_grid_refuses_other_samplers(tiny_run, tmp_path, capsys, sampler, why):
     rc, out = _sample(tiny_run, tmp_path, "--sampler", sampler, "--grid", "fitted")

@@ -373,7 +373,9 @@ def run(args: argparse.Namespace) -> int:
             ctx = None if context is None else context[:n]
             step_setup = {**setup, "steps": steps}
             if setup["grid"] is not None and steps != setup["steps"]:  # fitted for this count
-                step_setup["grid"] = sample_grid(run_, setup["sampler"], steps, "fitted", args.seed)
+                step_setup["grid"] = sample_grid(
+                    run_, setup["sampler"], steps, "fitted", args.seed, setup["sampler_name"]
+                )
             y = draw(run_, step_setup, n, args.seed + 1, device, callback, context=ctx)
             return run_.built.encode(y).cpu()  # compared with the encoded reference rows
 

@@ -23,7 +23,9 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        print(f"dmm: error: {one_line(ValueError(message))} (see dmm --help)", file=sys.stderr)
+        print(
+            f"dmm: error: {one_line(ValueError(message))} (see {self.prog} --help)", file=sys.stderr
+        )
         raise SystemExit(2)
 
 

@@ -176,7 +176,7 @@ def sampling_setup(run: Run, args: argparse.Namespace) -> dict[str, Any]:
     if denoise:
         run.process.require("denoiser", "--denoise")
     sampler.check(run.process)  # MissingCapability if it cannot simulate this process
-    grid = sample_grid(run, sampler, steps, getattr(args, "grid", None), args.seed)
+    grid = sample_grid(run, sampler, steps, getattr(args, "grid", None), args.seed, name)
     nfe = sampler.nfe(steps)
     return {
         "sampler_name": name,
@@ -189,7 +189,7 @@ def sampling_setup(run: Run, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def sample_grid(
-    run: Run, sampler: Sampler, steps: int, name: str | None, seed: int
+    run: Run, sampler: Sampler, steps: int, name: str | None, seed: int, sampler_name: str = ""
 ) -> Tensor | None:
     """``--grid name``: a named grid becomes ``sampler``'s own (``None`` returned: ``simulate``
     asks the sampler); ``fitted`` returns the grid :func:`~dmm.samplers.fitted_grid` fits to the
@@ -211,8 +211,29 @@ def sample_grid(
     rev = Reversal(run.process, run.model)
     try:
         return fitted_grid(rev, sampler, steps, generator, device=device)
-    except ValueError as exc:  # a stochastic or multistep sampler
-        raise UsageError(f"--grid fitted: {exc} (ode-euler, ode-heun, dpm1, straight-*)") from None
+    except ValueError:  # a stochastic or multistep sampler
+        kind = "multistep" if sampler.deterministic else "stochastic"
+        able = _one_step_samplers(run)
+        raise UsageError(
+            f"--grid fitted needs a deterministic one-step sampler; {sampler_name or 'this one'}"
+            f" is {kind} ("
+            + (f"this run's: {', '.join(able)}" if able else "this run has none")
+            + ")"
+        ) from None
+
+
+def _one_step_samplers(run: Run) -> list[str]:
+    """The names of the run's deterministic one-step samplers (those a fitted grid fits)."""
+    names = []
+    for name in run.built.samplers:
+        sampler = run.built.sampler(name)
+        if sampler.deterministic and not sampler.multistep:
+            try:
+                sampler.check(run.process)
+            except MissingCapability:
+                continue
+            names.append(name)
+    return names
 
 
 @dataclass(frozen=True)
