@@ -85,6 +85,7 @@ class TabularModel:
         if not isinstance(frame, pd.DataFrame):
             raise TypeError(f"fit takes a pandas DataFrame, got {type(frame).__name__}")
         check_device(self.device)  # before any work: cuda on a machine without it
+        self._check_run_dir()
         labels = frame.columns.tolist()
         frame = frame.reset_index(drop=True)  # a copy: the caller's frame is left alone
         frame.columns = _names(labels)
@@ -135,6 +136,18 @@ class TabularModel:
         self.run_dir_, self.schema_ = out, schema
         self._run = None
         return self
+
+    def _check_run_dir(self) -> None:
+        """``run_dir`` must not hold anything but this model's own earlier fit: another run
+        there would be overwritten (and a model fitted into it before would save this one)."""
+        if self.run_dir is None:
+            return
+        path = Path(self.run_dir)
+        own = hasattr(self, "run_dir_") and path.resolve() == Path(self.run_dir_).resolve()
+        if path.exists() and (not path.is_dir() or any(path.iterdir())) and not own:
+            raise FileExistsError(
+                f"run_dir '{path}' exists and is not empty: give fit a new folder (or remove it)"
+            )
 
     # --- sampling -----------------------------------------------------------------------------
 
