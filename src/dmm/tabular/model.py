@@ -37,7 +37,8 @@ class TabularModel:
     Parameters are stored as given (scikit-learn style); ``fit`` sets ``run_dir_`` and
     ``schema_``. ``schema``: column types to force (``{column: type}``) or a full
     :class:`~dmm.tabular.schema.Schema`; ``run_dir``: where the run folder goes (default: a
-    temporary folder, kept until :meth:`save` copies it or the process exits);
+    temporary folder, kept until :meth:`save` copies it or the process exits; a folder holding
+    anything but this model's own earlier fit is refused);
     ``sample_steps``: sampler steps (default the recipe's); ``progress``: a progress bar;
     ``observed_context``: train with random observed subsets of each row as context, so that
     :meth:`impute` and ``sample(where=...)`` condition the network on the given cells
