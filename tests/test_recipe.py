@@ -64,7 +64,7 @@ DATA = torch.randn(64, 2)
     ids=["vp", "gbm", "sde", "absorbing", "torus-jump", "levy-ou"],
 )
 def test_each_block_gets_its_head_loss_and_sampler(process, model, loss, sampler):
-    r = recipe(process)
+    r = recipe(process, DATA if process.reference is None else None)  # an SDE: its law at T
     assert isinstance(r.model, model) and isinstance(r.loss, loss)
     assert isinstance(r.sampler, sampler)
     r.sampler.check(process)
@@ -170,3 +170,15 @@ def test_a_chain_that_declares_no_kernel_gets_the_implicit_score_entropy():
     assert isinstance(r.loss, ImplicitScoreEntropyChain) and isinstance(r.model, MeanRatios)
     x0 = torch.randint(0, 4, (32, 3), generator=torch.Generator().manual_seed(0))
     assert torch.isfinite(r.loss(r.model, x0, torch.Generator().manual_seed(1)))
+
+
+def test_an_sde_without_a_reference_starts_from_its_law_at_T():
+    """``SDE`` took ``N(0, I)`` silently; this one (``docs/euclidean.md``'s) is far from it at
+    ``T = 1``. The recipe now uses the simulated law of ``X_T`` and says so."""
+    from dmm.processes.references import SimulatedReference
+
+    process = SDE(lambda x, t: -x, lambda x, t: (1 + x**2) ** 0.5, 2)
+    assert process.reference is None
+    r = recipe(process, DATA)
+    assert isinstance(process.reference, SimulatedReference)
+    assert len(r.notes) == 1 and "declares no reference law" in r.notes[0]

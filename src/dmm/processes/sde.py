@@ -9,7 +9,7 @@ from torch import Tensor
 from ..spaces import Euclidean, Space
 from .base import Process
 from .diffusion import Diffusion
-from .references import Normal, Reference
+from .references import Reference
 
 
 class SDE(Process):
@@ -17,7 +17,10 @@ class SDE(Process):
 
     Backward generator: ``←L f = (-b + ∇·D + D ∇log p_t)·∇f + ½ D : ∇²f``, ``D = diag(σ²)``.
     No closed-form kernel: marginals are simulated (Euler–Maruyama) and models are trained with
-    implicit score matching.
+    implicit score matching. ``reference``: the law the backward process starts from; ``None``
+    (the default) leaves it to :func:`~dmm.recipe.recipe`, which uses the law of ``X_T`` itself,
+    simulated from the training rows, and says so in its notes (an SDE whose law at ``T`` is
+    ``N(0, I)`` can say so: ``reference=Normal(shape)``).
     """
 
     def __init__(
@@ -33,5 +36,4 @@ class SDE(Process):
     ) -> None:
         space = Euclidean(space) if isinstance(space, int) else space
         block = Diffusion(drift, diffusion, state_dependent=state_dependent_diffusion)
-        reference = reference or Normal(space.event_shape)
         super().__init__(space, (block,), reference, T, t_min, simulation_steps)
