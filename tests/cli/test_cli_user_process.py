@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -116,6 +117,27 @@ def test_a_changed_or_missing_file_is_loaded_from_the_copy(tmp_path, capsys):
     mine.unlink()
     assert main(["sample", str(run), "-n", "8", "-o", str(out), "--force"]) == 0
     assert "is missing since training" in capsys.readouterr().err
+
+
+def test_the_copy_of_an_edited_file_imports_the_modules_next_to_the_original(tmp_path, capsys):
+    """A process file that imports a module beside it (``examples/extending.py``'s pattern):
+    once the original was edited, its copy was imported from the run folder, where the module
+    is not, and the run could no longer be sampled."""
+    (tmp_path / "helper_block.py").write_text(
+        "from dmm.processes import Diffusion, Process\n"
+        "from dmm.spaces import Euclidean\n"
+        "def ou():\n"
+        "    return Process(Euclidean(2), blocks=(Diffusion(lambda x, t: -x, lambda x, t: 1.0),))\n"
+    )
+    mine = tmp_path / "uses_helper.py"
+    mine.write_text("from helper_block import ou\nOU = ou()\n")
+    run = tmp_path / "run"
+    assert main(_train(f"{mine}:OU", "moons", run, "--set", "t_min=0.01")) == 0
+    mine.write_text(mine.read_text() + "# edited\n")
+    sys.modules.pop("helper_block", None)  # as a new `dmm sample` process would start
+    capsys.readouterr()
+    assert main(["sample", str(run), "-n", "8", "-o", str(tmp_path / "s.npy")]) == 0
+    assert "has changed since training" in capsys.readouterr().err
 
 
 def test_package_module_name(tmp_path, monkeypatch, capsys):

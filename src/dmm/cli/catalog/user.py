@@ -126,7 +126,8 @@ def load_user_process(
                 f"dmm: warning: {path or target} {state} since training; using the copy {copy}",
                 file=sys.stderr,
             )
-            return _from_file(copy, attr, source)
+            beside = path.parent if path is not None and path.parent.is_dir() else None
+            return _from_file(copy, attr, source, beside)  # modules next to the original import
     if _is_file(target):
         return _from_file(Path(target), attr, source)
     return _from_module(target, attr, source)
@@ -144,7 +145,9 @@ def _module_file(module: str) -> Path | None:
     return Path(spec.origin) if spec is not None and spec.origin else None
 
 
-def _from_file(path: Path, attr: str, source: str) -> UserProcess:
+def _from_file(path: Path, attr: str, source: str, beside: Path | None = None) -> UserProcess:
+    """Import ``path`` as ``python FILE.py`` would (modules next to it import), and those next
+    to ``beside`` too (a run's copy stands in for an original there)."""
     if not path.is_file():
         raise UsageError(f"process file not found: '{path}' (from --process {source})")
     code = path.read_bytes()
@@ -155,16 +158,18 @@ def _from_file(path: Path, attr: str, source: str) -> UserProcess:
         raise UsageError(f"cannot import '{path}' (from --process {source}): not a Python file")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and pickling look the module up by name
-    folder = str(path.resolve().parent)
-    sys.path.insert(0, folder)  # like `python FILE.py`: modules next to the file import
+    folders = [str(path.resolve().parent)]
+    folders += [str(beside.resolve())] if beside is not None else []
+    sys.path[:0] = folders  # like `python FILE.py`: modules next to the file import
     try:
         spec.loader.exec_module(module)
     except Exception as exc:  # the user's code
         sys.modules.pop(name, None)
         raise UsageError(f"could not import '{path}': {_describe(exc)}") from None
     finally:
-        if folder in sys.path:
-            sys.path.remove(folder)
+        for folder in folders:
+            if folder in sys.path:
+                sys.path.remove(folder)
     return UserProcess(record(source), _attribute(module, attr, source), path, code)
 
 
