@@ -13,32 +13,34 @@ from .dsm import (
 from .dsm_latent import LatentScoreMatching
 from .ism import ImplicitScoreMatching
 from .observed import ObservedSubsets, observed_context
+from .product import ProductLoss
 from .score_entropy import ImplicitScoreEntropyChain, MaskedELBO, ScoreEntropy
 from .score_entropy_jumps import DenoisingJumpScoreEntropy, ImplicitScoreEntropy
 from .times import LogUniformMixture, StraightPathTimes, TimeLaw, UniformTimes
 
 __all__ = [
     "DenoisingJumpScoreEntropy",
+    "DenoisingScoreMatching",
     "ImplicitScoreEntropy",
     "ImplicitScoreEntropyChain",
-    "MaskedELBO",
-    "ScoreEntropy",
-    "DenoisingScoreMatching",
     "ImplicitScoreMatching",
     "LatentScoreMatching",
+    "LogUniformMixture",
     "Loss",
+    "MaskedELBO",
     "Noised",
     "ObservedSubsets",
+    "ProductLoss",
+    "ScoreEntropy",
+    "StraightPathTimes",
     "SumLoss",
+    "TimeLaw",
+    "UniformTimes",
     "batch_posterior_target",
     "conditional_target",
     "eps_weighting",
     "kl_weighting",
     "observed_context",
-    "LogUniformMixture",
-    "StraightPathTimes",
-    "TimeLaw",
-    "UniformTimes",
     "straight_weighting",
     "time_scaled_weighting",
 ]

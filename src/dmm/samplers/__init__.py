@@ -12,37 +12,39 @@ from .jumps import JumpTauLeaping, JumpThinning, Splitting
 from .jumps_anchor import AnchoredJumpTauLeaping
 from .predictor_corrector import PredictorCorrector
 from .probability_flow import FlowEuler, FlowHeun
+from .product import ProductSampler
 from .straight import StraightEuler, StraightHeun, StraightMidpoint
 from .unipc import UniPC
 
 __all__ = [
     "AnchoredJumpTauLeaping",
-    "JumpThinning",
-    "JumpTauLeaping",
-    "Splitting",
     "ChainEuler",
-    "ExactChainSampler",
-    "Inpaint",
-    "TauLeaping",
-    "TweedieStep",
-    "UniPC",
-    "sample_denoised",
     "DPMSolver1",
     "DPMSolver2M",
     "EulerMaruyama",
+    "ExactChainSampler",
     "FlowEuler",
     "FlowHeun",
+    "Inpaint",
+    "JumpTauLeaping",
+    "JumpThinning",
     "PredictorCorrector",
+    "ProductSampler",
     "Sampler",
+    "Splitting",
     "StraightEuler",
     "StraightHeun",
     "StraightMidpoint",
+    "TauLeaping",
+    "TweedieStep",
+    "UniPC",
     "denoise_nfe",
     "edm_grid",
     "fitted_grid",
     "log_snr",
     "logsnr_grid",
-    "straight_grid",
+    "sample_denoised",
     "simulate",
+    "straight_grid",
     "time_grid",
 ]

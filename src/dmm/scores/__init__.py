@@ -8,7 +8,14 @@ Continuous jumps: ``ratio(y, x, t)`` (``DirectRatio``, ``PotentialRatio``, ``Jum
 
 from .body_frame import BodyFrameScore
 from .conversions import eps_to_score, score_to_eps, score_to_x0, x0_to_score
-from .jump_ratios import DirectRatio, JumpDiffusionModel, NoDiffusionScore, PotentialRatio
+from .jump_ratios import (
+    DirectRatio,
+    JumpDiffusionModel,
+    NoDiffusionScore,
+    PotentialRatio,
+    TailPotentialRatio,
+    TrunkRatio,
+)
 from .log_coordinates import LogEpsParam, LogScoreParam
 from .models import (
     EpsParam,
@@ -19,6 +26,7 @@ from .models import (
     VelocityParam,
     X0Param,
 )
+from .product import FactorView, ProductModel
 from .ratios import DirectRatios, MeanRatios
 
 __all__ = [
@@ -26,6 +34,7 @@ __all__ = [
     "DirectRatio",
     "DirectRatios",
     "EpsParam",
+    "FactorView",
     "JumpDiffusionModel",
     "LogEpsParam",
     "LogScoreParam",
@@ -33,9 +42,12 @@ __all__ = [
     "NoDiffusionScore",
     "PotentialParam",
     "PotentialRatio",
+    "ProductModel",
     "ScaledScoreParam",
     "ScoreModel",
     "ScoreParam",
+    "TailPotentialRatio",
+    "TrunkRatio",
     "VelocityParam",
     "X0Param",
     "eps_to_score",

@@ -5,6 +5,7 @@ from .discrete import Discrete
 from .euclidean import Euclidean
 from .positive import PositiveOrthant
 from .product import Product
+from .so3 import SO3
 from .torus import Torus, wrap
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "Euclidean",
     "PositiveOrthant",
     "Product",
+    "SO3",
     "Space",
     "SupportError",
     "Torus",
