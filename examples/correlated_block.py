@@ -91,6 +91,7 @@ class CorrelatedEulerMaruyama(Sampler):
 
     supports: ClassVar[frozenset[type]] = frozenset({CorrelatedDiffusion})
     order: ClassVar[float] = 1.0
+    nfe_per_step: ClassVar[int] = 1  # one backward drift (one score) per step
 
     def step(self, rev, y, t, t_next, generator) -> Tensor:
         block = rev.process.block(CorrelatedDiffusion)

@@ -544,7 +544,7 @@ def run(args: argparse.Namespace) -> int:
         f"{' on the fitted grid' if setup['grid'] is not None else ''}"
         f"{', denoised' if setup['denoise'] else ''}"
         f"{f', each step {resample} times' if resample > 1 else ''}, "
-        f"{_nfe_text(setup, resample)} network evaluations)"
+        f"{_nfe_text(setup, resample)})"
         f"{extra}"
     )
     return 0
@@ -562,10 +562,10 @@ def _resample(args: argparse.Namespace, conditional: bool) -> int:
 def _nfe_text(setup: dict[str, Any], resample: int) -> str:
     """The network evaluations of one sampler call: the setup's, with each step repeated
     ``resample`` times (the final denoising evaluation is not repeated)."""
-    if setup["nfe"] is None:
-        return "a random number of"
+    if setup["nfe"] is None:  # thinning's is random; a sampler may declare no nfe_per_step
+        return "network evaluations not counted (the sampler fixes no nfe_per_step)"
     per_step = setup["sampler"].nfe_per_step or 0
-    return str(setup["nfe"] + (resample - 1) * setup["steps"] * per_step)
+    return f"{setup['nfe'] + (resample - 1) * setup['steps'] * per_step} network evaluations"
 
 
 def _run_table(args: argparse.Namespace, run: Run, setup: dict[str, Any], out: Path) -> int:
@@ -628,7 +628,7 @@ def _run_table(args: argparse.Namespace, run: Run, setup: dict[str, Any], out: P
         f"wrote {n} {what} of {frame.shape[1]} columns to {out} ({setup['sampler_name']}, "
         f"{setup['steps']} steps{', denoised' if setup['denoise'] else ''}"
         f"{f', each step {resample} times' if resample > 1 else ''}, "
-        f"{_nfe_text(setup, resample)} network evaluations"
+        f"{_nfe_text(setup, resample)}"
         + (f" per draw, {args.draws} draws combined)" if args.draws > 1 else ")")
     )
     return 0
