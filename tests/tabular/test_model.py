@@ -27,3 +27,56 @@ def test_fit_refuses_a_run_dir_that_holds_another_run(tmp_path):
     first.fit(_frame(seed=2))  # its own folder
     saved = TabularModel.load(first.save(tmp_path / "saved"))
     assert list(saved.sample(2).columns) == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "column, needle",
+    [
+        (np.arange(60) + 1j, "holds complex numbers"),  # the imaginary part was dropped
+        (pd.to_timedelta(np.arange(60), unit="m"), "holds durations"),  # 'levels: 120000000 ...'
+        ([{"k": 1}] * 60, "holds dict values"),  # TypeError: unhashable type: 'dict'
+    ],
+)
+def test_cells_that_are_not_numbers_text_booleans_or_dates_are_refused(column, needle):
+    frame = _frame().assign(odd=column)
+    with pytest.raises(ValueError, match=needle):
+        TabularModel(**TINY).fit(frame)
+
+
+def test_a_table_without_rows_is_refused_as_such():
+    with pytest.raises(ValueError, match="the table has no rows"):  # was: 'drop' column 'a'
+        TabularModel(**TINY).fit(_frame().iloc[:0])
+
+
+def test_column_labels_come_back_as_given(tmp_path):
+    """Tuples, floats and booleans came back as their text (``"('g', 'x')"``), a MultiIndex as
+    a flat Index of text."""
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({("g", "x"): rng.normal(size=60), 1.5: rng.normal(size=60)})
+    frame[True] = rng.choice(["a", "b"], 60)
+    model = TabularModel(**TINY).fit(frame)
+    assert list(model.sample(2).columns) == [("g", "x"), 1.5, True]
+    loaded = TabularModel.load(model.save(tmp_path / "saved"))
+    assert list(loaded.sample(2).columns) == [("g", "x"), 1.5, True]
+    columns = pd.MultiIndex.from_tuples([("a", "x"), ("a", "y")])
+    wide = pd.DataFrame(rng.normal(size=(60, 2)), columns=columns)
+    model = TabularModel(**TINY).fit(wide)
+    assert model.sample(2).columns.equals(columns)
+    holed = wide.copy()
+    holed.iloc[0, 0] = np.nan
+    assert model.impute(holed).columns.equals(columns)
+
+
+def test_periods_come_back_as_periods():
+    """A ``period[M]`` column came back from ``sample`` (and from ``impute`` where a cell was
+    empty) as text."""
+    torch.set_num_threads(1)
+    frame = _frame().assign(month=pd.period_range("2020-01", periods=60, freq="M"))
+    model = TabularModel(**TINY).fit(frame)
+    assert model.sample(3)["month"].dtype == frame["month"].dtype
+    holed = frame.copy()
+    holed.loc[[1, 3], "month"] = pd.NaT
+    filled = model.impute(holed)
+    assert filled["month"].dtype == frame["month"].dtype and filled["month"].notna().all()
+    assert (filled["month"][[0, 2]] == frame["month"][[0, 2]]).all()

@@ -216,6 +216,8 @@ def with_dtypes(frame: pd.DataFrame, dtypes: Mapping[str, Any] | None) -> pd.Dat
             numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
             if text and numeric:  # levels that are numbers come back as text: '5' for 5
                 now = now.map(level_text)
+            elif text and isinstance(dtype, pd.PeriodDtype):  # drawn periods are their text
+                now, was = now.map(str), pd.Series(was, dtype=object).map(str).to_numpy()
             if not (now.to_numpy() == was).all():
                 continue
         out[name] = cast

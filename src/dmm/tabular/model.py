@@ -179,7 +179,7 @@ class TabularModel:
         out = with_dtypes(out, run.config.get("dtypes"))
         labels = run.config.get("labels")
         if labels is not None and len(labels) == out.shape[1]:
-            out.columns = labels  # the fitted frame's own labels (numbers, not their text)
+            out.columns = pd.Index(_restored(labels))  # the fitted frame's own, not their text
         return out
 
     def impute(
@@ -216,7 +216,7 @@ class TabularModel:
         filled = draw_fillings(run, setup, frame, draws, seed, self.device, None, resample)
         out = filled_in(frame, filled[0] if draws == 1 else combine_draws(codec_of(run), filled))
         out = with_dtypes(out, dtypes)
-        out.index, out.columns = index, labels
+        out.index, out.columns = index, pd.Index(labels)  # tuples: a MultiIndex again
         return out
 
     # --- persistence --------------------------------------------------------------------------
@@ -294,12 +294,27 @@ def _names(labels: list[Any]) -> list[str]:
 
 
 def _recorded(labels: list[Any]) -> list[Any] | None:
-    """The labels a run records to give its tables back with: where some are numbers and all
-    are text or numbers (others, e.g. tuples, stay named by their text)."""
+    """The labels a run records to give its tables back with, where some are not text: numbers,
+    booleans and tuples of them (a MultiIndex's; recorded as lists, :func:`_restored`). Other
+    labels stay named by their text."""
     if all(isinstance(c, str) for c in labels):
         return None
-    plain = all(isinstance(c, (str, int, float)) and not isinstance(c, bool) for c in labels)
-    return labels if plain else None
+
+    def plain(label: Any) -> Any:
+        if isinstance(label, np.generic):
+            label = label.item()
+        if isinstance(label, tuple):
+            parts = [plain(part) for part in label]
+            return None if None in parts else parts
+        return label if isinstance(label, (str, int, float, bool)) else None
+
+    recorded = [plain(c) for c in labels]
+    return None if None in recorded else recorded
+
+
+def _restored(labels: list[Any]) -> list[Any]:
+    """Recorded labels back: a list was a tuple (a label cannot be a list)."""
+    return [tuple(c) if isinstance(c, list) else c for c in labels]
 
 
 def _temporary(owner: object) -> Path:

@@ -418,6 +418,7 @@ def infer_column(name: str, series: pd.Series, type: Declared | None = None) -> 
     """The :class:`Column` of ``series`` (module doc); ``type`` forces the type (checked against
     the data: :class:`~dmm.data.DataError` naming the rows that contradict it), a list of text
     levels an ``ordinal`` on them."""
+    _check_cells(name, series)
     present = series.dropna()
     missing = bool(len(present) < len(series))
     if not len(present):
@@ -631,6 +632,28 @@ def _rows(index: Any, limit: int = 5) -> str:
     return shown + (", ..." if len(rows) > limit else "")
 
 
+def _check_cells(name: str, series: pd.Series) -> None:
+    """:class:`~dmm.data.DataError` for cells that are none of a number, text, a boolean or a
+    date: complex numbers, durations, and containers (dicts, lists, sets, tuples)."""
+    if pd.api.types.is_complex_dtype(series):
+        raise DataError(
+            f"column '{name}' holds complex numbers: give their real and imaginary parts as "
+            "two columns"
+        )
+    if pd.api.types.is_timedelta64_dtype(series):
+        raise DataError(
+            f"column '{name}' holds durations: give them as numbers (e.g. "
+            f"frame['{name}'].dt.total_seconds())"
+        )
+    if series.dtype == object:
+        kinds = {type(v).__name__ for v in series if isinstance(v, (dict, list, set, tuple))}
+        if kinds:
+            raise DataError(
+                f"column '{name}' holds {', '.join(sorted(kinds))} values: a cell is a number, "
+                "text, a boolean or a date"
+            )
+
+
 def infer_schema(frame: pd.DataFrame, declared: Mapping[str, Declared] | None = None) -> Schema:
     """The schema of ``frame``; ``declared`` maps column names to types that override the
     inference (a name not in the table is a :class:`~dmm.data.DataError`)."""
@@ -643,6 +666,8 @@ def infer_schema(frame: pd.DataFrame, declared: Mapping[str, Declared] | None = 
         )
     if frame.shape[1] == 0:
         raise DataError("the table has no columns")
+    if len(frame) == 0:
+        raise DataError("the table has no rows")
     return Schema(
         tuple(
             infer_column(str(name), frame[name].reset_index(drop=True), declared.get(name))
