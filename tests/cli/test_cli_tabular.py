@@ -458,13 +458,16 @@ def test_combine_draws_takes_means_medians_and_modes(table_run):
     from dmm.cli.tables import codec_of, combine_draws
 
     codec = codec_of(load_run(table_run))
+    assert (codec.schema["visits"].type, codec.schema["stars"].type) == ("integer", "ordinal")
     a, b, c = _table(3, 0), _table(3, 1), _table(3, 2)
     b["colour"] = a["colour"]
     out = combine_draws(codec, [a, b, c])
     np.testing.assert_allclose(out["size"], ((a["size"] + b["size"] + c["size"]) / 3).round(2))
     assert list(out["colour"]) == list(a["colour"])
     stars = np.median(np.stack([a["stars"], b["stars"], c["stars"]]), axis=0)
-    assert list(out["stars"]) == list(stars.astype(int))
+    assert list(out["stars"]) == list(stars.astype(int))  # an ordinal: the median level
+    visits = np.round(np.stack([a["visits"], b["visits"], c["visits"]]).mean(axis=0))
+    assert list(out["visits"]) == list(visits.astype(int))  # an integer: the rounded mean
 
 
 def test_the_factors_share_one_network_evaluation_per_step(table_run, tmp_path, capsys):

@@ -363,9 +363,10 @@ def evaluate_table(
 
 def combine_draws(codec: TableCodec, draws: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """One table from several draws of the same rows (multiple imputation): per cell the mean of
-    the draws for ``real``, ``positive`` and ``datetime`` columns (rounded to the column's
-    precision), the median for ``integer`` and ``ordinal`` ones, the most frequent value for
-    categories (empty cells count as a value); ``id`` and ``constant`` cells as drawn first."""
+    the draws for ``real``, ``positive``, ``integer`` and ``datetime`` columns (rounded to the
+    column's precision, an integer's to a whole number: the point estimate squared errors
+    reward), the median for ``ordinal`` ones (a level), the most frequent value for categories
+    (empty cells count as a value); ``id`` and ``constant`` cells as drawn first."""
     out = draws[0].copy()
     for c in codec.schema.columns:
         stack = pd.concat([d[c.name].reset_index(drop=True) for d in draws], axis=1)
@@ -376,7 +377,9 @@ def combine_draws(codec: TableCodec, draws: Sequence[pd.DataFrame]) -> pd.DataFr
             values = values.round(c.decimals) if c.decimals is not None else values
             out[c.name] = c.written(values).to_numpy()
         elif c.type in ("integer", "ordinal"):
-            values = stack.astype("Float64").median(axis=1).round().astype("Int64")
+            numbers = stack.astype("Float64")
+            point = numbers.mean(axis=1) if c.type == "integer" else numbers.median(axis=1)
+            values = point.round().astype("Int64")
             out[c.name] = c.written(values).to_numpy()
         elif c.type == "datetime":
             days = np.stack([c.days(stack.iloc[:, j]) for j in range(stack.shape[1])], axis=1)
