@@ -470,10 +470,14 @@ def write_samples(
 
 
 def _columns(array: np.ndarray, integer: tuple[bool, ...]) -> list[np.ndarray]:
-    """The flattened columns of ``array``, those flagged ``integer`` as int64."""
+    """The flattened columns of ``array``, those flagged ``integer`` as int64 (unless a sample
+    kept with ``--keep-nonfinite`` leaves one non-finite)."""
     table = array.reshape(len(array), -1)
+    whole = [i < len(integer) and integer[i] for i in range(table.shape[1])]
     return [
-        np.rint(table[:, i]).astype(np.int64) if i < len(integer) and integer[i] else table[:, i]
+        np.rint(table[:, i]).astype(np.int64)
+        if whole[i] and np.isfinite(table[:, i]).all()
+        else table[:, i]
         for i in range(table.shape[1])
     ]
 
