@@ -10,6 +10,7 @@ import torch
 import yaml
 from cli_tiny import TINY
 
+import dmm.cli.sample
 import dmm.training
 from dmm.cli.main import main
 
@@ -134,6 +135,37 @@ def test_resume_reproduces_an_uninterrupted_run(tmp_path, monkeypatch, capsys):
     ).read_text()
 
 
+def test_ctrl_c_before_the_first_checkpoint_keeps_the_run_to_resume(tmp_path, monkeypatch, capsys):
+    """Ctrl-C before the first checkpoint removed the run folder while the message said to
+    resume it (``kill -9`` kept it). Now it keeps ``config.yaml`` and ``data.npy`` and
+    ``--resume`` starts from step 0; ``sample`` says nothing of resuming."""
+    args = ["train", "--process", "vp", "--data", "moons", *TINY]
+    assert main([*args, "--out", str(tmp_path / "full")]) == 0
+
+    def interrupt(obj, path):
+        raise KeyboardInterrupt
+
+    real_save = dmm.training.save_atomic
+    monkeypatch.setattr(dmm.training, "save_atomic", interrupt)
+    cut = tmp_path / "cut"
+    assert main([*args, "--out", str(cut)]) == 130
+    assert "dmm train --resume DIR" in capsys.readouterr().err
+    assert {p.name for p in cut.iterdir()} >= {"config.yaml", "data.npy"}
+    monkeypatch.setattr(dmm.training, "save_atomic", real_save)
+    assert main(["train", "--resume", str(cut), "--quiet"]) == 0
+    full, again = _state(tmp_path / "full"), _state(cut)
+    for name, value in full["ema"].items():
+        assert torch.equal(value, again["ema"][name]), name
+
+    def interrupt_sampling(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(dmm.cli.sample, "draw", interrupt_sampling)
+    capsys.readouterr()
+    assert main(["sample", str(cut), "-n", "4", "-o", str(tmp_path / "s.npy")]) == 130
+    assert capsys.readouterr().err == "dmm: interrupted\n"
+
+
 def test_config_file_and_set_precedence(tmp_path):
     config = tmp_path / "c.yaml"
     config.write_text(
@@ -203,6 +235,27 @@ def test_resume_extends_a_finished_run(tmp_path, capsys):
     assert [r["step"] for r in rows] == [5, 10, 15, 20, 25, 30]
     assert _state(out)["step"] == 30
     assert yaml.safe_load((out / "config.yaml").read_text())["train"]["steps"] == 30
+
+
+def test_resume_refuses_other_training_settings(tmp_path, capsys):
+    """``--batch-size``, ``--set lr=...`` and ``--n-data`` were taken on resume and written to
+    ``config.yaml``, which then no longer said what the first steps used (a retrain from it gave
+    other weights). Only how far, where and what to log may change."""
+    out = tmp_path / "run"
+    assert main(["train", "--process", "vp", "--data", "moons", *TINY, "--out", str(out)]) == 0
+    before = (out / "config.yaml").read_text()
+    capsys.readouterr()
+    resume = ["train", "--resume", str(out), "--steps", "30", "--quiet"]
+    for extra, needle in (
+        (["--batch-size", "64"], "batch_size 64"),
+        (["--set", "lr=1e-4"], "lr 0.0001"),
+        (["--n-data", "500"], "n_data 500"),
+    ):
+        assert main([*resume, *extra]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "keeps its training settings" in err[0] and needle in err[0]
+    assert (out / "config.yaml").read_text() == before
+    assert main([*resume, "--set", "log_every=10"]) == 0  # logging may change
 
 
 def test_a_run_killed_before_its_first_checkpoint_resumes(tmp_path):

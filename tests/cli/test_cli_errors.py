@@ -364,9 +364,11 @@ def test_a_run_folder_in_use_is_refused_and_a_stale_lock_is_replaced(capsys, tin
     run = tmp_path / "copy"
     shutil.copytree(tiny_run, run)
     lock = run / ".dmm.lock"
-    lock.write_text(str(os.getpid()))  # a live process holds the folder
+    lock.write_text(str(os.getppid()))  # a live process (this one's parent) holds the folder
     before = _snapshot(run)
-    _fails(capsys, ["train", "--resume", str(run), "--steps", "30"], f"in use by PID {os.getpid()}")
+    _fails(
+        capsys, ["train", "--resume", str(run), "--steps", "30"], f"in use by PID {os.getppid()}"
+    )
     _fails(capsys, _train(run, "moons", "--force"), "in use by PID")  # --force does not break in
     assert _snapshot(run) == before
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
@@ -374,6 +376,12 @@ def test_a_run_folder_in_use_is_refused_and_a_stale_lock_is_replaced(capsys, tin
     lock.write_text(dead)  # its process has exited: the lock is stale
     assert main(["train", "--resume", str(run), "--steps", "30"]) == 0
     assert not lock.exists()  # released at the end
+    # a PID that lives but is another process than the lock's (reused, or PID 1 of a container,
+    # which is the resuming process itself): stale too; they blocked the folder for good
+    lock.write_text(f"{os.getppid()} 1")  # the parent, recorded with another start time
+    assert main(["train", "--resume", str(run), "--steps", "35"]) == 0
+    lock.write_text(str(os.getpid()))  # this process: it holds no other lock
+    assert main(["train", "--resume", str(run), "--steps", "40"]) == 0
 
 
 class _RunsCode:

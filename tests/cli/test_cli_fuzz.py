@@ -289,7 +289,7 @@ RUN_VARIANTS: dict[str, Callable[[Path], None]] = {
         lambda state: {k: v for k, v in state.items() if k != "optimizer"}
     ),
     "checkpoint-step-word": _checkpoint(lambda state: {**state, "step": "many"}),
-    "locked": lambda run: (run / ".dmm.lock").write_text(str(os.getpid())),
+    "locked": lambda run: (run / ".dmm.lock").write_text(str(os.getppid())),  # a live process
 }
 
 #: the four commands that read a run folder

@@ -89,10 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())  # the interpreter's final flush must not fail
         return 141  # 128 + SIGPIPE, as a shell reports a process killed by it
     except KeyboardInterrupt:
-        print(
-            "dmm: interrupted; a training run continues with dmm train --resume DIR",
-            file=sys.stderr,
-        )
+        hint = "; a training run continues with dmm train --resume DIR"
+        print(f"dmm: interrupted{hint if args.command == 'train' else ''}", file=sys.stderr)
         return 130
     finally:
         if threads:

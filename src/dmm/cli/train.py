@@ -206,6 +206,8 @@ def _resolve(
     n_data = args.n_data if args.n_data is not None else content.get("n_data", DEFAULT_N_DATA)
     if isinstance(n_data, bool) or not isinstance(n_data, int):
         raise UsageError(f"n_data must be a positive integer, got {n_data!r}")
+    if saved is not None:
+        _check_resumed(saved, train_values, n_data if args.n_data is not None else None)
     saved_holdout = None
     if saved is not None:  # a run from before held-out splits trained on every row: keep that
         saved_holdout = (saved.get("holdout") or {}).get("fraction", 0.0)
@@ -230,6 +232,30 @@ def _resolve(
         "train": train_values,
         "sample": over["sample"],
     }
+
+
+#: training settings a resumed run may change: they decide how far it goes, where, and what it
+#: logs, not the weights of the steps it takes
+RESUMABLE_CHANGES = ("steps", "device", "log_every", "val_every", "checkpoint_every", "val_size")
+
+
+def _check_resumed(saved: dict[str, Any], train: dict[str, Any], n_data: int | None) -> None:
+    """:class:`UsageError` for a resumed run given other training settings than it was trained
+    with (``--batch-size``, ``--set lr=...``) or another ``--n-data``: its steps so far used
+    the recorded ones, and ``config.yaml`` must keep saying what the run used."""
+    recorded = saved.get("train") or {}
+    changed = [
+        f"{key} {train[key]!r} (the run's {recorded[key]!r})"
+        for key in train
+        if key in recorded and key not in RESUMABLE_CHANGES and train[key] != recorded[key]
+    ]
+    if n_data is not None and n_data != saved.get("n_data"):
+        changed.append(f"n_data {n_data} (the run's {saved.get('n_data')})")
+    if changed:
+        raise UsageError(
+            f"a resumed run keeps its training settings; given {', '.join(changed)} (only "
+            f"{', '.join(RESUMABLE_CHANGES)} may change)"
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -434,6 +460,8 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         _discard(out, rank, bool(args.resume), spec.files.values())
         raise UsageError(f"cannot write run folder '{out}': {exc.strerror or exc}") from None
+    except KeyboardInterrupt:  # Ctrl-C: kept for --resume, as kill -9 leaves it
+        raise
     except BaseException:
         _discard(out, rank, bool(args.resume), spec.files.values())
         raise
@@ -530,31 +558,53 @@ def _discard(out: Path, rank: int, resume: bool, copies: Iterable[str] = ()) -> 
 
 
 def _lock(out: Path) -> Path:
-    """Take ``out/.dmm.lock`` (holding this PID); a lock whose process is gone is stale and
-    replaced. :class:`UsageError` while another live process holds it."""
+    """Take ``out/.dmm.lock`` (this PID and its process's start time); a lock whose process is
+    gone, or whose PID now belongs to a process started at another time (a reused PID, PID 1 in a
+    new container), is stale and replaced. :class:`UsageError` while its own process runs."""
     path = out / LOCK
     for _ in range(3):
         try:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:
-            pid = _lock_owner(path)
-            if pid is not None and _alive(pid):
+            owner = _lock_owner(path)
+            if owner is not None and _holds(*owner):
                 raise UsageError(
-                    f"run folder '{out}' is in use by PID {pid} (another dmm train); wait for it "
-                    f"or stop it"
+                    f"run folder '{out}' is in use by PID {owner[0]} (another dmm train); wait "
+                    f"for it or stop it (a lock left by a process that is gone: remove {path})"
                 ) from None
             path.unlink(missing_ok=True)  # stale: its process is gone
             continue
         with os.fdopen(fd, "w") as f:
-            f.write(str(os.getpid()))
+            started = _started(os.getpid())
+            f.write(f"{os.getpid()}" + (f" {started}" if started is not None else ""))
         return path
     raise UsageError(f"could not lock run folder '{out}'")
 
 
-def _lock_owner(path: Path) -> int | None:
+def _lock_owner(path: Path) -> tuple[int, int | None] | None:
+    """``(PID, start time or None)`` of a lock file (a lock from before start times: the PID)."""
     try:
-        return int(path.read_text().strip())
-    except (OSError, ValueError):
+        parts = path.read_text().split()
+        return int(parts[0]), (int(parts[1]) if len(parts) > 1 else None)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _holds(pid: int, started: int | None) -> bool:
+    """Whether the lock's process still runs: not this process, alive, and (where the lock
+    recorded it) started when the lock's process started."""
+    if pid == os.getpid() or not _alive(pid):
+        return False
+    return started is None or _started(pid) in (None, started)
+
+
+def _started(pid: int) -> int | None:
+    """A process's start time in clock ticks after boot (``/proc/PID/stat``'s 22nd field);
+    ``None`` where ``/proc`` does not say."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return int(stat[stat.rindex(")") + 2 :].split()[19])  # fields after the command name
+    except (OSError, ValueError, IndexError):
         return None
 
 
