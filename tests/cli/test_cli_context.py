@@ -109,6 +109,8 @@ def test_eval_and_plot_use_the_rows_own_contexts(labelled, capsys):
     assert report["n_samples"] == 100 and report["family"] == {}
     assert report["error_report"]["estimation"]["value"] is not None
     _fails(capsys, ["eval", str(run), "--data", "moons"], "evaluated on its own held-out rows")
+    # it crashed with a traceback after all its sampling
+    _fails(capsys, ["eval", str(run), "--likelihood"], "--likelihood is for unconditional runs")
     assert main(["plot", str(run), "-n", "200", "--steps", "20", "--frames", "3", "--quiet"]) == 0
 
 

@@ -113,6 +113,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def _check_likelihood(run_: Run) -> None:
     """:class:`UsageError` unless ``--likelihood`` can run on this run (before any sampling)."""
     process, name = run_.process, run_.spec.name
+    if run_.context is not None:
+        raise UsageError("--likelihood is for unconditional runs (this one has a context)")
     if not isinstance(process.space, Euclidean) or not process.blocks_of(Diffusion):
         raise UsageError(
             f"--likelihood needs a diffusion on R^d; process '{name}' is on {process.space!r}"
