@@ -119,3 +119,27 @@ def test_null_permutations_zero_reports_the_mann_whitney_bound(tiny_run, capsys)
 def test_draws_must_be_positive(tiny_run, capsys):
     assert main(["eval", str(tiny_run), "--draws", "0"]) == 2
     assert capsys.readouterr().err.strip() == "dmm: error: --draws must be at least 1, got 0"
+
+
+def test_a_finite_built_in_is_evaluated_and_validated_on_its_held_out_rows(tmp_path, capsys):
+    """ "Fresh draws" of ``digits`` are its training images again: ``dmm eval`` compared the
+    model with the rows it was trained on, and so did the validation loss. Both read
+    ``digits-test`` now."""
+    from dmm.data.digits import digits_split
+
+    run = tmp_path / "run"
+    argv = ["train", "--process", "absorbing", "--data", "digits", "--n-data", "300"]
+    argv += ["--out", str(run), "--steps", "2", "--quiet", "--set", "hidden=16", "--set", "depth=1"]
+    assert main(argv) == 0
+    capsys.readouterr()
+    argv = ["eval", str(run), "-n", "40", "--steps", "2", "--null-permutations", "0", "--quiet"]
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["reference"] == "40 draws of digits-test, the held-out rows of digits"
+    from dmm.data.registry import unseen
+
+    assert unseen("digits") == "digits-test" and unseen("moons") == "moons"
+    split = digits_split()
+    train_rows = {tuple(r) for r in split["x_train"].tolist()}
+    test_rows = [tuple(r) for r in split["x_test"].tolist()]
+    assert sum(r in train_rows for r in test_rows) < len(test_rows)  # the split is real

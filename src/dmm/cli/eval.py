@@ -184,6 +184,7 @@ def eval_data(
     time; the floor splits the same rows in two. Another file: all its rows, likewise.
     """
     from ..data import BUILTIN_DATASETS
+    from ..data.registry import unseen
 
     own = str(run.config.get("data", ""))
     spec = own if spec is None else spec
@@ -194,8 +195,12 @@ def eval_data(
             "samples: leave out --data"
         )
     if spec in BUILTIN_DATASETS:
-        x = read_data(spec, 3 * n, seed + EVAL_SEED_OFFSET)
-        return x[:n], x[n:], f"{n} fresh draws of {spec}", None
+        fresh = unseen(spec)  # a finite set's draws repeat its training rows: its held-out set
+        x = read_data(fresh, 3 * n, seed + EVAL_SEED_OFFSET)
+        what = f"{n} fresh draws of {spec}"
+        if fresh != spec:
+            what = f"{n} draws of {fresh}, the held-out rows of {spec}"
+        return x[:n], x[n:], what, None
     context = None
     if is_own:
         x = run.heldout()

@@ -336,8 +336,12 @@ def run(args: argparse.Namespace) -> int:
     sample = sample_settings(built, cfg["sample"])
     holdout = None
     if cfg["data"] in _builtins():
+        from ..data.registry import unseen  # a finite set's validation rows: its held-out set
+
         val_data = built.encode(
-            read_data(cfg["data"], min(train_config.val_size, cfg["n_data"]), cfg["seed"] + 1)
+            read_data(
+                unseen(cfg["data"]), min(train_config.val_size, cfg["n_data"]), cfg["seed"] + 1
+            )
         )
         rows = data
     else:  # a file: a random share of its rows is never trained on

@@ -88,7 +88,10 @@ register_dataset(
     "digits",
     digits,
     DatasetInfo(
-        _DIGITS_SPACE, "8x8 handwritten digits, 17 grey levels (1497 training images)", torch.int64
+        _DIGITS_SPACE,
+        "8x8 handwritten digits, 17 grey levels (1497 training images)",
+        torch.int64,
+        held_out="digits-test",
     ),
 )
 register_dataset(

@@ -31,6 +31,7 @@ __all__ = [
     "Support",
     "load_data",
     "register_dataset",
+    "unseen",
 ]
 
 Sampler = Callable[[int, torch.Generator], torch.Tensor]
@@ -44,7 +45,8 @@ class DatasetInfo:
 
     ``support``, where the set's support is known, tells for each row of a batch whether it is on
     it; ``support_note`` says in one line what "on the support" means (exact, or a band of stated
-    width around a noiseless shape, with the share of fresh draws it holds).
+    width around a noiseless shape, with the share of fresh draws it holds). ``held_out``: the
+    built-in of a finite set's held-out rows (fresh draws of the set repeat its training rows).
     """
 
     space: Space
@@ -52,6 +54,9 @@ class DatasetInfo:
     dtype: torch.dtype = torch.float32
     support: Support | None = None
     support_note: str = ""
+    #: for a finite set whose draws repeat its rows (``digits``): the built-in of its held-out
+    #: rows, which validation and ``dmm eval`` read instead of fresh draws
+    held_out: str | None = None
 
     def __post_init__(self) -> None:
         if self.support is not None and not self.support_note:
@@ -147,6 +152,13 @@ def register_dataset(
         DATASET_INFO[name] = info
     else:
         DATASET_INFO.pop(name, None)
+
+
+def unseen(name: str) -> str:
+    """The built-in whose draws a model trained on the built-in ``name`` never saw: its
+    held-out set (:attr:`DatasetInfo.held_out`) for a finite set, else ``name`` itself."""
+    info = DATASET_INFO.get(name)
+    return info.held_out if info is not None and info.held_out else name
 
 
 def load_data(spec: str, n: int, generator: torch.Generator) -> torch.Tensor:
