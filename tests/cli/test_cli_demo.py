@@ -58,6 +58,10 @@ def test_runner_writes_gallery_and_tables_and_survives_a_broken_panel(panels, tm
     assert "already exists" in capsys.readouterr().err
     assert main(["demo", "--out", str(out), "--quick", "--force", "--only", "good"]) == 0
     assert [p["name"] for p in json.loads((out / "metrics.json").read_text())["panels"]] == ["good"]
+    # several panels after one --only, as docs/cli.md writes it (it took one per flag)
+    assert main(["demo", "--out", str(out), "--quick", "--force", "--only", "bad", "good"]) == 1
+    names = [p["name"] for p in json.loads((out / "metrics.json").read_text())["panels"]]
+    assert sorted(names) == ["bad", "good"]
 
 
 def test_vp_panel_quick(tmp_path, capsys):

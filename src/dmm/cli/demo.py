@@ -22,7 +22,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="runs/demo", help="output folder (default runs/demo)")
     p.add_argument("--quick", action="store_true", help="tiny budgets (a smoke test)")
     p.add_argument("--force", action="store_true", help="overwrite an existing output folder")
-    p.add_argument("--only", action="append", metavar="PANEL", help="run only these panels")
+    p.add_argument(
+        "--only",
+        action="extend",
+        nargs="+",
+        metavar="PANEL",
+        help="run only these panels (--only so3 digits, or the flag repeated)",
+    )
     p.add_argument("--seed", type=seed_argument, default=0, help="seed of every panel (default 0)")
     p.set_defaults(func=run)
 
