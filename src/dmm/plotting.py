@@ -127,7 +127,7 @@ def draw_samples(
     if layout == "images":
         fig, note = _draw_images(s, d, image_shape(shape, True), fig), ""
     elif layout == "scatter":
-        fig, note = _draw_scatter(s, d, fig), ""
+        fig, note = _draw_scatter(s, d, fig, names[:2]), ""
     elif layout == "marginals":
         fig = fig or plt.figure(figsize=_grid_size(min(d.shape[1], MAX_MARGINALS)))
         note = _draw_marginals(fig, s, d, names, integer)
@@ -149,7 +149,8 @@ def _grid_size(count: int) -> tuple[float, float]:
     return 1.5 * cols + 0.6, 1.35 * math.ceil(count / cols) + 0.8
 
 
-def _draw_scatter(s: np.ndarray, d: np.ndarray, fig: Any) -> Any:
+def _draw_scatter(s: np.ndarray, d: np.ndarray, fig: Any, names: Sequence[str]) -> Any:
+    """Data and samples side by side on the data's frame, axes named by the coordinates."""
     fig = fig or plt.figure(figsize=(8, 4))
     lim = _limits(d)  # the data frame the picture; stray samples are cropped
     for k, (a, name, color) in enumerate(((d, "data", "C0"), (s, "samples", "C1"))):
@@ -159,8 +160,9 @@ def _draw_scatter(s: np.ndarray, d: np.ndarray, fig: Any) -> Any:
         ax.set_ylim(*lim[1])
         ax.set_aspect("equal")
         ax.set_title(name)
-        ax.set_xticks([])
-        ax.set_yticks([])
+        ax.set_xlabel(names[0], fontsize=9)
+        ax.set_ylabel(names[1], fontsize=9)
+        ax.tick_params(labelsize=7)
     return fig
 
 

@@ -186,6 +186,18 @@ def test_pair_plot_of_the_most_varying_columns_and_all_marginals():
     plotting.plt.close(fig)
 
 
+def test_a_scatter_names_its_axes():
+    """A 2-D run's samples.png had no axis labels or ticks; the docs say the .csv header names
+    ``dmm plot``'s axes."""
+    from dmm import plotting
+
+    data = np.random.default_rng(3).normal(size=(100, 2)).astype(np.float32)
+    fig = plotting.draw_samples(data, data, "t", names=["a", "b"])
+    assert [(ax.get_xlabel(), ax.get_ylabel()) for ax in fig.axes] == [("a", "b")] * 2
+    assert all(len(ax.get_xticks()) > 0 for ax in fig.axes)
+    plotting.plt.close(fig)
+
+
 def test_a_very_wide_grid_is_capped_and_says_so(monkeypatch):
     from dmm import plotting
 
