@@ -61,6 +61,7 @@ from .rundir import (
     with_file_copies,
     write_run_config,
 )
+from .sample import show_progress
 
 DEFAULT_N_DATA = 10000
 LOCK = ".dmm.lock"  # a running train's PID
@@ -447,7 +448,7 @@ def run(args: argparse.Namespace) -> int:
             val_context=val_context,
             run_dir=out,
             resume=bool(previous is not None and previous.checkpoint),  # else from step 0
-            progress=rank == 0 and not args.quiet,
+            progress=rank == 0 and show_progress(args),  # not into a file or pipe
         )
         if rank == 0:
             plotted = _loss_plot(result.history, out / LOSS_PLOT)
