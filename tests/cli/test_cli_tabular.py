@@ -755,9 +755,9 @@ def test_the_python_api_keeps_column_labels_that_are_numbers(tmp_path):
     for table in (model.sample(4), loaded.sample(4), model.impute(holes), loaded.impute(holes)):
         assert table.columns.tolist() == [0, 1, 2]
     assert model.impute(holes).notna().all().all()
-    tuples = frame.set_axis([("x", 0), ("x", 1), ("y", 0)], axis=1)  # not numbers: their text
+    tuples = frame.set_axis([("x", 0), ("x", 1), ("y", 0)], axis=1)  # named by their text,
     model = TabularModel(steps=5, batch_size=16, hidden=16, depth=1, sample_steps=4).fit(tuples)
-    assert model.sample(2).columns.tolist() == ["('x', 0)", "('x', 1)", "('y', 0)"]
+    assert model.sample(2).columns.tolist() == [("x", 0), ("x", 1), ("y", 0)]  # given back
     for labels in (["a", "a"], [1, "1"]):  # two labels that name one column
         with pytest.raises(DataError, match="two columns are named"):
             TabularModel(steps=5).fit(pd.DataFrame([[1.0, 2.0]] * 8, columns=labels))
