@@ -161,6 +161,10 @@ def _likelihood(run_: Run, reference: Tensor) -> dict[str, Any]:
     }
 
 
+def _of(spec: str, fresh: str) -> str:
+    return "" if fresh == spec else f", the held-out rows of {spec}"
+
+
 def _finite(obj: Any) -> Any:
     """JSON-safe copy: non-finite floats become ``None``."""
     if isinstance(obj, dict):
@@ -184,7 +188,7 @@ def eval_data(
     time; the floor splits the same rows in two. Another file: all its rows, likewise.
     """
     from ..data import BUILTIN_DATASETS
-    from ..data.registry import unseen
+    from ..data.registry import DATASET_INFO, unseen
 
     own = str(run.config.get("data", ""))
     spec = own if spec is None else spec
@@ -196,11 +200,13 @@ def eval_data(
         )
     if spec in BUILTIN_DATASETS:
         fresh = unseen(spec)  # a finite set's draws repeat its training rows: its held-out set
+        finite = DATASET_INFO[fresh].rows if fresh in DATASET_INFO else None
+        if finite is not None and 3 * n > finite:  # distinct rows, the floor from their halves
+            x = read_data(fresh, min(n, finite), seed + EVAL_SEED_OFFSET)
+            return x, x, f"{len(x)} distinct rows of {fresh}" + _of(spec, fresh), None
         x = read_data(fresh, 3 * n, seed + EVAL_SEED_OFFSET)
-        what = f"{n} fresh draws of {spec}"
-        if fresh != spec:
-            what = f"{n} draws of {fresh}, the held-out rows of {spec}"
-        return x[:n], x[n:], what, None
+        what = f"{n} fresh draws of {spec}" if fresh == spec else f"{n} draws of {fresh}"
+        return x[:n], x[n:], what + _of(spec, fresh), None
     context = None
     if is_own:
         x = run.heldout()

@@ -92,12 +92,18 @@ register_dataset(
         "8x8 handwritten digits, 17 grey levels (1497 training images)",
         torch.int64,
         held_out="digits-test",
+        rows=1797 - DIGITS_TEST_SIZE,
     ),
 )
 register_dataset(
     "digits-test",
     digits_test,
-    DatasetInfo(_DIGITS_SPACE, "the 300 held-out test images of digits", torch.int64),
+    DatasetInfo(
+        _DIGITS_SPACE,
+        "the 300 held-out test images of digits",
+        torch.int64,
+        rows=DIGITS_TEST_SIZE,
+    ),
 )
 register_dataset(
     "tiny-chain",

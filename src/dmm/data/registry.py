@@ -57,6 +57,8 @@ class DatasetInfo:
     #: for a finite set whose draws repeat its rows (``digits``): the built-in of its held-out
     #: rows, which validation and ``dmm eval`` read instead of fresh draws
     held_out: str | None = None
+    #: a finite set's number of distinct rows (draws beyond it repeat them); ``None``: unbounded
+    rows: int | None = None
 
     def __post_init__(self) -> None:
         if self.support is not None and not self.support_note:
