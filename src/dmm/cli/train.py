@@ -174,7 +174,11 @@ def _resolve(
                     f"--{key} {flag} differs from the run's {key} "
                     f"'{saved.get(key)}' (a resumed run keeps them)"
                 )
-        content = {**saved, **{k: v for k, v in content.items() if k not in ("process", "data")}}
+        given_file = {k: v for k, v in content.items() if k not in ("process", "data")}
+        content = {**saved, **given_file}
+        for section in ("params", "train", "sample"):  # a file's section adds to the run's
+            if isinstance(saved.get(section), dict) and isinstance(given_file.get(section), dict):
+                content[section] = {**saved[section], **given_file[section]}
     if saved is None and args.context is None and not args.context_columns:
         _conditioning_from(content.get("context"), args)
     name = args.process or content.get("process")
