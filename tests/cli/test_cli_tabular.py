@@ -825,3 +825,24 @@ def test_given_integers_are_kept_or_refused(table_run, tmp_path, capsys):
     argv = ["sample", str(table_run), "--given", str(path), "-o", str(tmp_path / "o.csv")]
     _fails(capsys, argv, "column 'visits' holds whole numbers but has others (rows 1)")
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_truth_levels_of_a_boolean_column_take_either_case(tmp_path, capsys):
+    """A run whose levels are ``False``/``True`` (a DataFrame's bool column, or a file read
+    before 2026-12-05): ``--where flag=true`` and a ``--given`` file's ``true`` cells were
+    refused once files kept their ``true``/``false`` text."""
+    from dmm.tabular import TabularModel
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=80).round(3), "flag": rng.random(80) < 0.5})
+    TabularModel(steps=5, hidden=16, depth=1, sample_steps=4).fit(frame).save(tmp_path / "run")
+    out = tmp_path / "w.csv"
+    argv = ["sample", str(tmp_path / "run"), "-n", "4", "--where", "flag=true", "-o", str(out)]
+    assert main([*argv, "--quiet"]) == 0
+    assert all(row.endswith(",True") for row in out.read_text().splitlines()[1:])
+    partial = tmp_path / "p.csv"
+    partial.write_text("x,flag\n,false\n0.5,\n")
+    filled = tmp_path / "f.csv"
+    argv = ["sample", str(tmp_path / "run"), "--given", str(partial), "-o", str(filled)]
+    assert main([*argv, "--quiet"]) == 0
+    assert filled.read_text().splitlines()[1].endswith(",False")  # the level it names

@@ -141,9 +141,13 @@ def where_frame(run: Run, items: Sequence[str] | Mapping[Any, Any], n: int) -> p
             except ValueError:
                 raise UsageError(f"{item}: '{name}' takes numbers") from None
             _check_where_number(item, column, value)
-        if column.type == "categorical" and str(_level(value)) not in column.levels:
-            levels = ", ".join(column.levels[:12]) + (", ..." if len(column.levels) > 12 else "")
-            raise UsageError(f"{item}: '{text}' is not a level of '{name}' (levels: {levels})")
+        if column.type == "categorical":
+            level = column.level_of(str(_level(value)))
+            if level is None:
+                levels = ", ".join(column.levels[:12])
+                levels += ", ..." if len(column.levels) > 12 else ""
+                raise UsageError(f"{item}: '{text}' is not a level of '{name}' (levels: {levels})")
+            value = level if not column.numeric_levels else value
         frame[name] = [value] * n
     return frame
 

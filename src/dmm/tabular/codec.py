@@ -227,6 +227,7 @@ class TableCodec:
         if c.type == "categorical":
             lookup = {level: k for k, level in enumerate(c.levels)}
             text = [_level_text(v, c.numeric_levels) for v in present]
+            text = [c.level_of(t) or t for t in text]  # true / True: one level
             unknown = sorted({t for t in text if t not in lookup})
             if unknown:
                 raise DataError(

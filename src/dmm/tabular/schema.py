@@ -167,6 +167,16 @@ class Column:
             bool(item.get("timestamps", False)),
         )
 
+    def level_of(self, text: str) -> str | None:
+        """The level ``text`` names: itself, or for a truth value the level that spells it in
+        another case (a run trained before 2026-12-05 read a file's ``true`` as ``True``);
+        ``None`` if no level."""
+        if text in self.levels:
+            return text
+        if text.lower() in ("true", "false"):
+            return next((lv for lv in self.levels if lv.lower() == text.lower()), None)
+        return None
+
     # --- values written as text -------------------------------------------------------------
 
     @property
