@@ -182,3 +182,13 @@ def test_an_sde_without_a_reference_starts_from_its_law_at_T():
     r = recipe(process, DATA)
     assert isinstance(process.reference, SimulatedReference)
     assert len(r.notes) == 1 and "declares no reference law" in r.notes[0]
+
+
+def test_simulating_a_process_without_a_reference_says_what_to_do():
+    from dmm.reversal import Reversal
+    from dmm.samplers import EulerMaruyama, simulate
+
+    process = SDE(lambda x, t: -x, lambda x, t: 1.0, 2)
+    model = recipe(SDE(lambda x, t: -x, lambda x, t: 1.0, 2), DATA).model
+    with pytest.raises(ValueError, match="declares no reference law to start from"):
+        simulate(Reversal(process, model), EulerMaruyama(), 4, steps=2)

@@ -132,6 +132,11 @@ def simulate(
     if denoise:
         process.require("denoiser", "denoise=True")
     grid = sampler.default_grid(process, steps) if grid is None else grid
+    if y_init is None and process.reference is None:
+        raise ValueError(
+            f"{process.name} declares no reference law to start from: give y_init, or build it "
+            "through dmm.recipe.recipe(process, data) (its law at T, simulated from the data)"
+        )
     y = process.reference.sample(n, generator, device) if y_init is None else y_init
     grid = grid.to(y.device if y.is_floating_point() else device)
     sampler.start(rev, grid)
