@@ -382,6 +382,10 @@ def test_a_run_folder_in_use_is_refused_and_a_stale_lock_is_replaced(capsys, tin
     assert main(["train", "--resume", str(run), "--steps", "35"]) == 0
     lock.write_text(str(os.getpid()))  # this process: it holds no other lock
     assert main(["train", "--resume", str(run), "--steps", "40"]) == 0
+    # written in another PID namespace (another container): its PID cannot be looked up here
+    lock.write_text(f"{os.getpid()} - pid:[1]")
+    _fails(capsys, ["train", "--resume", str(run), "--steps", "45"], "another PID namespace")
+    lock.unlink()
 
 
 class _RunsCode:

@@ -567,44 +567,66 @@ def _discard(out: Path, rank: int, resume: bool, copies: Iterable[str] = ()) -> 
 
 
 def _lock(out: Path) -> Path:
-    """Take ``out/.dmm.lock`` (this PID and its process's start time); a lock whose process is
-    gone, or whose PID now belongs to a process started at another time (a reused PID, PID 1 in a
-    new container), is stale and replaced. :class:`UsageError` while its own process runs."""
+    """Take ``out/.dmm.lock`` (this PID, its process's start time and its PID namespace); a lock
+    whose process is gone, or whose PID now names a process started at another time (a reused
+    PID), is stale and replaced. :class:`UsageError` while its own process runs, or where that
+    cannot be told (a lock written in another PID namespace, e.g. another container)."""
     path = out / LOCK
     for _ in range(3):
         try:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:
             owner = _lock_owner(path)
-            if owner is not None and _holds(*owner):
+            state = "stale" if owner is None else _lock_state(*owner)
+            if state == "held":
                 raise UsageError(
                     f"run folder '{out}' is in use by PID {owner[0]} (another dmm train); wait "
-                    f"for it or stop it (a lock left by a process that is gone: remove {path})"
+                    f"for it or stop it"
+                ) from None
+            if state == "elsewhere":
+                raise UsageError(
+                    f"run folder '{out}' is locked by PID {owner[0]} of another PID namespace "
+                    f"(another container?); if no dmm train runs there, remove {path}"
                 ) from None
             path.unlink(missing_ok=True)  # stale: its process is gone
             continue
         with os.fdopen(fd, "w") as f:
-            started = _started(os.getpid())
-            f.write(f"{os.getpid()}" + (f" {started}" if started is not None else ""))
+            fields = [os.getpid(), _started(os.getpid()), _namespace()]
+            f.write(" ".join("-" if v is None else str(v) for v in fields))
         return path
     raise UsageError(f"could not lock run folder '{out}'")
 
 
-def _lock_owner(path: Path) -> tuple[int, int | None] | None:
-    """``(PID, start time or None)`` of a lock file (a lock from before start times: the PID)."""
+def _lock_owner(path: Path) -> tuple[int, int | None, str | None] | None:
+    """``(PID, start time, PID namespace)`` of a lock file, ``None`` for what it does not say
+    (a lock from before start times holds the PID alone)."""
     try:
         parts = path.read_text().split()
-        return int(parts[0]), (int(parts[1]) if len(parts) > 1 else None)
+        pid = int(parts[0])
     except (OSError, ValueError, IndexError):
         return None
+    started = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+    namespace = parts[2] if len(parts) > 2 and parts[2] != "-" else None
+    return pid, started, namespace
 
 
-def _holds(pid: int, started: int | None) -> bool:
-    """Whether the lock's process still runs: not this process, alive, and (where the lock
-    recorded it) started when the lock's process started."""
+def _lock_state(pid: int, started: int | None, namespace: str | None) -> str:
+    """``held`` (its process runs), ``stale`` (gone: this process, a dead PID, or a PID now
+    given to a process started at another time) or ``elsewhere`` (another PID namespace, where
+    this process cannot look)."""
+    if namespace is not None and _namespace() is not None and namespace != _namespace():
+        return "elsewhere"
     if pid == os.getpid() or not _alive(pid):
-        return False
-    return started is None or _started(pid) in (None, started)
+        return "stale"
+    return "held" if started is None or _started(pid) in (None, started) else "stale"
+
+
+def _namespace() -> str | None:
+    """This process's PID namespace (``/proc/self/ns/pid``'s link); ``None`` where unknown."""
+    try:
+        return os.readlink("/proc/self/ns/pid").replace(" ", "")
+    except OSError:
+        return None
 
 
 def _started(pid: int) -> int | None:
