@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
+import dmm.training
 from dmm.tabular import TabularModel
 
 TINY = {"steps": 5, "hidden": 16, "depth": 1, "sample_steps": 4, "batch_size": 32}
@@ -17,7 +18,7 @@ def _frame(n: int = 60, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame({"a": rng.normal(size=n), "b": rng.choice(["p", "q"], n)})
 
 
-def test_fit_refuses_a_run_dir_that_holds_another_run(tmp_path):
+def test_fit_refuses_a_run_dir_that_holds_another_run(tmp_path, monkeypatch):
     """A second model fitted into the same ``run_dir`` overwrote the first's run, and the first
     model's ``save`` then saved the second. A model may refit into its own folder."""
     torch.set_num_threads(1)
@@ -25,6 +26,19 @@ def test_fit_refuses_a_run_dir_that_holds_another_run(tmp_path):
     with pytest.raises(FileExistsError, match="exists and is not empty"):
         TabularModel(**TINY, run_dir=tmp_path / "shared").fit(_frame(seed=1))
     first.fit(_frame(seed=2))  # its own folder
+    broken = TabularModel(**TINY, run_dir=tmp_path / "broken")
+    with pytest.raises(ValueError):
+        broken.fit(_frame().assign(bad=[{"k": 1}] * 60))  # refused before anything is written
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(dmm.training, "train", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            broken.fit(_frame())  # config.yaml and data.npy written, then stopped
+    assert any((tmp_path / "broken").iterdir())
+    broken.fit(_frame())  # the same model may fit there again (it was refused)
     saved = TabularModel.load(first.save(tmp_path / "saved"))
     assert list(saved.sample(2).columns) == ["a", "b"]
 

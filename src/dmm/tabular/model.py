@@ -139,16 +139,18 @@ class TabularModel:
         return self
 
     def _check_run_dir(self) -> None:
-        """``run_dir`` must not hold anything but this model's own earlier fit: another run
-        there would be overwritten (and a model fitted into it before would save this one)."""
+        """``run_dir`` must not hold anything but this model's own earlier fit (finished, failed or
+        interrupted): another run there would be overwritten (and a model fitted into it before
+        would save this one)."""
         if self.run_dir is None:
             return
         path = Path(self.run_dir)
-        own = hasattr(self, "run_dir_") and path.resolve() == Path(self.run_dir_).resolve()
+        own = path.resolve() == getattr(self, "_claimed", None)  # an earlier fit, done or not
         if path.exists() and (not path.is_dir() or any(path.iterdir())) and not own:
             raise FileExistsError(
                 f"run_dir '{path}' exists and is not empty: give fit a new folder (or remove it)"
             )
+        self._claimed = path.resolve()
 
     # --- sampling -----------------------------------------------------------------------------
 
