@@ -210,9 +210,7 @@ def sample_grid(
     device = next(run.model.parameters()).device
     generator = torch.Generator(device=device).manual_seed(seed)
     rev = Reversal(run.process, run.model)
-    try:
-        return fitted_grid(rev, sampler, steps, generator, device=device)
-    except ValueError:  # a stochastic or multistep sampler
+    if not sampler.deterministic or sampler.multistep:
         kind = "multistep" if sampler.deterministic else "stochastic"
         able = _one_step_samplers(run)
         raise UsageError(
@@ -220,7 +218,11 @@ def sample_grid(
             f" is {kind} ("
             + (f"this run's: {', '.join(able)}" if able else "this run has none")
             + ")"
-        ) from None
+        )
+    try:
+        return fitted_grid(rev, sampler, steps, generator, device=device)
+    except ValueError as exc:
+        raise UsageError(f"--grid fitted: {exc}") from None
 
 
 def _one_step_samplers(run: Run) -> list[str]:
