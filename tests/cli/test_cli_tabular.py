@@ -633,6 +633,9 @@ def test_identifiers_dates_and_amounts_through_every_command(tmp_path, capsys):
         ["sample", run, "-n", "5", "--where", "order=ord-0001", "-o", str(bad)],
         "identifier",
     )
+    # an amount is checked as a plain number is (a misleading codec error named the samples)
+    where = ["sample", run, "-n", "5", "-o", str(bad), "--where"]
+    _fails(capsys, [*where, "amount=$0"], "'amount' is positive: give a number above 0")
     assert not bad.exists()
 
     assert main(["eval", run, "--quiet"]) == 0
@@ -846,3 +849,22 @@ def test_truth_levels_of_a_boolean_column_take_either_case(tmp_path, capsys):
     argv = ["sample", str(tmp_path / "run"), "--given", str(partial), "-o", str(filled)]
     assert main([*argv, "--quiet"]) == 0
     assert filled.read_text().splitlines()[1].endswith(",False")  # the level it names
+
+
+def test_where_checks_a_number_written_with_its_unit_as_a_plain_one(tmp_path, capsys):
+    """An integer column written as ``12%``: ``--where discount=12.5%`` wrote 12% and
+    ``discount=99`` wrote 99% (outside the training rows' 0..39), where a plain integer column
+    refuses both."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {"x": rng.normal(size=80).round(2), "discount": [f"{k}%" for k in rng.integers(0, 40, 80)]}
+    )
+    assert _train(tmp_path, frame) == 0
+    assert "discount" in capsys.readouterr().out
+    run, bad = str(tmp_path / "run"), tmp_path / "bad.csv"
+    where = ["sample", run, "-n", "3", "-o", str(bad), "--where"]
+    _fails(capsys, [*where, "discount=12.5%"], "'discount' takes whole numbers")
+    _fails(capsys, [*where, "discount=99"], "takes whole numbers from")
+    assert not bad.exists()
+    assert main([*where, "discount=12", "--quiet"]) == 0
+    assert set(pd.read_csv(bad)["discount"]) == {"12%"}

@@ -134,6 +134,8 @@ def where_frame(run: Run, items: Sequence[str] | Mapping[Any, Any], n: int) -> p
             if number.isna().all():
                 example = column.written(pd.Series([column.low]))[0]
                 raise UsageError(f"{item}: '{name}' takes numbers (e.g. {example})")
+            if not column.levels:  # a number with its unit: the same checks as without one
+                _check_where_number(item, column, float(number.iloc[0]))
             value = column.written(number)[0]
         elif column.type not in ("categorical", "constant") or column.numeric_levels:
             try:
