@@ -868,3 +868,33 @@ def test_where_checks_a_number_written_with_its_unit_as_a_plain_one(tmp_path, ca
     assert not bad.exists()
     assert main([*where, "discount=12", "--quiet"]) == 0
     assert set(pd.read_csv(bad)["discount"]) == {"12%"}
+
+
+def test_codes_with_leading_zeros_stay_text(tmp_path, capsys):
+    """pandas reads ``02971`` as the number 2971: a zip code column was inferred ``integer``
+    and came back without its zeros, given cells too."""
+    rng = np.random.default_rng(0)
+    codes = [f"{k:05d}" for k in rng.choice([1210, 2971, 12345, 55555], 80)]
+    frame = pd.DataFrame({"x": rng.normal(size=80).round(2), "zip": codes})
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    from dmm.tabular.io import read_table
+
+    assert read_table(path)["zip"].tolist() == codes
+    assert _train(tmp_path, frame) == 0
+    assert "integer" not in [line.split()[1] for line in capsys.readouterr().out.splitlines()
+                             if line.strip().startswith("zip ")]  # fmt: skip
+    s = pd.read_csv(_sample_path(tmp_path), dtype=str)
+    assert s["zip"].str.fullmatch(r"\d{5}").all(), list(s["zip"])
+    partial = tmp_path / "p.csv"
+    partial.write_text("x,zip\n,02971\n0.5,\n")
+    out = tmp_path / "f.csv"
+    argv = ["sample", str(tmp_path / "run"), "--given", str(partial), "-o", str(out), "--quiet"]
+    assert main(argv) == 0
+    assert out.read_text().splitlines()[1].endswith(",02971")
+
+
+def _sample_path(tmp_path, n: int = 30):
+    out = tmp_path / "s.csv"
+    assert main(["sample", str(tmp_path / "run"), "-n", str(n), "-o", str(out), "--quiet"]) == 0
+    return out

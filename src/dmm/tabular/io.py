@@ -46,11 +46,13 @@ def read_table(path: str | Path) -> pd.DataFrame:
         _check_rows(path)
         try:
             frame = pd.read_csv(path, skipinitialspace=True)
-            truths = [c for c in frame.columns if _truth_values(frame[c])]
-            if truths:  # as written: pandas reads true/false, TRUE/FALSE as True/False
-                frame[truths] = pd.read_csv(path, skipinitialspace=True, usecols=truths, dtype=str)[
-                    truths
-                ]
+            text = pd.read_csv(path, skipinitialspace=True, dtype=str)
+            # as written: pandas reads true/false as booleans, and 02134 as the number 2134
+            kept = [
+                c for c in frame.columns if _truth_values(frame[c]) or _codes(frame[c], text[c])
+            ]
+            if kept:
+                frame[kept] = text[kept]
         except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
             raise DataError(f"cannot read '{path}': {_line(exc)}") from None
     if frame.shape[1] == 0 or len(frame) == 0:
@@ -65,6 +67,14 @@ def read_table(path: str | Path) -> pd.DataFrame:
     frame.columns = names
     frame.attrs["notes"] = markers_as_empty(frame)
     return frame
+
+
+def _codes(column: pd.Series, text: pd.Series) -> bool:
+    """Whether pandas read as numbers cells written with a leading zero (``02134``: a code, not
+    a number)."""
+    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return False
+    return bool(text.dropna().str.match(r"^[+-]?0\d").any())
 
 
 def _truth_values(column: pd.Series) -> bool:
