@@ -898,3 +898,19 @@ def _sample_path(tmp_path, n: int = 30):
     out = tmp_path / "s.csv"
     assert main(["sample", str(tmp_path / "run"), "-n", str(n), "-o", str(out), "--quiet"]) == 0
     return out
+
+
+def test_given_ordinal_numbers_come_back_as_written(tmp_path):
+    """An ordinal declared on numbers (``stars: [1, 2, 5]``): with an empty cell in the
+    ``--given`` file, pandas read the column as floats and the given cells came back 5.0."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=80).round(2), "stars": rng.choice([1, 2, 5], 80)})
+    (tmp_path / "s.yaml").write_text("stars: [1, 2, 5]\n")
+    assert _train(tmp_path, frame, "--schema", str(tmp_path / "s.yaml")) == 0
+    partial = tmp_path / "p.csv"
+    partial.write_text("x,stars\n0.1,\n0.2,5\n0.3,1\n")
+    out = tmp_path / "f.csv"
+    argv = ["sample", str(tmp_path / "run"), "--given", str(partial), "-o", str(out), "--quiet"]
+    assert main(argv) == 0
+    rows = out.read_text().splitlines()
+    assert rows[2] == "0.2,5" and rows[3] == "0.3,1" and rows[1].split(",")[1] in ("1", "2", "5")

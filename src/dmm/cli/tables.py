@@ -242,6 +242,8 @@ def draw_table(
             numbers = pd.to_numeric(partial.loc[keep, c.name]).to_numpy(float)
             out.loc[keep, c.name] = numbers.astype(np.int64)
         elif (c.type in ("datetime", "id") or c.written_as_text) and keep.any():
+            if c.type == "ordinal":  # its levels decode exactly, as the data writes them
+                continue
             values = np.array(out[c.name], dtype=object)
             values[keep] = partial.loc[keep, c.name].to_numpy(object)
             out[c.name] = c.typed(values)
