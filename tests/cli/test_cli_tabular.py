@@ -636,6 +636,12 @@ def test_identifiers_dates_and_amounts_through_every_command(tmp_path, capsys):
     # an amount is checked as a plain number is (a misleading codec error named the samples)
     where = ["sample", run, "-n", "5", "-o", str(bad), "--where"]
     _fails(capsys, [*where, "amount=$0"], "'amount' is positive: give a number above 0")
+    # another unit is not this column's (€5 was written $5.00; a given 5 USD kept as written)
+    _fails(capsys, [*where, "amount=€5"], "'amount' takes numbers (e.g. $")
+    other = tmp_path / "other.csv"
+    other.write_text("order,placed,amount\n,,5 USD\n")
+    argv = ["sample", run, "--given", str(other), "-o", str(bad)]
+    _fails(capsys, argv, "column 'amount' (positive) has text values (rows 1)")
     assert not bad.exists()
 
     assert main(["eval", run, "--quiet"]) == 0

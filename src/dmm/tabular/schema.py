@@ -201,7 +201,14 @@ class Column:
         parts = series.astype(str).str.strip().str.extract(_WRITTEN_NUMBER)
         sign = (parts[0].fillna("") + parts[2].fillna("")).map({"": 1.0, "+": 1.0, "-": -1.0})
         digits = pd.to_numeric(parts[3].str.replace(",", ""), errors="coerce")
-        return (sign * digits).where(series.notna())
+        unit = parts[1].fillna("").str.strip() + "|" + parts[4].fillna("").str.strip()
+        ours = unit.isin(["|", self._unit()])  # without a unit, or with this column's (not €5)
+        return (sign * digits).where(series.notna() & ours)
+
+    def _unit(self) -> str:
+        """``prefix|suffix`` of the column's format, spaces stripped (``$|`` for ``${:,.2f}``)."""
+        head, _, tail = str(self.format).replace("{{", "{").replace("}}", "}").partition("{:")
+        return head.strip() + "|" + tail.partition("}")[2].strip()
 
     def written(self, values: pd.Series) -> pd.Series:
         """Numbers as this column writes them (its unit and separators, or an ordinal's level
