@@ -399,6 +399,10 @@ def test_ordered_levels_with_commas_are_declared_as_a_list(tmp_path):
         resolve_schema(frame, read_schema_file(path))
     with pytest.raises(DataError, match=r"declared ordinal \(under 100 < 1,000 or more\)"):
         infer_schema(frame, {"size": ["under 100", "1,000 or more"]})
+    # a column of integers with empty cells (floats to pandas) is quoted as a file writes it
+    stars = pd.Series([1.0, 5.0, None, 2.0])
+    with pytest.raises(DataError, match=r"e\.g\. '5'\)"):
+        infer_schema(pd.DataFrame({"stars": stars}), {"stars": [1, 2]})
 
 
 def test_ordered_numeric_categories_are_an_ordinal_on_their_levels():

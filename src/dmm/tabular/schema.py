@@ -413,7 +413,7 @@ def _ordinal_levels(name: str, present: pd.Series, levels: Sequence[str], missin
             f"column '{name}' is declared ordinal ({' < '.join(levels[:6])}"
             + (" < ..." if len(levels) > 6 else "")
             + f") but has other values (rows {_rows(present.index[bad])}, e.g. "
-            f"{str(present[present.index[bad][0]])!r})"
+            f"{level_text(present[present.index[bad][0]])!r})"  # 5, not 5.0: as a file writes it
         )
     return dataclasses.replace(column, missing=missing)
 
