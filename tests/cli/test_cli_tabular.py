@@ -900,6 +900,27 @@ def test_codes_with_leading_zeros_stay_text(tmp_path, capsys):
     assert out.read_text().splitlines()[1].endswith(",02971")
 
 
+def test_numbers_with_fixed_decimals_come_back_padded(tmp_path):
+    """A file writing its prices with two decimals (``36.70``): samples, given cells and
+    ``--where`` values came back as pandas writes floats (``36.7``, ``12.5``)."""
+    rng = np.random.default_rng(0)
+    prices = [f"{v:.2f}" for v in rng.gamma(3.0, 10.0, 80)]
+    prices[0] = "36.70"
+    frame = pd.DataFrame({"price": prices, "w": [f"{v:.1f}" for v in rng.normal(size=80)]})
+    assert _train(tmp_path, frame) == 0
+    s = pd.read_csv(_sample_path(tmp_path), dtype=str)
+    assert s["price"].str.fullmatch(r"\d+\.\d\d").all(), list(s["price"])
+    partial, out = tmp_path / "p.csv", tmp_path / "f.csv"
+    partial.write_text("price,w\n36.70,\n,0.5\n")
+    argv = ["sample", str(tmp_path / "run"), "--given", str(partial), "-o", str(out), "--quiet"]
+    assert main(argv) == 0
+    assert out.read_text().splitlines()[1].startswith("36.70,")
+    where = tmp_path / "w.csv"
+    argv = ["sample", str(tmp_path / "run"), "-n", "3", "--where", "price=12.5", "-o", str(where)]
+    assert main([*argv, "--quiet"]) == 0
+    assert set(pd.read_csv(where, dtype=str)["price"]) == {"12.50"}
+
+
 def _sample_path(tmp_path, n: int = 30):
     out = tmp_path / "s.csv"
     assert main(["sample", str(tmp_path / "run"), "-n", str(n), "-o", str(out), "--quiet"]) == 0

@@ -314,6 +314,7 @@ def test_a_date_format_can_be_declared(tmp_path):
         (["1,234", "999", "12,345,678", "-5"], "integer", "{:,.0f}", None),
         (["-5%", "+3%", "2%"], "ordinal", "{:.0f}%", ["-5%", "3%", "2%"]),
         (["-$5.00", "$1,200.00", "$-3.50"], "real", "${:,.2f}", ["-$5.00", "$1,200.00", "-$3.50"]),
+        (["36.70", "12.35", "5.00"], "positive", "{:.2f}", None),  # padded: no unit, same decimals
     ],
 )
 def test_numbers_written_with_a_unit_are_numbers(values, type, fmt, written):
@@ -340,6 +341,8 @@ def test_numbers_written_with_a_unit_are_numbers(values, type, fmt, written):
             "7",
             "11",
         ],  # plain numbers read as text are still text (pandas reads them as numbers)
+        ["1.5", "2.25", "3.0"],  # decimals not padded to one width
+        ["1.5", "2.2", "3.1"],  # one width, but no trailing zero: nothing to keep
     ],
 )
 def test_codes_and_identifiers_are_not_numbers(values):

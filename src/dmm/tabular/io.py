@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from ..data.errors import DataError
-from .schema import level_text, number_format
+from .schema import fixed_decimals, level_text, number_format
 
 #: file formats of tables, by suffix
 TABLE_FORMATS = (".csv", ".parquet")
@@ -47,9 +47,14 @@ def read_table(path: str | Path) -> pd.DataFrame:
         try:
             frame = pd.read_csv(path, skipinitialspace=True)
             text = pd.read_csv(path, skipinitialspace=True, dtype=str)
-            # as written: pandas reads true/false as booleans, and 02134 as the number 2134
+            # as written: pandas reads true/false as booleans, 02134 as the number 2134, and
+            # 36.70 as 36.7
             kept = [
-                c for c in frame.columns if _truth_values(frame[c]) or _codes(frame[c], text[c])
+                c
+                for c in frame.columns
+                if _truth_values(frame[c])
+                or _codes(frame[c], text[c])
+                or _padded(frame[c], text[c])
             ]
             if kept:
                 frame[kept] = text[kept]
@@ -75,6 +80,14 @@ def _codes(column: pd.Series, text: pd.Series) -> bool:
     if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
         return False
     return bool(text.dropna().str.match(r"^[+-]?0\d").any())
+
+
+def _padded(column: pd.Series, text: pd.Series) -> bool:
+    """Whether pandas read as numbers cells written with a fixed number of decimals, some of
+    them trailing zeros (``36.70``, ``12.35``: written back so, :func:`number_format`)."""
+    if not pd.api.types.is_float_dtype(column):
+        return False
+    return fixed_decimals(text.dropna().str.strip()) is not None
 
 
 def _truth_values(column: pd.Series) -> bool:

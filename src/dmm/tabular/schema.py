@@ -32,7 +32,9 @@ error.
 
 Numbers written with a unit or thousands separators (``$1,234.50``, ``12.5%``, ``3 kg``: one
 prefix and one suffix for the whole column) are numbers: their type is inferred from the values
-and samples are written the same way (:meth:`Column.numbers`, :meth:`Column.written`).
+and samples are written the same way (:meth:`Column.numbers`, :meth:`Column.written`); so are
+numbers written with a fixed number of decimals, trailing zeros included (``36.70``,
+:func:`fixed_decimals`).
 
 A ``datetime`` column is modelled as the number of days since 1970-01-01 (a ``real`` column) and
 written back in the data's format, rounded to what the format shows (days, minutes or seconds).
@@ -563,8 +565,9 @@ def _infer_type(present: pd.Series, numbers: np.ndarray | None, missing: bool) -
 def number_format(present: pd.Series) -> str | None:
     """How ``present``'s values write numbers (``str.format`` of one number, e.g. ``${:,.2f}``,
     with the most decimals any value has) when every one is a number with the same prefix and
-    suffix and some carry a prefix, a suffix or thousands separators; ``None`` otherwise (or
-    beyond :data:`MAX_DECIMALS` decimals)."""
+    suffix and some carry a prefix, a suffix or thousands separators, or all are written with
+    the same decimals, zeros included (:func:`fixed_decimals`); ``None`` otherwise (or beyond
+    :data:`MAX_DECIMALS` decimals)."""
     if pd.api.types.is_bool_dtype(present) or pd.api.types.is_datetime64_any_dtype(present):
         return None
     parts = present.astype(str).str.strip().str.extract(_WRITTEN_NUMBER)
@@ -574,13 +577,28 @@ def number_format(present: pd.Series) -> str | None:
         return None
     prefix, suffix, digits = parts[1].iloc[0], parts[4].iloc[0], parts[3]
     thousands = bool(digits.str.contains(",", regex=False).any())
-    if not (prefix or suffix or thousands):
+    if not (prefix or suffix or thousands or fixed_decimals(digits) is not None):
         return None
     decimals = int(digits.str.partition(".")[2].str.len().max())  # as many as written
     if decimals > MAX_DECIMALS:
         return None
     spec = ("," if thousands else "") + f".{decimals}f"
     return _braces(prefix) + "{:" + spec + "}" + _braces(suffix)
+
+
+def fixed_decimals(digits: pd.Series) -> int | None:
+    """The number of decimals every one of ``digits`` (numbers as text, ``36.70``) is written
+    with, when it is the same for all, at least one, and some are trailing zeros (the file
+    pads its numbers: ``36.70`` next to ``12.35``, not pandas' ``36.7``); ``None`` otherwise."""
+    if not len(digits):
+        return None
+    fraction = digits.str.extract(r"^[+-]?[\d,]*\.(\d+)$")[0]
+    if fraction.isna().any():
+        return None
+    widths = fraction.str.len().unique()
+    if len(widths) != 1 or not fraction.str.endswith("0").any():
+        return None
+    return int(widths[0])
 
 
 def _date_format(present: pd.Series) -> str | None:
@@ -775,6 +793,7 @@ __all__ = [
     "Schema",
     "TYPES",
     "infer_column",
+    "fixed_decimals",
     "number_format",
     "infer_schema",
     "level_text",
