@@ -175,6 +175,26 @@ def test_missing_cells_are_handled_and_a_wrong_missing_rate_is_reported():
     assert "<missing>" not in report_markdown(result)  # the report names columns, not levels
 
 
+def test_an_association_from_too_few_rows_is_left_out_of_the_pair_scores():
+    """A column present in 4 held-out rows: its Pearson r with another column was read from those
+    4 rows (±0.5 by chance) and counted in ``pair_error`` like the others."""
+    train, test, synthetic = draw(300, 0), draw(300, 1), draw(300, 2)
+    test.loc[test.index[4:], "y"] = np.nan  # 4 rows where y is present
+    result = evaluate(train, test, synthetic, KINDS)
+    json.dumps(result, allow_nan=False)
+    cols = result["pair_columns"]
+    real = np.array(result["pair_matrix_real"], dtype=float)
+    iy = cols.index("y")
+    assert np.isnan(np.delete(real[iy], iy)).all() and real[iy, iy] == 1.0
+    assert np.isfinite(np.delete(real, iy, 0)[:, [i for i in range(len(cols)) if i != iy]]).all()
+    synth = np.array(result["pair_matrix_synthetic"], dtype=float)
+    upper = np.triu_indices(len(cols), 1)
+    kept = [(i, j) for i, j in zip(*upper) if iy not in (i, j)]
+    expected = np.mean([abs(synth[i, j] - real[i, j]) for i, j in kept])
+    assert result["pair_error"] == pytest.approx(expected)
+    assert "nan" not in report_markdown(result).lower()
+
+
 def test_all_categorical_and_all_numeric_tables_work():
     cat = {"c": "categorical", "d": "categorical"}
     r = evaluate(*(draw(150, s)[["c", "d"]] for s in range(3)), cat)

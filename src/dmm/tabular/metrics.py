@@ -16,8 +16,11 @@ Fidelity, ``S`` against ``R_test`` (the SDMetrics "column shapes" / "column pair
   numeric, rows where both are present), the bias-uncorrected Cramér's
   ``V = sqrt(χ² / (n (min(r, c) - 1))) ∈ [0, 1]`` (categorical × categorical, ``r × c`` table of
   the levels present), the correlation ratio ``η = sqrt(Σ_g n_g (x̄_g - x̄)² / Σ_i (x_i - x̄)²)
-  ∈ [0, 1]`` (numeric × categorical, rows where the number is present); an undefined association
-  (a constant column, fewer than two rows) counts as 0;
+  ∈ [0, 1]`` (numeric × categorical, rows where the number is present); a constant column's
+  association counts as 0, and one read from fewer than :data:`MIN_PAIR_ROWS` rows (a mostly
+  empty column: Pearson's ``r`` from five rows moves by about ±0.4 by chance) is undefined,
+  ``NaN`` in the matrices (``null`` in JSON, blank in the heat map) and left out of the two
+  scores that follow, which average over the pairs defined in both tables;
   ``pair_error = mean_{i<j} |A^S_ij - A^test_ij|`` and
   ``column_pair = mean_{i<j} (1 - |A^S_ij - A^test_ij| / w_ij)`` with ``w_ij = 2`` for a Pearson
   pair (range ``[-1, 1]``) and ``w_ij = 1`` otherwise, so every pair scores in ``[0, 1]``;
@@ -347,10 +350,14 @@ def _column(kind: str, synth: np.ndarray, test: np.ndarray) -> dict[str, Any]:
     }
 
 
+#: the fewest rows an association is read from (module doc)
+MIN_PAIR_ROWS = 10
+
+
 def _pearson(x: np.ndarray, y: np.ndarray) -> float:
     keep = ~(np.isnan(x) | np.isnan(y))
-    if keep.sum() < 2:
-        return 0.0
+    if keep.sum() < MIN_PAIR_ROWS:
+        return math.nan
     x, y = x[keep] - x[keep].mean(), y[keep] - y[keep].mean()
     denominator = math.sqrt(float((x * x).sum() * (y * y).sum()))
     return float(np.clip((x * y).sum() / denominator, -1, 1)) if denominator > 0 else 0.0
@@ -362,6 +369,8 @@ def _cramers_v(a: np.ndarray, b: np.ndarray) -> float:
     r, c = int(ia.max()) + 1, int(ib.max()) + 1
     if min(r, c) < 2:
         return 0.0
+    if len(a) < MIN_PAIR_ROWS:
+        return math.nan
     table = np.bincount(ia * c + ib, minlength=r * c).reshape(r, c).astype(float)
     expected = table.sum(1, keepdims=True) * table.sum(0, keepdims=True) / table.sum()
     chi2 = float(((table - expected) ** 2 / expected).sum())
@@ -371,8 +380,8 @@ def _cramers_v(a: np.ndarray, b: np.ndarray) -> float:
 def _correlation_ratio(x: np.ndarray, g: np.ndarray) -> float:
     keep = ~np.isnan(x)
     x, g = x[keep], g[keep]
-    if len(x) < 2:
-        return 0.0
+    if len(x) < MIN_PAIR_ROWS:
+        return math.nan
     _, ig = np.unique(g, return_inverse=True)
     counts, sums = np.bincount(ig), np.bincount(ig, weights=x)
     total = float(((x - x.mean()) ** 2).sum())
@@ -566,6 +575,8 @@ def evaluate(
     width = np.array(
         [2.0 if kinds[columns[i]] == kinds[columns[j]] == NUMERIC else 1.0 for i, j in zip(*upper)]
     )
+    defined = np.isfinite(diff)  # pairs read from enough rows in both tables
+    diff, width = diff[defined], width[defined]
 
     def some(table: Mapping, m: int) -> dict:  # at most m rows, drawn before embedding
         n = len(next(iter(table.values())))

@@ -164,12 +164,15 @@ def plot_marginals(
 
 def plot_correlation_difference(result: Mapping[str, Any], path: str | Path) -> Path:
     """Heat maps of :func:`dmm.tabular.metrics.evaluate`'s association matrices: real (held-out)
-    rows, synthetic rows, and ``|synthetic - real|``, with the column names on the axes."""
+    rows, synthetic rows, and ``|synthetic - real|``, with the column names on the axes; an
+    association read from too few rows is grey."""
     names = [_label(c) for c in result["pair_columns"]]
     real = np.asarray(result["pair_matrix_real"], dtype=float).reshape(len(names), len(names))
     synth = np.asarray(result["pair_matrix_synthetic"], dtype=float).reshape(real.shape)
     side = max(3.5, 0.28 * len(names) + 2.0)
     figure = _figure(3 * side, side)
+    from matplotlib import colormaps  # after _figure, which says how to install it
+
     panels = (
         (real, "real", "coolwarm", -1.0),
         (synth, "synthetic", "coolwarm", -1.0),
@@ -177,7 +180,9 @@ def plot_correlation_difference(result: Mapping[str, Any], path: str | Path) -> 
     )
     for i, (matrix, title, cmap, vmin) in enumerate(panels):
         ax = figure.add_subplot(1, 3, i + 1)
-        image = ax.imshow(matrix, cmap=cmap, vmin=vmin, vmax=1.0)
+        colours = colormaps[cmap].copy()
+        colours.set_bad("0.8")  # an association from too few rows (metrics.MIN_PAIR_ROWS)
+        image = ax.imshow(matrix, cmap=colours, vmin=vmin, vmax=1.0)
         ax.set_title(title)
         ticks = np.arange(len(names))
         fontsize = 7 if len(names) <= 30 else 4
@@ -186,7 +191,8 @@ def plot_correlation_difference(result: Mapping[str, Any], path: str | Path) -> 
         ax.set_yticks(ticks)
         ax.set_yticklabels(names, fontsize=fontsize)
         figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-    figure.suptitle("Pairwise association (Pearson r, Cramér's V, correlation ratio η)")
+    few = " (grey: read from too few rows)" if np.isnan(real).any() or np.isnan(synth).any() else ""
+    figure.suptitle(f"Pairwise association (Pearson r, Cramér's V, correlation ratio η){few}")
     figure.tight_layout()
     return _save(figure, path)
 
