@@ -180,8 +180,8 @@ def plot_correlation_difference(result: Mapping[str, Any], path: str | Path) -> 
     )
     for i, (matrix, title, cmap, vmin) in enumerate(panels):
         ax = figure.add_subplot(1, 3, i + 1)
-        colours = colormaps[cmap].copy()
-        colours.set_bad("0.8")  # an association from too few rows (metrics.MIN_PAIR_ROWS)
+        # grey: an association from too few rows (metrics.MIN_PAIR_ROWS)
+        colours = colormaps[cmap].with_extremes(bad="0.8")
         image = ax.imshow(matrix, cmap=colours, vmin=vmin, vmax=1.0)
         ax.set_title(title)
         ticks = np.arange(len(names))
