@@ -124,6 +124,15 @@ def test_a_process_without_reference_needs_data():
         recipe(p)
 
 
+def test_data_of_another_width_and_a_jump_law_of_another_dimension_are_named():
+    """Both failed deep inside the simulation with torch's shape errors."""
+    ou = Diffusion(lambda x, t: -x, lambda x, t: 1.0)
+    with pytest.raises(ValueError, match=r"shape \(500, 2\).*R\^3 with rows of shape \(3,\)"):
+        recipe(Process(Euclidean(3), blocks=(ou,)), torch.randn(500, 2))
+    with pytest.raises(ValueError, match="has dimension 3, but R\\^2 has 2"):
+        Process(Euclidean(2), blocks=(ou, Jumps(rate=1.0, law=GaussianJumps(3, 0.8))))
+
+
 def test_products_get_one_network_with_a_head_per_factor():
     p = product(VP(2), AbsorbingChain(S=5, d=1), TorusJump(1))
     r = recipe(p)

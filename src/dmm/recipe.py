@@ -67,6 +67,7 @@ from .scores.jump_ratios import PotentialRatio
 from .scores.models import EpsParam, ScaledScoreParam
 from .scores.product import ProductModel, head_width
 from .spaces import Euclidean
+from .spaces.base import shape_hint
 from .spaces.positive import PositiveOrthant
 
 
@@ -131,6 +132,12 @@ def recipe(
     """The model, loss and sampler for ``process`` (module doc); ``data`` (training rows) is needed
     only when the process declares no reference law."""
     notes = []
+    event = tuple(process.space.event_shape)
+    if data is not None and tuple(data.shape[1:]) != event:
+        raise ValueError(
+            f"data has shape {tuple(data.shape)}, but {process.name} lives on {process.space.name}"
+            f" with rows of shape {event}: {shape_hint(tuple(data.shape), event)}"
+        )
     if process.reference is None:
         if data is None:
             raise ValueError(f"{process.name} declares no reference law: pass training data")

@@ -158,6 +158,17 @@ def test_package_module_name(tmp_path, monkeypatch, capsys):
     assert "warning" not in capsys.readouterr().err
 
 
+_PROC = (
+    "from dmm.processes import Process, Diffusion\n"
+    "from dmm.spaces import Euclidean\n"
+    "def raise_it(x):\n"
+    "    raise RuntimeError('oops')\n"
+    "def make(data):\n"
+    "    return Process(Euclidean(2), blocks=(\n"
+    "        Diffusion(drift=lambda x, t: {drift}, diffusion=lambda x, t: 1.0),), T=5.0)\n"
+)
+
+
 @pytest.mark.parametrize(
     "text, name, needles",
     [
@@ -165,9 +176,13 @@ def test_package_module_name(tmp_path, monkeypatch, capsys):
         ("def make(data):\n    pass\n", "nope", ["has no 'nope'", "make"]),
         ("X = 3\n", "X", ["is a int", "dmm.processes.Process or a factory"]),
         ("def make(data):\n    raise ValueError('boom')\n", "make", ["raised ValueError: boom"]),
-        ("def make(data):\n    return [1]\n", "make", ["returned a list"]),
+        ("def make(data):\n    return [1]\n", "make", ["returned 'list'"]),
         ("import no_such_module_xyz\n", "make", ["could not import", "no_such_module_xyz"]),
         ("def make(data:\n", "make", ["could not import", "SyntaxError"]),
+        # the user's code failing while the recipe simulates the process (a traceback, exit 1)
+        (_PROC.format(drift="raise_it(x)"), "make", ["setting up", "RuntimeError: oops"]),
+        (_PROC.format(drift="x**3"), "make", ["blew up", "not finite"]),
+        ("from dmm.processes import VP\n", "VP", ["is the class VP", "factory"]),
     ],
 )
 def test_bad_user_processes_are_one_line_errors(tmp_path, capsys, text, name, needles):
@@ -182,8 +197,21 @@ def test_bad_forms_and_parameters(tmp_path, capsys):
     out = tmp_path / "run"
     _fails(capsys, _train("no_such_pkg_xyz.mod:make", "moons", out), "could not import module")
     _fails(capsys, _train("a b:make", "moons", out), "neither a .py file nor a module")
+    (tmp_path / "notes.txt").write_text("make = 1\n")
+    _fails(capsys, _train(f"{tmp_path / 'notes.txt'}:make", "moons", out), "not a Python (.py)")
     _fails(capsys, _train(f"{JUMP_DIFFUSION[:-5]}:", "moons", out), "expected FILE.py:NAME")
     _fails(capsys, _train(JUMP_DIFFUSION, "moons", out, "--set", "beta_max=3"), "'beta_max'")
     _fails(capsys, _train(JUMP_DIFFUSION, "moons", out, "--set", "t_min=5"), "t_min")
     _fails(capsys, _train(JUMP_DIFFUSION, "moons", out, "--set", "sampler=em"), "'em'", "default")
     assert not out.exists()
+
+
+def test_a_users_product_is_called_by_its_source():
+    """Messages about a user's product said "Product" where a single process says its source."""
+    import torch
+
+    from dmm.cli.catalog.user import USER_PARAMS, load_user_process
+
+    entry = load_user_process(MIXED)
+    data = torch.cat([torch.randn(50, 2), torch.randint(0, 5, (50, 1)).float()], dim=1)
+    assert entry.make(data, USER_PARAMS).name == "mixed.py:make"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..data import DataError
-from ..processes.base import MissingCapability
+from ..processes.base import MissingCapability, SimulationError
 from ..spaces.base import SupportError
 from ..training import CheckpointError
 
@@ -19,6 +19,7 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     SupportError,
     CheckpointError,
     MissingCapability,
+    SimulationError,
 )
 
 

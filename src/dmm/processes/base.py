@@ -127,6 +127,10 @@ class Block:
         """``(L^k_t f)(x)`` for ``f: (batch, *event) -> (batch,)``."""
         raise NotImplementedError
 
+    def check(self, space: Space) -> None:
+        """Raise ``ValueError`` if this block cannot act on ``space`` (called by
+        :class:`Process`); every block can, unless it says otherwise."""
+
 
 B = TypeVar("B", bound=Block)
 
@@ -176,10 +180,17 @@ class Process:
             raise ValueError(f"need 0 < t_min < T, got t_min={t_min}, T={T}")
         if int(simulation_steps) < 1:
             raise ValueError(f"simulation_steps must be >= 1, got {simulation_steps}")
+        for block in blocks:
+            block.check(space)
         self.space, self.blocks, self.reference = space, blocks, reference
         self.T, self.t_min = float(T), float(t_min)
         self.simulation_steps = int(simulation_steps)
-        self.name = name or type(self).__name__
+        self.name = name or self.default_name()
+
+    @classmethod
+    def default_name(cls) -> str:
+        """The name of a process built without one (its class's)."""
+        return cls.__name__
 
     def __repr__(self) -> str:
         inner = ", ".join(type(b).__name__ for b in self.blocks)

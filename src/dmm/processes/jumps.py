@@ -93,6 +93,13 @@ class Jumps(Block):
         tail = "" if self.scale is None else f", scale={self.scale!r}"
         return f"Jumps(rate={self.rate!r}, law={self.law!r}{tail})"
 
+    def check(self, space: Space) -> None:
+        if self.law.dim != space.dim:
+            raise ValueError(
+                f"the jump law {self.law!r} has dimension {self.law.dim}, but {space.name} has "
+                f"{space.dim}: give the law dim={space.dim}"
+            )
+
     # the jump law at time t ----------------------------------------------------------------
     def sample_law(
         self, t: Tensor, shape: tuple[int, ...], generator: torch.Generator | None, like: Tensor

@@ -68,6 +68,10 @@ class ProductProcess(Process):
     must share ``T`` and ``t_min`` (one draw of ``t`` serves them all); give each its own
     schedule so that every factor reaches its reference by ``T``."""
 
+    @classmethod
+    def default_name(cls) -> str:
+        return "Product"
+
     def __init__(self, *factors: Process) -> None:
         if len(factors) < 2:
             raise ValueError(f"a product needs at least two processes, got {len(factors)}")
@@ -86,7 +90,7 @@ class ProductProcess(Process):
         refs = tuple(f.reference for f in factors)
         reference = None if any(q is None for q in refs) else ProductReference(space, refs)
         T, t_min = factors[0].T, factors[0].t_min
-        super().__init__(space, blocks, reference, T, t_min, name="Product")
+        super().__init__(space, blocks, reference, T, t_min)
         self.has_exact_transition = all(f.has_exact_transition for f in factors)
         self.has_denoiser = any(f.has_denoiser for f in factors)
 

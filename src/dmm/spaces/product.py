@@ -37,7 +37,7 @@ class Product(Space):
         self.tangent_shape = (n,)
         self.name = " × ".join(f.name for f in factors)
         self.support_text = "; ".join(
-            f"columns {o}..{o + w - 1}: {f.support_text}"
+            f"{_columns(o, o + w)}: {f.support_text}"
             for f, o, w in zip(self.factors, self.offsets, self.widths)
         )
 
@@ -130,7 +130,7 @@ class Product(Space):
                 parts.append(f.validate(raw))
             except SupportError as exc:
                 cols = self.columns(k)
-                raise SupportError(f"columns {cols.start}..{cols.stop - 1}: {exc}") from None
+                raise SupportError(f"{_columns(cols.start, cols.stop)}: {exc}") from None
         return self.join(parts)
 
     def step(self, y, drift, sigma, h, xi) -> Tensor:
@@ -138,6 +138,11 @@ class Product(Space):
 
     def noise(self, n, generator, like) -> Tensor:
         raise TypeError(f"{self.name} is a product: each factor draws its own noise")
+
+
+def _columns(start: int, stop: int) -> str:
+    """``column 2`` or ``columns 2..4`` (``stop`` excluded)."""
+    return f"column {start}" if stop - start == 1 else f"columns {start}..{stop - 1}"
 
 
 __all__ = ["Product"]

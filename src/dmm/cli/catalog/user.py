@@ -20,7 +20,7 @@ from typing import Any
 from torch import Tensor
 
 from ...processes import Process
-from ..errors import UsageError
+from ..errors import USER_ERRORS, UsageError
 from .spec import Entry, Parts, recipe_parts
 
 #: the parameters of a user's process (``t_min: None`` keeps the process's own)
@@ -56,6 +56,11 @@ class UserProcess(Entry):
 
     def make(self, data: Tensor, params: Mapping[str, Any]) -> Process:
         process = self.target
+        if isinstance(process, type) and issubclass(process, Process):
+            raise UsageError(
+                f"'{self.name}' is the class {process.__name__}: name a process value or a "
+                f"factory, e.g. def make(data): return {process.__name__}(...)"
+            )
         if not isinstance(process, Process):
             try:
                 process = self.target(data)
@@ -63,10 +68,10 @@ class UserProcess(Entry):
                 raise UsageError(f"'{self.name}'(data) raised {_describe(exc)}") from None
             if not isinstance(process, Process):
                 raise UsageError(
-                    f"'{self.name}'(data) returned a {type(process).__name__}, "
+                    f"'{self.name}'(data) returned {type(process).__name__!r}, "
                     f"not a dmm.processes.Process"
                 )
-        if process.name == type(process).__name__:  # unnamed: call it by its source
+        if process.name == process.default_name():  # unnamed: call it by its source
             process.name = self.name.rpartition("/")[2]
         if params["t_min"] is not None:
             if not 0 < params["t_min"] < process.T:
@@ -80,7 +85,12 @@ class UserProcess(Entry):
         def samplers(sampler):
             return {DEFAULT_SAMPLER: lambda: sampler}
 
-        return recipe_parts(process, data, params, context_dim, samplers, DEFAULT_SAMPLER)
+        try:  # the recipe runs the user's code (simulating the process, calibrating the heads)
+            return recipe_parts(process, data, params, context_dim, samplers, DEFAULT_SAMPLER)
+        except USER_ERRORS:
+            raise
+        except Exception as exc:
+            raise UsageError(f"setting up '{self.name}' failed: {_describe(exc)}") from None
 
 
 def is_user_source(text: str) -> bool:
@@ -110,6 +120,8 @@ def load_user_process(
             f"--process '{source}': expected FILE.py:NAME or package.module:NAME "
             f"(NAME a Process or a factory data -> Process)"
         )
+    if not target.endswith(".py") and Path(target).is_file():
+        raise UsageError(f"--process '{source}': '{target}' is not a Python (.py) file")
     if not _is_file(target) and not all(part.isidentifier() for part in target.split(".")):
         raise UsageError(f"--process '{source}': '{target}' is neither a .py file nor a module")
     if copy is not None and copy.is_file():
@@ -122,8 +134,9 @@ def load_user_process(
         else:
             state = ""
         if state:
+            where = path or f"module {target}"
             print(
-                f"dmm: warning: {path or target} {state} since training; using the copy {copy}",
+                f"dmm: warning: {where} {state} since training; using the copy {copy}",
                 file=sys.stderr,
             )
             beside = path.parent if path is not None and path.parent.is_dir() else None
