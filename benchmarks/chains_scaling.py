@@ -10,6 +10,7 @@ well)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import time
@@ -74,6 +75,9 @@ def slope(xs, ys) -> float:
 
 
 def main() -> None:
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args()  # --help: the docstring; no options
     torch.set_num_threads(1)
     out: dict = {"batch": BATCH, "command": "python benchmarks/chains_scaling.py"}
     for cls in (UniformChain, AbsorbingChain):

@@ -10,6 +10,7 @@ Every number is exact (joint-space linear algebra, no Monte Carlo) except the tr
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from pathlib import Path
@@ -119,6 +120,9 @@ def _loss(p):
 
 
 def main() -> None:
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args()  # --help: the docstring; no options
     torch.set_num_threads(1)
     t0 = time.time()
     res = {

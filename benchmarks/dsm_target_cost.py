@@ -7,6 +7,7 @@ ratio, measured in the same run (one thread; median of 5 blocks of 40 steps afte
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import time
 
@@ -40,6 +41,9 @@ def ms_per_step(target: str, dim: int, batch: int = 512) -> float:
 
 
 def main() -> None:
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args()  # --help: the docstring; no options
     torch.set_num_threads(1)
     for dim in (2, 10):
         cond, batch = ms_per_step("conditional", dim), ms_per_step("batch", dim)

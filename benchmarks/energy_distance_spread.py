@@ -10,6 +10,8 @@ denoising step. Quoted in docs/euclidean.md.
 
 from __future__ import annotations
 
+import argparse
+
 import torch
 
 from dmm.cli.catalog import build
@@ -22,6 +24,9 @@ from dmm.training import TrainConfig, train
 
 
 def main() -> None:
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args()  # --help: the docstring; no options
     g = torch.Generator().manual_seed(0)
     mix = standard_mixture()
     data = mix.sample(20000, g)

@@ -12,6 +12,7 @@ per row in ``[1e-3, 1e-2]``. Median CPU milliseconds of 300 calls, one thread.
 
 from __future__ import annotations
 
+import argparse
 import math
 
 import torch
@@ -21,6 +22,9 @@ from dmm.spaces.torus import wrapped_normal_log_prob
 
 
 def main() -> None:
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args()  # --help: the docstring; no options
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(0)
     moderate = -30 * torch.rand(512, 32, generator=g)

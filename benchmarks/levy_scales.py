@@ -14,6 +14,7 @@ unit sphere ``|S^{d-1}|`` says how thinly ``intensity = c |S^{d-1}|`` spreads th
 
 from __future__ import annotations
 
+import argparse
 import math
 
 import torch
@@ -25,6 +26,9 @@ SETS = ("stable-1.5-2d", "stable-1.5-8d")
 
 
 def main() -> None:
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args()  # --help: the docstring; no options
     torch.set_num_threads(1)
     print("| data | index | intensity | rate | Brownian variance | median radius: terminal / data "
           "| sphere area |")  # fmt: skip

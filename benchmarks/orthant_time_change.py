@@ -11,6 +11,8 @@ steps, constant ``β`` (the plain MATH.md rows) with the default time changes. E
 
 from __future__ import annotations
 
+import argparse
+
 import torch
 from torch import nn
 
@@ -39,6 +41,9 @@ class EmpiricalScore(nn.Module):
 
 
 def main() -> None:
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args()  # --help: the docstring; no options
     torch.set_num_threads(1)
     pts = orthant_gmm_2d(1000, torch.Generator().manual_seed(0))
     g = torch.Generator().manual_seed(1)

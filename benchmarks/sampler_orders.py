@@ -18,6 +18,8 @@ linear schedule (the class default) and the cosine schedule (the CLI default).
 
 from __future__ import annotations
 
+import argparse
+
 import torch
 
 from dmm.processes import VP, CosineSchedule
@@ -116,5 +118,8 @@ def ten_nfe() -> None:
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args()  # --help: the docstring; no options
     orders()
     ten_nfe()

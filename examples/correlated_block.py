@@ -11,6 +11,8 @@ The built-in ``Diffusion`` block has a diagonal ``σ``. ``CorrelatedDiffusion(dr
 :func:`correlated_ou` builds the process ``dX = -θX dt + A dW`` with ``A = chol(2θΣ)``, whose
 stationary law ``N(0, Σ)`` is its reference. The last lines teach :func:`dmm.recipe.recipe` the
 block, so ``recipe(correlated_ou(cov), data)`` needs nothing else (docs/extending.md).
+
+A module to import, not a script: ``examples/extending.py`` trains and samples with it.
 """
 
 from __future__ import annotations

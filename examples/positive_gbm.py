@@ -10,6 +10,8 @@ boundary violations (always 0), the energy distance against held-out data and it
 
 from __future__ import annotations
 
+import argparse
+
 import torch
 
 from dmm.data import orthant_gmm_2d
@@ -30,6 +32,9 @@ from dmm.training import TrainConfig, train
 
 
 def main() -> None:
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args()  # --help: the docstring; no options
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(0)
     data, held_out = orthant_gmm_2d(10_000, g), orthant_gmm_2d(1000, g)
