@@ -1,5 +1,8 @@
 """Discrete data sets: digits split and tiny-chain law."""
 
+import sys
+
+import pytest
 import torch
 
 from dmm.data import BUILTIN_DATASETS, load_data
@@ -31,3 +34,17 @@ def test_tiny_chain_frequencies():
     freq = torch.bincount(x[:, 0] * 4 + x[:, 1], minlength=16).double() / 40000
     p = tiny_chain_pmf()
     assert ((freq - p).abs() < 5 * (p * (1 - p) / 40000).sqrt() + 1e-4).all()
+
+
+def test_without_scikit_learn_the_images_are_one_line_naming_the_extra(monkeypatch):
+    """A plain install without the metrics extra failed with ModuleNotFoundError (exit 1)."""
+    from dmm.data import DataError
+    module = sys.modules["dmm.data.digits"]  # dmm.data.digits is also the function
+
+    module._digits_arrays.cache_clear()
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)  # import raises ImportError
+    try:
+        with pytest.raises(DataError, match=r"scikit-learn.*\[metrics\]"):
+            module.digits(4, torch.Generator().manual_seed(0))
+    finally:
+        module._digits_arrays.cache_clear()

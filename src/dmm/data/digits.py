@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from dmm.data.errors import DataError
 from dmm.data.registry import DatasetInfo, register_dataset
 from dmm.spaces import Discrete
 
@@ -29,8 +30,13 @@ __all__ = ["DIGITS_LEVELS", "digits", "digits_split", "digits_test", "tiny_chain
 
 @lru_cache(maxsize=1)
 def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.datasets import load_digits  # bundled with scikit-learn: no download
-
+    try:
+        from sklearn.datasets import load_digits  # bundled with scikit-learn: no download
+    except ImportError:
+        raise DataError(
+            "the digits images ship with scikit-learn: "
+            "pip install 'denoising-markov-models[metrics]'"
+        ) from None
     bunch = load_digits()
     return bunch.data.astype(np.int64), bunch.target.astype(np.int64)
 
@@ -89,7 +95,7 @@ register_dataset(
     digits,
     DatasetInfo(
         _DIGITS_SPACE,
-        "8x8 handwritten digits, 17 grey levels (1497 training images)",
+        "8x8 handwritten digits, 17 grey levels (1497 training images; needs the metrics extra)",
         torch.int64,
         held_out="digits-test",
     ),
@@ -99,7 +105,7 @@ register_dataset(
     digits_test,
     DatasetInfo(
         _DIGITS_SPACE,
-        "the 300 held-out test images of digits",
+        "the 300 held-out test images of digits (needs the metrics extra)",
         torch.int64,
         rows=DIGITS_TEST_SIZE,
     ),
