@@ -93,14 +93,20 @@ def test_a_plain_install_trains_and_samples(tmp_path):
     assert "wrote 10 samples" in sampled.stdout
     x = np.load(work / "s.npy")
     assert x.shape == (10, 2) and np.isfinite(x).all()
-    for command in (["plot", "run"], ["demo", "--out", "demo"]):  # they draw: one line, status 2
+    # they draw: one line, status 2, naming every extra (the demo's panels need more than plot)
+    for command, extras in (
+        (["plot", "run"], "draws figures and needs matplotlib: pip install '{}[plot]'"),
+        (
+            ["demo", "--out", "demo"],
+            "needs the plot, metrics, tabular extras: pip install '{}[plot,metrics,tabular]'",
+        ),
+    ):
         drawn = subprocess.run(
             [str(dmm), *command], cwd=work, env=env, capture_output=True, text=True, timeout=600
         )
         assert drawn.returncode == 2, drawn.stderr
         assert drawn.stderr.strip().splitlines() == [
-            f"dmm: error: dmm {command[0]} draws figures and needs matplotlib: "
-            "pip install 'denoising-markov-models[plot]'"
+            f"dmm: error: dmm {command[0]} {extras.format('denoising-markov-models')}"
         ]
     assert not (work / "demo").exists()
     print(f"plain install, train and sample took {time.perf_counter() - start:.1f} s")

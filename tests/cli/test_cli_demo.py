@@ -79,3 +79,28 @@ def test_vp_panel_quick(tmp_path, capsys):
     # the panel folder is a run folder: the other commands work on it
     capsys.readouterr()
     assert main(["sample", str(out / "vp"), "-n", "10", "-o", str(tmp_path / "s.npy")]) == 0
+
+
+def test_a_missing_extra_is_named_before_any_panel_runs(tmp_path, monkeypatch, capsys):
+    """After installing the plot extra that the demo asked for, the digits and tabular panels
+    failed with tracebacks (no scikit-learn, no palmerpenguins): every extra is named up front."""
+    import importlib.util
+
+    from dmm.cli import demo
+
+    real = importlib.util.find_spec
+    gone = {"palmerpenguins"}
+    monkeypatch.setattr(
+        demo.importlib.util, "find_spec", lambda name, *a: None if name in gone else real(name, *a)
+    )
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--quick"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "dmm: error: dmm demo needs the tabular extra: pip install "
+        "'denoising-markov-models[tabular]' (or --only vp so3 orthant digits torus-jump)"
+    ]
+    assert not out.exists()
+    gone.add("sklearn")
+    assert main(["demo", "--out", str(out), "--only", "digits", "tabular"]) == 2
+    assert "needs the metrics, tabular extras" in capsys.readouterr().err

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import shutil
 from pathlib import Path
 
 from .config import seed_argument
-from .errors import UsageError, require_plotting
+from .errors import UsageError
 
 GALLERY_FILES = ("gallery.png", "metrics.md", "metrics.json")
 
@@ -33,8 +34,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+#: the modules of each package extra a demo panel may need (pyproject.toml)
+EXTRA_MODULES = {
+    "plot": ("matplotlib", "PIL"),
+    "metrics": ("sklearn", "scipy", "ot"),
+    "tabular": ("palmerpenguins",),
+}
+
+
+def missing_extras(panels: list) -> list[str]:
+    """The extras (``plot`` and the panels' ``needs``) with a module that is not installed."""
+    wanted = ["plot", *(extra for p in panels for extra in p.needs)]
+    return [
+        extra
+        for extra in dict.fromkeys(wanted)
+        if any(importlib.util.find_spec(m) is None for m in EXTRA_MODULES[extra])
+    ]
+
+
 def run(args: argparse.Namespace) -> int:
-    require_plotting("dmm demo")
     from ..demo import PANELS
     from ..demo.runner import run_gallery
 
@@ -47,6 +65,14 @@ def run(args: argparse.Namespace) -> int:
         panels = [p for p in panels if p.name in args.only]
     if not panels:
         raise UsageError("no demo panels are registered")
+    missing = missing_extras(panels)
+    if missing:
+        runnable = [p.name for p in panels if not missing_extras([p])]
+        raise UsageError(
+            f"dmm demo needs the {', '.join(missing)} extra{'s' if len(missing) > 1 else ''}: "
+            f"pip install 'denoising-markov-models[{','.join(missing)}]'"
+            + (f" (or --only {' '.join(runnable)})" if runnable else "")
+        )
     out = Path(args.out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         if not args.force:

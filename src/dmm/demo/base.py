@@ -30,6 +30,8 @@ class DemoPanel:
     name: str
     title: str
     run: Callable[[Path, int, bool], PanelResult]
+    #: the package extras the panel needs besides ``plot`` (``dmm demo`` checks them first)
+    needs: tuple[str, ...] = ()
 
 
 def structure_metrics(samples: Tensor, reference: Tensor, seed: int) -> dict[str, float]:

@@ -113,4 +113,4 @@ def _draw(real: torch.Tensor, fake: torch.Tensor, path: Path, title: str) -> Pat
     return path
 
 
-PANEL = DemoPanel("digits", "Absorbing chain on 8x8 digits", run)
+PANEL = DemoPanel("digits", "Absorbing chain on 8x8 digits", run, needs=("metrics",))

@@ -79,4 +79,6 @@ def run(out_dir: Path, seed: int, quick: bool) -> PanelResult:
     return PanelResult(figure, metrics, summary)
 
 
-PANEL = DemoPanel("tabular", "Mixed table: Palmer penguins (product process)", run)
+PANEL = DemoPanel(
+    "tabular", "Mixed table: Palmer penguins (product process)", run, needs=("metrics", "tabular")
+)
