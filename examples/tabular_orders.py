@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from dmm.tabular import TabularModel, read_table, write_table
+from dmm.tabular import TabularModel, infer_schema, read_table, write_table
 from dmm.tabular.metrics import evaluate
 
 SEGMENTS = ("consumer", "corporate", "home office")
@@ -64,7 +64,9 @@ def hide(frame: pd.DataFrame, share: float, seed: int) -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--out", default="runs/orders")
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--rows", type=int, default=1000)
@@ -80,8 +82,15 @@ def main(argv: list[str] | None = None) -> dict:
     cut = int(0.8 * len(table))
     train, test = table.iloc[:cut].reset_index(drop=True), table.iloc[cut:].reset_index(drop=True)
 
+    # the schema of the whole file, as `dmm train` reads it: new order identifiers are numbered
+    # after every row's, the held-out ones too (from the training rows alone they were the
+    # held-out rows' own)
     model = TabularModel(
-        steps=args.steps, seed=0, sample_steps=args.sample_steps, run_dir=out / "run"
+        steps=args.steps,
+        seed=0,
+        sample_steps=args.sample_steps,
+        run_dir=out / "run",
+        schema=infer_schema(table),
     )
     model.fit(train)
     print(f"schema ({len(train)} training rows):\n{model.schema_.describe()}")

@@ -437,3 +437,15 @@ def test_ordered_levels_are_checked_against_the_data():
     wide = pd.DataFrame({"c": pd.Categorical(many * 2, many, ordered=True)})
     assert infer_schema(wide)["c"].type == "categorical"
     assert infer_schema(wide, {"c": "ordinal"})["c"].levels == tuple(many)  # declared: kept
+
+
+def test_a_full_schema_keeps_its_last_identifier_for_a_subset_of_rows():
+    """A schema read from a whole file, given to a model fitted on its first rows: the new
+    identifiers were the held-out rows' own (numbered after the fitted rows' last)."""
+    frame = pd.DataFrame({"order": [f"ord-{k:05d}" for k in range(1, 101)], "x": np.arange(100.0)})
+    whole = infer_schema(frame)
+    assert whole["order"].type == "id"
+    part = resolve_schema(frame.iloc[:80], whole)
+    assert list(part["order"].new_ids(2)) == ["ord-00101", "ord-00102"]
+    assert part["x"].high == 79.0  # other ranges are refitted to the rows
+    assert list(resolve_schema(frame.iloc[:80], None)["order"].new_ids(1)) == ["ord-00081"]

@@ -757,16 +757,30 @@ def read_schema_file(path: str | Path) -> dict[str, Declared] | Schema:
 
 def resolve_schema(frame: pd.DataFrame, schema: Mapping[str, Declared] | Schema | None) -> Schema:
     """``frame``'s schema: inferred, with a mapping's types forced, or a full schema checked
-    column by column against the data (its levels and ranges are refitted to ``frame``)."""
-    if isinstance(schema, Schema):
-        missing = [c.name for c in schema.columns if c.name not in frame.columns]
-        if missing:
-            raise DataError(
-                f"the schema names column(s) {missing} that the table does not have "
-                f"(columns: {', '.join(map(str, frame.columns))})"
-            )
-        schema = {c.name: _declared(c) for c in schema.columns}
-    return infer_schema(frame, schema)
+    column by column against the data (its levels and ranges are refitted to ``frame``; an
+    ``id`` column keeps the larger of its and ``frame``'s last identifier, so that new ones
+    follow every row the schema was read from, rows held out of ``frame`` too)."""
+    if not isinstance(schema, Schema):
+        return infer_schema(frame, schema)
+    missing = [c.name for c in schema.columns if c.name not in frame.columns]
+    if missing:
+        raise DataError(
+            f"the schema names column(s) {missing} that the table does not have "
+            f"(columns: {', '.join(map(str, frame.columns))})"
+        )
+    fitted = infer_schema(frame, {c.name: _declared(c) for c in schema.columns})
+    given = {c.name: c for c in schema.columns}
+    return Schema(
+        tuple(
+            dataclasses.replace(c, high=max(c.high, given[c.name].high))
+            if c.type == "id"
+            and given[c.name].type == "id"
+            and c.high is not None
+            and given[c.name].high is not None
+            else c
+            for c in fitted.columns
+        )
+    )
 
 
 def _declared(c: Column) -> Declared:
