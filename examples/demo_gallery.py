@@ -20,9 +20,13 @@ def run() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "runs" / "demo"))
     parser.add_argument("--only", action="append", default=[])
+    parser.add_argument("--threads", default="1", help="torch threads (default 1, as make demo)")
     args = parser.parse_args()
-    argv = ["demo", "--out", args.out, "--force"] + [a for p in args.only for a in ("--only", p)]
-    status = main(argv)
+    argv = ["demo", "--out", args.out, "--force", "--threads", args.threads]
+    status = main(argv + [a for p in args.only for a in ("--only", p)])
+    if status != 0:  # a usage error (nothing written) or a failed panel: docs/ keeps its copies
+        print(f"demo_gallery: dmm demo exited with {status}; docs/ left as it was", file=sys.stderr)
+        return status
     figures = ROOT / "docs" / "figures"
     figures.mkdir(parents=True, exist_ok=True)
     suffix = "" if not args.only else "_" + "_".join(args.only)
