@@ -269,9 +269,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.table:
         path = Path(args.table)
         results = json.loads(path.read_text())
+        results["data"] = _numbers(results["data"])  # null: not measured (NaN)
         for res in results["data"].values():
             res["summary"] = summarise(res["runs"])
-        path.write_text(json.dumps(results, indent=1, default=_jsonable))
+        path.write_text(json.dumps(_nulls(results), indent=1, default=_jsonable))
         path.with_suffix(".md").write_text(table(results) + "\n")
         print(table(results))
         return
@@ -300,9 +301,27 @@ def main(argv: list[str] | None = None) -> None:
         results["data"][data] = {"runs": runs, "summary": summarise(runs)}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=_jsonable))
+    out.with_suffix(".json").write_text(json.dumps(_nulls(results), indent=1, default=_jsonable))
     out.with_suffix(".md").write_text(table(results) + "\n")
     print(table(results))
+
+
+def _nulls(x):
+    """``x`` with every non-finite float as ``None``: JSON has no NaN (a metric not measured)."""
+    if isinstance(x, dict):
+        return {k: _nulls(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_nulls(v) for v in x]
+    return None if isinstance(x, float) and not math.isfinite(x) else x
+
+
+def _numbers(x):
+    """The inverse of :func:`_nulls` for the runs' metrics: ``None`` back to NaN."""
+    if isinstance(x, dict):
+        return {k: _numbers(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_numbers(v) for v in x]
+    return math.nan if x is None else x
 
 
 def _jsonable(x):

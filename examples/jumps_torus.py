@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 from pathlib import Path
 
@@ -101,8 +102,17 @@ def main() -> None:
         final_loss=result.history[-1].get("loss", float("nan")) if result.history else float("nan"),
         **process.terminal_report(),
     )
-    Path(args.out, f"{name}.json").write_text(json.dumps(report, indent=2))
-    print(json.dumps(report, indent=2))
+    # JSON has no NaN: a number that was not measured (data_kl of a data set without a
+    # density) is null
+    text = json.dumps(
+        {
+            k: None if isinstance(v, float) and not math.isfinite(v) else v
+            for k, v in report.items()
+        },
+        indent=2,
+    )
+    Path(args.out, f"{name}.json").write_text(text)
+    print(text)
     import matplotlib
 
     matplotlib.use("Agg")

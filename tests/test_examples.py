@@ -151,3 +151,16 @@ def test_every_script_answers_help_without_running():
     assert len(runnable) > 40
     silent = [p.name for p in runnable if "ArgumentParser(" not in p.read_text()]
     assert not silent, silent
+
+
+def test_recorded_results_are_strict_json():
+    """Eight files under docs/results held NaN, which JSON readers other than Python's refuse."""
+
+    def refuse(token):
+        raise ValueError(token)
+
+    for path in sorted((ROOT / "docs" / "results").rglob("*.json")):
+        try:
+            json.loads(path.read_text(), parse_constant=refuse)
+        except ValueError as exc:
+            raise AssertionError(f"{path.name}: {exc}") from None
