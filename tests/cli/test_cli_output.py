@@ -290,3 +290,18 @@ def test_tail_plot_draws_one_survival_curve_per_sample_set(tmp_path):
     # survival: 1/n at the largest radius, 1 at the smallest; radii decrease along the curve
     assert data_line[0, 1] == 1 / 500 and data_line[-1, 1] == 1.0
     assert (data_line[1:, 0] <= data_line[:-1, 0]).all()
+
+
+def test_version_and_python_dash_m(capsys):
+    """``dmm --version`` was a usage error and ``python -m dmm`` had no ``__main__``."""
+    import subprocess
+    import sys
+
+    import dmm
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"dmm {dmm.__version__}"
+    ran = subprocess.run(
+        [sys.executable, "-m", "dmm", "--version"], capture_output=True, text=True, timeout=120
+    )
+    assert ran.returncode == 0 and ran.stdout.strip() == f"dmm {dmm.__version__}", ran.stderr

@@ -32,7 +32,10 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     from . import data, demo, eval, plot, processes, sample, train
 
+    from .. import __version__
+
     parser = _Parser(prog="dmm", description="Denoising Markov models: train, sample, evaluate.")
+    parser.add_argument("--version", action="version", version=f"dmm {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for module in (train, sample, eval, plot, processes, data, demo):

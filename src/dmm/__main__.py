@@ -1,0 +1,7 @@
+"""``python -m dmm``: the ``dmm`` command."""
+
+import sys
+
+from dmm.cli.main import main
+
+sys.exit(main())
