@@ -123,3 +123,22 @@ def test_eval_of_a_run_without_heldout_rows_needs_another_file(tmp_path, capsys)
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "kept 0 of its rows out of training" in err[0]
     assert not (out / "eval.json").exists()
+
+
+def test_eval_on_another_file_names_its_bad_rows_as_the_file_has_them(tmp_path, capsys):
+    """The rows were shuffled before the support check: rows 0 and 299 were named 108, 265."""
+    rng = np.random.default_rng(3)
+    np.save(tmp_path / "good.npy", np.exp(rng.normal(size=(200, 2))).astype(np.float32))
+    bad = np.exp(rng.normal(size=(300, 2))).astype(np.float32)
+    bad[0, 0], bad[299, 1] = -1.0, 0.0
+    np.save(tmp_path / "bad.npy", bad)
+    run = str(tmp_path / "run")
+    assert (
+        main(
+            ["train", "--process", "gbm", "--data", str(tmp_path / "good.npy"), "--out", run, *TINY]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["eval", run, "--data", str(tmp_path / "bad.npy"), "--quiet"]) == 2
+    assert "in 2 row(s): 0, 299" in capsys.readouterr().err

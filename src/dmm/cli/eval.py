@@ -222,6 +222,7 @@ def eval_data(
     else:
         x = read_data(spec, n, seed)
         what = f"the {len(x)} rows of {spec}"
+    x = run.process.space.validate(x)  # before the shuffle: an error names the file's rows
     perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
     return x[perm], x[perm], what, None if context is None else context[perm]
 
