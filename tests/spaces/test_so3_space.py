@@ -76,9 +76,14 @@ def test_support_error_names_the_rows():
     x[4] = -x[4]  # orthogonal, det -1 (a reflection)
     with pytest.raises(SupportError, match=r"2 row\(s\): 2, 4"):
         SO3().validate(x)
-    with pytest.raises(SupportError, match="expected"):
+    with pytest.raises(SupportError, match=r"3 row\(s\)"):  # 9 numbers a row: read as 3 × 3
         SO3().validate(torch.zeros(3, 9))
-    SO3().validate(Haar().sample(6, _gen(3)))  # rotations pass
+    with pytest.raises(SupportError, match="expected .* quaternions: scipy"):
+        SO3().validate(torch.zeros(3, 4))
+    rotations = Haar().sample(6, _gen(3))
+    assert torch.equal(SO3().validate(rotations), rotations)  # rotations pass
+    # a .csv file's rows (what dmm sample writes): 9 entries row-major, read back as matrices
+    assert torch.equal(SO3().validate(rotations.reshape(6, 9)), rotations)
 
 
 def test_gradient_and_laplacian_of_linear_functions():

@@ -40,6 +40,8 @@ class Space:
     event_shape: tuple[int, ...]
     tangent_shape: tuple[int, ...]
     name: str = "space"
+    #: what a row of this space's data holds, when its shape alone does not say (error messages)
+    shape_note: str = ""
 
     @property
     def dim(self) -> int:
@@ -63,13 +65,19 @@ class Space:
 
     def validate(self, x: Tensor) -> Tensor:
         """Check shape, finiteness and support of user data; raise :class:`SupportError` naming rows.
-        Integer and boolean data on a continuous space come back as floats (the default dtype)."""
+        Integer and boolean data on a continuous space come back as floats (the default dtype);
+        flat rows of a space of matrices (``(n, 9)`` for ``SO(3)``'s ``(3, 3)``: a ``.csv`` file's,
+        as ``dmm sample`` writes them) come back in its shape, read row-major."""
         if not x.is_floating_point() and not x.is_complex():
             x = x.to(torch.get_default_dtype())
+        event = tuple(self.event_shape)
+        if len(event) > 1 and x.dim() == 2 and x.shape[1] == math.prod(event):
+            x = x.reshape(x.shape[0], *event)
         if tuple(x.shape[1:]) != tuple(self.event_shape):
             raise SupportError(
                 f"data has shape {tuple(x.shape)}, expected (n, {', '.join(map(str, self.event_shape))})"
                 f" for {self.name}: {shape_hint(tuple(x.shape), self.event_shape)}"
+                + (f" ({self.shape_note})" if self.shape_note else "")
             )
         if x.is_floating_point():
             finite = torch.isfinite(x.reshape(x.shape[0], -1)).all(dim=1)

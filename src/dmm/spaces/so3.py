@@ -104,6 +104,10 @@ class SO3(Space):
     tangent_shape = (3,)
     name = "SO(3)"
     support_text = "rotation matrices: RᵀR = I and det R = 1"
+    shape_note = (
+        "rotation matrices, or their 9 entries row-major in a .csv row; quaternions: "
+        "scipy.spatial.transform.Rotation.from_quat(q).as_matrix()"
+    )
 
     def __init__(self, atol: float = 1e-4) -> None:
         self.atol = float(atol)
