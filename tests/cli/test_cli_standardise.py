@@ -151,3 +151,25 @@ def test_a_levy_run_from_before_its_map_keeps_raw_values(tmp_path):
     run = load_run(out)
     assert run.params["standardise"] is False and run.built.scaling is None
     torch.testing.assert_close(run.built.data, torch.from_numpy(np.load(out / "data.npy")))
+
+
+def test_tied_quartiles_take_the_spread_of_the_other_rows(tmp_path, capsys):
+    """A zero-inflated column (80% zeros) fell back to scale 1 in data units (the column's own
+    spread 0.01: samples 10x too wide); a constant column is named at training."""
+    from dmm.cli.scaling import ColumnScaling
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_t(3, size=(4000, 2)) * [1000.0, 0.01]
+    x[rng.random(4000) < 0.8, 1] = 0.0
+    m = ColumnScaling.robust(torch.as_tensor(x), 1.0)
+    others = x[x[:, 1] != 0, 1]
+    expected = (np.quantile(others, 0.75) - np.quantile(others, 0.25)) / 2
+    assert m.mean[1] == 0.0 and m.scale[1] == pytest.approx(expected, rel=1e-6)
+    assert 0.003 < m.scale[1] < 0.03
+    x[:, 1] = 7.0
+    path = tmp_path / "c.npy"
+    np.save(path, x.astype(np.float32))
+    out = str(tmp_path / "run")
+    argv = ["train", "--process", "levy-ou", "--data", str(path), "--out", out, "--steps", "2"]
+    assert main(argv) == 0
+    assert "coordinate(s) 1 = 7 in every row" in capsys.readouterr().out

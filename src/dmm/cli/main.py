@@ -30,9 +30,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import data, demo, eval, plot, processes, sample, train
-
     from .. import __version__
+    from . import data, demo, eval, plot, processes, sample, train
 
     parser = _Parser(prog="dmm", description="Denoising Markov models: train, sample, evaluate.")
     parser.add_argument("--version", action="version", version=f"dmm {__version__}")

@@ -122,9 +122,10 @@ def build(
                 f"data rows have {data[0].numel()} coordinates, the run's standardisation "
                 f"{len(scaling.mean)}"
             )
+        notes = _constant_coordinates(data)
         data = scaling.encode(data)
     else:
-        scaling = None
+        scaling, notes = None, []
     with _seeded(seed):
         try:
             process = entry.make(data, values)
@@ -154,9 +155,27 @@ def build(
         parts.default_sampler,
         parts.sample_steps,
         parts.denoise,
-        parts.notes,
+        [*notes, *parts.notes],
         scaling,
     )
+
+
+def _constant_coordinates(data: Tensor) -> list[str]:
+    """A note naming the coordinates that take one value in every row: standardising cannot
+    scale them, and samples spread about that value by the model's error."""
+    flat = data.reshape(len(data), -1)
+    if len(flat) < 2 or not flat.is_floating_point() or not torch.isfinite(flat).all():
+        return []
+    same = (flat == flat[:1]).all(dim=0)
+    if not same.any():
+        return []
+    cols = torch.nonzero(same).flatten().tolist()
+    values = ", ".join(f"{k} = {flat[0, k].item():g}" for k in cols[:5])
+    return [
+        f"coordinate(s) {values}{' ...' if len(cols) > 5 else ''} in every row (0-based): "
+        "standardising cannot scale them and samples spread about the value by the model's "
+        "error; leave such columns out"
+    ]
 
 
 def _validate(entry: Entry, process: Process, data: Tensor) -> Tensor:
