@@ -86,11 +86,13 @@ def orthant_gmm_10d(n: int, generator: torch.Generator) -> Tensor:
 
 def export_sklearn(name: str, path: str | Path) -> Path:
     """Write scikit-learn's ``load_wine`` (``name="wine"``, 178×13, all positive) or
-    ``load_breast_cancer`` (``"breast_cancer"``, 569×30; 13 rows hold zeros, so the orthant
-    processes reject it with a :class:`~dmm.spaces.SupportError` naming them) to ``path`` (.npy)."""
+    ``load_breast_cancer`` (``"breast-cancer"``, as ``dmm data`` names the table, or
+    ``"breast_cancer"``; 569×30; 13 rows hold zeros, so the orthant processes reject it with a
+    :class:`~dmm.spaces.SupportError` naming them) to ``path`` (.npy)."""
     from sklearn import datasets  # optional extra (metrics)
 
-    loaders = {"wine": datasets.load_wine, "breast_cancer": datasets.load_breast_cancer}
+    loaders = {"wine": datasets.load_wine, "breast-cancer": datasets.load_breast_cancer}
+    name = name.replace("_", "-")
     if name not in loaders:
         raise ValueError(f"unknown data set '{name}' (known: {sorted(loaders)})")
     path = Path(path)

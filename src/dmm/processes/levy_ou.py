@@ -169,7 +169,9 @@ class LevyOU(Process):
         ``T``) that the stationary law lacks, so the KL is infinite; with ``σ > 0`` it has no
         closed form. :meth:`terminal_tv` bounds the total variation instead."""
         why = "is infinite (the kernel's atom)" if self.sigma == 0 else "has no closed form"
-        raise MissingCapability(f"the terminal KL of levy-ou {why}; see terminal_tv")
+        raise MissingCapability(
+            f"the terminal KL of levy-ou {why}; the report's tv_bound bounds its total variation instead"
+        )
 
     def terminal_tv(
         self, x0: Tensor, generator: torch.Generator | None = None, draws: int = 256

@@ -455,8 +455,9 @@ def _levy_anchored(p: Mapping[str, Any]) -> Splitting:
 register_process(
     ProcessSpec(
         "levy-ou",
-        "Levy-driven OU dX = -theta X dt + dJ on R^d (Student-t or truncated alpha-stable "
-        "jumps), reference = its stationary law",
+        "Levy-driven OU dX = -theta X dt + dJ on R^d (Student-t jumps, or alpha-stable "
+        "jumps above a size with + sigma dW for the small ones), reference = its stationary "
+        "law",
         {
             **_MODEL,
             "parameterisation": "tail-potential",
