@@ -155,7 +155,7 @@ def build(
         parts.default_sampler,
         parts.sample_steps,
         parts.denoise,
-        [*notes, *parts.notes],
+        (*notes, *parts.notes),
         scaling,
     )
 
