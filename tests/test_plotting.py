@@ -22,3 +22,18 @@ def test_a_long_title_takes_more_lines_instead_of_leaving_the_picture(tmp_path):
     with Image.open(short) as a, Image.open(long) as b:
         assert a.width == b.width == 400
         assert b.height >= a.height + 30 * 3  # 300 characters need several 400-pixel lines
+
+
+def test_coordinates_of_very_different_ranges_get_their_own_scales():
+    """A price in thousands against a return in hundredths was drawn at equal scales: a flat
+    line with overlapping tick labels."""
+    import numpy as np
+
+    from dmm.plotting import draw_samples
+
+    rng = np.random.default_rng(0)
+    far = rng.normal(size=(500, 2)) * [1000.0, 0.01]
+    near = rng.normal(size=(500, 2)) * [1.0, 2.0]
+    for data, aspect in ((far, "auto"), (near, 1.0)):
+        fig = draw_samples(data, data)  # two coordinates: the scatter layout
+        assert [ax.get_aspect() for ax in fig.axes] == [aspect, aspect]

@@ -144,6 +144,19 @@ def draw_samples(
     return fig
 
 
+#: the largest ratio of two coordinates' ranges drawn at equal scale
+EQUAL_ASPECT_MAX = 5.0
+
+
+def _aspect(ax: Any, lim) -> None:
+    """Equal scales on both axes (shapes as they are) when the two ranges are comparable; each
+    axis its own scale otherwise (a price in thousands against a return in hundredths drew a
+    flat line)."""
+    spans = [hi - lo for lo, hi in lim[:2]]
+    ratio = max(spans) / min(spans) if min(spans) > 0 else math.inf
+    ax.set_aspect("equal" if ratio <= EQUAL_ASPECT_MAX else "auto")
+
+
 def _grid_size(count: int) -> tuple[float, float]:
     cols = min(count, 8)
     return 1.5 * cols + 0.6, 1.35 * math.ceil(count / cols) + 0.8
@@ -158,7 +171,7 @@ def _draw_scatter(s: np.ndarray, d: np.ndarray, fig: Any, names: Sequence[str]) 
         _scatter(ax, a, 0, 1, color)
         ax.set_xlim(*lim[0])
         ax.set_ylim(*lim[1])
-        ax.set_aspect("equal")
+        _aspect(ax, lim)
         ax.set_title(name)
         ax.set_xlabel(names[0], fontsize=9)
         ax.set_ylabel(names[1], fontsize=9)
@@ -308,7 +321,7 @@ def plot_panel(
             _scatter(ax, a, 0, 1, color)
             ax.set_xlim(*lim[0])
             ax.set_ylim(*lim[1])
-            ax.set_aspect("equal")
+            _aspect(ax, lim)
         else:
             _hist(ax, a, 0, color, _bins(d, s, 0, not np.issubdtype(d.dtype, np.floating)))
         ax.set_title(name, fontsize=10)
@@ -345,7 +358,7 @@ def _frame(
         _scatter(ax, y, 0, 1, "C1")
         ax.set_xlim(*lim[0])
         ax.set_ylim(*lim[1])
-        ax.set_aspect("equal")
+        _aspect(ax, lim)
     else:
         bins = _bins(data, y, 0, integer)
         _hist(ax, data, 0, "0.6", bins)

@@ -39,6 +39,7 @@ def test_tiny_chain_frequencies():
 def test_without_scikit_learn_the_images_are_one_line_naming_the_extra(monkeypatch):
     """A plain install without the metrics extra failed with ModuleNotFoundError (exit 1)."""
     from dmm.data import DataError
+
     module = sys.modules["dmm.data.digits"]  # dmm.data.digits is also the function
 
     module._digits_arrays.cache_clear()
