@@ -213,7 +213,8 @@ NAN[2, 0] = np.nan
         ("folder.npy", "folder", "is a folder"),
         ("garbage.npy", b"this is not a numpy file", "cannot read it as a .npy array"),
         ("objects.npy", np.array([{"a": 1}], dtype=object), "cannot read it as a .npy array"),
-        ("pair.npz", {"a": R_OK, "b": R_OK}, "holds several arrays (.npz)"),
+        ("pair.npz", {"a": R_OK, "b": R_OK}, "needs a .npy file"),
+        ("table.csv", R_OK, "needs a .npy file (numpy.save"),  # was numpy's text on pickles
         ("words.npy", np.array([["a", "b"], ["c", "d"]]), "holds <U1 values, not real numbers"),
         ("flat.npy", np.ones(4), "must be square S×S with S >= 2, got shape (4,)"),
         ("wide.npy", np.ones((2, 3)), "must be square S×S with S >= 2, got shape (2, 3)"),
@@ -238,3 +239,13 @@ def test_a_bad_rate_matrix_is_one_line_naming_the_file(tmp_path, file, content, 
 def test_a_good_rate_matrix_file_builds_its_chain(rate_matrix_file):
     process = build("chain", _data("chain"), {"rate_matrix": rate_matrix_file}).process
     torch.testing.assert_close(process.chain.rate_matrix, torch.from_numpy(R_OK).double())
+
+
+def test_codes_beyond_the_rate_matrix_point_at_its_size(rate_matrix_file):
+    """The hint said to set S, which the chain with a user rate matrix does not read."""
+    from dmm.spaces import SupportError
+
+    data = torch.tensor([[0, 1], [2, 5]])
+    with pytest.raises(SupportError, match="rate matrix's size S sets the codes") as err:
+        build("chain", data, {"rate_matrix": rate_matrix_file})
+    assert "S=0 (the default)" not in str(err.value)

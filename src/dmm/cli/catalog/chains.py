@@ -169,6 +169,10 @@ def _load_rate_matrix(path: str) -> Tensor:
     if not path:
         raise UsageError("process 'chain' needs rate_matrix=PATH.npy (an S×S rate matrix)")
     where = f"rate_matrix '{path}'"
+    if not str(path).lower().endswith(".npy"):
+        raise UsageError(
+            f"{where}: needs a .npy file (numpy.save('R.npy', R) writes one from an S×S array)"
+        )
     try:
         array = np.load(path, allow_pickle=False)
     except FileNotFoundError:
@@ -200,6 +204,7 @@ def _spec(
     help: dict[str, str],
     choices: dict[str, tuple[str, ...]] | None = None,
     files: dict[str, str] | None = None,
+    data_hint: str = "",
 ) -> ProcessSpec:
     return ProcessSpec(
         name,
@@ -214,7 +219,7 @@ def _spec(
         denoise=True,  # end on p_θ(x_0|y): no MASK values (or t_min noise) left in samples
         evaluate=chain_evaluate_spec,
         help={**CHAIN_HELP, **help},
-        data_hint=CHAIN_DATA_HINT,
+        data_hint=data_hint or CHAIN_DATA_HINT,
         resolve=_resolve,
         choices={**CHAIN_CHOICES, **(choices or {})},
         files=files or {},
@@ -273,5 +278,7 @@ register_process(
             "S": "unused: S is the size of rate_matrix",
         },
         files={"rate_matrix": "rate_matrix.npy"},  # the run keeps a copy
+        data_hint="the rate matrix's size S sets the codes 0..S-1 (S is not a parameter here): "
+        "give one of size max(data) + 1",
     )
 )
