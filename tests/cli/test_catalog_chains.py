@@ -59,3 +59,22 @@ def test_user_rate_matrix(tmp_path):
     assert isinstance(process, ChainProcess) and process.S == 3
     with pytest.raises(UsageError, match="rate_matrix"):
         build("chain", data)
+
+
+def test_a_chain_that_does_not_mix_is_noted_at_training(tmp_path, capsys):
+    """A reducible rate matrix (two blocks {0,1}, {2,3}) never reaches its uniform reference:
+    the note spoke of the data's scale."""
+    import numpy as np
+
+    from dmm.cli.main import main
+
+    rates = np.zeros((4, 4))
+    rates[0, 1] = rates[1, 0] = rates[2, 3] = rates[3, 2] = 1.0
+    np.fill_diagonal(rates, -rates.sum(1))
+    np.save(tmp_path / "R.npy", rates)
+    np.save(tmp_path / "x.npy", np.random.default_rng(0).integers(0, 4, (200, 3)))
+    argv = ["train", "--process", "chain", "--data", str(tmp_path / "x.npy"), "--set",
+            f"rate_matrix={tmp_path / 'R.npy'}", "--out", str(tmp_path / "r"), "--steps", "2"]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "a chain that does not mix to it" in out and "connects every state" in out

@@ -20,6 +20,7 @@ from torch import Tensor
 
 from ..data.files import read_columns
 from ..processes.base import MissingCapability
+from ..spaces.discrete import Discrete
 from ..training import (
     CHECKPOINT,
     LOG,
@@ -497,9 +498,13 @@ def _warn_terminal(built: Built) -> None:
         return
     if kl > TERMINAL_WARNING_NATS:
         fix = "--set standardise=true or " if built.params.get("standardise") is False else ""
+        chain = isinstance(built.process.space, Discrete)
+        cause = "a chain that does not mix to it" if chain else "data on another scale"
         print(
-            f"note: the data's scale leaves a terminal KL of {kl:.3g} nats (the forward process "
-            f"does not reach its reference by T); try {fix}a longer or noisier schedule",
+            f"note: the data leave a terminal KL of {kl:.3g} nats: the forward process does not "
+            f"reach its reference by T ({cause}); try {fix}"
+            + ("a rate matrix that connects every state, or " if chain else "")
+            + "a longer or noisier schedule",
             flush=True,
         )
 
