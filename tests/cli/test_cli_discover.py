@@ -138,7 +138,9 @@ def _save(tmp_path, name, array):
         ("torus-brownian", np.full((32, 2), 4.0, np.float32), ["wrap them into", "radians"]),
         ("torus-jump", np.full((32, 2), 4.0, np.float32), ["--set wrap=true"]),
         ("so3-brownian", np.ones((32, 3, 3), np.float32), ["outside SO(3)", "SVD"]),
-        ("so3-brownian", np.ones((32, 9), np.float32), ["reshape them to (n, 3, 3)"]),
+        # nine numbers a row: read row-major as 3 × 3 (a .csv file's rows), then checked
+        ("so3-brownian", np.ones((32, 9), np.float32), ["outside SO(3)", "SVD"]),
+        ("so3-brownian", np.ones((32, 4), np.float32), ["expected (n, 3, 3)", "quaternions"]),
         ("vp", np.ones(32, np.float32), ["shape (32,)", "reshape them to (n, 1)"]),
     ],
 )

@@ -26,7 +26,7 @@ def _row_list(bad: Tensor, limit: int = 5) -> str:
     rows = torch.nonzero(bad).flatten().tolist()
     shown = ", ".join(str(r) for r in rows[:limit])
     more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
-    return f"{len(rows)} row(s): {shown}{more}"
+    return f"{len(rows)} row(s): {shown}{more} (counted from 0)"
 
 
 class Space:
