@@ -37,3 +37,17 @@ def test_coordinates_of_very_different_ranges_get_their_own_scales():
     for data, aspect in ((far, "auto"), (near, 1.0)):
         fig = draw_samples(data, data)  # two coordinates: the scatter layout
         assert [ax.get_aspect() for ax in fig.axes] == [aspect, aspect]
+
+
+def test_a_pair_plot_shows_the_datas_units_on_its_outer_edges():
+    """The pair plot of three or more coordinates had no tick labels at all."""
+    import numpy as np
+
+    from dmm.plotting import draw_samples
+
+    x = np.exp(np.random.default_rng(0).normal(size=(300, 3))) * [100.0, 5.0, 0.02]
+    fig = draw_samples(x, x)
+    axes = np.array(fig.axes).reshape(3, 3)
+    assert all(len(ax.get_xticks()) > 0 for ax in axes[-1])  # bottom row: x in data units
+    assert all(len(ax.get_yticks()) > 0 for ax in axes[1:, 0])  # left column, below the diagonal
+    assert len(axes[0, 0].get_yticks()) == 0 and len(axes[0, 1].get_xticks()) == 0

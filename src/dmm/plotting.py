@@ -217,8 +217,17 @@ def _draw_pairs(fig: Any, s: np.ndarray, d: np.ndarray, idx: np.ndarray, names) 
                 _scatter(ax, s, j, i, "C1")
                 ax.set_ylim(*lim[r])
             ax.set_xlim(*lim[c])
-            ax.set_xticks([])
-            ax.set_yticks([])
+            # the data's units on the outer edges (a histogram's counts are left unlabelled)
+            if r == dim - 1:
+                ax.locator_params(axis="x", nbins=3)
+                ax.tick_params(axis="x", labelsize=6)
+            else:
+                ax.set_xticks([])
+            if c == 0 and r != c:
+                ax.locator_params(axis="y", nbins=3)
+                ax.tick_params(axis="y", labelsize=6)
+            else:
+                ax.set_yticks([])
             if r == dim - 1:
                 ax.set_xlabel(names[j], fontsize=8)
             if c == 0:
