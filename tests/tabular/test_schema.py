@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 from dmm.data.errors import DataError
-from dmm.tabular.schema import Schema, infer_schema, read_schema_file, resolve_schema
+from dmm.tabular.codec import TableCodec
+from dmm.tabular.io import read_table
+from dmm.tabular.schema import Column, Schema, infer_schema, read_schema_file, resolve_schema
 
 
 def _frame() -> pd.DataFrame:
@@ -314,7 +316,6 @@ def test_a_date_format_can_be_declared(tmp_path):
         (["1,234", "999", "12,345,678", "-5"], "integer", "{:,.0f}", None),
         (["-5%", "+3%", "2%"], "ordinal", "{:.0f}%", ["-5%", "3%", "2%"]),
         (["-$5.00", "$1,200.00", "$-3.50"], "real", "${:,.2f}", ["-$5.00", "$1,200.00", "-$3.50"]),
-        (["36.70", "12.35", "5.00"], "positive", "{:.2f}", None),  # padded: no unit, same decimals
     ],
 )
 def test_numbers_written_with_a_unit_are_numbers(values, type, fmt, written):
@@ -341,8 +342,7 @@ def test_numbers_written_with_a_unit_are_numbers(values, type, fmt, written):
             "7",
             "11",
         ],  # plain numbers read as text are still text (pandas reads them as numbers)
-        ["1.5", "2.25", "3.0"],  # decimals not padded to one width
-        ["1.5", "2.2", "3.1"],  # one width, but no trailing zero: nothing to keep
+        ["3.10", "3.11", "3.12"],  # a DataFrame's text (versions): text; a file's are numbers
     ],
 )
 def test_codes_and_identifiers_are_not_numbers(values):
@@ -449,3 +449,37 @@ def test_a_full_schema_keeps_its_last_identifier_for_a_subset_of_rows():
     assert list(part["order"].new_ids(2)) == ["ord-00101", "ord-00102"]
     assert part["x"].high == 79.0  # other ranges are refitted to the rows
     assert list(resolve_schema(frame.iloc[:80], None)["order"].new_ids(1)) == ["ord-00081"]
+
+
+@pytest.mark.parametrize(
+    "cells, fmt",
+    [
+        (["36.70", "12.35", "5.00", ""], "{:.2f}"),  # padded, an empty cell: written back so
+        (["1.50", "2.25", "?", "3.30"], "{:.2f}"),  # with a missing marker too
+        (["51.5073510", "51.5073512", "51.5073519"], None),  # beyond MAX_DECIMALS: plain numbers
+        (["1.5", "2.25", "3.0"], None),  # decimals of different widths
+        (["1.5", "2.2", "3.1"], None),  # one width, no trailing zero: nothing to keep
+    ],
+)
+def test_a_files_fixed_decimals_are_its_format(tmp_path, cells, fmt):
+    path = tmp_path / "t.csv"
+    path.write_text("v,w\n" + "".join(f"{c},{k}\n" for k, c in enumerate(cells * 10)))
+    column = infer_schema(read_table(path))["v"]
+    assert column.type == "positive" and column.format == fmt, column
+
+
+def test_whole_numbers_written_as_floats_stay_numeric_levels(tmp_path):
+    """pandas writes a 0/1 column with empty cells as 0.0/1.0: read as text levels '0.0', '1.0',
+    another file's 0/1 were unknown levels."""
+    train, test = tmp_path / "train.csv", tmp_path / "test.csv"
+    train.write_text("flag,x\n" + "".join(f"{k % 2}.0,{k}\n" for k in range(30)) + ",5\n")
+    test.write_text("flag,x\n0,1\n1,2\n")
+    schema = infer_schema(read_table(train))
+    assert schema["flag"].type == "categorical" and schema["flag"].format is None
+    codec = TableCodec.fit(read_table(train), schema)
+    codec.encode(read_table(test))  # the levels 0 and 1 are the training rows' own
+
+
+def test_a_small_negative_number_is_not_written_as_minus_zero():
+    column = Column("a", "real", format="{:.2f}")
+    assert list(column.written(pd.Series([-0.001, -5.0, 0.004]))) == ["0.00", "-5.00", "0.00"]

@@ -245,7 +245,10 @@ def draw_table(
             if c.type == "ordinal":  # its levels decode exactly, as the data writes them
                 continue
             values = np.array(out[c.name], dtype=object)
-            values[keep] = partial.loc[keep, c.name].to_numpy(object)
+            cells = partial.loc[keep, c.name]
+            if c.format and pd.api.types.is_numeric_dtype(cells):  # read as numbers (36.70)
+                cells = c.written(cells)
+            values[keep] = cells.to_numpy(object)
             out[c.name] = c.typed(values)
     return out
 

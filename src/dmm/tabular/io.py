@@ -33,6 +33,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise DataError(f"unsupported table file '{path}' (expected {' or '.join(TABLE_FORMATS)})")
     if not path.is_file():
         raise DataError(f"table file not found: '{path}'")
+    decimals: dict = {}
     if suffix == ".parquet":
         try:
             frame = pd.read_parquet(path)
@@ -47,17 +48,13 @@ def read_table(path: str | Path) -> pd.DataFrame:
         try:
             frame = pd.read_csv(path, skipinitialspace=True)
             text = pd.read_csv(path, skipinitialspace=True, dtype=str)
-            # as written: pandas reads true/false as booleans, 02134 as the number 2134, and
-            # 36.70 as 36.7
+            # as written: pandas reads true/false as booleans, and 02134 as the number 2134
             kept = [
-                c
-                for c in frame.columns
-                if _truth_values(frame[c])
-                or _codes(frame[c], text[c])
-                or _padded(frame[c], text[c])
+                c for c in frame.columns if _truth_values(frame[c]) or _codes(frame[c], text[c])
             ]
             if kept:
                 frame[kept] = text[kept]
+            decimals = {c: _padded(frame[c], text[c]) for c in frame.columns}
         except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
             raise DataError(f"cannot read '{path}': {_line(exc)}") from None
     if frame.shape[1] == 0 or len(frame) == 0:
@@ -70,6 +67,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
             + (f" (repeated: {repeated})" if repeated else " (some are empty)")
         )
     frame.columns = names
+    # numbers written with a fixed number of decimals (36.70): the schema writes them so
+    frame.attrs["decimals"] = {str(c): d for c, d in decimals.items() if d is not None}
     frame.attrs["notes"] = markers_as_empty(frame)
     return frame
 
@@ -82,12 +81,13 @@ def _codes(column: pd.Series, text: pd.Series) -> bool:
     return bool(text.dropna().str.match(r"^[+-]?0\d").any())
 
 
-def _padded(column: pd.Series, text: pd.Series) -> bool:
-    """Whether pandas read as numbers cells written with a fixed number of decimals, some of
-    them trailing zeros (``36.70``, ``12.35``: written back so, :func:`number_format`)."""
+def _padded(column: pd.Series, text: pd.Series) -> int | None:
+    """The number of decimals of a column pandas read as numbers whose cells are written with a
+    fixed number of them (``36.70``, ``12.35``: :func:`~dmm.tabular.schema.fixed_decimals`);
+    ``None`` otherwise."""
     if not pd.api.types.is_float_dtype(column):
-        return False
-    return fixed_decimals(text.dropna().str.strip()) is not None
+        return None
+    return fixed_decimals(text.dropna().str.strip())
 
 
 def _truth_values(column: pd.Series) -> bool:
@@ -115,6 +115,9 @@ def markers_as_empty(frame: pd.DataFrame) -> list[str]:
             continue
         if not pd.to_numeric(rest, errors="coerce").isna().any():
             frame[name] = pd.to_numeric(cells.mask(empty))
+            places = fixed_decimals(rest)
+            if places is not None:
+                frame.attrs.setdefault("decimals", {})[str(name)] = places
         elif number_format(rest) is not None:  # numbers with a unit: $12.50, 3%
             frame[name] = column.mask(empty)
         else:

@@ -198,7 +198,7 @@ class Column:
                 index=series.index,
                 dtype=float,
             )
-        if not self.written_as_text:
+        if not self.written_as_text or pd.api.types.is_numeric_dtype(series):
             return pd.to_numeric(series, errors="coerce")
         parts = series.astype(str).str.strip().str.extract(_WRITTEN_NUMBER)
         sign = (parts[0].fillna("") + parts[2].fillna("")).map({"": 1.0, "+": 1.0, "-": -1.0})
@@ -222,13 +222,12 @@ class Column:
                 [None if pd.isna(v) else self.levels[int(v)] for v in values], dtype=object
             )
         fmt: str = self.format  # type: ignore[assignment]
-        return pd.Series(
-            [
-                None if pd.isna(v) else ("-" if v < 0 else "") + fmt.format(abs(float(v)))
-                for v in values
-            ],
-            dtype=object,
-        )
+
+        def text(v: float) -> str:  # the sign first (-$5.00), and none on a zero (not -0.00)
+            shown = fmt.format(abs(v))
+            return ("-" if v < 0 and any(ch in "123456789" for ch in shown) else "") + shown
+
+        return pd.Series([None if pd.isna(v) else text(float(v)) for v in values], dtype=object)
 
     def days(self, series: pd.Series) -> np.ndarray:
         """A ``datetime`` column's cells as days since 1970 (``NaN`` for empty cells);
@@ -565,9 +564,8 @@ def _infer_type(present: pd.Series, numbers: np.ndarray | None, missing: bool) -
 def number_format(present: pd.Series) -> str | None:
     """How ``present``'s values write numbers (``str.format`` of one number, e.g. ``${:,.2f}``,
     with the most decimals any value has) when every one is a number with the same prefix and
-    suffix and some carry a prefix, a suffix or thousands separators, or all are written with
-    the same decimals, zeros included (:func:`fixed_decimals`); ``None`` otherwise (or beyond
-    :data:`MAX_DECIMALS` decimals)."""
+    suffix and some carry a prefix, a suffix or thousands separators; ``None`` otherwise (or
+    beyond :data:`MAX_DECIMALS` decimals)."""
     if pd.api.types.is_bool_dtype(present) or pd.api.types.is_datetime64_any_dtype(present):
         return None
     parts = present.astype(str).str.strip().str.extract(_WRITTEN_NUMBER)
@@ -577,7 +575,7 @@ def number_format(present: pd.Series) -> str | None:
         return None
     prefix, suffix, digits = parts[1].iloc[0], parts[4].iloc[0], parts[3]
     thousands = bool(digits.str.contains(",", regex=False).any())
-    if not (prefix or suffix or thousands or fixed_decimals(digits) is not None):
+    if not (prefix or suffix or thousands):
         return None
     decimals = int(digits.str.partition(".")[2].str.len().max())  # as many as written
     if decimals > MAX_DECIMALS:
@@ -588,15 +586,19 @@ def number_format(present: pd.Series) -> str | None:
 
 def fixed_decimals(digits: pd.Series) -> int | None:
     """The number of decimals every one of ``digits`` (numbers as text, ``36.70``) is written
-    with, when it is the same for all, at least one, and some are trailing zeros (the file
-    pads its numbers: ``36.70`` next to ``12.35``, not pandas' ``36.7``); ``None`` otherwise."""
+    with, when it is the same for all, between one and :data:`MAX_DECIMALS`, some are trailing
+    zeros (the file pads its numbers: ``36.70`` next to ``12.35``, not pandas' ``36.7``) and
+    some are not all zeros (``0.0``, ``1.0``: whole numbers as pandas writes a column of
+    integers with empty cells); ``None`` otherwise."""
     if not len(digits):
         return None
-    fraction = digits.str.extract(r"^[+-]?[\d,]*\.(\d+)$")[0]
+    fraction = digits.astype(str).str.extract(r"^[+-]?\d*\.(\d+)$")[0]
     if fraction.isna().any():
         return None
     widths = fraction.str.len().unique()
-    if len(widths) != 1 or not fraction.str.endswith("0").any():
+    if len(widths) != 1 or not 1 <= widths[0] <= MAX_DECIMALS:
+        return None
+    if not fraction.str.endswith("0").any() or fraction.str.fullmatch("0+").all():
         return None
     return int(widths[0])
 
@@ -703,10 +705,17 @@ def infer_schema(frame: pd.DataFrame, declared: Mapping[str, Declared] | None = 
         raise DataError("the table has no columns")
     if len(frame) == 0:
         raise DataError("the table has no rows")
+    padded = frame.attrs.get("decimals", {})  # read_table's: numbers written with fixed decimals
+    columns = [
+        infer_column(str(name), frame[name].reset_index(drop=True), declared.get(name))
+        for name in frame.columns
+    ]
     return Schema(
         tuple(
-            infer_column(str(name), frame[name].reset_index(drop=True), declared.get(name))
-            for name in frame.columns
+            dataclasses.replace(c, format=f"{{:.{padded[c.name]}f}}")
+            if c.name in padded and c.type in ("real", "positive") and c.format is None
+            else c
+            for c in columns
         )
     )
 
