@@ -483,3 +483,12 @@ def test_whole_numbers_written_as_floats_stay_numeric_levels(tmp_path):
 def test_a_small_negative_number_is_not_written_as_minus_zero():
     column = Column("a", "real", format="{:.2f}")
     assert list(column.written(pd.Series([-0.001, -5.0, 0.004]))) == ["0.00", "-5.00", "0.00"]
+
+
+def test_a_full_schema_keeps_its_identifier_pattern_for_a_subset_of_rows():
+    """Without a common pattern in the whole file (A-1.., B-1..), the first rows' pattern A-{}
+    numbered new ids as held-out rows' own."""
+    ids = [f"A-{k}" for k in range(1, 51)] + [f"B-{k}" for k in range(1, 51)]
+    frame = pd.DataFrame({"order": ids, "x": np.arange(100.0)})
+    part = resolve_schema(frame.iloc[:40], infer_schema(frame))
+    assert not set(part["order"].new_ids(5)) & set(ids)

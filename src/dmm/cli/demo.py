@@ -37,7 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 #: the modules of each package extra a demo panel may need (pyproject.toml)
 EXTRA_MODULES = {
     "plot": ("matplotlib", "PIL"),
-    "metrics": ("sklearn", "scipy", "ot"),
+    "metrics": ("sklearn", "scipy"),  # pot is optional: the table metrics do without it
     "tabular": ("palmerpenguins",),
 }
 

@@ -40,8 +40,8 @@ class ColumnScaling:
         quartiles ``q₁ ≤ q₃``: the centre (in ``mean``) is their midpoint ``(q₁ + q₃)/2``, and
         ``scale`` is half their distance ``(q₃ - q₁)/2`` over ``unit_spread`` (that of the law
         whose spread counts as 1). Where the quartiles tie (most rows share one value: a
-        zero-inflated coordinate) the spread is that of the rows off the tie, and 1 where
-        there are none (a constant coordinate). For a law symmetric about ``m`` these are
+        zero-inflated coordinate) the spread is the median distance of the other rows to that
+        value, and 1 where there are none (a constant coordinate). For a law symmetric about ``m`` these are
         its median ``m`` and its median absolute deviation ``q₃ - m``. Both exist for laws
         without a mean or a variance (heavy tails, where a standard deviation is ruled by a few
         rows), move with an affine map of the data, and stay between the modes of data with
@@ -55,10 +55,10 @@ class ColumnScaling:
             return cls((0.0,) * rows[0].numel(), (1.0,) * rows[0].numel())
         q1, q3 = _quantile(flat, 0.25), _quantile(flat, 0.75)
         centre, spread = (q1 + q3) / 2, (q3 - q1) / 2 / unit_spread
-        for k in torch.nonzero(spread == 0).flatten().tolist():  # tied quartiles: spread of the
-            others = flat[flat[:, k] != centre[k], k : k + 1]  # other values (zero-inflated data)
-            if len(others) >= 2:
-                spread[k] = (_quantile(others, 0.75) - _quantile(others, 0.25))[0] / 2 / unit_spread
+        for k in torch.nonzero(spread == 0).flatten().tolist():  # tied quartiles: the median
+            off = flat[flat[:, k] != centre[k], k : k + 1]  # distance of the other rows to the tie
+            if len(off):
+                spread[k] = _quantile((off - centre[k]).abs(), 0.5)[0] / unit_spread
         scale = torch.where(spread > 0, spread, torch.ones_like(spread))
         return cls(tuple(centre.tolist()), tuple(scale.tolist()))
 

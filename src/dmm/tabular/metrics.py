@@ -19,8 +19,9 @@ Fidelity, ``S`` against ``R_test`` (the SDMetrics "column shapes" / "column pair
   ∈ [0, 1]`` (numeric × categorical, rows where the number is present); a constant column's
   association counts as 0, and one read from fewer than :data:`MIN_PAIR_ROWS` rows (a mostly
   empty column: Pearson's ``r`` from five rows moves by about ±0.4 by chance) is undefined,
-  ``NaN`` in the matrices (``null`` in JSON, blank in the heat map) and left out of the two
-  scores that follow, which average over the pairs defined in both tables;
+  ``NaN`` in the matrices (``null`` in JSON, grey in the heat map); the two scores that follow
+  average over the pairs defined in the held-out table, a pair the synthetic table leaves
+  undefined counting as the largest error ``w_ij``;
   ``pair_error = mean_{i<j} |A^S_ij - A^test_ij|`` and
   ``column_pair = mean_{i<j} (1 - |A^S_ij - A^test_ij| / w_ij)`` with ``w_ij = 2`` for a Pearson
   pair (range ``[-1, 1]``) and ``w_ij = 1`` otherwise, so every pair scores in ``[0, 1]``;
@@ -575,8 +576,11 @@ def evaluate(
     width = np.array(
         [2.0 if kinds[columns[i]] == kinds[columns[j]] == NUMERIC else 1.0 for i, j in zip(*upper)]
     )
-    defined = np.isfinite(diff)  # pairs read from enough rows in both tables
-    diff, width = diff[defined], width[defined]
+    # pairs read from enough held-out rows; one the synthetic rows leave undefined (a column
+    # they leave empty) counts as the largest error, not as a pair left out
+    real_defined = np.isfinite(a_real[upper])
+    diff = np.where(np.isfinite(diff), diff, width)[real_defined]
+    width = width[real_defined]
 
     def some(table: Mapping, m: int) -> dict:  # at most m rows, drawn before embedding
         n = len(next(iter(table.values())))

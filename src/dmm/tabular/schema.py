@@ -779,17 +779,18 @@ def resolve_schema(frame: pd.DataFrame, schema: Mapping[str, Declared] | Schema 
         )
     fitted = infer_schema(frame, {c.name: _declared(c) for c in schema.columns})
     given = {c.name: c for c in schema.columns}
-    return Schema(
-        tuple(
-            dataclasses.replace(c, high=max(c.high, given[c.name].high))
-            if c.type == "id"
-            and given[c.name].type == "id"
-            and c.high is not None
-            and given[c.name].high is not None
-            else c
-            for c in fitted.columns
-        )
-    )
+    return Schema(tuple(_identifiers(c, given[c.name]) for c in fitted.columns))
+
+
+def _identifiers(fitted: Column, given: Column) -> Column:
+    """``fitted``, except an ``id`` column of a full schema: the schema's own pattern, numbered
+    after the later of its last identifier and ``fitted``'s (the pattern ``fitted`` read from
+    a subset of the rows may not be the whole file's)."""
+    if fitted.type != "id" or given.type != "id":
+        return fitted
+    if fitted.format == given.format and fitted.numeric_levels == given.numeric_levels:
+        return dataclasses.replace(given, high=max(fitted.high or 0, given.high or 0))
+    return given
 
 
 def _declared(c: Column) -> Declared:
