@@ -176,11 +176,11 @@ _PROC = (
         ("def make(data):\n    pass\n", "nope", ["has no 'nope'", "make"]),
         ("X = 3\n", "X", ["is a int", "dmm.processes.Process or a factory"]),
         ("def make(data):\n    raise ValueError('boom')\n", "make", ["raised ValueError: boom"]),
-        ("def make(data):\n    return [1]\n", "make", ["returned 'list'"]),
+        ("def make(data):\n    return [1]\n", "make", ["returned [1] (a list)"]),
         ("import no_such_module_xyz\n", "make", ["could not import", "no_such_module_xyz"]),
         ("def make(data:\n", "make", ["could not import", "SyntaxError"]),
         # the user's code failing while the recipe simulates the process (a traceback, exit 1)
-        (_PROC.format(drift="raise_it(x)"), "make", ["setting up", "RuntimeError: oops"]),
+        (_PROC.format(drift="raise_it(x)"), "make", ["setting up", "failed at nowhere.py:4: RuntimeError: oops"]),
         (_PROC.format(drift="x**3"), "make", ["blew up", "not finite"]),
         ("from dmm.processes import VP\n", "VP", ["is the class VP", "factory"]),
     ],
@@ -215,3 +215,16 @@ def test_a_users_product_is_called_by_its_source():
     entry = load_user_process(MIXED)
     data = torch.cat([torch.randn(50, 2), torch.randint(0, 5, (50, 1)).float()], dim=1)
     assert entry.make(data, USER_PARAMS).name == "mixed.py:make"
+
+
+def test_an_error_outside_the_users_file_keeps_its_traceback(tmp_path, monkeypatch):
+    """Every exception while the recipe was set up became a one-line usage error, dmm's own bugs
+    too: only one raised in the user's file is the user's."""
+    import dmm.cli.catalog.user as user
+
+    def broken(*args, **kwargs):
+        raise TypeError("a bug in dmm")
+
+    monkeypatch.setattr(user, "recipe_parts", broken)
+    with pytest.raises(TypeError, match="a bug in dmm"):
+        main(_train(JUMP_DIFFUSION, "moons", tmp_path / "run"))

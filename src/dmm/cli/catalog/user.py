@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import reprlib
 import sys
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,7 +70,8 @@ class UserProcess(Entry):
                 raise UsageError(f"'{self.name}'(data) raised {_describe(exc)}") from None
             if not isinstance(process, Process):
                 raise UsageError(
-                    f"'{self.name}'(data) returned {type(process).__name__!r}, "
+                    f"'{self.name}'(data) returned {reprlib.repr(process)} "
+                    f"(a {type(process).__name__}), "
                     f"not a dmm.processes.Process"
                 )
         if process.name == process.default_name():  # unnamed: call it by its source
@@ -90,7 +93,22 @@ class UserProcess(Entry):
         except USER_ERRORS:
             raise
         except Exception as exc:
-            raise UsageError(f"setting up '{self.name}' failed: {_describe(exc)}") from None
+            where = self._frame_in_file(exc)
+            if where is None:  # not raised in the user's file: dmm's own, with its traceback
+                raise
+            raise UsageError(
+                f"setting up '{self.name}' failed at {where}: {_describe(exc)}"
+            ) from None
+
+    def _frame_in_file(self, exc: BaseException) -> str | None:
+        """``FILE:LINE`` of the last frame of ``exc``'s traceback in the user's file."""
+        if self.file is None:
+            return None
+        mine = self.file.resolve()
+        frames = [
+            f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve() == mine
+        ]
+        return f"{self.file.name}:{frames[-1].lineno}" if frames else None
 
 
 def is_user_source(text: str) -> bool:
