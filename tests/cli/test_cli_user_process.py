@@ -223,8 +223,8 @@ def test_an_error_outside_the_users_file_keeps_its_traceback(tmp_path, monkeypat
     import dmm.cli.catalog.user as user
 
     def broken(*args, **kwargs):
-        raise TypeError("a bug in dmm")
+        raise AttributeError("a bug in dmm")
 
     monkeypatch.setattr(user, "recipe_parts", broken)
-    with pytest.raises(TypeError, match="a bug in dmm"):
+    with pytest.raises(AttributeError, match="a bug in dmm"):
         main(_train(JUMP_DIFFUSION, "moons", tmp_path / "run"))
