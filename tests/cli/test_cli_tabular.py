@@ -941,3 +941,32 @@ def test_given_ordinal_numbers_come_back_as_written(tmp_path):
     assert main(argv) == 0
     rows = out.read_text().splitlines()
     assert rows[2] == "0.2,5" and rows[3] == "0.3,1" and rows[1].split(",")[1] in ("1", "2", "5")
+
+
+def test_given_identifiers_are_not_handed_out_again_and_a_constant_is_kept(tmp_path, capsys):
+    """--given: a row's new identifier was the one another given row had (C-0100 twice); a
+    constant column's given 'Plant B' came back 'Plant A', and --where site=Mars wrote rows of
+    Plant A."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "id": [f"C-{k:04d}" for k in range(80)],
+            "price": rng.lognormal(3, 0.4, 80).round(2),
+            "site": ["Plant A"] * 80,
+        }
+    )
+    assert _train(tmp_path, frame) == 0
+    run = str(tmp_path / "run")
+    partial, out = tmp_path / "p.csv", tmp_path / "f.csv"
+    partial.write_text("id,price,site\n,12.5,Plant A\nC-0080,,\n,13.1,\n")
+    assert main(["sample", run, "--given", str(partial), "-o", str(out), "--quiet"]) == 0
+    ids = pd.read_csv(out)["id"].tolist()
+    assert ids[1] == "C-0080" and len(set(ids)) == 3, ids
+    partial.write_text("id,price,site\n,12.5,Plant B\n")
+    capsys.readouterr()
+    assert main(["sample", run, "--given", str(partial), "-o", str(tmp_path / "g.csv")]) == 2
+    assert "it is constant: Plant A" in capsys.readouterr().err
+    assert (
+        main(["sample", run, "-n", "2", "--where", "site=Mars", "-o", str(tmp_path / "w.csv")]) == 2
+    )
+    assert "'Mars'" in capsys.readouterr().err and not (tmp_path / "w.csv").exists()

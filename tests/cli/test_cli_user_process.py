@@ -180,7 +180,11 @@ _PROC = (
         ("import no_such_module_xyz\n", "make", ["could not import", "no_such_module_xyz"]),
         ("def make(data:\n", "make", ["could not import", "SyntaxError"]),
         # the user's code failing while the recipe simulates the process (a traceback, exit 1)
-        (_PROC.format(drift="raise_it(x)"), "make", ["setting up", "failed at nowhere.py:4: RuntimeError: oops"]),
+        (
+            _PROC.format(drift="raise_it(x)"),
+            "make",
+            ["setting up", "failed at nowhere.py:4: RuntimeError: oops"],
+        ),
         (_PROC.format(drift="x**3"), "make", ["blew up", "not finite"]),
         ("from dmm.processes import VP\n", "VP", ["is the class VP", "factory"]),
     ],

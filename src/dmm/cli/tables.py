@@ -234,8 +234,10 @@ def draw_table(
         todo = _empty_draws(codec, partial, out)
     for c in codec.schema.columns:  # given cells exactly as given (the others decode exactly)
         keep = partial[c.name].notna().to_numpy()
-        if c.type == "id":  # numbered once for the whole table (redrawn rows renumber)
-            out[c.name] = c.new_ids(len(out))
+        if c.type == "id":  # numbered once for the whole table, skipping the given ones
+            taken = {str(v) for v in partial.loc[keep, c.name]}
+            fresh = [v for v in c.new_ids(len(out) + len(taken)) if str(v) not in taken]
+            out[c.name] = c.typed(fresh[: len(out)])
         if c.type in ("real", "positive") and keep.any() and not c.written_as_text:
             out.loc[keep, c.name] = pd.to_numeric(partial.loc[keep, c.name]).to_numpy(float)
         elif c.type == "integer" and keep.any() and not c.written_as_text:  # beyond the range too

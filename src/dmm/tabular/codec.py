@@ -191,6 +191,14 @@ class TableCodec:
         given = np.ones((n, self.width), dtype=bool)
         for c in self.schema.columns:
             series = frame[c.name].reset_index(drop=True)
+            if c.type == "constant":  # nothing to encode, but a given value must be its one
+                present = [_level_text(v, c.numeric_levels) for v in series.dropna()]
+                other = sorted({t for t in present if c.level_of(t) is None})
+                if other:
+                    raise DataError(
+                        f"column '{c.name}' has value(s) {other[:5]} that the training rows did "
+                        f"not have (it is constant: {c.levels[0]})"
+                    )
             if c.type in ("constant", "id"):
                 continue
             empty = series.isna().to_numpy()
