@@ -94,3 +94,18 @@ def test_periods_come_back_as_periods():
     filled = model.impute(holed)
     assert filled["month"].dtype == frame["month"].dtype and filled["month"].notna().all()
     assert (filled["month"][[0, 2]] == frame["month"][[0, 2]]).all()
+
+
+def test_impute_refuses_what_fit_refuses():
+    """A duration in a numeric column was read as nanoseconds (and a filled cell went to the
+    range's end); a complex number lost its imaginary part with a numpy warning."""
+    torch.set_num_threads(1)
+    model = TabularModel(**TINY).fit(_frame())
+    partial = _frame(5, seed=1)
+    partial.loc[0, "b"] = None
+    for column, needle in (
+        (pd.to_timedelta(np.arange(5), unit="D"), "holds durations"),
+        (np.arange(5) + 1j, "holds complex numbers"),
+    ):
+        with pytest.raises(ValueError, match=needle):
+            model.impute(partial.assign(a=column))

@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..data.errors import DataError
 from .io import frame_dtypes, markers_as_empty, with_dtypes
-from .schema import Declared, Schema, resolve_schema
+from .schema import Declared, Schema, check_cells, resolve_schema
 
 
 class TabularModel:
@@ -213,6 +213,8 @@ class TabularModel:
         index, labels = frame.index, list(frame.columns)
         frame = frame.reset_index(drop=True)
         frame.columns = _names(labels)
+        for name in frame.columns:  # durations, complex numbers, containers: as fit refuses them
+            check_cells(str(name), frame[name])
         dtypes = frame_dtypes(frame)
         markers_as_empty(frame)  # '?' among numbers: a cell to fill
         filled = draw_fillings(run, setup, frame, draws, seed, self.device, None, resample)

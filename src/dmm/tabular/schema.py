@@ -436,7 +436,7 @@ def infer_column(name: str, series: pd.Series, type: Declared | None = None) -> 
     """The :class:`Column` of ``series`` (module doc); ``type`` forces the type (checked against
     the data: :class:`~dmm.data.DataError` naming the rows that contradict it), a list of text
     levels an ``ordinal`` on them."""
-    _check_cells(name, series)
+    check_cells(name, series)
     present = series.dropna()
     missing = bool(len(present) < len(series))
     if not len(present):
@@ -669,7 +669,7 @@ def _rows(index: Any, limit: int = 5) -> str:
     return shown + (", ..." if len(rows) > limit else "")
 
 
-def _check_cells(name: str, series: pd.Series) -> None:
+def check_cells(name: str, series: pd.Series) -> None:
     """:class:`~dmm.data.DataError` for cells that are none of a number, text, a boolean or a
     date: complex numbers, durations, and containers (dicts, lists, sets, tuples)."""
     if pd.api.types.is_complex_dtype(series):
@@ -817,6 +817,7 @@ __all__ = [
     "Schema",
     "TYPES",
     "infer_column",
+    "check_cells",
     "fixed_decimals",
     "number_format",
     "infer_schema",
