@@ -970,3 +970,29 @@ def test_given_identifiers_are_not_handed_out_again_and_a_constant_is_kept(tmp_p
         main(["sample", run, "-n", "2", "--where", "site=Mars", "-o", str(tmp_path / "w.csv")]) == 2
     )
     assert "'Mars'" in capsys.readouterr().err and not (tmp_path / "w.csv").exists()
+
+
+def test_plot_data_draws_that_tables_rows_in_every_figure(tmp_path, monkeypatch):
+    """--data changed only correlation.png: the marginals and the scatter drew the training
+    rows whatever the help said."""
+    import dmm.tabular.plots as plots
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {"x": rng.normal(size=80), "y": rng.normal(size=80), "c": rng.choice(["a", "b"], 80)}
+    )
+    assert _train(tmp_path, frame) == 0
+    other = tmp_path / "other.csv"
+    frame.iloc[:40].to_csv(other, index=False)
+    seen = {}
+    for name in ("plot_marginals", "plot_scatter"):
+        real_function = getattr(plots, name)
+
+        def spy(real, synthetic, *args, _name=name, _f=real_function, **kwargs):
+            seen[_name] = len(real)
+            return _f(real, synthetic, *args, **kwargs)
+
+        monkeypatch.setattr(plots, name, spy)
+    argv = ["plot", str(tmp_path / "run"), "-n", "50", "--data", str(other), "--quiet"]
+    assert main(argv) == 0
+    assert seen == {"plot_marginals": 40, "plot_scatter": 40}

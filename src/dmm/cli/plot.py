@@ -32,8 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--data",
         metavar="TABLE",
-        help="a table run: the rows to compare with (default: the rows held out at training "
-        "time; a run saved by TabularModel kept none)",
+        help="a table run: the rows to draw against the samples (default: the training rows "
+        "for the marginals and the scatter, the rows held out at training time for the "
+        "association; a run saved by TabularModel kept none)",
     )
     add_sampling_options(p)
     p.set_defaults(func=run)
@@ -112,20 +113,23 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _plot_table(args: argparse.Namespace, run, setup) -> int:
-    """A table run: ``marginals.png`` (every column, real training rows against synthetic),
-    ``correlation.png`` (pairwise association, held-out rows against synthetic) and
-    ``scatter.png`` (the first two numeric columns, coloured by the first categorical one)."""
+    """A table run: ``marginals.png`` (every column, real rows against synthetic),
+    ``correlation.png`` (pairwise association) and ``scatter.png`` (the first two numeric
+    columns, coloured by the first categorical one). The real rows: ``--data TABLE``'s for all
+    three; without it the training rows for the marginals and the scatter, and the rows held out
+    at training time for the association (what ``dmm eval`` compares)."""
     from ..tabular.plots import plot_correlation_difference, plot_marginals, plot_scatter
     from .tables import codec_of, evaluate_table
 
     schema = codec_of(run).schema
     with progress(args, setup["steps"], "sampling") as callback:
-        result, _, synthetic = evaluate_table(
+        result, reference, synthetic = evaluate_table(
             run, setup, args.n, args.seed, args.data, args.device, callback
         )
     from .tables import split_frames
 
-    train = schema.comparable(split_frames(run)[0])
+    # the real rows drawn: --data TABLE's, or the training rows (more of them than were held out)
+    train = reference if args.data is not None else schema.comparable(split_frames(run)[0])
     # ordered levels: bars of the levels in their order on the marginals; dates, and ordered
     # levels on a scatter's axis, are drawn as the numbers the metrics read: say so there
     orders = {c.name: c.levels for c in schema.columns if c.type == "ordinal" and c.levels}
