@@ -154,3 +154,24 @@ def test_dtypes_are_not_forced_on_values_they_would_change(column, values):
     }
     decoded = pd.DataFrame({column: pd.Series(values, dtype=object)})
     pd.testing.assert_frame_equal(with_dtypes(decoded, dtypes), decoded)
+
+
+def test_text_cells_lose_the_spaces_around_them(tmp_path):
+    """pandas' skipinitialspace dropped leading spaces only: ' Kraków ' became 'Kraków ', a level
+    beside 'Kraków' that samples then wrote."""
+    path = tmp_path / "t.csv"
+    path.write_text('city,x\n Kraków ,1\nKraków,2\n" New York, NY ",3\n   ,4\n', encoding="utf-8")
+    frame = read_table(path)
+    assert frame["city"].tolist()[:3] == ["Kraków", "Kraków", "New York, NY"]
+    assert pd.isna(frame["city"].iloc[3])
+
+
+def test_a_runs_schema_yaml_keeps_its_text_readable(tmp_path):
+    """schema.yaml held "Krak\\xF3w" and "\\u6771\\u4EAC": users are told to edit that file."""
+    from dmm.cli.rundir import write_yaml
+
+    path = tmp_path / "schema.yaml"
+    write_yaml({"levels": ["Kraków", "東京", "18–24"]}, path)
+    text = path.read_text(encoding="utf-8")
+    assert "Kraków" in text and "東京" in text and "\\x" not in text and "\\u" not in text
+    assert yaml.safe_load(text) == {"levels": ["Kraków", "東京", "18–24"]}

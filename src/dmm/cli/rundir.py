@@ -141,9 +141,10 @@ def save_context(rows: Tensor, run_dir: Path) -> None:
 
 
 def write_yaml(obj: Mapping[str, Any], path: Path) -> None:
-    """Write ``obj`` as YAML atomically."""
+    """Write ``obj`` as YAML atomically, in UTF-8 with its text as written (``Kraków``, not
+    ``"Krak\xf3w"``: users edit a run's schema.yaml)."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(yaml.safe_dump(dict(obj), sort_keys=False))
+    tmp.write_text(yaml.safe_dump(dict(obj), sort_keys=False, allow_unicode=True), encoding="utf-8")
     os.replace(tmp, path)
 
 

@@ -22,7 +22,8 @@ MISSING_MARKERS = ("?", "-", "--", ".", "missing", "unknown")
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """The table in ``path``. Empty cells (and ``NA``, ``NaN``, ``null``) are missing values, and
+    """The table in ``path``, its text cells without spaces around them (``" Kraków "`` and
+    ``Kraków`` are one level). Empty cells (and ``NA``, ``NaN``, ``null``) are missing values, and
     so are the :data:`MISSING_MARKERS` in a column whose other cells are numbers (what was read
     so is listed in ``frame.attrs["notes"]``). One-line :class:`~dmm.data.DataError` for a
     missing file, another format, ragged rows, a header without data or repeated column
@@ -55,6 +56,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
             if kept:
                 frame[kept] = text[kept]
             decimals = {c: _padded(frame[c], text[c]) for c in frame.columns}
+            for c in frame.columns:  # skipinitialspace drops a cell's leading spaces only
+                if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c]):
+                    stripped = frame[c].map(lambda v: v.strip() if isinstance(v, str) else v)
+                    frame[c] = stripped.mask(stripped.eq(""))
         except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
             raise DataError(f"cannot read '{path}': {_line(exc)}") from None
     if frame.shape[1] == 0 or len(frame) == 0:

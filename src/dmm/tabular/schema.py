@@ -727,7 +727,7 @@ def read_schema_file(path: str | Path) -> dict[str, Declared] | Schema:
     :meth:`Schema.to_config` writes it."""
     path = Path(path)
     try:
-        content = yaml.safe_load(path.read_text())
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise DataError(f"cannot read schema file '{path}': {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
