@@ -996,3 +996,18 @@ def test_plot_data_draws_that_tables_rows_in_every_figure(tmp_path, monkeypatch)
     argv = ["plot", str(tmp_path / "run"), "-n", "50", "--data", str(other), "--quiet"]
     assert main(argv) == 0
     assert seen == {"plot_marginals": 40, "plot_scatter": 40}
+
+
+def test_a_marker_in_a_given_numeric_cell_is_a_cell_to_fill(tmp_path):
+    """'?' in --given was read as empty only when the file's other rows of that column held
+    numbers: a one-row file was refused ("has text values")."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"age": rng.integers(20, 60, 80), "c": rng.choice(["a", "b"], 80)})
+    assert _train(tmp_path, frame) == 0
+    partial, out = tmp_path / "p.csv", tmp_path / "f.csv"
+    partial.write_text("age,c\n?,a\n")
+    assert (
+        main(["sample", str(tmp_path / "run"), "--given", str(partial), "-o", str(out), "--quiet"])
+        == 0
+    )
+    assert pd.read_csv(out)["age"].notna().all()

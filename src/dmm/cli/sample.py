@@ -587,6 +587,7 @@ def _run_table(args: argparse.Namespace, run: Run, setup: dict[str, Any], out: P
         filled_in,
         filling_calls,
         load_source,
+        markers_in_numbers,
         where_frame,
     )
 
@@ -598,7 +599,7 @@ def _run_table(args: argparse.Namespace, run: Run, setup: dict[str, Any], out: P
         raise UsageError("give either --given (cells to keep) or --where, not both")
     partial, fill = None, True
     if args.given is not None:
-        partial = load_source(args.given)
+        partial = markers_in_numbers(codec_of(run).schema, load_source(args.given))
         if args.n is not None and args.n != len(partial):
             raise UsageError(
                 f"-n {args.n} differs from the {len(partial)} rows of --given (leave -n out)"

@@ -23,8 +23,15 @@ import torch
 from ..data.errors import DataError
 from ..metrics.classifier import NULL_PERMUTATIONS
 from ..tabular.codec import TableCodec
-from ..tabular.io import read_table
-from ..tabular.schema import Column, Declared, Schema, read_schema_file, resolve_schema
+from ..tabular.io import MISSING_MARKERS, read_table
+from ..tabular.schema import (
+    NUMERIC_TYPES,
+    Column,
+    Declared,
+    Schema,
+    read_schema_file,
+    resolve_schema,
+)
 from .catalog.tabular import TabularEntry
 from .errors import UsageError
 from .rundir import Run
@@ -62,6 +69,22 @@ def load_source(source: str, n: int | None = None, seed: int = 0) -> pd.DataFram
             ".csv/.parquet file)"
         )
     return read_table(source)
+
+
+def markers_in_numbers(schema: Schema, frame: pd.DataFrame) -> pd.DataFrame:
+    """In place, and returned: the :data:`~dmm.tabular.io.MISSING_MARKERS` (``?``, ``-``, ...)
+    of ``frame``'s cells in the run's numeric and date columns made empty, cells to fill (a
+    file's own rows may have no number beside them to tell that they are markers)."""
+    for c in schema.columns:
+        if c.name not in frame.columns or c.type not in (*NUMERIC_TYPES, "datetime"):
+            continue
+        cells = frame[c.name]
+        if cells.dtype == object or pd.api.types.is_string_dtype(cells):
+            text = cells.map(lambda v: v.strip().lower() if isinstance(v, str) else v)
+            if c.levels:  # an ordinal's text levels are not markers
+                text = text.where(~text.isin([lv.lower() for lv in c.levels]))
+            frame[c.name] = cells.mask(text.isin(MISSING_MARKERS))
+    return frame
 
 
 def training_table(

@@ -202,7 +202,13 @@ class TabularModel:
         :meth:`sample`). Columns keep ``frame``'s pandas dtypes
         where the filled values allow it (:func:`~dmm.tabular.io.with_dtypes`), and rows its
         index."""
-        from ..cli.tables import codec_of, combine_draws, draw_fillings, filled_in
+        from ..cli.tables import (
+            codec_of,
+            combine_draws,
+            draw_fillings,
+            filled_in,
+            markers_in_numbers,
+        )
 
         if not isinstance(frame, pd.DataFrame):
             raise TypeError(f"impute takes a pandas DataFrame, got {type(frame).__name__}")
@@ -217,6 +223,7 @@ class TabularModel:
             check_cells(str(name), frame[name])
         dtypes = frame_dtypes(frame)
         markers_as_empty(frame)  # '?' among numbers: a cell to fill
+        markers_in_numbers(codec_of(run).schema, frame)  # and in the run's numeric columns
         filled = draw_fillings(run, setup, frame, draws, seed, self.device, None, resample)
         out = filled_in(frame, filled[0] if draws == 1 else combine_draws(codec_of(run), filled))
         out = with_dtypes(out, dtypes)
