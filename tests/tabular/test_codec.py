@@ -12,7 +12,7 @@ from dmm.processes import VP, AbsorbingChain, OrdinalChain
 from dmm.processes.positive import GeometricOU
 from dmm.processes.product import ProductProcess
 from dmm.tabular.codec import TableCodec
-from dmm.tabular.schema import infer_schema
+from dmm.tabular.schema import infer_schema, resolve_schema
 
 
 def _frame(n: int = 80) -> pd.DataFrame:
@@ -194,3 +194,16 @@ def test_ordered_text_levels_encode_as_positions_and_decode_as_text():
     assert list(codec.decode(encoded)["grade"]) == list(frame["grade"].astype(str))
     with pytest.raises(DataError, match=r"value\(s\) \['top'\] that are not among its levels"):
         codec.encode(pd.DataFrame({"grade": ["low", "top"], "x": [0.0, 1.0]}))
+
+
+def test_a_real_column_of_whole_numbers_is_written_without_decimals():
+    """age declared real on whole numbers (decimals 0) came back 39.0, 42.0."""
+    frame = pd.DataFrame({"age": [21.0, 35.0, 42.0, 58.0, 33.0] * 4, "c": ["a", "b"] * 10})
+    schema = resolve_schema(frame, {"age": "real"})
+    assert schema["age"].decimals == 0
+    codec = TableCodec.fit(frame, schema)
+    out = codec.decode(codec.encode(frame))
+    assert (
+        str(out["age"].dtype) == "Int64"
+        and out["age"].tolist() == frame["age"].astype(int).tolist()
+    )

@@ -333,6 +333,8 @@ class TableCodec:
                 return _nullable_int(np.clip(np.round(numbers), c.low, c.high), empty)
             if c.decimals is not None:
                 numbers = np.round(numbers, c.decimals)
+        if c.decimals == 0 and c.format is None:  # whole numbers, written as the data had them
+            return _nullable_int(numbers, empty)
         return pd.Series(np.where(empty, np.nan, numbers))
 
 
