@@ -193,3 +193,7 @@ def test_vp_grids_under_auto_are_the_measured_ones():
     assert pinned.sampler("unipc").grid is straight_grid
     ve = build("ve", data, {"hidden": 8, "depth": 1}, seed=0)
     assert ve.sampler("unipc").grid is logsnr_grid and ve.sampler("em").grid is time_grid
+    # ou takes vp's table: uniform in t over [0, 5] wasted a small budget (docs/euclidean.md)
+    ou = build("ou", data, {"hidden": 8, "depth": 1}, seed=0)
+    assert ou.sampler("em").grid is straight_grid and ou.sampler("ode-heun").grid is straight_grid
+    assert ou.sampler("unipc").grid is logsnr_grid

@@ -332,6 +332,14 @@ register_process(
         "Ornstein-Uhlenbeck dX = -X dt + sqrt(2) dW on R^d, reference N(0, I)",
         {**_COMMON, "T": 5.0},
         lambda x, p: OU(flat_dim(x), T=p["T"], t_min=p["t_min"]),
-        {**_COMMON_HELP, "T": "time horizon: a fraction e^-T of the data's mean is left at T"},
+        {
+            **_COMMON_HELP,
+            "T": "time horizon: a fraction e^-T of the data's mean is left at T",
+            "grid": VP_GRID_HELP,
+        },
+        # vp's grids: uniform in t over [0, 5] spends the steps where the data are gone (8
+        # Gaussians, 20 evaluations: em's C2ST AUC 0.879 against 0.726 on the straight grid,
+        # ode-heun's 0.979 against 0.714; docs/euclidean.md)
+        samplers=VP_SAMPLERS,
     )
 )
