@@ -146,3 +146,20 @@ def test_eval_on_a_fitted_grid(tiny_run, tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert (out["grid"], out["steps"], out["nfe"]) == ("fitted", 4, 4)
     assert math.isfinite(out["error_report"]["numerical"]["value"])
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "x"])
+def test_a_budget_that_is_not_positive_is_named_as_such(value, tmp_path, capsys):
+    """--nfe -3 said '-4 network evaluations are fewer than one step of EulerMaruyama (1)'."""
+    argv = [
+        "sample",
+        str(tmp_path / "none"),
+        "-n",
+        "4",
+        "-o",
+        str(tmp_path / "s.npy"),
+        "--nfe",
+        value,
+    ]
+    assert main(argv) == 2
+    assert f"--nfe takes a positive whole number, got '{value}'" in capsys.readouterr().err

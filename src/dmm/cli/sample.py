@@ -114,6 +114,17 @@ SAMPLE_GRIDS: dict[str, Callable | None] = {
 }
 
 
+def _budget(text: str) -> int:
+    """``--nfe``: a positive whole number (argparse ``type``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--nfe takes a positive whole number, got {text!r}")
+    return value
+
+
 def add_sampling_options(p: argparse.ArgumentParser) -> None:
     """``--steps|--nfe --sampler --grid --seed --no-ema --denoise/--no-denoise --device --quiet``
     (shared by sample, eval and plot)."""
@@ -121,7 +132,7 @@ def add_sampling_options(p: argparse.ArgumentParser) -> None:
     budget.add_argument("--steps", type=int, help="sampler steps (default: the run's sample_steps)")
     budget.add_argument(
         "--nfe",
-        type=int,
+        type=_budget,
         metavar="N",
         help="network evaluations to spend instead of --steps: the most steps of the sampler "
         "whose evaluations, with the final denoising step's, are at most N",
