@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,21 @@ def seed_argument(text: str) -> int:
         return seed(text)
     except UsageError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def positive_whole(flag: str) -> Callable[[str], int]:
+    """An argparse ``type`` for ``flag``: a positive whole number, else one line naming it."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{flag} takes a positive whole number, got {text!r}")
+        return value
+
+    return parse
 
 
 def parse_value(text: str) -> Any:

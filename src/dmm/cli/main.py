@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from .config import positive_whole
 from .errors import USER_ERRORS, one_line
 
 
@@ -42,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMPUTING:
         sub.choices[name].add_argument(
             "--threads",
-            type=threads_argument,
+            type=positive_whole("--threads"),
             default=0,
             help="torch CPU threads (default: torch's own choice, one per core); give 1 to each "
             "of several jobs that share the machine",
@@ -52,17 +53,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: the commands that run networks, and so take ``--threads``
 COMPUTING = ("train", "sample", "eval", "plot", "demo")
-
-
-def threads_argument(text: str) -> int:
-    """A positive whole number of threads, as an argparse ``type``."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"--threads takes a positive whole number, got {text!r}")
-    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:

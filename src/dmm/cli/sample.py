@@ -34,7 +34,7 @@ from ..samplers import (
     time_grid,
 )
 from ..spaces import Discrete
-from .config import seed_argument
+from .config import positive_whole, seed_argument
 from .context import sample_rows
 from .errors import UsageError
 from .rundir import Run, load_run, sampler_for
@@ -114,17 +114,6 @@ SAMPLE_GRIDS: dict[str, Callable | None] = {
 }
 
 
-def _budget(text: str) -> int:
-    """``--nfe``: a positive whole number (argparse ``type``)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"--nfe takes a positive whole number, got {text!r}")
-    return value
-
-
 def add_sampling_options(p: argparse.ArgumentParser) -> None:
     """``--steps|--nfe --sampler --grid --seed --no-ema --denoise/--no-denoise --device --quiet``
     (shared by sample, eval and plot)."""
@@ -132,7 +121,7 @@ def add_sampling_options(p: argparse.ArgumentParser) -> None:
     budget.add_argument("--steps", type=int, help="sampler steps (default: the run's sample_steps)")
     budget.add_argument(
         "--nfe",
-        type=_budget,
+        type=positive_whole("--nfe"),
         metavar="N",
         help="network evaluations to spend instead of --steps: the most steps of the sampler "
         "whose evaluations, with the final denoising step's, are at most N",
