@@ -97,3 +97,16 @@ def test_an_ordinal_panel_is_its_levels_in_order(tmp_path):
     frame = pd.DataFrame({"grade": real, "x": np.arange(6.0)})
     kinds = {"grade": "numeric", "x": "numeric"}
     assert_png(plot_marginals(frame, frame, kinds, tmp_path / "m.png", orders={"grade": order}))
+
+
+def test_levels_in_a_script_the_font_lacks_draw_without_a_warning_per_glyph(tmp_path):
+    """dmm plot printed matplotlib's 'Glyph 26481 missing from font(s)' with source paths."""
+    import warnings
+
+    from dmm.tabular.plots import plot_marginals
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"city": rng.choice(["東京", "Paris"], 50), "x": rng.normal(size=50)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plot_marginals(frame, frame, {"city": "categorical", "x": "numeric"}, tmp_path / "m.png")

@@ -9,6 +9,7 @@ in the panel title); a categorical missing cell is the level ``"<missing>"``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,10 +43,16 @@ def _figure(width: float, height: float) -> Any:
     return figure
 
 
-def _save(figure: Any, path: str | Path) -> Path:
+def _save(figure: Any, path: str | Path, layout: bool = True) -> Path:
+    """``figure`` laid out (``layout``) and written to ``path`` as PNG. A level in a script the
+    font lacks (東京) is drawn as boxes, without matplotlib's warning per glyph."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100, format="png")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
+        if layout:
+            figure.tight_layout()
+        figure.savefig(path, dpi=100, format="png")
     figure.clear()
     return path
 
@@ -158,7 +165,6 @@ def plot_marginals(
             ax.legend(fontsize=7)
     shown = f"{len(columns)} of {real.shape[1]} columns" if real.shape[1] > len(columns) else ""
     figure.suptitle(f"Marginals: real vs synthetic {shown}".strip())
-    figure.tight_layout()
     return _save(figure, path)
 
 
@@ -193,7 +199,6 @@ def plot_correlation_difference(result: Mapping[str, Any], path: str | Path) -> 
         figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     few = " (grey: read from too few rows)" if np.isnan(real).any() or np.isnan(synth).any() else ""
     figure.suptitle(f"Pairwise association (Pearson r, Cramér's V, correlation ratio η){few}")
-    figure.tight_layout()
     return _save(figure, path)
 
 
@@ -275,4 +280,4 @@ def plot_scatter(
 
         handles = [Line2D([], [], ls="", marker="o", color=c, label=_label(v)) for v, c in legend]
         axes[1].legend(handles=handles, fontsize=6, title=_label(hue, 20), loc="best")
-    return _save(figure, path)
+    return _save(figure, path, layout=False)
