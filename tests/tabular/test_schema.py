@@ -492,3 +492,13 @@ def test_a_full_schema_keeps_its_identifier_pattern_for_a_subset_of_rows():
     frame = pd.DataFrame({"order": ids, "x": np.arange(100.0)})
     part = resolve_schema(frame.iloc[:40], infer_schema(frame))
     assert not set(part["order"].new_ids(5)) & set(ids)
+
+
+def test_a_level_holding_a_comma_is_quoted_in_messages():
+    """'department categorical 5 levels: Engineering, Finance, Legal, HR, ...' read as six."""
+    frame = pd.DataFrame({"department": ["Engineering", "Finance, Legal", "HR"] * 10})
+    text = infer_schema(frame).describe()
+    assert "Engineering, 'Finance, Legal', HR" in text
+    codec = TableCodec.fit(frame, infer_schema(frame))
+    with pytest.raises(DataError, match=r"levels: Engineering, 'Finance, Legal', HR"):
+        codec.encode(pd.DataFrame({"department": ["Sales"]}))

@@ -31,6 +31,7 @@ from ..tabular.schema import (
     Schema,
     read_schema_file,
     resolve_schema,
+    shown_levels,
 )
 from .catalog.tabular import TabularEntry
 from .errors import UsageError
@@ -152,7 +153,7 @@ def where_frame(run: Run, items: Sequence[str] | Mapping[Any, Any], n: int) -> p
             if number.isna().all() and column.levels:  # an ordinal's ordered levels
                 raise UsageError(
                     f"{item}: '{text}' is not a level of '{name}' (levels: "
-                    f"{' < '.join(column.levels[:12])})"
+                    f"{shown_levels(column.levels[:12], ' < ')})"
                 )
             if number.isna().all():
                 example = column.written(pd.Series([column.low]))[0]
@@ -169,7 +170,7 @@ def where_frame(run: Run, items: Sequence[str] | Mapping[Any, Any], n: int) -> p
         if column.type == "categorical":
             level = column.level_of(str(_level(value)))
             if level is None:
-                levels = ", ".join(column.levels[:12])
+                levels = shown_levels(column.levels[:12])
                 levels += ", ..." if len(column.levels) > 12 else ""
                 raise UsageError(f"{item}: '{text}' is not a level of '{name}' (levels: {levels})")
             value = level if not column.numeric_levels else value

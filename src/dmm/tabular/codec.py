@@ -43,7 +43,7 @@ from ..processes.positive import GeometricOU
 from ..processes.product import product
 from ..processes.rate_matrices import LogLinearSchedule
 from ..processes.schedules import LinearSchedule
-from .schema import Column, Schema
+from .schema import Column, Schema, shown_levels
 
 #: the indicator slot of a numeric column with empty cells is named ``column + INDICATOR``
 INDICATOR = " (empty)"
@@ -240,7 +240,7 @@ class TableCodec:
             if unknown:
                 raise DataError(
                     f"column '{c.name}' has value(s) {unknown[:5]} that the training rows did "
-                    f"not have (levels: {', '.join(c.levels[:10])}"
+                    f"not have (levels: {shown_levels(c.levels[:10])}"
                     + (", ...)" if len(c.levels) > 10 else ")")
                 )
             out[~empty] = [lookup[t] for t in text]
@@ -255,7 +255,7 @@ class TableCodec:
             if c.levels:  # an ordinal's ordered levels
                 raise DataError(
                     f"column '{c.name}' has value(s) {sorted({str(present[i]) for i in bad})[:5]} "
-                    f"that are not among its levels ({', '.join(c.levels[:10])})"
+                    f"that are not among its levels ({shown_levels(c.levels[:10])})"
                 )
             raise DataError(f"column '{c.name}' ({c.type}) has text values (rows {_rows(bad)})")
         if c.type == "positive" and (numbers <= 0).any():

@@ -327,10 +327,10 @@ class Schema:
         for c in self.columns:
             detail = ""
             if c.type == "categorical":
-                shown = ", ".join(c.levels[:6]) + (", ..." if len(c.levels) > 6 else "")
+                shown = shown_levels(c.levels[:6]) + (", ..." if len(c.levels) > 6 else "")
                 detail = f"{len(c.levels)} levels: {shown}"
             elif c.type == "ordinal" and c.levels:
-                shown = " < ".join(c.levels[:6]) + (" < ..." if len(c.levels) > 6 else "")
+                shown = shown_levels(c.levels[:6], " < ") + (" < ..." if len(c.levels) > 6 else "")
                 detail = f"{len(c.levels)} ordered levels: {shown}"
             elif c.type in ("ordinal", "integer"):
                 detail = f"{_number(c.low)}..{_number(c.high)}"
@@ -411,7 +411,7 @@ def _ordinal_levels(name: str, present: pd.Series, levels: Sequence[str], missin
     bad = column.numbers(present).isna().to_numpy()
     if bad.any():
         raise DataError(
-            f"column '{name}' is declared ordinal ({' < '.join(levels[:6])}"
+            f"column '{name}' is declared ordinal ({shown_levels(levels[:6], ' < ')}"
             + (" < ..." if len(levels) > 6 else "")
             + f") but has other values (rows {_rows(present.index[bad])}, e.g. "
             f"{level_text(present[present.index[bad][0]])!r})"  # 5, not 5.0: as a file writes it
@@ -669,6 +669,17 @@ def _rows(index: Any, limit: int = 5) -> str:
     return shown + (", ..." if len(rows) > limit else "")
 
 
+def shown_levels(levels: Sequence[str], sep: str = ", ") -> str:
+    """``levels`` joined by ``sep`` for a message, those holding the separator's comma (or
+    spaces at an end) quoted: ``Engineering, 'Finance, Legal', HR`` reads as three."""
+    mark = sep.strip() or sep
+
+    def one(level: str) -> str:
+        return repr(level) if mark in level or level != level.strip() else level
+
+    return sep.join(one(str(v)) for v in levels)
+
+
 def check_cells(name: str, series: pd.Series) -> None:
     """:class:`~dmm.data.DataError` for cells that are none of a number, text, a boolean or a
     date: complex numbers, durations, and containers (dicts, lists, sets, tuples)."""
@@ -819,6 +830,7 @@ __all__ = [
     "infer_column",
     "check_cells",
     "fixed_decimals",
+    "shown_levels",
     "number_format",
     "infer_schema",
     "level_text",
