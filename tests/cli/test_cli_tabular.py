@@ -1011,3 +1011,18 @@ def test_a_marker_in_a_given_numeric_cell_is_a_cell_to_fill(tmp_path):
         == 0
     )
     assert pd.read_csv(out)["age"].notna().all()
+
+
+def test_where_refuses_a_value_finer_than_the_column_is_written(tmp_path, capsys):
+    """--where salary=100000.129 wrote $100,000.13 in every row: the condition did not hold."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {"salary": rng.lognormal(11, 0.3, 80).round(2), "c": rng.choice(["a", "b"], 80)}
+    )
+    assert _train(tmp_path, frame) == 0
+    capsys.readouterr()
+    out = tmp_path / "w.csv"
+    argv = ["sample", str(tmp_path / "run"), "-n", "2", "-o", str(out), "--where"]
+    assert main([*argv, "salary=100000.129"]) == 2
+    assert "written with 2 decimals: give 100000.13" in capsys.readouterr().err and not out.exists()
+    assert main([*argv, "salary=100000.13", "--quiet"]) == 0

@@ -180,7 +180,9 @@ def where_frame(run: Run, items: Sequence[str] | Mapping[Any, Any], n: int) -> p
 
 def _check_where_number(item: str, column: Column, value: float) -> None:
     """A given number against its column's type: above zero for ``positive``, whole for
-    ``integer`` and ``ordinal``, and within an ordinal's or an integer's range (``item``: how
+    ``integer`` and ``ordinal``, at most the column's decimals for ``real`` and ``positive``
+    (samples are written at that precision, so a finer value would not come back as given),
+    and within an ordinal's or an integer's range (``item``: how
     the error names the cell, :func:`_where_items`). Samples of an integer column are decoded
     into the training rows' range, so a value beyond it could not come back as given."""
     name = column.name
@@ -190,6 +192,12 @@ def _check_where_number(item: str, column: Column, value: float) -> None:
         raise UsageError(f"{item}: '{name}' is positive: give a number above 0")
     if column.type in ("integer", "ordinal") and not value.is_integer():
         raise UsageError(f"{item}: '{name}' takes whole numbers")
+    places = column.decimals if column.type in ("real", "positive") else None
+    if places is not None and round(value, places) != value:  # written rounded to the column's
+        raise UsageError(
+            f"{item}: '{name}' is written with {places} decimal{'s' * (places != 1)}: give "
+            f"{round(value, places):.{places}f} (or another value at that precision)"
+        )
     ranged = column.type in ("integer", "ordinal") and column.low is not None
     if ranged and not column.low <= value <= column.high:
         raise UsageError(
