@@ -163,3 +163,21 @@ def test_a_budget_that_is_not_positive_is_named_as_such(value, tmp_path, capsys)
     ]
     assert main(argv) == 2
     assert f"--nfe takes a positive whole number, got '{value}'" in capsys.readouterr().err
+
+
+def test_eval_reports_the_grid_that_ran(tmp_path):
+    """eval.json said "grid": null unless --grid was given, though the grid differs by sampler
+    and process (vp: unipc on the log-SNR grid, the others on the straight grid)."""
+    import json
+
+    run = tmp_path / "run"
+    train = ["train", "--process", "vp", "--data", "moons", "--out", str(run), "--steps", "5"]
+    assert main([*train, "--quiet"]) == 0
+    for sampler, grid, extra in (
+        ("em", "straight", []),
+        ("unipc", "log-snr", []),
+        ("em", "edm", ["--grid", "edm"]),
+    ):
+        argv = ["eval", str(run), "-n", "64", "--steps", "4", "--sampler", sampler, "--quiet"]
+        assert main([*argv, "--null-permutations", "0", *extra]) == 0
+        assert json.loads((run / "eval.json").read_text())["grid"] == grid

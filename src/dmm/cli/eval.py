@@ -26,6 +26,7 @@ from .rundir import load_run as _load_run
 from .sample import (
     add_sampling_options,
     draw,
+    grid_name,
     progress,
     require_finite,
     sample_grid,
@@ -418,7 +419,7 @@ def run(args: argparse.Namespace) -> int:
             "n_samples": n_samples,
             "sampler": setup["sampler_name"],
             "steps": setup["steps"],
-            "grid": getattr(args, "grid", None),  # None: the run's
+            "grid": grid_name(setup["sampler"], getattr(args, "grid", None)),
             "nfe": setup["nfe"],  # network evaluations per sample (None: not fixed)
             "denoise": setup["denoise"],
             "ema": not args.no_ema,

@@ -114,6 +114,18 @@ SAMPLE_GRIDS: dict[str, Callable | None] = {
 }
 
 
+def grid_name(sampler: Sampler, given: str | None) -> str:
+    """The time grid a run of ``sampler`` takes, by its ``--grid`` name: ``given``, else the
+    sampler's own (``uniform`` for a sampler without one; ``own`` for a grid of its kind)."""
+    if given is not None:
+        return given
+    own = getattr(sampler, "grid", None)
+    if own is None:
+        plain = type(sampler).default_grid is Sampler.default_grid
+        return "uniform" if plain else "own"
+    return next((k for k, g in SAMPLE_GRIDS.items() if g is own), "own")
+
+
 def add_sampling_options(p: argparse.ArgumentParser) -> None:
     """``--steps|--nfe --sampler --grid --seed --no-ema --denoise/--no-denoise --device --quiet``
     (shared by sample, eval and plot)."""
