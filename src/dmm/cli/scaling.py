@@ -41,8 +41,8 @@ class ColumnScaling:
         ``scale`` is half their distance ``(q₃ - q₁)/2`` over ``unit_spread`` (that of the law
         whose spread counts as 1). Where the quartiles tie (most rows share one value: a
         zero-inflated coordinate) the spread is the median distance of the other rows to that
-        value, and 1 where there are none (a constant coordinate). For a law symmetric about ``m`` these are
-        its median ``m`` and its median absolute deviation ``q₃ - m``. Both exist for laws
+        value, and 1 where there are none (a constant coordinate). For a law symmetric about
+        ``m`` these are its median ``m`` and its median absolute deviation ``q₃ - m``. Both exist for laws
         without a mean or a variance (heavy tails, where a standard deviation is ruled by a few
         rows), move with an affine map of the data, and stay between the modes of data with
         two balanced modes, where the median and the deviation from it land on either mode
