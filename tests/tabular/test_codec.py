@@ -207,3 +207,30 @@ def test_a_real_column_of_whole_numbers_is_written_without_decimals():
         str(out["age"].dtype) == "Int64"
         and out["age"].tolist() == frame["age"].astype(int).tolist()
     )
+
+
+def test_drawn_real_and_positive_numbers_stay_in_the_training_range():
+    """hours (never negative, 60% zeros) came back with no zeros and some negatives: drawn
+    numbers are kept in the column's range, as SDV keeps its synthesizers' by default."""
+    rng = np.random.default_rng(0)
+    hours = np.where(rng.random(200) < 0.6, 0.0, rng.gamma(2.0, 10.0, 200).round(1))
+    frame = pd.DataFrame({"hours": hours, "price": np.exp(rng.normal(size=200)).round(2)})
+    codec = _codec(frame)
+    noise = codec.process().reference.sample(2000, torch.Generator().manual_seed(0))
+    back = codec.decode(3.0 * noise)  # wider than the data: some draws fall outside its range
+    assert back["hours"].min() == 0.0 and (back["hours"] == 0.0).mean() > 0.05
+    assert back["hours"].max() == hours.max()
+    assert back["price"].between(frame["price"].min(), frame["price"].max()).all()
+    assert back["price"].max() == frame["price"].max()
+
+
+def test_a_full_schema_widens_a_range_and_never_narrows_it():
+    frame = pd.DataFrame({"x": [0.5, 1.5, 2.5, 3.5] * 5, "c": ["a", "b"] * 10})
+    schema = infer_schema(frame).to_config()
+    for column in schema["columns"]:
+        if column["name"] == "x":
+            column["low"], column["high"] = -10.0, 3.0  # wider below, narrower above
+    from dmm.tabular.schema import Schema
+
+    fitted = resolve_schema(frame, Schema.from_config(schema))
+    assert (fitted["x"].low, fitted["x"].high) == (-10.0, 3.5)

@@ -321,7 +321,7 @@ class TableCodec:
             numbers = np.clip(np.round(v), 0, c.high - c.low) + c.low
             return _nullable_int(numbers, empty)
         if c.type == "positive":
-            numbers = v
+            numbers = _within(v, c)
             if c.decimals is not None:  # the data's precision, never rounded down to 0
                 numbers = np.maximum(np.round(numbers, c.decimals), 10.0**-c.decimals)
         else:
@@ -331,11 +331,21 @@ class TableCodec:
                 return c.from_days(numbers, empty)
             if c.type == "integer":
                 return _nullable_int(np.clip(np.round(numbers), c.low, c.high), empty)
+            numbers = _within(numbers, c)
             if c.decimals is not None:
                 numbers = np.round(numbers, c.decimals)
         if c.decimals == 0 and c.format is None:  # whole numbers, written as the data had them
             return _nullable_int(numbers, empty)
         return pd.Series(np.where(empty, np.nan, numbers))
+
+
+def _within(numbers: np.ndarray, c: Column) -> np.ndarray:
+    """A real or positive column's drawn numbers kept in its range ``[low, high]`` (the training
+    rows' range, widened by a full schema's), as SDV's synthesizers keep theirs by default: a
+    column of amounts that are never negative gets no negative ones, and its zeros back."""
+    if c.low is None or c.high is None:
+        return numbers
+    return np.clip(numbers, c.low, c.high)
 
 
 def _nullable_int(numbers: np.ndarray, empty: np.ndarray) -> pd.Series:

@@ -117,8 +117,8 @@ class Column:
     they were numbers in the data, so that samples give numbers back), an ordinal's text
     levels, lowest first (its values are then their positions ``0..len - 1``), or a constant's
     value;
-    ``low``/``high``: an ordinal's or integer's range (a ``datetime``'s in days, an ``id``'s
-    largest number); ``decimals``: the printed precision of a numeric column (``None``: full
+    ``low``/``high``: a numeric column's range (samples of ``real``, ``positive`` and
+    ``integer`` columns are kept in it; a ``datetime``'s in days, an ``id``'s largest number); ``decimals``: the printed precision of a numeric column (``None``: full
     precision); ``missing``: whether training rows had empty cells (then the model also learns
     where cells are empty); ``format``: a ``datetime``'s ``strftime`` format, the pattern of
     an ``id``'s new values (``str.format`` of one integer), or how a numeric column's values
@@ -777,7 +777,8 @@ def read_schema_file(path: str | Path) -> dict[str, Declared] | Schema:
 
 def resolve_schema(frame: pd.DataFrame, schema: Mapping[str, Declared] | Schema | None) -> Schema:
     """``frame``'s schema: inferred, with a mapping's types forced, or a full schema checked
-    column by column against the data (its levels and ranges are refitted to ``frame``; an
+    column by column against the data (its levels and ranges are refitted to ``frame``, a
+    ``real`` or ``positive`` column's range widened to the schema's ``low`` and ``high``; an
     ``id`` column keeps the larger of its and ``frame``'s last identifier, so that new ones
     follow every row the schema was read from, rows held out of ``frame`` too)."""
     if not isinstance(schema, Schema):
@@ -790,7 +791,21 @@ def resolve_schema(frame: pd.DataFrame, schema: Mapping[str, Declared] | Schema 
         )
     fitted = infer_schema(frame, {c.name: _declared(c) for c in schema.columns})
     given = {c.name: c for c in schema.columns}
-    return Schema(tuple(_identifiers(c, given[c.name]) for c in fitted.columns))
+    return Schema(
+        tuple(_identifiers(_range(c, given[c.name]), given[c.name]) for c in fitted.columns)
+    )
+
+
+def _range(fitted: Column, given: Column) -> Column:
+    """``fitted``, a ``real`` or ``positive`` column's range widened to a full schema's ``low``
+    and ``high`` (the range its samples are kept in; a schema may widen it, never narrow it
+    below the data's)."""
+    if fitted.type not in ("real", "positive") or fitted.type != given.type:
+        return fitted
+    low, high = float(fitted.low or 0), float(fitted.high or 0)  # set for every number column
+    low = low if given.low is None else min(low, float(given.low))
+    high = high if given.high is None else max(high, float(given.high))
+    return dataclasses.replace(fitted, low=low, high=high)
 
 
 def _identifiers(fitted: Column, given: Column) -> Column:
