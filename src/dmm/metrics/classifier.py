@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from .two_sample import as_rows
+
 #: ``HistGradientBoostingClassifier``'s default smallest leaf, kept wherever a fold trains on at
 #: least ``5 * LEAF_ROWS`` rows (``≥ 63`` rows per side at 5 folds)
 LEAF_ROWS = 20
@@ -63,8 +65,10 @@ def c2st_auc(
         raise ImportError(
             "c2st_auc needs scikit-learn: pip install 'denoising-markov-models[metrics]'"
         ) from exc
-    a = x.detach().reshape(x.shape[0], -1).double().cpu().numpy()
-    b = y.detach().reshape(y.shape[0], -1).double().cpu().numpy()
+    a = as_rows(x).cpu().numpy()
+    b = as_rows(y, name="y").cpu().numpy()
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"x has {a.shape[1]} features per sample but y has {b.shape[1]}")
     rng = np.random.default_rng(seed)
     n = min(len(a), len(b))
     if n < 2 * folds:

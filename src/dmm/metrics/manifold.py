@@ -21,15 +21,11 @@ from collections.abc import Iterator
 import torch
 from torch import Tensor
 
+from .two_sample import as_rows
+
 __all__ = ["in_knn_manifold", "knn_radii", "precision_recall"]
 
 _BLOCK_ELEMENTS = 1 << 20  # entries per block of the pairwise matrix (8 MiB in float64)
-
-
-def _rows(x: Tensor, device: torch.device | None = None) -> Tensor:
-    if x.ndim == 0:
-        raise ValueError("points need a leading axis, got a 0-d tensor")
-    return x.detach().reshape(x.shape[0], -1).to(device=device, dtype=torch.float64)
 
 
 def _check_k(k: int, n: int, what: str) -> None:
@@ -58,7 +54,7 @@ def _dists(block: Tensor, points: Tensor) -> Tensor:
 def knn_radii(points: Tensor, k: int = 3, *, chunk_size: int | None = None) -> Tensor:
     """``(n,)`` float64 distances from each row of ``points`` to its ``k``-th nearest other row
     (a duplicate of a row counts as a neighbour at distance 0; the row itself does not)."""
-    a = _rows(points)
+    a = as_rows(points, name="points")
     _check_k(k, len(a), "points")
     radii = torch.empty(len(a), dtype=torch.float64, device=a.device)
     for rows in _blocks(len(a), len(a), chunk_size):
@@ -77,9 +73,10 @@ def in_knn_manifold(
     chunk_size: int | None = None,
 ) -> Tensor:
     """``(n,)`` bool: whether each row of ``points`` lies in a closed ball ``B(c_j, radii_j)``
-    around some row ``c_j`` of ``centers`` (``radii`` from :func:`knn_radii` of ``centers``)."""
-    p = _rows(points)
-    c = _rows(centers, p.device)
+    around some row ``c_j`` of ``centers`` (``radii`` from :func:`knn_radii` of ``centers``); a
+    row holding NaN lies in none."""
+    p = as_rows(points, name="points", finite=False)
+    c = as_rows(centers, p.device, "centers")
     if p.shape[1] != c.shape[1]:
         raise ValueError(f"points have {p.shape[1]} features per row but centers {c.shape[1]}")
     r = radii.to(device=p.device, dtype=torch.float64).reshape(-1)
@@ -107,8 +104,8 @@ def precision_recall(
         ValueError: ``k`` is not a positive integer, either set has ``k`` rows or fewer, or the
             two sets have different numbers of features per row.
     """
-    x = _rows(samples)
-    y = _rows(reference, x.device)
+    x = as_rows(samples, name="samples")
+    y = as_rows(reference, x.device, "reference")
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"samples have {x.shape[1]} features per row but reference {y.shape[1]}")
     _check_k(k, len(y), "reference rows")

@@ -10,10 +10,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import torch
 
 __all__ = [
     "Metric",
+    "as_rows",
     "default_bandwidths",
     "energy_distance",
     "ks_per_feature",
@@ -29,15 +31,36 @@ Metric = Callable[[torch.Tensor, torch.Tensor], float]
 _BLOCK_ELEMENTS = 1 << 20  # entries per block of the pairwise matrix (8 MiB in float64)
 
 
-def _flat(x: torch.Tensor, device: torch.device | None = None) -> torch.Tensor:
+def as_rows(
+    x: torch.Tensor | np.ndarray,
+    device: torch.device | None = None,
+    name: str = "x",
+    finite: bool = True,
+) -> torch.Tensor:
+    """``x`` (a tensor or an array of shape ``(n, ...)``) as ``(n, d)`` float64 rows on
+    ``device``; a ``ValueError`` for a 0-d input and, with ``finite``, for rows holding NaN or
+    infinite values (diverged samples would otherwise give a number: a C2ST AUC of 1, a recall
+    of 0)."""
+    x = torch.as_tensor(x)
     if x.ndim == 0:
-        raise ValueError("samples need a leading sample axis, got a 0-d tensor")
-    return x.detach().reshape(x.shape[0], -1).to(device=device, dtype=torch.float64)
+        raise ValueError(f"{name} needs a leading sample axis, got a 0-d value")
+    flat = x.detach().reshape(x.shape[0], math.prod(x.shape[1:])).to(device, torch.float64)
+    bad = ~torch.isfinite(flat).all(dim=1)
+    if finite and bad.any():
+        rows = bad.nonzero().flatten().tolist()
+        shown = ", ".join(map(str, rows[:5])) + (", ..." if len(rows) > 5 else "")
+        raise ValueError(
+            f"{name} has NaN or infinite values in {len(rows)} row(s) (counted from 0): {shown}"
+        )
+    return flat
 
 
-def _pair(x: torch.Tensor, y: torch.Tensor, min_rows: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+def _pair(
+    x: torch.Tensor | np.ndarray, y: torch.Tensor | np.ndarray, min_rows: int = 1
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Flatten to ``(n, d)`` / ``(m, d)`` float64 on ``x``'s device and check the sizes agree."""
-    a, b = _flat(x), _flat(y, x.device)
+    a = as_rows(x)
+    b = as_rows(y, a.device, "y")
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"x has {a.shape[1]} features per sample but y has {b.shape[1]}")
     if min(len(a), len(b)) < min_rows:
@@ -118,7 +141,7 @@ def energy_distance(
 def default_bandwidths(z: torch.Tensor, max_points: int = 1000) -> tuple[float, float, float]:
     """The median pairwise distance ``h`` of ``z`` (on at most ``max_points`` evenly spaced rows)
     times ``(0.5, 1, 2)``; ``h = 1`` if the median is zero."""
-    flat = _flat(z)
+    flat = as_rows(z, name="z")
     if len(flat) > max_points:
         idx = torch.linspace(0, len(flat) - 1, max_points, device=flat.device).round().long()
         flat = flat[idx]
