@@ -189,3 +189,14 @@ def test_geometric_ou_from_data_has_the_data_log_moments_as_reference() -> None:
     torch.testing.assert_close(p.reference.log_std, z.std(0))
     # the mean terminal KL is ½(-log(1-α²) - α²(1 - mean û²)) ≈ α²/2 per coordinate, α = e^{-θT}
     assert p.terminal_kl(data).mean().item() < 3 * 0.5 * math.exp(-2 * 2.0 * p.T)
+
+
+def test_from_data_refuses_rows_off_the_orthant():
+    """GBM.from_data on data with negatives built a process of NaN log-moments, silently."""
+    from dmm.spaces import SupportError
+
+    bad = torch.rand(50, 2) + 0.1
+    bad[[4, 9], 0] = -1.0
+    for cls in (GBM, GeometricOU):
+        with pytest.raises(SupportError, match=r"in 2 row\(s\): 4, 9"):
+            cls.from_data(bad)

@@ -59,3 +59,36 @@ def test_a_product_passes_the_public_checks():
     x0 = torch.tensor([[0.5, -1.0, 2.0], [1.0, 0.3, 4.0]])
     results = check_process(p, x0, n=4000)
     assert sum(r.applicable for r in results) >= 6
+
+
+def test_every_family_reads_t_as_a_number_or_one_time_per_row():
+    """sample_marginal took t of shape (n, 1) silently as (n, n, d) for GBM and the torus, and
+    refused a number or a 0-d tensor for some families and not others."""
+    from dmm.processes import (
+        GBM,
+        VP,
+        AbsorbingChain,
+        LevyOU,
+        SO3Brownian,
+        TorusBrownian,
+        TorusJump,
+        UniformChain,
+        product,
+    )
+
+    g = torch.Generator().manual_seed(0)
+    cases = [
+        (VP(2), torch.randn(4, 2)),
+        (GBM(2), torch.rand(4, 2) + 0.5),
+        (TorusBrownian(2), torch.rand(4, 2)),
+        (TorusJump(2), torch.rand(4, 2)),
+        (LevyOU.student_t(2), torch.randn(4, 2)),
+        (SO3Brownian(), torch.eye(3).repeat(4, 1, 1)),
+        (UniformChain(d=2, S=3), torch.randint(0, 3, (4, 2))),
+        (product(VP(1), AbsorbingChain(S=3, d=1)), torch.tensor([[0.5, 1.0]] * 4)),
+    ]
+    for process, x0 in cases:
+        for t in (0.5, torch.tensor(0.5), torch.full((4,), 0.5), torch.tensor([0.5])):
+            assert process.sample_marginal(x0, t, g).shape == x0.shape, process
+        with pytest.raises(ValueError, match=r"t has shape \(4, 1\): give a number"):
+            process.sample_marginal(x0, torch.full((4, 1), 0.5), g)

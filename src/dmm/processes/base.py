@@ -321,7 +321,9 @@ class Process:
             raise error
 
     def sample_marginal(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Tensor:
-        """A sample of ``X_t`` given ``X_0 = x0``: exact when possible, simulated otherwise."""
+        """A sample of ``X_t`` given ``X_0 = x0`` (``(batch, ...)``), ``t`` a number or a tensor of
+        shape ``()`` or ``(batch,)``: exact when possible, simulated otherwise."""
+        t = expand_time(t, x0.shape[0], x0)
         if self.has_exact_transition:
             return self.sample_transition(x0, t, generator)
         return self.simulate_forward(x0, t, generator)
@@ -342,9 +344,15 @@ class Process:
 
 
 def expand_time(t: Tensor | float, n: int, like: Tensor) -> Tensor:
-    """A ``(n,)`` time tensor from a scalar or ``(n,)`` tensor, on ``like``'s device and dtype."""
+    """A ``(n,)`` time tensor from a number or a tensor of shape ``()``, ``(1,)`` or ``(n,)``, on
+    ``like``'s device and dtype (floats; the default dtype for integer ``like``)."""
     dtype = like.dtype if like.is_floating_point() else torch.get_default_dtype()
-    return torch.as_tensor(t, dtype=dtype, device=like.device).expand(n).clone()
+    times = torch.as_tensor(t, dtype=dtype, device=like.device)
+    if times.dim() > 1 or (times.dim() == 1 and len(times) not in (1, n)):
+        raise ValueError(
+            f"t has shape {tuple(times.shape)}: give a number or a tensor of shape ({n},)"
+        )
+    return times.expand(n).clone()
 
 
 __all__ = [

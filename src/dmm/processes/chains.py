@@ -273,7 +273,11 @@ class ChainProcess(Process):
 
 class UniformChain(ChainProcess):
     """Uniform chain ``R = (11ᵀ - S I)/S``: kernel ``α δ_{x_0} + (1 - α)/S``, ``α = e^{-B(t)}``;
-    reference uniform. Backward rates ``β(t)/S · ρ(y)_{i,v}`` for every ``v ≠ y_i``."""
+    reference uniform. Backward rates ``β(t)/S · ρ(y)_{i,v}`` for every ``v ≠ y_i``.
+
+    Generator ``L_t f(x) = β(t)/S Σ_i Σ_{v ≠ x_i} [f(x^{i←v}) - f(x)]``; backward generator
+    ``←L_t f(y) = β(t)/S Σ_i Σ_{v ≠ y_i} ρ(y)_{i,v} [f(y^{i←v}) - f(y)]``, ``ρ`` the model's
+    ratios ``p_t(y^{i←v})/p_t(y)``."""
 
     def __init__(
         self, d: int, S: int, schedule: Schedule | None = None, T: float = 1.0, t_min: float = 1e-3
@@ -285,7 +289,10 @@ class AbsorbingChain(ChainProcess):
     """Absorbing (masking) chain: each value jumps to MASK ``= S`` at rate ``β(t)``; kernel: stays
     with probability ``α = e^{-B(t)}``, else MASK. Reference: MASK with probability ``1 - α_T``,
     else uniform (→ all-MASK as ``α_T → 0``). Backward: a MASK unmasks to ``v`` at rate ``β(t)
-    ρ(y)_{i,v}``; with the mean parameterisation ``ρ = α/(1-α) p_θ(x_0^i = v | y)``."""
+    ρ(y)_{i,v}``; with the mean parameterisation ``ρ = α/(1-α) p_θ(x_0^i = v | y)``.
+
+    Generator ``L_t f(x) = β(t) Σ_{i: x_i ≠ MASK} [f(x^{i←MASK}) - f(x)]``; backward generator
+    ``←L_t f(y) = β(t) Σ_{i: y_i = MASK} Σ_{v < S} ρ(y)_{i,v} [f(y^{i←v}) - f(y)]``."""
 
     def __init__(
         self, d: int, S: int, schedule: Schedule | None = None, T: float = 1.0, t_min: float = 1e-3
@@ -297,7 +304,11 @@ class OrdinalChain(ChainProcess):
     """Chain for ordered values (pixel intensities): nearest-neighbour birth–death jumps
     (``kind="birth_death"``) or discretised-Gaussian jumps (``kind="gaussian"``), ``R`` symmetric
     with spectral gap 1 (:func:`~dmm.processes.rate_matrices.ordinal_rate_matrix`); reference
-    uniform."""
+    uniform.
+
+    Generator ``L_t f(x) = β(t) Σ_i Σ_{v ≠ x_i} R(x_i, v) [f(x^{i←v}) - f(x)]``; backward
+    generator ``←L_t f(y) = β(t) Σ_i Σ_{v ≠ y_i} R(v, y_i) ρ(y)_{i,v} [f(y^{i←v}) - f(y)]``
+    (``R`` symmetric), ``ρ`` the model's ratios ``p_t(y^{i←v})/p_t(y)``."""
 
     def __init__(
         self,

@@ -114,7 +114,9 @@ class VP(GaussianDiffusion):
     """Variance-preserving SDE: ``b = -½β(t) x``, ``D = β(t) I``; ``α_t = e^{-B(t)/2}``,
     ``s_t² = 1 - α_t²``; reference ``N(0, I)``.
 
-    Backward: ``←b(y) = ½β(t) y + β(t) ∇log p_t(y)``, ``←D = β(t) I``.
+    Backward: ``←b(y) = ½β(t) y + β(t) ∇log p_t(y)``, ``←D = β(t) I``: generator ``L_t f =
+    -½β(t) x·∇f + ½β(t) Δf``, backward generator ``←L_t f = ←b·∇f + ½β(t) Δf`` with the model's
+    score ``s_θ`` for ``∇log p_t``.
     """
 
     def __init__(
@@ -151,7 +153,8 @@ class OU(VP):
     """Ornstein–Uhlenbeck ``dX = -X dt + √2 dW`` (VP with constant ``β = 2``); ``α_t = e^{-t}``,
     ``s_t² = 1 - e^{-2t}``; reference ``N(0, I)``.
 
-    Backward: ``←b(y) = y + 2 ∇log p_t(y)``, ``←D = 2 I``.
+    Backward: ``←b(y) = y + 2 ∇log p_t(y)``, ``←D = 2 I``: generator ``L f = -x·∇f + Δf``,
+    backward generator ``←L_t f = ←b·∇f + Δf``.
     """
 
     def __init__(self, dim: int = 2, T: float = 5.0, t_min: float = 1e-3) -> None:
@@ -164,7 +167,8 @@ class OU(VP):
 class SubVP(VP):
     """Sub-VP SDE: ``b = -½β x``, ``D = β(1 - e^{-2B}) I``; ``α_t = e^{-B/2}``, ``s_t = 1 - α_t²``.
 
-    Backward: ``←b(y) = ½β y + β(1 - e^{-2B}) ∇log p_t(y)``, same ``D``.
+    Backward: ``←b(y) = ½β y + β(1 - e^{-2B}) ∇log p_t(y)``, same ``D``: generator ``L_t f =
+    b·∇f + ½ D:∇²f``, backward generator ``←L_t f = ←b·∇f + ½ D:∇²f``.
     """
 
     def diffusion_sq(self, t: Tensor) -> Tensor:
@@ -184,7 +188,8 @@ class VE(GaussianDiffusion):
     """Variance-exploding SDE: ``b = 0``, ``D = dσ²/dt I`` with ``σ(t) = σ_min (σ_max/σ_min)^t``;
     kernel ``N(x_0, (σ(t)² - σ(0)²) I)``; reference ``N(0, σ_max² I)``.
 
-    Backward: ``←b(y) = (dσ²/dt) ∇log p_t(y)``, ``←D = dσ²/dt I``.
+    Backward: ``←b(y) = (dσ²/dt) ∇log p_t(y)``, ``←D = dσ²/dt I``: generator ``L_t f = ½
+    (dσ²/dt) Δf``, backward generator ``←L_t f = ←b·∇f + ½ (dσ²/dt) Δf``.
     """
 
     def __init__(

@@ -29,7 +29,7 @@ from torch import Tensor
 
 from ..spaces import Euclidean
 from ..spaces.base import expand_batch
-from .base import MissingCapability, Process
+from .base import MissingCapability, Process, expand_time
 from .diffusion import Diffusion
 from .jump_laws import JumpLaw, StableMixtureJumps, StudentTJumps, TruncatedStableJumps
 from .jumps import Jumps, sample_poisson
@@ -119,7 +119,7 @@ class LevyOU(Process):
     def sample_marginal(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Tensor:
         """Exact ``X_t | X_0 = x0`` (see the module docstring); ``t`` scalar or ``(batch,)``."""
         n = x0.shape[0]
-        t = torch.as_tensor(t, dtype=x0.dtype, device=x0.device).expand(n)
+        t = expand_time(t, n, x0)
         decay = torch.exp(-self.theta * t)
         var = self.sigma**2 * -torch.expm1(-2 * self.theta * t) / (2 * self.theta)
         xi = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)

@@ -38,8 +38,12 @@ def _vec(value: Tensor | float, dim: int) -> Tensor:
 
 
 def log_moments(data: Tensor) -> tuple[Tensor, Tensor]:
-    """Per-coordinate mean and standard deviation of ``log data`` (std floored at 1e-6)."""
-    z = torch.log(data.reshape(data.shape[0], -1).to(torch.float64))
+    """Per-coordinate mean and standard deviation of ``log data`` (std floored at 1e-6); ``data``
+    (rows of ``(0, ∞)^d``, a tensor or an array) is checked first: a
+    :class:`~dmm.spaces.SupportError` names rows that are not positive and finite."""
+    flat = torch.as_tensor(data)
+    flat = flat.reshape(len(flat), math.prod(flat.shape[1:]))
+    z = torch.log(PositiveOrthant(flat.shape[1]).validate(flat).to(torch.float64))
     std = z.std(0) if data.shape[0] > 1 else torch.ones(z.shape[1], dtype=torch.float64)
     dtype = torch.get_default_dtype()
     return z.mean(0).to(dtype), std.clamp_min(1e-6).to(dtype)

@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 
 from ..spaces.product import Product
-from .base import Block, MissingCapability, Process
+from .base import Block, MissingCapability, Process, expand_time
 from .references import Reference
 
 
@@ -66,7 +66,11 @@ class ProductReference(Reference):
 class ProductProcess(Process):
     """Independent forward processes ``factors`` on ``Product(*spaces)`` (module doc). Every factor
     must share ``T`` and ``t_min`` (one draw of ``t`` serves them all); give each its own
-    schedule so that every factor reaches its reference by ``T``."""
+    schedule so that every factor reaches its reference by ``T``.
+
+    Generator ``L_t = Σ_k L^k_t``, factor ``k``'s generator acting on its own coordinates;
+    backward generator ``←L_t = Σ_k ←L^k_t``, each factor's backward formula with the score
+    coordinates of the joint ``p_t`` (one network over the whole row, MATH.md §10)."""
 
     @classmethod
     def default_name(cls) -> str:
@@ -100,6 +104,7 @@ class ProductProcess(Process):
     def sample_marginal(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Tensor:
         """Each factor's marginal given its own ``x_0`` columns (the kernel factorises)."""
         parts = self.space.split(x0)
+        t = expand_time(t, x0.shape[0], x0)
         return self.space.join(
             [f.sample_marginal(p, t, generator) for f, p in zip(self.factors, parts)]
         )

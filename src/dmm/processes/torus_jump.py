@@ -18,7 +18,7 @@ from torch import Tensor
 from ..spaces import Torus
 from ..spaces.base import expand_batch
 from ..spaces.torus import wrapped_normal_log_prob
-from .base import Process
+from .base import Process, expand_time
 from .jump_laws import GaussianJumps, GaussianMixtureJumps, GeometricJumpScale
 from .jumps import Jumps, _gauss_legendre, sample_poisson
 from .references import Reference
@@ -197,7 +197,7 @@ class TorusJump(Process):
         return wrapped_normal_log_prob(self.space.wrap(x - latent[:, :-1]), var).sum(-1)
 
     def sample_marginal(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Tensor:
-        return self.sample_transition(x0, t, generator)
+        return self.sample_transition(x0, expand_time(t, x0.shape[0], x0), generator)
 
     def fourier_multiplier(self, k2: Tensor, t: Tensor) -> Tensor:
         """``φ_t(k) = E e^{ik·(X_t - X_0)} = exp(-∫_0^t λ(s) (1 - e^{-σ_J(s)²|k|²/2}) ds)`` for

@@ -12,6 +12,7 @@ between steps there (so one sampler object serves one run at a time).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -125,9 +126,13 @@ def simulate(
     sampler's :meth:`~Sampler.default_grid` from ``T`` to ``t_min`` with ``steps`` steps, uniform
     in time unless the sampler says otherwise). ``denoise=True`` ends with the process's final
     denoising step (Tweedie's mean for Gaussian kernels). ``callback(k, t, y)`` is called after each
-    step, e.g. to record a trajectory.
+    step, e.g. to record a trajectory. Returns a tensor of shape ``(n, *event_shape)``: floats at
+    the model's dtype on a continuous space, integer codes (``int64``) on a finite one.
     """
     process = rev.process
+    n = _count(n)
+    if y_init is not None:
+        y_init = _start(rev, y_init, n)
     sampler.check(process)
     if denoise:
         process.require("denoiser", "denoise=True")
@@ -150,6 +155,29 @@ def simulate(
             callback(k, grid[k + 1], y)
     if denoise:
         y = process.denoise(rev, y, expand_time(grid[-1], n, y))
+    return y
+
+
+def _count(n: int) -> int:
+    """``n`` as a number of samples: a whole number above 0 (a clear error, not torch's)."""
+    if isinstance(n, bool) or not hasattr(n, "__index__") or operator.index(n) < 1:
+        raise ValueError(f"n (the number of samples) must be a whole number above 0, got {n!r}")
+    return operator.index(n)
+
+
+def _start(rev: Reversal, y_init: Tensor, n: int) -> Tensor:
+    """``y_init`` checked against ``n`` and the process's rows, floats at the model's dtype."""
+    y = torch.as_tensor(y_init)
+    event = tuple(rev.process.space.event_shape)
+    if y.dim() == 0 or len(y) != n or tuple(y.shape[1:]) != event:
+        raise ValueError(
+            f"y_init has shape {tuple(y.shape)}, expected (n, {', '.join(map(str, event))}) = "
+            f"{(n, *event)} (n = {n} samples of {rev.process.space.name})"
+        )
+    params = rev.model.parameters() if isinstance(rev.model, torch.nn.Module) else ()
+    dtype = next((p.dtype for p in params if p.is_floating_point()), None)
+    if y.is_floating_point() and dtype is not None:
+        y = y.to(dtype)
     return y
 
 
