@@ -44,3 +44,16 @@ DOCUMENTED = {
 def test_the_documented_names_are_exported(name):
     module = importlib.import_module(name)
     assert set(DOCUMENTED[name]) <= set(module.__all__)
+
+
+def test_the_package_docstring_example_runs():
+    import doctest
+
+    import torch
+
+    import dmm
+
+    with torch.random.fork_rng():
+        torch.manual_seed(0)  # the network's initial weights
+        result = doctest.testmod(dmm, verbose=False)
+    assert result.attempted >= 5 and result.failed == 0

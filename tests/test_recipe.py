@@ -100,7 +100,8 @@ def test_a_jump_diffusion_without_kernel_gets_implicit_losses_on_one_draw_and_a_
 
 def test_processes_with_a_kernel_keep_uniform_times():
     for process in (VP(2), GBM(2), TorusJump(2), LevyOU.student_t(2, sigma=0.5)):
-        assert recipe(process, DATA.abs() + 0.1).loss.times == UniformTimes()
+        data = (DATA.abs() + 0.1).clamp(max=3.0)  # in every space: positive, inside the torus
+        assert recipe(process, data).loss.times == UniformTimes()
 
 
 def test_off_euclidean_without_kernel_the_losses_are_implicit():
@@ -201,3 +202,28 @@ def test_simulating_a_process_without_a_reference_says_what_to_do():
     model = recipe(SDE(lambda x, t: -x, lambda x, t: 1.0, 2), DATA).model
     with pytest.raises(ValueError, match="declares no reference law to start from"):
         simulate(Reversal(process, model), EulerMaruyama(), 4, steps=2)
+
+
+def test_recipe_takes_arrays_and_flat_rotations_and_checks_the_data():
+    import numpy as np
+
+    from dmm.processes import SDE, SO3Brownian, TorusBrownian
+    from dmm.spaces import SupportError
+
+    x = np.random.default_rng(0).normal(size=(100, 2))
+    r = recipe(SDE(lambda y, t: -y, lambda y, t: 1.0, 2), x, hidden=8, depth=1)
+    assert r.process.reference.rows.shape == (100, 2)  # an array: AttributeError before
+    flat = torch.eye(3).repeat(10, 1, 1).reshape(10, 9)  # a .csv file's rows, as dmm sample writes
+    recipe(SO3Brownian(), flat, hidden=8, depth=1)
+    with pytest.raises(SupportError, match="outside"):
+        recipe(TorusBrownian(2), torch.rand(50, 2) * 20, hidden=8, depth=1)
+
+
+def test_a_second_recipe_with_other_data_simulates_its_reference_from_them():
+    """recipe(p, data) then recipe(p, other) kept the first data's reference, silently."""
+    from dmm.processes import SDE
+
+    p = SDE(lambda y, t: -y, lambda y, t: 1.0, 2)
+    recipe(p, torch.randn(1000, 2), hidden=8, depth=1)
+    second = recipe(p, torch.randn(10, 2), hidden=8, depth=1)
+    assert p.reference.rows.shape == (10, 2) and "10 training rows" in second.notes[0]

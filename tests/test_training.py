@@ -44,9 +44,10 @@ def _params(model):
 def test_resume_equals_uninterrupted(tmp_path):
     model, loss, data = _setup()
     full = train(model, loss, data, TrainConfig(**CFG), run_dir=tmp_path / "a")
-    # interrupted: stop after 20 steps (checkpoint at 20), then resume to 40
+    # interrupted: a crash at step 26 (checkpoint at 20), then resume to 40
     model2, loss2, _ = _setup()
-    train(model2, loss2, data, TrainConfig(**{**CFG, "steps": 20}), run_dir=tmp_path / "b")
+    with pytest.raises(KeyboardInterrupt):
+        train(model2, _CrashAfter(loss2, 26), data, TrainConfig(**CFG), run_dir=tmp_path / "b")
     model3, loss3, _ = _setup(seed=123)  # different init: everything must come from the checkpoint
     resumed = train(model3, loss3, data, TrainConfig(**CFG), run_dir=tmp_path / "b", resume=True)
     torch.testing.assert_close(_params(resumed.model), _params(full.model), rtol=0, atol=0)
@@ -299,3 +300,46 @@ def test_the_trainers_adam_and_ema_equal_the_per_tensor_updates_to_every_bit():
     ):
         assert torch.equal(a, b)
     assert not torch.equal(next(nets[0].parameters()), next(emas[0].parameters()))
+
+
+def test_data_are_checked_by_the_process_space_and_cast_to_the_model():
+    """From Python, NaN rows trained to a NaN validation loss, categories given as fractions
+    trained silently and float64 or NumPy data raised deep torch errors."""
+    from dmm.processes import VP, UniformChain
+    from dmm.recipe import recipe
+    from dmm.spaces import SupportError
+
+    cfg = TrainConfig(steps=2, batch_size=16, warmup=0)
+    x = torch.randn(64, 2)
+    r = recipe(VP(2), hidden=8, depth=1)
+    bad = x.clone()
+    bad[5, 1] = float("nan")
+    with pytest.raises(SupportError, match=r"NaN or infinite values in 1 row\(s\): 5"):
+        train(r.model, r.loss, bad, cfg)
+    for given in (x.double(), x.numpy(), x.double().numpy()):
+        assert train(r.model, r.loss, given, cfg).step == 2
+    chain = recipe(UniformChain(d=2, S=4), hidden=8, depth=1)
+    with pytest.raises(SupportError, match="non-integer values"):
+        train(chain.model, chain.loss, torch.rand(64, 2) * 3, cfg)
+    with pytest.raises(SupportError, match="outside"):
+        train(chain.model, chain.loss, torch.randint(0, 6, (64, 2)), cfg)
+
+
+def test_the_warm_up_takes_at_most_a_fifth_of_the_steps():
+    """TrainConfig(steps=100) kept warmup=200: the rate never got past half its peak."""
+    from dmm.training import learning_rate
+
+    short = TrainConfig(steps=100, lr=1e-3)
+    assert learning_rate(short, 19) == pytest.approx(1e-3)
+    assert learning_rate(short, 9) == pytest.approx(0.5e-3)
+    long = TrainConfig(steps=5000, lr=1e-3)
+    assert learning_rate(long, 99) == pytest.approx(0.5e-3)  # 200 steps of warm-up, as before
+
+
+def test_a_checkpoint_loads_from_its_path_as_text_or_its_run_folder(tmp_path):
+    from dmm.training import load_checkpoint
+
+    model, loss, data = _setup()
+    train(model, loss, data, TrainConfig(**CFG), run_dir=str(tmp_path / "run"))
+    for where in (str(tmp_path / "run" / "checkpoint.pt"), str(tmp_path / "run")):
+        assert load_checkpoint(where)["step"] == CFG["steps"]

@@ -26,9 +26,12 @@ training rows, and the recipe says so in ``notes``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+import torch
 from torch import Tensor, nn
 
 from .losses import (
@@ -69,6 +72,9 @@ from .scores.product import ProductModel, head_width
 from .spaces import Euclidean
 from .spaces.base import shape_hint
 from .spaces.positive import PositiveOrthant
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -119,7 +125,7 @@ class Recipe:
 
 def recipe(
     process: Process,
-    data: Tensor | None = None,
+    data: Tensor | np.ndarray | None = None,
     *,
     hidden: int = 256,
     depth: int = 3,
@@ -129,16 +135,16 @@ def recipe(
     sampler: Sampler | None = None,
     sample_steps: int | None = None,
 ) -> Recipe:
-    """The model, loss and sampler for ``process`` (module doc); ``data`` (training rows) is needed
-    only when the process declares no reference law."""
+    """The model, loss and sampler for ``process`` (module doc); ``data`` (training rows, a tensor
+    or an array, checked by the process's space: a :class:`~dmm.spaces.SupportError` names rows
+    outside it) is needed only when the process declares no reference law. Then ``process`` gets
+    a :class:`~dmm.processes.references.SimulatedReference` of ``data`` (a later call with other
+    data replaces it), and ``notes`` say so."""
     notes = []
-    event = tuple(process.space.event_shape)
-    if data is not None and tuple(data.shape[1:]) != event:
-        raise ValueError(
-            f"data has shape {tuple(data.shape)}, but {process.name} lives on {process.space.name}"
-            f" with rows of shape {event}: {shape_hint(tuple(data.shape), event)}"
-        )
-    if process.reference is None:
+    if data is not None:
+        data = _checked(process, data)
+    simulated = isinstance(process.reference, SimulatedReference)  # from an earlier call's data
+    if process.reference is None or (simulated and data is not None):
         if data is None:
             raise ValueError(f"{process.name} declares no reference law: pass training data")
         process.reference = SimulatedReference(process, data)
@@ -165,6 +171,20 @@ def recipe(
     )
 
 
+def _checked(process: Process, data: Tensor | np.ndarray) -> Tensor:
+    """``data`` as a tensor checked by ``process``'s space (flat rows of a space of matrices
+    reshaped); a wrong shape names the process and its space."""
+    x = torch.as_tensor(data)
+    event = tuple(process.space.event_shape)
+    flat = len(event) > 1 and x.dim() == 2 and x.shape[1] == math.prod(event)
+    if tuple(x.shape[1:]) != event and not flat:
+        raise ValueError(
+            f"data has shape {tuple(x.shape)}, but {process.name} lives on {process.space.name}"
+            f" with rows of shape {event}: {shape_hint(tuple(x.shape), event)}"
+        )
+    return process.space.validate(x)
+
+
 def _kinds(process: Process) -> list[type[Block]]:
     """The registered block types of ``process``, one per block, ordered by rank."""
     kinds = []
@@ -184,7 +204,9 @@ def _kinds(process: Process) -> list[type[Block]]:
     return sorted(kinds, key=lambda k: BLOCK_RECIPES[k].rank)
 
 
-def default_model(process: Process, hidden: int = 256, depth: int = 3, context_dim: int = 0):
+def default_model(
+    process: Process, hidden: int = 256, depth: int = 3, context_dim: int = 0
+) -> nn.Module:
     """The blocks' score coordinates on MLP backbones (module doc)."""
     if isinstance(process, ProductProcess):
         heads = [_product_head(f) for f in process.factors]
@@ -244,6 +266,7 @@ def default_sampler(process: Process) -> Sampler:
 
 
 def default_sample_steps(process: Process) -> int:
+    """The sampler's default number of steps: the largest of the blocks' (of every factor's)."""
     factors = process.factors if isinstance(process, ProductProcess) else (process,)
     return max(BLOCK_RECIPES[k].sample_steps for f in factors for k in _kinds(f))
 

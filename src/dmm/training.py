@@ -11,18 +11,24 @@ every checkpoint, so a resumed run continues exactly where the interrupted one w
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 import os
 import pickle
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
 
 from .losses import Loss
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .processes.base import Process
 
 CHECKPOINT = "checkpoint.pt"
 LOG = "log.jsonl"
@@ -68,7 +74,10 @@ class TrainConfig:
     )
     lr: float = field(default=2e-3, metadata={"help": "peak learning rate of Adam"})
     warmup: int = field(
-        default=200, metadata={"help": "steps of linear warm-up from 0 to lr at the start"}
+        default=200,
+        metadata={
+            "help": "steps of linear warm-up from 0 to lr at the start (at most a fifth of steps)"
+        },
     )
     lr_schedule: str = field(
         default="cosine",
@@ -110,6 +119,13 @@ class TrainConfig:
             "more tail rows per batch for heavy-tailed data; 0 = uniform rows)"
         },
     )
+    schedule_steps: int = field(
+        default=0,
+        metadata={
+            "help": "steps the learning-rate schedule spans (0: all the steps); later steps keep "
+            "its last rate (a run resumed with more steps continues where its schedule ended)"
+        },
+    )
 
     def __post_init__(self) -> None:
         for name in (
@@ -125,6 +141,8 @@ class TrainConfig:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.lr <= 0 or self.grad_clip <= 0 or not 0 <= self.ema_decay < 1 or self.warmup < 0:
             raise ValueError("need lr > 0, grad_clip > 0, 0 <= ema_decay < 1, warmup >= 0")
+        if self.schedule_steps < 0:
+            raise ValueError(f"schedule_steps must be >= 0, got {self.schedule_steps}")
         if self.lr_schedule not in ("cosine", "constant"):
             raise ValueError(
                 f"lr_schedule must be 'cosine' or 'constant', got {self.lr_schedule!r}"
@@ -147,13 +165,32 @@ class TrainResult:
     step: int = 0
 
 
+def training_rows(process: Process | None, data: Tensor | np.ndarray, model: nn.Module) -> Tensor:
+    """``data`` (a tensor or an array) as the loss reads it: checked by ``process``'s space
+    (shape, finiteness, support: a :class:`~dmm.spaces.SupportError` names the rows; flat rows
+    of a space of matrices are reshaped) and, on a continuous space, at ``model``'s dtype."""
+    data = torch.as_tensor(data)
+    return _floats(data if process is None else process.space.validate(data), model)
+
+
+def _floats(x: Tensor | np.ndarray, model: nn.Module) -> Tensor:
+    """``x`` as a tensor, floating values at ``model``'s floating dtype (integer codes kept)."""
+    x = torch.as_tensor(x)
+    dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
+    return x.to(dtype) if x.is_floating_point() and dtype is not None else x
+
+
 def learning_rate(config: TrainConfig, step: int) -> float:
-    """Linear warm-up to ``lr``, then constant or cosine decay to ``lr/10`` at the last step."""
-    if step < config.warmup:
-        return config.lr * (step + 1) / config.warmup
+    """Linear warm-up to ``lr`` over ``warmup`` steps, at most a fifth of the schedule (a short
+    run reaches its peak rate), then constant or cosine decay to ``lr/10`` at the schedule's last
+    step (``schedule_steps``, by default ``steps``), and that rate after it."""
+    span = config.schedule_steps or config.steps
+    warmup = min(config.warmup, span // 5)
+    if step < warmup:
+        return config.lr * (step + 1) / warmup
     if config.lr_schedule == "constant":
         return config.lr
-    frac = (step - config.warmup) / max(config.steps - config.warmup, 1)
+    frac = (step - warmup) / max(span - warmup, 1)
     return config.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
 
 
@@ -172,17 +209,28 @@ def init_distributed(device: str) -> tuple[int, int]:
 
 
 def save_atomic(obj: Any, path: Path) -> None:
-    """``torch.save`` to a temporary file, fsync, then rename: a crash leaves the old file intact."""
+    """``torch.save`` to a temporary file, fsync, then rename: a crash leaves the old file intact,
+    and a failed write (a full disk) no temporary either."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        torch.save(obj, fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            torch.save(obj, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
-def load_checkpoint(path: Path, device: str = "cpu") -> dict[str, Any]:
-    """Load a checkpoint written by :func:`train`; :class:`CheckpointError` if it is unusable."""
+def load_checkpoint(path: Path | str, device: str = "cpu") -> dict[str, Any]:
+    """Load a checkpoint written by :func:`train` (``path``: the file, or the ``run_dir`` that
+    holds it): a dict with ``"model"`` and ``"ema"`` state dicts (load one into a model built
+    the same way, e.g. by :func:`dmm.recipe.recipe`), ``"step"`` and ``"history"``;
+    :class:`CheckpointError` if it is unusable."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / CHECKPOINT
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
     try:  # tensors and plain values only: a checkpoint whose pickle would run code is refused
@@ -193,9 +241,9 @@ def load_checkpoint(path: Path, device: str = "cpu") -> dict[str, Any]:
                 f"refusing checkpoint {path}: it holds objects other than tensors and plain "
                 "values, and loading it could run code"
             ) from None
-        raise CheckpointError(f"corrupt checkpoint {path}: {type(exc).__name__}") from None
+        raise CheckpointError(_unreadable(path, exc)) from None
     except Exception as exc:  # any unpickling failure means the file is not a usable checkpoint
-        raise CheckpointError(f"corrupt checkpoint {path}: {type(exc).__name__}") from None
+        raise CheckpointError(_unreadable(path, exc)) from None
     if not isinstance(state, dict) or not {"model", "ema", "step"} <= set(state):
         raise CheckpointError(f"corrupt checkpoint {path}: missing model/ema/step")
     step = state["step"]
@@ -204,6 +252,50 @@ def load_checkpoint(path: Path, device: str = "cpu") -> dict[str, Any]:
     if not all(isinstance(state[k], dict) for k in ("model", "ema")):
         raise CheckpointError(f"corrupt checkpoint {path}: model/ema are not state dicts")
     return state
+
+
+def _unreadable(path: Path, exc: BaseException) -> str:
+    """Why ``path`` is no checkpoint, in words (an empty or cut-off file), then torch's error."""
+    size = path.stat().st_size
+    what = "is empty (0 bytes)" if size == 0 else f"is not a whole checkpoint ({size} bytes)"
+    return (
+        f"corrupt checkpoint {path}: the file {what}, cut off by a full disk or an interrupted "
+        f"copy, or another kind of file ({type(exc).__name__}); retrain, or copy it again"
+    )
+
+
+#: training settings a resumed run may change: they decide how far it goes, where, and what it
+#: logs, not the weights of the steps it takes
+RESUMABLE_CHANGES = ("steps", "device", "log_every", "val_every", "checkpoint_every", "val_size")
+
+
+def continued(config: TrainConfig, saved: dict[str, Any] | None, path: Path) -> TrainConfig:
+    """``config`` for a run resumed from a checkpoint trained with ``saved`` (its ``"config"``):
+    the learning-rate schedule keeps the span it was planned with (more steps continue at its
+    last rate, fewer stop inside it), and a change to any setting that decides the weights (not
+    in :data:`RESUMABLE_CHANGES`) is a :class:`CheckpointError` naming it."""
+    if not isinstance(saved, dict):  # a checkpoint from before configs were stored
+        return config
+    span = saved.get("schedule_steps") or saved.get("steps")
+    if not config.schedule_steps and isinstance(span, int) and span != config.steps:
+        config = dataclasses.replace(config, schedule_steps=span)
+    now = asdict(config)
+    then = {**now, **{k: v for k, v in saved.items() if k in now}}
+    if not then["schedule_steps"]:
+        then["schedule_steps"] = saved.get("steps", config.steps)
+    if not now["schedule_steps"]:
+        now["schedule_steps"] = config.steps
+    changed = [
+        f"{k} {now[k]!r} (the checkpoint's {then[k]!r})"
+        for k in now
+        if k not in RESUMABLE_CHANGES and now[k] != then[k]
+    ]
+    if changed:
+        raise CheckpointError(
+            f"the run in {path.parent} was trained with other settings: {', '.join(changed)}; "
+            f"a resumed run keeps them (only {', '.join(RESUMABLE_CHANGES)} may change)"
+        )
+    return config
 
 
 def check_resumable(state: dict[str, Any], path: Path) -> None:
@@ -287,8 +379,9 @@ def train(
         )
     device = torch.device(config.device)
     model.to(device)
-    data = data.to(device)
-    context = None if context is None else context.to(device)
+    process = getattr(loss, "process", None)  # a loss of the user's own may have none
+    data = training_rows(process, data, model).to(device)
+    context = None if context is None else _floats(context, model).to(device)
     if world > 1:
         for p in model.parameters():
             torch.distributed.broadcast(p.data, 0)
@@ -305,6 +398,7 @@ def train(
             raise ValueError("resume needs run_dir")
         state = load_checkpoint(run_dir / CHECKPOINT, config.device)
         check_resumable(state, run_dir / CHECKPOINT)
+        config = continued(config, state.get("config"), run_dir / CHECKPOINT)
         model.load_state_dict(state["model"])
         ema.load_state_dict(state["ema"])
         opt.load_state_dict(state["optimizer"])
@@ -317,8 +411,8 @@ def train(
             data[: config.val_size],
             None if context is None else context[: config.val_size],
         )
-    val_data = val_data.to(device)
-    val_context = None if val_context is None else val_context.to(device)
+    val_data = training_rows(process, val_data, model).to(device)
+    val_context = None if val_context is None else _floats(val_context, model).to(device)
     if run_dir is not None and rank == 0:
         run_dir.mkdir(parents=True, exist_ok=True)
         _rewrite_log(run_dir / LOG, history)

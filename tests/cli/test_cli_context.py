@@ -142,7 +142,9 @@ def test_a_conditional_run_resumes_exactly(labelled, tmp_path):
     def train(out, steps):
         argv = ["train", "--process", "vp", "--data", str(folder / "cond.csv"), "--out", str(out)]
         argv += ["--steps", str(steps), "--context-column", "label", *SMALL]
-        return main([*argv, "--set", "checkpoint_every=30"])
+        # a constant rate: 30 steps then 30 more follow the 60-step run's schedule
+        schedule = ["--set", "lr_schedule=constant", "--set", "warmup=0"]
+        return main([*argv, "--set", "checkpoint_every=30", *schedule])
 
     assert train(tmp_path / "full", 60) == 0
     assert train(tmp_path / "cut", 30) == 0
