@@ -25,6 +25,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from .data.files import replacing  # noqa: E402
+
 #: coordinates in a pair plot (those of largest variance)
 MAX_PAIR_DIMS = 4
 #: histograms in a marginal grid (those of largest variance beyond this)
@@ -288,7 +290,8 @@ def plot_samples(
 ) -> Path:
     """Write :func:`draw_samples` to ``path`` (PNG); ``names`` label the coordinates."""
     fig = draw_samples(samples, data, title, names=names)
-    fig.savefig(path, dpi=110)
+    with replacing(path) as tmp:
+        fig.savefig(tmp, dpi=110)
     plt.close(fig)
     return Path(path)
 
@@ -307,7 +310,8 @@ def plot_loss(history: Sequence[dict[str, Any]], path: str | Path) -> Path:
     ax.set_xlabel("step")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with replacing(path) as tmp:
+        fig.savefig(tmp, dpi=110)
     plt.close(fig)
     return Path(path)
 
@@ -345,7 +349,8 @@ def plot_panel(
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    with replacing(path) as tmp:
+        fig.savefig(tmp, dpi=100)
     plt.close(fig)
     return Path(path)
 
@@ -395,7 +400,8 @@ def backward_gif(
     shape = image_shape(np.shape(data)[1:], integer)
     images = [_frame(a, t, lim, integer, d, shape) for t, a in arrays]
     images += [images[-1]] * 8  # rest on the final samples
-    images[0].save(path, save_all=True, append_images=images[1:], duration=duration_ms, loop=0)
+    with replacing(path) as tmp:
+        images[0].save(tmp, save_all=True, append_images=images[1:], duration=duration_ms, loop=0)
     return Path(path)
 
 
@@ -438,7 +444,8 @@ def gallery(tiles: Sequence[tuple[str, Path]], path: str | Path, width: int = 14
     for r in rows:
         out.paste(r, (0, y))
         y += r.height
-    out.save(path)
+    with replacing(path) as tmp:
+        out.save(tmp)
     return Path(path)
 
 
@@ -466,7 +473,8 @@ def plot_tails(
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    with replacing(path) as tmp:
+        fig.savefig(tmp, dpi=120)
     plt.close(fig)
     return path
 

@@ -149,7 +149,7 @@ def test_ctrl_c_before_the_first_checkpoint_keeps_the_run_to_resume(tmp_path, mo
     monkeypatch.setattr(dmm.training, "save_atomic", interrupt)
     cut = tmp_path / "cut"
     assert main([*args, "--out", str(cut)]) == 130
-    assert "dmm train --resume DIR" in capsys.readouterr().err
+    assert f"dmm train --resume {cut}" in capsys.readouterr().err  # the folder, named
     assert {p.name for p in cut.iterdir()} >= {"config.yaml", "data.npy"}
     monkeypatch.setattr(dmm.training, "save_atomic", real_save)
     assert main(["train", "--resume", str(cut), "--quiet"]) == 0
@@ -237,6 +237,35 @@ def test_resume_extends_a_finished_run(tmp_path, capsys):
     assert yaml.safe_load((out / "config.yaml").read_text())["train"]["steps"] == 30
 
 
+def test_an_extended_run_keeps_its_schedule_and_its_config_retrains_it(tmp_path, capsys):
+    """Resuming with more --steps stretched the cosine decay over the new total: the rate went
+    back up from lr/10 and config.yaml no longer described the steps already taken (a retrain
+    from it gave other weights)."""
+    out, again = tmp_path / "run", tmp_path / "again"
+    args = ["train", "--process", "vp", "--data", "moons", *TINY, "--set", "warmup=2"]
+    assert main([*args, "--out", str(out)]) == 0
+    assert main(["train", "--resume", str(out), "--steps", "30", "--quiet"]) == 0
+    rows = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    rates = [r["lr"] for r in rows]
+    assert rates[4:] == pytest.approx([0.1 * 2e-3] * 2) and rates[3] > rates[4]  # lr/10 on
+    config = str(out / "config.yaml")
+    assert main(["train", "--config", config, "--out", str(again), "--quiet"]) == 0
+    a, b = _state(out)["model"], _state(again)["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_training_setting_edited_in_config_yaml_is_refused_on_resume(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--process", "vp", "--data", "moons", *TINY, "--out", str(out)]) == 0
+    config = out / "config.yaml"
+    config.write_text(config.read_text().replace("lr: 0.002", "lr: 0.02"))
+    capsys.readouterr()
+    assert main(["train", "--resume", str(out), "--steps", "30", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "lr 0.02 (the checkpoint's 0.002)" in err[0]
+    assert _state(out)["step"] == 20
+
+
 def test_resume_refuses_other_training_settings(tmp_path, capsys):
     """``--batch-size``, ``--set lr=...`` and ``--n-data`` were taken on resume and written to
     ``config.yaml``, which then no longer said what the first steps used (a retrain from it gave
@@ -260,8 +289,9 @@ def test_resume_refuses_other_training_settings(tmp_path, capsys):
     assert main([*resume, "--config", str(partial)]) == 0
     after = yaml.safe_load((out / "config.yaml").read_text())["train"]
     recorded = yaml.safe_load(before)["train"]
-    assert {k: v for k, v in after.items() if k != "steps"} == {
-        k: v for k, v in recorded.items() if k != "steps"
+    assert after["schedule_steps"] == 20  # the extension goes on at the schedule's last rate
+    assert {k: v for k, v in after.items() if k not in ("steps", "schedule_steps")} == {
+        k: v for k, v in recorded.items() if k not in ("steps", "schedule_steps")
     }
     assert main([*resume, "--steps", "35", "--set", "log_every=10"]) == 0  # logging may change
 

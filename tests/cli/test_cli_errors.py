@@ -199,7 +199,7 @@ def test_existing_run_folder_is_not_overwritten(capsys, tiny_run, tmp_path):
 
 def test_force_overwrites(capsys, tmp_path):
     out = tmp_path / "run"
-    out.mkdir()
+    assert main([*_train(out), "--steps", "5"]) == 0
     (out / "log.jsonl").write_text("stale\n")
     (out / "notes.txt").write_text("mine")
     _fails(capsys, _train(out), "already exists")

@@ -84,6 +84,11 @@ def parse_sets(items: Sequence[str]) -> dict[str, Any]:
         key, sep, text = item.partition("=")
         if not sep or not key.strip():
             raise UsageError(f"--set expects KEY=VALUE, got '{item}'")
+        if not text.strip():
+            raise UsageError(
+                f"--set {key.strip()}= gives no value (KEY=VALUE; 'null' for none where a "
+                "parameter takes none)"
+            )
         out[key.strip()] = parse_value(text.strip())
     return out
 

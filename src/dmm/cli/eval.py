@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ..data.files import replacing
 from ..metrics import draw_spread, mean_over_draws, precision_recall, two_sample_report
 from ..metrics.classifier import NULL_PERMUTATIONS, c2st_auc, c2st_null, c2st_null_sd
 from ..metrics.report import error_report
@@ -430,11 +430,9 @@ def run(args: argparse.Namespace) -> int:
             **({"likelihood": _likelihood(run_, reference)} if args.likelihood else {}),
         }
     )
-    text = json.dumps(out)
-    tmp = run_.dir / (EVAL + ".tmp")
-    tmp.write_text(json.dumps(out, indent=2) + "\n")
-    os.replace(tmp, run_.dir / EVAL)
-    print(text)
+    print(json.dumps(out), flush=True)  # first: a folder that refuses eval.json loses nothing
+    with replacing(run_.dir / EVAL) as tmp:
+        tmp.write_text(json.dumps(out, indent=2) + "\n")
     return 0
 
 
@@ -485,14 +483,10 @@ def _run_table(args: argparse.Namespace, run: Run, setup: dict[str, Any]) -> int
             **result,
         }
     )
-    tmp = run.dir / (EVAL + ".tmp")
-    tmp.write_text(json.dumps(out, indent=2) + "\n")
-    os.replace(tmp, run.dir / EVAL)
-    report = run.dir / "eval.md"
-    tmp = run.dir / "eval.md.tmp"
-    tmp.write_text(
-        report_markdown(out, title=f"{run.dir.name}: synthetic rows against {result['reference']}")
-    )
-    os.replace(tmp, report)
-    print(json.dumps(out))
+    print(json.dumps(out), flush=True)  # first: a folder that refuses eval.json loses nothing
+    with replacing(run.dir / EVAL) as tmp:
+        tmp.write_text(json.dumps(out, indent=2) + "\n")
+    title = f"{run.dir.name}: synthetic rows against {result['reference']}"
+    with replacing(run.dir / "eval.md") as tmp:
+        tmp.write_text(report_markdown(out, title=title))
     return 0

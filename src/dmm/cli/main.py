@@ -7,7 +7,9 @@ checkpoint) is printed as one line ``dmm: error: ...`` on stderr with exit statu
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import re
 import sys
 from collections.abc import Sequence
 
@@ -51,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: errors of a file system that refuses a write (full, read-only, no permission, quota): the
+#: user's to fix, one line
+WRITE_ERRORS = frozenset(
+    {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.EFBIG}
+)
+
 #: the commands that run networks, and so take ``--threads``
 COMPUTING = ("train", "sample", "eval", "plot", "demo")
 
@@ -80,13 +88,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # the interpreter's final flush must not fail
         return 141  # 128 + SIGPIPE, as a shell reports a process killed by it
+    except (MemoryError, RuntimeError) as exc:  # a network or batch larger than the memory
+        if not _out_of_memory(exc):
+            raise
+        print(
+            f"dmm: error: out of memory ({_allocation(exc)}): give a smaller network "
+            "(--set hidden=..., depth=...), --batch-size or -n",
+            file=sys.stderr,
+        )
+        return 2
+    except OSError as exc:  # a disk or folder that refuses what the command writes
+        if exc.errno not in WRITE_ERRORS:
+            raise
+        print(f"dmm: error: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
-        hint = "; a training run continues with dmm train --resume DIR"
+        folder = getattr(args, "run_folder", None) or "DIR"
+        hint = f"; the run continues from its last checkpoint with dmm train --resume {folder}"
         print(f"dmm: interrupted{hint if args.command == 'train' else ''}", file=sys.stderr)
         return 130
     finally:
         if threads:
             torch.set_num_threads(before)
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` is an allocation that failed (torch's CPU allocator, CUDA, Python)."""
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+        return True
+    text = str(exc)
+    return "can't allocate memory" in text or "out of memory" in text.lower()
+
+
+def _allocation(exc: BaseException) -> str:
+    """The size torch tried to allocate, as ``40.0 GB``, or ``a failed allocation``."""
+    match = re.search(r"allocate (\d+) bytes", str(exc))
+    if match is None:
+        return "a failed allocation"
+    return f"an allocation of {int(match.group(1)) / 1e9:.1f} GB"
 
 
 if __name__ == "__main__":

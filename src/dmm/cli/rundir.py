@@ -10,6 +10,7 @@ also leaves ``process.py``, a copy of its file, with the copy's hash in ``config
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,17 @@ EVAL = "eval.json"
 PROCESS_COPY = "process.py"
 #: a table run's schema (also in ``config.yaml``, with the encoding's statistics)
 SCHEMA = "schema.yaml"
+#: what ``dmm eval`` and ``dmm plot`` write from a checkpoint (a resumed run removes them: they
+#: describe an earlier step)
+DERIVED_FILES = (
+    SAMPLES_PLOT,
+    GIF,
+    EVAL,
+    "eval.md",
+    "marginals.png",
+    "correlation.png",
+    "scatter.png",
+)
 #: every file a run folder may hold (``--force`` removes exactly these)
 RUN_FILES = (
     CONFIG,
@@ -50,15 +62,9 @@ RUN_FILES = (
     CHECKPOINT,
     LOG,
     LOSS_PLOT,
-    SAMPLES_PLOT,
-    GIF,
-    EVAL,
     PROCESS_COPY,
     SCHEMA,
-    "eval.md",
-    "marginals.png",
-    "correlation.png",
-    "scatter.png",
+    *DERIVED_FILES,
 )
 MAX_DATA_BYTES = 50 * 2**20
 #: the share of a data file's rows kept out of training for validation and ``dmm eval``
@@ -367,6 +373,8 @@ def load_run(
     check_device(device)
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
+        if run_dir.exists():
+            raise UsageError(f"'{run_dir}' is a file, not a run folder (dmm train writes one)")
         raise UsageError(f"run folder not found: '{run_dir}'")
     from .config import read_config_file
 
@@ -386,9 +394,21 @@ def load_run(
         raise UsageError(f"{run_dir / CONFIG}: {exc}") from None
     params = with_file_copies(spec, saved_params(spec, config["params"]), run_dir)
     built = build(spec, data, params, context_dim, seed=int(config.get("seed", 0)), scaling=scaling)
-    if started and not (run_dir / CHECKPOINT).exists():
-        return Run(run_dir, config, built, {})
+    if not (run_dir / CHECKPOINT).exists():
+        if started:
+            return Run(run_dir, config, built, {})
+        raise UsageError(
+            f"'{run_dir}' has no checkpoint yet (its training stopped before the first one): "
+            f"dmm train --resume {run_dir} trains it"
+        )
     state = load_checkpoint(run_dir / CHECKPOINT, device)
+    planned = (config.get("train") or {}).get("steps")
+    if not started and isinstance(planned, int) and state["step"] < planned:
+        print(
+            f"note: '{run_dir}' stopped at step {state['step']} of {planned}; dmm train "
+            f"--resume {run_dir} continues it",
+            file=sys.stderr,
+        )
     try:
         built.model.load_state_dict(state["ema" if ema else "model"])
     except (RuntimeError, KeyError, TypeError) as exc:

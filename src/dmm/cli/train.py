@@ -24,6 +24,7 @@ from ..spaces.discrete import Discrete
 from ..training import (
     CHECKPOINT,
     LOG,
+    RESUMABLE_CHANGES,
     TrainConfig,
     check_resumable,
     init_distributed,
@@ -45,6 +46,7 @@ from .config import seed as config_seed
 from .context import Context, read_rows, split_columns
 from .errors import UsageError
 from .rundir import (
+    DERIVED_FILES,
     HOLDOUT,
     LOSS_PLOT,
     MAX_DATA_BYTES,
@@ -214,6 +216,10 @@ def _resolve(
         raise UsageError(f"n_data must be a positive integer, got {n_data!r}")
     if saved is not None:
         _check_resumed(saved, train_values, n_data if args.n_data is not None else None)
+        recorded = saved.get("train") or {}
+        span = recorded.get("schedule_steps") or recorded.get("steps")
+        if not train_values.get("schedule_steps") and span and span != train_values["steps"]:
+            train_values["schedule_steps"] = span  # more steps go on at the schedule's last rate
     saved_holdout = None
     if saved is not None:  # a run from before held-out splits trained on every row: keep that
         saved_holdout = (saved.get("holdout") or {}).get("fraction", 0.0)
@@ -240,11 +246,6 @@ def _resolve(
     }
 
 
-#: training settings a resumed run may change: they decide how far it goes, where, and what it
-#: logs, not the weights of the steps it takes
-RESUMABLE_CHANGES = ("steps", "device", "log_every", "val_every", "checkpoint_every", "val_size")
-
-
 def _check_resumed(saved: dict[str, Any], train: dict[str, Any], n_data: int | None) -> None:
     """:class:`UsageError` for a resumed run given other training settings than it was trained
     with (``--batch-size``, ``--set lr=...``) or another ``--n-data``: its steps so far used
@@ -266,7 +267,7 @@ def _check_resumed(saved: dict[str, Any], train: dict[str, Any], n_data: int | N
 
 def run(args: argparse.Namespace) -> int:
     resume_dir = args.resume if isinstance(args.resume, str) else None
-    if resume_dir and args.out and Path(args.out) != Path(resume_dir):
+    if resume_dir and args.out and not _same_folder(args.out, resume_dir):
         raise UsageError(f"--resume {resume_dir} and --out {args.out} name different folders")
     if args.resume and args.force:
         raise UsageError("--resume and --force exclude each other")
@@ -296,6 +297,7 @@ def run(args: argparse.Namespace) -> int:
             f"--steps {train_config.steps} would go back (give at least that many)"
         )
     out = Path(out_arg or _default_out(spec.name, cfg["data"]))
+    args.run_folder = str(out)  # for the line an interruption prints
 
     table = isinstance(spec, TabularEntry)
     if previous is None and args.schema is not None and not table:
@@ -383,6 +385,8 @@ def run(args: argparse.Namespace) -> int:
             f"run folder '{out}' already exists; use --resume to continue it "
             f"or --force to overwrite it"
         )
+    if args.force and out.is_dir():
+        _check_replaceable(out, spec.files.values())
     _barrier(world)  # every rank has passed every check before anything is written
     created = not out.exists()
     lock = None
@@ -400,6 +404,8 @@ def run(args: argparse.Namespace) -> int:
             if args.force:
                 for name in (*RUN_FILES, *spec.files.values()):
                     (out / name).unlink(missing_ok=True)
+            if args.resume and done < train_config.steps:
+                _drop_derived(out, done)
             subset = (
                 save_data(given_data, out, cfg["seed"])
                 if saved is None
@@ -560,6 +566,40 @@ def _context_source(args: argparse.Namespace) -> dict[str, Any]:
     if args.context_columns:
         return {"columns": list(args.context_columns)}
     return {"file": str(Path(args.context).resolve())}
+
+
+def _drop_derived(out: Path, step: int) -> None:
+    """Remove what ``dmm eval`` and ``plot`` wrote from the checkpoint a resumed run continues
+    (they would sit beside a later checkpoint), saying so."""
+    gone = [name for name in DERIVED_FILES if (out / name).exists()]
+    for name in gone:
+        (out / name).unlink()
+    if gone:
+        print(f"note: removed {', '.join(gone)} (they described step {step})", flush=True)
+
+
+def _same_folder(a: str, b: str) -> bool:
+    """Whether two paths name one folder (``c1`` and ``/home/me/c1``, ``c1/`` and ``./c1``)."""
+    return Path(a).resolve() == Path(b).resolve()
+
+
+def _check_replaceable(out: Path, copies: Iterable[str] = ()) -> None:
+    """:class:`UsageError` when ``--force`` would replace files of ``out`` that are not a run's:
+    files with a run file's name (``config.yaml``, ``data.npy``, ...) in a folder whose
+    ``config.yaml`` is not a run's (a project folder given as ``--out .``)."""
+    ours = [name for name in (*RUN_FILES, *copies) if (out / name).exists()]
+    if not ours:
+        return
+    try:
+        config = read_config_file(str(out / "config.yaml"))
+        is_run = isinstance(config, dict) and "process" in config and "train" in config
+    except (UsageError, OSError):
+        is_run = False
+    if not is_run:
+        raise UsageError(
+            f"'{out}' is not a run folder but holds {', '.join(ours)}: --force replaces only a "
+            "run's files; give another --out"
+        )
 
 
 def _discard(out: Path, rank: int, resume: bool, copies: Iterable[str] = ()) -> None:

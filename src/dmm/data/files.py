@@ -6,14 +6,34 @@ This is a boundary: every problem a user can cause is reported as a one-line
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from dmm.data.errors import DataError
 
-__all__ = ["check_shape", "load_array", "read_columns"]
+
+@contextlib.contextmanager
+def replacing(path: str | Path) -> Iterator[Path]:
+    """A temporary name beside ``path`` (same suffix, so writers that read the format from it
+    still do) to write the file to; when the block ends without an error it replaces ``path``.
+    An interrupted or failed write leaves the old file as it was and no temporary behind."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except OSError as exc:  # named by the file the user asked for, not the temporary
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+__all__ = ["check_shape", "load_array", "read_columns", "replacing"]
 
 _MAX_LISTED_ROWS = 5
 

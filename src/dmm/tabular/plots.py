@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dmm.data.files import replacing
 from dmm.tabular.metrics import MISSING
 
 __all__ = ["plot_correlation_difference", "plot_marginals", "plot_scatter"]
@@ -52,7 +53,8 @@ def _save(figure: Any, path: str | Path, layout: bool = True) -> Path:
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
         if layout:
             figure.tight_layout()
-        figure.savefig(path, dpi=100, format="png")
+        with replacing(path) as tmp:
+            figure.savefig(tmp, dpi=100, format="png")
     figure.clear()
     return path
 

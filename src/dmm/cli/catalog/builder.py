@@ -129,6 +129,8 @@ def build(
     with _seeded(seed):
         try:
             process = entry.make(data, values)
+        except SupportError as exc:  # a factory that reads the data checks them first
+            raise _hinted(entry, exc, data, True) from None
         except USER_ERRORS:
             raise
         except (TypeError, ValueError, KeyError) as exc:
@@ -186,10 +188,16 @@ def _validate(entry: Entry, process: Process, data: Tensor) -> Tensor:
         return process.space.validate(data)
     except SupportError as exc:
         shaped = tuple(data.shape[1:]) == tuple(process.space.event_shape)
-        finite = not data.is_floating_point() or bool(torch.isfinite(data).all())
-        if not (entry.data_hint and shaped and finite):
-            raise
-        raise SupportError(f"{_line(exc)}; {entry.data_hint}") from None
+        raise _hinted(entry, exc, data, shaped) from None
+
+
+def _hinted(entry: Entry, exc: SupportError, data: Tensor, shaped: bool) -> SupportError:
+    """``exc``, ending with the entry's ``data_hint`` when the data have the right shape and
+    finite values (then they lie outside the space, and the hint says what to do instead)."""
+    finite = not data.is_floating_point() or bool(torch.isfinite(data).all())
+    if not (entry.data_hint and shaped and finite):
+        return exc
+    return SupportError(f"{_line(exc)}; {entry.data_hint}")
 
 
 @contextlib.contextmanager

@@ -1,0 +1,146 @@
+"""A run folder's life: what a full or read-only disk, an interruption, ``--force`` and
+``--resume`` leave in it, and what a user is told."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import shutil
+
+import pytest
+import torch
+from cli_tiny import TINY
+
+import dmm.cli.eval
+import dmm.training
+from dmm.cli.main import main
+from dmm.data.files import replacing
+
+
+def _one_line(capsys, *needles):
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dmm: error: "), err
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+def _train(out, *extra):
+    return ["train", "--process", "vp", "--data", "moons", *TINY, "--out", str(out), *extra]
+
+
+@pytest.fixture
+def run(tiny_run, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(tiny_run, copy)
+    return copy
+
+
+def test_a_replaced_file_is_whole_or_untouched(tmp_path):
+    """dmm plot interrupted while writing backward.gif left it empty (0 bytes)."""
+    path = tmp_path / "backward.gif"
+    path.write_text("old")
+    with pytest.raises(KeyboardInterrupt), replacing(path) as tmp:
+        assert tmp.suffix == ".gif" and tmp.parent == tmp_path
+        tmp.write_text("half")
+        raise KeyboardInterrupt
+    assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == [path.name]
+    with replacing(path) as tmp:
+        tmp.write_text("new")
+    assert path.read_text() == "new" and len(list(tmp_path.iterdir())) == 1
+
+
+def test_a_folder_that_refuses_eval_json_is_one_line_after_the_metrics(run, monkeypatch, capsys):
+    """A read-only run folder: eval computed every metric, then died with a traceback and
+    printed nothing."""
+
+    @contextlib.contextmanager
+    def read_only(path):
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+        yield
+
+    monkeypatch.setattr(dmm.cli.eval, "replacing", read_only)
+    argv = ["eval", str(run), "-n", "64", "--steps", "3", "--data", "moons"]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["step"] == 20  # the metrics reached the user first
+    error = captured.err.strip().splitlines()[-1]  # after the notes on the metrics
+    assert error == f"dmm: error: {run / 'eval.json'}: Read-only file system"
+
+
+def test_a_full_disk_leaves_no_checkpoint_temporary_and_no_folder(tmp_path, monkeypatch, capsys):
+    """A disk that filled before the first checkpoint left checkpoint.pt.tmp in a folder that
+    neither train nor --resume would then take."""
+
+    def full(obj, fh):
+        fh.write(b"partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", full)
+    out = tmp_path / "run"
+    assert main(_train(out)) == 2
+    _one_line(capsys, "No space left on device")
+    assert not out.exists()
+
+
+def test_a_network_larger_than_memory_is_one_line(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(_train(out, "--set", "hidden=1000000")) == 2  # 4 TB of weights
+    _one_line(capsys, "out of memory", "--set hidden")
+    assert not out.exists()
+
+
+def test_force_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
+    """--out . --force replaced a project's own data.npy and config.yaml."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "config.yaml").write_text("my notes\n")
+    (project / "data.npy").write_bytes(b"mine")
+    assert main(_train(project, "--force")) == 2
+    _one_line(capsys, "is not a run folder but holds config.yaml, data.npy")
+    assert (project / "config.yaml").read_text() == "my notes\n"
+    assert (project / "data.npy").read_bytes() == b"mine"
+
+
+def test_resume_takes_a_folder_named_two_ways(run, monkeypatch, capsys):
+    monkeypatch.chdir(run.parent)
+    argv = ["train", "--resume", "run", "--out", str(run), "--steps", "22", "--quiet"]
+    assert main(argv) == 0
+
+
+def test_a_resumed_run_removes_what_eval_and_plot_wrote_from_its_earlier_step(run, capsys):
+    (run / "eval.json").write_text("{}")
+    (run / "samples.png").write_bytes(b"png")
+    assert main(["train", "--resume", str(run), "--quiet"]) == 0  # nothing to train: kept
+    assert (run / "eval.json").exists()
+    assert main(["train", "--resume", str(run), "--steps", "22", "--quiet"]) == 0
+    assert "removed samples.png, eval.json (they described step 20)" in capsys.readouterr().out
+    assert not (run / "eval.json").exists() and not (run / "samples.png").exists()
+
+
+def test_an_unfinished_run_says_so_and_one_without_a_checkpoint_says_how_to_train_it(
+    run, tmp_path, capsys
+):
+    config = run / "config.yaml"
+    config.write_text(config.read_text().replace("steps: 20", "steps: 50"))
+    out = tmp_path / "x.npy"
+    assert main(["sample", str(run), "-n", "4", "--steps", "2", "-o", str(out)]) == 0
+    note = f"note: '{run}' stopped at step 20 of 50; dmm train --resume {run} continues it"
+    assert note in capsys.readouterr().err
+    (run / "checkpoint.pt").unlink()
+    assert main(["sample", str(run), "-n", "4", "-o", str(tmp_path / "y.npy")]) == 2
+    _one_line(capsys, "has no checkpoint yet", f"dmm train --resume {run}")
+
+
+def test_a_corrupt_checkpoint_is_named_in_words(run, tmp_path, capsys):
+    (run / "checkpoint.pt").write_bytes(b"")
+    assert main(["sample", str(run), "-n", "4", "-o", str(tmp_path / "x.npy")]) == 2
+    _one_line(capsys, "corrupt checkpoint", "is empty (0 bytes)")
+
+
+def test_small_wording(run, capsys):
+    assert main(["train", "--process", "vp", "--data", "moons", "--set", "hidden="]) == 2
+    _one_line(capsys, "--set hidden= gives no value")
+    assert main(["eval", str(run / "config.yaml")]) == 2
+    _one_line(capsys, "is a file, not a run folder")
