@@ -509,7 +509,9 @@ register_process(
             **_MODEL_HELP,
             **_LOSS_HELP,
             "parameterisation": "jump-ratio model: tail-potential (a potential with the jump "
-            "law's tail, learned part bounded by tail_bound), direct or potential",
+            "law's tail, learned part bounded by tail_bound), direct (a network of (y, x - y, "
+            "t)), potential (exp(U(x) - U(y)) from a scalar network U) or trunk (a network of "
+            "one point, shared by its jumps, and a small head of (features, x - y))",
             "standardise": "train on (x - c) / s per coordinate, c the midpoint of its quartiles "
             "and s half their distance over that of the jump family's standard 1-D law "
             "(Student-t or stable) of the jump index (the map is recorded "
