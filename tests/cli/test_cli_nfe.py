@@ -102,8 +102,11 @@ def test_grid_at_sampling_time(tiny_run, tmp_path, capsys):
         )
         assert rc == 0
         text = capsys.readouterr().out
-        assert "(ode-euler, 8 steps" in text and "8 network evaluations)" in text
+        assert "(ode-euler, 8 steps" in text and "8 network evaluations" in text
         assert ("on the fitted grid" in text) == (grid == "fitted")
+        # the fit's own cost, said beside the samples' (128 pilots, 65 candidate times)
+        fit = "; fitting the grid: 331,776 evaluations of one row each)"
+        assert (fit in text) == (grid == "fitted")
         outs[grid] = np.load(out)
     assert not np.allclose(outs[None], outs["log-snr"])
     assert not np.allclose(outs[None], outs["fitted"])

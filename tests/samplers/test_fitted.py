@@ -140,3 +140,22 @@ def test_candidates_must_be_monotone_and_enough():
         fit_grid(step, first, torch.linspace(1, 0, 5), 5)
     with pytest.raises(ValueError, match="monotone"):
         fit_grid(step, first, torch.tensor([1.0, 0.5, 0.7, 0.0]), 2)
+
+
+@pytest.mark.parametrize("sampler", [FlowEuler(), FlowHeun()])
+def test_the_fit_cost_is_the_rows_the_model_evaluates(sampler):
+    """dmm sample --grid fitted counted the samples' evaluations and not the pilots' (hundreds
+    of thousands of rows): fit_evaluations is what fitting calls the model on, row by row."""
+    from dmm.samplers import fit_evaluations
+
+    rows = []
+
+    class Counting(ExactScore):
+        def score(self, y, t, context=None):
+            rows.append(len(y))
+            return super().score(y, t, context)
+
+    process = VP(2)
+    model = Counting(process, standard_mixture())
+    fitted_grid(Reversal(process, model), sampler, 3, n=16, candidates=None)
+    assert sum(rows) == fit_evaluations(sampler, 3, n=16)

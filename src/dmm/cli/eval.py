@@ -421,6 +421,7 @@ def run(args: argparse.Namespace) -> int:
             "steps": setup["steps"],
             "grid": grid_name(setup["sampler"], getattr(args, "grid", None)),
             "nfe": setup["nfe"],  # network evaluations per sample (None: not fixed)
+            **({"fit_nfe": setup["fit_nfe"]} if setup.get("fit_nfe") is not None else {}),
             "denoise": setup["denoise"],
             "ema": not args.no_ema,
             "step": int(run_.checkpoint["step"]),

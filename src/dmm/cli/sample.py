@@ -27,6 +27,7 @@ from ..samplers import (
     Sampler,
     denoise_nfe,
     edm_grid,
+    fit_evaluations,
     fitted_grid,
     logsnr_grid,
     simulate,
@@ -198,6 +199,7 @@ def sampling_setup(run: Run, args: argparse.Namespace) -> dict[str, Any]:
         "grid": grid,
         "denoise": denoise,
         "nfe": None if nfe is None else nfe + last,
+        "fit_nfe": None if grid is None else fit_evaluations(sampler, steps),
     }
 
 
@@ -563,7 +565,7 @@ def run(args: argparse.Namespace) -> int:
         f"{' on the fitted grid' if setup['grid'] is not None else ''}"
         f"{', denoised' if setup['denoise'] else ''}"
         f"{f', each step {resample} times' if resample > 1 else ''}, "
-        f"{_nfe_text(setup, resample)})"
+        f"{_nfe_text(setup, resample)}{_fit_text(setup)})"
         f"{extra}"
     )
     return 0
@@ -576,6 +578,14 @@ def _resample(args: argparse.Namespace, conditional: bool) -> int:
     if args.resample > 1 and not conditional:
         raise UsageError("--resample U repeats the steps of --given or --where sampling")
     return args.resample
+
+
+def _fit_text(setup: dict[str, Any]) -> str:
+    """What fitting the grid cost (``--grid fitted``: a one-off beside the samples'), or
+    nothing."""
+    if setup.get("fit_nfe") is None:
+        return ""
+    return f"; fitting the grid: {setup['fit_nfe']:,} evaluations of one row each"
 
 
 def _nfe_text(setup: dict[str, Any], resample: int) -> str:
@@ -649,6 +659,7 @@ def _run_table(args: argparse.Namespace, run: Run, setup: dict[str, Any], out: P
         f"{setup['steps']} steps{', denoised' if setup['denoise'] else ''}"
         f"{f', each step {resample} times' if resample > 1 else ''}, "
         f"{_nfe_text(setup, resample)}"
-        + (f" per draw, {args.draws} draws combined)" if args.draws > 1 else ")")
+        + (f" per draw, {args.draws} draws combined" if args.draws > 1 else "")
+        + f"{_fit_text(setup)})"
     )
     return 0

@@ -5,7 +5,7 @@ from .chains import ChainEuler, ExactChainSampler, TauLeaping, TweedieStep, samp
 from .dpm_solver import DPMSolver1
 from .dpm_solver_2m import DPMSolver2M
 from .euler_maruyama import EulerMaruyama
-from .fitted import fitted_grid
+from .fitted import fit_evaluations, fitted_grid
 from .grids import edm_grid, log_snr, logsnr_grid, straight_grid
 from .inpaint import Inpaint
 from .jumps import JumpTauLeaping, JumpThinning, Splitting
@@ -40,6 +40,7 @@ __all__ = [
     "UniPC",
     "denoise_nfe",
     "edm_grid",
+    "fit_evaluations",
     "fitted_grid",
     "log_snr",
     "logsnr_grid",

@@ -79,6 +79,18 @@ def fitted_grid(
     return fit_grid(step, first, candidates, steps, refine)
 
 
+def fit_evaluations(
+    sampler: Sampler, steps: int, n: int = PILOTS, refine: int = REFINE, candidates: int = 0
+) -> int:
+    """Network evaluations of single rows that :func:`fitted_grid` spends fitting a ``steps``-step
+    grid (default candidates: ``max(CANDIDATES, 2 steps) + 1`` times): the pilot solve, ``refine``
+    steps per candidate interval, and one step between every pair of candidates, each on ``n``
+    pilots and ``sampler.nfe_per_step`` evaluations a step. A one-off cost, beside the samples'."""
+    size = candidates or max(CANDIDATES, 2 * steps) + 1
+    moves = (size - 1) * refine + size * (size - 1) // 2
+    return n * moves * int(sampler.nfe_per_step or 0)
+
+
 @torch.no_grad()
 def fit_grid(
     step: Step, first: Tensor, candidates: Tensor, steps: int, refine: int = REFINE
