@@ -286,3 +286,15 @@ def test_divergence_auto_keeps_kl_on_every_heavy_tailed_set():
         assert auto_divergence(data) == "kl", d
     light = torch.randn(20000, 2, generator=torch.Generator().manual_seed(0))
     assert auto_divergence(light) == "logistic"  # Gaussian rows read about 11
+
+
+def test_torus_brownian_wraps_angles_when_asked_as_torus_jump_does():
+    """torus-brownian had no wrap parameter: angles in [0, 2π) had to be wrapped by hand."""
+    g = torch.Generator().manual_seed(0)
+    data = torch.rand(64, 2, generator=g) * 2 * math.pi - math.pi
+    outside = data.clone()
+    outside[[3, 7], 1] += 2 * math.pi
+    with pytest.raises(SupportError, match=r"2 row\(s\): 3, 7.*--set wrap=true"):
+        build("torus-brownian", outside)
+    wrapping = build("torus-brownian", outside, {"wrap": True, "hidden": 16, "depth": 1})
+    assert torch.allclose(wrapping.data, data, atol=1e-5)

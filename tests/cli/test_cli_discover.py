@@ -135,7 +135,7 @@ def _save(tmp_path, name, array):
         ("gbm", np.full((32, 2), 1e20, np.float32), ["rescale the data", "use vp"]),
         ("absorbing", np.full((32, 3), 0.5, np.float32), ["non-integer", "round or bin", "vp"]),
         ("uniform", -np.ones((32, 3), np.int64), ["down to -1", "start at 0"]),
-        ("torus-brownian", np.full((32, 2), 4.0, np.float32), ["wrap them into", "radians"]),
+        ("torus-brownian", np.full((32, 2), 4.0, np.float32), ["wrap them into", "--set wrap"]),
         ("torus-jump", np.full((32, 2), 4.0, np.float32), ["--set wrap=true"]),
         ("so3-brownian", np.ones((32, 3, 3), np.float32), ["outside SO(3)", "SVD"]),
         # nine numbers a row: read row-major as 3 × 3 (a .csv file's rows), then checked

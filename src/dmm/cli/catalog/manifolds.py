@@ -17,6 +17,7 @@ from torch import Tensor
 from ...losses import kl_weighting
 from ...processes.manifold_brownian import SO3Brownian, TorusBrownian
 from ...scores import PotentialParam, ScoreParam
+from ...spaces import Torus
 from .gaussian import (
     DIFFUSION_SAMPLERS,
     MODEL_HELP,
@@ -63,19 +64,28 @@ def _torus_dim(data: Tensor) -> int:
     return int(data.shape[1]) if data.ndim == 2 else 1
 
 
+def _torus(data: Tensor, p: dict[str, Any]) -> TorusBrownian:
+    process = TorusBrownian(_torus_dim(data), _schedule(p), t_min=p["t_min"])
+    process.space = Torus(process.space.d, wrap_data=bool(p["wrap"]))
+    return process
+
+
 register_process(
     ProcessSpec(
         "torus-brownian",
         "Brownian motion on the torus [-pi, pi)^d (wrapped-normal kernel), reference uniform",
-        MANIFOLD_PARAMS,
-        lambda x, p: TorusBrownian(_torus_dim(x), _schedule(p), t_min=p["t_min"]),
+        {**MANIFOLD_PARAMS, "wrap": False},
+        _torus,
         manifold_model,
         manifold_dsm,
         DIFFUSION_SAMPLERS,
         "em",
-        help=MANIFOLD_HELP,
+        help={
+            **MANIFOLD_HELP,
+            "wrap": "true: wrap data angles into [-pi, pi) instead of rejecting them",
+        },
         choices=MANIFOLD_CHOICES,
-        data_hint="for data that are not angles use vp",
+        data_hint="--set wrap=true wraps angles for you; for data that are not angles use vp",
     )
 )
 
