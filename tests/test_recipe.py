@@ -30,7 +30,8 @@ from dmm.processes import (
 )
 from dmm.processes.references import SimulatedReference
 from dmm.recipe import recipe
-from dmm.samplers import EulerMaruyama, JumpTauLeaping, Splitting, TweedieStep
+from dmm.reversal import Reversal
+from dmm.samplers import EulerMaruyama, JumpTauLeaping, Splitting, TweedieStep, simulate
 from dmm.samplers.product import ProductSampler
 from dmm.scores import (
     DirectRatio,
@@ -213,6 +214,8 @@ def test_recipe_takes_arrays_and_flat_rotations_and_checks_the_data():
     x = np.random.default_rng(0).normal(size=(100, 2))
     r = recipe(SDE(lambda y, t: -y, lambda y, t: 1.0, 2), x, hidden=8, depth=1)
     assert r.process.reference.rows.shape == (100, 2)  # an array: AttributeError before
+    y = simulate(Reversal(r.process, r.model), r.sampler, 5, steps=2)  # float64 rows: no mix-up
+    assert y.shape == (5, 2) and y.dtype == torch.float32
     flat = torch.eye(3).repeat(10, 1, 1).reshape(10, 9)  # a .csv file's rows, as dmm sample writes
     recipe(SO3Brownian(), flat, hidden=8, depth=1)
     with pytest.raises(SupportError, match="outside"):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
@@ -285,13 +286,22 @@ def _draw_images(s: np.ndarray, d: np.ndarray, shape: tuple[int, int], fig: Any)
     return fig
 
 
+def image_format(path: Any, default: str | None = None) -> str:
+    """The image format ``path``'s suffix names (``png``, ``pdf``, ...), or ``default`` (else
+    matplotlib's) for a path without one or a file object: a temporary's name, written in its
+    place, must not decide it."""
+    if isinstance(path, (str, PathLike)) and Path(path).suffix:
+        return Path(path).suffix[1:].lower()
+    return default or str(matplotlib.rcParams["savefig.format"])
+
+
 def plot_samples(
     samples, data, path: str | Path, title: str = "", names: Sequence[str] | None = None
 ) -> Path:
     """Write :func:`draw_samples` to ``path`` (PNG); ``names`` label the coordinates."""
     fig = draw_samples(samples, data, title, names=names)
     with replacing(path) as tmp:
-        fig.savefig(tmp, dpi=110)
+        fig.savefig(tmp, dpi=110, format=image_format(path))
     plt.close(fig)
     return Path(path)
 
@@ -311,7 +321,7 @@ def plot_loss(history: Sequence[dict[str, Any]], path: str | Path) -> Path:
     ax.legend()
     fig.tight_layout()
     with replacing(path) as tmp:
-        fig.savefig(tmp, dpi=110)
+        fig.savefig(tmp, dpi=110, format=image_format(path))
     plt.close(fig)
     return Path(path)
 
@@ -350,7 +360,7 @@ def plot_panel(
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     with replacing(path) as tmp:
-        fig.savefig(tmp, dpi=100)
+        fig.savefig(tmp, dpi=100, format=image_format(path))
     plt.close(fig)
     return Path(path)
 
@@ -401,7 +411,14 @@ def backward_gif(
     images = [_frame(a, t, lim, integer, d, shape) for t, a in arrays]
     images += [images[-1]] * 8  # rest on the final samples
     with replacing(path) as tmp:
-        images[0].save(tmp, save_all=True, append_images=images[1:], duration=duration_ms, loop=0)
+        images[0].save(
+            tmp,
+            format=image_format(path, "gif"),
+            save_all=True,
+            append_images=images[1:],
+            duration=duration_ms,
+            loop=0,
+        )
     return Path(path)
 
 
@@ -445,7 +462,7 @@ def gallery(tiles: Sequence[tuple[str, Path]], path: str | Path, width: int = 14
         out.paste(r, (0, y))
         y += r.height
     with replacing(path) as tmp:
-        out.save(tmp)
+        out.save(tmp, format=image_format(path, "png"))
     return Path(path)
 
 
@@ -474,7 +491,7 @@ def plot_tails(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with replacing(path) as tmp:
-        fig.savefig(tmp, dpi=120)
+        fig.savefig(tmp, dpi=120, format=image_format(path))
     plt.close(fig)
     return path
 

@@ -173,8 +173,11 @@ def recipe(
 
 def _checked(process: Process, data: Tensor | np.ndarray) -> Tensor:
     """``data`` as a tensor checked by ``process``'s space (flat rows of a space of matrices
-    reshaped); a wrong shape names the process and its space."""
+    reshaped), floats at the default dtype (the networks'); a wrong shape names the process and
+    its space."""
     x = torch.as_tensor(data)
+    if x.is_floating_point():
+        x = x.to(torch.get_default_dtype())
     event = tuple(process.space.event_shape)
     flat = len(event) > 1 and x.dim() == 2 and x.shape[1] == math.prod(event)
     if tuple(x.shape[1:]) != event and not flat:

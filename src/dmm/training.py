@@ -166,10 +166,11 @@ class TrainResult:
 
 
 def training_rows(process: Process | None, data: Tensor | np.ndarray, model: nn.Module) -> Tensor:
-    """``data`` (a tensor or an array) as the loss reads it: checked by ``process``'s space
-    (shape, finiteness, support: a :class:`~dmm.spaces.SupportError` names the rows; flat rows
-    of a space of matrices are reshaped) and, on a continuous space, at ``model``'s dtype."""
-    data = torch.as_tensor(data)
+    """``data`` (a tensor or an array) as the loss reads it: at ``model``'s dtype on a continuous
+    space, then checked by ``process``'s space (shape, finiteness, support: a
+    :class:`~dmm.spaces.SupportError` names the rows, also those the cast made infinite or zero;
+    flat rows of a space of matrices are reshaped)."""
+    data = _floats(data, model)
     return _floats(data if process is None else process.space.validate(data), model)
 
 
@@ -242,7 +243,15 @@ def load_checkpoint(path: Path | str, device: str = "cpu") -> dict[str, Any]:
                 "values, and loading it could run code"
             ) from None
         raise CheckpointError(_unreadable(path, exc)) from None
-    except Exception as exc:  # any unpickling failure means the file is not a usable checkpoint
+    except OSError as exc:  # no permission, an I/O error: the file may be whole
+        raise CheckpointError(f"cannot read checkpoint {path}: {exc.strerror or exc}") from None
+    except MemoryError:
+        raise
+    except Exception as exc:  # torch's reader: a cut-off zip, or a device this machine lacks
+        if "cuda" in str(exc).lower() or "device" in str(exc).lower():
+            raise CheckpointError(
+                f"cannot load checkpoint {path} on {device}: {' '.join(str(exc).split())[:200]}"
+            ) from None
         raise CheckpointError(_unreadable(path, exc)) from None
     if not isinstance(state, dict) or not {"model", "ema", "step"} <= set(state):
         raise CheckpointError(f"corrupt checkpoint {path}: missing model/ema/step")
@@ -265,8 +274,17 @@ def _unreadable(path: Path, exc: BaseException) -> str:
 
 
 #: training settings a resumed run may change: they decide how far it goes, where, and what it
-#: logs, not the weights of the steps it takes
-RESUMABLE_CHANGES = ("steps", "device", "log_every", "val_every", "checkpoint_every", "val_size")
+#: logs, not the weights of the steps it takes (``micro_batches`` splits a batch into parts whose
+#: gradients are summed: the same step up to rounding; ``torchrun`` sets one part per process)
+RESUMABLE_CHANGES = (
+    "steps",
+    "device",
+    "log_every",
+    "val_every",
+    "checkpoint_every",
+    "val_size",
+    "micro_batches",
+)
 
 
 def continued(config: TrainConfig, saved: dict[str, Any] | None, path: Path) -> TrainConfig:
@@ -281,8 +299,7 @@ def continued(config: TrainConfig, saved: dict[str, Any] | None, path: Path) -> 
         config = dataclasses.replace(config, schedule_steps=span)
     now = asdict(config)
     then = {**now, **{k: v for k, v in saved.items() if k in now}}
-    if not then["schedule_steps"]:
-        then["schedule_steps"] = saved.get("steps", config.steps)
+    then["schedule_steps"] = saved.get("schedule_steps") or saved.get("steps", config.steps)
     if not now["schedule_steps"]:
         now["schedule_steps"] = config.steps
     changed = [

@@ -73,3 +73,14 @@ def test_the_straight_path_loss_in_log_coordinates(name) -> None:
     assert isinstance(built.model, VelocityParam) and built.loss.weighting is straight_weighting
     assert isinstance(built.loss.times, StraightPathTimes)
     assert torch.isfinite(built.loss(built.model, data, torch.Generator().manual_seed(1)))
+
+
+def test_rows_off_the_orthant_are_named_as_the_data_number_them():
+    """From the review: the log-moments of the positive rows were checked again, so a row of
+    1e20 was named by its place among those rows (3, not 5) and rows 0 and 1 not at all."""
+    from dmm.spaces import SupportError
+
+    data = torch.rand(50, 2, generator=torch.Generator().manual_seed(0)) + 0.5
+    data[0, 0], data[1, 1], data[5, 1] = -1.0, -2.0, 1e20
+    with pytest.raises(SupportError, match=r"in 3 row\(s\): 0, 1, 5 "):
+        build("gbm", data, {"hidden": 8})

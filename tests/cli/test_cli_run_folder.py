@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import json
 import shutil
@@ -13,6 +14,7 @@ import torch
 from cli_tiny import TINY
 
 import dmm.cli.eval
+import dmm.cli.train
 import dmm.training
 from dmm.cli.main import main
 from dmm.data.files import replacing
@@ -84,10 +86,19 @@ def test_a_full_disk_leaves_no_checkpoint_temporary_and_no_folder(tmp_path, monk
     assert not out.exists()
 
 
-def test_a_network_larger_than_memory_is_one_line(tmp_path, capsys):
+def test_a_network_larger_than_memory_is_one_line(tmp_path, monkeypatch, capsys):
+    """hidden=100000 printed torch's traceback (40 GB could not be allocated)."""
+
+    def refuse(*args, **kwargs):  # as torch's CPU allocator refuses, whatever the machine has
+        raise RuntimeError(
+            "[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: can't allocate "
+            "memory: you tried to allocate 40000000000 bytes. Error code 12"
+        )
+
+    monkeypatch.setattr(dmm.cli.train, "build", refuse)
     out = tmp_path / "run"
-    assert main(_train(out, "--set", "hidden=1000000")) == 2  # 4 TB of weights
-    _one_line(capsys, "out of memory", "--set hidden")
+    assert main(_train(out, "--set", "hidden=100000")) == 2
+    _one_line(capsys, "out of memory (an allocation of 40.0 GB)", "--set hidden")
     assert not out.exists()
 
 
@@ -101,6 +112,22 @@ def test_force_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
     _one_line(capsys, "is not a run folder but holds config.yaml, data.npy")
     assert (project / "config.yaml").read_text() == "my notes\n"
     assert (project / "data.npy").read_bytes() == b"mine"
+    # from the review: a --config file has a run's keys too, and it is not a run
+    own = "# my experiment\nprocess: vp\ndata: moons\ntrain: {steps: 5, batch_size: 32}\n"
+    (project / "config.yaml").write_text(own)
+    argv = ["train", "--config", str(project / "config.yaml"), "--out", str(project), "--force"]
+    assert main([*argv, "--quiet"]) == 2
+    _one_line(capsys, "is not a run folder")
+    assert (project / "config.yaml").read_text() == own
+
+
+def test_force_clears_a_run_killed_before_its_config(tmp_path, capsys):
+    """A start killed between data.npy and config.yaml leaves data.npy and its lock."""
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "data.npy").write_bytes(b"half")
+    (out / ".dmm.lock").write_text("999999999 - -")
+    assert main(_train(out, "--force", "--quiet")) == 0
 
 
 def test_resume_takes_a_folder_named_two_ways(run, monkeypatch, capsys):
@@ -144,3 +171,54 @@ def test_small_wording(run, capsys):
     _one_line(capsys, "--set hidden= gives no value")
     assert main(["eval", str(run / "config.yaml")]) == 2
     _one_line(capsys, "is a file, not a run folder")
+
+
+def test_a_refused_resume_changes_nothing_and_micro_batches_may_change(run, capsys):
+    """From the review: a resume refused for an edited setting had already removed eval.json
+    and rewritten config.yaml; and torchrun's one micro-batch per process was refused."""
+    (run / "eval.json").write_text("{}")
+    config = run / "config.yaml"
+    original = config.read_text()
+    config.write_text(original.replace("lr: 0.002", "lr: 0.02"))
+    edited = config.read_text()
+    assert main(["train", "--resume", str(run), "--steps", "30", "--quiet"]) == 2
+    _one_line(capsys, "lr 0.02 (the checkpoint's 0.002)")
+    assert config.read_text() == edited and (run / "eval.json").exists()
+    config.write_text(original)
+    argv = ["train", "--resume", str(run), "--steps", "22", "--set", "micro_batches=2", "--quiet"]
+    assert main(argv) == 0
+
+
+def test_float64_rows_that_float32_cannot_hold_are_named(tmp_path):
+    """1e39 is finite in float64 and infinite in the network's float32: it trained to a NaN
+    loss unless it fell among the validation rows."""
+    import numpy as np
+
+    from dmm.processes import VP
+    from dmm.recipe import recipe
+    from dmm.spaces import SupportError
+    from dmm.training import TrainConfig, train
+
+    x = np.random.default_rng(0).normal(size=(300, 2))
+    x[200, 1] = 1e39
+    r = recipe(VP(2), hidden=8, depth=1)
+    with pytest.raises(SupportError, match=r"1 row\(s\): 200"):
+        train(r.model, r.loss, x, TrainConfig(steps=2, batch_size=16, val_size=64))
+
+
+def test_a_figure_path_without_a_suffix_takes_the_default_format(tmp_path):
+    from dmm.plotting import plot_samples
+
+    x = torch.randn(40, 2)
+    plot_samples(x, x, tmp_path / "figure")
+    assert (tmp_path / "figure").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_checkpoint_without_a_schedule_span_resumes_with_its_steps_as_the_span(tmp_path):
+    from dmm.training import CheckpointError, TrainConfig, continued
+
+    saved = {**dataclasses.asdict(TrainConfig(steps=2000)), "schedule_steps": None}
+    del saved["schedule_steps"]  # written before the field existed
+    with pytest.raises(CheckpointError, match="schedule_steps 5000"):
+        continued(TrainConfig(steps=2000, schedule_steps=5000), saved, tmp_path / "c.pt")
+    assert continued(TrainConfig(steps=3000), saved, tmp_path / "c.pt").schedule_steps == 2000

@@ -431,9 +431,11 @@ def run(args: argparse.Namespace) -> int:
             **({"likelihood": _likelihood(run_, reference)} if args.likelihood else {}),
         }
     )
-    print(json.dumps(out), flush=True)  # first: a folder that refuses eval.json loses nothing
-    with replacing(run_.dir / EVAL) as tmp:
-        tmp.write_text(json.dumps(out, indent=2) + "\n")
+    try:
+        with replacing(run_.dir / EVAL) as tmp:
+            tmp.write_text(json.dumps(out, indent=2) + "\n")
+    finally:  # also where the folder refused the file: the metrics reach the user
+        print(json.dumps(out), flush=True)
     return 0
 
 
@@ -484,10 +486,12 @@ def _run_table(args: argparse.Namespace, run: Run, setup: dict[str, Any]) -> int
             **result,
         }
     )
-    print(json.dumps(out), flush=True)  # first: a folder that refuses eval.json loses nothing
-    with replacing(run.dir / EVAL) as tmp:
-        tmp.write_text(json.dumps(out, indent=2) + "\n")
     title = f"{run.dir.name}: synthetic rows against {result['reference']}"
-    with replacing(run.dir / "eval.md") as tmp:
-        tmp.write_text(report_markdown(out, title=title))
+    try:
+        with replacing(run.dir / EVAL) as tmp:
+            tmp.write_text(json.dumps(out, indent=2) + "\n")
+        with replacing(run.dir / "eval.md") as tmp:
+            tmp.write_text(report_markdown(out, title=title))
+    finally:  # also where the folder refused the files: the metrics reach the user
+        print(json.dumps(out), flush=True)
     return 0

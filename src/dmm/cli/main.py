@@ -91,9 +91,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (MemoryError, RuntimeError) as exc:  # a network or batch larger than the memory
         if not _out_of_memory(exc):
             raise
+        smaller = {
+            "train": "a smaller network (--set hidden=..., --set depth=...) or --batch-size",
+            "demo": "fewer panels (--only NAME)",
+        }.get(args.command, "fewer samples (-n)")
         print(
-            f"dmm: error: out of memory ({_allocation(exc)}): give a smaller network "
-            "(--set hidden=..., depth=...), --batch-size or -n",
+            f"dmm: error: out of memory ({_allocation(exc)}): give {smaller}",
             file=sys.stderr,
         )
         return 2

@@ -27,6 +27,7 @@ from ..training import (
     RESUMABLE_CHANGES,
     TrainConfig,
     check_resumable,
+    continued,
     init_distributed,
     train,
 )
@@ -216,10 +217,6 @@ def _resolve(
         raise UsageError(f"n_data must be a positive integer, got {n_data!r}")
     if saved is not None:
         _check_resumed(saved, train_values, n_data if args.n_data is not None else None)
-        recorded = saved.get("train") or {}
-        span = recorded.get("schedule_steps") or recorded.get("steps")
-        if not train_values.get("schedule_steps") and span and span != train_values["steps"]:
-            train_values["schedule_steps"] = span  # more steps go on at the schedule's last rate
     saved_holdout = None
     if saved is not None:  # a run from before held-out splits trained on every row: keep that
         saved_holdout = (saved.get("holdout") or {}).get("fraction", 0.0)
@@ -291,13 +288,15 @@ def run(args: argparse.Namespace) -> int:
         cfg["train"]["micro_batches"] = world  # one micro-batch per process
     train_config: TrainConfig = make_train_config(cfg["train"])
     done = int(previous.checkpoint.get("step", 0)) if previous is not None else 0
+    if previous is not None and previous.checkpoint:  # before anything is written or removed
+        where = Path(out_arg) / CHECKPOINT
+        train_config = continued(train_config, previous.checkpoint.get("config"), where)
     if done > train_config.steps:
         raise UsageError(
             f"run '{out_arg}' is already at step {done}; "
             f"--steps {train_config.steps} would go back (give at least that many)"
         )
     out = Path(out_arg or _default_out(spec.name, cfg["data"]))
-    args.run_folder = str(out)  # for the line an interruption prints
 
     table = isinstance(spec, TabularEntry)
     if previous is None and args.schema is not None and not table:
@@ -431,6 +430,7 @@ def run(args: argparse.Namespace) -> int:
                 context=None if context_spec is None else context_spec.to_config(),
                 scaling=None if built.scaling is None else built.scaling.to_config(),
             )
+            args.run_folder = str(out)  # a run to resume: the line an interruption prints
         _barrier(world)
         if rank == 0:
             print(
@@ -585,14 +585,16 @@ def _same_folder(a: str, b: str) -> bool:
 
 def _check_replaceable(out: Path, copies: Iterable[str] = ()) -> None:
     """:class:`UsageError` when ``--force`` would replace files of ``out`` that are not a run's:
-    files with a run file's name (``config.yaml``, ``data.npy``, ...) in a folder whose
-    ``config.yaml`` is not a run's (a project folder given as ``--out .``)."""
+    files with a run file's name (``config.yaml``, ``data.npy``, ...) in a folder that holds no
+    run (a project folder given as ``--out .``, its own ``config.yaml`` a ``--config`` file). A
+    run is a ``config.yaml`` that ``dmm train`` wrote (with ``world_size``, which a hand-written
+    file has no use for), or the lock of a ``dmm train`` killed before it wrote one."""
     ours = [name for name in (*RUN_FILES, *copies) if (out / name).exists()]
-    if not ours:
+    if not ours or (out / LOCK).exists():
         return
     try:
         config = read_config_file(str(out / "config.yaml"))
-        is_run = isinstance(config, dict) and "process" in config and "train" in config
+        is_run = isinstance(config, dict) and {"process", "train", "world_size"} <= set(config)
     except (UsageError, OSError):
         is_run = False
     if not is_run:

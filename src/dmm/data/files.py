@@ -11,6 +11,7 @@ import csv
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -18,17 +19,23 @@ from dmm.data.errors import DataError
 
 
 @contextlib.contextmanager
-def replacing(path: str | Path) -> Iterator[Path]:
+def replacing(path: Any) -> Iterator[Any]:
     """A temporary name beside ``path`` (same suffix, so writers that read the format from it
     still do) to write the file to; when the block ends without an error it replaces ``path``.
-    An interrupted or failed write leaves the old file as it was and no temporary behind."""
+    An interrupted or failed write leaves the old file as it was and no temporary behind; the
+    error names ``path``. Anything but a path (a file object) is written to as it is."""
+    if not isinstance(path, (str, os.PathLike)):
+        yield path
+        return
     path = Path(path)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
     try:
         yield tmp
         os.replace(tmp, path)
-    except OSError as exc:  # named by the file the user asked for, not the temporary
-        raise OSError(exc.errno, exc.strerror, str(path)) from exc
+    except OSError as exc:
+        if exc.errno is None or exc.filename != str(tmp):
+            raise
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc  # the file asked for
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -340,8 +340,8 @@ class TableCodec:
 
 
 def _within(numbers: np.ndarray, c: Column) -> np.ndarray:
-    """A real or positive column's drawn numbers kept in its range ``[low, high]`` (the training
-    rows' range, widened by a full schema's), as SDV's synthesizers keep theirs by default: a
+    """A real or positive column's drawn numbers kept in its range ``[low, high]`` (the table's
+    range, widened by a full schema's), as SDV's synthesizers keep theirs by default: a
     column of amounts that are never negative gets no negative ones, and its zeros back."""
     if c.low is None or c.high is None:
         return numbers

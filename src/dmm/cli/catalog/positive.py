@@ -23,6 +23,7 @@ from ...losses import eps_weighting, kl_weighting, straight_weighting
 from ...processes.positive import GBM, GeometricOU, log_moments
 from ...scores import PotentialParam, ScoreParam, VelocityParam
 from ...scores.log_coordinates import LogEpsParam, LogScoreParam
+from ...spaces.positive import PositiveOrthant
 from .gaussian import (
     DIFFUSION_SAMPLERS,
     MODEL_HELP,
@@ -93,8 +94,8 @@ _CHOICES = {
 def _safe_log_moments(data: Tensor) -> tuple[Tensor, Tensor]:
     # build() must not fail on data outside the orthant: the caller validates afterwards
     flat = data.reshape(data.shape[0], -1).to(torch.get_default_dtype())
-    ok = (flat > 0).all(1)
-    return log_moments(flat[ok] if ok.sum() >= 2 else flat.abs() + 1.0)
+    ok = torch.isfinite(flat).all(1) & ~PositiveOrthant(flat.shape[1]).outside(flat)
+    return log_moments(flat[ok] if ok.sum() >= 2 else torch.ones_like(flat))
 
 
 def build_gbm(data: Tensor, p: Mapping[str, Any]) -> GBM:
