@@ -45,10 +45,18 @@ def features(x: np.ndarray) -> torch.Tensor:
     return torch.tensor(np.concatenate([np.cos(x), np.sin(x)], 1), dtype=torch.float32)
 
 
-def dmm(*args: str) -> None:
+def dmm(*args: str) -> str | None:
+    """Run ``dmm ARGS``; ``None``, or the error line where it stopped (a diverged training)."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     print("$ dmm " + " ".join(args), flush=True)
-    subprocess.run([sys.executable, "-m", "dmm.cli.main", *args], check=True, env=env)
+    done = subprocess.run(
+        [sys.executable, "-m", "dmm.cli.main", *args], env=env, stderr=subprocess.PIPE, text=True
+    )
+    sys.stderr.write(done.stderr)
+    if done.returncode == 0:
+        return None
+    lines = [line for line in done.stderr.splitlines() if line.startswith("dmm: error")]
+    return lines[-1] if lines else f"exit status {done.returncode}"
 
 
 def main() -> None:
@@ -60,6 +68,11 @@ def main() -> None:
     ap.add_argument("--resume", action="store_true", help="reuse sampled runs in --out")
     ap.add_argument("--divergences", nargs="*", default=["kl", "logistic"])
     args = ap.parse_args()
+    if args.steps < 1:
+        ap.error("--steps must be at least 1")
+    unknown = sorted(set(args.divergences) - {"kl", "logistic"})
+    if unknown or not args.divergences:
+        ap.error(f"--divergences takes kl and/or logistic, got {args.divergences}")
     args.out.mkdir(parents=True, exist_ok=True)
     data = args.out / "vm.npy"
     np.save(data, von_mises_mixture(20000, args.kappa, 0))
@@ -70,12 +83,26 @@ def main() -> None:
         if args.resume and (run / "samples.npy").exists():
             print(f"(reusing {run})")
         else:
-            dmm("train", "--process", "torus-jump", "--data", str(data), "--steps", str(args.steps),
-                "--set", f"divergence={divergence}", "--out", str(run), "--force", "--quiet")  # fmt: skip
+            error = dmm("train", "--process", "torus-jump", "--data", str(data), "--steps",
+                        str(args.steps), "--set", f"divergence={divergence}", "--out", str(run),
+                        "--force", "--quiet")  # fmt: skip
+            if error is not None:  # the trainer stops a loss 10^4 times its first: recorded
+                log = run / "log.jsonl"
+                rows = log.read_text().splitlines() if log.exists() else []
+                losses = [json.loads(row)["loss"] for row in rows]
+                results[divergence] = {
+                    "finished": False,
+                    "error": error,
+                    "loss_first": losses[0] if losses else None,
+                    "loss_max": max(losses) if losses else None,
+                }
+                print(json.dumps({divergence: results[divergence]}), flush=True)
+                continue
             dmm("sample", str(run), "-n", "2000", "-o", str(run / "samples.npy"), "--force")
         losses = [json.loads(line)["loss"] for line in (run / "log.jsonl").read_text().splitlines()]
         x = np.load(run / "samples.npy")
         results[divergence] = {
+            "finished": True,
             "loss_first": losses[0],
             "loss_median": float(np.median(losses)),
             "loss_max": max(losses),

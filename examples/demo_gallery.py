@@ -27,11 +27,12 @@ def run() -> int:
     if status != 0:  # a usage error (nothing written) or a failed panel: docs/ keeps its copies
         print(f"demo_gallery: dmm demo exited with {status}; docs/ left as it was", file=sys.stderr)
         return status
-    figures = ROOT / "docs" / "figures"
-    figures.mkdir(parents=True, exist_ok=True)
+    figures, results = ROOT / "docs" / "figures", ROOT / "docs" / "results"
+    for folder in (figures, results):  # both before either copy: the figure and table agree
+        folder.mkdir(parents=True, exist_ok=True)
     suffix = "" if not args.only else "_" + "_".join(args.only)
     shutil.copy(Path(args.out) / "gallery.png", figures / f"demo_gallery{suffix}.png")
-    shutil.copy(Path(args.out) / "metrics.md", ROOT / "docs" / "results" / f"demo{suffix}.md")
+    shutil.copy(Path(args.out) / "metrics.md", results / f"demo{suffix}.md")
     return status
 
 

@@ -368,7 +368,12 @@ def main() -> None:
         help="multiply the data (training rows and reference) by this factor",
     )
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default="docs/results")
+    ap.add_argument(
+        "--out",
+        default="docs/results",
+        help="folder of the results (default: the files docs/jumps.md shows, rewritten; give "
+        "another folder to keep them)",
+    )
     ap.add_argument(
         "--table",
         nargs="+",

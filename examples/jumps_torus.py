@@ -5,8 +5,10 @@ metrics.
 
 Metrics are computed on the periodic embedding ``(cos x, sin x)`` (distances on the torus, not
 across
-the cut at ±π), against held-out data, each with its noise floor. Writes ``<out>/<data>.json`` and a
-scatter plot ``docs/figures/jumps_<data>.png`` (data | samples).
+the cut at ±π), against held-out data, each with its noise floor. Writes ``<out>/<data>.json``,
+the samples ``<out>/<data>_samples.pt`` and a scatter plot ``<figure>/jumps_<data>.png`` (data |
+samples). The defaults, ``--out docs/results`` and ``--figure docs/figures``, regenerate the files
+docs/jumps.md shows: give other folders to keep those as they are.
 """
 
 from __future__ import annotations
@@ -37,8 +39,12 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=4000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--set", nargs="*", default=[], help="process params KEY=VALUE")
-    ap.add_argument("--out", default="docs/results")
-    ap.add_argument("--figure", default="docs/figures")
+    ap.add_argument(
+        "--out", default="docs/results", help="folder of the JSON and samples (docs/ rewritten)"
+    )
+    ap.add_argument(
+        "--figure", default="docs/figures", help="folder of the figure (docs/ rewritten)"
+    )
     ap.add_argument("--device", default="cpu", help="device for training and sampling")
     ap.add_argument("--tag", default="", help="suffix of the output names, e.g. -small-jumps")
     args = ap.parse_args()

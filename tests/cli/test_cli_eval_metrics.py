@@ -149,3 +149,46 @@ def test_a_finite_built_in_is_evaluated_and_validated_on_its_held_out_rows(tmp_p
     train_rows = {tuple(r) for r in split["x_train"].tolist()}
     test_rows = [tuple(r) for r in split["x_test"].tolist()]
     assert sum(r in train_rows for r in test_rows) < len(test_rows)  # the split is real
+
+
+def test_a_run_on_r_d_reports_its_tails_against_the_reference(tiny_run, capsys):
+    """eval said nothing of tails (a levy-ou run's purpose); they are the quantiles of |x|, their
+    log-ratio and the Hill index of samples and reference, computed here again from the
+    samples that the same seed draws."""
+    import math
+
+    import torch
+
+    from dmm.metrics.tails import tail_summary
+
+    report = _eval(capsys, str(tiny_run), "--data", "moons", "-n", "300", "--steps", "5")
+    tails = report["two_sample"]["tails"]
+    for side in ("samples", "reference"):
+        assert set(tails[side]) == {"q0.99", "q0.999", "hill"}
+    for q in ("0.99", "0.999"):
+        expected = math.log(tails["samples"][f"q{q}"] / tails["reference"][f"q{q}"])
+        assert tails[f"log_ratio_q{q}"] == pytest.approx(expected)
+    moons = torch.as_tensor(np.load(tiny_run / "data.npy"))
+    assert tail_summary(moons)["q0.99"] < 3.0  # moons' |x| is about 1 to 2: the scale is the data's
+    assert 0.5 < tails["reference"]["q0.99"] < 3.0
+
+
+def test_evaluating_on_rows_the_run_trained_on_is_said(tmp_path, capsys):
+    """eval --data FILE took the training file itself as held-out rows, silently."""
+    rng = np.random.default_rng(0)
+    path = tmp_path / "xy.csv"
+    np.savetxt(path, rng.normal(size=(200, 2)), delimiter=",", header="x,y", comments="")
+    out = tmp_path / "run"
+    assert main(["train", "--process", "vp", "--data", str(path), "--out", str(out), *TINY]) == 0
+    capsys.readouterr()
+    copy = tmp_path / "copy.csv"  # the training file under another name: not known as the run's
+    copy.write_bytes(path.read_bytes())
+    assert main(["eval", str(out), "--data", str(copy), "-n", "100", "--steps", "3"]) == 0
+    captured = capsys.readouterr()
+    reference = json.loads(captured.out)["reference"]
+    assert reference == f"the 200 rows of {copy}, 180 of them training rows"
+    assert f"180 of the 200 rows given are rows '{out}' trained on" in captured.err
+    fresh = tmp_path / "fresh.csv"
+    np.savetxt(fresh, rng.normal(size=(50, 2)), delimiter=",", header="x,y", comments="")
+    report = _eval(capsys, str(out), "--data", str(fresh), "-n", "50", "--steps", "3")
+    assert report["reference"] == f"the 50 rows of {fresh}"

@@ -26,6 +26,7 @@ def _one_line(capsys, *needles):
     assert len(lines) == 1 and lines[0].startswith("dmm: error: "), err
     for needle in needles:
         assert needle in lines[0], (needle, lines[0])
+    return lines[0]
 
 
 def _train(out, *extra):
@@ -222,3 +223,30 @@ def test_a_checkpoint_without_a_schedule_span_resumes_with_its_steps_as_the_span
     with pytest.raises(CheckpointError, match="schedule_steps 5000"):
         continued(TrainConfig(steps=2000, schedule_steps=5000), saved, tmp_path / "c.pt")
     assert continued(TrainConfig(steps=3000), saved, tmp_path / "c.pt").schedule_steps == 2000
+
+
+def test_a_built_in_name_with_a_dot_names_its_own_run_folder():
+    """student-t-1.5-2d and student-t-1.5-8d both went to runs/levy-ou-student-t-1."""
+    from dmm.cli.train import _default_out
+
+    assert str(_default_out("levy-ou", "student-t-1.5-2d")) == "runs/levy-ou-student-t-1.5-2d"
+    assert str(_default_out("vp", "data/x.csv")) == "runs/vp-x"
+
+
+@pytest.mark.parametrize(
+    "sets, needle",
+    [
+        (["sampler_proposals=0"], "proposals must be >= 1"),  # sample crashed on it, later
+        (["jumps=stable", "alpha=0.01"], "alpha=0.01: the stable index must be in [0.2, 2)"),
+        (["alpha=2.5"], "alpha=2.5"),  # for the other jump law: ignored silently before
+        (["epsilon=-1"], "epsilon=-1"),
+        (["theta=0"], "theta"),
+    ],
+)
+def test_levy_ou_parameters_are_checked_when_training_starts(tmp_path, capsys, sets, needle):
+    argv = ["train", "--process", "levy-ou", "--data", "student-t-1.5-2d", *TINY]
+    argv += [x for s in sets for x in ("--set", s)]
+    assert main([*argv, "--out", str(tmp_path / "run")]) == 2
+    line = _one_line(capsys, needle)
+    assert "{" not in line  # the reason, not the 40 parameters before it
+    assert not (tmp_path / "run").exists()

@@ -169,3 +169,11 @@ def test_latent_kernel_is_the_wrapped_normal_of_the_jump_count():
         lat = torch.tensor([[0.5, -3.0, var]]).expand(len(xy), 3)
         mass = p.latent_log_density(xy, lat, torch.zeros(len(xy))).exp().mean()
         assert abs(mass.item() - 1) < 1e-5
+
+
+def test_the_terminal_term_says_it_is_the_continuous_part():
+    """dmm eval called torus-jump's number the mean per-row KL, which the atom makes infinite."""
+    from dmm.metrics.report import terminal_term
+
+    term = terminal_term(TorusJump(2), torch.zeros(4, 2))
+    assert "continuous part" in term["note"] and "terminal_atom_mass" in term["note"]

@@ -17,11 +17,12 @@ from ..data.files import replacing
 from ..metrics import draw_spread, mean_over_draws, precision_recall, two_sample_report
 from ..metrics.classifier import NULL_PERMUTATIONS, c2st_auc, c2st_null, c2st_null_sd
 from ..metrics.report import error_report
+from ..metrics.tails import tail_summary
 from ..processes.diffusion import Diffusion
 from ..reversal import Reversal
 from ..spaces import Euclidean
 from .errors import UsageError
-from .rundir import EVAL, Run, read_data
+from .rundir import EVAL, Run, read_data, shared_rows
 from .rundir import load_run as _load_run
 from .sample import (
     add_sampling_options,
@@ -222,10 +223,25 @@ def eval_data(
             context = run.heldout_context()
     else:
         x = read_data(spec, n, seed)
-        what = f"the {len(x)} rows of {spec}"
+        what = f"the {len(x)} rows of {spec}" + trained_on(run, x, run.trained_rows())
     x = run.process.space.validate(x)  # before the shuffle: an error names the file's rows
     perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
     return x[perm], x[perm], what, None if context is None else context[perm]
+
+
+def trained_on(run: Run, rows: Tensor, trained: Tensor) -> str:
+    """``""``, or where some of the evaluation ``rows`` are rows the run ``trained`` on, a
+    clause saying how many (and a note on stderr): such rows flatter the model."""
+    shared = shared_rows(rows, trained)
+    if not shared:
+        return ""
+    print(
+        f"note: {shared} of the {len(rows)} rows given are rows '{run.dir}' trained on: the "
+        "metrics flatter it (give rows it never saw)",
+        file=sys.stderr,
+        flush=True,
+    )
+    return f", {shared} of them training rows"
 
 
 def _c2st(samples: Tensor, reference: Tensor, seed: int, permutations: int) -> dict[str, Any]:
@@ -311,7 +327,28 @@ def _two_sample(
         **{k: structure[k] for k in lead},  # first in the JSON, then their details
         **structure,
         **two_sample_report(samples, reference, floor_data.cpu(), n_samples, g),
+        **_tails(run_, samples, reference),
     }
+
+
+#: quantile levels of ``|x|`` that ``dmm eval`` compares (0.9999 needs 10^4 rows to mean much)
+TAIL_LEVELS = (0.99, 0.999)
+
+
+def _tails(run_: Run, samples: Tensor, reference: Tensor) -> dict[str, Any]:
+    """For a run on ``R^d``: the quantiles of ``|x|`` of the samples and the reference rows at
+    :data:`TAIL_LEVELS`, the log-ratio of each pair (0: the tail's size is right; a heavy tail
+    that comes out too light reads negative) and the Hill index of each (top 1% of the rows);
+    in the data's units."""
+    if not isinstance(run_.process.space, Euclidean):
+        return {}
+    ours, theirs = tail_summary(samples, TAIL_LEVELS), tail_summary(reference, TAIL_LEVELS)
+    ratios = {
+        f"log_ratio_q{q}": math.log(ours[f"q{q}"] / theirs[f"q{q}"])
+        for q in TAIL_LEVELS
+        if ours[f"q{q}"] > 0 and theirs[f"q{q}"] > 0
+    }
+    return {"tails": {**ratios, "samples": ours, "reference": theirs}}
 
 
 #: below this many rows per side ``dmm eval`` suggests ``--draws`` (C2ST AUC null sd: ≥ 0.029)

@@ -300,6 +300,15 @@ class Run:
         """``data.npy`` exactly as written (a resumed run rebuilds from these very bits)."""
         return _read_data_file(self.dir)
 
+    def trained_rows(self) -> Tensor:
+        """The rows of ``data.npy`` the run trained on: all but those :meth:`heldout` names."""
+        data = self.stored_data()
+        holdout = self.config.get("holdout") or {}
+        if not holdout.get("rows") or len(data) != len(self.data):
+            return data
+        keep, _ = split_rows(len(data), float(holdout["fraction"]), int(self.config["seed"]))
+        return data[keep]
+
     @property
     def sample(self) -> dict[str, Any]:
         return dict(self.config.get("sample", {}))
@@ -342,6 +351,19 @@ class Run:
             data = self.process.space.validate(data)
         _, rows = split_rows(len(data), float(holdout["fraction"]), int(self.config["seed"]))
         return data[rows]
+
+
+def shared_rows(rows: Tensor, pool: Tensor) -> int:
+    """How many of ``rows`` are, value for value (in float32), rows of ``pool``."""
+    if len(rows) == 0 or len(pool) == 0:
+        return 0
+
+    def keys(x: Tensor) -> list[bytes]:
+        flat = np.ascontiguousarray(x.detach().cpu().reshape(len(x), -1).float().numpy())
+        return [row.tobytes() for row in flat]
+
+    seen = set(keys(pool))
+    return sum(key in seen for key in keys(rows))
 
 
 def _read_data_file(run_dir: Path) -> Tensor:

@@ -386,9 +386,11 @@ def evaluate_table(
     train, test = split_frames(run)
     what = f"the {len(test)} rows held out at training time"
     if data is not None:
+        from .eval import trained_on
+
         test = load_source(data)
-        what = f"the {len(test)} rows of {data}"
-        codec_of(run).encode(test)  # the same columns, levels and ranges (one-line errors)
+        encoded = codec_of(run).encode(test)  # the same columns, levels, ranges (one-line errors)
+        what = f"the {len(test)} rows of {data}" + trained_on(run, encoded, run.trained_rows())
     if len(test) < 4:
         raise UsageError(
             f"run '{run.dir}' kept {len(test)} rows out of training (dmm train --holdout); "

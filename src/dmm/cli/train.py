@@ -154,7 +154,7 @@ def _device(name: str) -> str:
 def _default_out(process: str, data: str) -> Path:
     """``runs/<process>-<data name or file stem>`` (a user's ``FILE.py:NAME`` gives
     ``FILE-NAME``)."""
-    label = Path(data).stem if ("/" in data or "." in data) else data
+    label = data if data in _builtins() else Path(data).stem  # student-t-1.5-2d keeps its .5
     if is_user_source(process):
         target, _, attr = process.rpartition(":")
         process = f"{Path(target).stem if target.endswith('.py') else target}-{attr}"

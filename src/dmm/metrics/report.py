@@ -36,7 +36,8 @@ def terminal_term(
         kl = process.terminal_kl(data)
         out = {
             "value": float(kl.double().mean()),
-            "note": "mean over data of KL(p_{T|0}(.|x0) || q) in nats; bounds KL(p_T || q)",
+            "note": getattr(process, "terminal_kl_note", None)
+            or "mean over data of KL(p_{T|0}(.|x0) || q) in nats; bounds KL(p_T || q)",
         }
     except MissingCapability as exc:
         out = {"value": None, "reason": " ".join(str(exc).split())}

@@ -257,6 +257,13 @@ class TorusJump(Process):
             "data_kl": math.nan if data_kl is None else float(data_kl),
         }
 
+    #: what :meth:`terminal_kl` is, as ``dmm eval`` says it (the kernel has an atom at ``x_0``)
+    terminal_kl_note = (
+        "the continuous part (1 - e^-Lambda) log(1 + chi2_c) of the bound on KL(p_T || q) in nats "
+        "(MATH.md section 6); the kernel's atom adds e^-Lambda(T) KL(p_0 || q), with "
+        "e^-Lambda(T) = family.terminal_atom_mass"
+    )
+
     def terminal_kl(self, x0: Tensor) -> Tensor:
         """Per sample, the continuous part ``(1 - e^{-Λ}) log(1 + χ²_c)`` of the §6 bound (the
         atom's share ``e^{-Λ(T)} KL(p_0||q)`` is reported by :meth:`terminal_report`)."""

@@ -134,9 +134,7 @@ def build(
         except USER_ERRORS:
             raise
         except (TypeError, ValueError, KeyError) as exc:
-            raise UsageError(
-                f"cannot build process '{entry.name}' with {values}: {_line(exc)}"
-            ) from None
+            raise UsageError(f"cannot build process '{entry.name}': {_line(exc)}") from None
         valid = _validate(entry, process, data)
         try:
             parts = entry.parts(process, valid, values, context_dim)
@@ -146,6 +144,13 @@ def build(
             raise UsageError(
                 f"invalid parameter for process '{entry.name}': {_line(exc)}"
             ) from None
+        for factory in parts.samplers.values():  # a sampler's parameters are checked now, not
+            try:  # when dmm sample first builds it
+                factory()
+            except (TypeError, ValueError) as exc:
+                raise UsageError(
+                    f"invalid parameter for process '{entry.name}': {_line(exc)}"
+                ) from None
     return Built(
         entry,
         {**values, **parts.resolved},

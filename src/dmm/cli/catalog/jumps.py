@@ -214,6 +214,30 @@ register_process(
 
 #: the stable index read from the data is kept below 2 (``α = 2`` is Brownian motion)
 STABLE_INDEX_MAX = 1.95
+#: the smallest stable index ``levy-ou`` trains with: at 0.1 the first step's loss is NaN, at
+#: 0.01 the jump rate, at 1e-4 the proposals ask for gigabytes (float32 cannot hold such jumps)
+STABLE_INDEX_MIN = 0.2
+
+
+def _data_index(data: Tensor) -> float:
+    """The stable index read from the data, kept in ``[STABLE_INDEX_MIN, STABLE_INDEX_MAX]``."""
+    return min(max(data_tail_index(data), STABLE_INDEX_MIN), STABLE_INDEX_MAX)
+
+
+def _check_levy(p: Mapping[str, Any]) -> None:
+    """``ValueError`` naming a ``levy-ou`` parameter outside its range, whichever jump law is
+    chosen (a value for the other law would otherwise be ignored silently)."""
+    alpha = float(p["alpha"])
+    if alpha and not STABLE_INDEX_MIN <= alpha < 2:
+        raise ValueError(
+            f"alpha={alpha:g}: the stable index must be in [{STABLE_INDEX_MIN}, 2) (or 0: the "
+            "data's); smaller indices overflow float32"
+        )
+    for key, low in (("nu", 0.0), ("intensity", 0.0)):
+        if float(p[key]) < low:
+            raise ValueError(f"{key}={p[key]}: must be > 0 (or 0: read from the data)")
+    if float(p["epsilon"]) <= 0:
+        raise ValueError(f"epsilon={p['epsilon']}: the truncation size must be > 0")
 
 
 def data_tail_index(data: Tensor) -> float:
@@ -243,14 +267,16 @@ def matched_intensity(data: Tensor, build: Callable[[float], LevyOU], rounds: in
 
 def _levy_build(data: Tensor, p: Mapping[str, Any]) -> LevyOU:
     """``nu = 0`` (Student-t jumps) or ``alpha = 0`` (stable jumps): the index is the data's,
-    :func:`data_tail_index` (for ``alpha`` at most :data:`STABLE_INDEX_MAX`); ``intensity = 0``
+    :func:`data_tail_index` (for ``alpha`` kept in ``[STABLE_INDEX_MIN, STABLE_INDEX_MAX]``);
+    ``intensity = 0``
     (stable jumps): the data's scale, :func:`matched_intensity`."""
+    _check_levy(p)
     common = {"theta": p["theta"], "T": p["T"], "t_min": p["t_min"]}
     if p["jumps"] == "student-t":
         nu = float(p["nu"]) or data_tail_index(data)
         return LevyOU.student_t(flat_dim(data), nu, p["jump_scale"], p["rate"], **common)
     if p["jumps"] == "stable":
-        alpha = float(p["alpha"]) or min(data_tail_index(data), STABLE_INDEX_MAX)
+        alpha = float(p["alpha"]) or _data_index(data)
 
         def build(intensity: float) -> LevyOU:
             return LevyOU.truncated_stable(
@@ -322,7 +348,7 @@ def _levy_scaling(data: Tensor, p: Mapping[str, Any]) -> ColumnScaling:
     if p["jumps"] == "student-t":
         index = float(p["nu"]) or data_tail_index(raw.encode(data))
     else:
-        index = float(p["alpha"]) or min(data_tail_index(raw.encode(data)), STABLE_INDEX_MAX)
+        index = float(p["alpha"]) or _data_index(raw.encode(data))
     unit = standard_median_deviation(p["jumps"], index)
     return ColumnScaling(raw.mean, tuple(s / unit for s in raw.scale))
 
@@ -455,9 +481,8 @@ def _levy_anchored(p: Mapping[str, Any]) -> Splitting:
 register_process(
     ProcessSpec(
         "levy-ou",
-        "Levy-driven OU dX = -theta X dt + dJ on R^d (Student-t jumps, or alpha-stable "
-        "jumps above a size with + sigma dW for the small ones), reference = its stationary "
-        "law",
+        "Levy-driven OU dX = -theta X dt + dJ on R^d (Student-t jumps, or truncated "
+        "alpha-stable jumps), reference = its stationary law",
         {
             **_MODEL,
             "parameterisation": "tail-potential",
@@ -522,8 +547,8 @@ register_process(
             "by the Hill estimate",
             "jump_scale": "scale of the Student-t jumps",
             "rate": "rate of the Student-t jumps per unit time",
-            "alpha": "index of the stable jumps, in (0, 2); 0: the data's, by the Hill estimate "
-            "(at most 1.95)",
+            "alpha": "index of the stable jumps, in [0.2, 2); 0: the data's, by the Hill "
+            "estimate (kept in [0.2, 1.95])",
             "epsilon": "truncation of the stable law: smaller keeps more small jumps",
             "intensity": "intensity c of the stable Levy measure; 0: the data's scale (the "
             "terminal law's median radius matched to the data's)",

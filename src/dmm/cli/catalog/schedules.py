@@ -56,4 +56,8 @@ class ScheduleChoice:
     def __call__(self, params: Mapping[str, Any]) -> Schedule:
         name = params[self.key] if self.key else self.names[0]
         high = params[self.high or self.low]
-        return parse_schedule(name, params[self.low], high, self.names, self.key or "schedule")
+        try:
+            return parse_schedule(name, params[self.low], high, self.names, self.key or "schedule")
+        except ValueError as exc:  # named as the user names them (rate_min, not beta_min)
+            ends = f"{self.low}={params[self.low]}" + (f", {self.high}={high}" if self.high else "")
+            raise ValueError(f"{ends}: {exc}") from None
