@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 
 from dmm.cli.catalog import build
+from dmm.cli.config import positive_whole
 from dmm.data.digits import digits_split
 from dmm.metrics.chains import chain_evaluate
 from dmm.reversal import Reversal
@@ -45,11 +46,11 @@ def sample(rev, sampler, n, steps, g, y_init=None):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--process", default="absorbing", choices=["uniform", "absorbing", "ordinal"])
-    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--steps", type=positive_whole("--steps"), default=2000)
     ap.add_argument("--conditional", action="store_true")
     ap.add_argument("--network", default="mlp")
     ap.add_argument("--hidden", type=int, default=256)
-    ap.add_argument("--sample-steps", type=int, default=128)
+    ap.add_argument("--sample-steps", type=positive_whole("--sample-steps"), default=128)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--t-min", type=float, default=1e-3)
     ap.add_argument("--inpaint-draws", type=int, default=8)

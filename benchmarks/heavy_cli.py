@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from standardise import run_cli
 
+from dmm.cli.config import positive_whole, writable_file
 from dmm.data.heavy_tails import student_t
 from dmm.metrics.tails import LEVELS, hill_index
 
@@ -70,10 +71,10 @@ def log_errors(r: torch.Tensor, truth: list[float]) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=6000)
+    parser.add_argument("--steps", type=positive_whole("--steps"), default=6000)
     parser.add_argument("-n", type=int, default=10000, help="samples whose tails are compared")
     parser.add_argument("--runs", nargs="+", default=list(RUNS), choices=list(RUNS))
-    parser.add_argument("--json", type=Path)
+    parser.add_argument("--json", type=writable_file("--json"))
     args = parser.parse_args()
     torch.set_num_threads(1)
     truth = quantiles(radius(draw(10**6, 99)))

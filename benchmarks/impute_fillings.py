@@ -39,6 +39,7 @@ from functools import partial
 import numpy as np
 import torch
 
+from dmm.cli.config import positive_whole, writable_file
 from dmm.tabular import TabularModel
 from tabular import (
     conform,
@@ -119,7 +120,7 @@ def print_summary(rows: list[dict], against: str = "knn") -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--table", default="iris")
-    ap.add_argument("--splits", type=int, default=3)
+    ap.add_argument("--splits", type=positive_whole("--splits"), default=3)
     ap.add_argument("--first-split", type=int, default=0)
     ap.add_argument(
         "--summarise", nargs="+", metavar="JSON", help="train nothing: summarise saved runs"
@@ -130,7 +131,7 @@ def main() -> None:
     ap.add_argument(
         "--only-splits", type=int, nargs="+", help="--summarise: these splits only (default: all)"
     )
-    ap.add_argument("--draws", type=int, nargs="*", default=[10, 50, 100])
+    ap.add_argument("--draws", type=positive_whole("--draws"), nargs="*", default=[10, 50, 100])
     ap.add_argument("--resample", type=int, nargs="*", default=[1])
     ap.add_argument(
         "--sample-steps",
@@ -183,7 +184,7 @@ def main() -> None:
     ap.add_argument(
         "--rows", type=int, default=None, help="a seeded subsample of the table (as tabular.py's)"
     )
-    ap.add_argument("--json", default=None)
+    ap.add_argument("--json", type=writable_file("--json"), default=None)
     args = ap.parse_args()
     if args.summarise:
         rows = {}

@@ -45,6 +45,7 @@ import numpy as np
 import torch
 
 from dmm.cli.catalog import build
+from dmm.cli.config import positive_whole
 from dmm.data import export_sklearn, load_data
 from dmm.metrics import c2st_auc, energy_distance, ks_per_feature, mean_over_draws
 from dmm.reversal import Reversal
@@ -245,13 +246,18 @@ def main(argv: list[str] | None = None) -> None:
         help="also score each trained model with these catalogue samplers (at NFE network "
         "evaluations, default --sample-steps steps), e.g. straight-midpoint@20",
     )
-    ap.add_argument("--steps", type=int, default=5000)
+    ap.add_argument("--steps", type=positive_whole("--steps"), default=5000)
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--hidden", type=int, default=128)
     ap.add_argument("--depth", type=int, default=3)
-    ap.add_argument("--sample-steps", type=int, default=200)
-    ap.add_argument("--seeds", type=int, default=3, help="splits and training seeds 0, 1, ...")
+    ap.add_argument("--sample-steps", type=positive_whole("--sample-steps"), default=200)
+    ap.add_argument(
+        "--seeds",
+        type=positive_whole("--seeds"),
+        default=3,
+        help="splits and training seeds 0, 1, ...",
+    )
     ap.add_argument(
         "--draws",
         type=int,

@@ -22,6 +22,7 @@ import time
 
 import torch
 
+from dmm.cli.config import positive_whole
 from dmm.losses import DenoisingScoreMatching, eps_weighting
 from dmm.networks import MLP
 from dmm.processes import VP, AbsorbingChain, product
@@ -141,7 +142,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="dmm overhead vs hand-written PyTorch")
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--hidden", type=int, default=256)
-    parser.add_argument("--reps", type=int, default=300)
+    parser.add_argument("--reps", type=positive_whole("--reps"), default=300)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args()
     res = measure(args.batch, args.hidden, args.reps, torch.device(args.device))

@@ -56,14 +56,13 @@ import math
 import sys
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
 from dmm.cli.catalog import Built, build
-from dmm.cli.config import parse_sets
+from dmm.cli.config import parse_sets, positive_whole, writable_file
 from dmm.data import load_data
 from dmm.data.registry import DATASET_INFO
 from dmm.metrics import c2st_auc, energy_distance, noise_floor, precision_recall
@@ -389,11 +388,11 @@ def table(rows: Sequence[dict]) -> str:
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sets", nargs="+", default=[*BUILTIN_SETS, "gmm10"])
-    parser.add_argument("--steps", type=int, default=5000)
+    parser.add_argument("--steps", type=positive_whole("--steps"), default=5000)
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--depth", type=int, default=3)
     parser.add_argument("--batch", type=int, default=512)
-    parser.add_argument("--n-eval", type=int, default=2000)
+    parser.add_argument("--n-eval", type=positive_whole("--n-eval"), default=2000)
     parser.add_argument("--budgets", type=int, nargs="+", default=list(BUDGETS))
     parser.add_argument("--peers", nargs="+", default=list(PEERS), help="a subset, or none")
     parser.add_argument(
@@ -407,7 +406,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="a parameter of dmm's vp"
     )
-    parser.add_argument("--json", type=Path)
+    parser.add_argument("--json", type=writable_file("--json"))
     args = parser.parse_args(argv)
     unknown = set(args.sets) - {*BUILTIN_SETS, "gmm10"}
     peers = [] if args.peers == ["none"] else args.peers

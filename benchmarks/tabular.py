@@ -86,6 +86,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dmm.cli.config import positive_whole, writable_file
 from dmm.tabular import datasets
 from dmm.tabular.datasets import ORDERS
 
@@ -944,15 +945,27 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="comma-separated, or 'none'; auto: mean-mode, knn and those of forest-vp, dmm that "
         "are among --methods",
     )
-    ap.add_argument("--splits", type=int, default=None, help="train/test splits (default 3)")
+    ap.add_argument(
+        "--splits",
+        type=positive_whole("--splits"),
+        default=None,
+        help="train/test splits (default 3)",
+    )
     ap.add_argument(
         "--first-split",
         type=int,
         default=0,
         help="run splits F, F + 1, ... (more splits of an earlier run, seeded as they would be)",
     )
-    ap.add_argument("--generations", type=int, default=None, help="draws per fit (default 5)")
-    ap.add_argument("--steps", type=int, default=None, help="dmm training steps")
+    ap.add_argument(
+        "--generations",
+        type=positive_whole("--generations"),
+        default=None,
+        help="draws per fit (default 5)",
+    )
+    ap.add_argument(
+        "--steps", type=positive_whole("--steps"), default=None, help="dmm training steps"
+    )
     ap.add_argument("--diamonds-rows", type=int, default=None, help="default 2500 of 53,940")
     ap.add_argument("--hide", type=float, default=0.2, help="share of test cells to impute")
     ap.add_argument(
@@ -972,7 +985,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--sdv-epochs", type=int, default=None, help="CTGAN/TVAE epochs (300)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--quick", action="store_true", help="a tiny smoke run")
-    ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--json", type=writable_file("--json"), default=None)
     ap.add_argument("--markdown", type=Path, default=None)
     ap.add_argument("--traceback", action="store_true", help="print failures' tracebacks")
     args = ap.parse_args(argv)

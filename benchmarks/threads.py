@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 
 from dmm.cli.catalog import build
+from dmm.cli.config import writable_file
 from dmm.data import moons
 
 #: torch's own choice of threads in this process (one per core)
@@ -79,10 +80,18 @@ def measure(threads: int, beside: bool, seconds: float) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=20.0)
-    ap.add_argument("--json", default=None)
+    ap.add_argument("--json", type=writable_file("--json"), default=None)
     ap.add_argument("--busy", type=float, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--threads", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.seconds <= 0:
+        ap.error(f"--seconds must be positive, got {args.seconds}")
+    if args.busy is None and os.environ.get("OMP_NUM_THREADS") == "1":
+        print(
+            "threads.py: OMP_NUM_THREADS=1 makes torch's default one thread, so 'default' and "
+            "'1 thread' measure the same thing: run it without OMP_NUM_THREADS",
+            file=sys.stderr,
+        )
     if args.busy is not None:  # the second job
         if args.threads:
             torch.set_num_threads(args.threads)

@@ -25,6 +25,8 @@ from pathlib import Path
 import torch
 from standardise import run_cli  # the sibling script: dmm commands in this process
 
+from dmm.cli.config import positive_whole, writable_file
+
 #: the settings every variant starts from (a variant's own ``--set`` come after and win)
 BASE = "parameterisation=eps,weighting=eps,grid=auto,fourier=0"
 #: the variants of ``vp``: its settings spelled out (``--set`` for each)
@@ -51,9 +53,9 @@ def main_() -> None:
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS))
     parser.add_argument("--sets", nargs="+", default=["checkerboard", "moons"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
-    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--steps", type=positive_whole("--steps"), default=2000)
     parser.add_argument("--batch", type=int, default=512)
-    parser.add_argument("--json", type=Path)
+    parser.add_argument("--json", type=writable_file("--json"))
     args = parser.parse_args()
     torch.set_num_threads(1)
     rows = []

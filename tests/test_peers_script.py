@@ -100,3 +100,18 @@ def test_peers_path_and_icfm_equals_condot(peers):
     # I-CFM with sigma = 0 and the CondOT path are the same regression (x_t = t x1 + (1-t) x0,
     # u = x1 - x0); fed the same draws they train and sample the same model
     assert rows["icfm"]["c2st_auc"] == pytest.approx(rows["fm"]["c2st_auc"], abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["--json", "/proc/nope/p.json"], "--json cannot write"),  # a traceback after the run
+        (["--steps", "0"], "--steps takes a positive whole number"),
+        (["--n-eval", "0"], "--n-eval takes a positive whole number"),
+    ],
+)
+def test_bad_arguments_stop_before_any_training(argv, needle, capsys):
+    peers = load_script("benchmarks", "peers")
+    with pytest.raises(SystemExit) as stop:
+        peers.main(argv)
+    assert stop.value.code == 2 and needle in capsys.readouterr().err

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,28 @@ def positive_whole(flag: str) -> Callable[[str], int]:
         if value < 1:
             raise argparse.ArgumentTypeError(f"{flag} takes a positive whole number, got {text!r}")
         return value
+
+    return parse
+
+
+def writable_file(flag: str) -> Callable[[str], Path]:
+    """An argparse ``type`` for ``flag``: a file path whose folder exists (made here if need be)
+    and takes files, checked before a long run rather than when it ends; one line naming it
+    else."""
+
+    def parse(text: str) -> Path:
+        path = Path(text)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise argparse.ArgumentTypeError(
+                f"{flag} cannot write {text!r}: {exc.strerror or exc}"
+            ) from None
+        if path.is_dir() or not os.access(path.parent, os.W_OK | os.X_OK):
+            raise argparse.ArgumentTypeError(
+                f"{flag} cannot write {text!r} (a folder, or no write access)"
+            )
+        return path
 
     return parse
 
