@@ -11,6 +11,8 @@ backward process (``←b = -b + ∇·D + D s_θ``) and its sampler come from the
     python examples/custom_sde.py            # a few minutes on 2 CPU cores
     python examples/custom_sde.py --quick    # a few seconds (used by the tests)
 
+Writes ``samples.png`` (data beside samples) into ``--out`` (default ``runs/custom_sde``).
+
 Measured (2026-11-22, `OMP_NUM_THREADS=1 python examples/custom_sde.py --out
 docs/figures/custom_sde`): energy distance 0.0069 against a floor of 0.0010 (6.9x) after 2000 steps:
 the moons are recognisable but blurred. Implicit score matching has much higher variance than

@@ -19,6 +19,7 @@ import time
 
 import torch
 
+from dmm.cli.config import positive_whole
 from dmm.data.so3 import (
     mixture_means,
     so3_mixture,
@@ -175,8 +176,10 @@ def run_solid(args) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("task", choices=["mixture", "solid"])
-    ap.add_argument("--K", type=int, default=16)
-    ap.add_argument("--solid", default="octahedral")
+    ap.add_argument("--K", type=positive_whole("--K"), default=16)
+    ap.add_argument(
+        "--solid", default="octahedral", choices=("tetrahedral", "octahedral", "cyclic")
+    )
     ap.add_argument("--unconditional", action="store_true")
     ap.add_argument(
         "--view-features",

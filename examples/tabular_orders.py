@@ -4,13 +4,14 @@ percentages, a `?` where a discount is unknown, and empty cells.
     python examples/tabular_orders.py                  # 2-3 minutes of one CPU core
     python examples/tabular_orders.py --out runs/orders --steps 5000
 
-Writes `orders.csv` (1 000 generated orders) to `--out`, reads it back as `dmm train --data`
-does (the `?` cells of a column of numbers become empty cells, with a note), prints the inferred
-schema, fits `TabularModel` on 800 rows, writes `synthetic.csv` (written as the data is: new
+Writes `orders.csv` (1 000 generated orders) and `heldout.csv` (its last 200 rows) to `--out`,
+reads it back as `dmm train --data` does (the `?` cells of a column of numbers become empty
+cells, with a note), prints the inferred schema, fits `TabularModel` on 800 rows, writes `synthetic.csv` (written as the data is: new
 order identifiers, dates in the data's format, dollar amounts) and `filled.csv` (the 200 held-out
 rows with a fifth of their cells hidden, then filled), and prints the table metrics of the
-synthetic rows against the held-out ones. `dmm sample`, `dmm eval` and `dmm plot` read the run
-folder it saves (`--out`/run).
+synthetic rows against the held-out ones. `dmm sample` reads the run folder it saves
+(`--out`/run); `dmm eval` and `dmm plot` take the held-out rows it writes, `--data
+OUT/heldout.csv` (the model was fitted on a DataFrame and kept no rows out itself).
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"note: {note}")
     cut = int(0.8 * len(table))
     train, test = table.iloc[:cut].reset_index(drop=True), table.iloc[cut:].reset_index(drop=True)
+    write_table(test, out / "heldout.csv")  # for dmm eval / dmm plot RUN --data OUT/heldout.csv
 
     # the schema of the whole file, as `dmm train` reads it: new order identifiers are numbered
     # after every row's, the held-out ones too (from the training rows alone they were the
