@@ -65,6 +65,11 @@ def spreads_of_run(runs_json: Path, comparator: str = PAIRED_WITH) -> dict:
             r for run in runs for r in run["rows"] if not r["process"].endswith("(clipped)")
         ]
         sds = [_sd(r["c2st_draws"]) for r in models if len(r["c2st_draws"]) > 1]
+        if not sds:
+            raise SystemExit(
+                f"c2st_draw_spread.py: {runs_json} has one draw per model; it needs a run of "
+                "orthant_quality.py --draws R with R >= 2"
+            )
         paired = {}
         names = [r["process"] for r in runs[0]["rows"] if r["process"] != comparator]
         for name in names:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -131,16 +132,13 @@ def main() -> None:
             }
             figs["inpainting"] = torch.cat([x_te[:8], torch.where(hidden, 0, x_te)[:8], xi[:8]])
     out["total_seconds"] = round(time.time() - t_start, 1)
-    out["command"] = (
-        "python benchmarks/chains_digits.py --process "
-        f"{args.process} --steps {args.steps} --t-min {args.t_min}"
-        + (" --conditional" * args.conditional)
-    )
+    out["command"] = "python benchmarks/chains_digits.py " + " ".join(sys.argv[1:])  # as run
     tag = f"chains_digits_{args.process}" + ("_cond" if args.conditional else "")
     (ROOT / "docs/results").mkdir(parents=True, exist_ok=True)
     (ROOT / f"docs/results/{tag}.json").write_text(json.dumps(out, indent=2))
     _figure(figs, ROOT / f"docs/figures/{tag}.png")
     print(json.dumps(out, indent=2))
+    print(f"wrote {ROOT / f'docs/results/{tag}.json'} and {ROOT / f'docs/figures/{tag}.png'}")
 
 
 def _figure(figs: dict, path: Path) -> None:

@@ -120,10 +120,12 @@ def main() -> None:
             mine = [r for r in sel if r["imputer"] == name]
             rmse = np.array([r["rmse_scaled"] for r in mine])
             diff = rmse - np.array([knn[r["seed"]] for r in mine])
-            se = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else float("nan")
+            spread = (
+                f" ± {diff.std(ddof=1) / np.sqrt(len(diff)):.4f}" if len(diff) > 1 else " (1 seed)"
+            )
             acc = np.mean([r["accuracy"] for r in mine])
             print(
-                f"{n:5d} rows  {name:10s} {rmse.mean():.4f}  {acc:.3f}  {diff.mean():+.4f} ± {se:.4f}"
+                f"{n:5d} rows  {name:10s} {rmse.mean():.4f}  {acc:.3f}  {diff.mean():+.4f}{spread}"
             )
 
 

@@ -44,11 +44,20 @@ from dmm.scores import JumpDiffusionModel, PotentialRatio
 from dmm.training import TrainConfig, train
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "examples" / "processes"))
-from jump_diffusion import make  # noqa: E402
 
 N = 2000
 VARIANTS = ("recipe", "kl", "potential-ratio", "no-jumps")
+
+
+def _jump_diffusion(data):
+    """examples/processes/jump_diffusion.py's ``make`` (loaded when used: ``--help`` works from a
+    copy of ``benchmarks/`` without the examples beside it)."""
+    sys.path.insert(0, str(ROOT / "examples" / "processes"))
+    try:
+        from jump_diffusion import make
+    finally:
+        sys.path.pop(0)
+    return make(data)
 
 
 def near_centres(x: torch.Tensor) -> float:
@@ -79,7 +88,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
     data = load_data("8gaussians", 10000, torch.Generator().manual_seed(0))
-    process = make(data)
+    process = _jump_diffusion(data)
     if args.variant == "no-jumps":
         process = Process(process.space, blocks=(process.blocks[0],))
     r = recipe(process, data)

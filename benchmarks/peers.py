@@ -51,6 +51,7 @@ one ``N(0, Q diag(λ) Qᵀ)``, ``λ`` log-spaced from 0.05 to 2, ``Q`` a seeded 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
 import sys
@@ -451,11 +452,17 @@ def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     found = {}
+    modules = {"torchcfm": "torchcfm", "flow-matching": "flow_matching"}
     for package in ("torch", "denoising-markov-models", "torchcfm", "flow-matching", "pot"):
         try:
             found[package] = version(package)
         except PackageNotFoundError:
-            pass
+            continue
+        if package in modules:  # installed but failing to import: not a peer that ran
+            try:
+                importlib.import_module(modules[package])
+            except Exception as exc:  # noqa: BLE001 - any failure means the peer did not run
+                found[package] += f" (does not import: {type(exc).__name__})"
     return found
 
 

@@ -368,9 +368,12 @@ class Forest(Method):
     def __init__(self, args: argparse.Namespace, diffusion_type: str) -> None:
         try:
             from ForestDiffusion import ForestDiffusionModel
-        except ImportError as exc:
+        except ImportError as exc:  # not installed, or installed and failing: say which
+            missing = isinstance(exc, ModuleNotFoundError) and exc.name == "ForestDiffusion"
             raise Unavailable(
                 "ForestDiffusion is not installed (pip install forestdiffusion)"
+                if missing
+                else f"ForestDiffusion does not import: {first_line(exc)}"
             ) from exc
         self.cls = ForestDiffusionModel
         self.name = f"forest-{diffusion_type}"
