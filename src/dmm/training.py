@@ -24,6 +24,7 @@ import torch
 from torch import Tensor, nn
 
 from .losses import Loss
+from .networks.dtype import at_model_dtype
 
 if TYPE_CHECKING:
     import numpy as np
@@ -170,15 +171,8 @@ def training_rows(process: Process | None, data: Tensor | np.ndarray, model: nn.
     space, then checked by ``process``'s space (shape, finiteness, support: a
     :class:`~dmm.spaces.SupportError` names the rows, also those the cast made infinite or zero;
     flat rows of a space of matrices are reshaped)."""
-    data = _floats(data, model)
-    return _floats(data if process is None else process.space.validate(data), model)
-
-
-def _floats(x: Tensor | np.ndarray, model: nn.Module) -> Tensor:
-    """``x`` as a tensor, floating values at ``model``'s floating dtype (integer codes kept)."""
-    x = torch.as_tensor(x)
-    dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
-    return x.to(dtype) if x.is_floating_point() and dtype is not None else x
+    data = at_model_dtype(data, model)
+    return at_model_dtype(data if process is None else process.space.validate(data), model)
 
 
 def learning_rate(config: TrainConfig, step: int) -> float:
@@ -398,7 +392,7 @@ def train(
     model.to(device)
     process = getattr(loss, "process", None)  # a loss of the user's own may have none
     data = training_rows(process, data, model).to(device)
-    context = None if context is None else _floats(context, model).to(device)
+    context = None if context is None else at_model_dtype(context, model).to(device)
     if world > 1:
         for p in model.parameters():
             torch.distributed.broadcast(p.data, 0)
@@ -429,7 +423,7 @@ def train(
             None if context is None else context[: config.val_size],
         )
     val_data = training_rows(process, val_data, model).to(device)
-    val_context = None if val_context is None else _floats(val_context, model).to(device)
+    val_context = None if val_context is None else at_model_dtype(val_context, model).to(device)
     if run_dir is not None and rank == 0:
         run_dir.mkdir(parents=True, exist_ok=True)
         _rewrite_log(run_dir / LOG, history)

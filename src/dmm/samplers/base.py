@@ -19,6 +19,7 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
+from ..networks.dtype import at_model_dtype
 from ..processes.base import Block, MissingCapability, Process, expand_time
 from ..reversal import Reversal
 
@@ -174,11 +175,7 @@ def _start(rev: Reversal, y_init: Tensor, n: int) -> Tensor:
             f"y_init has shape {tuple(y.shape)}, expected (n, {', '.join(map(str, event))}) = "
             f"{(n, *event)} (n = {n} samples of {rev.process.space.name})"
         )
-    params = rev.model.parameters() if isinstance(rev.model, torch.nn.Module) else ()
-    dtype = next((p.dtype for p in params if p.is_floating_point()), None)
-    if y.is_floating_point() and dtype is not None:
-        y = y.to(dtype)
-    return y
+    return at_model_dtype(y, rev.model)
 
 
 def denoise_nfe(process: Process) -> int:
