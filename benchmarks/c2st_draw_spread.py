@@ -101,6 +101,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
+    for path in args.runs:  # before the slow part: every run must hold several draws per model
+        rows = [r for d in json.loads(path.read_text())["data"].values() for run in d["runs"]
+                for r in run["rows"]]  # fmt: skip
+        if not any(len(r["c2st_draws"]) > 1 for r in rows):
+            ap.error(f"{path} has one draw per model: give runs of orthant_quality.py --draws R")
     torch.set_num_threads(1)
     result = {"folds": fold_spread(args.splits, args.repeats)}
     for row in result["folds"]:

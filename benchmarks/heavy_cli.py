@@ -126,6 +126,7 @@ def main() -> None:
             f"{row['train_cpu_s']:.0f} | {row['sample_cpu_s']:.0f} |"
         )
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"steps": args.steps, "n": args.n, "rows": rows}, indent=2))
 
 

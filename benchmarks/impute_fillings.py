@@ -249,6 +249,7 @@ def main() -> None:
                 json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
             )
         if args.json:  # after every split: a stopped run keeps the splits it finished
+            args.json.parent.mkdir(parents=True, exist_ok=True)
             with open(args.json, "w") as f:
                 json.dump(rows, f, indent=2)
     print_summary(rows)

@@ -46,17 +46,23 @@ def features(x: np.ndarray) -> torch.Tensor:
 
 
 def dmm(*args: str) -> str | None:
-    """Run ``dmm ARGS``; ``None``, or the error line where it stopped (a diverged training)."""
+    """Run ``dmm ARGS``, its output streamed through; the error line where training diverged
+    (the trainer stops a loss 10^4 times its first), ``None`` where it ran through, and a
+    ``CalledProcessError`` for any other failure."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     print("$ dmm " + " ".join(args), flush=True)
-    done = subprocess.run(
-        [sys.executable, "-m", "dmm.cli.main", *args], env=env, stderr=subprocess.PIPE, text=True
-    )
-    sys.stderr.write(done.stderr)
-    if done.returncode == 0:
+    command = [sys.executable, "-m", "dmm.cli.main", *args]
+    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    diverged = None
+    for line in process.stderr:  # type: ignore[union-attr]
+        sys.stderr.write(line)
+        if line.startswith("dmm: error: training diverged"):
+            diverged = line.strip()
+    if process.wait() == 0:
         return None
-    lines = [line for line in done.stderr.splitlines() if line.startswith("dmm: error")]
-    return lines[-1] if lines else f"exit status {done.returncode}"
+    if diverged is not None:
+        return diverged
+    raise subprocess.CalledProcessError(process.returncode, command)
 
 
 def main() -> None:
@@ -86,7 +92,7 @@ def main() -> None:
             error = dmm("train", "--process", "torus-jump", "--data", str(data), "--steps",
                         str(args.steps), "--set", f"divergence={divergence}", "--out", str(run),
                         "--force", "--quiet")  # fmt: skip
-            if error is not None:  # the trainer stops a loss 10^4 times its first: recorded
+            if error is not None:  # diverged: recorded, and the next divergence runs
                 log = run / "log.jsonl"
                 rows = log.read_text().splitlines() if log.exists() else []
                 losses = [json.loads(row)["loss"] for row in rows]

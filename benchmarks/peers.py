@@ -444,6 +444,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
         "rows": rows,
     }
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=1, default=str) + "\n")
     return out
 

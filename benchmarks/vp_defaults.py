@@ -109,6 +109,7 @@ def main_() -> None:
                 + f" | {statistics.mean(r['energy_ratio'] for r in some):.2f} |"
             )
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
 
 

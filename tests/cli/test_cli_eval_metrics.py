@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from cli_tiny import TINY
 
 from dmm.cli.main import main
@@ -169,8 +170,30 @@ def test_a_run_on_r_d_reports_its_tails_against_the_reference(tiny_run, capsys):
         expected = math.log(tails["samples"][f"q{q}"] / tails["reference"][f"q{q}"])
         assert tails[f"log_ratio_q{q}"] == pytest.approx(expected)
     moons = torch.as_tensor(np.load(tiny_run / "data.npy"))
-    assert tail_summary(moons)["q0.99"] < 3.0  # moons' |x| is about 1 to 2: the scale is the data's
+    assert tail_summary(moons)["q0.99"] < 3.0
     assert 0.5 < tails["reference"]["q0.99"] < 3.0
+
+
+def test_tails_are_in_the_data_units_and_undefined_hill_indices_are_said(tmp_path, capsys):
+    """From the review: samples in the model's standardised units would also read 1 to 2 on
+    moons; and a Hill index of 2 rows, or of rows of one norm, raised a traceback."""
+    from dmm.data import load_data
+
+    moons = 100.0 * load_data("moons", 400, torch.Generator().manual_seed(0)).numpy()
+    path = tmp_path / "big.npy"
+    np.save(path, moons)
+    out = tmp_path / "run"
+    argv = ["train", "--process", "vp", "--data", str(path), "--out", str(out), *TINY]
+    assert main(argv) == 0  # vp standardises: the model works in units of about 1
+    capsys.readouterr()
+    tails = _eval(capsys, str(out), "-n", "100", "--steps", "5")["two_sample"]["tails"]
+    assert tails["samples"]["q0.99"] > 30 and tails["reference"]["q0.99"] > 30
+    tails = _eval(capsys, str(out), "-n", "2", "--steps", "2")["two_sample"]["tails"]
+    assert tails["samples"]["hill"] is None and "at least 3" in tails["samples"]["hill_note"]
+    cross = tmp_path / "cross.npy"  # rows of one norm: no tail to read an index from
+    np.save(cross, 100.0 * np.tile(np.array([[1, 0], [0, 1], [-1, 0], [0, -1]], float), (10, 1)))
+    tails = _eval(capsys, str(out), "--data", str(cross), "-n", "40", "--steps", "2")
+    assert "all equal" in tails["two_sample"]["tails"]["reference"]["hill_note"]
 
 
 def test_evaluating_on_rows_the_run_trained_on_is_said(tmp_path, capsys):

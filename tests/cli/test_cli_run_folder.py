@@ -238,8 +238,9 @@ def test_a_built_in_name_with_a_dot_names_its_own_run_folder():
     [
         (["sampler_proposals=0"], "proposals must be >= 1"),  # sample crashed on it, later
         (["jumps=stable", "alpha=0.01"], "alpha=0.01: the stable index must be in [0.2, 2)"),
-        (["alpha=2.5"], "alpha=2.5"),  # for the other jump law: ignored silently before
-        (["epsilon=-1"], "epsilon=-1"),
+        (["jumps=stable", "alpha=2.5"], "alpha=2.5: the stable index must be in [0.2, 2)"),
+        (["jumps=stable", "epsilon=-1"], "epsilon=-1"),
+        (["nu=-1"], "need nu > 0"),
         (["theta=0"], "theta"),
     ],
 )

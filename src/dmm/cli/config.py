@@ -15,6 +15,7 @@ import argparse
 import dataclasses
 import math
 import os
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -65,21 +66,25 @@ def positive_whole(flag: str) -> Callable[[str], int]:
 
 
 def writable_file(flag: str) -> Callable[[str], Path]:
-    """An argparse ``type`` for ``flag``: a file path whose folder exists (made here if need be)
-    and takes files, checked before a long run rather than when it ends; one line naming it
-    else."""
+    """An argparse ``type`` for ``flag``: a file path that can be written (its nearest existing
+    folder takes files, and the file itself if it exists), checked before a long run rather
+    than when it ends, and nothing made yet; one line naming it else. The caller makes the
+    missing folders when it writes."""
 
     def parse(text: str) -> Path:
         path = Path(text)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        try:  # a file made and gone at once: permissions, read-only mounts, /proc alike
+            with tempfile.TemporaryFile(dir=folder):
+                writable = True
+        except OSError:
+            writable = False
+        if path.is_dir() or not writable or (path.exists() and not os.access(path, os.W_OK)):
             raise argparse.ArgumentTypeError(
-                f"{flag} cannot write {text!r}: {exc.strerror or exc}"
-            ) from None
-        if path.is_dir() or not os.access(path.parent, os.W_OK | os.X_OK):
-            raise argparse.ArgumentTypeError(
-                f"{flag} cannot write {text!r} (a folder, or no write access)"
+                f"{flag} cannot write {text!r} (a folder, or no write access to it or to "
+                f"{str(folder)!r})"
             )
         return path
 

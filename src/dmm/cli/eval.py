@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -17,7 +18,7 @@ from ..data.files import replacing
 from ..metrics import draw_spread, mean_over_draws, precision_recall, two_sample_report
 from ..metrics.classifier import NULL_PERMUTATIONS, c2st_auc, c2st_null, c2st_null_sd
 from ..metrics.report import error_report
-from ..metrics.tails import tail_summary
+from ..metrics.tails import radii, tail_summary
 from ..processes.diffusion import Diffusion
 from ..reversal import Reversal
 from ..spaces import Euclidean
@@ -179,7 +180,7 @@ def _finite(obj: Any) -> Any:
 
 
 def eval_data(
-    run: Run, spec: str | None, n: int, seed: int
+    run: Run, spec: str | None, n: int, seed: int, check_training: bool = True, quiet: bool = False
 ) -> tuple[Tensor, Tensor, str, Tensor | None]:
     """``(reference, floor_data, what, context)``: data the model was never trained on, and for
     a conditional run the raw context rows of the reference rows (its samples are drawn one per
@@ -187,7 +188,8 @@ def eval_data(
 
     A built-in (``spec`` or the run's): ``n`` fresh draws and ``2n`` more for the noise floor.
     The run's own data file (``spec`` naming it, or ``None``): the rows held out at training
-    time; the floor splits the same rows in two. Another file: all its rows, likewise.
+    time; the floor splits the same rows in two. Another file: all its rows, likewise, and with
+    ``check_training`` the description counts those the run trained on (:func:`trained_on`).
     """
     from ..data import BUILTIN_DATASETS
     from ..data.registry import DATASET_INFO, unseen
@@ -223,24 +225,29 @@ def eval_data(
             context = run.heldout_context()
     else:
         x = read_data(spec, n, seed)
-        what = f"the {len(x)} rows of {spec}" + trained_on(run, x, run.trained_rows())
+        what = f"the {len(x)} rows of {spec}"
     x = run.process.space.validate(x)  # before the shuffle: an error names the file's rows
+    if check_training and not is_own:
+        what += trained_on(run, x, quiet)
     perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
     return x[perm], x[perm], what, None if context is None else context[perm]
 
 
-def trained_on(run: Run, rows: Tensor, trained: Tensor) -> str:
-    """``""``, or where some of the evaluation ``rows`` are rows the run ``trained`` on, a
-    clause saying how many (and a note on stderr): such rows flatter the model."""
-    shared = shared_rows(rows, trained)
+def trained_on(run: Run, rows: Tensor, quiet: bool = False) -> str:
+    """``""``, or where some of the evaluation ``rows`` are rows the run trained on
+    (:meth:`~dmm.cli.rundir.Run.trained_rows`), a clause saying how many, and a note on stderr
+    unless ``quiet``: such rows flatter the model."""
+    trained = run.trained_rows()
+    shared = 0 if trained is None else shared_rows(rows, trained)
     if not shared:
         return ""
-    print(
-        f"note: {shared} of the {len(rows)} rows given are rows '{run.dir}' trained on: the "
-        "metrics flatter it (give rows it never saw)",
-        file=sys.stderr,
-        flush=True,
-    )
+    if not quiet:
+        print(
+            f"note: {shared} of the {len(rows)} rows given are rows '{run.dir}' trained on: "
+            "the metrics flatter it (give rows it never saw)",
+            file=sys.stderr,
+            flush=True,
+        )
     return f", {shared} of them training rows"
 
 
@@ -342,13 +349,26 @@ def _tails(run_: Run, samples: Tensor, reference: Tensor) -> dict[str, Any]:
     in the data's units."""
     if not isinstance(run_.process.space, Euclidean):
         return {}
-    ours, theirs = tail_summary(samples, TAIL_LEVELS), tail_summary(reference, TAIL_LEVELS)
-    ratios = {
-        f"log_ratio_q{q}": math.log(ours[f"q{q}"] / theirs[f"q{q}"])
-        for q in TAIL_LEVELS
-        if ours[f"q{q}"] > 0 and theirs[f"q{q}"] > 0
-    }
+    ours, theirs = _tail_side(samples), _tail_side(reference)
+    ratios = {}
+    for q in TAIL_LEVELS:  # every key in every draw (None where undefined): --draws averages
+        a, b = ours.get(f"q{q}"), theirs.get(f"q{q}")
+        ratios[f"log_ratio_q{q}"] = math.log(a / b) if a and b and a > 0 and b > 0 else None
     return {"tails": {**ratios, "samples": ours, "reference": theirs}}
+
+
+def _tail_side(x: Tensor) -> dict[str, Any]:
+    """:func:`~dmm.metrics.tails.tail_summary` of one side, its Hill index ``None`` with the
+    reason where it is undefined (fewer than 3 rows, or top radii all equal: rows of one norm)."""
+    r = radii(x).cpu().numpy()  # numpy's quantile: no limit on the rows (torch's: 2^24)
+    out: dict[str, Any] = {
+        f"q{q}": float(np.quantile(r, q)) if len(r) else None for q in TAIL_LEVELS
+    }
+    try:
+        out["hill"] = tail_summary(x, ())["hill"]
+    except ValueError as exc:
+        out["hill"], out["hill_note"] = None, " ".join(str(exc).split())
+    return out
 
 
 #: below this many rows per side ``dmm eval`` suggests ``--draws`` (C2ST AUC null sd: ≥ 0.029)
@@ -404,7 +424,7 @@ def run(args: argparse.Namespace) -> int:
     draws = []
     for r in range(args.draws):  # draw r is the evaluation with --seed SEED + r
         seed = args.seed + r
-        rows = eval_data(run_, args.data, args.n, seed)  # (reference, floor, what, context)
+        rows = eval_data(run_, args.data, args.n, seed, r == 0, args.quiet)  # once: draw 0's
         if r == 0:  # the error report reads the first draw's rows
             reference, _, what, context = rows
         with progress(args, setup["steps"], _draw_label(r, args.draws)) as callback:

@@ -300,11 +300,15 @@ class Run:
         """``data.npy`` exactly as written (a resumed run rebuilds from these very bits)."""
         return _read_data_file(self.dir)
 
-    def trained_rows(self) -> Tensor:
-        """The rows of ``data.npy`` the run trained on: all but those :meth:`heldout` names."""
+    def trained_rows(self) -> Tensor | None:
+        """The rows of ``data.npy`` the run trained on: all but those :meth:`heldout` names;
+        ``None`` for a run that stored a subset of a large file (its split was of the whole
+        file, read again only where :meth:`heldout` needs it)."""
+        if self.config.get("data_subset", False):
+            return None
         data = self.stored_data()
         holdout = self.config.get("holdout") or {}
-        if not holdout.get("rows") or len(data) != len(self.data):
+        if not holdout.get("rows"):
             return data
         keep, _ = split_rows(len(data), float(holdout["fraction"]), int(self.config["seed"]))
         return data[keep]
@@ -354,16 +358,16 @@ class Run:
 
 
 def shared_rows(rows: Tensor, pool: Tensor) -> int:
-    """How many of ``rows`` are, value for value (in float32), rows of ``pool``."""
-    if len(rows) == 0 or len(pool) == 0:
+    """How many of ``rows`` are, value for value (in float32), rows of ``pool`` (each row one
+    opaque value: a sort, not a Python set of bytes)."""
+    if len(rows) == 0 or len(pool) == 0 or rows[0].numel() != pool[0].numel():
         return 0
 
-    def keys(x: Tensor) -> list[bytes]:
+    def keys(x: Tensor) -> np.ndarray:
         flat = np.ascontiguousarray(x.detach().cpu().reshape(len(x), -1).float().numpy())
-        return [row.tobytes() for row in flat]
+        return flat.view(np.dtype((np.void, flat.dtype.itemsize * flat.shape[1]))).ravel()
 
-    seen = set(keys(pool))
-    return sum(key in seen for key in keys(rows))
+    return int(np.isin(keys(rows), keys(pool)).sum())
 
 
 def _read_data_file(run_dir: Path) -> Tensor:

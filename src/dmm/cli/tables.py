@@ -390,7 +390,7 @@ def evaluate_table(
 
         test = load_source(data)
         encoded = codec_of(run).encode(test)  # the same columns, levels, ranges (one-line errors)
-        what = f"the {len(test)} rows of {data}" + trained_on(run, encoded, run.trained_rows())
+        what = f"the {len(test)} rows of {data}" + trained_on(run, encoded)
     if len(test) < 4:
         raise UsageError(
             f"run '{run.dir}' kept {len(test)} rows out of training (dmm train --holdout); "

@@ -225,19 +225,22 @@ def _data_index(data: Tensor) -> float:
 
 
 def _check_levy(p: Mapping[str, Any]) -> None:
-    """``ValueError`` naming a ``levy-ou`` parameter outside its range, whichever jump law is
-    chosen (a value for the other law would otherwise be ignored silently)."""
-    alpha = float(p["alpha"])
-    if alpha and not STABLE_INDEX_MIN <= alpha < 2:
-        raise ValueError(
-            f"alpha={alpha:g}: the stable index must be in [{STABLE_INDEX_MIN}, 2) (or 0: the "
-            "data's); smaller indices overflow float32"
-        )
-    for key, low in (("nu", 0.0), ("intensity", 0.0)):
-        if float(p[key]) < low:
-            raise ValueError(f"{key}={p[key]}: must be > 0 (or 0: read from the data)")
-    if float(p["epsilon"]) <= 0:
-        raise ValueError(f"epsilon={p['epsilon']}: the truncation size must be > 0")
+    """``ValueError`` naming a parameter of the chosen jump law outside its range (the other
+    law's are not read: a run folder written with them keeps loading)."""
+    if p["jumps"] == "stable":
+        alpha = float(p["alpha"])
+        if alpha and not STABLE_INDEX_MIN <= alpha < 2:
+            why = "smaller ones overflow float32" if alpha < STABLE_INDEX_MIN else "2 is Brownian"
+            raise ValueError(
+                f"alpha={alpha:g}: the stable index must be in [{STABLE_INDEX_MIN}, 2) (or 0: "
+                f"the data's); {why}"
+            )
+        if float(p["intensity"]) < 0:
+            raise ValueError(f"intensity={p['intensity']}: must be > 0 (or 0: from the data)")
+        if float(p["epsilon"]) <= 0:
+            raise ValueError(f"epsilon={p['epsilon']}: the truncation size must be > 0")
+    elif float(p["nu"]) < 0:
+        raise ValueError(f"nu={p['nu']}: the Student-t index must be > 0 (or 0: the data's)")
 
 
 def data_tail_index(data: Tensor) -> float:
