@@ -211,8 +211,8 @@ NAN[2, 0] = np.nan
     [
         ("none.npy", None, "no such file"),
         ("folder.npy", "folder", "is a folder"),
-        ("garbage.npy", b"this is not a numpy file", "cannot read it as a .npy array"),
-        ("objects.npy", np.array([{"a": 1}], dtype=object), "cannot read it as a .npy array"),
+        ("garbage.npy", b"this is not a numpy file", "is not a .npy array of numbers"),
+        ("objects.npy", np.array([{"a": 1}], dtype=object), "is not a .npy array of numbers"),
         ("pair.npz", {"a": R_OK, "b": R_OK}, "needs a .npy file"),
         ("table.csv", R_OK, "needs a .npy file (numpy.save"),  # was numpy's text on pickles
         ("words.npy", np.array([["a", "b"], ["c", "d"]]), "holds <U1 values, not real numbers"),

@@ -251,3 +251,27 @@ def test_levy_ou_parameters_are_checked_when_training_starts(tmp_path, capsys, s
     line = _one_line(capsys, needle)
     assert "{" not in line  # the reason, not the 40 parameters before it
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    "process, sets, needle",
+    [
+        ("uniform", ["S=-1"], "S=-1: a chain needs at least 2 states"),  # torch's traceback
+        ("ordinal", ["S=1"], "S=1: a chain needs at least 2 states"),
+        ("ordinal", ["kind=gaussian", "bandwidth=0.001"], "too small for any jump"),
+        ("ordinal", ["kind=gaussian", "bandwidth=-1"], "bandwidth=-1"),  # accepted before
+        ("chain", ["rate_matrix=JUNK"], "is not a .npy array"),  # numpy spoke of pickles
+    ],
+)
+def test_chain_parameters_that_cannot_work_are_one_line(tmp_path, capsys, process, sets, needle):
+    import numpy as np
+
+    data = tmp_path / "codes.csv"
+    np.savetxt(data, np.array([[0, 1], [1, 5], [2, 9], [0, 3]] * 5), fmt="%d", delimiter=",")
+    junk = tmp_path / "R.npy"
+    junk.write_text("junk\n")
+    argv = ["train", "--process", process, "--data", str(data), *TINY]
+    argv += [x for s in sets for x in ("--set", s.replace("JUNK", str(junk)))]
+    assert main([*argv, "--out", str(tmp_path / "run")]) == 2
+    _one_line(capsys, needle)
+    assert not (tmp_path / "run").exists()

@@ -463,9 +463,11 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         context=None if context is None else run_.context.encode(context).to(device),
     )
-    family = {}  # the family's own numbers are for unconditional models
+    family: dict[str, Any] = {}  # the family's own numbers are for unconditional models
     if run_.spec.evaluate and context is None:
         family = run_.spec.evaluate(run_.process, run_.model, reference)
+    elif run_.spec.evaluate:
+        family = {"note": f"{run_.spec.name}'s own numbers are for unconditional runs"}
     out = _finite(
         {
             "run": str(run_.dir),

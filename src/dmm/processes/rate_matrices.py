@@ -33,16 +33,25 @@ def ordinal_rate_matrix(
     ``kind="gaussian"``: ``R(a, b) ∝ exp(-(a-b)²/(2 w²))``, ``w = bandwidth`` (default ``S/8``), the
     continuous-time analogue of the discretised-Gaussian kernel of Austin et al.
     """
+    if int(S) < 2:
+        raise ValueError(f"S={S}: an ordinal chain needs at least 2 values")
     a = torch.arange(S, dtype=torch.float64)
     diff = a[:, None] - a[None, :]
     if kind == "birth_death":
         R = (diff.abs() == 1).to(torch.float64)
     elif kind == "gaussian":
         w = float(bandwidth) if bandwidth is not None else max(S / 8.0, 0.5)
+        if not w > 0:
+            raise ValueError(f"bandwidth={w:g}: the jumps' width must be > 0 (0: S/8)")
         R = torch.exp(-0.5 * diff**2 / w**2)
     else:
         raise ValueError(f"unknown ordinal kind {kind!r} (known: birth_death, gaussian)")
     R.fill_diagonal_(0.0)
+    if not bool((R.sum(1) > 0).all()):  # a width so small that exp underflows: nothing moves
+        raise ValueError(
+            f"bandwidth={bandwidth:g}: too small for any jump between neighbouring values "
+            "(give at least about 0.1)"
+        )
     R = R - torch.diag(R.sum(1))
     return R / spectral_gap(R)
 

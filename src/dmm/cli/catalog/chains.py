@@ -82,6 +82,8 @@ CHAIN_SAMPLERS = {
 
 def _shape(data: Tensor, params: Mapping[str, Any]) -> tuple[int, int]:
     d = int(np.prod(data.shape[1:])) if data.ndim > 1 else 1
+    if int(params["S"]) < 0 or int(params["S"]) == 1:
+        raise ValueError(f"S={params['S']}: a chain needs at least 2 states (0: max(data) + 1)")
     S = int(params["S"]) or max(int(torch.as_tensor(data).max().item()) + 1, 2)
     return d, S
 
@@ -180,6 +182,10 @@ def _load_rate_matrix(path: str) -> Tensor:
     except IsADirectoryError:
         raise UsageError(f"{where}: is a folder, not a .npy file") from None
     except (OSError, ValueError, EOFError) as exc:
+        if "pickle" in str(exc):  # numpy's reading of any file that is not a .npy array
+            raise UsageError(
+                f"{where}: is not a .npy array of numbers (numpy.save('R.npy', R) writes one)"
+            ) from None
         raise UsageError(f"{where}: cannot read it as a .npy array: {one_line(exc)}") from None
     if not isinstance(array, np.ndarray):  # an .npz archive
         array.close()
@@ -238,7 +244,7 @@ register_process(
 register_process(
     _spec(
         "absorbing",
-        "absorbing (masking) chain on {0..S-1}^d, reference all-MASK",
+        "absorbing (masking) chain on {0..S-1}^d, reference its law at T (all-MASK but e^-B(T))",
         {"loss": "score_entropy"},
         lambda x, p: AbsorbingChain(*_shape(x, p), _schedule(p), t_min=p["t_min"]),
         {"loss": LOSS_HELP},
