@@ -387,14 +387,32 @@ def table(rows: Sequence[dict]) -> str:
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sets", nargs="+", default=[*BUILTIN_SETS, "gmm10"])
-    parser.add_argument("--steps", type=positive_whole("--steps"), default=5000)
-    parser.add_argument("--hidden", type=int, default=256)
-    parser.add_argument("--depth", type=int, default=3)
-    parser.add_argument("--batch", type=int, default=512)
-    parser.add_argument("--n-eval", type=positive_whole("--n-eval"), default=2000)
-    parser.add_argument("--budgets", type=int, nargs="+", default=list(BUDGETS))
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--sets", nargs="+", default=[*BUILTIN_SETS, "gmm10"], help="data sets to compare on"
+    )
+    parser.add_argument(
+        "--steps", type=positive_whole("--steps"), default=5000, help="training steps, every method"
+    )
+    parser.add_argument("--hidden", type=int, default=256, help="the shared MLP's width")
+    parser.add_argument("--depth", type=int, default=3, help="the shared MLP's hidden layers")
+    parser.add_argument("--batch", type=int, default=512, help="training rows per step")
+    parser.add_argument(
+        "--n-eval",
+        type=positive_whole("--n-eval"),
+        default=2000,
+        help="samples and held-out rows per score",
+    )
+    parser.add_argument(
+        "--budgets",
+        type=int,
+        nargs="+",
+        default=list(BUDGETS),
+        help="network evaluations per sample at which every method samples",
+    )
     parser.add_argument("--peers", nargs="+", default=list(PEERS), help="a subset, or none")
     parser.add_argument(
         "--fitted-budgets",
@@ -403,11 +421,11 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         default=list(FITTED_BUDGETS),
         help="budgets at which the one-step solvers also run on fitted grids (none: never)",
     )
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="training and sampling seed")
     parser.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="a parameter of dmm's vp"
     )
-    parser.add_argument("--json", type=writable_file("--json"))
+    parser.add_argument("--json", type=writable_file("--json"), help="also write the results here")
     args = parser.parse_args(argv)
     unknown = set(args.sets) - {*BUILTIN_SETS, "gmm10"}
     peers = [] if args.peers == ["none"] else args.peers

@@ -108,7 +108,11 @@ def run(args: argparse.Namespace) -> int:
     history = run_.checkpoint.get("history", [])
     if history:
         plotting.plot_loss(history, run_.dir / LOSS_PLOT)
-    print(f"wrote {run_.dir / SAMPLES_PLOT}, {run_.dir / GIF} ({len(frames)} frames)")
+    from PIL import Image
+
+    with Image.open(run_.dir / GIF) as gif:  # as stored: equal neighbouring frames are one
+        stored = gif.n_frames
+    print(f"wrote {run_.dir / SAMPLES_PLOT}, {run_.dir / GIF} ({stored} frames)")
     return 0
 
 
