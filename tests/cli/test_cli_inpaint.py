@@ -15,6 +15,7 @@ def _fails(capsys, argv, needle):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("dmm: error: ") and needle in err[0], err
+    return err[0]
 
 
 def test_a_csv_with_empty_cells_is_filled_row_for_row(tiny_run, tmp_path, capsys):
@@ -57,6 +58,10 @@ def test_an_absorbing_chain_keeps_clean_cells(tmp_path, capsys):
     partial[0, 1] = 1.5
     np.save(tmp_path / "p.npy", partial)
     _fails(capsys, argv[:-1] + ["--force"], "must be integers")
+    partial[0, 1] = 12  # beyond the run's 4 states: it said "values up to 12 need S >= 13"
+    np.save(tmp_path / "p.npy", partial)
+    line = _fails(capsys, argv[:-1] + ["--force"], "--given cells outside the run's states")
+    assert "need S" not in line
 
 
 def test_bad_given_files_are_one_line(tiny_run, tmp_path, capsys):

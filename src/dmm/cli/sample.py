@@ -35,6 +35,7 @@ from ..samplers import (
     time_grid,
 )
 from ..spaces import Discrete
+from ..spaces.base import SupportError
 from .config import positive_whole, seed_argument
 from .context import sample_rows
 from .errors import UsageError
@@ -309,7 +310,11 @@ def given_cells(run: Run, path: str, resample: int = 1) -> Given:
     else:
         filled = filled.to(run.data.dtype)
     values = run.built.encode(filled)  # the model's coordinates (a standardised run)
-    process.space.validate(values)  # out-of-space cells: a SupportError naming the rows
+    try:
+        process.space.validate(values)  # out-of-space cells: the rows named
+    except SupportError as exc:  # the run's states are fixed: no advice on training's S
+        reason = str(exc).split("; ")[0]
+        raise UsageError(f"--given cells outside the run's states: {reason}") from None
     return Given(observed, values, mode, filled, resample)
 
 
