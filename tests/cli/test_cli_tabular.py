@@ -1030,3 +1030,24 @@ def test_where_refuses_a_value_finer_than_the_column_is_written(tmp_path, capsys
     assert main([*argv, "salary=100000.129"]) == 2
     assert "written with 2 decimals: give 100000.13" in capsys.readouterr().err and not out.exists()
     assert main([*argv, "salary=100000.13", "--quiet"]) == 0
+
+
+def test_the_cli_writes_a_python_models_float32_column_at_its_precision(tmp_path):
+    """``dmm sample`` of a ``TabularModel`` run wrote a float32 column with float64's 17 digits
+    (``-0.8486744662444058``), where ``TabularModel.sample`` gives float32 values back."""
+    from dmm.tabular import TabularModel
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {"a": rng.normal(size=60).astype("float32"), "b": rng.choice(["x", "y"], 60)}
+    )
+    model = TabularModel(steps=5, batch_size=16, hidden=16, depth=1, sample_steps=3).fit(frame)
+    out = tmp_path / "s.csv"
+    assert (
+        main(["sample", str(model.save(tmp_path / "run")), "-n", "20", "-o", str(out), "--quiet"])
+        == 0
+    )
+    written = [line.split(",")[0] for line in out.read_text().splitlines()[1:]]
+    # float32's shortest round-trip text has at most 9 significant digits
+    assert all(len(v.lstrip("-").replace(".", "").lstrip("0")) <= 9 for v in written), written
+    assert (pd.read_csv(out)["a"].astype("float32").to_numpy() == np.float32(written)).all()

@@ -605,7 +605,7 @@ def _nfe_text(setup: dict[str, Any], resample: int) -> str:
 def _run_table(args: argparse.Namespace, run: Run, setup: dict[str, Any], out: Path) -> int:
     """``dmm sample`` of a table run: a table with the training table's header, column order and
     value types; ``--given`` fills the empty cells of a table, ``--where`` fixes columns."""
-    from ..tabular.io import TABLE_FORMATS, write_table
+    from ..tabular.io import TABLE_FORMATS, with_dtypes, write_table
     from .tables import (
         codec_of,
         combine_draws,
@@ -657,7 +657,8 @@ def _run_table(args: argparse.Namespace, run: Run, setup: dict[str, Any], out: P
     frame = frames[0] if len(frames) == 1 else combine_draws(codec_of(run), frames)
     if args.given is not None:  # its other columns kept, in its order
         frame = filled_in(partial, frame)
-    write_table(frame, out)
+    # a TabularModel's run: the fitted frame's dtypes, as its sample gives (float32 digits)
+    write_table(with_dtypes(frame, run.config.get("dtypes")), out)
     what = "rows" if partial is None else ("filled rows" if fill else "conditional rows")
     print(
         f"wrote {n} {what} of {frame.shape[1]} columns to {out} ({setup['sampler_name']}, "
