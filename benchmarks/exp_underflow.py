@@ -1,6 +1,6 @@
 """Why the jump losses floor their exponents: ``exp`` whose results underflow (subnormal floats or
 zero) is several times slower on a CPU than ``exp`` of moderate arguments, and the wrapped
-normal's image sums meet such exponents wherever its variance is small (docs/jumps.md, Cost).
+normal's image sums meet such exponents wherever its variance is small (docs/studies/jumps.md, Cost against K and d).
 
     OMP_NUM_THREADS=1 python benchmarks/exp_underflow.py
 

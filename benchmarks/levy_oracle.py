@@ -152,7 +152,7 @@ def tilt_changes(loss, oracle, data: Tensor, batches: int = 30) -> dict[str, lis
 
 
 def markdown(report: dict) -> str:
-    """The table of docs/jumps.md: per data set the exact-ratio sampler's log-errors against the
+    """The table of docs/studies/jumps.md: per data set the exact-ratio sampler's log-errors against the
     exact samples' floor, and the loss change per tilt (mean ± standard error) for both proposals."""
     head = " | ".join(f"tilt {c:+g}" for c in TILTS)
     rows = [

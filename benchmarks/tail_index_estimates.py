@@ -4,7 +4,7 @@
 
 ``levy-ou``'s ``nu=0`` / ``alpha=0`` matches its jump law to the data by the Hill estimate of the
 tail index of ``|x|`` from the top 1% of the rows (:func:`dmm.cli.catalog.jumps.data_tail_index`),
-and its ``tail-potential`` model pins the samples' far tail to that index (docs/jumps.md, Heavy
+and its ``tail-potential`` model pins the samples' far tail to that index (docs/studies/jumps.md, Heavy
 tails). For each data set this draws ``--draws`` samples of ``--n`` rows and reports, per fraction
 ``k/n`` of top rows, the mean and standard deviation of the estimate and the error it makes far
 out: if the index is ``α̂`` and the true one ``α``, a power tail extrapolated from the 0.99 quantile

@@ -64,7 +64,7 @@ def terminal(name: str, n: int) -> dict:
 
 
 def table(results: dict) -> str:
-    """The Markdown table of docs/jumps.md."""
+    """The Markdown table of docs/studies/jumps.md."""
     lines = [
         "| data | `levy-ou` TV bound (largest row) | `vp` TV bound, Pinsker (largest row) "
         "| `vp` mean KL, nats (largest row's share) |",

@@ -201,7 +201,7 @@ def _training_floor(report: dict) -> dict:
 
 
 def markdown_table(out: str, tags: list[str], names: list[str]) -> str:
-    """The table of docs/jumps.md from ``<out>/heavy_<data><tag>.json``: per data set the data's
+    """The table of docs/studies/jumps.md from ``<out>/heavy_<data><tag>.json``: per data set the data's
     quantiles, the floor of exact samples, and one row per process and tag (``label=tag``
     entries name the rows: ``vp-raw=_2026-12-03_vp-raw``)."""
     rows = [
@@ -371,7 +371,7 @@ def main() -> None:
     ap.add_argument(
         "--out",
         default="docs/results",
-        help="folder of the results (default: the files docs/jumps.md shows, rewritten; give "
+        help="folder of the results (default: the files docs/studies/jumps.md shows, rewritten; give "
         "another folder to keep them)",
     )
     ap.add_argument(

@@ -8,7 +8,7 @@ across
 the cut at ±π), against held-out data, each with its noise floor. Writes ``<out>/<data>.json``,
 the samples ``<out>/<data>_samples.pt`` and a scatter plot ``<figure>/jumps_<data>.png`` (data |
 samples). The defaults, ``--out docs/results`` and ``--figure docs/figures``, regenerate the files
-docs/jumps.md shows: give other folders to keep those as they are.
+docs/studies/jumps.md shows: give other folders to keep those as they are.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Criterion (the one ``benchmarks/jumps_stability.py`` and ``benchmarks/levy_stabi
 the run finishes its 6 000 steps (the trainer stops a run whose batch loss passes 10 000 times
 its first, with a one-line error), and every logged training loss stays below
 ``10 max(1, |first logged loss|)``. With the score entropy both runs fail it: ``torus-jump`` was
-stopped at step 252 and ``levy-ou`` at step 1 032 (docs/jumps.md, Stability on concentrated
+stopped at step 252 and ``levy-ou`` at step 1 032 (docs/studies/jumps.md, Stability on concentrated
 data); the defaults (``logistic``; for ``levy-ou`` ``divergence=auto``, which chooses it on
 light-tailed data) pass with their first logged loss the largest.
 """

@@ -272,7 +272,7 @@ class DenoisingJumpScoreEntropy(_JumpScoreEntropy):
     ``g/q``: every term above is an integral ``∫ g(w) f(y, y ⊕ w) dw`` for fixed ``y``, so the
     expectation is unchanged. Without it the terms ``ρ_θ(y, y ⊕ w)`` for ``y`` far out and
     ``y ⊕ w`` in the bulk, huge and drawn with probability ``≈ g(y)|bulk|``, reach a batch so
-    rarely that the typical batch gradient favours models with too light tails (docs/jumps.md,
+    rarely that the typical batch gradient favours models with too light tails (docs/studies/jumps.md,
     Heavy tails); with it they are drawn a share ``β`` of the time with weights ``≤ 1/(1-β)``.
     """
 

@@ -119,7 +119,7 @@ class TorusJump(Process):
         )
         # exponential rate: the jumped variance Λ(t)σ_J² grows by the same factor per unit time, so
         # uniform time grids (training and sampling) spend most of their points where p_t still
-        # has structure (docs/jumps.md, "What made the model learn"). Smaller jumps (σ_J = 0.25,
+        # has structure (docs/studies/jumps.md, "What made the model learn"). Smaller jumps (σ_J = 0.25,
         # rate 2.4 -> 968) resolve thin structures better (moons: 2.1x the energy floor against
         # 12x) but lost the checkerboard (0.53 on black cells against 0.88): no single jump size
         # serves both

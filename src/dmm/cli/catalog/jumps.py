@@ -153,7 +153,7 @@ register_process(
             **_MODEL,
             # benchmarks/torus_jump_sizes.py (MLP 2 x 128, 2000 steps): against direct, 0.932 of
             # the checkerboard on black cells (0.865), moons 1.9x the energy of fresh draws (3.0x),
-            # C2ST AUC lower on all three sets, in 0.7-0.8x the training time (docs/jumps.md)
+            # C2ST AUC lower on all three sets, in 0.7-0.8x the training time (docs/studies/jumps.md, The trunk ratio)
             "parameterisation": "trunk",
             "sigma_jump": 0.6,
             "sigma_jump_min": None,
@@ -357,7 +357,7 @@ def _levy_scaling(data: Tensor, p: Mapping[str, Any]) -> ColumnScaling:
 
 
 #: ``divergence=auto`` trains with the score entropy where the data's Hill index is at most this
-#: (docs/jumps.md, "One default for sharp and heavy-tailed data")
+#: (docs/studies/jumps.md, "One default for sharp and heavy-tailed data")
 KL_INDEX_MAX = 6.0
 
 
@@ -472,7 +472,7 @@ def _levy_loss_terms(process: LevyOU, p: Mapping[str, Any]) -> Loss:
 def _levy_anchored(p: Mapping[str, Any]) -> Splitting:
     """Euler–Maruyama + τ-leaping whose proposals mix ``g`` with a Cauchy anchor (multivariate
     Student-t, ``ν = 1``, scale ``anchor_scale``) around the bulk: with the plain ``g`` proposals
-    the jumps back from far out are missed and the tails blow up (docs/jumps.md, Heavy tails)."""
+    the jumps back from far out are missed and the tails blow up (docs/studies/jumps.md, Heavy tails)."""
     return Splitting(
         EulerMaruyama(),
         AnchoredJumpTauLeaping(
@@ -489,7 +489,7 @@ register_process(
         {
             **_MODEL,
             "parameterisation": "tail-potential",
-            # docs/jumps.md, "Data of any scale"
+            # docs/studies/jumps.md, "Data of any scale"
             "standardise": True,
             "jumps": "student-t",
             "nu": 0.0,
@@ -497,14 +497,14 @@ register_process(
             "rate": 2.0,
             "alpha": 0.0,
             "epsilon": 0.5,
-            # the data's scale: docs/jumps.md, "The stable jumps' intensity matched to the data"
+            # the data's scale: docs/studies/jumps.md, "The stable jumps' intensity matched to the data"
             "intensity": 0.0,
             "truncation": "variance",
             "theta": 1.0,
             "T": 5.0,
             "t_min": 1e-3,
             "loss": "denoising",
-            # docs/jumps.md, "One default for sharp and heavy-tailed data": kl for heavy tails,
+            # docs/studies/jumps.md, "One default for sharp and heavy-tailed data": kl for heavy tails,
             # logistic with the offset 8 counted from the tail for light-tailed data
             "divergence": "auto",
             "logistic_offset": 8.0,

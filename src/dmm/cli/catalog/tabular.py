@@ -46,7 +46,7 @@ HELP: dict[str, str] = {
     ),
     "unconditional": (
         "with observed_context: the share of training rows shown no cell (the model that "
-        "dmm sample -n draws from); the others show a random subset (docs/tabular.md: a lower "
+        "dmm sample -n draws from); the others show a random subset (docs/studies/tabular.md: a lower "
         "share fills cells better on iris)"
     ),
     "score_observed": (
