@@ -1,5 +1,5 @@
 """Quality on positive data: ``gbm``, ``geometric-ou`` and ``vp`` at equal training budget and equal
-sampler steps (docs/positive.md shows the table).
+sampler steps (docs/positive.md shows the latest tables, docs/studies/positive.md every run).
 
 For each data set and seed (the seed draws the split, or the training and held-out samples of a
 built-in mixture, and seeds training and sampling): train each process (same MLP, steps, batch,

@@ -4,7 +4,7 @@ With few reference rows one draw of samples decides a metric as much as the mode
 wine's 54 held-out rows, ten draws of each of 40 trained models moved the C2ST AUC with standard
 deviations of 0.04-0.10, and the classifier's fold assignment alone, on fixed rows, by 0.04-0.05;
 a paired comparison of two processes over ten splits that read +0.046 ± 0.022 from one draw each
-read +0.006 ± 0.006 from ten (``benchmarks/c2st_draw_spread.py``, docs/positive.md).
+read +0.006 ± 0.006 from ten (``benchmarks/c2st_draw_spread.py``, docs/studies/positive.md).
 ``dmm eval --draws R`` reports the mean over ``R`` draws (each with its own sampling seed and classifier folds) and the
 draws' standard deviation: the mean no longer hangs on one draw, while the reference rows, the
 same in every draw, still carry their own share of the spread (``c2st_null_sd``).

@@ -51,7 +51,7 @@ SAMPLERS = {**{k: v for k, v in DIFFUSION_SAMPLERS.items() if k != "pc"}, **STRA
 WEIGHTINGS = {"kl": kl_weighting, "log-eps": eps_weighting, "straight": straight_weighting}
 #: flow matching's loss and output in the standardised log coordinates with the batch target,
 #: measured against ``log-eps`` (itself measured against ``log-score`` with the KL weighting) in
-#: benchmarks/orthant_quality.py (docs/positive.md)
+#: benchmarks/orthant_quality.py (docs/studies/positive.md)
 _COMMON = {
     "hidden": 256,
     "depth": 3,
