@@ -56,7 +56,62 @@ def test_a_file_run_never_trains_on_its_heldout_rows(tmp_path, monkeypatch):
     held = load_run(out).heldout()
     assert torch.equal(held[:, 0].long(), val)  # the rows dmm eval compares against
     config = yaml.safe_load((out / "config.yaml").read_text())
-    assert config["holdout"] == {"fraction": 0.1, "rows": 40} and config["n_data"] == 400
+    assert config["holdout"] == {"fraction": 0.1, "rows": 40, "fit": "training rows"}
+    assert config["n_data"] == 400
+
+
+SEEN = """
+import os
+
+import numpy as np
+
+from dmm.processes import OU
+
+
+def make(data):
+    np.save(os.environ["DMM_SEEN"], data.numpy())
+    return OU(3)
+"""
+
+
+def test_the_process_is_made_from_the_training_rows_only(tmp_path, monkeypatch):
+    """A user's factory, a simulated reference and the standardisation were made from every row
+    of the file, held-out rows included: a process that barely noises started the backward
+    process from noised held-out rows, and dmm eval against those rows read a C2ST AUC of 0.377
+    (below 0.5). They see the training rows only, at training and when a run is rebuilt."""
+    path, x = _file(tmp_path)
+    (tmp_path / "seen.py").write_text(SEEN)
+    seen = tmp_path / "seen.npy"
+    monkeypatch.setenv("DMM_SEEN", str(seen))
+    out = tmp_path / "run"
+    argv = ["train", "--process", f"{tmp_path / 'seen.py'}:make", "--data", str(path)]
+    assert main([*argv, "--out", str(out), *TINY]) == 0
+    keep, held = split_rows(400, 0.1, 0)
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    assert np.array_equal(np.load(seen)[:, 0], x[keep.numpy(), 0])  # raw rows: no standardise
+    seen.unlink()
+    run = load_run(out)
+    assert np.array_equal(np.load(seen)[:, 0], x[keep.numpy(), 0])  # the rebuild: the same rows
+    assert torch.equal(run.heldout()[:, 0].long(), held)  # every row still read and validated
+    # a run recorded before 2026-12-06 (no holdout.fit) was made from every row: rebuilt so
+    config["holdout"].pop("fit")
+    (out / "config.yaml").write_text(yaml.safe_dump(config))
+    load_run(out)
+    assert len(np.load(seen)) == 400
+    # vp standardises by the training rows' mean and spread
+    vp = tmp_path / "vp"
+    assert main(["train", "--process", "vp", "--data", str(path), "--out", str(vp), *TINY]) == 0
+    mean = yaml.safe_load((vp / "config.yaml").read_text())["scaling"]["mean"]
+    assert np.allclose(mean, x[keep.numpy()].mean(0), atol=1e-4)
+    assert not np.allclose(mean, x.mean(0), atol=1e-4)
+    # a level only a held-out row has is still in a chain's space (S=0 reads the largest value)
+    levels = np.random.default_rng(1).integers(0, 3, size=(400, 2))
+    levels[held[0].item(), 0] = 5
+    np.save(tmp_path / "levels.npy", levels)
+    chain = tmp_path / "chain"
+    argv = ["train", "--process", "uniform", "--data", str(tmp_path / "levels.npy")]
+    assert main([*argv, "--out", str(chain), *TINY]) == 0
+    assert load_run(chain).process.S == 6
 
 
 def test_holdout_zero_trains_on_every_row_and_says_so(tmp_path, capsys):

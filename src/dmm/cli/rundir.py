@@ -83,6 +83,22 @@ def split_rows(n: int, fraction: float, seed: int) -> tuple[Tensor, Tensor]:
     return perm[k:].sort().values, perm[:k].sort().values
 
 
+#: ``holdout.fit`` of a run whose process was made from its training rows only (runs from before
+#: 2026-12-06 made it from every row of data.npy, held-out rows included, and are rebuilt so)
+FIT_TRAINING = "training rows"
+
+
+def fit_rows(config: Mapping[str, Any], n: int) -> Tensor | None:
+    """The rows of a run's ``data.npy`` (``n`` of them) its process is made from
+    (:func:`~dmm.cli.catalog.build`'s ``fit``): the training rows where the run recorded so,
+    ``None`` (every row) otherwise, and for a run that stored a subset of a large file."""
+    holdout = config.get("holdout") or {}
+    if holdout.get("fit") != FIT_TRAINING or config.get("data_subset", False):
+        return None
+    keep, _ = split_rows(n, float(holdout["fraction"]), int(config["seed"]))
+    return keep
+
+
 def read_data(spec: str, n: int, seed: int) -> Tensor:
     """A built-in data set (``n`` draws with ``seed``) or a ``.npy``/``.csv`` file (all rows)."""
     if n <= 0:
@@ -419,7 +435,9 @@ def load_run(
     except ValueError as exc:
         raise UsageError(f"{run_dir / CONFIG}: {exc}") from None
     params = with_file_copies(spec, saved_params(spec, config["params"]), run_dir)
-    built = build(spec, data, params, context_dim, seed=int(config.get("seed", 0)), scaling=scaling)
+    fit = fit_rows(config, len(data))
+    seed = int(config.get("seed", 0))
+    built = build(spec, data, params, context_dim, seed=seed, scaling=scaling, fit=fit)
     if not (run_dir / CHECKPOINT).exists():
         if started:
             return Run(run_dir, config, built, {})

@@ -48,6 +48,7 @@ from .context import Context, read_rows, split_columns
 from .errors import UsageError
 from .rundir import (
     DERIVED_FILES,
+    FIT_TRAINING,
     HOLDOUT,
     LOSS_PLOT,
     MAX_DATA_BYTES,
@@ -336,13 +337,20 @@ def run(args: argparse.Namespace) -> int:
     params = (
         cfg["params"] if previous is None else with_file_copies(spec, cfg["params"], previous.dir)
     )
-    built = build(spec, data, params, context_dim, seed=cfg["seed"], scaling=scaling)
+    builtin = cfg["data"] in _builtins()
+    if not builtin:  # a file: a random share of its rows is never trained on, nor made from
+        keep, held = split_rows(len(data), cfg["holdout"], cfg["seed"])
+    fit = None
+    recorded = None if saved is None else (saved.get("holdout") or {}).get("fit")
+    if not builtin and len(held) and (saved is None or recorded == FIT_TRAINING):
+        fit = keep  # (a run from before 2026-12-06 resumes made from every row, as it was)
+    built = build(spec, data, params, context_dim, seed=cfg["seed"], scaling=scaling, fit=fit)
     given_data = data  # data.npy: what build was given, so that a rebuild is bit for bit the same
-    data = built.data  # every row validated (and standardised); the process is built from all
+    data = built.data  # every row validated (and standardised); the process is made from `fit`
     _warn_terminal(built)
     sample = sample_settings(built, cfg["sample"])
     holdout = None
-    if cfg["data"] in _builtins():
+    if builtin:
         from ..data.registry import unseen  # a finite set's validation rows: its held-out set
 
         val_data = built.encode(
@@ -351,9 +359,10 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         rows = data
-    else:  # a file: a random share of its rows is never trained on
-        keep, held = split_rows(len(data), cfg["holdout"], cfg["seed"])
+    else:
         holdout = {"fraction": cfg["holdout"], "rows": len(held)}
+        if fit is not None:
+            holdout["fit"] = FIT_TRAINING
         rows, val_data = data[keep], (data[held][: train_config.val_size] if len(held) else None)
     context, val_context, context_spec = None, None, None
     if raw_context is not None:  # standardised by the training rows' mean and spread

@@ -94,9 +94,18 @@ def build(
     context_dim: int = 0,
     seed: int | None = None,
     scaling: ColumnScaling | None = None,
+    fit: Tensor | None = None,
 ) -> Built:
     """Process, validated data, model, loss and samplers for ``spec`` (a name or an entry) on the
     training data ``data``, with ``params`` overriding the entry's defaults.
+
+    ``fit`` (row indices; default every row) names the rows the process is made from: its
+    standardisation, what a factory reads from the data, a simulated reference and the model's
+    calibration. A run that holds rows out for evaluation gives its training rows, so that
+    nothing the backward process starts from has seen the held-out rows; every row of ``data``
+    is still validated and returned (``Built.data``). Where a held-out row lies outside the
+    state space the training rows give (a chain's ``S=0`` reads the number of states from the
+    largest value), the factory reads every row, so that the space holds them all.
 
     With ``seed`` the model's initial weights (and anything else the entry draws) come from
     ``torch.manual_seed(seed)`` without touching the global generator; without it, from the
@@ -109,10 +118,11 @@ def build(
     """
     entry = get_process(spec) if isinstance(spec, str) else spec
     values = entry.with_params(params or {})
+    rows = (lambda x: x) if fit is None else (lambda x: x[fit])  # noqa: E731
     if values.get("standardise", False):
         if scaling is None:
             try:
-                scaling = entry.scaling(data, values)
+                scaling = entry.scaling(rows(data), values)
             except (TypeError, ValueError, KeyError) as exc:
                 raise UsageError(
                     f"cannot standardise the data for process '{entry.name}': {_line(exc)}"
@@ -122,22 +132,28 @@ def build(
                 f"data rows have {data[0].numel()} coordinates, the run's standardisation "
                 f"{len(scaling.mean)}"
             )
-        notes = _constant_coordinates(data)
+        notes = _constant_coordinates(rows(data))
         data = scaling.encode(data)
     else:
         scaling, notes = None, []
-    with _seeded(seed):
+
+    def made(x: Tensor) -> Process:
         try:
-            process = entry.make(data, values)
+            return entry.make(x, values)
         except SupportError as exc:  # a factory that reads the data checks them first
-            raise _hinted(entry, exc, data, True) from None
+            raise _hinted(entry, _of_every_row(entry, values, data, exc), data, True) from None
         except USER_ERRORS:
             raise
         except (TypeError, ValueError, KeyError) as exc:
             raise UsageError(f"cannot build process '{entry.name}': {_line(exc)}") from None
+
+    with _seeded(seed):
+        process = made(rows(data))
+        if fit is not None and not _holds(process, data):
+            process = made(data)  # a held-out row outside the space the training rows give
         valid = _validate(entry, process, data)
         try:
-            parts = entry.parts(process, valid, values, context_dim)
+            parts = entry.parts(process, rows(valid), values, context_dim)
         except USER_ERRORS:
             raise
         except (TypeError, ValueError, KeyError) as exc:
@@ -194,6 +210,29 @@ def _validate(entry: Entry, process: Process, data: Tensor) -> Tensor:
     except SupportError as exc:
         shaped = tuple(data.shape[1:]) == tuple(process.space.event_shape)
         raise _hinted(entry, exc, data, shaped) from None
+
+
+def _holds(process: Process, data: Tensor) -> bool:
+    """Whether every row of ``data`` lies in ``process``'s state space."""
+    try:
+        process.space.validate(data)
+    except SupportError:
+        return False
+    return True
+
+
+def _of_every_row(
+    entry: Entry, values: Mapping[str, Any], data: Tensor, exc: SupportError
+) -> SupportError:
+    """The factory's error on every row of ``data``, whose row numbers are the file's (``exc``
+    came from the rows it is fitted to, numbered among them)."""
+    try:
+        entry.make(data, values)
+    except SupportError as every:
+        return every
+    except Exception:  # noqa: BLE001 - the first error stands
+        return exc
+    return exc
 
 
 def _hinted(entry: Entry, exc: SupportError, data: Tensor, shaped: bool) -> SupportError:
