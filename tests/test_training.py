@@ -127,6 +127,40 @@ def test_divergence_stops_training_and_keeps_the_last_checkpoint(tmp_path, facto
     )
 
 
+def test_a_first_loss_of_zero_is_no_scale_for_the_divergence_guard():
+    """An implicit score-matching loss of a network whose output starts at 0 is exactly 0 at the
+    first step: every later positive loss was "over 10000 times the first step's 0" and training
+    stopped at step 3. The guard waits for a window of steps to give it a scale."""
+    from dmm.processes import Diffusion, Process
+    from dmm.recipe import recipe
+    from dmm.spaces import Euclidean
+
+    data = torch.randn(400, 2, generator=torch.Generator().manual_seed(3))
+    still = (Diffusion(lambda x, t: torch.zeros_like(x), lambda x, t: 0.01),)
+    built = recipe(Process(Euclidean(2), still, name="Weak"), data, hidden=32, depth=2)
+    assert built.loss(built.model, data[:256], torch.Generator().manual_seed(0)).item() == 0.0
+    result = train(built.model, built.loss, data, TrainConfig(steps=50, warmup=5, log_every=10))
+    assert result.history[-1]["step"] == 50
+    # the window still sees an explosion of a loss that starts at 0
+    model, loss, data = _setup()
+    with pytest.raises(Divergence, match="times the median"):
+        train(model, _Corrupt(_Zeroed(loss, 1), 30, 1e6), data, TrainConfig(**CFG))
+
+
+class _Zeroed:
+    """``loss`` times 0 for its first ``calls`` calls."""
+
+    def __init__(self, loss, calls):
+        self.loss, self.calls = loss, calls
+
+    def __getattr__(self, name):
+        return getattr(self.loss, name)
+
+    def __call__(self, *args, **kwargs):
+        self.calls -= 1
+        return self.loss(*args, **kwargs) * (0.0 if self.calls >= 0 else 1.0)
+
+
 def test_a_huge_learning_rate_is_divergence_before_any_checkpoint(tmp_path):
     model, loss, data = _setup()
     cfg = TrainConfig(**{**CFG, "steps": 200, "lr": 10.0, "warmup": 20})

@@ -10,6 +10,7 @@ every checkpoint, so a resumed run continues exactly where the interrupted one w
 
 from __future__ import annotations
 
+import collections
 import copy
 import dataclasses
 import json
@@ -44,8 +45,26 @@ class CheckpointError(ValueError):
 #: default steps of eleven catalogue processes the largest ratio was 30, for levy-ou, whose loss
 #: crosses zero; ``vp`` with ``lr=10`` crossed the threshold at step 68)
 DIVERGENCE_FACTOR = 1e4
+#: ... or above that multiple of the median ``|loss|`` of this many last steps, whichever is
+#: larger: a first loss of exactly 0 (an implicit score-matching loss of a network whose output
+#: starts at 0) gives no scale, and a loss that grows by orders of magnitude while it learns is
+#: not an explosion
+DIVERGENCE_WINDOW = 20
 #: seeds are integers in ``[0, MAX_SEED]``: room for the offsets derived seeds add, below 2^63
 MAX_SEED = 2**62
+
+
+def _exploded(loss: float, scale: float | None, recent: collections.deque[float]) -> str:
+    """What ``loss`` exploded over (``''``: it did not): ``DIVERGENCE_FACTOR`` times the
+    first step's ``|loss|`` ``scale`` or the median ``|loss|`` of the last
+    ``DIVERGENCE_WINDOW`` steps ``recent`` (once there are that many), whichever is larger; no
+    test while both are 0."""
+    median = sorted(recent)[len(recent) // 2] if len(recent) == recent.maxlen else 0.0
+    if scale is None or max(scale, median) <= 0 or loss <= DIVERGENCE_FACTOR * max(scale, median):
+        return ""
+    if scale >= median:
+        return f"the first step's {scale:.3g}"
+    return f"the median {median:.3g} of the last {len(recent)} steps"
 
 
 class Divergence(FloatingPointError):
@@ -403,6 +422,7 @@ def train(
     history: list[dict[str, Any]] = []
     start, running, count = 0, 0.0, 0  # loss sum and steps since the last log row
     scale: float | None = None  # |loss| of the untrained model, at the first step
+    recent: collections.deque[float] = collections.deque(maxlen=DIVERGENCE_WINDOW)
     saved = 0  # the step of the last checkpoint written
     if resume:
         if run_dir is None:
@@ -472,13 +492,15 @@ def train(
         loss_value = step_loss.item()
         if not math.isfinite(loss_value):
             raise Divergence(f"the loss is {loss_value}", step, saved or start)
-        if scale is not None and loss_value > DIVERGENCE_FACTOR * scale:
+        exploded = _exploded(loss_value, scale, recent)
+        if exploded:
             raise Divergence(
-                f"the loss exploded to {loss_value:.3g} (over {DIVERGENCE_FACTOR:g} times the "
-                f"first step's {scale:.3g})",
+                f"the loss exploded to {loss_value:.3g} (over {DIVERGENCE_FACTOR:g} times "
+                f"{exploded})",
                 step,
                 saved or start,
             )
+        recent.append(abs(loss_value))
         norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
         if not torch.isfinite(norm):
             raise Divergence(f"the gradient norm is {float(norm)}", step, saved or start)
