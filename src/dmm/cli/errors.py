@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..data import DataError
-from ..processes.base import MissingCapability, SimulationError
+from ..processes.base import CoefficientError, MissingCapability, SimulationError
 from ..spaces.base import SupportError
 from ..training import CheckpointError
 
@@ -20,6 +20,7 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     CheckpointError,
     MissingCapability,
     SimulationError,
+    CoefficientError,
 )
 
 

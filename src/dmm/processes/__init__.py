@@ -3,6 +3,7 @@
 from .base import (
     IDENTITY,
     Block,
+    CoefficientError,
     CoordinateGaussian,
     Coordinates,
     MissingCapability,
@@ -78,6 +79,7 @@ __all__ = [
     "LogGaussianDiffusion",
     "LogLinearSchedule",
     "LogNormal",
+    "CoefficientError",
     "MissingCapability",
     "Normal",
     "OU",

@@ -111,6 +111,11 @@ class SimulationError(RuntimeError):
         self.magnitude, self.time = float(magnitude), float(time)
 
 
+class CoefficientError(ValueError):
+    """A block's coefficient (a drift, a diffusion) returned a value of a shape the process
+    cannot use: a user's process, reported by name and shape."""
+
+
 class Block:
     """One term ``L^k_t`` of a generator. A block is a value: it holds its coefficients, not the
     space; every method takes the space it acts on."""
@@ -182,6 +187,12 @@ class Process:
             raise ValueError(f"simulation_steps must be >= 1, got {simulation_steps}")
         for block in blocks:
             block.check(space)
+        shape = getattr(reference, "event_shape", None)
+        if shape is not None and tuple(shape) != tuple(space.event_shape):
+            raise ValueError(
+                f"the reference {reference!r} draws points of shape {tuple(shape)}, but points of "
+                f"{space.name} have shape {tuple(space.event_shape)}"
+            )
         self.space, self.blocks, self.reference = space, blocks, reference
         self.T, self.t_min = float(T), float(t_min)
         self.simulation_steps = int(simulation_steps)

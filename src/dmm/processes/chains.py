@@ -20,6 +20,7 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
+from ..spaces import Space
 from ..spaces.discrete import Discrete
 from .base import Block, MissingCapability, Process
 from .rate_matrices import (
@@ -81,6 +82,16 @@ class Chain(Block):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(n_states={self.n_states}, schedule={self.schedule!r})"
+
+    def check(self, space: Space) -> None:
+        states = getattr(space, "n_states", None)
+        if not isinstance(space, Discrete) or states != self.n_states:
+            raise ValueError(
+                f"{self!r} moves between {self.n_states} states, but {space.name} "
+                + (f"has {states}" if isinstance(space, Discrete) else "is not discrete")
+                + f": give it Discrete(d, S={self.n_states}) (or S={self.n_states - 1} with "
+                "mask=True, whose MASK is the last state)"
+            )
 
     def beta(self, t: Tensor) -> Tensor:
         return self.schedule.beta(t)

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..spaces import Space
+from ..spaces import Discrete, Space
 from ..spaces.base import expand_batch
 from .base import Block
 from .jump_laws import JumpLaw
@@ -94,6 +94,11 @@ class Jumps(Block):
         return f"Jumps(rate={self.rate!r}, law={self.law!r}{tail})"
 
     def check(self, space: Space) -> None:
+        if isinstance(space, Discrete):
+            raise ValueError(
+                f"{space.name} is discrete: jumps ⊕ w with a continuous law need a continuous "
+                "space (a chain jumps between states: Chain, UniformRates, ...)"
+            )
         if self.law.dim != space.dim:
             raise ValueError(
                 f"the jump law {self.law!r} has dimension {self.law.dim}, but {space.name} has "

@@ -65,7 +65,7 @@ class SimulatedLatentKernel:
                 x = block.forward_step(p.space, x, s, delta, generator)
         d = self.diffusion
         dd = delta.reshape(n, *[1] * (x0.ndim - 1))
-        mean = x + d.drift(x, s) * dd
+        mean = x + d.tangent_drift(p.space, x, s) * dd
         var = (d.diffusion(x, s) ** 2 * dd).expand_as(x)
         xi = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
         xt = mean + var.sqrt() * xi

@@ -18,6 +18,7 @@ ignores the terminal mismatch ``KL(p_T || q)`` (reported by ``process.terminal_k
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 
 import torch
@@ -54,10 +55,17 @@ def so3_log_likelihood(
 ) -> Tensor:
     """``log p_{t_start}(x)`` (nats, w.r.t. normalised Haar) by the probability-flow ODE from
     ``t_start`` (default ``t_min``) to ``T``, Heun's method in the group
-    (``x ← x exp(h (v₁ + v₂)/2)``), exact divergence, ``log q(x_T) = log`` of the reference."""
+    (``x ← x exp(h (v₁ + v₂)/2)``), exact divergence, ``log q(x_T) = log`` of the reference.
+
+    ``x`` must hold rotations (``process.space.validate``: a :class:`~dmm.spaces.SupportError`
+    names the rows that are not) and ``steps ≥ 1``: with none the value would be the reference's
+    ``log q(x)`` whatever the model."""
     process = rev.process
     if not isinstance(process.space, SO3):
         raise TypeError(f"so3_log_likelihood needs a process on SO(3), got {process.space!r}")
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
+        raise ValueError(f"so3_log_likelihood needs steps >= 1 (an integer), got {steps!r}")
+    x = process.space.validate(x)
     t0 = process.t_min if t_start is None else float(t_start)
     grid = torch.linspace(t0, process.T, steps + 1, dtype=torch.float64)
     space = process.space

@@ -26,7 +26,7 @@ def backward_drift(
     space, d = rev.process.space, block or rev.process.block(Diffusion)
     s = rev.score(y, t) if score is None else score
     sigma = d.diffusion(y, t) if sigma is None else sigma
-    out = sigma**2 * s - d.drift(y, t)
+    out = sigma**2 * s - d.tangent_drift(space, y, t)
     if d.state_dependent or d.has_divergence:
         out = out + d.diffusion_divergence(space, y, t)
     return out
@@ -43,7 +43,7 @@ def flow_velocity(
     space, d = rev.process.space, block or rev.process.block(Diffusion)
     s = rev.score(y, t) if score is None else score
     return (
-        d.drift(y, t)
+        d.tangent_drift(space, y, t)
         - 0.5 * d.diffusion_divergence(space, y, t)
         - 0.5 * d.diffusion_matrix_diag(space, y, t) * s
     )
