@@ -230,3 +230,37 @@ def test_a_second_recipe_with_other_data_simulates_its_reference_from_them():
     recipe(p, torch.randn(1000, 2), hidden=8, depth=1)
     second = recipe(p, torch.randn(10, 2), hidden=8, depth=1)
     assert p.reference.rows.shape == (10, 2) and "10 training rows" in second.notes[0]
+
+
+def test_a_product_factors_scaled_head_is_calibrated_as_the_factor_alone():
+    """The ``ScaledScoreParam`` head of a kernel-less factor kept ``σ̂ = 1`` inside a product
+    (the recipe calibrated only lone processes) while the recipe reported it as scaled."""
+    from dmm.processes import Chain, ChainProcess, Diffusion, Normal, Process, product
+    from dmm.processes.schedules import LinearSchedule
+    from dmm.scores.models import ScaledScoreParam
+    from dmm.spaces import Euclidean
+
+    def langevin():
+        still = Diffusion(lambda x, t: -x, lambda x, t: 2**0.5)
+        return Process(Euclidean(2), (still,), reference=Normal((2,)), T=5.0, name="Langevin")
+
+    g = torch.Generator().manual_seed(0)
+    data = torch.cat(
+        [
+            torch.randn(500, 2, generator=g) * 0.1 + 3,
+            torch.randint(0, 4, (500, 1), generator=g).float(),
+        ],
+        1,
+    )
+
+    def scales(built):
+        (head,) = [m for m in built.model.modules() if isinstance(m, ScaledScoreParam)]
+        return head.log_scales
+
+    alone = scales(recipe(langevin(), data[:, :2], hidden=16, depth=1))
+    chain = ChainProcess(
+        Chain(torch.ones(4, 4) - 4 * torch.eye(4), LinearSchedule(0.1, 5.0)), d=1, T=5.0
+    )
+    joint = scales(recipe(product(langevin(), chain), data, hidden=16, depth=1))
+    assert float(alone.abs().max()) > 1.0  # calibrated: far from σ̂ = 1
+    torch.testing.assert_close(joint, alone)

@@ -156,10 +156,8 @@ def recipe(
     sampler.check(process)
     if model is None:
         model = default_model(process, hidden, depth, context_dim)
-        if data is not None and not isinstance(process, ProductProcess):
-            for part in model.modules():
-                if isinstance(part, ScaledScoreParam):
-                    part.calibrate(data)
+        if data is not None:
+            _calibrate(model, process, data)
     return Recipe(
         process,
         model,
@@ -169,6 +167,20 @@ def recipe(
         process.has_denoiser,
         notes,
     )
+
+
+def _calibrate(model: nn.Module, process: Process, data: Tensor) -> None:
+    """Each :class:`ScaledScoreParam` head of ``model`` measures its ``σ̂`` on the rows of its own
+    process: the data, or for a product the columns of the head's factor (a factor's head kept
+    ``σ̂ = 1`` before)."""
+    columns = {}
+    if isinstance(process, ProductProcess):
+        columns = {id(f): part for f, part in zip(process.factors, process.space.split(data))}
+    for part in model.modules():
+        if isinstance(part, ScaledScoreParam):
+            rows = data if part.process is process else columns.get(id(part.process))
+            if rows is not None:
+                part.calibrate(rows)
 
 
 def _checked(process: Process, data: Tensor | np.ndarray) -> Tensor:
