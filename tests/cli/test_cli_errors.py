@@ -490,3 +490,17 @@ def test_a_bad_set_value_is_refused_even_when_a_flag_overrides_it(capsys, tmp_pa
     _fails(capsys, [*_train(tmp_path / "r"), "--set", "steps=abc"], "steps")
     _fails(capsys, [*_train(tmp_path / "r"), "--set", "batch_size=-32"], "batch_size")
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize(
+    "process, data", [("torus-brownian", "torus-vonmises"), ("so3-brownian", "so3-mixture-16")]
+)
+def test_denoise_true_is_refused_when_training_a_process_without_a_denoiser(
+    capsys, tmp_path, process, data
+):
+    """``--set denoise=true`` was recorded, and every later sample, eval and plot of the run
+    failed on it with a flag the user never typed (``--denoise needs ...``)."""
+    out = tmp_path / "run"
+    argv = ["train", "--process", process, "--data", data, "--n-data", "50", "--steps", "2"]
+    _fails(capsys, [*argv, "--out", str(out), "--set", "denoise=true"], "denoise=true needs")
+    assert not out.exists()

@@ -233,6 +233,8 @@ def sample_settings(built: Built, overrides: Mapping[str, Any]) -> dict[str, Any
         )
     if not isinstance(out["denoise"], bool):
         raise UsageError(f"denoise must be true or false, got {out['denoise']!r}")
+    if out["denoise"]:  # refused now, not by every later sample, eval and plot
+        built.process.require("denoiser", "denoise=true")
     steps = out["sample_steps"]
     if (
         isinstance(steps, bool)
