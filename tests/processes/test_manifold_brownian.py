@@ -266,3 +266,64 @@ def test_wrapped_normal_both_series_agree_with_many_images_in_one_call():
     dg, vg = dd.clone().requires_grad_(True), vv.clone().requires_grad_(True)
     wrapped_normal_log_prob(dg, vg).sum().backward()
     assert torch.isfinite(dg.grad).all() and torch.isfinite(vg.grad).all()
+
+
+@pytest.mark.parametrize("var", [2.0, math.pi - 1e-6, math.pi + 1e-6, 4.0, 12.0, 30.0])
+def test_wrapped_normal_score_matches_finite_differences_across_the_series_switch(var):
+    # the score switches from the images to the Fourier series at var = π, as the log-density
+    # does: both sides of the switch against central differences of the log-density (step 1e-6,
+    # truncation error ~1e-12, rounding ~1e-10)
+    d = torch.linspace(-math.pi + 0.01, math.pi - 0.01, 301, dtype=torch.float64)
+    v, h = torch.full_like(d, var), 1e-6
+    fd = (wrapped_normal_log_prob(d + h, v) - wrapped_normal_log_prob(d - h, v)) / (2 * h)
+    torch.testing.assert_close(wrapped_normal_score(d, v), fd, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("var", [1e8, 1e300, math.inf])
+def test_wrapped_normal_score_at_huge_variance_is_zero_and_cheap(var):
+    # the kernel is uniform to e^{-var/2}: the score is 0 to double precision; summing images
+    # (about 1.4 √var of them) ran out of memory at var ~ 1e12 and cannot be sized at all at 1e300
+    d = torch.linspace(-math.pi, math.pi - 1e-9, 101, dtype=torch.float64)
+    score = wrapped_normal_score(d, torch.full_like(d, var))
+    assert score.shape == d.shape and torch.isfinite(score).all()
+    assert score.abs().max() < 1e-300
+
+
+def test_wrapped_normal_score_mixes_both_series_in_one_call():
+    # rows of either series in one tensor, one variance per row: each equals its own call
+    var = torch.tensor([[0.5], [math.pi], [math.pi + 1e-9], [60.0], [1e12]], dtype=torch.float64)
+    d = torch.rand(5, 7, generator=_gen(1), dtype=torch.float64) * 2 * math.pi - math.pi
+    mixed = wrapped_normal_score(d, var)
+    for i in range(5):
+        alone = wrapped_normal_score(d[i], var[i].expand(7))
+        torch.testing.assert_close(mixed[i], alone, rtol=0, atol=1e-15)
+
+
+def test_torus_brownian_with_a_huge_noise_scale_has_a_zero_score_at_T():
+    # sigma_max = 1e6 (B(T) ~ 1e12): the user trial that was killed for memory
+    p = TorusBrownian(2, GeometricSchedule(0.02, 1e6))
+    x0 = torch.zeros(64, 2)
+    t = torch.full((64,), p.T)
+    xt = p.sample_transition(x0, t, _gen(2))
+    score = p.conditional_score(xt, x0, t)
+    assert score.shape == xt.shape and (score == 0).all()
+    assert float(p.terminal_kl(x0).max()) < 1e-12
+
+
+@pytest.mark.parametrize("d", [2.5, 0, -1, True, "2"])
+def test_torus_brownian_rejects_a_dimension_that_is_not_a_positive_integer(d):
+    with pytest.raises(ValueError, match="positive integer dimension") as err:
+        TorusBrownian(d=d)
+    assert "\n" not in str(err.value)
+
+
+def test_torus_brownian_takes_an_integral_dimension():
+    assert TorusBrownian(d=3.0).space.d == 3 and "d=3" in repr(TorusBrownian(d=np.int64(3)))
+
+
+@pytest.mark.parametrize("atol", [-1, 0, math.nan, math.inf, "1e-4"])
+def test_so3_brownian_rejects_a_bad_support_tolerance(atol):
+    with pytest.raises(ValueError, match="atol > 0") as err:
+        SO3Brownian(atol=atol)
+    assert "\n" not in str(err.value)
+    assert SO3Brownian(atol=1e-3).space.atol == 1e-3

@@ -2,12 +2,14 @@
 
 import math
 
+import pytest
 import torch
 
 from dmm.processes import igso3
 from dmm.processes.manifold_brownian import SO3Brownian, SO3MixtureScore, quaternion_to_matrix
 from dmm.processes.manifold_likelihood import so3_divergence, so3_log_likelihood
 from dmm.reversal import Reversal
+from dmm.spaces import SupportError
 from dmm.spaces.so3 import hat
 
 
@@ -62,3 +64,28 @@ def test_log_likelihood_of_the_exact_score_matches_the_closed_form():
     exact = torch.logsumexp(igso3.log_density(omega, B).reshape(n, 3), 1) - math.log(3)
     assert exact.mean() > 1.0  # the test is not trivial: far from Haar (0 nats)
     torch.testing.assert_close(ll, exact, atol=1e-2, rtol=0)
+
+
+def _mixture_reversal():
+    process = SO3Brownian()
+    return Reversal(process, SO3MixtureScore(process, _rot(3, 4)))
+
+
+def test_log_likelihood_rejects_rows_that_are_not_rotations():
+    # before: NaN for a non-rotation row (and a number for a scaled one) instead of an error
+    x = _rot(4, 6)
+    x[1] = 2 * x[1]  # orthogonal up to scale: not a rotation
+    x[3] = torch.diag(torch.tensor([1.0, 1.0, -1.0], dtype=torch.float64))  # det -1
+    with pytest.raises(SupportError, match=r"2 row\(s\): 1, 3") as err:
+        so3_log_likelihood(_mixture_reversal(), x, steps=2)
+    assert "\n" not in str(err.value)
+    with pytest.raises(SupportError, match="shape"):
+        so3_log_likelihood(_mixture_reversal(), torch.zeros(4, 2, 3, dtype=torch.float64), steps=2)
+
+
+@pytest.mark.parametrize("steps", [0, -3, 2.5])
+def test_log_likelihood_needs_at_least_one_step(steps):
+    # before: steps=0 returned Haar's log-density (0.0) for every input, whatever the model
+    with pytest.raises(ValueError, match="steps >= 1") as err:
+        so3_log_likelihood(_mixture_reversal(), _rot(4, 7), steps=steps)
+    assert "\n" not in str(err.value)

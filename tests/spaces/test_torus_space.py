@@ -80,3 +80,15 @@ def test_wrap_data_flag_wraps_instead_of_raising():
     assert torch.allclose(out, wrap(x))
     with pytest.raises(SupportError, match="NaN"):
         Torus(2, wrap_data=True).validate(torch.tensor([[float("nan"), 0.0]]))
+
+
+@pytest.mark.parametrize("d", [2.5, 0, -2, True, None, "2", float("nan")])
+def test_dimension_must_be_a_positive_integer(d):
+    # before: Torus(2.5) was silently Torus(2)
+    with pytest.raises(ValueError, match=r"positive integer dimension, got ") as err:
+        Torus(d)
+    assert "\n" not in str(err.value)
+
+
+def test_an_integral_dimension_of_another_type_is_taken():
+    assert Torus(3.0).d == 3 and Torus(torch.tensor(2)).d == 2

@@ -26,6 +26,13 @@ def wrap(x: Tensor) -> Tensor:
     return torch.where(y >= math.pi, y - TWO_PI, y)
 
 
+def _is_integer(d: object) -> bool:
+    try:
+        return int(d) == d  # type: ignore[call-overload]
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
 class Torus(Space):
     """``[-π, π)^d`` with uniform reference measure ``μ = Lebesgue / (2π)^d``.
 
@@ -38,8 +45,8 @@ class Torus(Space):
     support_text = "angles in [-π, π)"
 
     def __init__(self, d: int, wrap_data: bool = False) -> None:
-        if int(d) <= 0:
-            raise ValueError(f"Torus needs a positive dimension, got {d}")
+        if isinstance(d, (bool, str)) or not _is_integer(d) or d <= 0:
+            raise ValueError(f"Torus needs a positive integer dimension, got {d!r}")
         self.d = int(d)
         #: explicit opt-in: :meth:`validate` returns ``wrap(x)`` instead of rejecting angles outside
         self.wrap_data = bool(wrap_data)
@@ -191,6 +198,38 @@ def _images_log_prob(delta: Tensor, var: Tensor) -> Tensor:
 
 
 def wrapped_normal_score(delta: Tensor, var: Tensor) -> Tensor:
-    """``d/dδ log WN(δ; var) = -Σ_k w_k (δ + 2πk)/var``, ``w = softmax_k(-(δ+2πk)²/2var)``."""
+    """``d/dδ log WN(δ; var)`` at ``delta ∈ [-π, π]``, from the same two series as
+    :func:`wrapped_normal_log_prob` (so any variance costs at most six terms):
+
+    * ``var ≤ π``: the images, ``-Σ_k w_k (δ + 2πk)/var`` with ``w = softmax_k(-(δ+2πk)²/2var)``
+      over ``|k| ≤ K ≤ 2``;
+    * ``var > π``: the Fourier series, ``-2 Σ_{m≥1} m e^{-m² var/2} sin(mδ) / (1 + 2 Σ_{m≥1}
+      e^{-m² var/2} cos(mδ))`` with ``m ≤ 6`` (the denominator within ``[0.58, 1.42]``; the first
+      dropped term is below ``e^{-70}`` relative to the first kept one), the harmonics by the
+      recurrences ``cos((m+1)δ) = 2 cos δ cos(mδ) - cos((m-1)δ)`` and the same for ``sin``.
+
+    ``var`` broadcasts against ``delta`` as in :func:`wrapped_normal_log_prob`, and variances of
+    both kinds are mixed the same way (each series summed everywhere, the other kind's variances
+    replaced by ``π``, ``torch.where`` picks)."""
+    small = var <= FOURIER_VARIANCE
+    if bool(small.all()):
+        return _images_score(delta, var)
+    images = _images_score(delta, torch.where(small, var, FOURIER_VARIANCE))
+    big = torch.where(small, FOURIER_VARIANCE, var)
+    cos1, sin1 = torch.cos(delta), torch.sin(delta)
+    two_cos = 2 * cos1
+    cos_prev, cos_m = torch.ones_like(cos1), cos1
+    sin_prev, sin_m = torch.zeros_like(sin1), sin1
+    slope, level = 0.0, 0.0  # Σ m a_m sin(mδ) and Σ a_m cos(mδ), a_m = e^{-m² var/2}
+    for m in range(1, _HARMONICS + 1):
+        a = torch.exp(-0.5 * m**2 * big)
+        slope = slope + m * a * sin_m
+        level = level + a * cos_m
+        cos_prev, cos_m = cos_m, two_cos * cos_m - cos_prev
+        sin_prev, sin_m = sin_m, two_cos * sin_m - sin_prev
+    return torch.where(small, images, -2 * slope / (1 + 2 * level))
+
+
+def _images_score(delta: Tensor, var: Tensor) -> Tensor:
     logits, shifted = _image_logits(delta, var)
     return -(torch.softmax(logits, -1) * shifted).sum(-1) / var

@@ -1,0 +1,74 @@
+"""Bounds of the manifold families' parameters and data shapes: refused as one line, exit 2."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from dmm.cli.catalog import build
+from dmm.cli.errors import UsageError
+from dmm.cli.main import main
+from dmm.processes.manifold_brownian import quaternion_to_matrix
+
+
+def _angles(n=64, d=2):
+    return (torch.rand(n, d, generator=torch.Generator().manual_seed(0)) * 2 - 1) * torch.pi
+
+
+def _rotations(n=64):
+    q = torch.randn(n, 4, generator=torch.Generator().manual_seed(0))
+    return quaternion_to_matrix(q / q.norm(dim=1, keepdim=True))
+
+
+@pytest.mark.parametrize("name, data", [("torus-brownian", _angles), ("so3-brownian", _rotations)])
+def test_fourier_is_bounded_where_float32_resolves_the_frequencies(name, data):
+    # π 2^k overflows float32 from k = 128 (NaN loss at step 1, before the bound: exit 1 with
+    # "try a smaller lr"); the bound is 20 frequencies, and 20 itself still builds
+    with pytest.raises(UsageError, match=r"fourier=200: must be in \[0, 20\]") as err:
+        build(name, data(), {"fourier": 200})
+    assert "\n" not in str(err.value)
+    built = build(name, data(), {"fourier": 20, "hidden": 8, "depth": 1})
+    assert built.model is not None
+
+
+@pytest.mark.parametrize("name, data", [("torus-brownian", _angles), ("so3-brownian", _rotations)])
+def test_sigma_max_is_bounded(name, data):
+    # before the bound, sigma_max=1e6 summed ~1.4 sigma_max wrapped-normal images per score (killed
+    # for memory); the kernel is uniform to float64 precision from sigma ~ 9
+    with pytest.raises(UsageError, match=r"sigma_max=1e\+06: at most 100") as err:
+        build(name, data(), {"sigma_max": 1e6})
+    assert "\n" not in str(err.value)
+    build(name, data(), {"sigma_max": 100.0, "hidden": 8, "depth": 1})
+
+
+@pytest.mark.parametrize("name", ["torus-brownian", "so3-brownian"])
+def test_cli_refuses_fourier_200_with_exit_status_2(name, tmp_path, capsys):
+    data = "torus-vonmises" if name == "torus-brownian" else "so3-mixture-16"
+    argv = ["train", "--process", name, "--data", data, "--n-data", "64", "--steps", "2"]
+    argv += ["--out", str(tmp_path / "run"), "--quiet", "--set", "hidden=8", "--set", "fourier=200"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "fourier=200" in err and "smaller lr" not in err
+
+
+def test_torus_shape_error_says_what_shapes_are_accepted_without_inventing_a_dimension(
+    tmp_path, capsys
+):
+    # (n, 3, 2): the torus' dimension is read from the data, so no "needs 1" (the old message)
+    path = tmp_path / "x.npy"
+    np.save(path, np.zeros((100, 3, 2), dtype=np.float32))
+    argv = ["train", "--process", "torus-brownian", "--data", str(path), "--steps", "2"]
+    assert main([*argv, "--out", str(tmp_path / "run"), "--quiet", "--set", "hidden=8"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0
+    assert "needs 1" not in err and "T^1" not in err
+    assert "(n, d)" in err and "(3, 2)" in err and "(n, 6)" in err
+
+
+def test_every_family_bounds_fourier(capsys, tmp_path):
+    """``vp --set fourier=200`` gave NaN features (π 2^k overflows float32) reported as a
+    diverged first step with advice to lower the learning rate."""
+    argv = ["train", "--process", "vp", "--data", "moons", "--n-data", "100", "--steps", "2"]
+    assert main([*argv, "--set", "fourier=200", "--out", str(tmp_path / "run")]) == 2
+    assert "Fourier frequencies must be in [0, 20]" in capsys.readouterr().err
