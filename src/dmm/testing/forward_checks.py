@@ -99,6 +99,12 @@ def check_reaches_reference(
     reference with probability at most ``budget`` (asymptotically, whatever the space). A process
     that keeps a visible part of its start (VP with a tiny ``T``), or a reference of the wrong
     scale, lands far above it; a closed-form terminal KL, when the process has one, is reported.
+    A reference whose samples do not have the space's event shape fails, naming the reference.
+
+    ``sample_marginal`` is the declared kernel when the process has one, so this check tests the
+    kernel, not the blocks: a kernel of another process with the same stationary law passes it.
+    That the kernel is the blocks' law is what Dynkin's formula checks (at an early time too, where
+    the two laws differ), not this check.
     """
     name = "forward process reaches its reference at T"
     reference = process.reference
@@ -109,7 +115,18 @@ def check_reaches_reference(
         return CheckResult(name, True, 0.0, 0.0, applicable=False, detail=f"(process has {what})")
     g = torch.Generator(device=x0.device).manual_seed(seed)
     features = process.space.features
-    q = features(reference.sample(n, g, device=x0.device))
+    draw = reference.sample(n, g, device=x0.device)
+    event = tuple(process.space.event_shape)
+    if tuple(draw.shape[1:]) != event:
+        return CheckResult(
+            name,
+            False,
+            float("inf"),
+            0.0,
+            detail=f"(the reference {reference!r} draws samples of shape {tuple(draw.shape[1:])}, "
+            f"but points of {process.space.name} have shape {event})",
+        )
+    q = features(draw)
     q_spread = features(reference.sample(n, g, device=x0.device)).double()
     spread = float(torch.pdist(q_spread[:2000]).mean())  # E|X - X'| of the reference features
     floor = 2 * spread / n
