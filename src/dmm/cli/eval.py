@@ -323,9 +323,11 @@ def _two_sample(
     samples = draw(run_, setup, n_samples, seed, device, callback, context=context)
     require_finite(samples)  # the metrics of non-finite samples are meaningless
     samples, reference = samples.cpu(), reference.cpu()
+    space = run_.process.space  # compared where the space has no cut: a torus in (cos, sin)
+    ours, theirs, floor = space.embed(samples), space.embed(reference), space.embed(floor_data)
     structure = {  # the metrics that see blur and mass in empty regions
-        **_c2st(samples, reference, seed, permutations),
-        **_manifold(samples, reference),
+        **_c2st(ours, theirs, seed, permutations),
+        **_manifold(ours, theirs),
         **_off_support(spec, samples, reference),
     }
     lead = [k for k in ("c2st_auc", "precision", "recall", "off_support") if k in structure]
@@ -333,7 +335,8 @@ def _two_sample(
     return {
         **{k: structure[k] for k in lead},  # first in the JSON, then their details
         **structure,
-        **two_sample_report(samples, reference, floor_data.cpu(), n_samples, g),
+        **({"coordinates": space.embedding} if space.embedding else {}),
+        **two_sample_report(ours, theirs, floor.cpu(), n_samples, g),
         **_tails(run_, samples, reference),
     }
 

@@ -103,6 +103,14 @@ class Space:
         """Flat features ``(batch, feature_dim)`` a network reads."""
         return x.reshape(x.shape[0], -1)
 
+    #: how :meth:`embed` writes a point, where it is not the point's own coordinates
+    embedding: str = ""
+
+    def embed(self, x: Tensor) -> Tensor:
+        """Flat rows in a Euclidean space that the space's geometry maps into without cuts: what
+        two-sample metrics (distances, classifiers) compare. Here the coordinates themselves."""
+        return x.reshape(x.shape[0], -1)
+
     def feature_mask(self, cells: Tensor) -> Tensor:
         """Which features each cell feeds: ``cells`` is a ``(batch, *event_shape)`` mask of the
         state's entries, the result the ``(batch, feature_dim)`` mask of the features read off

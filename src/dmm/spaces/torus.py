@@ -82,6 +82,13 @@ class Torus(Space):
         x = x.reshape(x.shape[0], -1)
         return torch.cat([torch.cos(x), torch.sin(x)], dim=1)
 
+    embedding = "(cos, sin) of every angle"
+
+    def embed(self, x: Tensor) -> Tensor:
+        """``(cos x, sin x)``: the torus in ``R^{2d}``, where angles on either side of ``±π`` are
+        near (in the angles themselves they are ``2π`` apart)."""
+        return self.features(x)
+
     def feature_mask(self, cells: Tensor) -> Tensor:
         """An angle feeds its cosine and its sine."""
         cells = cells.reshape(cells.shape[0], -1)
