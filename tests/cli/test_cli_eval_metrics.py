@@ -247,3 +247,17 @@ def test_a_torus_run_is_compared_on_cos_and_sin_where_the_seam_is_no_cut(
     assert at_zero["coordinates"] == "(cos, sin) of every angle"
     for key in ("energy", "energy_floor", "mmd", "mmd_floor", "precision", "recall"):
         assert at_pi[key] == pytest.approx(at_zero[key], rel=1e-4, abs=1e-9), key
+
+
+def test_training_rows_of_a_wrapping_torus_run_are_counted(tmp_path, capsys):
+    """With ``wrap=true`` data.npy keeps the angles as given and the evaluation rows are
+    wrapped, so 270 training rows among 300 were counted as 6."""
+    rows = np.random.default_rng(0).uniform(0, 2 * np.pi, size=(300, 2)).astype(np.float32)
+    np.save(tmp_path / "angles.npy", rows)
+    run = tmp_path / "run"
+    argv = ["train", "--process", "torus-brownian", "--data", str(tmp_path / "angles.npy")]
+    assert main([*argv, "--out", str(run), *TINY, "--set", "wrap=true"]) == 0
+    capsys.readouterr()
+    np.save(tmp_path / "copy.npy", rows)  # another file: the run's own gives its held-out rows
+    report = _eval(capsys, str(run), "--data", str(tmp_path / "copy.npy"), "-n", "50")
+    assert report["reference"].endswith(", 270 of them training rows"), report["reference"]

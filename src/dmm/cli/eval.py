@@ -238,6 +238,8 @@ def trained_on(run: Run, rows: Tensor, quiet: bool = False) -> str:
     (:meth:`~dmm.cli.rundir.Run.trained_rows`), a clause saying how many, and a note on stderr
     unless ``quiet``: such rows flatter the model."""
     trained = run.trained_rows()
+    if trained is not None:  # as the evaluation rows are: a wrapping torus's angles wrapped
+        trained = run.process.space.validate(trained)
     shared = 0 if trained is None else shared_rows(rows, trained)
     if not shared:
         return ""
