@@ -72,3 +72,12 @@ def test_every_family_bounds_fourier(capsys, tmp_path):
     argv = ["train", "--process", "vp", "--data", "moons", "--n-data", "100", "--steps", "2"]
     assert main([*argv, "--set", "fourier=200", "--out", str(tmp_path / "run")]) == 2
     assert "Fourier frequencies must be in [0, 20]" in capsys.readouterr().err
+
+
+def test_the_terminal_note_of_a_compact_space_blames_the_schedule(capsys, tmp_path):
+    """On a torus the data have no scale to blame: the note said "data on another scale"."""
+    argv = ["train", "--process", "torus-brownian", "--data", "torus-vonmises", "--n-data", "64"]
+    argv += ["--steps", "2", "--set", "sigma_max=0.05", "--out", str(tmp_path / "run")]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "too little noise by T" in out and "another scale" not in out

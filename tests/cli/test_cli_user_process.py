@@ -156,6 +156,14 @@ def test_package_module_name(tmp_path, monkeypatch, capsys):
     assert config["process"] == "userprocs.ou:OU" and config["params"]["t_min"] == 0.01
     assert main(["sample", str(run), "-n", "8", "-o", str(tmp_path / "s.npy")]) == 0
     assert "warning" not in capsys.readouterr().err
+    # off sys.path (another shell without PYTHONPATH) the module still exists: not "missing"
+    sys.path.remove(str(tmp_path))
+    for name in ("userprocs.ou", "userprocs"):
+        sys.modules.pop(name, None)
+    assert main(["sample", str(run), "-n", "8", "-o", str(tmp_path / "t.npy")]) == 0
+    err = capsys.readouterr().err
+    assert "module userprocs.ou is not importable here; using the copy" in err, err
+    assert "missing" not in err
 
 
 _PROC = (

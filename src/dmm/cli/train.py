@@ -20,6 +20,7 @@ from torch import Tensor
 
 from ..data.files import read_columns
 from ..processes.base import MissingCapability
+from ..spaces import SO3, Torus
 from ..spaces.discrete import Discrete
 from ..training import (
     CHECKPOINT,
@@ -514,7 +515,14 @@ def _warn_terminal(built: Built) -> None:
     if kl > TERMINAL_WARNING_NATS:
         fix = "--set standardise=true or " if built.params.get("standardise") is False else ""
         chain = isinstance(built.process.space, Discrete)
-        cause = "a chain that does not mix to it" if chain else "data on another scale"
+        compact = isinstance(built.process.space, (Torus, SO3))  # no scale: the schedule
+        cause = (
+            "a chain that does not mix to it"
+            if chain
+            else "too little noise by T"
+            if compact
+            else "data on another scale"
+        )
         print(
             f"note: the data leave a terminal KL of {kl:.3g} nats: the forward process does not "
             f"reach its reference by T ({cause}); try {fix}"

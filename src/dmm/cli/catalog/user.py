@@ -145,7 +145,9 @@ def load_user_process(
     if copy is not None and copy.is_file():
         path = Path(target) if _is_file(target) else _module_file(target)
         expected = sha256 or hashlib.sha256(copy.read_bytes()).hexdigest()
-        if path is None or not path.is_file():
+        if path is None:  # a module name no sys.path entry finds here (PYTHONPATH, a venv)
+            state = "is not importable here"
+        elif not path.is_file():
             state = "is missing"
         elif hashlib.sha256(path.read_bytes()).hexdigest() != expected:
             state = "has changed"
@@ -154,7 +156,9 @@ def load_user_process(
         if state:
             where = path or f"module {target}"
             print(
-                f"dmm: warning: {where} {state} since training; using the copy {copy}",
+                f"dmm: warning: {where} {state}"
+                + ("" if path is None else " since training")
+                + f"; using the copy {copy}",
                 file=sys.stderr,
             )
             beside = path.parent if path is not None and path.parent.is_dir() else None
