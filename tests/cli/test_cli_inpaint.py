@@ -108,3 +108,27 @@ def test_given_columns_are_matched_by_name(tmp_path, capsys):
     argv = ["sample", str(run), "--given", str(given), "-o", str(tmp_path / "o.csv")]
     _fails(capsys, argv, "does not name the run's columns (a, b)")
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_a_rotation_is_given_whole_or_not_at_all(tmp_path, capsys):
+    """Some NaN entries of a rotation were filled with another rotation's entries and refused as
+    "data outside SO(3)"; whole NaN rows work."""
+    run = tmp_path / "run"
+    argv = ["train", "--process", "so3-brownian", "--data", "so3-mixture-16", "--out", str(run)]
+    assert main([*argv, *TINY]) == 0
+    rows = load_run(run).data[:3].numpy().astype(np.float64).copy()
+    rows[1] = np.nan  # drawn whole
+    rows[2, 0, 0] = np.nan  # one entry of a rotation
+    np.save(tmp_path / "partial.npy", rows)
+    out = [
+        "sample",
+        str(run),
+        "--given",
+        str(tmp_path / "partial.npy"),
+        "-o",
+        str(tmp_path / "o.npy"),
+    ]
+    _fails(capsys, out, "--given row(s) 2 (counted from 0) give some of a rotation's 9 entries")
+    rows[2] = np.nan
+    np.save(tmp_path / "partial.npy", rows)
+    assert main([*out, "--steps", "5"]) == 0

@@ -34,7 +34,7 @@ from ..samplers import (
     straight_grid,
     time_grid,
 )
-from ..spaces import Discrete
+from ..spaces import SO3, Discrete
 from ..spaces.base import SupportError
 from .config import positive_whole, seed_argument
 from .context import sample_rows
@@ -301,6 +301,15 @@ def given_cells(run: Run, path: str, resample: int = 1) -> Given:
                 f"--given rows have shape {tuple(partial.shape[1:])}, the run's states {shape}"
             )
     observed = ~torch.isnan(partial)
+    if isinstance(process.space, SO3):  # a rotation's entries are not free coordinates
+        flat = observed.reshape(len(observed), -1)
+        some = (flat.any(1) & ~flat.all(1)).nonzero().flatten().tolist()
+        if some:
+            rows = ", ".join(map(str, some[:5])) + (", ..." if len(some) > 5 else "")
+            raise UsageError(
+                f"--given row(s) {rows} (counted from 0) give some of a rotation's 9 entries: "
+                "SO(3) rows are kept or drawn whole (give all 9 entries, or none)"
+            )
     example = run.data[:1].to(torch.float64).expand_as(partial)  # a valid value for every cell
     filled = torch.where(observed, partial, example)
     if not run.data.is_floating_point():
