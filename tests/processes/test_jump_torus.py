@@ -177,3 +177,10 @@ def test_the_terminal_term_says_it_is_the_continuous_part():
 
     term = terminal_term(TorusJump(2), torch.zeros(4, 2))
     assert "continuous part" in term["note"] and "terminal_atom_mass" in term["note"]
+
+
+@pytest.mark.parametrize("d", [2.5, 0, True])
+def test_torus_jump_needs_a_positive_integer_dimension(d):
+    """``TorusJump(d=2.5)`` was a process on the 2-torus."""
+    with pytest.raises(ValueError, match="positive integer dimension"):
+        TorusJump(d=d)

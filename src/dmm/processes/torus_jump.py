@@ -92,7 +92,7 @@ class TorusJump(Process):
         sigma_jump_small: float | None = None,
         small_share: float = 0.5,
     ) -> None:
-        self.d = int(d)
+        self.d = Torus(d).d  # a positive integer (2.5 became 2 silently)
         self.sigma_jump = float(sigma_jump)
         if sigma_jump_min is not None and not 0 < sigma_jump_min <= sigma_jump:
             raise ValueError(
