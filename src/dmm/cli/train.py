@@ -32,7 +32,7 @@ from ..training import (
     init_distributed,
     train,
 )
-from .catalog import Built, Entry, build, get_process
+from .catalog import Built, Entry, build, check_new_run, get_process
 from .catalog.tabular import TabularEntry
 from .catalog.user import is_user_source, record
 from .config import (
@@ -338,6 +338,8 @@ def run(args: argparse.Namespace) -> int:
     params = (
         cfg["params"] if previous is None else with_file_copies(spec, cfg["params"], previous.dir)
     )
+    if saved is None:  # bounds on new runs only: a run recorded before a bound still resumes
+        check_new_run(spec, params)
     builtin = cfg["data"] in _builtins()
     if not builtin:  # a file: a random share of its rows is never trained on, nor made from
         keep, held = split_rows(len(data), cfg["holdout"], cfg["seed"])

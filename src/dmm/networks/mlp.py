@@ -27,17 +27,20 @@ class FourierFeatures(nn.Module):
     """``x ↦ (x, sin(π 2^k x), cos(π 2^k x))_{k < n}`` per coordinate: fixed frequencies, so a
     small network can draw edges much sharper than its inputs' scale (Tancik et al. 2020)."""
 
-    #: most frequencies: from ``k = 20`` one float32 rounding step of an input of size 1 turns the
-    #: phase by more than ``π/16`` (noise, not an edge), and ``π 2^k`` overflows float32 from
-    #: ``k = 128`` (NaN features: a "diverged" first step)
+    #: most frequencies a new run trains with (``dmm train`` checks it): from ``k = 20`` one
+    #: float32 rounding step of an input of size 1 turns the phase by more than ``π/16`` (noise,
+    #: not an edge)
     MAX = 20
+    #: most frequencies that exist at all: ``π 2^k`` overflows float32 from ``k = 127``
+    OVERFLOW = 127
 
     def __init__(self, dim: int, n: int) -> None:
         super().__init__()
-        if not 0 <= n <= self.MAX:
+        if not 0 <= n <= self.OVERFLOW:
             raise ValueError(
-                f"the number of Fourier frequencies must be in [0, {self.MAX}], got {n}: from "
-                "2^20 on, float32 rounding of the inputs turns their phases at random"
+                f"the number of Fourier frequencies must be in [0, {self.OVERFLOW}] (at most "
+                f"{self.MAX} for a new run), got {n}: pi 2^k overflows float32 from "
+                f"k = {self.OVERFLOW} (NaN features)"
             )
         self.register_buffer("freqs", math.pi * 2.0 ** torch.arange(n), persistent=False)
         self.dim_out = dim * (1 + 2 * n)

@@ -7,7 +7,7 @@ A new process family is one file that calls :func:`register_process`, plus its n
 line below.
 """
 
-from .builder import Built, build, get_process
+from .builder import Built, build, check_new_run, get_process
 from .schedules import SCHEDULES, ScheduleChoice, parse_schedule
 from .spec import PROCESSES, Entry, Parts, ProcessSpec, coerce, register_process
 from .user import UserProcess, load_user_process
@@ -25,6 +25,7 @@ __all__ = [
     "ScheduleChoice",
     "UserProcess",
     "build",
+    "check_new_run",
     "coerce",
     "get_process",
     "load_user_process",

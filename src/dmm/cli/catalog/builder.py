@@ -13,6 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from ...losses import Loss
+from ...networks.mlp import FourierFeatures
 from ...processes import Process
 from ...samplers import Sampler
 from ...spaces import SupportError
@@ -181,6 +182,28 @@ def build(
         (*notes, *parts.notes),
         scaling,
     )
+
+
+def check_new_run(spec: Entry, params: Mapping[str, Any]) -> None:
+    """:class:`UsageError` for a parameter of a run about to be trained beyond its bound: the
+    entry's :attr:`~.spec.Entry.limits` and, for a network with Fourier features,
+    :attr:`FourierFeatures.MAX <dmm.networks.mlp.FourierFeatures.MAX>`. Checked when a run is
+    trained, not when one is loaded: a run recorded before a bound existed still samples."""
+    values = spec.with_params(params)
+    limits = dict(spec.limits)
+    if "fourier" in values:
+        limits.setdefault(
+            "fourier",
+            (
+                FourierFeatures.MAX,
+                "from 2^20 on, float32 rounding of an input of size 1 turns the phase of "
+                "sin(pi 2^k x) by more than pi/16: noise, not an edge",
+            ),
+        )
+    for key, (high, why) in limits.items():
+        value = values.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > high:
+            raise UsageError(f"{key}={value:g}: at most {high:g} for process '{spec.name}': {why}")
 
 
 def _constant_coordinates(data: Tensor) -> list[str]:

@@ -46,7 +46,7 @@ MODEL_HELP = {
     "hidden": "width of the MLP's hidden layers",
     "depth": "number of residual hidden layers of the MLP",
     "fourier": "n > 0 feeds the MLP sin and cos of pi 2^k x (k < n) beside each input coordinate: "
-    "sharper edges in low dimension (docs/euclidean.md)",
+    "sharper edges in low dimension (docs/euclidean.md); at most 20 for a new run",
     "parameterisation": "what the network outputs: eps (the noise), score, x0 (the clean data), "
     "velocity (eps - x0, the straight path's velocity, as flow matching) "
     "or potential (a scalar whose gradient is the score)",

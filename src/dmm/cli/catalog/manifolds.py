@@ -39,16 +39,18 @@ MANIFOLD_PARAMS: dict[str, Any] = {
     "sigma_max": 3.0,
 }
 
-#: most Fourier frequencies ``π 2^k`` (``k < n``): the network reads features in ``[-1, 1]``
-#: (cosines and sines of angles, entries of rotations), whose float32 spacing is up to
-#: ``2^{-23}``, so at ``k = 19`` one rounding step already turns the phase by ``π/16`` (``π`` at
-#: ``k = 23``: aliasing), and ``2^k`` overflows float32 from ``k = 128`` (NaN features)
-FOURIER_MAX = 20
 #: largest noise scale at ``T``: the heat kernel is uniform (Haar) to float64 precision from
 #: ``σ ≈ 9`` (its Fourier coefficients are ``e^{-m²σ²/2}``, resp. ``e^{-l(l+1)σ²/2}``), so a
 #: larger ``σ_max`` only adds time with nothing to learn and makes the loss weight
 #: ``β(T) = dσ²/dt = 2σ_max² log(σ_max/σ_min)`` huge (at ``σ_max = 10^5`` training diverges)
 SIGMA_MAX_MAX = 100.0
+MANIFOLD_LIMITS = {
+    "sigma_max": (
+        SIGMA_MAX_MAX,
+        "the kernel is uniform to float64 precision from sigma ~ 9, and more only scales the "
+        "loss weight by sigma_max^2",
+    )
+}
 
 
 PARAMETERISATIONS = {"score": ScoreParam, "potential": PotentialParam}
@@ -68,27 +70,9 @@ MANIFOLD_HELP: dict[str, str] = {
     "sigma_min": "noise scale at t = 0 of the geometric schedule sigma_min (sigma_max/sigma_min)^t",
     "sigma_max": "noise scale at T = 1: large enough (about 3) that the law is close to uniform "
     f"(at most {SIGMA_MAX_MAX:g})",
-    "fourier": f"{MODEL_HELP['fourier']}; at most {FOURIER_MAX} here",
 }
 
 _schedule = ScheduleChoice(("geometric",), "sigma_min", "sigma_max", key=None)
-
-
-def _checked(p: dict[str, Any]) -> dict[str, Any]:
-    """``p`` after the bounds the library cannot know (ValueError, one line, naming the
-    parameter)."""
-    if not 0 <= p["fourier"] <= FOURIER_MAX:
-        raise ValueError(
-            f"fourier={p['fourier']}: must be in [0, {FOURIER_MAX}]: the phase of the feature "
-            "sin(pi 2^k x) of an input x in [-1, 1] turns by more than pi/16 per float32 step of "
-            "x from k = 20, and pi 2^k overflows float32 from k = 128"
-        )
-    if not p["sigma_max"] <= SIGMA_MAX_MAX:
-        raise ValueError(
-            f"sigma_max={p['sigma_max']:g}: at most {SIGMA_MAX_MAX:g}: the kernel is uniform to "
-            "float64 precision from sigma ~ 9, and more only scales the loss weight by sigma_max^2"
-        )
-    return p
 
 
 def _torus_dim(data: Tensor) -> int:
@@ -104,14 +88,13 @@ def _torus_dim(data: Tensor) -> int:
 
 
 def _torus(data: Tensor, p: dict[str, Any]) -> TorusBrownian:
-    p = _checked(p)
     process = TorusBrownian(_torus_dim(data), _schedule(p), t_min=p["t_min"])
     process.space = Torus(process.space.d, wrap_data=bool(p["wrap"]))
     return process
 
 
 def _so3(data: Tensor, p: dict[str, Any]) -> SO3Brownian:
-    return SO3Brownian(_schedule(_checked(p)), t_min=p["t_min"])
+    return SO3Brownian(_schedule(p), t_min=p["t_min"])
 
 
 register_process(
@@ -129,6 +112,7 @@ register_process(
             "wrap": "true: wrap data angles into [-pi, pi) instead of rejecting them",
         },
         choices=MANIFOLD_CHOICES,
+        limits=MANIFOLD_LIMITS,
         data_hint="--set wrap=true wraps angles for you; for data that are not angles use vp",
     )
 )
@@ -145,5 +129,6 @@ register_process(
         "em",
         help=MANIFOLD_HELP,
         choices=MANIFOLD_CHOICES,
+        limits=MANIFOLD_LIMITS,
     )
 )

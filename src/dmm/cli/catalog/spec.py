@@ -87,6 +87,9 @@ class Entry:
     #: parameters that name a file the process is built from, each with the name of the copy a
     #: run folder keeps (a run stands alone, as with ``data.npy``: :func:`with_file_copies`)
     files: Mapping[str, str] = MappingProxyType({})
+    #: upper bounds of numeric parameters, each with its reason, that a new run is held to
+    #: (:func:`~dmm.cli.catalog.check_new_run`); a run recorded before a bound existed still loads
+    limits: Mapping[str, tuple[float, str]] = MappingProxyType({})
 
     def make(self, data: Tensor, params: Mapping[str, Any]) -> Process:
         """The forward process for training data ``data`` (not yet validated)."""
@@ -207,6 +210,8 @@ class ProcessSpec(Entry):
     standardiser: Callable[[Tensor, Mapping[str, Any]], ColumnScaling] | None = None
     #: file parameters and their copies' names (:attr:`Entry.files`)
     files: Mapping[str, str] = field(default_factory=dict)
+    #: bounds a new run is held to (:attr:`Entry.limits`)
+    limits: Mapping[str, tuple[float, str]] = field(default_factory=dict)
 
     def scaling(self, data: Tensor, params: Mapping[str, Any]) -> ColumnScaling:
         if self.standardiser is None:
