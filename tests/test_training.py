@@ -141,10 +141,53 @@ def test_a_first_loss_of_zero_is_no_scale_for_the_divergence_guard():
     assert built.loss(built.model, data[:256], torch.Generator().manual_seed(0)).item() == 0.0
     result = train(built.model, built.loss, data, TrainConfig(steps=50, warmup=5, log_every=10))
     assert result.history[-1]["step"] == 50
-    # the window still sees an explosion of a loss that starts at 0
+
+
+def test_the_window_of_a_zero_first_loss_sees_an_explosion_and_survives_a_resume(tmp_path):
+    """The window is part of the checkpoint: a resumed run stops where the uninterrupted run
+    does (without it the guard had no window for 20 steps after a resume)."""
     model, loss, data = _setup()
-    with pytest.raises(Divergence, match="times the median"):
+    with pytest.raises(Divergence, match="times the median") as full:
         train(model, _Corrupt(_Zeroed(loss, 1), 30, 1e6), data, TrainConfig(**CFG))
+    model2, loss2, _ = _setup()
+    with pytest.raises(KeyboardInterrupt):
+        train(
+            model2, _CrashAfter(_Zeroed(loss2, 1), 26), data, TrainConfig(**CFG), run_dir=tmp_path
+        )
+    assert len(load_checkpoint(tmp_path / CHECKPOINT)["loss_window"]) == 20
+    model3, loss3, _ = _setup(seed=123)
+    with pytest.raises(Divergence, match="times the median") as resumed:
+        train(
+            model3,
+            _Corrupt(loss3, 10, 1e6),
+            data,
+            TrainConfig(**CFG),
+            run_dir=tmp_path,
+            resume=True,
+        )
+    assert resumed.value.step == full.value.step == 29
+
+
+def test_a_slow_blow_up_is_still_caught_against_the_first_loss():
+    """A loss growing 1.5 times a step was let through by the median of a window that grows
+    with it; a non-zero first loss is the scale, as before."""
+    model, loss, data = _setup()
+    with pytest.raises(Divergence, match="times the first step's"):
+        train(model, _Growing(loss, 5, 1.5), data, TrainConfig(**{**CFG, "steps": 60}))
+
+
+class _Growing:
+    """The loss times ``rate ** (call - start)`` from its ``start``-th call on."""
+
+    def __init__(self, loss, start, rate):
+        self.loss, self.start, self.rate, self.calls = loss, start, rate, 0
+
+    def __getattr__(self, name):
+        return getattr(self.loss, name)
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        return self.loss(*args, **kwargs) * self.rate ** max(0, self.calls - self.start)
 
 
 class _Zeroed:

@@ -45,10 +45,8 @@ class CheckpointError(ValueError):
 #: default steps of eleven catalogue processes the largest ratio was 30, for levy-ou, whose loss
 #: crosses zero; ``vp`` with ``lr=10`` crossed the threshold at step 68)
 DIVERGENCE_FACTOR = 1e4
-#: ... or above that multiple of the median ``|loss|`` of this many last steps, whichever is
-#: larger: a first loss of exactly 0 (an implicit score-matching loss of a network whose output
-#: starts at 0) gives no scale, and a loss that grows by orders of magnitude while it learns is
-#: not an explosion
+#: ... where the first loss is exactly 0 (an implicit score-matching loss of a network whose
+#: output starts at 0: no scale), that multiple of the median ``|loss|`` of this many last steps
 DIVERGENCE_WINDOW = 20
 #: seeds are integers in ``[0, MAX_SEED]``: room for the offsets derived seeds add, below 2^63
 MAX_SEED = 2**62
@@ -56,15 +54,18 @@ MAX_SEED = 2**62
 
 def _exploded(loss: float, scale: float | None, recent: collections.deque[float]) -> str:
     """What ``loss`` exploded over (``''``: it did not): ``DIVERGENCE_FACTOR`` times the
-    first step's ``|loss|`` ``scale`` or the median ``|loss|`` of the last
-    ``DIVERGENCE_WINDOW`` steps ``recent`` (once there are that many), whichever is larger; no
-    test while both are 0."""
-    median = sorted(recent)[len(recent) // 2] if len(recent) == recent.maxlen else 0.0
-    if scale is None or max(scale, median) <= 0 or loss <= DIVERGENCE_FACTOR * max(scale, median):
+    first step's ``|loss|`` ``scale``, or where that is 0, times the median ``|loss|`` of the
+    last ``DIVERGENCE_WINDOW`` steps ``recent`` (no test until there are that many)."""
+    if scale is None:
         return ""
-    if scale >= median:
-        return f"the first step's {scale:.3g}"
-    return f"the median {median:.3g} of the last {len(recent)} steps"
+    if scale > 0:
+        reference, what = scale, f"the first step's {scale:.3g}"
+    elif len(recent) == recent.maxlen:
+        reference = sorted(recent)[len(recent) // 2]
+        what = f"the median {reference:.3g} of the last {len(recent)} steps (the first was 0)"
+    else:
+        return ""
+    return what if reference > 0 and loss > DIVERGENCE_FACTOR * reference else ""
 
 
 class Divergence(FloatingPointError):
@@ -437,6 +438,7 @@ def train(
         start, history = state["step"], state["history"]
         running, count = state.get("log_accumulator", (0.0, 0))
         scale = state.get("loss_scale", abs(history[0]["loss"]) if history else None)
+        recent.extend(state.get("loss_window", ()))
     if val_data is None:
         val_data, val_context = (
             data[: config.val_size],
@@ -543,6 +545,7 @@ def train(
                     "history": history,
                     "log_accumulator": (running, count),
                     "loss_scale": scale,
+                    "loss_window": list(recent),
                     "config": asdict(config),
                 },
                 run_dir / CHECKPOINT,
