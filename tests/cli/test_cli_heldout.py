@@ -199,3 +199,68 @@ def test_eval_on_another_file_names_its_bad_rows_as_the_file_has_them(tmp_path, 
     capsys.readouterr()
     assert main(["eval", run, "--data", str(tmp_path / "bad.npy"), "--quiet"]) == 2
     assert "in 2 row(s): 0, 299" in capsys.readouterr().err
+
+
+FACTORY_CHECKS = """
+from dmm.processes import OU
+from dmm.spaces.positive import PositiveOrthant
+
+
+def make(data):
+    PositiveOrthant(2).validate(data)  # names the rows outside it
+    return OU(2)
+"""
+
+
+def test_a_factory_that_checks_the_training_rows_names_the_files_row(tmp_path, capsys):
+    """Made from the training rows, a factory's own SupportError numbered the bad row among them
+    (100), not in the file (110)."""
+    keep, _ = split_rows(400, 0.1, 0)
+    x = np.random.default_rng(0).uniform(0.1, 1.1, size=(400, 2)).astype(np.float32)
+    x[int(keep[100]), 0] = -1.0
+    np.save(tmp_path / "bad.npy", x)
+    (tmp_path / "fac.py").write_text(FACTORY_CHECKS)
+    argv = [
+        "train",
+        "--process",
+        f"{tmp_path / 'fac.py'}:make",
+        "--data",
+        str(tmp_path / "bad.npy"),
+    ]
+    assert main([*argv, "--out", str(tmp_path / "run"), *TINY]) == 2
+    err = capsys.readouterr().err
+    assert f"in 1 row(s): {int(keep[100])} (counted from 0)" in err, err
+
+
+def test_a_table_run_records_no_fit_to_its_training_rows(tmp_path):
+    """A table's encoding is read from the whole table (docs/tabular.md); its config claimed
+    ``fit: training rows``."""
+    import pandas as pd
+
+    g = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": g.normal(size=80), "b": g.choice(["x", "y"], 80)})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    argv = ["train", "--process", "tabular", "--data", str(tmp_path / "t.csv")]
+    assert main([*argv, "--out", str(tmp_path / "run"), *TINY]) == 0
+    config = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert config["holdout"] == {"fraction": 0.1, "rows": 8}
+
+
+def test_a_subset_of_a_large_file_is_drawn_from_its_training_rows(tmp_path, monkeypatch):
+    """data.npy of a file over the size limit is a random subset, which a rebuilt run is made
+    from: it held held-out rows of the file too."""
+    import dmm.cli.rundir
+
+    monkeypatch.setattr(dmm.cli.rundir, "MAX_DATA_BYTES", 2000)
+    path, x = _file(tmp_path)
+    (tmp_path / "seen.py").write_text(SEEN)
+    monkeypatch.setenv("DMM_SEEN", str(tmp_path / "seen.npy"))
+    out = tmp_path / "run"
+    argv = ["train", "--process", f"{tmp_path / 'seen.py'}:make", "--data", str(path)]
+    assert main([*argv, "--out", str(out), *TINY]) == 0
+    _, held = split_rows(400, 0.1, 0)
+    stored = np.load(out / "data.npy")[:, 0].astype(int)
+    assert yaml.safe_load((out / "config.yaml").read_text())["data_subset"]
+    assert len(stored) < 400 and not set(stored) & set(held.tolist())
+    load_run(out)
+    assert set(np.load(tmp_path / "seen.npy")[:, 0].astype(int)) <= set(stored)

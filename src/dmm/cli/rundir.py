@@ -94,7 +94,7 @@ def fit_rows(config: Mapping[str, Any], n: int) -> Tensor | None:
     ``None`` (every row) otherwise, and for a run that stored a subset of a large file."""
     holdout = config.get("holdout") or {}
     if holdout.get("fit") != FIT_TRAINING or config.get("data_subset", False):
-        return None
+        return None  # every row (a subset of a large file is drawn from its training rows)
     keep, _ = split_rows(n, float(holdout["fraction"]), int(config["seed"]))
     return keep
 
@@ -109,12 +109,16 @@ def read_data(spec: str, n: int, seed: int) -> Tensor:
         raise DataError(" ".join(str(exc).split())) from None
 
 
-def save_data(data: Tensor, run_dir: Path, seed: int) -> bool:
-    """Write ``data.npy`` (all rows, or a random subset under 50 MB); ``True`` if subsampled."""
+def save_data(data: Tensor, run_dir: Path, seed: int, pool: Tensor | None = None) -> bool:
+    """Write ``data.npy`` (all rows, or a random subset under 50 MB, drawn from the rows ``pool``
+    names: a run's training rows, so that a run rebuilt from the subset is made from training rows
+    only); ``True`` if subsampled."""
     array = data.cpu().numpy()
     subset = array.nbytes > MAX_DATA_BYTES
     if subset:
-        keep = max(1, int(len(array) * MAX_DATA_BYTES / array.nbytes))
+        if pool is not None:
+            array = array[pool.cpu().numpy()]
+        keep = min(len(array), max(1, int(len(data) * MAX_DATA_BYTES / data.cpu().numpy().nbytes)))
         rows = np.random.default_rng(seed).choice(len(array), keep, replace=False)
         array = array[np.sort(rows)]
     tmp = run_dir / (DATA + ".tmp")

@@ -345,7 +345,8 @@ def run(args: argparse.Namespace) -> int:
         keep, held = split_rows(len(data), cfg["holdout"], cfg["seed"])
     fit = None
     recorded = None if saved is None else (saved.get("holdout") or {}).get("fit")
-    if not builtin and len(held) and (saved is None or recorded == FIT_TRAINING):
+    # a table's encoding (levels, ranges, scaling) is read from the whole table (docs/tabular.md)
+    if not builtin and not table and len(held) and (saved is None or recorded == FIT_TRAINING):
         fit = keep  # (a run from before 2026-12-06 resumes made from every row, as it was)
     built = build(spec, data, params, context_dim, seed=cfg["seed"], scaling=scaling, fit=fit)
     given_data = data  # data.npy: what build was given, so that a rebuild is bit for bit the same
@@ -418,7 +419,7 @@ def run(args: argparse.Namespace) -> int:
             if args.resume and done < train_config.steps:
                 _drop_derived(out, done)
             subset = (
-                save_data(given_data, out, cfg["seed"])
+                save_data(given_data, out, cfg["seed"], pool=fit)
                 if saved is None
                 else bool(saved.get("data_subset", False))
             )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from torch import Tensor, nn
@@ -22,6 +22,8 @@ from ..scaling import ColumnScaling
 from .spec import PROCESSES, Entry
 from .tabular import NAME as TABULAR
 from .tabular import TabularEntry
+
+E = TypeVar("E", bound=Exception)
 
 
 @dataclass
@@ -143,8 +145,10 @@ def build(
             return entry.make(x, values)
         except SupportError as exc:  # a factory that reads the data checks them first
             raise _hinted(entry, _of_every_row(entry, values, data, exc), data, True) from None
-        except USER_ERRORS:
-            raise
+        except USER_ERRORS as exc:  # a user's factory's error (rows numbered as the file's)
+            if x is data:
+                raise
+            raise _of_every_row(entry, values, data, exc) from None
         except (TypeError, ValueError, KeyError) as exc:
             raise UsageError(f"cannot build process '{entry.name}': {_line(exc)}") from None
 
@@ -244,14 +248,13 @@ def _holds(process: Process, data: Tensor) -> bool:
     return True
 
 
-def _of_every_row(
-    entry: Entry, values: Mapping[str, Any], data: Tensor, exc: SupportError
-) -> SupportError:
+def _of_every_row(entry: Entry, values: Mapping[str, Any], data: Tensor, exc: E) -> E:
     """The factory's error on every row of ``data``, whose row numbers are the file's (``exc``
-    came from the rows it is fitted to, numbered among them)."""
+    came from the rows it is fitted to, numbered among them); ``exc`` itself where every row
+    raises no error of its kind."""
     try:
         entry.make(data, values)
-    except SupportError as every:
+    except type(exc) as every:
         return every
     except Exception:  # noqa: BLE001 - the first error stands
         return exc
