@@ -88,18 +88,33 @@ def test_a_resume_off_a_logging_boundary_logs_what_an_uninterrupted_run_logs(tmp
     assert (tmp_path / "b" / "log.jsonl").read_text() == (tmp_path / "a" / "log.jsonl").read_text()
 
 
-class _Corrupt:
-    """The loss, multiplied by ``factor`` from its ``call``-th call on (a run that blows up)."""
+class _Scaled:
+    """The loss times ``factor(k)`` at its ``k``-th call."""
 
-    def __init__(self, loss, call, factor):
-        self.loss, self.call, self.factor = loss, call, factor
+    def __init__(self, loss, factor):
+        self.loss, self.factor, self.calls = loss, factor, 0
 
     def __getattr__(self, name):
         return getattr(self.loss, name)
 
     def __call__(self, *args, **kwargs):
-        self.call -= 1
-        return self.loss(*args, **kwargs) * (self.factor if self.call <= 0 else 1.0)
+        self.calls += 1
+        return self.loss(*args, **kwargs) * self.factor(self.calls)
+
+
+def _Corrupt(loss, call, factor):
+    """The loss, multiplied by ``factor`` from its ``call``-th call on (a run that blows up)."""
+    return _Scaled(loss, lambda k: factor if k >= call else 1.0)
+
+
+def _Growing(loss, start, rate):
+    """The loss times ``rate ** (call - start)`` from its ``start``-th call on."""
+    return _Scaled(loss, lambda k: rate ** max(0, k - start))
+
+
+def _Zeroed(loss, calls):
+    """The loss times 0 for its first ``calls`` calls."""
+    return _Scaled(loss, lambda k: 0.0 if k <= calls else 1.0)
 
 
 @pytest.mark.parametrize(
@@ -174,34 +189,6 @@ def test_a_slow_blow_up_is_still_caught_against_the_first_loss():
     model, loss, data = _setup()
     with pytest.raises(Divergence, match="times the first step's"):
         train(model, _Growing(loss, 5, 1.5), data, TrainConfig(**{**CFG, "steps": 60}))
-
-
-class _Growing:
-    """The loss times ``rate ** (call - start)`` from its ``start``-th call on."""
-
-    def __init__(self, loss, start, rate):
-        self.loss, self.start, self.rate, self.calls = loss, start, rate, 0
-
-    def __getattr__(self, name):
-        return getattr(self.loss, name)
-
-    def __call__(self, *args, **kwargs):
-        self.calls += 1
-        return self.loss(*args, **kwargs) * self.rate ** max(0, self.calls - self.start)
-
-
-class _Zeroed:
-    """``loss`` times 0 for its first ``calls`` calls."""
-
-    def __init__(self, loss, calls):
-        self.loss, self.calls = loss, calls
-
-    def __getattr__(self, name):
-        return getattr(self.loss, name)
-
-    def __call__(self, *args, **kwargs):
-        self.calls -= 1
-        return self.loss(*args, **kwargs) * (0.0 if self.calls >= 0 else 1.0)
 
 
 def test_a_huge_learning_rate_is_divergence_before_any_checkpoint(tmp_path):
