@@ -17,7 +17,7 @@ from dmm.processes.manifold_brownian import (
     wrapped_normal_score,
 )
 from dmm.samplers import FlowHeun, PredictorCorrector
-from dmm.spaces.so3 import rotation_angle
+from dmm.spaces.so3 import SO3, rotation_angle
 from dmm.testing.checks import check_process, check_reversal
 
 
@@ -327,3 +327,5 @@ def test_so3_brownian_rejects_a_bad_support_tolerance(atol):
         SO3Brownian(atol=atol)
     assert "\n" not in str(err.value)
     assert SO3Brownian(atol=1e-3).space.atol == 1e-3
+    with pytest.raises(ValueError, match="atol > 0"):  # the space itself, not only the process
+        SO3(atol=atol)

@@ -15,7 +15,6 @@ weighting ``D = β I`` measures the score error in the manifold's metric.
 from __future__ import annotations
 
 import math
-import numbers
 from typing import ClassVar
 
 import torch
@@ -156,9 +155,7 @@ class SO3Brownian(ManifoldBrownian):
         t_min: float = 1e-3,
         atol: float = 1e-4,
     ) -> None:
-        if isinstance(atol, bool) or not isinstance(atol, numbers.Real) or not 0 < atol < math.inf:
-            raise ValueError(f"SO3Brownian needs a finite atol > 0 (support check), got {atol!r}")
-        super().__init__(SO3(atol), Haar(), schedule, T, t_min)
+        super().__init__(SO3(atol), Haar(), schedule, T, t_min)  # SO3 checks atol
 
     def sample_transition(self, x0: Tensor, t: Tensor, generator: torch.Generator | None) -> Tensor:
         B = self.variance_time(t).to(torch.float64)

@@ -15,6 +15,7 @@ needs).
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 
 import torch
@@ -110,6 +111,8 @@ class SO3(Space):
     )
 
     def __init__(self, atol: float = 1e-4) -> None:
+        if isinstance(atol, bool) or not isinstance(atol, numbers.Real) or not 0 < atol < math.inf:
+            raise ValueError(f"SO3 needs a finite atol > 0 (support check), got {atol!r}")
         self.atol = float(atol)
 
     def outside(self, x: Tensor) -> Tensor:
