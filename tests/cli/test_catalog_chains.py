@@ -78,3 +78,18 @@ def test_a_chain_that_does_not_mix_is_noted_at_training(tmp_path, capsys):
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "a chain that does not mix to it" in out and "connects every state" in out
+
+
+def test_s_read_from_codes_far_above_the_values_used_is_noted():
+    """Years 2000..2020 as codes made 2021 states, silently: 87% of a short run's samples were
+    codes the data never have."""
+    from dmm.cli.catalog import build
+
+    years = torch.randint(2000, 2021, (500, 2), generator=torch.Generator().manual_seed(0))
+    built = build("uniform", years, {"hidden": 8, "depth": 1})
+    (note,) = [n for n in built.notes if "states from the largest value" in n]
+    assert "S=2021" in note and "21 of them in the data" in note and "recode" in note
+    dense = torch.randint(0, 21, (500, 2), generator=torch.Generator().manual_seed(0))
+    assert not any("largest value" in n for n in build("uniform", dense, {"hidden": 8}).notes)
+    given = build("uniform", years, {"S": 2021, "hidden": 8, "depth": 1})
+    assert not any("largest value" in n for n in given.notes)

@@ -7,7 +7,14 @@ import pytest
 import torch
 
 from dmm.metrics.chain_oracle import ExactChain
-from dmm.processes.chains import AbsorbingChain, ChainProcess, OrdinalChain, UniformChain
+from dmm.processes.chains import (
+    AbsorbingChain,
+    AbsorbingRates,
+    ChainProcess,
+    OrdinalChain,
+    UniformChain,
+    UniformRates,
+)
 from dmm.processes.rate_matrices import check_rate_matrix, ordinal_rate_matrix, spectral_gap
 from dmm.testing import check_process
 
@@ -126,3 +133,24 @@ def test_a_schedule_undefined_up_to_T_is_refused():
     # the log-linear schedule is defined on [0, 1]; beyond it the kernel would be NaN
     with pytest.raises(ValueError, match="not defined on"):
         AbsorbingChain(2, 5, T=5.0)
+
+
+@pytest.mark.parametrize("cls", [UniformRates, AbsorbingRates])
+def test_closed_form_chains_rates_equal_the_dense_matrix_and_cost_no_s_squared(cls):
+    """``uniform`` with S=20000 built and eigendecomposed a dense S×S matrix at construction
+    (17 GB and minutes for two training steps); its rates and kernel are closed forms in S."""
+    from dmm.processes.chains import Chain
+
+    small = cls(5)
+    dense = Chain(small.rate_matrix)
+    y = torch.randint(0, small.n_states, (7, 3), generator=torch.Generator().manual_seed(0))
+    if cls is UniformRates:
+        y = y.clamp_max(4)
+    torch.testing.assert_close(small.rates_into(y), dense.rates_into(y))
+    torch.testing.assert_close(small.rates_out(y), dense.rates_out(y))
+    big = cls(20000)
+    y = torch.randint(0, 20000, (4, 3), generator=torch.Generator().manual_seed(1))
+    p = torch.nn.functional.one_hot(y, big.n_states).double()
+    out = big.kernel_apply(p, torch.tensor([0.5]))
+    assert out.shape == (4, 3, big.n_states) and big.rates_into(y).shape == out.shape
+    assert big._dense is None and big._spectrum is None  # no S×S matrix was made

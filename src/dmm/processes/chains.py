@@ -75,10 +75,16 @@ class Chain(Block):
         self.rate_matrix = check_rate_matrix(rate_matrix)
         self.schedule = schedule or LogLinearSchedule()
         self.n_states = self.rate_matrix.shape[0]
-        R = self.rate_matrix
-        self._symmetric = bool(torch.allclose(R, R.T, atol=1e-12))
-        if self._symmetric:
-            self._evals, self._evecs = torch.linalg.eigh(R)
+        self._spectrum: tuple[Tensor, Tensor] | None = None
+
+    def _eigh(self) -> tuple[Tensor, Tensor] | None:
+        """``R``'s eigendecomposition where ``R`` is symmetric (``None`` otherwise), computed on
+        first use: it costs ``O(n³)``, which the closed-form chains never pay."""
+        if self._spectrum is None:
+            R = self.rate_matrix
+            symmetric = bool(torch.allclose(R, R.T, atol=1e-12))
+            self._spectrum = torch.linalg.eigh(R) if symmetric else ()  # type: ignore[assignment]
+        return self._spectrum or None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(n_states={self.n_states}, schedule={self.schedule!r})"
@@ -108,9 +114,10 @@ class Chain(Block):
         (float64)."""
         b = torch.as_tensor(b, dtype=torch.float64).reshape(-1)
         b, inverse = torch.unique(b, return_inverse=True)  # simulate's batches share one time
-        if self._symmetric:
-            V = self._evecs.to(b.device)
-            P = (V * torch.exp(b[:, None] * self._evals.to(b.device))[:, None, :]) @ V.T
+        spectrum = self._eigh()
+        if spectrum is not None:
+            evals, V = spectrum[0].to(b.device), spectrum[1].to(b.device)
+            P = (V * torch.exp(b[:, None] * evals)[:, None, :]) @ V.T
         else:
             P = torch.linalg.matrix_exp(b[:, None, None] * self.rate_matrix.to(b.device))
         return P[inverse]
@@ -154,12 +161,44 @@ class Chain(Block):
         return out
 
 
-class UniformRates(Chain):
+class _ClosedForm(Chain):
+    """A chain whose kernel and rates have closed forms in ``S``: nothing costs ``S²`` (the
+    dense ``R`` is built only if asked for, e.g. by an oracle)."""
+
+    def __init__(self, S: int, n_states: int, schedule: Schedule | None = None) -> None:
+        if isinstance(S, bool) or int(S) != S or S < 2:
+            raise ValueError(f"a chain needs at least 2 states, got S={S!r}")
+        self.S, self.n_states = int(S), int(n_states)
+        self.schedule = schedule or LogLinearSchedule()
+        self._spectrum = None
+        self._dense: Tensor | None = None
+
+    def dense(self) -> Tensor:
+        raise NotImplementedError
+
+    @property
+    def rate_matrix(self) -> Tensor:  # type: ignore[override]
+        if self._dense is None:
+            self._dense = self.dense()
+        return self._dense
+
+
+class UniformRates(_ClosedForm):
     """``R = (11ᵀ - S I)/S``; closed-form kernel ``e^{-b} δ + (1 - e^{-b})/S``."""
 
     def __init__(self, S: int, schedule: Schedule | None = None) -> None:
-        super().__init__(uniform_rate_matrix(S), schedule)
-        self.S = int(S)
+        super().__init__(S, S, schedule)
+
+    def dense(self) -> Tensor:
+        return uniform_rate_matrix(self.S)
+
+    def rates_into(self, y: Tensor) -> Tensor:
+        """``R(v, y_i) = 1/S`` for every ``v ≠ y_i``."""
+        out = torch.full((*y.shape, self.S), 1.0 / self.S, device=y.device)
+        return out.scatter(-1, y.long()[..., None], 0.0)
+
+    def rates_out(self, y: Tensor) -> Tensor:
+        return self.rates_into(y)  # R is symmetric
 
     def kernel_apply(self, p: Tensor, b: Tensor) -> Tensor:
         a = torch.exp(-torch.as_tensor(b, dtype=p.dtype, device=p.device)).reshape(-1, 1, 1)
@@ -170,13 +209,29 @@ class UniformRates(Chain):
         return a.reshape(-1, 1, 1) * self.one_hot(y) + (1 - a.reshape(-1, 1, 1)) / self.S
 
 
-class AbsorbingRates(Chain):
+class AbsorbingRates(_ClosedForm):
     """Every value ``< S`` jumps to MASK ``= S`` at rate 1; closed-form kernel: stay w.p.
     ``e^{-b}``, else MASK."""
 
     def __init__(self, S: int, schedule: Schedule | None = None) -> None:
-        super().__init__(absorbing_rate_matrix(S), schedule)
-        self.S = int(S)
+        super().__init__(S, S + 1, schedule)
+
+    def dense(self) -> Tensor:
+        return absorbing_rate_matrix(self.S)
+
+    def rates_into(self, y: Tensor) -> Tensor:
+        """``R(v, y_i)``: 1 from every value ``v < S`` into MASK, 0 into a value."""
+        masked = (y.long() == self.S)[..., None].to(torch.get_default_dtype())
+        out = masked.expand(*y.shape, self.n_states).clone()
+        out[..., self.S] = 0.0
+        return out
+
+    def rates_out(self, y: Tensor) -> Tensor:
+        """``R(y_i, v)``: 1 from a value to MASK, 0 from MASK."""
+        value = (y.long() < self.S).to(torch.get_default_dtype())
+        out = torch.zeros(*y.shape, self.n_states, device=y.device)
+        out[..., self.S] = value
+        return out
 
     def kernel_apply(self, p: Tensor, b: Tensor) -> Tensor:
         a = torch.exp(-torch.as_tensor(b, dtype=p.dtype, device=p.device)).reshape(-1, 1, 1)

@@ -202,6 +202,25 @@ def _load_rate_matrix(path: str) -> Tensor:
 CHAIN_DATA_HINT = "S=0 (the default) takes S = max(data) + 1; for continuous data use vp"
 
 
+#: ``S=0`` reads ``S`` from the largest value: a note when the data use under this share of it
+SPARSE_STATES = 0.25
+
+
+def _unused_states(process: Process, data: Tensor, params: Mapping[str, Any]) -> tuple[str, ...]:
+    """A note where ``S=0`` made many more states than the data use (codes such as years
+    2000..2020 give 2021 states): the model must learn that the others never occur."""
+    assert isinstance(process, ChainProcess)
+    used = int(torch.unique(data.long()).numel())
+    given = int(params.get("S", 0)) or "rate_matrix" in params  # S chosen, not read
+    if given or process.S <= 16 or used >= SPARSE_STATES * process.S:
+        return ()
+    return (
+        f"S={process.S} states from the largest value ({process.S - 1}), {used} of them in the "
+        f"data: the model must learn that the other {process.S - used} never occur; recode the "
+        f"values to 0..{used - 1} (or give S)",
+    )
+
+
 def _spec(
     name: str,
     summary: str,
@@ -227,6 +246,7 @@ def _spec(
         help={**CHAIN_HELP, **help},
         data_hint=data_hint or CHAIN_DATA_HINT,
         resolve=_resolve,
+        note=_unused_states,
         choices={**CHAIN_CHOICES, **(choices or {})},
         files=files or {},
     )

@@ -212,6 +212,8 @@ class ProcessSpec(Entry):
     files: Mapping[str, str] = field(default_factory=dict)
     #: bounds a new run is held to (:attr:`Entry.limits`)
     limits: Mapping[str, tuple[float, str]] = field(default_factory=dict)
+    #: ``note(process, data, params)``: what ``dmm train`` says about the process on these data
+    note: Callable[[Process, Tensor, Mapping[str, Any]], tuple[str, ...]] | None = None
 
     def scaling(self, data: Tensor, params: Mapping[str, Any]) -> ColumnScaling:
         if self.standardiser is None:
@@ -243,7 +245,7 @@ class ProcessSpec(Entry):
             self.default_sampler,
             int(self.sample_steps),
             bool(self.denoise),
-            notes=chosen,
+            notes=chosen + (self.note(process, data, params) if self.note else ()),
             resolved={**(self.resolve(process, params) if self.resolve else {}), **fitted},
         )
 
