@@ -56,8 +56,12 @@ def test_runner_writes_gallery_and_tables_and_survives_a_broken_panel(panels, tm
     # an existing folder needs --force; --only runs a subset
     assert main(["demo", "--out", str(out), "--quick"]) == 2
     assert "already exists" in capsys.readouterr().err
+    (out / "mine.txt").write_text("kept")  # not the demo's: --force leaves it
     assert main(["demo", "--out", str(out), "--quick", "--force", "--only", "good"]) == 0
     assert [p["name"] for p in json.loads((out / "metrics.json").read_text())["panels"]] == ["good"]
+    # the earlier run's other panel is not left beside a gallery that no longer shows it
+    assert not (out / "bad").exists() and (out / "mine.txt").read_text() == "kept"
+    assert "removed the earlier run's bad (not in --only)" in capsys.readouterr().out
     # several panels after one --only, as docs/cli.md writes it (it took one per flag)
     assert main(["demo", "--out", str(out), "--quick", "--force", "--only", "bad", "good"]) == 1
     names = [p["name"] for p in json.loads((out / "metrics.json").read_text())["panels"]]

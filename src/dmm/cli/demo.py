@@ -79,10 +79,16 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"demo folder '{out}' already exists; use --force to overwrite it")
         if not out.is_dir():
             raise UsageError(f"'{out}' is a file, not a folder")
-        for p in panels:  # remove only what this run rewrites
+        # remove the panels' folders (those not rerun too: the gallery and the tables describe
+        # this run's panels, and a folder left beside them from another run would not be
+        # theirs) and the gallery files; nothing else of the folder
+        stale = [p.name for p in PANELS if p not in panels and (out / p.name).is_dir()]
+        for p in PANELS:
             if (out / p.name).is_dir():
                 shutil.rmtree(out / p.name)
         for name in GALLERY_FILES:
             (out / name).unlink(missing_ok=True)
+        if stale:
+            print(f"note: removed the earlier run's {', '.join(stale)} (not in --only)", flush=True)
     records = run_gallery(out, panels, quick=args.quick, seed=args.seed)
     return 0 if all(r["status"] == "ok" for r in records) else 1
