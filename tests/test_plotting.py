@@ -51,3 +51,23 @@ def test_a_pair_plot_shows_the_datas_units_on_its_outer_edges():
     assert all(len(ax.get_xticks()) > 0 for ax in axes[-1])  # bottom row: x in data units
     assert all(len(ax.get_yticks()) > 0 for ax in axes[1:, 0])  # left column, below the diagonal
     assert len(axes[0, 0].get_yticks()) == 0 and len(axes[0, 1].get_xticks()) == 0
+
+
+def test_a_loss_curve_of_one_logged_row_is_drawn(tmp_path, monkeypatch):
+    """A 100-step run logs one training row: plotted as a line of one point it was invisible."""
+    import matplotlib.axes
+
+    from dmm.plotting import plot_loss
+
+    styles = []
+    real = matplotlib.axes.Axes.plot
+
+    def spy(self, *args, **kwargs):
+        styles.append((args, kwargs.get("label")))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "plot", spy)
+    plot_loss([{"step": 100, "loss": 3.9, "val_loss": 4.1}], tmp_path / "loss.png")
+    (train,) = [args for args, label in styles if label == "train loss"]
+    assert "o" in train[-1]  # a marker: one point is visible
+    assert (tmp_path / "loss.png").stat().st_size > 0

@@ -311,7 +311,9 @@ def plot_loss(history: Sequence[dict[str, Any]], path: str | Path) -> Path:
     fig, ax = plt.subplots(figsize=(5, 3.2))
     steps = [r["step"] for r in history]
     loss = [r["loss"] for r in history]
-    ax.plot(steps, loss, label="train loss")
+    # markers where there are few rows: one logged row (a short run) was a line of one point,
+    # drawn as nothing
+    ax.plot(steps, loss, "o-" if len(loss) < 20 else "-", label="train loss")
     val = [(r["step"], r["val_loss"]) for r in history if "val_loss" in r]
     if val:
         ax.plot(*zip(*val, strict=True), "o-", label="validation loss (EMA)")
