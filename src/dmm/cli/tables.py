@@ -264,6 +264,8 @@ def draw_table(
         again.index = rows
         out.loc[rows] = again
         todo = _empty_draws(codec, partial, out)
+    if todo.any():
+        _fill_with_modes(run, codec, partial, out)
     for c in codec.schema.columns:  # given cells exactly as given (the others decode exactly)
         keep = partial[c.name].notna().to_numpy()
         if c.type == "id":  # numbered once for the whole table, skipping the given ones
@@ -335,6 +337,34 @@ def filled_in(partial: pd.DataFrame, filled: pd.DataFrame) -> pd.DataFrame:
     for name in filled.columns:
         out[name] = filled[name].reset_index(drop=True)
     return out
+
+
+def _fill_with_modes(run: Run, codec: TableCodec, partial: pd.DataFrame, out: pd.DataFrame) -> None:
+    """In place: cells to fill that still came out empty after :data:`REDRAWS` draws (a column
+    empty in most training rows, whose model keeps drawing the empty level) get the most
+    frequent value of the column's training rows, with a note on stderr naming the columns."""
+    import sys
+
+    train, _ = split_frames(run)
+    counts = []
+    for name in codec.schema.names:
+        left = (partial[name].isna() & out[name].isna()).to_numpy()
+        values = train[name].dropna()
+        if not left.any() or not len(values):
+            continue
+        mode = values.mode().iloc[0]
+        column = out[name].astype(object)
+        column[left] = mode
+        out[name] = column
+        shown = mode.item() if isinstance(mode, np.generic) else mode
+        counts.append(f"{int(left.sum())} in '{name}' ({shown!r})")
+    if counts:
+        print(
+            f"note: cells the model kept drawing empty after {REDRAWS + 1} draws got their "
+            f"column's most frequent training value: {', '.join(counts)}",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _empty_draws(codec: TableCodec, partial: pd.DataFrame, out: pd.DataFrame) -> np.ndarray:

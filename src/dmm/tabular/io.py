@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..data.errors import DataError
@@ -194,12 +195,22 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> None:
 def frame_dtypes(frame: pd.DataFrame) -> dict[str, Any]:
     """The pandas dtype of each column of ``frame`` as plain data (for a run's ``config.yaml``):
     its name (``"boolean"``, ``"float32"``, ``"Int64"``, ``"str"``, ...), or for a categorical
-    dtype ``{"categories": [...], "ordered": bool}``. ``object`` columns, which decoded tables
-    already are, and categories that are not text or numbers are left out."""
+    dtype ``{"categories": [...], "ordered": bool}``; for an ``object`` column holding numbers or
+    booleans among its cells, ``{"values": {text: value}}`` (a decoded level is text: ``'True'``,
+    ``'1'`` come back as ``True``, ``1``). Other ``object`` columns, which decoded tables already
+    are, and categories that are not text or numbers are left out."""
     out: dict[str, Any] = {}
     for name in frame.columns:
         dtype = frame[name].dtype
-        if isinstance(dtype, pd.CategoricalDtype):
+        if pd.api.types.is_object_dtype(dtype):  # its numbers and booleans among text levels
+            values = {
+                level_text(v): v.item() if isinstance(v, np.generic) else v
+                for v in frame[name].dropna()
+                if isinstance(v, (bool, int, float, np.bool_, np.integer, np.floating))
+            }
+            if values:
+                out[str(name)] = {"values": values}
+        elif isinstance(dtype, pd.CategoricalDtype):
             levels = dtype.categories.tolist()
             if all(isinstance(v, (str, int, float, bool)) for v in levels):
                 out[str(name)] = {"categories": levels, "ordered": bool(dtype.ordered)}
@@ -222,6 +233,13 @@ def with_dtypes(frame: pd.DataFrame, dtypes: Mapping[str, Any] | None) -> pd.Dat
         if name not in out.columns:
             continue
         column = out[name]
+        if isinstance(spec, Mapping) and "values" in spec:  # an object column's own values
+            values = dict(spec["values"])
+            mapped = [
+                m if isinstance(v, str) and (m := values.get(v)) is not None else v for v in column
+            ]
+            out[name] = pd.Series(mapped, index=column.index, dtype=object)
+            continue
         try:
             if isinstance(spec, Mapping):
                 categories = list(spec["categories"])

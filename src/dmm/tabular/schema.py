@@ -50,6 +50,7 @@ import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -235,7 +236,11 @@ class Column:
         try:  # timestamps' format is their resolution: their text reads in any ISO 8601 form
             stamps = _stamps(series, "ISO8601" if self.timestamps else self.format)
             if getattr(stamps.dt, "tz", None) is not None:
-                raise ValueError("times with a time zone are not supported")
+                raise ValueError(
+                    f"times with a time zone are not supported: give them in one zone without "
+                    f"it (frame['{self.name}'].dt.tz_convert(None) for UTC, or "
+                    f".dt.tz_localize(None) for local times)"
+                )
         except (ValueError, TypeError, OverflowError) as exc:
             raise DataError(
                 f"column '{self.name}' cannot be read as datetime ({self.format}): {_line(exc)}"
@@ -422,6 +427,8 @@ def _ordinal_levels(name: str, present: pd.Series, levels: Sequence[str], missin
 def _format_level(value: Any) -> str:
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value))
+    if isinstance(value, (int, np.integer)):  # exact: float() merges integers beyond 2^53
+        return str(int(value))
     number = float(value)
     return str(int(number)) if number.is_integer() else repr(number)
 
@@ -437,12 +444,20 @@ def infer_column(name: str, series: pd.Series, type: Declared | None = None) -> 
     the data: :class:`~dmm.data.DataError` naming the rows that contradict it), a list of text
     levels an ``ordinal`` on them."""
     check_cells(name, series)
-    present = series.dropna()
+    present = _as_numbers(series.dropna())
     missing = bool(len(present) < len(series))
     if not len(present):
         raise DataError(f"column '{name}' has no values (every cell is empty): drop it")
     text = _is_text(present)
     numbers, written = None, None
+    if not text and _beyond_float(present):  # account numbers: codes, kept as exact text
+        if type is not None and type not in ("categorical", "id", "constant"):
+            raise DataError(
+                f"column '{name}' has integers beyond 2^53, which float64 cannot hold exactly "
+                f"(they would be merged or changed): declare it categorical or id, not {type}"
+            )
+        present = present.map(lambda v: str(int(v)))
+        text = True
     if text:
         written = number_format(present)
         numbers = (
@@ -539,6 +554,37 @@ def infer_column(name: str, series: pd.Series, type: Declared | None = None) -> 
     return Column(
         name, type, low=low, high=high, decimals=decimals, missing=missing, format=written
     )
+
+
+def _as_numbers(present: pd.Series) -> pd.Series:
+    """An ``object`` column whose every cell is a number (Python ``int``, ``float``,
+    ``Decimal``; not a boolean) as numbers: they were read as text (all-different Python ints
+    became identifiers, ``Decimal`` amounts levels of text)."""
+    if present.dtype != object or not len(present):
+        return present
+    if not all(
+        isinstance(v, (int, float, np.integer, np.floating, Decimal))
+        and not isinstance(v, (bool, np.bool_))
+        for v in present
+    ):
+        return present
+    try:
+        numbers = pd.to_numeric(present)
+    except (TypeError, ValueError, OverflowError):
+        return present
+    return present if numbers.dtype == object else numbers
+
+
+#: integers from here on are not all float64 values: a column of them is read as text
+FLOAT_EXACT = 2**53
+
+
+def _beyond_float(present: pd.Series) -> bool:
+    """Whether an integer column holds a value float64 cannot hold exactly."""
+    if not pd.api.types.is_integer_dtype(present) or pd.api.types.is_bool_dtype(present):
+        return False
+    values = present.to_numpy()
+    return bool(len(values)) and int(np.abs(values.astype(object)).max()) > FLOAT_EXACT
 
 
 def _infer_type(present: pd.Series, numbers: np.ndarray | None, missing: bool) -> str:
