@@ -62,6 +62,11 @@ def test_runner_writes_gallery_and_tables_and_survives_a_broken_panel(panels, tm
     # the earlier run's other panel is not left beside a gallery that no longer shows it
     assert not (out / "bad").exists() and (out / "mine.txt").read_text() == "kept"
     assert "removed the earlier run's bad (not in --only)" in capsys.readouterr().out
+    # a folder of the user's that merely has a panel's name is not the demo's: it stays
+    (out / "bad").mkdir()
+    (out / "bad" / "notes.txt").write_text("mine")
+    assert main(["demo", "--out", str(out), "--quick", "--force", "--only", "good"]) == 0
+    assert (out / "bad" / "notes.txt").read_text() == "mine"
     # several panels after one --only, as docs/cli.md writes it (it took one per flag)
     assert main(["demo", "--out", str(out), "--quick", "--force", "--only", "bad", "good"]) == 1
     names = [p["name"] for p in json.loads((out / "metrics.json").read_text())["panels"]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import shutil
 from pathlib import Path
 
@@ -52,6 +53,15 @@ def missing_extras(panels: list) -> list[str]:
     ]
 
 
+def _earlier_panels(out: Path) -> set[str]:
+    """The panels an earlier ``dmm demo`` wrote into ``out`` (its ``metrics.json``)."""
+    try:
+        table = json.loads((out / "metrics.json").read_text())
+        return {str(p["name"]) for p in table["panels"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+
+
 def run(args: argparse.Namespace) -> int:
     from ..demo import PANELS
     from ..demo.runner import run_gallery
@@ -79,13 +89,15 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"demo folder '{out}' already exists; use --force to overwrite it")
         if not out.is_dir():
             raise UsageError(f"'{out}' is a file, not a folder")
-        # remove the panels' folders (those not rerun too: the gallery and the tables describe
-        # this run's panels, and a folder left beside them from another run would not be
-        # theirs) and the gallery files; nothing else of the folder
-        stale = [p.name for p in PANELS if p not in panels and (out / p.name).is_dir()]
-        for p in PANELS:
-            if (out / p.name).is_dir():
-                shutil.rmtree(out / p.name)
+        # remove the panels' folders: this run's, and an earlier demo run's (listed in its
+        # metrics.json) that this one leaves out, since the gallery and the tables describe this
+        # run's panels; the gallery files; nothing else of the folder (a folder of the user's
+        # that merely has a panel's name stays)
+        earlier = _earlier_panels(out)
+        stale = [p.name for p in PANELS if p not in panels and p.name in earlier]
+        for name in [p.name for p in panels] + stale:
+            if (out / name).is_dir():
+                shutil.rmtree(out / name)
         for name in GALLERY_FILES:
             (out / name).unlink(missing_ok=True)
         if stale:

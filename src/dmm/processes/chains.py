@@ -166,7 +166,7 @@ class _ClosedForm(Chain):
     dense ``R`` is built only if asked for, e.g. by an oracle)."""
 
     def __init__(self, S: int, n_states: int, schedule: Schedule | None = None) -> None:
-        if isinstance(S, bool) or int(S) != S or S < 2:
+        if isinstance(S, bool) or int(S) != S or S < 1 or n_states < 2:
             raise ValueError(f"a chain needs at least 2 states, got S={S!r}")
         self.S, self.n_states = int(S), int(n_states)
         self.schedule = schedule or LogLinearSchedule()

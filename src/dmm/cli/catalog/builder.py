@@ -108,7 +108,9 @@ def build(
     nothing the backward process starts from has seen the held-out rows; every row of ``data``
     is still validated and returned (``Built.data``). Where a held-out row lies outside the
     state space the training rows give (a chain's ``S=0`` reads the number of states from the
-    largest value), the factory reads every row, so that the space holds them all.
+    largest value), the factory reads every row, so that the space holds them all; and a
+    factory that fails on the training rows is called once more on every row, so that its error
+    names the file's rows (a factory of your own runs twice then).
 
     With ``seed`` the model's initial weights (and anything else the entry draws) come from
     ``torch.manual_seed(seed)`` without touching the global generator; without it, from the
