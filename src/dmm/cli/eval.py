@@ -327,6 +327,9 @@ def _two_sample(
     samples, reference = samples.cpu(), reference.cpu()
     space = run_.process.space  # compared where the space has no cut: a torus in (cos, sin)
     ours, theirs, floor = space.embed(samples), space.embed(reference), space.embed(floor_data)
+    if context is not None:  # a conditional run: the joint law of (x, c), each row its context
+        c = run_.context.encode(context).cpu().to(ours.dtype)  # the run's standardised context
+        ours, theirs, floor = (torch.cat([z, c], dim=1) for z in (ours, theirs, floor))
     structure = {  # the metrics that see blur and mass in empty regions
         **_c2st(ours, theirs, seed, permutations),
         **_manifold(ours, theirs),
@@ -337,10 +340,18 @@ def _two_sample(
     return {
         **{k: structure[k] for k in lead},  # first in the JSON, then their details
         **structure,
-        **({"coordinates": space.embedding} if space.embedding else {}),
+        **_coordinates(space.embedding, context is not None),
         **two_sample_report(ours, theirs, floor.cpu(), n_samples, g),
         **_tails(run_, samples, reference),
     }
+
+
+def _coordinates(embedding: str, conditional: bool) -> dict[str, str]:
+    """What the metrics' rows hold, where it is not the data's own coordinates."""
+    parts = [embedding] if embedding else []
+    if conditional:
+        parts.append("each row's context (standardised as the run does) beside it")
+    return {"coordinates": "; ".join(parts)} if parts else {}
 
 
 #: quantile levels of ``|x|`` that ``dmm eval`` compares (0.9999 needs 10^4 rows to mean much)
@@ -491,7 +502,7 @@ def run(args: argparse.Namespace) -> int:
             "step": int(run_.checkpoint["step"]),
             "two_sample": two,
             "error_report": report,
-            "family": {k: float(v) for k, v in family.items()},
+            "family": {k: v if isinstance(v, str) else float(v) for k, v in family.items()},
             **({"likelihood": _likelihood(run_, reference)} if args.likelihood else {}),
         }
     )

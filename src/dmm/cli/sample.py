@@ -68,7 +68,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--context",
         metavar="FILE|V1,V2,...",
         help="for a conditional run: a .npy/.csv file of context rows (one sample per row) or "
-        "one context vector for all -n samples",
+        "one context vector for all -n samples (one that starts with a minus sign: "
+        "--context=-1,2)",
     )
     p.add_argument(
         "--draws",
