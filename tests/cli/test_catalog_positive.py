@@ -84,3 +84,18 @@ def test_rows_off_the_orthant_are_named_as_the_data_number_them():
     data[0, 0], data[1, 1], data[5, 1] = -1.0, -2.0, 1e20
     with pytest.raises(SupportError, match=r"in 3 row\(s\): 0, 1, 5 "):
         build("gbm", data, {"hidden": 8})
+
+
+@pytest.mark.parametrize("name", ["gbm", "geometric-ou"])
+def test_a_constant_column_is_noted_for_positive_processes(name):
+    """vp and levy-ou noted a column with one value; gbm and geometric-ou said nothing, while
+    their samples spread about it by float rounding, which a classifier tells apart (C2ST AUC
+    0.97 with the column, 0.59 without)."""
+    from dmm.cli.catalog import build
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(200, 2, generator=g) + 0.5
+    x[:, 1] = 3.0
+    (note,) = [n for n in build(name, x, {"hidden": 8, "depth": 1}).notes if "every row" in n]
+    assert "coordinate(s) 1 = 3" in note and "standardising" not in note
+    assert not any("every row" in n for n in build(name, x[:, :1], {"hidden": 8}).notes)

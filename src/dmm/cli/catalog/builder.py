@@ -16,7 +16,7 @@ from ...losses import Loss
 from ...networks.mlp import FourierFeatures
 from ...processes import Process
 from ...samplers import Sampler
-from ...spaces import SupportError
+from ...spaces import Euclidean, PositiveOrthant, SupportError
 from ..errors import USER_ERRORS, UsageError
 from ..scaling import ColumnScaling
 from .spec import PROCESSES, Entry
@@ -137,7 +137,7 @@ def build(
                 f"data rows have {data[0].numel()} coordinates, the run's standardisation "
                 f"{len(scaling.mean)}"
             )
-        notes = _constant_coordinates(rows(data))
+        notes = _constant_coordinates(rows(data), True)
         data = scaling.encode(data)
     else:
         scaling, notes = None, []
@@ -159,6 +159,8 @@ def build(
         if fit is not None and not _holds(process, data):
             process = made(data)  # a held-out row outside the space the training rows give
         valid = _validate(entry, process, data)
+        if scaling is None and isinstance(process.space, (Euclidean, PositiveOrthant)):
+            notes = _constant_coordinates(rows(valid), False)  # coordinates of the space
         try:
             parts = entry.parts(process, rows(valid), values, context_dim)
         except USER_ERRORS:
@@ -212,9 +214,9 @@ def check_new_run(spec: Entry, params: Mapping[str, Any]) -> None:
             raise UsageError(f"{key}={value:g}: at most {high:g} for process '{spec.name}': {why}")
 
 
-def _constant_coordinates(data: Tensor) -> list[str]:
-    """A note naming the coordinates that take one value in every row: standardising cannot
-    scale them, and samples spread about that value by the model's error."""
+def _constant_coordinates(data: Tensor, standardised: bool) -> list[str]:
+    """A note naming the coordinates that take one value in every row: samples spread about
+    that value by the model's error (and standardising cannot scale them)."""
     flat = data.reshape(len(data), -1)
     if len(flat) < 2 or not flat.is_floating_point() or not torch.isfinite(flat).all():
         return []
@@ -223,10 +225,11 @@ def _constant_coordinates(data: Tensor) -> list[str]:
         return []
     cols = torch.nonzero(same).flatten().tolist()
     values = ", ".join(f"{k} = {flat[0, k].item():g}" for k in cols[:5])
+    why = "standardising cannot scale them and " if standardised else ""
     return [
         f"coordinate(s) {values}{' ...' if len(cols) > 5 else ''} in every row (0-based): "
-        "standardising cannot scale them and samples spread about the value by the model's "
-        "error; leave such columns out"
+        f"{why}samples spread about the value by the model's error (a classifier tells them "
+        "apart by it); leave such columns out"
     ]
 
 
