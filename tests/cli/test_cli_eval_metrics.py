@@ -162,7 +162,7 @@ def test_a_run_on_r_d_reports_its_tails_against_the_reference(tiny_run, capsys):
 
     from dmm.metrics.tails import tail_summary
 
-    report = _eval(capsys, str(tiny_run), "--data", "moons", "-n", "300", "--steps", "5")
+    report = _eval(capsys, str(tiny_run), "--data", "moons", "-n", "2000", "--steps", "5")
     tails = report["two_sample"]["tails"]
     for side in ("samples", "reference"):
         assert set(tails[side]) == {"q0.99", "q0.999", "hill"}
@@ -179,21 +179,52 @@ def test_tails_are_in_the_data_units_and_undefined_hill_indices_are_said(tmp_pat
     moons; and a Hill index of 2 rows, or of rows of one norm, raised a traceback."""
     from dmm.data import load_data
 
-    moons = 100.0 * load_data("moons", 400, torch.Generator().manual_seed(0)).numpy()
+    moons = 100.0 * load_data("moons", 4000, torch.Generator().manual_seed(0)).numpy()
     path = tmp_path / "big.npy"
     np.save(path, moons)
     out = tmp_path / "run"
     argv = ["train", "--process", "vp", "--data", str(path), "--out", str(out), *TINY]
     assert main(argv) == 0  # vp standardises: the model works in units of about 1
     capsys.readouterr()
-    tails = _eval(capsys, str(out), "-n", "100", "--steps", "5")["two_sample"]["tails"]
+    tails = _eval(capsys, str(out), "-n", "400", "--steps", "5")["two_sample"]["tails"]
     assert tails["samples"]["q0.99"] > 30 and tails["reference"]["q0.99"] > 30
     tails = _eval(capsys, str(out), "-n", "2", "--steps", "2")["two_sample"]["tails"]
-    assert tails["samples"]["hill"] is None and "at least 3" in tails["samples"]["hill_note"]
+    assert tails["samples"]["hill"] is None and "needs 1000" in tails["samples"]["hill_note"]
     cross = tmp_path / "cross.npy"  # rows of one norm: no tail to read an index from
-    np.save(cross, 100.0 * np.tile(np.array([[1, 0], [0, 1], [-1, 0], [0, -1]], float), (10, 1)))
+    np.save(cross, 100.0 * np.tile(np.array([[1, 0], [0, 1], [-1, 0], [0, -1]], float), (250, 1)))
     tails = _eval(capsys, str(out), "--data", str(cross), "-n", "40", "--steps", "2")
     assert "all equal" in tails["two_sample"]["tails"]["reference"]["hill_note"]
+
+
+def test_tails_of_a_few_rows_are_not_read(tmp_path, capsys):
+    """A run's 40 held-out rows gave a "0.999 quantile" that was their largest value and a Hill
+    index of their top 2 rows, and log-ratios that contradicted each other, with no word."""
+    rows = np.random.default_rng(0).standard_t(1.5, size=(400, 2)).astype(np.float32)
+    np.save(tmp_path / "t.npy", rows)
+    out = tmp_path / "run"
+    assert (
+        main(
+            [
+                "train",
+                "--process",
+                "vp",
+                "--data",
+                str(tmp_path / "t.npy"),
+                "--out",
+                str(out),
+                *TINY,
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    tails = _eval(capsys, str(out), "-n", "3000", "--steps", "2")["two_sample"]["tails"]
+    reference = tails["reference"]  # the 40 held-out rows
+    assert reference["q0.99"] is None and reference["q0.999"] is None and reference["hill"] is None
+    assert (
+        "40 rows: a quantile needs 2 rows beyond it (q0.99: 200, q0.999: 2000)" in reference["note"]
+    )
+    assert tails["log_ratio_q0.99"] is None and tails["samples"]["q0.999"] is not None
 
 
 def test_evaluating_on_rows_the_run_trained_on_is_said(tmp_path, capsys):

@@ -356,6 +356,11 @@ def _coordinates(embedding: str, conditional: bool) -> dict[str, str]:
 
 #: quantile levels of ``|x|`` that ``dmm eval`` compares (0.9999 needs 10^4 rows to mean much)
 TAIL_LEVELS = (0.99, 0.999)
+#: a side's quantile ``q`` is reported where at least this many of its rows lie beyond it (40
+#: held-out rows gave a "0.999 quantile" that was their largest value)
+TAIL_ROWS_BEYOND = 2
+#: a side's Hill index (its top 1%) is reported from this many rows (10 in the top 1%)
+HILL_MIN_ROWS = 1000
 
 
 def _tails(run_: Run, samples: Tensor, reference: Tensor) -> dict[str, Any]:
@@ -377,9 +382,16 @@ def _tail_side(x: Tensor) -> dict[str, Any]:
     """:func:`~dmm.metrics.tails.tail_summary` of one side, its Hill index ``None`` with the
     reason where it is undefined (fewer than 3 rows, or top radii all equal: rows of one norm)."""
     r = radii(x).cpu().numpy()  # numpy's quantile: no limit on the rows (torch's: 2^24)
-    out: dict[str, Any] = {
-        f"q{q}": float(np.quantile(r, q)) if len(r) else None for q in TAIL_LEVELS
-    }
+    out: dict[str, Any] = {}
+    for q in TAIL_LEVELS:  # a quantile with fewer than 2 rows beyond it is one row's value
+        out[f"q{q}"] = float(np.quantile(r, q)) if len(r) * (1 - q) >= TAIL_ROWS_BEYOND else None
+    if any(v is None for v in out.values()):
+        need = ", ".join(f"q{q}: {math.ceil(TAIL_ROWS_BEYOND / (1 - q))}" for q in TAIL_LEVELS)
+        out["note"] = f"{len(r)} rows: a quantile needs {TAIL_ROWS_BEYOND} rows beyond it ({need})"
+    if len(r) < HILL_MIN_ROWS:
+        out["hill"] = None
+        out["hill_note"] = f"{len(r)} rows: the Hill index of the top 1% needs {HILL_MIN_ROWS}"
+        return out
     try:
         out["hill"] = tail_summary(x, ())["hill"]
     except ValueError as exc:
