@@ -195,3 +195,48 @@ def test_eval_of_a_conditional_chain_run_has_a_family_note(tmp_path, capsys):
     capsys.readouterr()
     assert main(["eval", str(run), "--quiet", "--steps", "5"]) == 0
     assert "unconditional runs" in json.loads(capsys.readouterr().out)["family"]["note"]
+
+
+def test_a_context_file_with_a_header_is_matched_by_name(tmp_path, capsys):
+    """A context .csv with its columns swapped was read by position: wrong samples, no word."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 2)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    np.savetxt(
+        tmp_path / "c.csv", rng.normal(size=(200, 2)), delimiter=",", header="u,v", comments=""
+    )
+    run = tmp_path / "run"
+    argv = [
+        "train",
+        "--process",
+        "vp",
+        "--data",
+        str(tmp_path / "x.npy"),
+        "--context",
+        str(tmp_path / "c.csv"),
+    ]
+    assert main([*argv, "--out", str(run), "--steps", "5", "--quiet", "--set", "hidden=8"]) == 0
+    assert yaml.safe_load((run / "config.yaml").read_text())["context"]["source"]["names"] == [
+        "u",
+        "v",
+    ]
+    rows = np.array([[5.0, -5.0], [1.0, 2.0]])
+    np.savetxt(tmp_path / "uv.csv", rows, delimiter=",", header="u,v", comments="")
+    np.savetxt(tmp_path / "vu.csv", rows[:, ::-1], delimiter=",", header="v,u", comments="")
+    np.savetxt(tmp_path / "ab.csv", rows, delimiter=",", header="a,b", comments="")
+    outs = {}
+    for name in ("uv", "vu"):
+        out = tmp_path / f"{name}.npy"
+        sample = ["sample", str(run), "--context", str(tmp_path / f"{name}.csv"), "-o", str(out)]
+        assert main([*sample, "--steps", "3", "--quiet"]) == 0
+        outs[name] = np.load(out)
+    np.testing.assert_array_equal(outs["uv"], outs["vu"])  # the same rows, named in either order
+    bad = [
+        "sample",
+        str(run),
+        "--context",
+        str(tmp_path / "ab.csv"),
+        "-o",
+        str(tmp_path / "ab.npy"),
+    ]
+    _fails(capsys, bad, "--context columns a, b are not the run's context columns u, v")

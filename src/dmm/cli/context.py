@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 
 from ..data import DataError
-from ..data.files import load_array
+from ..data.files import load_array, read_columns
 from .errors import UsageError
 from .scaling import ColumnScaling
 
@@ -121,7 +121,7 @@ def sample_rows(run_context: Context | None, value: str | None, n: int | None) -
             "FILE (one row per sample) or --context v1,v2,..."
         )
     if Path(value).suffix.lower() in (".npy", ".csv"):
-        rows = read_rows(value, "--context")
+        rows = _by_name(read_rows(value, "--context"), read_columns(value), run_context)
         if n is not None and n != len(rows):
             raise UsageError(
                 f"-n {n} differs from the {len(rows)} rows of --context (leave -n out)"
@@ -143,6 +143,22 @@ def sample_rows(run_context: Context | None, value: str | None, n: int | None) -
     if not bool(torch.isfinite(rows).all()):
         raise UsageError("--context values must be finite")
     return rows
+
+
+def _by_name(rows: Tensor, header: list[str] | None, run_context: Context) -> Tensor:
+    """``rows`` with their columns in the run's order where both the file and the run name them
+    (a ``.csv`` header; the run's context file's header or ``--context-column`` names); by
+    position otherwise. A header naming other columns is refused: read by position, swapped
+    columns had given wrong samples without a word."""
+    names = run_context.source.get("names") or run_context.source.get("columns")
+    if not header or not names or list(header) == list(names):
+        return rows
+    if sorted(header) != sorted(names):
+        raise UsageError(
+            f"--context columns {', '.join(header)} are not the run's context columns "
+            f"{', '.join(names)}"
+        )
+    return rows[:, [list(header).index(n) for n in names]]
 
 
 __all__ = ["CONTEXT", "Context", "read_rows", "sample_rows", "split_columns"]

@@ -585,7 +585,8 @@ def _conditioning_from(recorded: Any, args: argparse.Namespace) -> None:
 def _context_source(args: argparse.Namespace) -> dict[str, Any]:
     if args.context_columns:
         return {"columns": list(args.context_columns)}
-    return {"file": str(Path(args.context).resolve())}
+    names = read_columns(args.context)  # a .csv's header: dmm sample matches its columns by name
+    return {"file": str(Path(args.context).resolve()), **({"names": names} if names else {})}
 
 
 def _drop_derived(out: Path, step: int) -> None:
