@@ -240,3 +240,25 @@ def test_a_context_file_with_a_header_is_matched_by_name(tmp_path, capsys):
         str(tmp_path / "ab.npy"),
     ]
     _fails(capsys, bad, "--context columns a, b are not the run's context columns u, v")
+
+
+def test_eval_of_a_conditional_chain_run_keeps_its_context_continuous(
+    tmp_path, capsys, monkeypatch
+):
+    """The context was cast to the chain's integer states before it joined them: ±0.97 became
+    0 or -1, and a model wrong on every row read C2ST AUC 0.775."""
+    import dmm.cli.eval
+
+    seen = []
+    real = dmm.cli.eval._c2st
+    monkeypatch.setattr(dmm.cli.eval, "_c2st", lambda a, b, *r: seen.append(a) or real(a, b, *r))
+    rng = np.random.default_rng(0)
+    u = rng.normal(size=200)
+    rows = np.column_stack([np.where(u > 0, 3, 0), rng.integers(0, 4, 200), u])
+    path = tmp_path / "ints.csv"
+    np.savetxt(path, rows, fmt=["%d", "%d", "%.4f"], delimiter=",", header="a,b,u", comments="")
+    run = tmp_path / "run"
+    argv = ["train", "--process", "uniform", "--data", str(path), "--context-column", "u"]
+    assert main([*argv, "--out", str(run), "--steps", "5", "--quiet", "--set", "hidden=16"]) == 0
+    assert main(["eval", str(run), "--quiet", "--steps", "3", "--null-permutations", "0"]) == 0
+    assert seen[0].is_floating_point() and not torch.equal(seen[0][:, 2], seen[0][:, 2].round())

@@ -175,3 +175,33 @@ def test_a_runs_schema_yaml_keeps_its_text_readable(tmp_path):
     text = path.read_text(encoding="utf-8")
     assert "Kraków" in text and "東京" in text and "\\x" not in text and "\\u" not in text
     assert yaml.safe_load(text) == {"levels": ["Kraków", "東京", "18–24"]}
+
+
+def test_integers_beyond_float64_with_empty_cells_are_read_exactly(tmp_path):
+    """pandas reads a column with empty cells as float64: account numbers 2^60 + 7k merged
+    into one level, and a --given file's cells were values the run had never seen."""
+    from dmm.tabular.schema import infer_column
+
+    path = tmp_path / "acct.csv"
+    codes = [2**60, 2**60 + 7, 2**60 + 14]
+    path.write_text(
+        "acct,y\n" + "".join(f"{codes[k % 3] if k % 4 else ''},{k}\n" for k in range(40))
+    )
+    frame = read_table(path)
+    assert str(frame["acct"].dtype) == "Int64" and set(frame["acct"].dropna()) == set(codes)
+    column = infer_column("acct", frame["acct"])
+    assert column.type == "categorical" and len(column.levels) == 3
+    beyond = tmp_path / "beyond.csv"  # beyond int64 too: kept as the text it is
+    beyond.write_text("acct\n" + "".join(f"{2**70 + k}\n" if k % 3 else "\n" for k in range(12)))
+    assert {int(v) for v in read_table(beyond)["acct"].dropna()} == {
+        2**70 + k for k in range(12) if k % 3
+    }
+
+
+def test_decimal_codes_beyond_float64_stay_exact():
+    from decimal import Decimal
+
+    from dmm.tabular.schema import infer_column
+
+    cells = pd.Series([Decimal(2**60 + 1), Decimal(2**60 + 3), Decimal(5)] * 4, dtype=object)
+    assert len(set(infer_column("acct", cells).levels)) == 3

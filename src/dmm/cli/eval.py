@@ -328,8 +328,8 @@ def _two_sample(
     space = run_.process.space  # compared where the space has no cut: a torus in (cos, sin)
     ours, theirs, floor = space.embed(samples), space.embed(reference), space.embed(floor_data)
     if context is not None:  # a conditional run: the joint law of (x, c), each row its context
-        c = run_.context.encode(context).cpu().to(ours.dtype)  # the run's standardised context
-        ours, theirs, floor = (torch.cat([z, c], dim=1) for z in (ours, theirs, floor))
+        c = run_.context.encode(context).cpu().double()  # the run's standardised context
+        ours, theirs, floor = (torch.cat([z.double(), c], dim=1) for z in (ours, theirs, floor))
     structure = {  # the metrics that see blur and mass in empty regions
         **_c2st(ours, theirs, seed, permutations),
         **_manifold(ours, theirs),

@@ -347,11 +347,12 @@ def _fill_with_modes(run: Run, codec: TableCodec, partial: pd.DataFrame, out: pd
 
     train, _ = split_frames(run)
     counts = []
-    for name in codec.schema.names:
+    for c in codec.schema.columns:
+        name = c.name
         left = (partial[name].isna() & out[name].isna()).to_numpy()
         values = train[name].dropna()
-        if not left.any() or not len(values):
-            continue
+        if not left.any() or not len(values) or c.type in (*NUMERIC_TYPES, "datetime", "id"):
+            continue  # (their cells are drawn as not empty: only levels come out empty)
         mode = values.mode().iloc[0]
         column = out[name].astype(object)
         column[left] = mode

@@ -56,6 +56,11 @@ def read_table(path: str | Path) -> pd.DataFrame:
             ]
             if kept:
                 frame[kept] = text[kept]
+            for c in frame.columns:  # integers float64 cannot hold (empty cells made the column
+                if _long_integers(frame[c], text[c]):  # float64): read exactly, from the text
+                    exact = [None if pd.isna(v) else int(v) for v in text[c]]
+                    fits = all(v is None or abs(v) < 2**63 for v in exact)
+                    frame[c] = pd.array(exact, dtype="Int64") if fits else text[c].str.strip()
             decimals = {c: _padded(frame[c], text[c]) for c in frame.columns}
             for c in frame.columns:  # skipinitialspace drops a cell's leading spaces only
                 if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c]):
@@ -192,6 +197,17 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def _long_integers(column: pd.Series, text: pd.Series) -> bool:
+    """Whether a column pandas read as float64 holds integers written with more digits than
+    float64 holds exactly (beyond 2^53: account numbers with empty cells)."""
+    if not pd.api.types.is_float_dtype(column):
+        return False
+    cells = text.dropna().str.strip()
+    if not len(cells) or not cells.str.fullmatch(r"[+-]?\d+").all():
+        return False
+    return bool(cells.map(lambda v: abs(int(v)) > 2**53).any())
+
+
 def frame_dtypes(frame: pd.DataFrame) -> dict[str, Any]:
     """The pandas dtype of each column of ``frame`` as plain data (for a run's ``config.yaml``):
     its name (``"boolean"``, ``"float32"``, ``"Int64"``, ``"str"``, ...), or for a categorical
@@ -203,12 +219,15 @@ def frame_dtypes(frame: pd.DataFrame) -> dict[str, Any]:
     for name in frame.columns:
         dtype = frame[name].dtype
         if pd.api.types.is_object_dtype(dtype):  # its numbers and booleans among text levels
+            cells = frame[name].dropna()
+            truth = all(isinstance(v, (bool, np.bool_)) for v in cells)
+            mixed = any(isinstance(v, str) for v in cells)  # (all numbers: a numeric column)
             values = {
                 level_text(v): v.item() if isinstance(v, np.generic) else v
-                for v in frame[name].dropna()
+                for v in cells
                 if isinstance(v, (bool, int, float, np.bool_, np.integer, np.floating))
             }
-            if values:
+            if values and (truth or mixed):
                 out[str(name)] = {"values": values}
         elif isinstance(dtype, pd.CategoricalDtype):
             levels = dtype.categories.tolist()

@@ -568,6 +568,12 @@ def _as_numbers(present: pd.Series) -> pd.Series:
         for v in present
     ):
         return present
+    if any(
+        isinstance(v, (int, np.integer, Decimal)) and abs(int(v)) > FLOAT_EXACT
+        for v in present
+        if not isinstance(v, float) and v == v
+    ):  # codes beyond float64's integers (NUMERIC(20) ids): kept exact, as text
+        return present
     try:
         numbers = pd.to_numeric(present)
     except (TypeError, ValueError, OverflowError):
