@@ -12,6 +12,7 @@ level is drawn again (its row, up to :data:`REDRAWS` times).
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -343,8 +344,6 @@ def _fill_with_modes(run: Run, codec: TableCodec, partial: pd.DataFrame, out: pd
     """In place: cells to fill that still came out empty after :data:`REDRAWS` draws (a column
     empty in most training rows, whose model keeps drawing the empty level) get the most
     frequent value of the column's training rows, with a note on stderr naming the columns."""
-    import sys
-
     train, _ = split_frames(run)
     counts = []
     for c in codec.schema.columns:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.errors import DataError
-from .schema import fixed_decimals, level_text, number_format
+from .schema import FLOAT_EXACT, fixed_decimals, level_text, number_format
 
 #: file formats of tables, by suffix
 TABLE_FORMATS = (".csv", ".parquet")
@@ -205,7 +205,7 @@ def _long_integers(column: pd.Series, text: pd.Series) -> bool:
     cells = text.dropna().str.strip()
     if not len(cells) or not cells.str.fullmatch(r"[+-]?\d+").all():
         return False
-    return bool(cells.map(lambda v: abs(int(v)) > 2**53).any())
+    return bool(cells.map(lambda v: abs(int(v)) > FLOAT_EXACT).any())
 
 
 def frame_dtypes(frame: pd.DataFrame) -> dict[str, Any]:

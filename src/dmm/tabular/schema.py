@@ -568,12 +568,8 @@ def _as_numbers(present: pd.Series) -> pd.Series:
         for v in present
     ):
         return present
-    if any(
-        isinstance(v, (int, np.integer, Decimal)) and abs(int(v)) > FLOAT_EXACT
-        for v in present
-        if not isinstance(v, float) and v == v
-    ):  # codes beyond float64's integers (NUMERIC(20) ids): kept exact, as text
-        return present
+    if any(map(_huge_code, present)):  # codes beyond float64's integers (NUMERIC(20) ids):
+        return present  # kept exact, as text
     try:
         numbers = pd.to_numeric(present)
     except (TypeError, ValueError, OverflowError):
@@ -583,6 +579,13 @@ def _as_numbers(present: pd.Series) -> pd.Series:
 
 #: integers from here on are not all float64 values: a column of them is read as text
 FLOAT_EXACT = 2**53
+
+
+def _huge_code(value: Any) -> bool:
+    """Whether ``value`` is an integer (or a finite ``Decimal``) float64 cannot hold exactly."""
+    if isinstance(value, Decimal):
+        return value.is_finite() and abs(value) > FLOAT_EXACT
+    return isinstance(value, (int, np.integer)) and abs(int(value)) > FLOAT_EXACT
 
 
 def _beyond_float(present: pd.Series) -> bool:
