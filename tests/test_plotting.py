@@ -71,3 +71,22 @@ def test_a_loss_curve_of_one_logged_row_is_drawn(tmp_path, monkeypatch):
     (train,) = [args for args, label in styles if label == "train loss"]
     assert "o" in train[-1]  # a marker: one point is visible
     assert (tmp_path / "loss.png").stat().st_size > 0
+
+
+def test_data_of_tiny_scale_fill_the_axes_and_a_constant_column_gets_a_window():
+    """The span had an absolute floor of 1e-6: data of scale 1e-9 were drawn as a dot in the
+    middle of an axis 30 times wider than they are."""
+    import numpy as np
+
+    from dmm.plotting import _limits
+
+    rng = np.random.default_rng(0)
+    tiny = rng.normal(size=(2000, 1)) * 1e-9
+    ((lo, hi),) = _limits(tiny)
+    data_lo, data_hi = np.percentile(tiny, [0.5, 99.5])
+    assert (hi - lo) < 1.5 * (data_hi - data_lo)
+    for value in (0.0, 3.0, 1e12):  # both arrays exactly constant
+        ((lo, hi),) = _limits(np.full((10, 1), value), np.full((10, 1), value))
+        assert lo < value < hi and np.isfinite([lo, hi]).all()
+    ((lo, hi),) = _limits(np.full((10, 1), 1e12) + np.arange(10)[:, None] * 1e-4)
+    assert lo < hi

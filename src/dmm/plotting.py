@@ -47,7 +47,11 @@ def _flat(x: torch.Tensor | np.ndarray) -> np.ndarray:
 def _limits(*arrays: np.ndarray) -> list[tuple[float, float]]:
     both = np.concatenate([a[np.isfinite(a).all(1)] for a in arrays])
     lo, hi = np.percentile(both, 0.5, axis=0), np.percentile(both, 99.5, axis=0)
-    pad = 0.08 * np.maximum(hi - lo, 1e-6)
+    size = np.maximum(np.abs(lo), np.abs(hi))
+    # a span relative to the values' size: data of scale 1e-9 fill the axis, and a constant
+    # column gets a window of its own size (1 around 0) that float rounding can still tell apart
+    span = np.where(hi > lo, np.maximum(hi - lo, 1e-9 * size), np.where(size > 0, size, 1.0))
+    pad = 0.08 * span
     return list(zip(lo - pad, hi + pad, strict=True))
 
 

@@ -132,7 +132,9 @@ def test_context_errors_are_one_line(labelled, tmp_path, capsys):
     _fails(capsys, [*train, "--data", xy, "--context-column", "x"], "header row")
     _fails(capsys, [*train, "--data", csv, "--context-column", "x", "--context-column", "label",
                     "--context-column", "y"], "nothing is left")  # fmt: skip
-    _fails(capsys, ["train", "--resume", str(run), "--context", xy], "keeps its context")
+    _fails(capsys, ["train", "--resume", str(run), "--context", xy], "leave out --context")
+    resumed = ["train", "--resume", str(run), "--context-column", "label"]
+    _fails(capsys, resumed, "leave out --context-column")  # it named --context
     assert not (tmp_path / "r").exists() and not out.exists()
 
 

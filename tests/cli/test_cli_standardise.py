@@ -175,3 +175,21 @@ def test_tied_quartiles_take_the_spread_of_the_other_rows(tmp_path, capsys):
     argv = ["train", "--process", "levy-ou", "--data", str(path), "--out", out, "--steps", "2"]
     assert main(argv) == 0
     assert "coordinate(s) 1 = 7 in every row" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("process, sets", [("levy-ou", []), ("vp", ["--set", "standardise=false"])])
+def test_a_coordinate_too_large_for_float32_is_one_line(tmp_path, capsys, process, sets):
+    """One value of 1e20 among Student-t rows: levy-ou's quartile scale leaves it at 1e20, whose
+    square overflows float32; the run stopped at step 10 with a NaN loss and 'try a smaller lr'."""
+    x = np.random.default_rng(0).standard_t(2, size=(400, 2))
+    x[5, 0] = 1e20
+    path, out = tmp_path / "x.npy", tmp_path / "run"
+    np.save(path, x)
+    argv = ["train", "--process", process, "--data", str(path), "--out", str(out)]
+    assert main([*argv, "--steps", "20", *SMALL, *sets]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "beyond 1e+15" in err[0] and "1 row(s): 5 " in err[0], err
+    assert not out.exists()
+    x[5, 0] = 1e8  # large, but trainable
+    np.save(path, x)
+    assert main([*argv, "--steps", "20", *SMALL, *sets]) == 0

@@ -548,7 +548,8 @@ def _context(
     given = args.context is not None or bool(args.context_columns)
     if previous is not None:
         if given:
-            raise UsageError("a resumed run keeps its context: leave out --context")
+            flag = "--context" if args.context is not None else "--context-column"
+            raise UsageError(f"a resumed run keeps its context: leave out {flag}")
         if previous.config.get("context"):
             return data, previous.context_rows(), columns
         return data, None, columns

@@ -17,6 +17,7 @@ from ...networks.mlp import FourierFeatures
 from ...processes import Process
 from ...samplers import Sampler
 from ...spaces import Euclidean, PositiveOrthant, SupportError
+from ...spaces.base import _row_list
 from ..errors import USER_ERRORS, UsageError
 from ..scaling import ColumnScaling
 from .spec import PROCESSES, Entry
@@ -159,6 +160,7 @@ def build(
         if fit is not None and not _holds(process, data):
             process = made(data)  # a held-out row outside the space the training rows give
         valid = _validate(entry, process, data)
+        _require_trainable_size(process, valid, scaling is not None)
         if scaling is None and isinstance(process.space, (Euclidean, PositiveOrthant)):
             notes = _constant_coordinates(rows(valid), False)  # coordinates of the space
         try:
@@ -242,6 +244,26 @@ def _validate(entry: Entry, process: Process, data: Tensor) -> Tensor:
     except SupportError as exc:
         shaped = tuple(data.shape[1:]) == tuple(process.space.event_shape)
         raise _hinted(entry, exc, data, shaped) from None
+
+
+#: the largest ``|coordinate|`` a run on ``R^d`` trains on (after its standardisation, if any):
+#: the losses square coordinates, and float32's squares overflow from about 1.8e19
+MAX_COORDINATE = 1e15
+
+
+def _require_trainable_size(process: Process, data: Tensor, standardised: bool) -> None:
+    """A :class:`SupportError` naming the rows of ``data`` on ``R^d`` with a coordinate beyond
+    :data:`MAX_COORDINATE` in float32 (a loss of NaN at the first step, otherwise)."""
+    if not isinstance(process.space, Euclidean) or data.dtype != torch.float32:
+        return
+    big = (data.reshape(len(data), -1).abs() > MAX_COORDINATE).any(dim=1)
+    if big.any():
+        where = " after the run's standardisation" if standardised else ""
+        raise SupportError(
+            f"data with coordinates beyond {MAX_COORDINATE:.0e} in absolute value{where} in "
+            f"{_row_list(big)}: their squares overflow float32; rescale the data or leave "
+            "those rows out"
+        )
 
 
 def _holds(process: Process, data: Tensor) -> bool:
