@@ -108,6 +108,11 @@ def test_eval_and_plot_use_the_rows_own_contexts(labelled, capsys):
     assert report["reference"] == "the 100 rows of cond.csv held out at training time"
     assert report["n_samples"] == 100 and report["family"] == {}
     assert report["error_report"]["estimation"]["value"] is not None
+    # -n was ignored silently: one sample per held-out row is drawn whatever it says
+    argv = ["eval", str(run), "--steps", "5", "--quiet", "-n", "500", "--null-permutations", "0"]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["n_samples"] == 100 and "note: -n 500 is not used" in err
     _fails(capsys, ["eval", str(run), "--data", "moons"], "evaluated on its own held-out rows")
     # it crashed with a traceback after all its sampling
     _fails(capsys, ["eval", str(run), "--likelihood"], "--likelihood is for unconditional runs")

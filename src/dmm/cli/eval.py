@@ -83,7 +83,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "-n",
         type=int,
-        help="samples to compare (default 2000; a table run: as many as its training rows)",
+        help="samples to compare (default 2000; a table run: as many as its training rows; a "
+        "conditional run: one per held-out row, -n unused)",
     )
     p.add_argument(
         "--likelihood",
@@ -430,6 +431,7 @@ def _draw_label(r: int, draws: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    n_given = args.n is not None
     if args.n is None:
         args.n = DEFAULT_N if not _table_dir(args.run_dir) else None
     if args.n is not None and args.n < 2:
@@ -449,6 +451,13 @@ def run(args: argparse.Namespace) -> int:
     if is_table_run(run_):
         return _run_table(args, run_, setup)
     device, spec = args.device, str(args.data or run_.config.get("data", ""))
+    if run_.context is not None and n_given:
+        print(
+            f"note: -n {args.n} is not used: a conditional run draws one sample per held-out "
+            "row, with that row's context",
+            file=sys.stderr,
+            flush=True,
+        )
     draws = []
     for r in range(args.draws):  # draw r is the evaluation with --seed SEED + r
         seed = args.seed + r
