@@ -70,7 +70,7 @@ from .scores.jump_ratios import PotentialRatio
 from .scores.models import EpsParam, ScaledScoreParam
 from .scores.product import ProductModel, head_width
 from .spaces import Euclidean
-from .spaces.base import shape_hint
+from .spaces.base import shape_hint, whole_number
 from .spaces.positive import PositiveOrthant
 
 if TYPE_CHECKING:
@@ -163,7 +163,9 @@ def recipe(
         model,
         loss or default_loss(process),
         sampler,
-        sample_steps or default_sample_steps(process),
+        default_sample_steps(process)
+        if sample_steps is None
+        else whole_number(sample_steps, "sample_steps"),
         process.has_denoiser,
         notes,
     )

@@ -15,6 +15,7 @@ import copy
 import dataclasses
 import json
 import math
+import numbers
 import os
 import pickle
 from dataclasses import asdict, dataclass, field
@@ -25,6 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from .losses import Loss
+from .networks.context import checked_context, reads_context
 from .networks.dtype import at_model_dtype
 
 if TYPE_CHECKING:
@@ -149,15 +151,25 @@ class TrainConfig:
     )
 
     def __post_init__(self) -> None:
-        for name in (
-            "steps",
-            "batch_size",
-            "log_every",
-            "val_every",
-            "checkpoint_every",
-            "micro_batches",
-            "val_size",
-        ):
+        counts = ("steps", "batch_size", "log_every", "val_every", "checkpoint_every")
+        counts += ("micro_batches", "val_size", "warmup", "seed", "schedule_steps")
+        for name in counts:  # whole numbers (1000.0 is 1000; 2.5, nan, '10' and True are not)
+            value = getattr(self, name)
+            whole = isinstance(value, numbers.Integral) or (
+                isinstance(value, numbers.Real)
+                and math.isfinite(value)
+                and float(value) == int(value)
+            )
+            if isinstance(value, bool) or not whole:
+                raise ValueError(f"{name} must be a whole number, got {value!r}")
+            setattr(self, name, int(value))
+        for name in ("lr", "grad_clip", "ema_decay", "row_tilt"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise ValueError(f"{name} must be a number, got {value!r}")
+            if not math.isfinite(value):
+                raise ValueError(f"{name} must be finite, got {value!r}")
+        for name in counts[:7]:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if self.lr <= 0 or self.grad_clip <= 0 or not 0 <= self.ema_decay < 1 or self.warmup < 0:
@@ -192,6 +204,8 @@ def training_rows(process: Process | None, data: Tensor | np.ndarray, model: nn.
     :class:`~dmm.spaces.SupportError` names the rows, also those the cast made infinite or zero;
     flat rows of a space of matrices are reshaped)."""
     data = at_model_dtype(data, model)
+    if data.dim() == 0 or len(data) == 0:
+        raise ValueError(f"data has no rows (shape {tuple(data.shape)})")
     return at_model_dtype(data if process is None else process.space.validate(data), model)
 
 
@@ -412,6 +426,10 @@ def train(
     model.to(device)
     process = getattr(loss, "process", None)  # a loss of the user's own may have none
     data = training_rows(process, data, model).to(device)
+    width = reads_context(model)  # a loss that shows the network cells of the row adds its own
+    width = None if width is None else width - int(getattr(loss, "width", 0))
+    width = None if width is not None and width < 0 else width
+    context = checked_context(context, len(data), width)
     context = None if context is None else at_model_dtype(context, model).to(device)
     if world > 1:
         for p in model.parameters():
@@ -445,6 +463,7 @@ def train(
             None if context is None else context[: config.val_size],
         )
     val_data = training_rows(process, val_data, model).to(device)
+    val_context = checked_context(val_context, len(val_data), width, "val_context")
     val_context = None if val_context is None else at_model_dtype(val_context, model).to(device)
     if run_dir is not None and rank == 0:
         run_dir.mkdir(parents=True, exist_ok=True)

@@ -182,5 +182,5 @@ def test_the_terminal_term_says_it_is_the_continuous_part():
 @pytest.mark.parametrize("d", [2.5, 0, True])
 def test_torus_jump_needs_a_positive_integer_dimension(d):
     """``TorusJump(d=2.5)`` was a process on the 2-torus."""
-    with pytest.raises(ValueError, match="positive integer dimension"):
+    with pytest.raises(ValueError, match="whole number of at least 1"):
         TorusJump(d=d)

@@ -85,7 +85,7 @@ def test_wrap_data_flag_wraps_instead_of_raising():
 @pytest.mark.parametrize("d", [2.5, 0, -2, True, None, "2", float("nan")])
 def test_dimension_must_be_a_positive_integer(d):
     # before: Torus(2.5) was silently Torus(2)
-    with pytest.raises(ValueError, match=r"positive integer dimension, got ") as err:
+    with pytest.raises(ValueError, match=r"whole number of at least 1, got ") as err:
         Torus(d)
     assert "\n" not in str(err.value)
 

@@ -168,14 +168,14 @@ class Process:
     def __init__(
         self,
         space: Space,
-        blocks: tuple[Block, ...] | list[Block],
+        blocks: Block | tuple[Block, ...] | list[Block],
         reference: Reference | None = None,
         T: float = 1.0,
         t_min: float = 1e-3,
         simulation_steps: int = 100,
         name: str | None = None,
     ) -> None:
-        blocks = tuple(blocks)
+        blocks = (blocks,) if isinstance(blocks, Block) else tuple(blocks)  # one block alone
         if not blocks:
             raise ValueError("a process needs at least one generator block")
         bad = [b for b in blocks if not isinstance(b, Block)]
@@ -300,12 +300,34 @@ class Process:
         t = torch.as_tensor(t, dtype=torch.get_default_dtype(), device=x0.device)
         t = t.expand(x0.shape[0])
         h = t / steps
-        x = x0
+        x, watched, since = x0, x0, torch.zeros_like(t)
         for k in range(steps):
             x = self.forward_step(x, k * h, h, generator)
             if k % 10 == 9 or k == steps - 1:
-                self._watch(x, (k + 1) * h)
+                try:
+                    self._watch(x, (k + 1) * h)
+                except SimulationError:
+                    self._check_coefficients(watched, since)  # the last state that passed
+                    raise
+                watched, since = x, (k + 1) * h
         return x
+
+    def _check_coefficients(self, x: Tensor, t: Tensor) -> None:
+        """A :class:`CoefficientError` where a block's drift or diffusion is not finite at the
+        rows ``x`` (finite, at times ``t``): a coefficient of NaN, not a step too large, made the
+        simulation blow up."""
+        for block in self.blocks:
+            for name in ("drift", "diffusion"):
+                coefficient = getattr(block, f"tangent_{name}", None)
+                if coefficient is None:
+                    continue
+                value = coefficient(self.space, x, t)
+                if not torch.isfinite(value).all():
+                    raise CoefficientError(
+                        f"the {name} of {block!r} is NaN or infinite at finite points of "
+                        f"{self.space.name} (t = {float(t.min()):.3g}): a coefficient must be "
+                        "finite where the process goes"
+                    )
 
     def _watch(self, x: Tensor, t: Tensor) -> None:
         """Raise :class:`SimulationError` if a row of ``x`` (simulated up to ``t``, ``(batch,)``) is

@@ -21,6 +21,7 @@ import torch
 from torch import Tensor
 
 from ..spaces import Space
+from ..spaces.base import whole_number
 from ..spaces.discrete import Discrete
 from .base import Block, MissingCapability, Process
 from .rate_matrices import (
@@ -166,9 +167,10 @@ class _ClosedForm(Chain):
     dense ``R`` is built only if asked for, e.g. by an oracle)."""
 
     def __init__(self, S: int, n_states: int, schedule: Schedule | None = None) -> None:
-        if isinstance(S, bool) or int(S) != S or S < 1 or n_states < 2:
+        S = whole_number(S, "a chain's S (states per coordinate)")
+        if n_states < 2:
             raise ValueError(f"a chain needs at least 2 states, got S={S!r}")
-        self.S, self.n_states = int(S), int(n_states)
+        self.S, self.n_states = S, int(n_states)
         self.schedule = schedule or LogLinearSchedule()
         self._spectrum = None
         self._dense: Tensor | None = None

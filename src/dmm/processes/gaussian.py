@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 from ..spaces import Euclidean
-from ..spaces.base import expand_batch
+from ..spaces.base import expand_batch, whole_number
 from .base import IDENTITY, CoordinateGaussian, MissingCapability, Process
 from .diffusion import Diffusion
 from .references import Normal
@@ -42,11 +42,9 @@ class GaussianDiffusion(Process):
     has_denoiser: ClassVar[bool] = True
 
     def __init__(self, dim: int, T: float, t_min: float, reference_std: float) -> None:
-        if dim <= 0:
-            raise ValueError(f"dim must be positive, got {dim}")
         if not 0 < t_min < T:
             raise ValueError(f"need 0 < t_min < T, got t_min={t_min}, T={T}")
-        self.dim = int(dim)
+        self.dim = whole_number(dim, f"{type(self).__name__}'s dim")
         block = Diffusion(self.drift, self.diffusion, state_dependent=False)
         reference = Normal((self.dim,), 0.0, reference_std)
         super().__init__(Euclidean(self.dim), (block,), reference, T, t_min)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from torch import Tensor
 
 from ..spaces import Euclidean, Space
+from ..spaces.base import whole_number
 from .base import Process
 from .diffusion import Diffusion
 from .references import Reference
@@ -34,6 +35,7 @@ class SDE(Process):
         state_dependent_diffusion: bool = True,
         simulation_steps: int = 100,
     ) -> None:
-        space = Euclidean(space) if isinstance(space, int) else space
+        if not isinstance(space, Space):  # a dimension: R^d
+            space = Euclidean(whole_number(space, "SDE's space (a Space or a dimension)"))
         block = Diffusion(drift, diffusion, state_dependent=state_dependent_diffusion)
         super().__init__(space, (block,), reference, T, t_min, simulation_steps)

@@ -19,9 +19,11 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
+from ..networks.context import checked_context, reads_context
 from ..networks.dtype import at_model_dtype
 from ..processes.base import Block, MissingCapability, Process, expand_time
 from ..reversal import Reversal
+from ..spaces.base import SupportError, whole_number
 
 
 class Sampler:
@@ -77,8 +79,17 @@ class Sampler:
         """Raise :class:`MissingCapability` if the process has a block this sampler cannot simulate."""
         missing = [b for b in process.blocks if not isinstance(b, tuple(self.supports))]
         if missing:
-            names = ", ".join(type(b).__name__ for b in missing)
+            # a product's blocks act on its factors' columns: name the factors' own blocks
+            inner = [getattr(b, "block", b) for b in missing]
+            names = ", ".join(dict.fromkeys(type(b).__name__ for b in inner))
             known = ", ".join(sorted(k.__name__ for k in self.supports))
+            if all(b is not i for b, i in zip(missing, inner)):
+                raise MissingCapability(
+                    f"{type(self).__name__} steps a process's own blocks, not those of the "
+                    f"product {process.name} (its factors': {names}); a product samples with "
+                    "ProductSampler, one sampler per factor, which dmm.recipe.recipe(process) "
+                    "chooses"
+                )
             raise MissingCapability(
                 f"{type(self).__name__} cannot simulate the {names} block(s) of "
                 f"{process.name} (it supports {known or 'nothing'})"
@@ -127,23 +138,36 @@ def simulate(
     sampler's :meth:`~Sampler.default_grid` from ``T`` to ``t_min`` with ``steps`` steps, uniform
     in time unless the sampler says otherwise). ``denoise=True`` ends with the process's final
     denoising step (Tweedie's mean for Gaussian kernels). ``callback(k, t, y)`` is called after each
-    step, e.g. to record a trajectory. Returns a tensor of shape ``(n, *event_shape)``: floats at
+    step, e.g. to record a trajectory. A conditional ``rev`` holds one context row per sample, or
+    one row (or a vector) for all of them. Returns a tensor of shape ``(n, *event_shape)``: floats at
     the model's dtype on a continuous space, integer codes (``int64``) on a finite one.
     """
     process = rev.process
     n = _count(n)
     if y_init is not None:
         y_init = _start(rev, y_init, n)
+    if rev.context is not None:  # one row (or a vector) of context for every sample
+        one = torch.as_tensor(rev.context)
+        if one.dim() == 1 or (one.dim() == 2 and len(one) == 1 and n > 1):
+            rev = rev.with_context(one.reshape(1, -1).expand(n, -1))
+    checked_context(rev.context, n, reads_context(rev.model), per="sample")
     sampler.check(process)
     if denoise:
         process.require("denoiser", "denoise=True")
-    grid = sampler.default_grid(process, steps) if grid is None else grid
+    grid = (
+        sampler.default_grid(process, whole_number(steps, "steps"))
+        if grid is None
+        else _grid(process, grid)
+    )
     if y_init is None and process.reference is None:
         raise ValueError(
             f"{process.name} declares no reference law to start from: give y_init, or build it "
             "through dmm.recipe.recipe(process, data) (its law at T, simulated from the data)"
         )
-    y = process.reference.sample(n, generator, device) if y_init is None else y_init
+    if y_init is None:
+        y = at_model_dtype(process.reference.sample(n, generator, device), rev.model)
+    else:
+        y = y_init
     grid = grid.to(y.device if y.is_floating_point() else device)
     sampler.start(rev, grid)
     iterator = range(len(grid) - 1)
@@ -166,8 +190,27 @@ def _count(n: int) -> int:
     return operator.index(n)
 
 
+def _grid(process: Process, grid: Tensor) -> Tensor:
+    """A given time grid checked: finite times, decreasing from at most ``T`` to at least
+    ``t_min`` (within float rounding), at least two of them."""
+    g = torch.as_tensor(grid)
+    g = g if g.is_floating_point() else g.to(torch.get_default_dtype())
+    if g.dim() != 1 or len(g) < 2:
+        raise ValueError(f"grid must be a 1-D list of at least 2 times, got shape {tuple(g.shape)}")
+    if not torch.isfinite(g).all() or not (g[1:] < g[:-1]).all():
+        raise ValueError("grid must be finite times in decreasing order (from T toward t_min)")
+    T, t_min = float(process.T), float(process.t_min)
+    if float(g[0]) > T * (1 + 1e-5) or float(g[-1]) < t_min * (1 - 1e-5):  # float rounding
+        raise ValueError(
+            f"grid runs from {float(g[0]):g} to {float(g[-1]):g}; the backward process of "
+            f"{process.name} runs from T = {T:g} down to t_min = {t_min:g}"
+        )
+    return g
+
+
 def _start(rev: Reversal, y_init: Tensor, n: int) -> Tensor:
-    """``y_init`` checked against ``n`` and the process's rows, floats at the model's dtype."""
+    """``y_init`` checked against ``n`` and the process's rows (points of its space),
+    floats at the model's dtype."""
     y = torch.as_tensor(y_init)
     event = tuple(rev.process.space.event_shape)
     if y.dim() == 0 or len(y) != n or tuple(y.shape[1:]) != event:
@@ -175,6 +218,10 @@ def _start(rev: Reversal, y_init: Tensor, n: int) -> Tensor:
             f"y_init has shape {tuple(y.shape)}, expected (n, {', '.join(map(str, event))}) = "
             f"{(n, *event)} (n = {n} samples of {rev.process.space.name})"
         )
+    try:
+        y = rev.process.space.validate_states(y)  # (a wrapping torus returns its angles wrapped)
+    except SupportError as exc:
+        raise ValueError(f"y_init: {' '.join(str(exc).split())}") from None
     return at_model_dtype(y, rev.model)
 
 

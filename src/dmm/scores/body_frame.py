@@ -40,6 +40,8 @@ class BodyFrameScore(ScoreModel):
             raise TypeError(f"BodyFrameScore needs a process on SO(3), got {process.space!r}")
         super().__init__(net, process)
         self.layout = layout
+        #: the width of the context it reads (through the features, not the network's)
+        self.context_dim = layout.dim
 
     def body_view(self, y: Tensor, context: Tensor | None) -> Tensor:
         """``yᵀ·c``: the context tensors expressed in the body frame of ``y``."""

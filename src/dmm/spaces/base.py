@@ -22,6 +22,19 @@ def shape_hint(shape: tuple[int, ...], event_shape: tuple[int, ...]) -> str:
     return f"one sample per row: these rows hold {have} values, the space needs {need}"
 
 
+def whole_number(value: object, what: str, minimum: int = 1) -> int:
+    """``value`` as an ``int`` of at least ``minimum`` (a ``ValueError`` naming ``what``
+    otherwise): ``2``, ``2.0`` and ``np.int64(2)`` are 2; ``2.5``, ``True`` and ``"2"`` are
+    refused, not truncated."""
+    try:
+        whole = not isinstance(value, (bool, str)) and int(value) == value  # type: ignore[call-overload]
+    except (TypeError, ValueError, OverflowError):
+        whole = False
+    if not whole or int(value) < minimum:  # type: ignore[call-overload]
+        raise ValueError(f"{what} must be a whole number of at least {minimum}, got {value!r}")
+    return int(value)  # type: ignore[call-overload]
+
+
 def _row_list(bad: Tensor, limit: int = 5) -> str:
     rows = torch.nonzero(bad).flatten().tolist()
     shown = ", ".join(str(r) for r in rows[:limit])
@@ -67,7 +80,9 @@ class Space:
         """Check shape, finiteness and support of user data; raise :class:`SupportError` naming rows.
         Integer and boolean data on a continuous space come back as floats (the default dtype);
         flat rows of a space of matrices (``(n, 9)`` for ``SO(3)``'s ``(3, 3)``: a ``.csv`` file's,
-        as ``dmm sample`` writes them) come back in its shape, read row-major."""
+        as ``dmm sample`` writes them) come back in its shape, read row-major; arrays become
+        tensors."""
+        x = torch.as_tensor(x)
         if not x.is_floating_point() and not x.is_complex():
             x = x.to(torch.get_default_dtype())
         event = tuple(self.event_shape)
@@ -91,6 +106,11 @@ class Space:
                 + (f"; {hint}" if hint else "")
             )
         return x
+
+    def validate_states(self, x: Tensor) -> Tensor:
+        """:meth:`validate` for states a process on this space may be in, not only its data (a
+        start of the backward process): on a space with a MASK state, that state too."""
+        return self.validate(x)
 
     support_text: str = ""
 

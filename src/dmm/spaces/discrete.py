@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .base import Space, SupportError, _row_list, shape_hint
+from .base import Space, SupportError, _row_list, shape_hint, whole_number
 
 
 class Discrete(Space):
@@ -17,9 +17,9 @@ class Discrete(Space):
     of width ``d · n_states``."""
 
     def __init__(self, d: int, S: int, mask: bool = False) -> None:
-        if int(d) <= 0 or int(S) < 2:
-            raise ValueError(f"Discrete needs d >= 1 and S >= 2, got d={d}, S={S}")
-        self.d, self.S, self.mask = int(d), int(S), bool(mask)
+        self.d = whole_number(d, "Discrete's d (coordinates)")
+        self.S = whole_number(S, "Discrete's S (states per coordinate)", 2)
+        self.mask = bool(mask)
         #: number of values a coordinate can take during the process (``S``, or ``S + 1`` with MASK)
         self.n_states = self.S + int(self.mask)
         self.event_shape = (self.d,)
@@ -73,6 +73,25 @@ class Discrete(Space):
                 f"{self.outside_hint(x[bad])}"
             )
         return x.long()
+
+    def validate_states(self, x: Tensor) -> Tensor:
+        """:meth:`validate`, with the MASK value ``S`` a state too when ``mask=True``."""
+        if not self.mask:
+            return self.validate(x)
+        states = Discrete(self.d, self.n_states)
+        try:
+            return states.validate(x)
+        except SupportError:
+            x = torch.as_tensor(x)
+            if tuple(x.shape[1:]) != (self.d,) or not torch.isfinite(x.double()).all():
+                raise
+            bad = states.outside(x)
+            if not bad.any():  # not integers: that error stands
+                raise
+            raise SupportError(
+                f"states outside {self.name} (integers in [0, {self.S}], {self.S} the MASK) "
+                f"in {_row_list(bad)}"
+            ) from None
 
     def outside_hint(self, rows: Tensor) -> str:
         low, high = int(rows.min()), int(rows.max())

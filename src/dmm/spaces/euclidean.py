@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Space
+from .base import Space, whole_number
 
 
 class Euclidean(Space):
@@ -11,9 +11,9 @@ class Euclidean(Space):
     support_text = "finite real vectors"
 
     def __init__(self, *event_shape: int) -> None:
-        if not event_shape or any(int(s) <= 0 for s in event_shape):
-            raise ValueError(f"Euclidean needs positive dimensions, got {event_shape}")
-        self.event_shape = tuple(int(s) for s in event_shape)
+        if not event_shape:
+            raise ValueError("Euclidean needs at least one dimension, got none")
+        self.event_shape = tuple(whole_number(s, "a dimension of Euclidean") for s in event_shape)
         self.tangent_shape = self.event_shape
         self.name = f"R^{'x'.join(map(str, self.event_shape))}"
 

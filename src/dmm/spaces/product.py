@@ -113,6 +113,13 @@ class Product(Space):
     def validate(self, x: Tensor) -> Tensor:
         """Check shape and finiteness, then each factor's columns with the factor's own check;
         returns float rows (a factor may map its data into itself, e.g. a wrapping torus)."""
+        return self._checked(x, states=False)
+
+    def validate_states(self, x: Tensor) -> Tensor:
+        """:meth:`validate` with each factor's :meth:`~Space.validate_states` (a MASK state)."""
+        return self._checked(x, states=True)
+
+    def _checked(self, x: Tensor, states: bool) -> Tensor:
         x = torch.as_tensor(x)
         if x.ndim != 2 or x.shape[1] != self.event_shape[0]:
             raise SupportError(
@@ -127,7 +134,7 @@ class Product(Space):
             flat = x[:, self.columns(k)]
             raw = flat if isinstance(f, Discrete) else flat.reshape(x.shape[0], *f.event_shape)
             try:
-                parts.append(f.validate(raw))
+                parts.append(f.validate_states(raw) if states else f.validate(raw))
             except SupportError as exc:
                 cols = self.columns(k)
                 raise SupportError(f"{_columns(cols.start, cols.stop)}: {exc}") from None

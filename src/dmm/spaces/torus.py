@@ -14,7 +14,7 @@ import math
 import torch
 from torch import Tensor
 
-from .base import Space, expand_batch
+from .base import Space, expand_batch, whole_number
 
 TWO_PI = 2.0 * math.pi
 
@@ -24,13 +24,6 @@ def wrap(x: Tensor) -> Tensor:
     y = torch.remainder(x + math.pi, TWO_PI) - math.pi
     # remainder can round up to exactly 2π - π = π for tiny negative inputs; fold that back
     return torch.where(y >= math.pi, y - TWO_PI, y)
-
-
-def _is_integer(d: object) -> bool:
-    try:
-        return int(d) == d  # type: ignore[call-overload]
-    except (TypeError, ValueError, OverflowError):
-        return False
 
 
 class Torus(Space):
@@ -45,9 +38,7 @@ class Torus(Space):
     support_text = "angles in [-π, π)"
 
     def __init__(self, d: int, wrap_data: bool = False) -> None:
-        if isinstance(d, (bool, str)) or not _is_integer(d) or d <= 0:
-            raise ValueError(f"Torus needs a positive integer dimension, got {d!r}")
-        self.d = int(d)
+        self.d = whole_number(d, "Torus's dimension d")
         #: explicit opt-in: :meth:`validate` returns ``wrap(x)`` instead of rejecting angles outside
         self.wrap_data = bool(wrap_data)
         self.event_shape = (self.d,)

@@ -28,7 +28,7 @@ from ..processes.diffusion import Diffusion
 from ..processes.product import ProductProcess
 from ..reversal import Reversal
 from ..samplers import EulerMaruyama, Sampler, simulate
-from ..spaces.base import SupportError
+from ..spaces.base import SupportError, whole_number
 from .forward_checks import check_reaches_reference, check_simulation_finite
 from .result import CheckResult
 
@@ -290,10 +290,13 @@ def check_process(
     :class:`~dmm.spaces.SupportError`, a ``ValueError``, names the expected shape).
     Returns the results; raises ``AssertionError`` listing the failures when ``raise_on_failure``.
     """
+    n = whole_number(n, f"check_process({process.name}): n")
     try:
         x0 = process.space.validate(x0)
     except SupportError as error:
         raise SupportError(f"check_process({process.name}): x0: {error}") from None
+    if len(x0) == 0:
+        raise ValueError(f"check_process({process.name}): x0 has no rows")
     x0 = x0.repeat((n + x0.shape[0] - 1) // x0.shape[0], *[1] * (x0.ndim - 1))[:n]
     span = process.T - process.t_min
     times = [process.t_min + a * span for a in DYNKIN_FRACTIONS]
