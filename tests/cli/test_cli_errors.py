@@ -319,11 +319,10 @@ def test_force_never_replaces_a_file(capsys, tmp_path):
 
 
 def test_a_failed_start_removes_the_folder_it_created(capsys, tmp_path):
-    # data of size 1e30 overflow the first loss (a runtime failure, exit 1): no checkpoint was
-    # written, so nothing of the run is left behind
-    np.save(tmp_path / "big.npy", np.full((64, 2), 1e30))
-    raw = ["--set", "standardise=false"]  # standardised, these rows are all zero and train fine
-    assert main(_train(tmp_path / "run", tmp_path / "big.npy", *raw)) != 0
+    # a learning rate of 1e30 blows up the first steps (a runtime failure, exit 1): no checkpoint
+    # was written, so nothing of the run is left behind (data of size 1e30 did this before they
+    # were refused up front)
+    assert main(_train(tmp_path / "run", "moons", "--set", "lr=1e30")) != 0
     assert "diverged" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
 
@@ -346,6 +345,14 @@ def test_resume_never_goes_back_in_steps(capsys, tiny_run, tmp_path):
         capsys, ["train", "--resume", str(run), "--steps", "5"], "already at step 20", "--steps 5"
     )
     assert _snapshot(run) == before  # config.yaml still says what the checkpoint holds
+    # a finished run resumed at its own step count: it said "done ... wrote ..." and wrote nothing
+    assert main(["train", "--resume", str(run), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "already at step 20 of 20: nothing to train" in out and "wrote" not in out, out
+    assert _snapshot(run) == before
+    (run / "loss.png").unlink()  # a run killed between its last checkpoint and its loss plot
+    assert main(["train", "--resume", str(run), "--quiet"]) == 0
+    assert (run / "loss.png").is_file()
 
 
 def test_data_beyond_float32_is_one_line(capsys, tmp_path):

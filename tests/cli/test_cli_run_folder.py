@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import errno
 import json
+import os
 import shutil
 
 import pytest
@@ -70,6 +71,29 @@ def test_a_folder_that_refuses_eval_json_is_one_line_after_the_metrics(run, monk
     assert json.loads(captured.out)["step"] == 20  # the metrics reached the user first
     error = captured.err.strip().splitlines()[-1]  # after the notes on the metrics
     assert error == f"dmm: error: {run / 'eval.json'}: Read-only file system"
+
+
+@pytest.mark.parametrize("command", ["eval", "plot"])
+def test_a_read_only_run_folder_is_refused_before_any_sampling(run, monkeypatch, capsys, command):
+    """eval printed its JSON and then failed with status 2 (after all its sampling); plot wrote
+    samples.png and then failed on backward.gif."""
+    import dmm.cli.rundir
+
+    real = os.access
+
+    def refuse(path, mode, *args, **kwargs):  # as access(2) answers on a read-only mount
+        return False if mode & os.W_OK and str(path) == str(run) else real(path, mode)
+
+    for name in ("eval.json", "samples.png"):  # what another test may have left in tiny_run
+        (run / name).unlink(missing_ok=True)
+    monkeypatch.setattr(dmm.cli.rundir.os, "access", refuse)
+    argv = [command, str(run), "-n", "64", "--steps", "3", "--quiet"]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing was computed
+    error = captured.err.strip().splitlines()
+    assert len(error) == 1 and "cannot be written to (read-only)" in error[0], error
+    assert not (run / "eval.json").exists() and not (run / "samples.png").exists()
 
 
 def test_a_full_disk_leaves_no_checkpoint_temporary_and_no_folder(tmp_path, monkeypatch, capsys):
@@ -160,6 +184,16 @@ def test_an_unfinished_run_says_so_and_one_without_a_checkpoint_says_how_to_trai
     assert main(["sample", str(run), "-n", "4", "--steps", "2", "-o", str(out)]) == 0
     note = f"note: '{run}' stopped at step 20 of 50; dmm train --resume {run} continues it"
     assert note in capsys.readouterr().err
+    # a run still training (its lock held by a live process) is not called stopped: following
+    # the --resume advice gave "in use by PID"
+    from dmm.cli.train import LOCK, _namespace, _started
+
+    owner = os.getppid()
+    (run / LOCK).write_text(f"{owner} {_started(owner)} {_namespace() or '-'}")
+    assert main(["sample", str(run), "-n", "4", "--steps", "2", "-o", str(out), "--force"]) == 0
+    err = capsys.readouterr().err
+    assert f"is being trained (by PID {owner})" in err and "stopped" not in err, err
+    (run / LOCK).unlink()
     (run / "checkpoint.pt").unlink()
     assert main(["sample", str(run), "-n", "4", "-o", str(tmp_path / "y.npy")]) == 2
     _one_line(capsys, "has no checkpoint yet", f"dmm train --resume {run}")

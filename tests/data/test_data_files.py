@@ -207,3 +207,22 @@ def test_register_dataset() -> None:
         register_dataset("test-ones", ones, overwrite=True)
     finally:
         del BUILTIN_DATASETS["test-ones"]
+
+
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("a;b\n0.1;0.2\n0.3;0.4\n", "is not a number: '0.1;0.2' (values are separated by commas; "
+         "this file seems to use semicolons)"),
+        ("a;b;c\n0,5;1,2;3\n", "but the first data row has 3 values (values are separated by "
+         "commas; this file seems to use semicolons)"),
+        ("0.1\t0.2\n", "contains no data rows (values are separated by commas; this file seems "
+         "to use tabs)"),
+    ],
+)  # fmt: skip
+def test_a_file_of_other_separators_says_commas_are_read(tmp_path, text, needle):
+    path = tmp_path / "x.csv"
+    path.write_text(text)
+    with pytest.raises(DataError) as err:
+        load_array(path)
+    assert needle in str(err.value)

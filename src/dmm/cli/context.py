@@ -72,7 +72,7 @@ class Context:
 
 
 def read_rows(path: str, what: str) -> Tensor:
-    """A ``.npy``/``.csv`` file of context rows as ``(n, k)`` float64 (a 1-D file: ``k = 1``)."""
+    """A ``.npy``/``.csv``/``.parquet`` file of context rows as ``(n, k)`` float64 (a 1-D file: ``k = 1``)."""
     try:
         array = load_array(path)
     except DataError as exc:
@@ -90,7 +90,7 @@ def split_columns(
     """``(data without the columns names, those columns, the remaining column names)``."""
     if not columns:
         raise UsageError(
-            f"--context-column needs a .csv data file with a header row; '{spec}' has none"
+            f"--context-column needs a .csv data file with a header row (or a .parquet file); '{spec}' has none"
         )
     unknown = [n for n in names if n not in columns]
     if unknown:
@@ -110,7 +110,7 @@ def split_columns(
 
 def sample_rows(run_context: Context | None, value: str | None, n: int | None) -> Tensor | None:
     """The raw context rows of ``dmm sample --context VALUE`` for ``n`` samples (``None``: all
-    rows of a file): a ``.npy``/``.csv`` file of rows, or one vector ``v1,v2,...``."""
+    rows of a file): a ``.npy``/``.csv``/``.parquet`` file of rows, or one vector ``v1,v2,...``."""
     if run_context is None:
         if value is not None:
             raise UsageError("--context given, but the run was trained without a context")
@@ -120,7 +120,7 @@ def sample_rows(run_context: Context | None, value: str | None, n: int | None) -
             f"the run is conditional ({run_context.dim} context numbers per row): give --context "
             "FILE (one row per sample) or --context v1,v2,..."
         )
-    if Path(value).suffix.lower() in (".npy", ".csv"):
+    if Path(value).suffix.lower() in (".npy", ".csv", ".parquet"):
         rows = _by_name(read_rows(value, "--context"), read_columns(value), run_context)
         if n is not None and n != len(rows):
             raise UsageError(
@@ -131,7 +131,7 @@ def sample_rows(run_context: Context | None, value: str | None, n: int | None) -
             vector = [float(v) for v in value.split(",")]
         except ValueError:
             raise UsageError(
-                f"--context must be a .npy/.csv file or numbers v1,v2,..., got '{value}'"
+                f"--context must be a .npy/.csv/.parquet file or numbers v1,v2,..., got '{value}'"
             ) from None
         if n is None:
             raise UsageError("-n is required with a --context vector")

@@ -23,7 +23,7 @@ from ..processes.diffusion import Diffusion
 from ..reversal import Reversal
 from ..spaces import Euclidean
 from .errors import UsageError
-from .rundir import EVAL, Run, read_data, shared_rows
+from .rundir import EVAL, Run, read_data, require_writable, shared_rows
 from .rundir import load_run as _load_run
 from .sample import (
     add_sampling_options,
@@ -77,7 +77,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("run_dir", metavar="DIR", help="run folder written by dmm train")
     p.add_argument(
         "--data",
-        help="built-in data set name or .npy/.csv file (default: the run's own data: fresh "
+        help="built-in data set name or .npy/.csv/.parquet file (default: the run's own data: fresh "
         "draws of a built-in, the held-out rows of a file)",
     )
     p.add_argument(
@@ -443,6 +443,7 @@ def run(args: argparse.Namespace) -> int:
             f"--null-permutations must be 0 or at least 2, got {args.null_permutations}"
         )
     run_ = _load_run(args.run_dir, ema=not args.no_ema, device=args.device)
+    require_writable(run_.dir, "dmm eval writes eval.json into the run folder")
     setup = sampling_setup(run_, args)
     from .tables import is_table_run
 

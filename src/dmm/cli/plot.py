@@ -8,7 +8,7 @@ import argparse
 
 import torch
 
-from .rundir import GIF, LOSS_PLOT, SAMPLES_PLOT, load_run
+from .rundir import GIF, LOSS_PLOT, SAMPLES_PLOT, load_run, require_writable
 from .sample import (
     add_sampling_options,
     column_names,
@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if args.n < 1 or args.frames < 2:
         raise UsageError("-n must be positive and --frames at least 2")
     run_ = load_run(args.run_dir, ema=not args.no_ema, device=args.device)
+    require_writable(run_.dir, "dmm plot writes its figures into the run folder")
     setup = sampling_setup(run_, args)
     from .tables import is_table_run
 

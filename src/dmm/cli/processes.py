@@ -157,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for r in records:
         print(f"{r['name']}: {r['summary']}")
-        print("  params:   " + ", ".join(f"{k}={v}" for k, v in r["params"].items()))
+        print("  params:   " + ", ".join(f"{k}={_value(v)}" for k, v in r["params"].items()))
         samplers = ", ".join(
             f"{s}{' (default)' if s == r['default_sampler'] else ''}" for s in r["samplers"]
         )

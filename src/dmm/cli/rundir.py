@@ -400,6 +400,14 @@ def _read_data_file(run_dir: Path) -> Tensor:
     return torch.from_numpy(np.ascontiguousarray(array))
 
 
+def require_writable(folder: Path, what: str) -> None:
+    """A :class:`UsageError` before any work when ``folder`` cannot take a new file (``what``:
+    the command and the files it writes there): its permissions, or a read-only file system
+    (``access(2)`` reports both; the folder is not touched)."""
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{what}, but '{folder}' cannot be written to (read-only)")
+
+
 def check_device(name: str) -> None:
     """``--device``: ``cpu``, ``cuda`` or ``cuda:N``, and CUDA present when asked for."""
     if name not in ("cpu", "cuda") and not name.startswith("cuda:"):
@@ -452,11 +460,17 @@ def load_run(
     state = load_checkpoint(run_dir / CHECKPOINT, device)
     planned = (config.get("train") or {}).get("steps")
     if not started and isinstance(planned, int) and state["step"] < planned:
-        print(
-            f"note: '{run_dir}' stopped at step {state['step']} of {planned}; dmm train "
-            f"--resume {run_dir} continues it",
-            file=sys.stderr,
+        from .train import training_pid
+
+        pid = training_pid(run_dir)
+        now = (
+            f"is being trained (by PID {pid}): its last checkpoint, used here, is at step "
+            f"{state['step']} of {planned}"
+            if pid is not None
+            else f"stopped at step {state['step']} of {planned}; dmm train --resume {run_dir} "
+            "continues it"
         )
+        print(f"note: '{run_dir}' {now}", file=sys.stderr)
     try:
         built.model.load_state_dict(state["ema" if ema else "model"])
     except (RuntimeError, KeyError, TypeError) as exc:

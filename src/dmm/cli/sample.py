@@ -61,13 +61,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--given",
         metavar="PARTIAL",
-        help="a .npy/.csv file whose empty (NaN) cells are filled in given its other cells, one "
+        help="a .npy/.csv/.parquet file whose empty (NaN) cells are filled in given its other cells, one "
         "output row per row (inpainting)",
     )
     p.add_argument(
         "--context",
         metavar="FILE|V1,V2,...",
-        help="for a conditional run: a .npy/.csv file of context rows (one sample per row) or "
+        help="for a conditional run: a .npy/.csv/.parquet file of context rows (one sample per row) or "
         "one context vector for all -n samples (one that starts with a minus sign: "
         "--context=-1,2)",
     )

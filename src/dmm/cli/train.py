@@ -85,7 +85,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="process name (see `dmm processes`), or your own: FILE.py:NAME or "
         "package.module:NAME (NAME a Process or a factory taking the data)",
     )
-    p.add_argument("--data", help="built-in data set name or a .npy/.csv file of shape (n, ...)")
+    p.add_argument(
+        "--data", help="built-in data set name or a .npy/.csv/.parquet file of shape (n, ...)"
+    )
     p.add_argument("--steps", type=int, help="training steps")
     p.add_argument("--batch-size", type=int, help="batch size")
     p.add_argument("--out", help="run folder (default runs/<process>-<data>)")
@@ -124,7 +126,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--context",
         metavar="FILE",
-        help="condition on a context: a .npy/.csv file with one row of numbers per data row",
+        help="condition on a context: a .npy/.csv/.parquet file with one row of numbers per data row",
     )
     p.add_argument(
         "--context-column",
@@ -193,7 +195,7 @@ def _resolve(
     spec = saved_spec or get_process(name)
     data = args.data or content.get("data")
     if not data:
-        raise UsageError("--data is required (a built-in name or a .npy/.csv file)")
+        raise UsageError("--data is required (a built-in name or a .npy/.csv/.parquet file)")
     if saved is not None:  # a run from before `standardise` keeps training on raw values
         content["params"] = saved_params(spec, content.get("params"))
     over = file_overrides(spec, content)
@@ -400,6 +402,9 @@ def run(args: argparse.Namespace) -> int:
     if args.force and out.is_dir():
         _check_replaceable(out, spec.files.values())
     _barrier(world)  # every rank has passed every check before anything is written
+    if previous is not None and previous.checkpoint and done == train_config.steps and world == 1:
+        _nothing_to_train(out, done, previous.checkpoint.get("history", []))
+        return 0
     created = not out.exists()
     lock = None
     if rank == 0:
@@ -664,6 +669,30 @@ def _lock(out: Path) -> Path:
             f.write(" ".join("-" if v is None else str(v) for v in fields))
         return path
     raise UsageError(f"could not lock run folder '{out}'")
+
+
+def _nothing_to_train(out: Path, done: int, history: list[dict[str, Any]]) -> None:
+    """``--resume`` of a run already at its steps: say so (it said "done ... wrote ..." and
+    wrote nothing), and draw the loss plot of a run killed before it; a folder another
+    ``dmm train`` holds is refused as :func:`_lock` refuses it."""
+    pid = training_pid(out)
+    if pid is not None:
+        raise UsageError(
+            f"run folder '{out}' is in use by PID {pid} (another dmm train); wait for it or stop it"
+        )
+    if history and not (out / LOSS_PLOT).exists():
+        _loss_plot(history, out / LOSS_PLOT)
+    print(
+        f"'{out}' is already at step {done} of {done}: nothing to train (--steps N continues "
+        "it to step N)",
+        flush=True,
+    )
+
+
+def training_pid(out: Path) -> int | None:
+    """The PID of the ``dmm train`` that holds ``out``'s lock now, ``None`` where none does."""
+    owner = _lock_owner(Path(out) / LOCK)
+    return owner[0] if owner is not None and _lock_state(*owner) == "held" else None
 
 
 def _lock_owner(path: Path) -> tuple[int, int | None, str | None] | None:

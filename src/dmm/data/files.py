@@ -46,12 +46,14 @@ _MAX_LISTED_ROWS = 5
 
 
 def load_array(path: str | Path, missing: bool = False) -> np.ndarray:
-    """Read a numeric array from a ``.npy`` or ``.csv`` file and validate it.
+    """Read a numeric array from a ``.npy``, ``.csv`` or ``.parquet`` file and validate it.
 
     A ``.npy`` file may hold any numeric array with at least one axis (rows are samples). A
     ``.csv`` file is comma separated, one sample per line, with an optional single header row
     of non-numeric column names that is skipped; it always gives a 2-D array ``(rows, columns)``,
-    of dtype ``int64`` if every value is an integer literal and ``float64`` otherwise.
+    of dtype ``int64`` if every value is an integer literal and ``float64`` otherwise. A
+    ``.parquet`` file (with pyarrow) of numeric columns gives them likewise, as ``dmm sample``
+    writes them.
 
     ``missing=True`` reads cells to fill in: NaN values (and empty ``.csv`` cells, read as NaN)
     are allowed, and a ``.csv`` row of empty cells (``,,``) is a row of NaN; infinite values are
@@ -72,22 +74,28 @@ def load_array(path: str | Path, missing: bool = False) -> np.ndarray:
         array = _read_npy(path)
     elif suffix == ".csv":
         array = _read_csv(path, missing)
+    elif suffix == ".parquet":
+        array = _read_parquet(path, missing)
     else:
         raise DataError(
-            f"unsupported data file extension '{path.suffix}' for '{path}' (expected .npy or .csv)"
+            f"unsupported data file extension '{path.suffix}' for '{path}' (expected .npy, "
+            ".csv or .parquet)"
         )
-    _validate(array, path, min_ndim=2 if suffix == ".csv" else 1, missing=missing)
+    _validate(array, path, min_ndim=1 if suffix == ".npy" else 2, missing=missing)
     return array
 
 
 def read_columns(path: str | Path) -> list[str] | None:
-    """The column names of a ``.csv`` file's header row; ``None`` when its first row holds a
-    number (no header) or ``path`` is not a ``.csv`` file. An empty name becomes ``x<i>``.
+    """The column names of a ``.csv`` file's header row (``None`` when its first row holds a
+    number: no header) or of a ``.parquet`` file; ``None`` for other files. An empty name in a
+    header becomes ``x<i>``.
 
     Raises:
         DataError: the file cannot be read.
     """
     path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        return list(_parquet_table(path).column_names)
     if path.suffix.lower() != ".csv":
         return None
     lines = _csv_lines(path)
@@ -159,12 +167,13 @@ def _read_csv(path: Path, missing: bool = False) -> np.ndarray:
     if header is not None:
         lines = lines[1:]
     if not lines:
-        raise DataError(f"'{path}' contains no data rows")
+        hint = "" if header is None else _separator_hint(header[1])
+        raise DataError(f"'{path}' contains no data rows{hint}")
     width = len(lines[0][1])
     if header is not None and len(header[1]) != width:
         raise DataError(
             f"'{path}' header row has {len(header[1])} names "
-            f"but the first data row has {width} values"
+            f"but the first data row has {width} values{_separator_hint(header[1])}"
         )
     for number, fields in lines:
         if len(fields) != width:
@@ -183,8 +192,56 @@ def _read_csv(path: Path, missing: bool = False) -> np.ndarray:
             if not _is_number(field):
                 raise DataError(
                     f"'{path}' line {number} column {column} is not a number: '{field}'"
+                    + _separator_hint([field])
                 )
     raise DataError(f"'{path}' contains non-numeric values")  # pragma: no cover
+
+
+def _parquet_table(path: Path):
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise DataError(
+            "reading .parquet needs pyarrow: pip install pyarrow (or use .csv)"
+        ) from None
+    try:
+        return pq.read_table(path)
+    except Exception as exc:  # noqa: BLE001 - pyarrow's errors have no common base to name
+        raise DataError(f"could not read '{path}': {_one_line(exc)}") from None
+
+
+def _read_parquet(path: Path, missing: bool = False) -> np.ndarray:
+    """A ``.parquet`` file's columns as the columns of a 2-D array (``int64`` if every column is
+    of integers without empty cells, ``float64`` otherwise; empty cells are NaN)."""
+    import pyarrow.types as pt
+
+    table = _parquet_table(path)
+    if table.num_columns == 0 or table.num_rows == 0:
+        raise DataError(f"'{path}' contains no data rows")
+    columns = []
+    for name, column in zip(table.column_names, table.columns):
+        kind = column.type
+        if not (pt.is_integer(kind) or pt.is_floating(kind) or pt.is_boolean(kind)):
+            raise DataError(
+                f"'{path}' column '{name}' holds {kind}, not numbers (a table of text and "
+                "numbers: dmm train --process tabular)"
+            )
+        values = column.to_numpy(zero_copy_only=False)
+        if pt.is_uint64(kind) and len(values) and values.max() > np.iinfo(np.int64).max:
+            raise DataError(f"'{path}' column '{name}' holds integers beyond 2^63 - 1")
+        columns.append(values.astype(np.float64) if column.null_count else values)
+    if all(c.dtype.kind in "iub" for c in columns):
+        return np.stack(columns, axis=1).astype(np.int64)
+    return np.stack([c.astype(np.float64) for c in columns], axis=1)
+
+
+def _separator_hint(fields: list[str]) -> str:
+    """Where ``fields`` hold a ``;`` or a tab: that only commas separate values."""
+    used = next((sep for sep in (";", "\t") if any(sep in f for f in fields)), None)
+    if used is None:
+        return ""
+    name = "semicolons" if used == ";" else "tabs"
+    return f" (values are separated by commas; this file seems to use {name})"
 
 
 def _is_number(field: str) -> bool:

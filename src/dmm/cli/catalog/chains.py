@@ -45,7 +45,7 @@ CHAIN_HELP: dict[str, str] = {
     "parameterisation": "mean (the network gives p(x0|y) and the ratios follow) or ratio "
     "(the network gives the log-ratios directly)",
     "network": "backbone: mlp, transformer, or auto = the MLP while a coordinate has at most 512 "
-    "states (S, plus 1 for MASK; the MLP is cheaper per step there, measured), else the transformer",
+    "states (S, plus 1 for an absorbing chain's MASK; the MLP is cheaper per step there, measured), else the transformer",
     "hidden": "width of the MLP's hidden layers (network=mlp)",
     "depth": "number of residual hidden layers of the MLP (network=mlp)",
     "width": "token width of the transformer (network=transformer)",
