@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from orthant_quality import PAIRED_WITH, split_data
 
+from dmm.cli.config import writable_file
 from dmm.metrics import c2st_auc
 
 
@@ -99,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--runs", type=Path, nargs="*", default=[], help="JSONs of orthant_quality.py --draws R"
     )
-    ap.add_argument("--json", type=Path)
+    ap.add_argument("--json", type=writable_file("--json"))
     args = ap.parse_args(argv)
     for path in args.runs:  # before the slow part: every run must hold several draws per model
         rows = [r for d in json.loads(path.read_text())["data"].values() for run in d["runs"]

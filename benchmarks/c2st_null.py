@@ -17,11 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
+from dmm.cli.config import writable_file
 from dmm.metrics import c2st_auc, c2st_null_sd, c2st_permutation_null
 
 #: (rows per side, dimension, boosting iterations, replicates): wine's held-out size, a few
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--estimates", type=int, default=10)
     parser.add_argument("--permutations", type=int, default=10)
     parser.add_argument("--skip-large", action="store_true", help="leave out n = 2000")
-    parser.add_argument("--json", type=Path)
+    parser.add_argument("--json", type=writable_file("--json"))
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     grid = GRID if args.skip_large else GRID + LARGE
@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> None:
         estimates = args.estimates if n < 1000 else max(2, args.estimates // 2)
         rows.append(measure(n, d, max_iter, replicates, estimates, args.permutations))
         if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps(rows, indent=2) + "\n")
 
 

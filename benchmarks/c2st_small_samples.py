@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 import dmm.metrics.classifier as classifier
+from dmm.cli.config import writable_file
 from dmm.metrics import c2st_auc
 
 RULES = {"fixed-20": lambda rows: classifier.LEAF_ROWS, "leaf_rows": classifier.leaf_rows}
@@ -41,7 +42,7 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[15, 30, 60])
     ap.add_argument("--dim", type=int, default=4)
     ap.add_argument("--replicates", type=int, default=40)
-    ap.add_argument("--json", default=None)
+    ap.add_argument("--json", type=writable_file("--json"))
     args = ap.parse_args()
     torch.set_num_threads(1)
     rows = []
@@ -61,6 +62,7 @@ def main() -> None:
                     flush=True,
                 )
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         with open(args.json, "w") as f:
             json.dump({"replicates": args.replicates, "rows": rows}, f, indent=2)
 

@@ -6,7 +6,7 @@ samples judged by a classifier trained on real digits, and inpainting PSNR again
     class/inpaint
 
 Writes ``docs/results/chains_digits_<process>[_cond].json`` and
-``docs/figures/chains_digits_...png``.
+``docs/figures/chains_digits_...png`` (``--out`` and ``--figure`` elsewhere).
 CPU-sized: an MLP backbone, the registry default (``network=auto``) for digits; ``--network
 transformer`` is 7.4× slower per step on CPU (``benchmarks/chains_network_cost.py``)."""
 
@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from dmm.cli.catalog import build
-from dmm.cli.config import positive_whole
+from dmm.cli.config import positive_whole, writable_file
 from dmm.data.digits import digits_split
 from dmm.metrics.chains import chain_evaluate
 from dmm.reversal import Reversal
@@ -55,6 +55,18 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--t-min", type=float, default=1e-3)
     ap.add_argument("--inpaint-draws", type=int, default=8)
+    ap.add_argument(
+        "--out",
+        type=writable_file("--out"),
+        help="the JSON written (default: docs/results/chains_digits_<process>[_cond].json of this "
+        "repository, a committed result)",
+    )
+    ap.add_argument(
+        "--figure",
+        type=writable_file("--figure"),
+        help="the figure drawn (default: docs/figures/chains_digits_<process>[_cond].png of this "
+        "repository)",
+    )
     args = ap.parse_args()
     torch.set_num_threads(1)
     t_start = time.time()
@@ -134,11 +146,13 @@ def main() -> None:
     out["total_seconds"] = round(time.time() - t_start, 1)
     out["command"] = "python benchmarks/chains_digits.py " + " ".join(sys.argv[1:])  # as run
     tag = f"chains_digits_{args.process}" + ("_cond" if args.conditional else "")
-    (ROOT / "docs/results").mkdir(parents=True, exist_ok=True)
-    (ROOT / f"docs/results/{tag}.json").write_text(json.dumps(out, indent=2))
-    _figure(figs, ROOT / f"docs/figures/{tag}.png")
+    json_path = args.out or ROOT / f"docs/results/{tag}.json"
+    figure = args.figure or ROOT / f"docs/figures/{tag}.png"
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(out, indent=2))
+    _figure(figs, figure)
     print(json.dumps(out, indent=2))
-    print(f"wrote {ROOT / f'docs/results/{tag}.json'} and {ROOT / f'docs/figures/{tag}.png'}")
+    print(f"wrote {json_path} and {figure}")
 
 
 def _figure(figs: dict, path: Path) -> None:

@@ -3,10 +3,10 @@ Tweedie) of the chain DMMs as d and S grow: linear in both, no S^d anywhere.
 
     python benchmarks/chains_scaling.py          # ~1 minute on one core
 
-Prints a table and the log-log slopes, and writes ``docs/results/chains_scaling.json``. Timings are
-the median of repeated CPU-time measurements (``time.process_time``), batch 64, an MLP with 64
-hidden units (its input and output layers are ``d·S``-wide, so the network is linear in ``d·S`` as
-well)."""
+Prints a table and the log-log slopes, and writes ``docs/results/chains_scaling.json`` (``--out``
+elsewhere). Timings are the median of repeated CPU-time measurements (``time.process_time``), batch
+64, an MLP with 64 hidden units (its input and output layers are ``d·S``-wide, so the network is
+linear in ``d·S`` as well)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from dmm.cli.config import writable_file
 from dmm.losses import ScoreEntropy
 from dmm.networks import MLP
 from dmm.processes.chains import AbsorbingChain, UniformChain
@@ -75,9 +76,17 @@ def slope(xs, ys) -> float:
 
 
 def main() -> None:
-    argparse.ArgumentParser(
+    ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    ).parse_args()  # --help: the docstring; no options
+    )
+    ap.add_argument(
+        "--out",
+        type=writable_file("--out"),
+        default=ROOT / "docs/results/chains_scaling.json",
+        help="the JSON written (default: docs/results/chains_scaling.json of this repository, the "
+        "committed result)",
+    )
+    args = ap.parse_args()
     torch.set_num_threads(1)
     out: dict = {"batch": BATCH, "command": "python benchmarks/chains_scaling.py"}
     for cls in (UniformChain, AbsorbingChain):
@@ -98,8 +107,8 @@ def main() -> None:
             r = by_S[S]
             print(f"{32:>5} {S:>5} {r['train_ms']:8.2f} {r['tau_ms']:8.2f} {r['tweedie_ms']:8.2f}")
         print("log-log slopes:", {k: round(v, 2) for k, v in out[name]["slopes"].items()})
-    (ROOT / "docs/results").mkdir(parents=True, exist_ok=True)
-    (ROOT / "docs/results/chains_scaling.json").write_text(json.dumps(out, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(out, indent=2))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ KL(p_data || p̂) against terminal + loss + reconstruction (MATH.md §4, §8).
 
     python benchmarks/chains_tiny_oracle.py            # ~3 minutes on one core
 
-Writes ``docs/results/chains_tiny_oracle.json`` and ``docs/figures/chains_discretisation.png``.
+Writes ``docs/results/chains_tiny_oracle.json`` and ``docs/figures/chains_discretisation.png``
+(``--out`` and ``--figure`` elsewhere).
 Every number is exact (joint-space linear algebra, no Monte Carlo) except the training itself.
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from dmm.cli.config import writable_file
 from dmm.data.digits import tiny_chain, tiny_chain_pmf
 from dmm.metrics.chain_oracle import ExactChain
 from dmm.metrics.chains import entropy, kl_divergence, total_variation
@@ -120,9 +122,24 @@ def _loss(p):
 
 
 def main() -> None:
-    argparse.ArgumentParser(
+    ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    ).parse_args()  # --help: the docstring; no options
+    )
+    ap.add_argument(
+        "--out",
+        type=writable_file("--out"),
+        default=ROOT / "docs/results/chains_tiny_oracle.json",
+        help="the JSON written (default: docs/results/chains_tiny_oracle.json of this repository, "
+        "the committed result)",
+    )
+    ap.add_argument(
+        "--figure",
+        type=writable_file("--figure"),
+        default=ROOT / "docs/figures/chains_discretisation.png",
+        help="the figure drawn (default: docs/figures/chains_discretisation.png of this "
+        "repository, the committed one)",
+    )
+    args = ap.parse_args()
     torch.set_num_threads(1)
     t0 = time.time()
     res = {
@@ -130,13 +147,13 @@ def main() -> None:
         "command": "python benchmarks/chains_tiny_oracle.py",
     }
     res["seconds"] = round(time.time() - t0, 1)
-    (ROOT / "docs/results").mkdir(parents=True, exist_ok=True)
-    (ROOT / "docs/results/chains_tiny_oracle.json").write_text(json.dumps(res, indent=2))
-    _figure(res)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(res, indent=2))
+    _figure(res, args.figure)
     print(json.dumps(res, indent=2))
 
 
-def _figure(res: dict) -> None:
+def _figure(res: dict, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -152,7 +169,6 @@ def _figure(res: dict) -> None:
         ax.set_xlabel("steps")
         ax.legend()
     fig.tight_layout()
-    path = ROOT / "docs/figures/chains_discretisation.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
     plt.close(fig)

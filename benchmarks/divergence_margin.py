@@ -13,11 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from pathlib import Path
 
 import torch
 
 from dmm.cli.catalog import build, get_process
+from dmm.cli.config import writable_file
 from dmm.data import load_data
 from dmm.training import DIVERGENCE_FACTOR, Divergence, TrainConfig, train
 
@@ -59,7 +59,7 @@ def largest_ratio(process: str, data: str, steps: int, lr: float | None) -> dict
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=400)
-    parser.add_argument("--json", type=Path)
+    parser.add_argument("--json", type=writable_file("--json"))
     args = parser.parse_args()
     torch.set_num_threads(1)
     rows = [largest_ratio(p, d, args.steps, None) for p, d in CASES.items()]
@@ -73,6 +73,7 @@ def main() -> None:
         f"threshold {DIVERGENCE_FACTOR:g}: the worst ordinary run is {DIVERGENCE_FACTOR / worst:.0f}x below it"
     )
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(
             json.dumps({"threshold": DIVERGENCE_FACTOR, "rows": rows}, indent=2) + "\n"
         )

@@ -26,6 +26,8 @@ import torch
 import yaml
 from standardise import mean_scores, score_rows, train_cpu_seconds  # the sibling script
 
+from dmm.cli.config import writable_file
+
 GRIDS = ("uniform", "log-snr", "straight")
 
 
@@ -40,7 +42,7 @@ def main_() -> None:
     parser.add_argument("--sample-seeds", type=int, default=2, help="dmm eval seeds 0, 1, ...")
     parser.add_argument("--steps", type=int, help="training steps (default: the CLI's)")
     parser.add_argument("--batch-size", type=int, help="training batch (default: the CLI's)")
-    parser.add_argument("--json", type=Path)
+    parser.add_argument("--json", type=writable_file("--json"))
     args = parser.parse_args()
     torch.set_num_threads(1)
     rows = []
@@ -74,6 +76,7 @@ def main_() -> None:
             off = "-" if mean_off is None else f"{100 * mean_off:.2f}%"
             print(f"| {name} | {grid} | {auc:.3f} | {off} |")
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(
             json.dumps({"config": vars(args), "rows": rows}, indent=1, default=str)
         )

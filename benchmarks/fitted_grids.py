@@ -18,10 +18,10 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
 import torch
 
+from dmm.cli.config import writable_file
 from dmm.processes import VP
 from dmm.processes.schedules import CosineSchedule
 from dmm.reversal import Reversal
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=4000)
     parser.add_argument("--budget", type=int, default=10)
-    parser.add_argument("--json", type=Path)
+    parser.add_argument("--json", type=writable_file("--json"))
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     base = standard_mixture()
@@ -93,6 +93,7 @@ def main(argv: list[str] | None = None) -> dict:
     out = {"command": "python benchmarks/fitted_grids.py " + " ".join(argv or sys.argv[1:])}
     out |= {"settings": vars(args) | {"json": None}, "rows": rows}
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=1) + "\n")
     return out
 

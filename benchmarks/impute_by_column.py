@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from dmm.cli.config import writable_file
 from dmm.tabular import TabularModel
 from tabular import conform, impute_knn, kinds_of, load_table, seed_everything, split_rows
 
@@ -111,7 +112,7 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=10)
     ap.add_argument("--many", type=int, default=100)
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE")
-    ap.add_argument("--json", default=None)
+    ap.add_argument("--json", type=writable_file("--json"))
     ap.add_argument("--summarise", default=None, metavar="FILE", help="a finished run's --json")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -153,6 +154,7 @@ def main() -> None:
             done[done.split == s].groupby("imputer").error.apply(rmse).round(4).to_dict(),
         )
         if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
             with open(args.json, "w") as f:
                 json.dump({"settings": settings, "cells": cells}, f)
     report(pd.DataFrame(cells), frame, target)

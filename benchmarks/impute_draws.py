@@ -20,6 +20,7 @@ import time
 import numpy as np
 import torch
 
+from dmm.cli.config import writable_file
 from dmm.tabular import TabularModel
 from dmm.tabular.datasets import load_table
 
@@ -27,7 +28,7 @@ from dmm.tabular.datasets import load_table
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--draws", type=int, nargs="*", default=[10, 50])
-    ap.add_argument("--json", default=None)
+    ap.add_argument("--json", type=writable_file("--json"))
     args = ap.parse_args()
     torch.set_num_threads(1)
     frame, _ = load_table("iris", None, 0)
@@ -47,6 +48,7 @@ def main() -> None:
         rows.append(row)
         print(json.dumps({key: round(v, 2) for key, v in row.items()}))
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=2)
 

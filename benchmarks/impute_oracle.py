@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from dmm.cli.config import writable_file
 from dmm.tabular import TabularModel
 from tabular import conform, imputation_scores, impute_knn, impute_mean_mode, seed_everything
 
@@ -79,7 +80,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--draws", type=int, default=10)
     ap.add_argument("--steps", type=int, default=5000)
-    ap.add_argument("--json", default=None)
+    ap.add_argument("--json", type=writable_file("--json"))
     args = ap.parse_args()
     torch.set_num_threads(1)
     kinds = {c: "numeric" for c in NAMES} | {"class": "categorical"}
@@ -110,6 +111,7 @@ def main() -> None:
                     )
                 )
             if args.json:
+                args.json.parent.mkdir(parents=True, exist_ok=True)
                 with open(args.json, "w") as f:
                     json.dump(rows, f, indent=2)
     print("\nmeans over the seeds (RMSE; accuracy), and the paired difference to k-NN")

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import torch
 
+from dmm.cli.config import writable_file
 from dmm.data import load_data
 from dmm.losses import ImplicitScoreEntropy, SumLoss
 from dmm.metrics import c2st_auc, energy_distance
@@ -84,7 +85,7 @@ def main() -> None:
     ap.add_argument("variant", choices=VARIANTS)
     ap.add_argument("--steps", type=int, default=4000)
     ap.add_argument("--proposals", default="", help="comma-separated sampler proposal counts")
-    ap.add_argument("--json", type=Path)
+    ap.add_argument("--json", type=writable_file("--json"))
     args = ap.parse_args()
     torch.set_num_threads(1)
     data = load_data("8gaussians", 10000, torch.Generator().manual_seed(0))
@@ -115,6 +116,7 @@ def main() -> None:
     print(json.dumps({args.variant: out}, indent=1))
     if args.json:
         old = json.loads(args.json.read_text()) if args.json.exists() else {}
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({**old, args.variant: out}, indent=1) + "\n")
 
 

@@ -39,6 +39,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from dmm.cli.config import writable_file
 from dmm.cli.rundir import load_run, sampler_for
 from dmm.data import load_data
 from dmm.data.toy2d import EIGHT_GAUSSIANS_RADIUS, EIGHT_GAUSSIANS_STD
@@ -109,7 +110,7 @@ def main() -> None:
     parser.add_argument("run", type=Path)
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--modes", default=",".join(MODES))
-    parser.add_argument("--json", type=Path)
+    parser.add_argument("--json", type=writable_file("--json"))
     args = parser.parse_args()
     torch.set_num_threads(1)
     run = load_run(args.run)
@@ -165,6 +166,7 @@ def main() -> None:
             "samples": samples,
             "command": "python " + " ".join(sys.argv),
         }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=1) + "\n")
 
 

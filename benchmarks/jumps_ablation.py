@@ -16,11 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 
 import torch
 
 from dmm.cli.catalog import build
+from dmm.cli.config import writable_file
 from dmm.data import load_data
 from dmm.demo.torus_jump import black_cell_fraction
 from dmm.metrics import two_sample_report
@@ -84,7 +84,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=1500)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default="docs/results/jumps_ablation.json")
+    ap.add_argument(
+        "--out",
+        type=writable_file("--out"),
+        default="docs/results/jumps_ablation.json",
+        help="the JSON written (default: %(default)s, the committed result a trial run overwrites)",
+    )
     ap.add_argument(
         "--configs",
         type=int,
@@ -94,13 +99,13 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
     which = range(len(CONFIGS)) if args.configs is None else args.configs
-    old = json.loads(Path(args.out).read_text()) if args.configs and Path(args.out).exists() else []
+    old = json.loads(args.out.read_text()) if args.configs and args.out.exists() else []
     rows = old + [None] * (len(CONFIGS) - len(old))
     for i in which:
         rows[i] = run(CONFIGS[i], args.steps, args.seed)
         print(json.dumps(rows[i]), flush=True)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(rows, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(rows, indent=2))
 
 
 if __name__ == "__main__":

@@ -19,11 +19,12 @@ import argparse
 import json
 import statistics
 import time
-from pathlib import Path
 
 import torch
 
 from dmm.cli.catalog import build
+from dmm.cli.config import parse_sets, writable_file
+from dmm.cli.errors import USER_ERRORS, one_line
 from dmm.reversal import Reversal
 from dmm.training import adam
 
@@ -87,7 +88,7 @@ def measure(
     loss_name: str,
     process_name: str,
     parameterisation: str | None,
-    extra: dict[str, str] | None = None,
+    extra: dict | None = None,
 ) -> dict:
     params = {**NETWORK, "proposals": k, "sampler_proposals": k, "loss": loss_name, **(extra or {})}
     if parameterisation is not None:
@@ -147,21 +148,29 @@ def main() -> None:
     ap.add_argument(
         "--set", nargs="*", default=[], metavar="KEY=VALUE", help="more process parameters"
     )
-    ap.add_argument("--out", default="docs/results/jumps_cost.json")
+    ap.add_argument(
+        "--out",
+        type=writable_file("--out"),
+        default="docs/results/jumps_cost.json",
+        help="the JSON written (default: %(default)s, the committed result a trial run overwrites)",
+    )
     args = ap.parse_args()
-    extra = dict(item.split("=", 1) for item in args.set)
     torch.set_num_threads(1)
-    rows = [
-        measure(d, k, args.repeats, args.loss, args.process, par, extra)
-        for d in args.dims
-        for par in args.parameterisations
-        for k in args.ks
-    ]
+    try:
+        extra = parse_sets(args.set)
+        rows = [
+            measure(d, k, args.repeats, args.loss, args.process, par, extra)
+            for d in args.dims
+            for par in args.parameterisations
+            for k in args.ks
+        ]
+    except USER_ERRORS as exc:  # a bad --set: one line, as argparse's own errors
+        ap.exit(2, f"{ap.prog}: error: {one_line(exc)}\n")
     with_k1_ratios(rows)
     for r in rows:
         print(json.dumps({key: round(v, 3) if isinstance(v, float) else v for key, v in r.items()}))
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(rows, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(rows, indent=2))
 
 
 if __name__ == "__main__":

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 import torch
 from torch import nn
 
+from dmm.cli.config import writable_file
 from dmm.losses import DenoisingJumpScoreEntropy, ImplicitScoreEntropy
 from dmm.processes.torus_jump import TorusJump
 from dmm.testing.jump_oracles import ExactTorusRatio, standard_torus_mixture
@@ -52,7 +52,12 @@ def difference(loss_at, model, n: int) -> tuple[float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=40000)
-    ap.add_argument("--out", default="docs/results/jumps_loss_variance.json")
+    ap.add_argument(
+        "--out",
+        type=writable_file("--out"),
+        default="docs/results/jumps_loss_variance.json",
+        help="the JSON written (default: %(default)s, the committed result a trial run overwrites)",
+    )
     args = ap.parse_args()
     torch.set_num_threads(1)
     p, n = PROCESS, args.n
@@ -79,8 +84,8 @@ def main() -> None:
             }
         )
         print(json.dumps(rows[-1]), flush=True)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(rows, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(rows, indent=2))
 
 
 if __name__ == "__main__":

@@ -11,10 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 
 import torch
 
+from dmm.cli.config import writable_file
 from dmm.metrics import energy_distance
 from dmm.processes.schedules import LinearSchedule
 from dmm.processes.torus_jump import TorusJump
@@ -28,7 +28,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1500)
     ap.add_argument("--steps", type=int, nargs="*", default=[8, 16, 32, 64])
-    ap.add_argument("--out", default="docs/results/jumps_oracle.json")
+    ap.add_argument(
+        "--out",
+        type=writable_file("--out"),
+        default="docs/results/jumps_oracle.json",
+        help="the JSON written (default: %(default)s, the committed result a trial run overwrites)",
+    )
     args = ap.parse_args()
     torch.set_num_threads(1)
     # the process of the documented table (σ_J = 0.6, linear rate 1 -> 59, Λ(1) = 30)
@@ -66,8 +71,8 @@ def main() -> None:
             }
         )
         print(json.dumps(rows[-1]), flush=True)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({"floor": floor, "n": n, "rows": rows}, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"floor": floor, "n": n, "rows": rows}, indent=2))
     print(json.dumps(rows, indent=2))
 
 

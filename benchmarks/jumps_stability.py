@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from dmm.cli.config import writable_file
 from dmm.metrics import c2st_auc
 
 MODES = np.array([[-2.0, -2.0], [-2.0, 1.0], [1.0, -1.0], [2.5, 2.5]])
@@ -70,7 +71,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--kappa", type=float, default=50.0)
     ap.add_argument("--out", type=Path, default=Path("runs/jumps_stability"))
-    ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--json", type=writable_file("--json"), help="also write the results here")
     ap.add_argument("--resume", action="store_true", help="reuse sampled runs in --out")
     ap.add_argument("--divergences", nargs="*", default=["kl", "logistic"])
     args = ap.parse_args()
@@ -119,6 +120,7 @@ def main() -> None:
         print(json.dumps({divergence: results[divergence]}), flush=True)
     print(json.dumps(results, indent=1))
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=1) + "\n")
 
 

@@ -42,6 +42,7 @@ from levy_oracle import RadialOracle
 from torch import Tensor, nn
 
 from dmm.cli.catalog import build
+from dmm.cli.config import writable_file
 from dmm.data import load_data
 from dmm.metrics.tails import LEVELS, tail_summary
 from dmm.processes.levy_ou import LevyOU
@@ -102,7 +103,7 @@ def main() -> None:
     ap.add_argument(
         "--run-dir", type=Path, help="times: keep the trained model there (a rerun resumes it)"
     )
-    ap.add_argument("--json", type=Path)
+    ap.add_argument("--json", type=writable_file("--json"))
     args = ap.parse_args()
     torch.set_num_threads(1)
     # the data set's true index, and levy-ou's jump law of the same family (stable for stable data)

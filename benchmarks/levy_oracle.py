@@ -32,6 +32,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from dmm.cli.config import writable_file
 from dmm.data import load_data
 from dmm.data.heavy_tails import positive_stable
 from dmm.losses import DenoisingJumpScoreEntropy
@@ -176,7 +177,7 @@ def main() -> None:
     ap.add_argument("--nus", type=float, nargs="+", default=[1.5, 3.0])
     ap.add_argument("--draws", type=int, default=40000)
     ap.add_argument("--n", type=int, default=10000)
-    ap.add_argument("--json", type=Path)
+    ap.add_argument("--json", type=writable_file("--json"))
     ap.add_argument("--table", type=Path, help="print the table of an earlier --json and exit")
     args = ap.parse_args()
     if args.table:

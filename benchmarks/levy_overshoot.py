@@ -28,6 +28,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from levy_stability import narrow_mixture  # noqa: E402
 
+from dmm.cli.config import writable_file
+
 
 class BatchCauchy:
     """``h(x) = mean_j Cauchy_s(x - c_j)``: a Cauchy mixture centred at the rows ``c``."""
@@ -100,7 +102,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--steps", type=int, default=1500)
     ap.add_argument("--out", type=Path, default=Path("runs/levy_overshoot"))
-    ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--json", type=writable_file("--json"), help="also write the results here")
     args = ap.parse_args()
     torch.set_num_threads(1)
     import dmm.training
@@ -149,6 +151,7 @@ def main() -> None:
             results[name]["largest_term"] = inspect_term(run, largest)
         print(json.dumps({name: results[name]}), flush=True)
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=1) + "\n")
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from dmm.cli.config import writable_file
 from dmm.metrics import c2st_auc
 
 MEANS = np.array([[-2.0, -2.0], [-2.0, 2.0], [2.0, -2.0], [2.0, 2.0]])
@@ -53,7 +54,7 @@ def main() -> None:
     ap.add_argument("--std", type=float, default=0.05)
     ap.add_argument("--out", type=Path, default=Path("runs/levy_stability"))
     ap.add_argument("--divergences", nargs="+", default=["kl", "logistic"])
-    ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--json", type=writable_file("--json"), help="also write the results here")
     ap.add_argument("--samples", type=int, default=0, help="sample finished runs (0: do not)")
     ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                     help="more levy-ou parameters for every run (e.g. jump_scale=0.1)")  # fmt: skip
@@ -108,6 +109,7 @@ def main() -> None:
             results[variant]["c2st_auc"] = c2st_auc(torch.from_numpy(x), torch.from_numpy(held))
         print(json.dumps({variant: results[variant]}), flush=True)
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=1) + "\n")
 
 

@@ -25,6 +25,8 @@ import torch
 from peers import gmm  # the sibling scripts
 from standardise import run_cli
 
+from dmm.cli.config import writable_file
+
 
 def main_() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -33,7 +35,7 @@ def main_() -> None:
     parser.add_argument(
         "--set", dest="sets", nargs="*", default=[], help="KEY=VALUE settings passed to dmm train"
     )
-    parser.add_argument("--json", type=Path)
+    parser.add_argument("--json", type=writable_file("--json"))
     args = parser.parse_args()
     torch.set_num_threads(1)
     rows = []
@@ -75,6 +77,7 @@ def main_() -> None:
             rows.append(row)
             print(json.dumps(row), flush=True)
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
 
 

@@ -45,7 +45,7 @@ import numpy as np
 import torch
 
 from dmm.cli.catalog import build
-from dmm.cli.config import positive_whole
+from dmm.cli.config import positive_whole, writable_file
 from dmm.data import export_sklearn, load_data
 from dmm.metrics import c2st_auc, energy_distance, ks_per_feature, mean_over_draws
 from dmm.reversal import Reversal
@@ -226,7 +226,13 @@ def table(results: dict) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default="docs/results/orthant_quality")
+    ap.add_argument(
+        "--out",
+        type=writable_file("--out"),
+        default="docs/results/orthant_quality",
+        help="write OUT.json and OUT.md (default: %(default)s, the committed results a trial run "
+        "overwrites)",
+    )
     ap.add_argument(
         "--data", nargs="+", default=["orthant-gmm-2d", "orthant-gmm-10d", "wine", "breast_cancer"]
     )
@@ -305,7 +311,7 @@ def main(argv: list[str] | None = None) -> None:
                 print(data, seed, json.dumps(out["rows"]), flush=True)
             runs.append(run)
         results["data"][data] = {"runs": runs, "summary": summarise(runs)}
-    out = Path(args.out)
+    out = args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(_nulls(results), indent=1, default=_jsonable))
     out.with_suffix(".md").write_text(table(results) + "\n")

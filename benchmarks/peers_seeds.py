@@ -20,6 +20,8 @@ import math
 from collections import defaultdict
 from pathlib import Path
 
+from dmm.cli.config import writable_file
+
 
 def cells(runs: list[list[dict]]) -> dict[tuple[str, int], dict[str, list[float]]]:
     """``(set, budget) -> method -> [AUC of run 0, run 1, ...]`` over the cells every run has."""
@@ -89,12 +91,13 @@ def markdown(rows: list[dict], runs: int) -> str:
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("runs", nargs="+", type=Path, help="JSONs of peers.py --json")
-    parser.add_argument("--json", type=Path)
+    parser.add_argument("--json", type=writable_file("--json"))
     args = parser.parse_args(argv)
     runs = [json.loads(p.read_text())["rows"] for p in args.runs]
     rows = summarise(runs)
     print(markdown(rows, len(runs)))
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(rows, indent=1) + "\n")
     return rows
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
+from dmm.cli.config import writable_file
 from dmm.recipe import recipe
 from dmm.reversal import Reversal
 from dmm.samplers import simulate
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--generations", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--json")
+    ap.add_argument("--json", type=writable_file("--json"))
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     rows = [
@@ -89,9 +89,10 @@ def main(argv: list[str] | None = None) -> dict:
         for name in args.tables.split(",")
         for r in run_table(name, args.steps, args.generations, args.seed)
     ]
-    report = {"settings": vars(args), "rows": rows}
+    report = {"settings": vars(args) | {"json": args.json and str(args.json)}, "rows": rows}
     if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
     return report
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from dmm.cli.config import writable_file
 from dmm.cli.main import main
 
 #: name -> (data spec maker, training steps)
@@ -83,7 +84,7 @@ def mean_scores(rows: list[dict]) -> tuple[float, float | None, list[float]]:
 
 def main_() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--json", type=Path)
+    parser.add_argument("--json", type=writable_file("--json"))
     args = parser.parse_args()
     torch.set_num_threads(1)
     rows = []
@@ -120,6 +121,7 @@ def main_() -> None:
                     flush=True,
                 )
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
 
 

@@ -989,7 +989,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--quick", action="store_true", help="a tiny smoke run")
     ap.add_argument("--json", type=writable_file("--json"), default=None)
-    ap.add_argument("--markdown", type=Path, default=None)
+    ap.add_argument("--markdown", type=writable_file("--markdown"), default=None)
     ap.add_argument("--traceback", action="store_true", help="print failures' tracebacks")
     args = ap.parse_args(argv)
     defaults = QUICK if args.quick else FULL

@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 import torch
 
+from dmm.cli.config import writable_file
 from dmm.data import load_data
 from dmm.data.heavy_tails import student_t
 from dmm.metrics.tails import hill_index
@@ -63,7 +64,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=20000, help="rows per draw (the protocol's 20 000)")
     ap.add_argument("--draws", type=int, default=20)
-    ap.add_argument("--json", default=None)
+    ap.add_argument("--json", type=writable_file("--json"))
     args = ap.parse_args()
     torch.set_num_threads(1)
     rows = []
@@ -93,6 +94,7 @@ def main() -> None:
         cells = [f"{r['mean']:.2f} ± {r['sd']:.2f} ({r['logerr']:.2f})" for r in mine]
         print(f"| {name} ({true:g}) | " + " | ".join(cells) + " |")
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         with open(args.json, "w") as fh:
             json.dump(
                 {

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import torch
 
+from dmm.cli.config import writable_file
+
 SETS = (
     "student-t-1.5-2d",
     "student-t-2-2d",
@@ -85,7 +87,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=10000)
     ap.add_argument("--sets", nargs="+", default=list(SETS))
-    ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--json", type=writable_file("--json"), help="also write the results here")
     ap.add_argument("--table", type=Path, help="print the table of these results and exit")
     args = ap.parse_args()
     if args.table:
@@ -98,6 +100,7 @@ def main() -> None:
         print(json.dumps({name: results[name]}), flush=True)
     print(table(results))
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=1) + "\n")
 
 

@@ -15,10 +15,10 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
 import torch
 
+from dmm.cli.config import writable_file
 from dmm.data import load_data
 from dmm.losses.times import LogUniformMixture, UniformTimes
 from dmm.metrics import c2st_auc
@@ -60,7 +60,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--seeds", default="0,1")
-    parser.add_argument("--json", type=Path)
+    parser.add_argument("--json", type=writable_file("--json"))
     args = parser.parse_args()
     torch.set_num_threads(1)
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -73,6 +73,7 @@ def main() -> None:
               f"AUC {[round(r['c2st_auc'], 3) for r in mine]}")  # fmt: skip
     print(f"two fresh samples: AUC {floor:.3f}; off-board 0")
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"steps": args.steps, "n": N, "runs": runs,
                                          "c2st_auc_fresh": floor,
                                          "command": "python " + " ".join(sys.argv)},

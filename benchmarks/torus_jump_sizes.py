@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from jumps_stability import features, near_modes, von_mises_mixture  # the same data and checks
 
+from dmm.cli.config import writable_file
 from dmm.data import load_data
 from dmm.demo.torus_jump import black_cell_fraction
 from dmm.metrics import c2st_auc, energy_distance, two_sample_report
@@ -194,7 +195,7 @@ def main() -> None:
     )
     ap.add_argument("--set", nargs="*", default=[], help="KEY=VALUE for every configuration")
     ap.add_argument("--out", type=Path, default=Path("runs/torus_jump_sizes"))
-    ap.add_argument("--json", type=Path)
+    ap.add_argument("--json", type=writable_file("--json"))
     ap.add_argument("--resume", action="store_true", help="reuse sampled runs in --out")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -206,6 +207,7 @@ def main() -> None:
             results["runs"].setdefault(name, {"params": params})[data] = row
             print(json.dumps({name: {data: row}}), flush=True)
             if args.json:
+                args.json.parent.mkdir(parents=True, exist_ok=True)
                 args.json.write_text(json.dumps(results, indent=1) + "\n")
     print(json.dumps(results, indent=1))
 

@@ -22,12 +22,12 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import torch
 from peers import N_DATA, draw  # the sibling script
 
 from dmm.cli.catalog import build
+from dmm.cli.config import writable_file
 from dmm.metrics import c2st_auc
 from dmm.reversal import Reversal
 from dmm.samplers import (
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--budgets", type=int, nargs="+", default=[10, 20])
-    parser.add_argument("--json", type=Path)
+    parser.add_argument("--json", type=writable_file("--json"))
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     try:  # scikit-learn's classifier (C2ST) runs OpenMP threads
@@ -113,6 +113,7 @@ def main(argv: list[str] | None = None) -> dict:
         "rows": rows,
     }
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=1) + "\n")
     return out
 

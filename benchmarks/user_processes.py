@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from dmm.cli.config import writable_file
 from dmm.data import load_data
 from dmm.metrics import c2st_auc, energy_distance
 
@@ -142,7 +143,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/user"))
     parser.add_argument("--only", choices=("jump-diffusion", "mixed"))
     parser.add_argument("--resume", action="store_true", help="reuse trained runs in --out")
-    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--json", type=writable_file("--json"), help="also write the results here")
     args = parser.parse_args()
     os.chdir(ROOT)
     torch.set_num_threads(1)
@@ -158,6 +159,7 @@ def main() -> None:
     if args.json:  # parts not run this time are kept from the file
         old = json.loads(args.json.read_text()) if args.json.exists() else {}
         old.pop("command", None)
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({**old, **results}, indent=1) + "\n")
 
 

@@ -22,6 +22,8 @@ from pathlib import Path
 import torch
 from standardise import mean_scores, score_rows, train_cpu_seconds  # the sibling script
 
+from dmm.cli.config import writable_file
+
 
 def main_() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -29,7 +31,7 @@ def main_() -> None:
     parser.add_argument("--batches", type=int, nargs="+", default=[256, 512, 1024])
     parser.add_argument("--seeds", type=int, default=2, help="training seeds 0, 1, ...")
     parser.add_argument("--sample-seeds", type=int, default=2, help="dmm eval seeds 0, 1, ...")
-    parser.add_argument("--json", type=Path)
+    parser.add_argument("--json", type=writable_file("--json"))
     args = parser.parse_args()
     torch.set_num_threads(1)
     rows = []
@@ -60,6 +62,7 @@ def main_() -> None:
             cpu = sorted({round(r["train_cpu_seconds"]) for r in sel})
             print(f"| {name} | {batch} | {auc:.3f} | {off} | {', '.join(map(str, cpu))} |")
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(
             json.dumps({"config": vars(args), "rows": rows}, indent=1, default=str)
         )

@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from peers import N_DATA, draw  # noqa: E402
 from standardise import run_cli  # noqa: E402
 
+from dmm.cli.config import writable_file
 from dmm.data.registry import DATASET_INFO  # noqa: E402
 from dmm.metrics import c2st_auc  # noqa: E402
 
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--train-steps", type=int, help="default: the CLI's (a smoke test: 50)")
-    parser.add_argument("--json", type=Path)
+    parser.add_argument("--json", type=writable_file("--json"))
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     try:
@@ -98,6 +99,7 @@ def main(argv: list[str] | None = None) -> dict:
     out = {"command": "python benchmarks/vp_sampler_budget.py " + " ".join(argv or sys.argv[1:])}
     out |= {"settings": {k: v for k, v in vars(args).items() if k != "json"}, "rows": rows}
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=1) + "\n")
     return out
 

@@ -34,6 +34,8 @@ import torch
 
 from dmm.cli.catalog import build
 from dmm.cli.catalog.jumps import READ_FROM_DATA
+from dmm.cli.config import writable_file
+from dmm.cli.errors import USER_ERRORS, UsageError, one_line
 from dmm.data import load_data
 from dmm.metrics.tails import LEVELS, data_fraction, tail_summary, weissman_quantile
 from dmm.plotting import plot_tails
@@ -53,7 +55,9 @@ def parse_set(items: list[str]) -> dict[str, object]:
     """``key=value`` pairs (values parsed as Python literals where possible)."""
     out: dict[str, object] = {}
     for item in items:
-        key, value = item.split("=", 1)
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"expected key=value, got {item!r}")
         try:
             out[key] = ast.literal_eval(value)
         except (ValueError, SyntaxError):
@@ -371,8 +375,8 @@ def main() -> None:
     ap.add_argument(
         "--out",
         default="docs/results",
-        help="folder of the results (default: the files docs/studies/jumps.md shows, rewritten; give "
-        "another folder to keep them)",
+        help="folder of the results (default: %(default)s, the files docs/studies/jumps.md shows, "
+        "rewritten; give another folder to keep them)",
     )
     ap.add_argument(
         "--table",
@@ -394,7 +398,9 @@ def main() -> None:
         "what the training rows know far out, and exit",
     )
     ap.add_argument(
-        "--figure", help="also plot P(|x| > r) of the data and of each process's samples (PNG path)"
+        "--figure",
+        type=writable_file("--figure"),
+        help="also plot P(|x| > r) of the data and of each process's samples (PNG path)",
     )
     args = ap.parse_args()
     if args.table:
@@ -406,14 +412,22 @@ def main() -> None:
     if args.floors:
         print(floors_table(args.table_data, args.n))
         return
+    try:
+        run(args)
+    except (*USER_ERRORS, argparse.ArgumentTypeError) as exc:  # an unknown --data, a bad
+        ap.exit(2, f"{ap.prog}: error: {one_line(exc)}\n")  # --levy-set, --out: one line
+
+
+def run(args: argparse.Namespace) -> None:
+    """Train and score ``--processes`` on ``--data`` and write the report (and ``--figure``)."""
+    scaled = "" if args.data_scale == 1 else f"_x{args.data_scale:g}"
+    path = writable_file("--out")(str(Path(args.out, f"heavy_{args.data}{scaled}{args.tag}.json")))
     torch.set_num_threads(1)
     # --data-scale multiplies the data: log-errors of quantiles and floors do not change with it
     data = args.data_scale * load_data(
         args.data, TRAIN_ROWS, torch.Generator().manual_seed(args.seed)
     )
     truth = tail_summary(load_data(args.data, 10**6, torch.Generator().manual_seed(99)))
-    scaled = "" if args.data_scale == 1 else f"_x{args.data_scale:g}"
-    path = Path(args.out, f"heavy_{args.data}{scaled}{args.tag}.json")
     # runs of single processes (--processes) merge into one report per data set
     old = json.loads(path.read_text()) if path.exists() else {}
     report = {
@@ -450,7 +464,11 @@ def main() -> None:
             }
         )
         report[name] = res
-        report["args"][name] = vars(args) | {"overrides": overrides[name], "steps": res["steps"]}
+        report["args"][name] = vars(args) | {
+            "figure": args.figure and str(args.figure),
+            "overrides": overrides[name],
+            "steps": res["steps"],
+        }
         print(name, json.dumps(res), flush=True)
     Path(args.out).mkdir(parents=True, exist_ok=True)
     if path.exists():  # merge with what other runs wrote meanwhile

@@ -22,7 +22,8 @@ from pathlib import Path
 import torch
 
 from dmm.cli.catalog import build
-from dmm.cli.config import parse_sets
+from dmm.cli.config import parse_sets, writable_file
+from dmm.cli.errors import USER_ERRORS, one_line
 from dmm.data import load_data
 from dmm.metrics import two_sample_report
 from dmm.reversal import Reversal
@@ -40,14 +41,32 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--set", nargs="*", default=[], help="process params KEY=VALUE")
     ap.add_argument(
-        "--out", default="docs/results", help="folder of the JSON and samples (docs/ rewritten)"
+        "--out",
+        default="docs/results",
+        help="folder of the JSON and samples (default: %(default)s, the files docs/studies/jumps.md "
+        "shows, rewritten)",
     )
     ap.add_argument(
-        "--figure", default="docs/figures", help="folder of the figure (docs/ rewritten)"
+        "--figure",
+        default="docs/figures",
+        help="folder of the figure (default: %(default)s, the one docs/studies/jumps.md shows, "
+        "rewritten)",
     )
     ap.add_argument("--device", default="cpu", help="device for training and sampling")
     ap.add_argument("--tag", default="", help="suffix of the output names, e.g. -small-jumps")
     args = ap.parse_args()
+    try:
+        run(args)
+    except (*USER_ERRORS, argparse.ArgumentTypeError) as exc:  # an unknown --data, a bad --set,
+        ap.exit(2, f"{ap.prog}: error: {one_line(exc)}\n")  # --out or --figure: one line
+
+
+def run(args: argparse.Namespace) -> None:
+    """Train, sample, score and write ``--out``'s JSON and samples and ``--figure``'s plot."""
+    name = f"{args.data}{args.tag}"
+    for flag, path in (("--out", Path(args.out, f"{name}.json")),
+                       ("--figure", Path(args.figure, f"jumps_{name}.png"))):  # fmt: skip
+        writable_file(flag)(str(path))  # before training, not after it
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(args.seed)
     built = build(
@@ -98,7 +117,6 @@ def main() -> None:
             black_fraction_data=black_cell_fraction(held),
             black_fraction_uniform=0.5,
         )
-    name = f"{args.data}{args.tag}"
     torch.save(samples, Path(args.out, f"{name}_samples.pt"))
     report.update(
         train_seconds=train_s,

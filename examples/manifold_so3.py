@@ -192,7 +192,7 @@ def main() -> None:
         help="equivariant BodyFrameScore: the network reads the view rotated into the pose's frame",
     )
     ap.add_argument("--oracle", action="store_true", help="exact conditional score, no training")
-    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--batch", type=positive_whole("--batch"), default=256)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument(
@@ -201,12 +201,12 @@ def main() -> None:
         default=0,
         help="mixture: log-likelihood (probability-flow ODE) of this many held-out samples",
     )
-    ap.add_argument("--loglik-steps", type=int, default=200)
-    ap.add_argument("--steps", type=int, default=3000)
-    ap.add_argument("--hidden", type=int, default=256)
-    ap.add_argument("--n", type=int, default=2048)
-    ap.add_argument("--views", type=int, default=8)
-    ap.add_argument("--sample-steps", type=int, default=200)
+    ap.add_argument("--loglik-steps", type=positive_whole("--loglik-steps"), default=200)
+    ap.add_argument("--steps", type=positive_whole("--steps"), default=3000)
+    ap.add_argument("--hidden", type=positive_whole("--hidden"), default=256)
+    ap.add_argument("--n", type=positive_whole("--n"), default=2048)
+    ap.add_argument("--views", type=positive_whole("--views"), default=8)
+    ap.add_argument("--sample-steps", type=positive_whole("--sample-steps"), default=200)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     torch.set_num_threads(1)

@@ -12,6 +12,7 @@ import time
 
 import torch
 
+from dmm.cli.config import positive_whole
 from dmm.data.so3 import torus_vonmises
 from dmm.losses import DenoisingScoreMatching
 from dmm.metrics import energy_distance
@@ -25,10 +26,10 @@ from dmm.training import TrainConfig, train
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=3000)
-    ap.add_argument("--hidden", type=int, default=128)
-    ap.add_argument("--n", type=int, default=2000)
-    ap.add_argument("--sample-steps", type=int, default=200)
+    ap.add_argument("--steps", type=positive_whole("--steps"), default=3000)
+    ap.add_argument("--hidden", type=positive_whole("--hidden"), default=128)
+    ap.add_argument("--n", type=positive_whole("--n"), default=2000)
+    ap.add_argument("--sample-steps", type=positive_whole("--sample-steps"), default=200)
     ap.add_argument("--potential", action="store_true", help="PotentialParam instead of ScoreParam")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()

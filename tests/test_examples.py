@@ -176,3 +176,68 @@ def test_the_benchmarks_readme_names_every_script():
     readme = (ROOT / "benchmarks" / "README.md").read_text()
     scripts = [*(ROOT / "benchmarks").glob("*.py"), *(ROOT / "benchmarks").glob("*.sh")]
     assert [p.name for p in scripts if p.name not in readme] == []
+
+
+def _fail_if_trained(*args, **kwargs):
+    raise AssertionError("trained before the arguments were checked")
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "message"),
+    [
+        ("jumps_torus", ["--data", "nope"], "unknown data set or missing file 'nope'"),
+        ("jumps_torus", ["--set", "hidden"], "--set expects KEY=VALUE"),
+        ("jumps_torus", ["--out", "{file}/out"], "--out cannot write"),
+        ("jumps_torus", ["--figure", "{file}/figures"], "--figure cannot write"),
+        ("jumps_heavy_tails", ["--data", "nope"], "unknown data set or missing file 'nope'"),
+        ("jumps_heavy_tails", ["--out", "{file}/out"], "--out cannot write"),
+    ],
+)
+def test_a_bad_jumps_example_argument_is_one_line_and_status_2_before_training(
+    name, args, message, tmp_path, monkeypatch, capsys
+):
+    """They ended in a traceback, jumps_torus's --out only after the whole training."""
+    (tmp_path / "a-file").write_text("")
+    module = _load(name)
+    monkeypatch.setattr(module, "train", _fail_if_trained)
+    defaults = ["--out", str(tmp_path / "out"), "--figure", str(tmp_path / "figures")]
+    if name == "jumps_heavy_tails":
+        defaults = defaults[:2]
+    argv = [a.format(file=tmp_path / "a-file") for a in args]
+    monkeypatch.setattr("sys.argv", [f"{name}.py", *defaults, *argv])
+    with pytest.raises(SystemExit) as exit_:
+        module.main()
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"{name}.py: error: {message}"), err
+
+
+@pytest.mark.parametrize(
+    ("name", "argv", "work", "message"),
+    [
+        ("manifold_torus", ["--n", "0"], "train", "argument --n: --n takes a positive whole"),
+        ("manifold_so3", ["mixture", "--steps", "-3"], "train", "argument --steps: --steps takes"),
+        ("tabular_orders", ["--rows", "3"], "TabularModel", "--rows must be at least 50, got 3"),
+        ("custom_sde", ["--quick", "--out", "{file}/out"], "train", "--out cannot write"),
+        ("demo_gallery", ["--copy-to", "{file}/docs"], "main", "--copy-to cannot make"),
+    ],
+)
+def test_a_bad_example_argument_is_an_argparse_error_before_any_work(
+    name, argv, work, message, tmp_path, monkeypatch, capsys
+):
+    (tmp_path / "a-file").write_text("")
+    module = _load(name)
+    monkeypatch.setattr(module, work, _fail_if_trained)  # demo_gallery's main is dmm demo
+    argv = [a.format(file=tmp_path / "a-file") for a in argv]
+    monkeypatch.setattr("sys.argv", [f"{name}.py", *argv])
+    run = module.run if name == "demo_gallery" else module.main
+    with pytest.raises(SystemExit) as exit_:
+        run()
+    assert exit_.value.code == 2
+    assert f"{name}.py: error: {message}" in capsys.readouterr().err
+
+
+def test_custom_sde_quick_writes_its_figure_where_out_says(tmp_path):
+    # --quick ignored --out silently; it writes the figure when --out is given
+    _load("custom_sde").main(["--quick", "--out", str(tmp_path / "new")])
+    assert (tmp_path / "new" / "samples.png").is_file()
