@@ -298,3 +298,34 @@ def test_torus_brownian_wraps_angles_when_asked_as_torus_jump_does():
         build("torus-brownian", outside)
     wrapping = build("torus-brownian", outside, {"wrap": True, "hidden": 16, "depth": 1})
     assert torch.allclose(wrapping.data, data, atol=1e-5)
+
+
+def test_a_wrapping_torus_notes_degrees_and_a_constant_angle():
+    """Degrees with wrap=true were read as radians without a word; a constant angle column got
+    the note the other processes print only on R^d and the orthant."""
+    g = torch.Generator().manual_seed(0)
+    degrees = torch.rand(64, 2, generator=g) * 360 - 180
+    built = build("torus-brownian", degrees, {"wrap": True, "hidden": 16, "depth": 1})
+    assert any("wrap=true reads radians" in note and "degrees?" in note for note in built.notes)
+    radians = torch.rand(64, 2, generator=g) * 2 * math.pi  # [0, 2π): within two turns
+    built = build("torus-brownian", radians, {"wrap": True, "hidden": 16, "depth": 1})
+    assert not any("reads radians" in note for note in built.notes)
+    radians[:, 1] = 0.5
+    built = build("torus-brownian", radians, {"wrap": True, "hidden": 16, "depth": 1})
+    assert any("coordinate(s) 1 = 0.5 in every row" in note for note in built.notes)
+
+
+def test_angles_in_0_2pi_come_back_in_0_2pi():
+    """A wrapping torus trained on angles in [0, 2π) gave samples in [-π, π), and a filled row
+    mixed both ranges (a given 5.5 beside a drawn -2.8)."""
+    g = torch.Generator().manual_seed(0)
+    data = torch.rand(64, 2, generator=g) * 2 * math.pi  # [0, 2π)
+    built = build("torus-brownian", data, {"wrap": True, "hidden": 16, "depth": 1})
+    assert built.from_zero
+    y = torch.rand(200, 2, generator=g) * 2 * math.pi - math.pi  # the model's angles
+    out = built.decode(y)
+    assert (out >= 0).all() and (out < 2 * math.pi).all()
+    assert torch.allclose(built.encode(out), y, atol=1e-5)
+    assert torch.allclose(built.encode(data), built.data, atol=1e-6)
+    for rows in (data - math.pi, data / 3):  # [-π, π), and [0, 2π/3): no other range is read
+        assert not build("torus-brownian", rows, {"wrap": True, "hidden": 16, "depth": 1}).from_zero

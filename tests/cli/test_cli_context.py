@@ -238,6 +238,8 @@ def test_a_context_file_with_a_header_is_matched_by_name(tmp_path, capsys):
         assert main([*sample, "--steps", "3", "--quiet"]) == 0
         outs[name] = np.load(out)
     np.testing.assert_array_equal(outs["uv"], outs["vu"])  # the same rows, named in either order
+    # (5, -5) lies beyond the training contexts (about ±4): noted for both files, by name
+    assert capsys.readouterr().err.count("1 of the 2 context rows lie beyond the training") == 2
     bad = [
         "sample",
         str(run),
@@ -269,3 +271,33 @@ def test_eval_of_a_conditional_chain_run_keeps_its_context_continuous(
     assert main([*argv, "--out", str(run), "--steps", "5", "--quiet", "--set", "hidden=16"]) == 0
     assert main(["eval", str(run), "--quiet", "--steps", "3", "--null-permutations", "0"]) == 0
     assert seen[0].is_floating_point() and not torch.equal(seen[0][:, 2], seen[0][:, 2].round())
+
+
+def test_a_context_beyond_the_training_contexts_is_noted(labelled, tmp_path, capsys):
+    """A context of 50 where the training contexts ran from 0 to 2 sampled at 1e12, silently."""
+    _, run = labelled
+    out = tmp_path / "s.npy"
+    argv = ["sample", str(run), "-n", "4", "--steps", "3", "-o", str(out), "--quiet"]
+    assert main([*argv, "--context", "1"]) == 0
+    assert "beyond the training contexts" not in capsys.readouterr().err
+    assert main([*argv, "--context", "5", "--force"]) == 0
+    err = capsys.readouterr().err
+    assert "note: 4 of the 4 context rows lie beyond the training contexts in 'label' " in err
+    assert "(training contexts 0 to 1)" in err
+
+
+def test_a_training_context_of_a_decimal_is_not_beyond_itself(tmp_path, capsys):
+    """context.npy holds float32's 0.1 (0.1000000015): --context 0.1 read as float64 was 'beyond
+    the training contexts' (found by a review)."""
+    rng = np.random.default_rng(0)
+    c = rng.choice([0.1, 0.2, 0.3], size=300)
+    table = np.c_[rng.normal(size=(300, 2)) + c[:, None], c]
+    np.savetxt(tmp_path / "lab.csv", table, delimiter=",", header="x,y,c", comments="")
+    run = tmp_path / "run"
+    argv = ["train", "--process", "vp", "--data", str(tmp_path / "lab.csv"), "--out", str(run)]
+    assert main([*argv, "--context-column", "c", *SMALL, "--steps", "3"]) == 0
+    capsys.readouterr()
+    sample = ["sample", str(run), "-n", "4", "--steps", "2", "--quiet", "-o"]
+    assert main([*sample, str(tmp_path / "a.npy"), "--context", "0.1"]) == 0
+    assert main([*sample, str(tmp_path / "b.npy"), "--context", "0.3"]) == 0
+    assert "beyond the training contexts" not in capsys.readouterr().err

@@ -264,3 +264,34 @@ def test_a_subset_of_a_large_file_is_drawn_from_its_training_rows(tmp_path, monk
     assert len(stored) < 400 and not set(stored) & set(held.tolist())
     load_run(out)
     assert set(np.load(tmp_path / "seen.npy")[:, 0].astype(int)) <= set(stored)
+
+
+def test_training_rows_written_otherwise_are_still_counted():
+    """The same rotations written at 8 decimals were 109 of 360 training rows, the same angles
+    wrapped in float64 94 of 400: eval's 'the metrics flatter it' note undercounted them."""
+    from dmm.cli.rundir import shared_rows
+
+    rng = np.random.default_rng(0)
+    pool = torch.from_numpy(rng.uniform(-1, 1, size=(360, 9))).float()
+    rounded = torch.from_numpy(np.round(pool.double().numpy(), 8))
+    assert shared_rows(rounded, pool) == 360
+    angles = rng.uniform(0, 2 * np.pi, size=(400, 2))
+    wrapped64 = torch.from_numpy((angles + np.pi) % (2 * np.pi) - np.pi).float()
+    wrapped32 = (
+        torch.remainder(torch.from_numpy(angles).float() + torch.pi, 2 * torch.pi) - torch.pi
+    )
+    assert shared_rows(wrapped64, wrapped32) == 400
+    other = torch.from_numpy(rng.uniform(-1, 1, size=(50, 9))).float()
+    assert shared_rows(other, pool) == 0 and shared_rows(torch.cat([other, pool[:7]]), pool) == 7
+    codes = torch.tensor([[0, 1], [2, 3], [4, 5]])
+    assert shared_rows(codes, codes[1:]) == 2
+    # and fresh rows are not training rows (found by a review of a looser tolerance): one
+    # coordinate among 50 000 rows, integers of 1e6 off by one, a coordinate of few values
+    pool1 = torch.from_numpy(rng.normal(size=(50_000, 1))).float()
+    # (equal float32 values by chance: about 50 000 × 1.2e-7 × 0.4, 0.2% of rows; a window of
+    # 1e-6 had found 4%)
+    assert shared_rows(torch.from_numpy(rng.normal(size=(5000, 1))).float(), pool1) < 50
+    big = torch.from_numpy(rng.integers(10**6, 2 * 10**6, size=(1000, 2))).double()
+    assert shared_rows(big + 1, big) <= 2
+    levels = torch.from_numpy(rng.integers(0, 5, size=(1000, 4)) * 0.25).float()
+    assert shared_rows(levels + 1e-7, levels) == 0  # exact only: 1e-7 off is another row

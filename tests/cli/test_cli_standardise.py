@@ -193,3 +193,15 @@ def test_a_coordinate_too_large_for_float32_is_one_line(tmp_path, capsys, proces
     x[5, 0] = 1e8  # large, but trainable
     np.save(path, x)
     assert main([*argv, "--steps", "20", *SMALL, *sets]) == 0
+
+
+def test_a_column_of_whole_numbers_is_noted(tmp_path, capsys):
+    """A column of counts came back from vp and gbm as 5.3894753, without a word."""
+    rng = np.random.default_rng(0)
+    x = np.c_[rng.normal(size=200), rng.poisson(3, size=200) + 1, rng.integers(0, 2, 200)]
+    path = tmp_path / "counts.npy"
+    np.save(path, x)
+    argv = ["train", "--process", "vp", "--data", str(path), "--out", str(tmp_path / "r")]
+    assert main([*argv, "--steps", "3", *SMALL]) == 0
+    out = capsys.readouterr().out
+    assert "note: column(s) 1 hold whole numbers only (0-based)" in out  # not the 0/1 column

@@ -16,6 +16,7 @@ from dmm.data import (
     load_data,
     register_dataset,
 )
+from dmm.data.files import read_columns
 
 
 def _write(path: Path, text: str) -> Path:
@@ -120,6 +121,7 @@ def test_non_numeric_csv_names_line_and_column(tmp_path: Path) -> None:
     with pytest.raises(DataError) as excinfo:
         load_array(_write(tmp_path / "d.csv", "a,b\n1,2\n3,oops\n"))
     assert "line 3 column 2" in _message(excinfo) and "'oops'" in _message(excinfo)
+    assert "dmm train --process tabular" in _message(excinfo)  # text: where it is read
 
 
 def test_header_mixed_with_numbers_is_not_a_header(tmp_path: Path) -> None:
@@ -226,3 +228,30 @@ def test_a_file_of_other_separators_says_commas_are_read(tmp_path, text, needle)
     with pytest.raises(DataError) as err:
         load_array(path)
     assert needle in str(err.value)
+
+
+def test_a_header_naming_a_column_twice_is_refused(tmp_path):
+    """`a,a,b` with --context-column a took the first `a` without a word (the second was
+    modelled as data, and the samples' header named it `a` too)."""
+    path = tmp_path / "dup.csv"
+    path.write_text("a,a,b\n0.1,1,0.3\n0.2,0,0.4\n")
+    with pytest.raises(DataError, match="names column 'a' twice"):
+        read_columns(path)
+    path.write_text("a,b,c\n0.1,1,0.3\n")
+    assert read_columns(path) == ["a", "b", "c"]
+
+
+def test_an_unnamed_column_beside_its_default_name_is_named_as_such(tmp_path):
+    """pandas' to_csv writes the index under an empty name, `,x0`: the error said 'x0' was
+    named twice, which the user never wrote."""
+    path = tmp_path / "s2.csv"
+    path.write_text(",x0\n0,0.5\n1,0.7\n")
+    with pytest.raises(DataError, match="a column without a name .*index=False"):
+        read_columns(path)
+
+
+def test_text_in_cells_to_fill_points_to_an_empty_cell(tmp_path):
+    path = tmp_path / "given.csv"
+    path.write_text("a,b\n0.5,NA\n")
+    with pytest.raises(DataError, match=r"a cell to fill is left empty, or nan"):
+        load_array(path, missing=True)

@@ -465,6 +465,30 @@ def require_finite(y: Tensor, keep: bool = False) -> str:
     )
 
 
+def beyond_training_contexts(run: Run, context: Tensor) -> None:
+    """A note on stderr where ``context`` (raw rows) leaves the range of the training rows'
+    contexts in some column: there the model extrapolates (samples for a context of 50 where
+    the training contexts ran from 0 to 2 came out at 1e12, without a word)."""
+    trained = run.context_rows()
+    low, high = trained.min(0).values, trained.max(0).values
+    # float32's rounding: context.npy holds 0.1 as 0.1000000015
+    slack = 1e-6 * torch.maximum(low.abs(), high.abs()).clamp(min=1.0)
+    out = (context < low - slack) | (context > high + slack)
+    if not out.any():
+        return
+    names = run.context.source.get("names") or run.context.source.get("columns") or []
+    columns = []
+    for j in torch.nonzero(out.any(0)).flatten().tolist():
+        name = f"'{names[j]}'" if j < len(names) else f"column {j}"
+        columns.append(f"{name} (training contexts {float(low[j]):.4g} to {float(high[j]):.4g})")
+    print(
+        f"note: {int(out.any(1).sum())} of the {len(context)} context rows lie beyond the "
+        f"training contexts in {', '.join(columns)}: the model extrapolates there",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def _parquet():
     try:
         import pyarrow as pa
@@ -557,6 +581,8 @@ def run(args: argparse.Namespace) -> int:
     if given is not None and args.n is not None and args.n != n:
         raise UsageError(f"-n {args.n} differs from the {n} rows of --given (leave -n out)")
     context = sample_rows(run_.context, args.context, n)
+    if context is not None:
+        beyond_training_contexts(run_, context)
     n = len(context) if context is not None else n
     if n is None:
         raise UsageError("-n is required (the number of samples), or --given PARTIAL")
@@ -572,8 +598,9 @@ def run(args: argparse.Namespace) -> int:
     if header is not None and len(header) == width and run_.config.get("columns") is None:
         names = header  # a run trained without a header: --given's own names its cells
     write_samples(array, out, names, run_.process.space.integer_coordinates)
-    if not extra and bool(run_.process.space.outside(y).any()):
-        extra = f" ({int(run_.process.space.outside(y).sum())} outside the state space)"
+    outside = run_.process.space.outside(run_.built.encode(y))  # in the model's coordinates
+    if not extra and bool(outside.any()):
+        extra = f" ({int(outside.sum())} outside the state space)"
     print(
         f"wrote {n} samples of shape {tuple(y.shape[1:])} to {out} "
         f"({setup['sampler_name']}, {setup['steps']} steps"

@@ -95,7 +95,7 @@ def read_columns(path: str | Path) -> list[str] | None:
     """
     path = Path(path)
     if path.suffix.lower() == ".parquet":
-        return list(_parquet_table(path).column_names)
+        return _unique(path, list(_parquet_table(path).column_names))
     if path.suffix.lower() != ".csv":
         return None
     lines = _csv_lines(path)
@@ -103,7 +103,30 @@ def read_columns(path: str | Path) -> list[str] | None:
     lines.close()
     if first is None or not _is_header(first[1]):
         return None
-    return [name or f"x{i}" for i, name in enumerate(first[1])]
+    return _unique(path, [name or f"x{i}" for i, name in enumerate(first[1])], first[1])
+
+
+def _unique(path: Path, names: list[str], given: list[str] | None = None) -> list[str]:
+    """``names``, each once: columns are matched by name (``--context-column``, ``--given``,
+    ``--context``), and a name given twice had silently picked the first of its columns.
+    ``given``: the header's own cells, where an empty one was named ``x<i>``."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in seen:
+            j = seen[name]
+            blank = [k for k in (j, i) if given is not None and not given[k]]
+            if blank:
+                raise DataError(
+                    f"'{path}' has a column without a name (column {blank[0]}, counted from 0, "
+                    f"read as '{name}') beside one named '{name}': name it, or leave it out (an "
+                    "index written by pandas' to_csv: index=False)"
+                )
+            raise DataError(
+                f"'{path}' names column '{name}' twice (columns {j} and {i}, counted "
+                "from 0): give each column its own name"
+            )
+        seen[name] = i
+    return names
 
 
 def check_shape(x: np.ndarray, event_shape: tuple[int, ...]) -> None:
@@ -192,7 +215,15 @@ def _read_csv(path: Path, missing: bool = False) -> np.ndarray:
             if not _is_number(field):
                 raise DataError(
                     f"'{path}' line {number} column {column} is not a number: '{field}'"
-                    + _separator_hint([field])
+                    + (
+                        _separator_hint([field])
+                        or (
+                            " (a cell to fill is left empty, or nan)"
+                            if missing
+                            else " (a table of text and numbers: dmm train --process tabular; "
+                            "or give categories as integer codes)"
+                        )
+                    )
                 )
     raise DataError(f"'{path}' contains non-numeric values")  # pragma: no cover
 

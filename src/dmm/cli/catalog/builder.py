@@ -5,6 +5,7 @@ and the benchmarks alike."""
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -16,8 +17,9 @@ from ...losses import Loss
 from ...networks.mlp import FourierFeatures
 from ...processes import Process
 from ...samplers import Sampler
-from ...spaces import Euclidean, PositiveOrthant, SupportError
+from ...spaces import Euclidean, PositiveOrthant, SupportError, Torus
 from ...spaces.base import _row_list
+from ...spaces.torus import wrap
 from ..errors import USER_ERRORS, UsageError
 from ..scaling import ColumnScaling
 from .spec import PROCESSES, Entry
@@ -50,13 +52,20 @@ class Built:
     notes: tuple[str, ...] = ()
     #: the affine map from the data's coordinates to the model's (``standardise=true``)
     scaling: ColumnScaling | None = None
+    #: a wrapping torus whose data are angles in ``[0, 2π)``: samples are given in that range
+    #: (the model's angles are in ``[-π, π)``)
+    from_zero: bool = False
 
     def encode(self, x: Tensor) -> Tensor:
         """Data-space rows in the model's coordinates (``data`` is already encoded)."""
+        if self.from_zero:
+            return wrap(x)
         return x if self.scaling is None else self.scaling.encode(x)
 
     def decode(self, y: Tensor) -> Tensor:
         """Model-space rows (samples) back in the data's coordinates."""
+        if self.from_zero:
+            return torch.remainder(y, 2 * math.pi)
         return y if self.scaling is None else self.scaling.decode(y)
 
     def sampler(self, name: str | None = None) -> Sampler:
@@ -125,6 +134,7 @@ def build(
     entry = get_process(spec) if isinstance(spec, str) else spec
     values = entry.with_params(params or {})
     rows = (lambda x: x) if fit is None else (lambda x: x[fit])  # noqa: E731
+    raw = data
     if values.get("standardise", False):
         if scaling is None:
             try:
@@ -161,8 +171,9 @@ def build(
             process = made(data)  # a held-out row outside the space the training rows give
         valid = _validate(entry, process, data)
         _require_trainable_size(process, valid, scaling is not None)
-        if scaling is None and isinstance(process.space, (Euclidean, PositiveOrthant)):
+        if scaling is None and isinstance(process.space, (Euclidean, PositiveOrthant, Torus)):
             notes = _constant_coordinates(rows(valid), False)  # coordinates of the space
+        notes = [*notes, *_many_turns(process, data), *_whole_numbers(process, rows(raw))]
         try:
             parts = entry.parts(process, rows(valid), values, context_dim)
         except USER_ERRORS:
@@ -191,6 +202,7 @@ def build(
         parts.denoise,
         (*notes, *parts.notes),
         scaling,
+        _from_zero(parts.process, rows(raw)),
     )
 
 
@@ -232,6 +244,53 @@ def _constant_coordinates(data: Tensor, standardised: bool) -> list[str]:
         f"coordinate(s) {values}{' ...' if len(cols) > 5 else ''} in every row (0-based): "
         f"{why}samples spread about the value by the model's error (a classifier tells them "
         "apart by it); leave such columns out"
+    ]
+
+
+def _whole_numbers(process: Process, data: Tensor) -> list[str]:
+    """A note naming the columns of whole numbers (more than two values) that a process on
+    ``R^d`` or the orthant models as reals: its samples there are not whole numbers (a column
+    of counts came back as 5.3894753)."""
+    if not isinstance(process.space, (Euclidean, PositiveOrthant)) or data.dim() != 2:
+        return []
+    values = data if data.is_floating_point() else data.double()
+    if not torch.isfinite(values).all():
+        return []
+    # (from 2^22 on, every float32 is a whole number: no sign of integer data)
+    whole = (values == values.round()).all(dim=0) & (values.abs() < 2**22).all(dim=0)
+    cols = [k for k in torch.nonzero(whole).flatten().tolist() if len(values[:, k].unique()) > 2]
+    if not cols:
+        return []
+    shown = ", ".join(map(str, cols[:5])) + (" ..." if len(cols) > 5 else "")
+    return [
+        f"column(s) {shown} hold whole numbers only (0-based): this process draws reals there "
+        "(states of a finite set: a chain process, see dmm processes; a .csv table of mixed "
+        "columns: --process tabular, which writes integers)"
+    ]
+
+
+def _from_zero(process: Process, data: Tensor) -> bool:
+    """Whether a wrapping torus's training rows are angles in ``[0, 2π)`` (all in it, some
+    beyond π): their samples then come back in that range, as the data write angles (they
+    came back in ``[-π, π)``, and a filled row mixed both)."""
+    space = process.space
+    if not (isinstance(space, Torus) and space.wrap_data) or not data.is_floating_point():
+        return False
+    return bool((data >= 0).all() and (data < 2 * math.pi).all() and (data > math.pi).any())
+
+
+def _many_turns(process: Process, data: Tensor) -> list[str]:
+    """A note where a wrapping torus's data reach beyond two turns: angles are read in radians,
+    and values such as degrees (up to 180 or 360) wrap many times over without a word."""
+    space = process.space
+    if not (isinstance(space, Torus) and space.wrap_data) or not data.is_floating_point():
+        return []
+    largest = float(data.abs().max()) if data.numel() else 0.0
+    if not largest > 4 * math.pi:
+        return []
+    return [
+        f"angles up to {largest:g} in absolute value: wrap=true reads radians, so these wrap "
+        f"{largest / (2 * math.pi):.0f} times around; degrees? give x·π/180"
     ]
 
 
