@@ -12,6 +12,7 @@ from dmm.networks import MLP
 from dmm.processes.chains import AbsorbingChain, UniformChain
 from dmm.reversal import Reversal
 from dmm.scores.ratios import MeanRatios
+from dmm.spaces import SupportError
 
 
 def mean_model(p, seed=0, scale=0.3):
@@ -77,3 +78,16 @@ def test_chain_evaluate_matches_exact_bound():
     parts = ("terminal", "loss", "reconstruction")
     total = sum(res[f"{k}_bits_per_dim"] for k in parts)
     assert total == pytest.approx(res["nll_bound_bits_per_dim"], rel=1e-6)
+
+
+@pytest.mark.parametrize("make", [lambda: UniformChain(2, 4), lambda: AbsorbingChain(S=4, d=2)])
+def test_chain_evaluate_names_data_outside_the_space(make):
+    """Values >= S (and the absorbing chain's MASK, S) were a torch indexing error ('index out
+    of bounds', 'Class values must be smaller than num_classes') from inside the bound."""
+    p = make()
+    model = mean_model(p, seed=1)
+    data = torch.tensor([[0, 1], [4, 2], [3, 3]])
+    with pytest.raises(SupportError, match=r"1 row\(s\): 1 .*values up to 4 need S >= 5"):
+        chain_evaluate(p, model, data)
+    res = chain_evaluate(p, model, data[[0, 2]].float())  # whole numbers as floats are codes
+    assert math.isfinite(res["nll_bound_bits_per_dim"])

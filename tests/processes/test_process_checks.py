@@ -68,6 +68,32 @@ def test_a_coefficient_of_the_wrong_shape_is_named(drift, diffusion, what):
         process.sample_marginal(torch.zeros(2, 2), torch.tensor(0.5), None)
 
 
+@pytest.mark.parametrize(
+    "rate, what",
+    [
+        (lambda t: float("nan"), r"the rate of Jumps\(rate=<lambda>.* integrates to nan"),
+        (lambda t: -2.0, r"integrates to -0.02 .* finite and >= 0"),
+        (lambda t: torch.ones(3), r"the rate of .* gave shape \(3,\)"),
+    ],
+)
+def test_a_jump_rate_that_is_nan_negative_or_of_the_wrong_shape_is_named(rate, what):
+    """A NaN rate was a torch error in the Poisson draw ('cannot convert float NaN to integer',
+    'invalid parameter' at the command line), a negative one silently drew no jumps, and one of
+    the wrong shape was a torch error."""
+    process = Process(Euclidean(2), (_still(), Jumps(rate, GaussianJumps(2, 0.5))))
+    with pytest.raises(CoefficientError, match=what):
+        process.sample_marginal(torch.zeros(4, 2), torch.tensor(1.0), None)
+
+
+def test_a_time_dependent_jump_rate_still_simulates():
+    process = Process(Euclidean(1), (Jumps(lambda t: 2.0 + t, GaussianJumps(1, 1.0)),))
+    x = process.sample_marginal(
+        torch.zeros(20000, 1), torch.tensor(1.0), torch.Generator().manual_seed(0)
+    )
+    # Var X_1 = Λ(1) σ² = 2.5 (compound Poisson); its standard error here is about 0.03
+    assert abs(float(x.var()) - 2.5) < 0.3
+
+
 def test_a_number_is_a_drift_and_a_diffusion():
     """``drift=lambda x, t: 0.0`` (Brownian motion) was a torch error."""
     process = Process(Euclidean(2), (Diffusion(lambda x, t: 0.0, lambda x, t: 0.5),))
@@ -93,6 +119,27 @@ def test_the_command_line_reports_a_wrong_coefficient_in_one_line(tmp_path, caps
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "the drift of" in err[0] and "(256, 3)" not in err[0], err
+
+
+NAN_RATE = """
+from dmm.processes import Diffusion, GaussianJumps, Jumps, Process
+from dmm.spaces import Euclidean
+
+def make(data):
+    return Process(Euclidean(2), (Diffusion(lambda x, t: -x, lambda x, t: 1.0),
+                                  Jumps(lambda t: float("nan"), GaussianJumps(2, 0.8))))
+"""
+
+
+def test_the_command_line_names_a_nan_jump_rate(tmp_path, capsys):
+    """It said 'invalid parameter for process ...: cannot convert float NaN to integer'."""
+    (tmp_path / "jd.py").write_text(NAN_RATE)
+    argv = ["train", "--process", f"{tmp_path / 'jd.py'}:make", "--data", "moons"]
+    argv += ["--n-data", "200", "--steps", "3", "--out", str(tmp_path / "run"), "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "the rate of Jumps(rate=make.<locals>.<lambda>" in err[0], err
+    assert "integrates to nan" in err[0] and "invalid parameter" not in err[0], err
 
 
 def test_a_chain_schedule_keeps_working_with_the_check():

@@ -120,3 +120,19 @@ def test_a_reference_of_the_wrong_shape_is_a_failed_check_naming_it() -> None:
     assert "Normal" in ref.detail and "(3,)" in ref.detail and "(2,)" in ref.detail
     with pytest.raises(AssertionError, match="reference"):
         check_process(process, X0, n=500)
+
+
+def test_a_check_has_one_name_whether_it_applies_or_not() -> None:
+    """The reversal check was "backward process reproduces p_t (t=...)" where it applies and
+    "backward process reproduces marginals" where it does not, so selecting it by name missed one
+    of the two."""
+    langevin = Process(Euclidean(2), (Diffusion(lambda x, t: -x, lambda x, t: 1.0),), Normal((2,)))
+    for process, x0 in [(_OUWithKernel(1.0), X0), (langevin, X0), (UniformChain(2, 3), [[0, 1]])]:
+        results = check_process(process, torch.as_tensor(x0), n=500, raise_on_failure=False)
+        names = [re.sub(r" \(.*\)$", "", r.name) for r in results]  # without "(f0, t=...)"
+        assert names[-1] == "backward process reproduces p_t", results[-1]
+        assert names[3:-1] == [
+            name
+            for k in range(3)
+            for name in ("Dynkin's formula",) * 2 + ("conditional score vs transition sampler",)
+        ], names

@@ -84,7 +84,9 @@ def chain_evaluate(
     n_time: int = 4,
 ) -> dict[str, float]:
     """The NLL bound and its terms on ``data``, in bits per dimension (mean over rows), with the
-    standard error of the total (``ProcessSpec.evaluate`` for the chain processes)."""
+    standard error of the total (``ProcessSpec.evaluate`` for the chain processes). ``data``
+    outside the space is a :class:`~dmm.spaces.SupportError` naming the rows."""
+    data = process.space.validate(data)  # values >= S were an indexing error deep in the bound
     g = torch.Generator().manual_seed(seed)
     parts: dict[str, list[Tensor]] = {}
     model_was_training = model.training

@@ -18,7 +18,7 @@ from torch import Tensor
 
 from ..spaces import Discrete, Space
 from ..spaces.base import expand_batch
-from .base import Block
+from .base import Block, CoefficientError
 from .jump_laws import JumpLaw
 from .schedules import Schedule
 
@@ -91,7 +91,8 @@ class Jumps(Block):
 
     def __repr__(self) -> str:
         tail = "" if self.scale is None else f", scale={self.scale!r}"
-        return f"Jumps(rate={self.rate!r}, law={self.law!r}{tail})"
+        rate = self.rate if isinstance(self.rate, (int, float, Schedule)) else _name(self.rate)
+        return f"Jumps(rate={rate}, law={self.law!r}{tail})"
 
     def check(self, space: Space) -> None:
         if isinstance(space, Discrete):
@@ -154,7 +155,14 @@ class Jumps(Block):
             return torch.full_like(t, float(self.rate))
         if isinstance(self.rate, Schedule):
             return self.rate.beta(t)
-        return torch.as_tensor(self.rate(t), dtype=t.dtype, device=t.device).expand(t.shape)
+        rate = torch.as_tensor(self.rate(t), dtype=t.dtype, device=t.device)
+        try:
+            return rate.expand(t.shape)
+        except RuntimeError:
+            raise CoefficientError(
+                f"the rate of {self!r} gave shape {tuple(rate.shape)} for times of shape "
+                f"{tuple(t.shape)}: it must be a number or one value per time"
+            ) from None
 
     def jump_integral(self, t: Tensor) -> Tensor:
         """``Λ(t) = ∫_0^t λ(s) ds``, shape of ``t``."""
@@ -200,7 +208,16 @@ class Jumps(Block):
 
     def forward_step(self, space, x, t, h, generator) -> Tensor:
         """Exact step of this block alone: ``N ~ Poisson(Λ(t+h) - Λ(t))`` jumps from ``g``."""
-        mean = self.jump_integral(t + h) - self.jump_integral(t)
+        end = self.jump_integral(t + h)
+        mean = end - self.jump_integral(t)
+        # a NaN rate made the Poisson draw a torch error, a negative one silently no jumps
+        fine = mean >= -1e-6 * end.abs().clamp_min(1)  # False at NaN too
+        if not bool(fine.all()):
+            raise CoefficientError(
+                f"the rate of {self!r} integrates to {float(mean[~fine][0]):.3g} over a step "
+                f"from t = {float(torch.as_tensor(t).min()):.3g}: a jump rate must be finite "
+                "and >= 0"
+            )
         n = x.shape[0]
         count = sample_poisson(mean.expand(n), generator)
         t0 = torch.as_tensor(t, dtype=x.dtype, device=x.device).expand(n)
@@ -226,6 +243,10 @@ class Jumps(Block):
         fy = f(self.jump_destination(space, xs, ws)).reshape(n, m)
         lam = expand_batch(self.jump_rate(t), fx).reshape(n)
         return (lam * (fy - fx).mean(1)).detach()
+
+
+def _name(f) -> str:
+    return getattr(f, "__qualname__", type(f).__name__)
 
 
 @functools.cache

@@ -222,7 +222,7 @@ def check_reversal(
     draws because one draw fluctuates by a factor 2–3); a 20% error in the score exceeds it 10-fold."""
     if not process.has_exact_transition:
         return CheckResult(
-            "backward process reproduces marginals",
+            "backward process reproduces p_t",
             True,
             0.0,
             0.0,
@@ -231,7 +231,7 @@ def check_reversal(
         )
     if not process.blocks_of(Diffusion):
         return CheckResult(
-            "backward process reproduces marginals",
+            "backward process reproduces p_t",
             True,
             0.0,
             0.0,
