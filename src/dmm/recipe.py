@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import torch
 from torch import Tensor, nn
@@ -75,6 +75,8 @@ from .spaces.positive import PositiveOrthant
 
 if TYPE_CHECKING:
     import numpy as np
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -134,12 +136,15 @@ def recipe(
     loss: Loss | None = None,
     sampler: Sampler | None = None,
     sample_steps: int | None = None,
+    head: Callable[[Process], nn.Module | None] | None = None,
+    factor_loss: Callable[[Process], Loss | None] | None = None,
 ) -> Recipe:
     """The model, loss and sampler for ``process`` (module doc); ``data`` (training rows, a tensor
     or an array, checked by the process's space: a :class:`~dmm.spaces.SupportError` names rows
     outside it) is needed only when the process declares no reference law. Then ``process`` gets
     a :class:`~dmm.processes.references.SimulatedReference` of ``data`` (a later call with other
-    data replaces it), and ``notes`` say so."""
+    data replaces it), and ``notes`` say so. For a product, ``head`` and ``factor_loss`` may
+    choose a factor's head and loss term (:func:`default_model`, :func:`default_loss`)."""
     notes = []
     if data is not None:
         data = _checked(process, data)
@@ -155,13 +160,13 @@ def recipe(
     sampler = sampler or default_sampler(process)
     sampler.check(process)
     if model is None:
-        model = default_model(process, hidden, depth, context_dim)
+        model = default_model(process, hidden, depth, context_dim, head)
         if data is not None:
             _calibrate(model, process, data)
     return Recipe(
         process,
         model,
-        loss or default_loss(process),
+        loss or default_loss(process, factor_loss),
         sampler,
         default_sample_steps(process)
         if sample_steps is None
@@ -222,11 +227,16 @@ def _kinds(process: Process) -> list[type[Block]]:
 
 
 def default_model(
-    process: Process, hidden: int = 256, depth: int = 3, context_dim: int = 0
+    process: Process,
+    hidden: int = 256,
+    depth: int = 3,
+    context_dim: int = 0,
+    head: Callable[[Process], nn.Module | None] | None = None,
 ) -> nn.Module:
-    """The blocks' score coordinates on MLP backbones (module doc)."""
+    """The blocks' score coordinates on MLP backbones (module doc); for a product,
+    ``head(factor)`` may choose a factor's head (``None``: this default)."""
     if isinstance(process, ProductProcess):
-        heads = [_product_head(f) for f in process.factors]
+        heads = [_chosen(head, f, _product_head) for f in process.factors]
         width = sum(head_width(h) for h in heads)
         net = MLP(process.space.feature_dim, width, hidden, depth, context_dim)
         return ProductModel(process, heads, net)
@@ -241,6 +251,12 @@ def default_model(
     )
 
 
+def _chosen(choose: Callable[[Process], T | None] | None, factor: Process, default) -> T:
+    """``choose(factor)``, or ``default(factor)`` where there is no ``choose`` or it says ``None``."""
+    own = None if choose is None else choose(factor)
+    return default(factor) if own is None else own
+
+
 def _product_head(factor: Process) -> nn.Module:
     kinds = _kinds(factor)
     if len(kinds) == 1:
@@ -250,10 +266,15 @@ def _product_head(factor: Process) -> nn.Module:
     raise MissingCapability(f"no product head for {', '.join(k.__name__ for k in kinds)} blocks")
 
 
-def default_loss(process: Process) -> Loss:
-    """The blocks' loss terms; their sum for sums; the factors' sum at one ``t`` for products."""
+def default_loss(
+    process: Process, factor_loss: Callable[[Process], Loss | None] | None = None
+) -> Loss:
+    """The blocks' loss terms; their sum for sums; the factors' sum at one ``t`` for products,
+    where ``factor_loss(factor)`` may choose a factor's term (``None``: this default)."""
     if isinstance(process, ProductProcess):
-        return ProductLoss(process, [default_loss(f) for f in process.factors])
+        return ProductLoss(
+            process, [_chosen(factor_loss, f, default_loss) for f in process.factors]
+        )
     parts = [BLOCK_RECIPES[k].loss(process) for k in _kinds(process)]
     loss = parts[0] if len(parts) == 1 else SumLoss(*parts)
     if _simulated(process):

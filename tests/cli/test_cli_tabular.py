@@ -1051,3 +1051,41 @@ def test_the_cli_writes_a_python_models_float32_column_at_its_precision(tmp_path
     # float32's shortest round-trip text has at most 9 significant digits
     assert all(len(v.lstrip("-").replace(".", "").lstrip("0")) <= 9 for v in written), written
     assert (pd.read_csv(out)["a"].astype("float32").to_numpy() == np.float32(written)).all()
+
+
+def _heads_and_weightings(run):
+    built = load_run(run).built
+    heads = [type(head).__name__ for head in built.model.heads]
+    terms = built.loss.loss.losses  # ObservedSubsets around the product's loss
+    return heads, [getattr(term, "weighting", None) for term in terms]
+
+
+def test_numeric_columns_train_with_the_velocity_loss_and_old_runs_as_they_were(tmp_path):
+    # real (size) and positive (price) columns: velocity head and weighting by default; the
+    # chains keep theirs. A run from before the parameter (no numeric_loss in config.yaml)
+    # trained with the ε head and the KL weighting and must load so, whatever the default is
+    from dmm.losses import kl_weighting, velocity_weighting
+
+    data = tmp_path / "table.csv"
+    _table().to_csv(data, index=False)
+    run = tmp_path / "run"
+    argv = ["train", "--process", "tabular", "--data", str(data), "--out", str(run), *TINY]
+    assert main(argv) == 0
+    heads, weightings = _heads_and_weightings(run)
+    assert heads.count("VelocityParam") == 2 and "EpsParam" not in heads, heads
+    assert weightings.count(velocity_weighting) == 2 and kl_weighting not in weightings
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    assert config["params"]["numeric_loss"] == "velocity"
+    del config["params"]["numeric_loss"]
+    (run / "config.yaml").write_text(yaml.safe_dump(config))
+    heads, weightings = _heads_and_weightings(run)
+    assert {"EpsParam", "LogEpsParam"} <= set(heads) and "VelocityParam" not in heads, heads
+    assert weightings.count(kl_weighting) == 2 and velocity_weighting not in weightings
+    assert main(["sample", str(run), "-n", "5", "-o", str(tmp_path / "s.csv"), "--quiet"]) == 0
+
+
+def test_an_unknown_numeric_loss_is_one_line(tmp_path, capsys):
+    data = tmp_path / "table.csv"
+    _table().to_csv(data, index=False)
+    argv = ["train", "--process", "tabular", "--data", str(data), "--out", str(tmp_path / "r")]
+    _fails(capsys, [*argv, *TINY, "--set", "numeric_loss=eps"], "velocity, eps-kl")

@@ -12,6 +12,7 @@ from dmm.losses import (
     conditional_target,
     eps_weighting,
     straight_weighting,
+    velocity_weighting,
 )
 from dmm.losses.base import Noised
 from dmm.networks import MLP
@@ -135,6 +136,17 @@ def _positive_rows(n, g):
     return torch.exp(0.5 * torch.randn(n, 2, dtype=torch.float64, generator=g) + 1.0)
 
 
+def _velocity_at(model, x0, t, g):
+    """``(kernel, u_0, ε, x_t, v_θ(x_t, t))`` for a fresh draw of ``x_t`` at the times ``t``."""
+    process = model.process
+    eps = torch.randn(*x0.shape, dtype=torch.float64, generator=g)
+    kernel = process.gaussian_coordinates(t)
+    a, s = kernel.isotropic("test")
+    u0 = kernel.coords.to(x0)
+    xt = kernel.coords.back(a * u0 + kernel.shift + s * eps)
+    return kernel, u0, eps, xt, model.net(model.features(xt, t), t / process.T, None)
+
+
 @pytest.mark.parametrize(
     "make, rows",
     [
@@ -157,14 +169,42 @@ def test_straight_weighting_with_velocity_is_the_flow_matching_loss(make, rows):
     loss = DenoisingScoreMatching(process, straight_weighting).with_times(StraightPathTimes())
     t = loss.times.draw(process, 64, g)[0].double()
     w = 1 / ((process.T - process.t_min) * loss.times.density(process, t))
-    eps = torch.randn(64, 2, dtype=torch.float64, generator=g)
-    kernel = process.gaussian_coordinates(t)
-    a, s = kernel.isotropic("test")
-    u0 = kernel.coords.to(x0)
-    xt = kernel.coords.back(a * u0 + kernel.shift + s * eps)
+    kernel, u0, eps, xt, v = _velocity_at(model, x0, t, g)
     term = w * loss.term(model, x0, Noised(xt), t, None)
-    v = model.net(model.features(xt, t), t / process.T, None)
     torch.testing.assert_close(term, 0.5 * ((v - (eps - u0)) ** 2).sum(1))
+
+
+@pytest.mark.parametrize(
+    "make, rows",
+    [
+        (lambda x: VP(2), lambda n, g: torch.randn(n, 2, generator=g).double()),
+        (lambda x: GeometricOU.from_data(x, theta=0.5), _positive_rows),
+    ],
+    ids=["vp", "geometric-ou"],
+)
+def test_velocity_weighting_is_the_velocity_regression_at_every_time(make, rows):
+    # at any time (here uniform, as a product's loss draws them), each row's DSM term under
+    # velocity_weighting with the velocity parameterisation is ½|v_θ - (ε - u_0)|², which in
+    # u_0's units is ½ (1 + α/s)² |û_0 - u_0|² (û_0 the network's estimate): a weight of at least
+    # 1 even near pure noise, where the ε-loss's is α²/s². Exact algebra: float64, tolerance
+    # at rounding level
+    g = torch.Generator().manual_seed(1)
+    x0 = rows(64, g)
+    process = make(x0)
+    torch.manual_seed(0)
+    model = VelocityParam(MLP(2, 2, hidden=16, depth=1), process).double()
+    loss = DenoisingScoreMatching(process, velocity_weighting)
+    t = process.t_min + (process.T - process.t_min) * torch.rand(64, generator=g).double()
+    t[0] = process.T
+    kernel, u0, eps, xt, v = _velocity_at(model, x0, t, g)
+    a, s = kernel.isotropic("test")
+    term = loss.term(model, x0, Noised(xt), t, None)
+    torch.testing.assert_close(term, 0.5 * ((v - (eps - u0)) ** 2).sum(1))
+    u0_hat = (kernel.coords.to(xt) - kernel.shift) / (a + s) - s / (a + s) * v
+    torch.testing.assert_close(term, (0.5 * (1 + a / s) ** 2 * (u0_hat - u0) ** 2).sum(1))
+    eps_term = DenoisingScoreMatching(process, eps_weighting).term(model, x0, Noised(xt), t, None)
+    # the ε-loss: the same error weighed (1 + s/α)² times less, 1e4 times less at vp's T
+    torch.testing.assert_close(eps_term, term / (1 + s[:, 0] / a[:, 0]) ** 2)
 
 
 def test_the_error_report_keeps_the_conditional_target():

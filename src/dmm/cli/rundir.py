@@ -250,6 +250,8 @@ BEFORE_THEIR_TIME = {
     "logistic_offset": 0.0,
     # levy-ou, 2026-12-05: offsets counted from the tail (with divergence=logistic)
     "offset_from_tail": False,
+    # tabular, 2026-12-06: the real and positive columns' velocity output and weighting
+    "numeric_loss": "eps-kl",
 }
 
 

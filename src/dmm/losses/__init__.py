@@ -9,6 +9,7 @@ from .dsm import (
     kl_weighting,
     straight_weighting,
     time_scaled_weighting,
+    velocity_weighting,
 )
 from .dsm_latent import LatentScoreMatching
 from .ism import ImplicitScoreMatching
@@ -42,5 +43,6 @@ __all__ = [
     "kl_weighting",
     "observed_context",
     "straight_weighting",
+    "velocity_weighting",
     "time_scaled_weighting",
 ]

@@ -92,6 +92,21 @@ def eps_weighting(process: Process, x: Tensor, t: Tensor) -> Tensor:
     return kernel.noise_weight(x.reshape(x.shape[0], -1)).reshape(x.shape)
 
 
+def velocity_weighting(process: Process, x: Tensor, t: Tensor) -> Tensor:
+    """``λ = λ_ε (1 + σ_t)²``, with :func:`eps_weighting`'s ``λ_ε`` and ``σ_t = s_t/α_t`` for a
+    kernel ``N(α_t u_0 + c_t, s_t² I)`` in some coordinates ``u``: at each time, flow matching's
+    velocity error ``|v_θ - (ε - u_0)|²`` (``v̂ - v = (1 + σ_t)(ε̂ - ε)``), under whatever time
+    law the loss draws. In ``u_0``'s units a term weighs ``(1 + α_t/s_t)² |û_0 - u_0|²``: at
+    least 1 at every noise level, where the ε-loss weighs ``α_t²/s_t²``, which vanishes near
+    pure noise, the very times at which a model shown a row's other cells
+    (:class:`~dmm.losses.ObservedSubsets`) must learn what they say of the rest. Not a KL
+    bound."""
+    kernel = process.gaussian_coordinates(t)
+    a, s = kernel.isotropic("velocity_weighting")
+    flat = x.reshape(x.shape[0], -1)
+    return (kernel.noise_weight(flat) * (1 + s / a) ** 2).reshape(x.shape)
+
+
 def straight_weighting(process: Process, x: Tensor, t: Tensor) -> Tensor:
     """``λ = λ_ε (1 + σ_t)² (T - t_min) q(t)``, with :func:`eps_weighting`'s ``λ_ε``,
     ``σ_t = s_t/α_t`` for a kernel ``N(α_t u_0, s_t² I)`` in some coordinates ``u``, and ``q``
@@ -102,12 +117,10 @@ def straight_weighting(process: Process, x: Tensor, t: Tensor) -> Tensor:
     which is what few-step samplers need. Not a KL bound. Draw ``t`` from that law
     (``loss.with_times(StraightPathTimes())``; the catalogue's ``weighting=straight`` does):
     under uniform times the weights span orders of magnitude near ``T``."""
-    kernel = process.gaussian_coordinates(t)
-    a, s = kernel.isotropic("straight_weighting")
+    process.gaussian_coordinates(t).isotropic("straight_weighting")
     q = StraightPathTimes().density(process, t)[:, None]
-    flat = x.reshape(x.shape[0], -1)
-    lam = kernel.noise_weight(flat) * (1 + s / a) ** 2 * (process.T - process.t_min) * q
-    return lam.reshape(x.shape)
+    lam = velocity_weighting(process, x, t).reshape(x.shape[0], -1)
+    return (lam * (process.T - process.t_min) * q).reshape(x.shape)
 
 
 class DenoisingScoreMatching(Loss):

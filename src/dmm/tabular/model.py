@@ -46,7 +46,8 @@ class TabularModel:
     ``unconditional``: with it, the share of training rows shown no cell (``None``: the
     entry's default, 0.5); ``score_observed``: with it, whether the loss also scores the cells
     shown as context (``None``: the entry's default, ``True``; ``False`` scores the cells to
-    fill only)."""
+    fill only); ``numeric_loss``: the real and positive columns' output and loss, ``"velocity"``
+    or ``"eps-kl"`` (``None``: the entry's default, ``"velocity"``; ``dmm processes tabular``)."""
 
     def __init__(
         self,
@@ -64,13 +65,14 @@ class TabularModel:
         observed_context: bool | None = None,
         unconditional: float | None = None,
         score_observed: bool | None = None,
+        numeric_loss: str | None = None,
     ) -> None:
         self.steps, self.batch_size, self.lr = steps, batch_size, lr
         self.hidden, self.depth, self.schema = hidden, depth, schema
         self.seed, self.sample_steps, self.device = seed, sample_steps, device
         self.run_dir, self.progress = run_dir, progress
         self.observed_context, self.unconditional = observed_context, unconditional
-        self.score_observed = score_observed
+        self.score_observed, self.numeric_loss = score_observed, numeric_loss
 
     # --- fitting ------------------------------------------------------------------------------
 
@@ -102,6 +104,8 @@ class TabularModel:
             params["unconditional"] = float(self.unconditional)
         if self.score_observed is not None:
             params["score_observed"] = bool(self.score_observed)
+        if self.numeric_loss is not None:
+            params["numeric_loss"] = self.numeric_loss
         built = build(entry, data, params, seed=self.seed)
         values: dict[str, Any] = {
             "steps": self.steps,
@@ -263,6 +267,7 @@ class TabularModel:
             observed_context=bool(run.params.get("observed_context", False)),
             unconditional=float(run.params.get("unconditional", 0.5)),
             score_observed=bool(run.params.get("score_observed", True)),
+            numeric_loss=str(run.params["numeric_loss"]),
         )
         model.run_dir_, model.schema_, model._run = Path(path), codec_of(run).schema, run
         return model

@@ -50,13 +50,20 @@ def recipe_parts(
     context_dim: int,
     samplers: Callable[[Sampler], Mapping[str, Callable[[], Sampler]]],
     default_sampler: str,
+    **choices: Any,
 ) -> Parts:
     """:class:`Parts` from :func:`dmm.recipe.recipe` on an MLP of ``params["hidden"]`` ×
-    ``params["depth"]``; ``samplers(recipe_sampler)`` names the sampler factories."""
+    ``params["depth"]``; ``samplers(recipe_sampler)`` names the sampler factories; ``choices``
+    go to the recipe (a product's ``head`` and ``factor_loss``)."""
     from ...recipe import recipe
 
     r = recipe(
-        process, data, hidden=params["hidden"], depth=params["depth"], context_dim=context_dim
+        process,
+        data,
+        hidden=params["hidden"],
+        depth=params["depth"],
+        context_dim=context_dim,
+        **choices,
     )
     return Parts(
         r.process,
