@@ -79,6 +79,16 @@ def correlations(frame: pd.DataFrame, target: str, numeric: list[str]) -> pd.Dat
     )
 
 
+def correlation_gap(splits: list[dict]) -> float:
+    """The mean, over splits, classes and pairs of columns, of the absolute difference between
+    the drawn rows' correlation and the training rows' (``--joint``'s records)."""
+    gaps = []
+    for split in splits:
+        rows = pd.DataFrame(split["rows"]).set_index(["rows", "class"])
+        gaps.append((rows.loc["dmm's rows"] - rows.loc["training rows"]).abs().to_numpy().ravel())
+    return float(np.mean(np.concatenate(gaps)))
+
+
 def rmse(errors: pd.Series) -> float:
     return float(np.sqrt(np.mean(errors.to_numpy() ** 2)))
 
@@ -143,7 +153,12 @@ def main() -> None:
     frame, target = load_table(args.table)
     if args.summarise:
         with open(args.summarise) as f:
-            report(pd.DataFrame(json.load(f)["cells"]), frame, target)
+            run = json.load(f)
+        report(pd.DataFrame(run["cells"]), frame, target)
+        if run.get("correlations"):
+            print(
+                f"mean |drawn - training| correlation: {correlation_gap(run['correlations']):.3f}"
+            )
         return
     kinds = kinds_of(frame)
     numeric = [c for c in frame.columns if kinds[c] == "numeric"]
