@@ -7,10 +7,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dmm.processes import VP
+from dmm.processes import VP, AbsorbingChain, product
+from dmm.recipe import default_sampler
 from dmm.reversal import Reversal
 from dmm.samplers import EulerMaruyama, simulate
 from dmm.samplers.inpaint import Inpaint
+from dmm.spaces.base import SupportError
 from dmm.testing.oracles import ExactScore, GaussianMixture
 
 N = 2000
@@ -51,3 +53,28 @@ def test_resampling_costs_its_repeats():
     )
     with pytest.raises(ValueError, match="resample"):
         Inpaint(EulerMaruyama(), torch.tensor([True]), torch.zeros(1), resample=0)
+
+
+@pytest.mark.parametrize(
+    ("process", "values", "needle"),
+    [
+        (
+            VP(3),
+            [[2.0, float("nan"), 5.0], [0.0, 1.0, 5.0]],
+            r"observed values: data has NaN or infinite values in 1 row\(s\): 0 ",
+        ),
+        (AbsorbingChain(3, 4), [[0.0, 1.5, 9.0]], "non-integer"),
+        (AbsorbingChain(3, 4), [[0.0, 1.0, 9.0], [0.0, 7.0, 0.0]], r"outside .* in 1 row\(s\): 1 "),
+        (product(AbsorbingChain(1, 4), VP(2)), [[-1.0, 0.0, 0.0]], "outside"),
+    ],
+)
+def test_observed_values_must_be_states_of_the_process(process, values, needle):
+    # only the entries under the mask are read, and only those are checked: the third
+    # coordinate's value (NaN, 9) is never used, and passes
+    observed, values = torch.tensor([True, True, False]), torch.tensor(values)
+    sampler = default_sampler(process)
+    Inpaint(sampler, observed, torch.where(observed, torch.zeros_like(values), values)).check(
+        process
+    )
+    with pytest.raises(SupportError, match=needle):
+        Inpaint(sampler, observed, values).check(process)

@@ -19,6 +19,7 @@ from torch import Tensor
 
 from ..processes.base import Process
 from ..reversal import Reversal
+from ..spaces.base import SupportError
 from .base import Sampler
 
 
@@ -53,9 +54,21 @@ class Inpaint(Sampler):
         self.sampler.start(rev, grid)
 
     def check(self, process: Process) -> None:
+        """The wrapped sampler's checks, and the observed values': states of ``process``
+        (finite, in its space; :meth:`~dmm.spaces.Space.validate_states` names the rows)."""
         self.sampler.check(process)
         if self.mode == "replace":
             process.require("exact_transition", "Inpaint(mode='replace')")
+        values = torch.as_tensor(self.values).detach().cpu()
+        event = tuple(process.space.event_shape)
+        rows = values.shape[0] if values.dim() > len(event) else 1
+        observed = torch.broadcast_to(self.observed.cpu(), (rows, *event))
+        filler = process.reference.sample(rows, torch.Generator().manual_seed(0)).cpu()
+        given = torch.broadcast_to(values, observed.shape).double()
+        try:
+            process.space.validate_states(torch.where(observed, given, filler.double()))
+        except SupportError as e:
+            raise SupportError(f"Inpaint's observed values: {e}") from None
 
     def apply(
         self, process: Process, y: Tensor, t: Tensor, generator: torch.Generator | None
