@@ -136,3 +136,18 @@ def test_a_check_has_one_name_whether_it_applies_or_not() -> None:
             for k in range(3)
             for name in ("Dynkin's formula",) * 2 + ("conditional score vs transition sampler",)
         ], names
+
+
+def test_a_nan_coefficient_is_a_failed_check_not_an_exception() -> None:
+    # a user's block whose drift is NaN: every check that runs the process fails and says why
+    # (the block's name); raise_on_failure=False must still return the whole list
+    bad = Diffusion(lambda x, t: x * float("nan"), lambda x, t: 1.0, state_dependent=False)
+    process = Process(Euclidean(2), (bad,), reference=Normal((2,)), name="NaN drift")
+    results = check_process(process, X0, n=500, raise_on_failure=False)
+    names = [re.sub(r" \(.*\)$", "", r.name) for r in results]
+    assert names[0] == "simulated marginals stay finite" and len(names) == 4 + 3 * 3
+    failed = [r for r in results if r.applicable and not r.passed]
+    assert failed[0] is results[0] and "drift of Diffusion" in results[0].detail
+    assert "NaN or infinite" in results[0].detail
+    with pytest.raises(AssertionError, match="simulated marginals stay finite"):
+        check_process(process, X0, n=500)

@@ -23,7 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from ..metrics import energy_distance
-from ..processes.base import Process, SimulationError, expand_time
+from ..processes.base import CoefficientError, Process, SimulationError, expand_time
 from ..processes.diffusion import Diffusion
 from ..processes.product import ProductProcess
 from ..reversal import Reversal
@@ -269,6 +269,15 @@ def check_reversal(
     )
 
 
+def _or_failed(name: str, check: Callable[..., CheckResult], *args, **kwargs) -> CheckResult:
+    """``check(*args, **kwargs)``, or a failed result named ``name`` when the process cannot be
+    run: a simulation that blows up, or a block whose coefficients are NaN or misshapen."""
+    try:
+        return check(*args, **kwargs)
+    except (SimulationError, CoefficientError) as error:
+        return CheckResult(name, False, float("inf"), 0.0, detail=f"({error})")
+
+
 def check_process(
     process: Process,
     x0: Tensor,
@@ -288,7 +297,9 @@ def check_process(
 
     ``x0`` is validated against ``process.space`` first (:meth:`Space.validate`; a
     :class:`~dmm.spaces.SupportError`, a ``ValueError``, names the expected shape).
-    Returns the results; raises ``AssertionError`` listing the failures when ``raise_on_failure``.
+    Returns the results (a check the process cannot run through, a simulation that blows up or
+    a coefficient that is NaN or misshapen, is a failed result that says why); raises
+    ``AssertionError`` listing the failures when ``raise_on_failure``.
     """
     n = whole_number(n, f"check_process({process.name}): n")
     try:
@@ -302,24 +313,50 @@ def check_process(
     times = [process.t_min + a * span for a in DYNKIN_FRACTIONS]
     t_mid = times[-1]
     results = [
-        check_simulation_finite(process, x0, seed=seed),
-        check_reaches_reference(process, x0, n=min(n, reference_n), seed=seed),
-        check_kills_constants(process, x0[:256], t_mid),
+        _or_failed(
+            "simulated marginals stay finite", check_simulation_finite, process, x0, seed=seed
+        ),
+        _or_failed(
+            "forward process reaches its reference at T",
+            check_reaches_reference,
+            process,
+            x0,
+            n=min(n, reference_n),
+            seed=seed,
+        ),
+        _or_failed("generator kills constants", check_kills_constants, process, x0[:256], t_mid),
     ]
     for k in range(3):
         for t in times:
             h = min(0.02, 0.2 * (t - process.t_min) / span) * span  # t - h stays above t_min
-            try:  # the only check below that may simulate (sample_marginal without an exact kernel)
-                early = t < t_mid
-                results.append(check_dynkin(process, x0, t, h=h, seed=seed, k=k, extrapolate=early))
-            except SimulationError as error:
-                results.append(
-                    CheckResult(
-                        f"Dynkin's formula (f{k})", False, float("inf"), 0.0, detail=f"({error})"
-                    )
+            early = t < t_mid
+            results.append(
+                _or_failed(
+                    f"Dynkin's formula (f{k}, t={t:.3g})",
+                    check_dynkin,
+                    process,
+                    x0,
+                    t,
+                    h=h,
+                    seed=seed,
+                    k=k,
+                    extrapolate=early,
                 )
-        results.append(check_stein(process, x0, t_mid, seed=seed, k=k))
-    results.append(check_reversal(process, x0, seed=seed))
+            )
+        results.append(
+            _or_failed(
+                f"conditional score vs transition sampler (f{k})",
+                check_stein,
+                process,
+                x0,
+                t_mid,
+                seed=seed,
+                k=k,
+            )
+        )
+    results.append(
+        _or_failed("backward process reproduces p_t", check_reversal, process, x0, seed=seed)
+    )
     failed = [r for r in results if r.applicable and not r.passed]
     if failed and raise_on_failure:
         raise AssertionError("process checks failed:\n" + "\n".join(map(str, failed)))
