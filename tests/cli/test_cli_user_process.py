@@ -240,3 +240,22 @@ def test_an_error_outside_the_users_file_keeps_its_traceback(tmp_path, monkeypat
     monkeypatch.setattr(user, "recipe_parts", broken)
     with pytest.raises(AttributeError, match="a bug in dmm"):
         main(_train(JUMP_DIFFUSION, "moons", tmp_path / "run"))
+
+
+def test_a_users_chain_gets_the_nll_bound_in_eval(tmp_path, capsys):
+    # the catalogue's chains report their NLL bound; a user's chain (here the uniform chain,
+    # built in the user's file) must too, and a user's diffusion reports no family numbers
+    (tmp_path / "chain.py").write_text(
+        "from dmm.processes.chains import UniformChain\n\n"
+        "def make(data):\n    return UniformChain(data.shape[1], 4)\n"
+    )
+    codes = np.random.default_rng(0).integers(0, 4, (200, 3))
+    np.save(tmp_path / "codes.npy", codes)
+    run = tmp_path / "run"
+    assert main(_train(f"{tmp_path / 'chain.py'}:make", str(tmp_path / "codes.npy"), run)) == 0
+    capsys.readouterr()
+    assert main(["eval", str(run), "--data", str(tmp_path / "codes.npy"), "-n", "32"]) == 0
+    family = json.loads(capsys.readouterr().out)["family"]
+    # uniform codes on {0..3}: 2 bits per dimension at best; a bound is above it
+    assert family["nll_bound_bits_per_dim"] >= 2.0 - 3 * family["nll_bound_stderr"]
+    assert np.isfinite(family["nll_bound_bits_per_dim"])

@@ -22,6 +22,7 @@ from ..metrics.tails import radii, tail_summary
 from ..processes.diffusion import Diffusion
 from ..reversal import Reversal
 from ..spaces import Euclidean
+from .catalog.user import UserProcess
 from .errors import UsageError
 from .rundir import EVAL, Run, read_data, require_writable, shared_rows
 from .rundir import load_run as _load_run
@@ -504,7 +505,7 @@ def run(args: argparse.Namespace) -> int:
     family: dict[str, Any] = {}  # the family's own numbers are for unconditional models
     if run_.spec.evaluate and context is None:
         family = run_.spec.evaluate(run_.process, run_.model, reference)
-    elif run_.spec.evaluate:
+    elif run_.spec.evaluate and not isinstance(run_.spec, UserProcess):  # a user's: if a chain
         family = {"note": f"{run_.spec.name}'s own numbers are for unconditional runs"}
     out = _finite(
         {

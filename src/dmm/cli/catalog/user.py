@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from torch import Tensor
+from torch import Tensor, nn
 
 from ...processes import Process
 from ..errors import USER_ERRORS, UsageError
@@ -50,7 +50,18 @@ class UserProcess(Entry):
     params: Mapping[str, Any] = field(default_factory=lambda: dict(USER_PARAMS))
     help: Mapping[str, str] = field(default_factory=lambda: dict(USER_HELP))
     train_defaults: Mapping[str, Any] = field(default_factory=dict)
-    evaluate: None = None
+
+    @staticmethod
+    def evaluate(process: Process, model: nn.Module, data: Tensor) -> dict[str, float]:
+        """A chain's NLL bound (:func:`~dmm.metrics.chains.chain_evaluate`, as the catalogue's
+        chains report it) when the recipe gave it a model of the clean state's probabilities;
+        nothing for other processes."""
+        from ...processes.chains import ChainProcess
+        from .chains import chain_evaluate_spec
+
+        if isinstance(process, ChainProcess) and hasattr(model, "x0_probs"):
+            return chain_evaluate_spec(process, model, data)
+        return {}
 
     @property
     def sha256(self) -> str:
