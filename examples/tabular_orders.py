@@ -2,7 +2,7 @@
 percentages, a `?` where a discount is unknown, and empty cells.
 
     python examples/tabular_orders.py                  # 2-3 minutes of one CPU core
-    python examples/tabular_orders.py --out runs/orders --steps 5000
+    python examples/tabular_orders.py --out runs/orders --steps 5000 --force   # again, anew
 
 Writes `orders.csv` (1 000 generated orders) and `heldout.csv` (its last 200 rows) to `--out`,
 reads it back as `dmm train --data` does (the `?` cells of a column of numbers become empty
@@ -17,6 +17,7 @@ OUT/heldout.csv` (the model was fitted on a DataFrame and kept no rows out itsel
 from __future__ import annotations
 
 import argparse
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -74,8 +75,10 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument(
         "--out",
         default="runs/orders",
-        help="folder of the CSVs and of the model's run/ (default: %(default)s; run/ must be new)",
+        help="folder of the CSVs and of the model's run/ (default: %(default)s; run/ must be new "
+        "unless --force)",
     )
+    ap.add_argument("--force", action="store_true", help="replace OUT/run/, a model fitted before")
     ap.add_argument("--steps", type=positive_whole("--steps"), default=3000)
     ap.add_argument(
         "--rows",
@@ -91,13 +94,18 @@ def main(argv: list[str] | None = None) -> dict:
             "for the C2ST AUC (and the order column 20 to read as identifiers)"
         )
     out = Path(args.out)
-    if (out / "run").is_dir() and any((out / "run").iterdir()):
-        ap.error(f"{out / 'run'} exists (a model fitted before): give a new --out or remove it")
+    if (out / "run").is_dir() and any((out / "run").iterdir()) and not args.force:
+        ap.error(
+            f"{out / 'run'} exists (a model fitted before): give a new --out, or --force to "
+            "replace it"
+        )
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         ap.error(f"--out cannot make {args.out!r}: {exc.strerror}")
     torch.set_num_threads(1)
+    if args.force and (out / "run").exists():
+        shutil.rmtree(out / "run")
     write_table(orders(args.rows), out / "orders.csv")
     table = read_table(out / "orders.csv")
     for note in table.attrs["notes"]:

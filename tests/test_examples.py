@@ -115,7 +115,12 @@ def test_heavy_tails_equal_time_matches_levy_ou_training_seconds(tmp_path, monke
 
 def test_tabular_orders_example_reads_writes_and_fills_a_messy_table(tmp_path, capsys):
     argv = ["--out", str(tmp_path), "--steps", "30", "--rows", "200", "--sample-steps", "5"]
-    result = _load("tabular_orders").main(argv)
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.yaml").write_text("a model fitted before\n")
+    with pytest.raises(SystemExit):  # refused, naming --force (a second run of the example)
+        _load("tabular_orders").main(argv)
+    assert "or --force to replace it" in capsys.readouterr().err
+    result = _load("tabular_orders").main([*argv, "--force"])
     types = {c.name: c.type for c in result["schema"].columns}
     assert types == {
         "order": "id",
