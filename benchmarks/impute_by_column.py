@@ -1,7 +1,10 @@
-"""Where `dmm`'s numeric imputation on iris loses to k-NN: one column hidden at a time, by column
-and class, next to a per-class Gaussian fitted to the training rows.
+"""Where `dmm`'s numeric imputation loses to k-NN: one column hidden at a time, by column and
+class, next to a per-class Gaussian fitted to the training rows (iris; ``--table penguins``, a
+table with empty cells, too).
 
     python benchmarks/impute_by_column.py --json docs/results/impute_by_column_iris.json
+    python benchmarks/impute_by_column.py --table penguins --joint 3000 --many 50 \
+        --json docs/results/impute_by_column_penguins.json
 
 For each split (seeded as ``tabular.py``'s) ``TabularModel()`` is fitted once; then each numeric
 column in turn is hidden in every held-out row (the other columns, the class included, shown) and
@@ -23,10 +26,12 @@ dependence and the conditioning loses it. The script then also prints, per class
 correlations of the numeric columns in the drawn rows next to the training rows'.
 
 Errors in training-range units (as ``tabular.py``); the RMSE over all cells, by column and by
-class; and by column, how far each imputer moves a cell away from its class's training mean
-where the Gaussian does: the slope of its fill's deviation from that mean against the
-Gaussian fill's (1: it follows the shown cells as the Gaussian does; below 1: it is pulled
-toward the class mean). ``--set KEY=VALUE`` passes ``TabularModel`` settings (e.g.
+class; by column, how far each imputer moves a cell away from its class's training mean where
+the Gaussian does: the slope of its fill's deviation from that mean against the Gaussian
+fill's (1: it follows the shown cells as the Gaussian does; below 1: it is pulled toward the
+class mean); and by whole-number column, the RMSE of each fill rounded to a whole number (as
+such a cell is written; ``dmm`` rounds its own). Test cells whose true value is empty are
+not scored. ``--set KEY=VALUE`` passes ``TabularModel`` settings (e.g.
 ``hidden=128``). One thread; about a minute and a half per split. ``--summarise FILE`` prints
 the tables of a finished run's ``--json`` file without fitting anything.
 """
@@ -50,7 +55,7 @@ def gaussian_fill(train: pd.DataFrame, masked: pd.DataFrame, target: str, numeri
     out = masked.copy()
     fits = {}
     for level, rows in train.groupby(target):
-        x = rows[numeric].to_numpy(float)
+        x = rows[numeric].dropna().to_numpy(float)
         fits[level] = (x.mean(0), np.cov(x.T))
     for i in range(len(masked)):
         x = masked[numeric].iloc[i].to_numpy(float)
@@ -72,7 +77,7 @@ def correlations(frame: pd.DataFrame, target: str, numeric: list[str]) -> pd.Dat
     return pd.DataFrame(
         {
             f"{a}~{b}": frame.groupby(target, observed=True).apply(
-                lambda g, a=a, b=b: float(np.corrcoef(g[a], g[b])[0, 1]), include_groups=False
+                lambda g, a=a, b=b: float(g[a].corr(g[b])), include_groups=False
             )
             for a, b in pairs
         }
@@ -96,18 +101,20 @@ def rmse(errors: pd.Series) -> float:
 def deviations(cells: pd.DataFrame, frame: pd.DataFrame, target: str) -> pd.DataFrame:
     """``cells`` (this script's rows, in held-out-row order per split, column and imputer) with
     ``deviation``: the fill minus its class's training mean, and ``reference``: the Gaussian
-    fill's, both in training-range units."""
+    fill's, both in training-range units. Cells whose true value is empty are not scored."""
+    if "row" not in cells:  # files written before rows with an empty true cell were skipped
+        cells = cells.assign(row=cells.groupby(["split", "column", "imputer"]).cumcount())
     out = []
     for (s, column), rows in cells.groupby(["split", "column"], sort=False):
         train_idx, test_idx = split_rows(frame[target], int(s), stratify=True)
         train, test = frame.iloc[train_idx], frame.iloc[test_idx]
         span = float(train[column].max() - train[column].min())
         means = test[target].map(train.groupby(target)[column].mean()).to_numpy(float)
-        truth = test[column].to_numpy(float)
         fills = {
-            name: truth + g.error.to_numpy() * span
+            name: test[column].to_numpy(float)[g.row] + g.error.to_numpy() * span
             for name, g in rows.groupby("imputer", sort=False)
         }
+        means = means[rows[rows.imputer == "gaussian"].row]
         for name, fill in fills.items():
             part = rows[rows.imputer == name].copy()
             part["deviation"] = (fill - means) / span
@@ -127,12 +134,31 @@ def slopes(cells: pd.DataFrame, frame: pd.DataFrame, target: str) -> pd.DataFram
     )
 
 
+def rounded(cells: pd.DataFrame, frame: pd.DataFrame, target: str) -> pd.DataFrame:
+    """By imputer (rows) and whole-number column (every value of ``frame``'s a whole number):
+    the RMSE of each fill rounded to a whole number, as a cell of that column must be written
+    (the truth being whole, the rounded error is ``round(error * span) / span``)."""
+    whole = [c for c in cells.column.unique() if (frame[c].dropna() % 1 == 0).all()]
+    out = []
+    for (s, column), rows in cells[cells.column.isin(whole)].groupby(["split", "column"]):
+        train_idx, _ = split_rows(frame[target], int(s), stratify=True)
+        span = float(frame[column].iloc[train_idx].max() - frame[column].iloc[train_idx].min())
+        out.append(rows.assign(error=np.round(rows.error * span) / span))
+    if not out:
+        return pd.DataFrame()
+    return pd.concat(out).groupby(["imputer", "column"]).error.apply(rmse).unstack()
+
+
 def report(cells: pd.DataFrame, frame: pd.DataFrame, target: str) -> None:
     print(cells.groupby("imputer").error.apply(rmse).round(4).to_string())
     print(cells.groupby(["imputer", "column"]).error.apply(rmse).unstack().round(4).to_string())
     print(cells.groupby(["imputer", "class"]).error.apply(rmse).unstack().round(4).to_string())
     print("slope of each fill's deviation from its class mean against the Gaussian fill's:")
     print(slopes(cells, frame, target).round(2).to_string())
+    whole = rounded(cells, frame, target)
+    if not whole.empty:
+        print("RMSE of the fills of whole-number columns rounded to whole numbers:")
+        print(whole.round(4).to_string())
 
 
 def main() -> None:
@@ -198,11 +224,13 @@ def main() -> None:
             span = float(train[column].max() - train[column].min())
             for name, filled in fills.items():
                 got = conform(filled, test, kinds)[column].to_numpy(float)
-                for error, level in zip((got - test[column].to_numpy(float)) / span, test[target]):
-                    cells.append(
-                        {"split": s, "column": column, "class": level, "imputer": name}
-                        | {"error": float(error)}
-                    )
+                errors = (got - test[column].to_numpy(float)) / span
+                for row, (error, level) in enumerate(zip(errors, test[target])):
+                    if np.isfinite(error):
+                        cells.append(
+                            {"split": s, "column": column, "class": level, "imputer": name}
+                            | {"row": row, "error": float(error)}
+                        )
         done = pd.DataFrame(cells)
         print(
             f"split {s}:",

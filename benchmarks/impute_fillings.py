@@ -115,6 +115,33 @@ def print_summary(rows: list[dict], against: str = "knn") -> None:
                 text += f" ({d:+.4f} +- {se:.4f})"
             parts.append(text)
         print(f"  {row['imputer']} ({row['splits']} splits): " + ", ".join(parts))
+    by_column = column_summary(rows, against)
+    if by_column:
+        print(f"RMSE by column (paired by split, minus {against!r} +- its standard error):")
+        for name, columns in by_column.items():
+            print(f"  {name}:")
+            for column, (mean, d, se) in columns.items():
+                print(f"    {column}: {mean:.4f} ({d:+.4f} +- {se:.4f})")
+
+
+def column_summary(rows: list[dict], against: str = "knn") -> dict[str, dict[str, tuple]]:
+    """Per imputer other than ``against`` and per hidden numeric column: the mean RMSE over the
+    splits, and the mean and standard error of its difference to ``against``'s, paired by split
+    (rows from runs that recorded ``rmse_by_column``; a column must be hidden in every split)."""
+    theirs = {r["split"]: r.get("rmse_by_column") for r in rows if r["imputer"] == against}
+    out: dict[str, dict[str, tuple]] = {}
+    for name in dict.fromkeys(r["imputer"] for r in rows if r["imputer"] != against):
+        mine = [r for r in rows if r["imputer"] == name and theirs.get(r["split"])]
+        if len(mine) < 2 or not all(r.get("rmse_by_column") for r in mine):
+            continue
+        columns = set.intersection(*(set(r["rmse_by_column"]) for r in mine))
+        out[name] = {}
+        for c in sorted(columns):
+            values = np.array([r["rmse_by_column"][c] for r in mine])
+            diff = values - np.array([theirs[r["split"]][c] for r in mine])
+            se = float(np.std(diff, ddof=1) / np.sqrt(len(diff)))
+            out[name][c] = (float(values.mean()), float(diff.mean()), se)
+    return out
 
 
 def main() -> None:
@@ -244,7 +271,7 @@ def main() -> None:
             cells, col = score(imputer, mask), score(imputer, column)
             row = {"split": s, "imputer": name, "rmse_scaled": cells["rmse_scaled"]}
             row |= {"accuracy": cells["accuracy"], "target_accuracy": col["accuracy"]}
-            rows.append(row)
+            rows.append(row | {"rmse_by_column": cells["rmse_by_column"]})
             print(
                 json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
             )

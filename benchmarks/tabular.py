@@ -648,7 +648,7 @@ def column_accuracy(
 def imputation_scores(
     truth: pd.DataFrame, filled: pd.DataFrame, mask: np.ndarray, train: pd.DataFrame, kinds
 ) -> dict[str, Any]:
-    rmse, right, total, unfilled = [], 0, 0, 0
+    rmse, right, total, unfilled = {}, 0, 0, 0
     for j, c in enumerate(truth.columns):
         rows = mask[:, j]
         if not rows.any():
@@ -660,7 +660,7 @@ def imputation_scores(
             want = pd.to_numeric(truth[c].iloc[rows]).to_numpy(float)
             err = (got - want) / span
             unfilled += int((~np.isfinite(err)).sum())
-            rmse.append(float(np.sqrt(np.mean(err**2))))
+            rmse[c] = float(np.sqrt(np.mean(err**2)))
         else:
             got = filled[c].iloc[rows].map(lambda v: None if pd.isna(v) else str(v))
             want = truth[c].iloc[rows].map(str)
@@ -670,7 +670,8 @@ def imputation_scores(
     if unfilled:  # an imputer that leaves hidden cells empty gets no score
         raise ValueError(f"{unfilled} hidden cells left empty")
     return {
-        "rmse_scaled": float(np.mean(rmse)) if rmse else None,
+        "rmse_scaled": float(np.mean(list(rmse.values()))) if rmse else None,
+        "rmse_by_column": rmse,
         "accuracy": right / total if total else None,
         "hidden_numeric_columns": len(rmse),
         "hidden_categorical_cells": total,

@@ -76,9 +76,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=1,
         metavar="K",
-        help="a table run with --given: fill each cell with the mean (numbers; an integer's "
-        "rounded), the median (ordered levels) or the most frequent value (categories) of K "
-        "draws instead of one draw",
+        help="a table run with --given: fill each cell with the mean (numbers; whole numbers' "
+        "rounded), the median (ordered text levels) or the most frequent value (categories) of "
+        "K draws instead of one draw",
     )
     p.add_argument(
         "--resample",

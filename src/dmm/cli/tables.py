@@ -440,10 +440,12 @@ def evaluate_table(
 
 def combine_draws(codec: TableCodec, draws: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """One table from several draws of the same rows (multiple imputation): per cell the mean of
-    the draws for ``real``, ``positive``, ``integer`` and ``datetime`` columns (rounded to the
-    column's precision, an integer's to a whole number: the point estimate squared errors
-    reward), the median for ``ordinal`` ones (a level), the most frequent value for categories
-    (empty cells count as a value); ``id`` and ``constant`` cells as drawn first."""
+    the draws for ``real``, ``positive``, ``integer`` and ``datetime`` columns and for ordinals
+    of whole numbers (rounded to the column's precision, whole numbers' to a whole number: the
+    point estimate squared errors reward, and of the values the column holds, the nearest to
+    it), the median for ordinals of text levels (a level: their distances mean nothing, their
+    order does), the most frequent value for categories (empty cells count as a value); ``id``
+    and ``constant`` cells as drawn first."""
     out = draws[0].copy()
     for c in codec.schema.columns:
         stack = pd.concat([d[c.name].reset_index(drop=True) for d in draws], axis=1)
@@ -455,7 +457,7 @@ def combine_draws(codec: TableCodec, draws: Sequence[pd.DataFrame]) -> pd.DataFr
             out[c.name] = c.written(values).to_numpy()
         elif c.type in ("integer", "ordinal"):
             numbers = stack.astype("Float64")
-            point = numbers.mean(axis=1) if c.type == "integer" else numbers.median(axis=1)
+            point = numbers.median(axis=1) if c.levels else numbers.mean(axis=1)
             values = point.round().astype("Int64")
             out[c.name] = c.written(values).to_numpy()
         elif c.type == "datetime":
