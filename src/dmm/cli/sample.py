@@ -77,8 +77,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=1,
         metavar="K",
         help="a table run with --given: fill each cell with the mean (numbers; whole numbers' "
-        "rounded), the median (ordered text levels) or the most frequent value (categories) of "
-        "K draws instead of one draw",
+        "rounded), the median (ordinals on listed levels) or the most frequent value "
+        "(categories) of K draws instead of one draw",
     )
     p.add_argument(
         "--resample",

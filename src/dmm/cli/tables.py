@@ -441,11 +441,11 @@ def evaluate_table(
 def combine_draws(codec: TableCodec, draws: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """One table from several draws of the same rows (multiple imputation): per cell the mean of
     the draws for ``real``, ``positive``, ``integer`` and ``datetime`` columns and for ordinals
-    of whole numbers (rounded to the column's precision, whole numbers' to a whole number: the
-    point estimate squared errors reward, and of the values the column holds, the nearest to
-    it), the median for ordinals of text levels (a level: their distances mean nothing, their
-    order does), the most frequent value for categories (empty cells count as a value); ``id``
-    and ``constant`` cells as drawn first."""
+    on the whole numbers ``min..max`` (rounded to the column's precision, whole numbers' to a
+    whole number: the point estimate squared errors reward, and of the values the column holds,
+    the nearest to it), the median for ordinals on listed levels, text or numbers (a level:
+    their positions' distances are not the values'), the most frequent value for categories
+    (empty cells count as a value); ``id`` and ``constant`` cells as drawn first."""
     out = draws[0].copy()
     for c in codec.schema.columns:
         stack = pd.concat([d[c.name].reset_index(drop=True) for d in draws], axis=1)

@@ -199,7 +199,7 @@ class TabularModel:
         """``frame`` with every empty cell of the model's columns filled by a draw given the
         row's other cells (the replacement method, :mod:`dmm.cli.tables`; ``frame``'s other
         columns are kept as they are); with ``draws > 1``, the cell-wise mean (or
-        median of ordered text levels, or most frequent level) of that many draws
+        median of an ordinal's listed levels, or most frequent level) of that many draws
         (:func:`~dmm.cli.tables.combine_draws`): a point estimate, as mean imputation or
         k-NN give, rather than one plausible value. ``resample``: RePaint's repeats of each
         sampler step (:class:`~dmm.samplers.Inpaint`); ``steps``: the sampler's steps (as in
