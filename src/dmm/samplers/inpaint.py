@@ -59,6 +59,8 @@ class Inpaint(Sampler):
         self.sampler.check(process)
         if self.mode == "replace":
             process.require("exact_transition", "Inpaint(mode='replace')")
+        if process.reference is None:  # no law to draw valid states from for the free entries
+            return
         values = torch.as_tensor(self.values).detach().cpu()
         event = tuple(process.space.event_shape)
         rows = values.shape[0] if values.dim() > len(event) else 1
